@@ -1,0 +1,38 @@
+"""How people write usernames and phone numbers, and the one form the platform stores.
+
+A reviewer pastes "@Some_User" or "+49 151-2345 6789" from a police request; the lookup must
+find the account whatever the spacing, case or prefix."""
+
+from __future__ import annotations
+
+import re
+
+USERNAME = re.compile(r"[a-z0-9_]{3,32}")
+PHONE_NOISE = re.compile(r"[\s\-.()/]")
+E164_DIGITS = re.compile(r"[1-9][0-9]{6,14}")
+
+
+def username_key(raw: str) -> str:
+    """Casefolded, without surrounding space or a leading '@'. Usernames are ASCII, so
+    casefold and lower agree; casefold keeps odd input from matching by accident."""
+    return raw.strip().removeprefix("@").strip().casefold()
+
+
+def valid_username(raw: str) -> bool:
+    return USERNAME.fullmatch(username_key(raw)) is not None
+
+
+def normalise_phone(raw: str) -> str | None:
+    """E.164 ("+4915123456789") or None when `raw` cannot be a full international number.
+    Accepts spaces, dashes, dots, brackets, slashes, a '00' international prefix, and
+    digits without '+' (taken as already including the country code)."""
+    compact = PHONE_NOISE.sub("", raw.strip())
+    if compact.startswith("+"):
+        digits = compact[1:]
+    elif compact.startswith("00"):
+        digits = compact[2:]
+    else:
+        digits = compact
+    if E164_DIGITS.fullmatch(digits) is None:
+        return None
+    return f"+{digits}"
