@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export TRUSTDESK_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test install browser test-sqlite test-postgres bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# The system Chromium that the browser tests drive (Playwright never downloads its own).
+browser:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null || \
+	  { echo "could not install chromium: browser tests will be skipped"; }; }
+
+run: install
+	$(BIN)/trustdesk db upgrade
+	$(BIN)/trustdesk demo load
+	$(BIN)/trustdesk serve --host $(HOST) --port $(PORT)
+
+test: install browser
+	$(BIN)/python -m pytest -n 2 --backend sqlite
+	$(BIN)/python -m pytest -n 2 --backend postgresql
+
+bench: install
+	$(BIN)/python benchmarks/match.py --quick
+
+clean:
+	rm -rf $(VENV) var/*.db* .pytest_cache

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from trustdesk.cli.context import console, err_console, operator, state
+from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, current_code, ensure_demo_staff
+from trustdesk.platform.demo.seed import seed_demo
+
+app = typer.Typer(help="The demo: staff accounts and a seeded demo platform.", no_args_is_help=True)
+
+
+@app.command()
+def load(ctx: typer.Context) -> None:
+    """Create the demo staff and seed the demo platform (idempotent)."""
+    cli = state(ctx)
+    if cli.settings.environment == "production":
+        err_console.print("[red]refused[/]: demo data is never loaded in production")
+        raise typer.Exit(code=2)
+    container = cli.container
+    with container.db.transaction() as session:
+        created = ensure_demo_staff(session, clock=container.clock, actor=operator())
+    seed_demo(container.platform)
+    console.print(f"demo loaded ({len(created)} staff accounts created)")
+    _print_logins(container)
+
+
+@app.command()
+def codes(ctx: typer.Context) -> None:
+    """Print the demo logins with their current one-time codes."""
+    _print_logins(state(ctx).container)
+
+
+def _print_logins(container) -> None:  # type: ignore[no-untyped-def]
+    table = Table("username", "roles", "password", "TOTP secret", "code now", title="Demo logins (second factor: any TOTP app, or `trustdesk demo codes`)")
+    for staff in DEMO_STAFF:
+        table.add_row(staff.username, ", ".join(staff.roles), DEMO_PASSWORD, staff.totp_secret, current_code(staff, container.clock))
+    console.print(table)

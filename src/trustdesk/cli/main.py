@@ -1,0 +1,43 @@
+"""`trustdesk`: one root command, one module per domain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trustdesk.cli import audit, db, demo, tokens, users
+from trustdesk.cli.context import CliState, console, state
+
+app = typer.Typer(help="Trustdesk: the trust & safety back office.", no_args_is_help=True, pretty_exceptions_show_locals=False)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(audit.app, name="audit")
+app.add_typer(demo.app, name="demo")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file with a [trustdesk] table.", exists=True, dir_okay=False)] = None,
+) -> None:
+    ctx.obj = CliState(config=config)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the API, the console and the portal."""
+    import uvicorn
+
+    from trustdesk.web.app import create_app
+
+    cli = state(ctx)
+    app_ = create_app(cli.settings, container=cli.container)
+    console.print(f"Trustdesk on [bold]http://{host}:{port}[/] (console /console, API /api/v1/docs)")
+    uvicorn.run(app_, host=host, port=port, log_level="info")

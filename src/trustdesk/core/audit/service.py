@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustdesk.core.audit.models import AuditEntry, AuditHead
+from trustdesk.core.clock import Clock, SystemClock
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a person (`staff:alice`), an officer, a service token, a rule, or the system."""
+
+    kind: str
+    name: str
+    request_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+SYSTEM = Actor("system", "trustdesk")
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def _entry_hash(entry: AuditEntry) -> str:
+    return digest(
+        {
+            "seq": entry.seq,
+            "at": entry.at.isoformat(),
+            "actor": entry.actor,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "reason": entry.reason,
+            "details": entry.details,
+            "change_digest": entry.change_digest,
+            "policy_version": entry.policy_version,
+            "request_id": entry.request_id,
+            "prev_hash": entry.prev_hash,
+        }
+    )
+
+
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL; keep the mark that something was there."""
+    return None if value is None else value.replace("\x00", "\ufffd")
+
+
+def _lock_head(session: Session) -> AuditHead:
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    reason: str | None = None,
+    change: Any = None,
+    details: dict[str, Any] | None = None,
+    policy_version: str | None = None,
+    clock: Clock | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction: the entry exists exactly when the change
+    it describes does. `change` is hashed, never stored; `details` is stored and must hold no
+    secret or personal data."""
+    head = _lock_head(session)
+    entry = AuditEntry(
+        seq=head.last_seq + 1,
+        at=(clock or SystemClock()).now(),
+        actor=_text(str(actor)),
+        action=_text(action),
+        object_type=_text(object_type),
+        object_id=None if object_id is None else _text(str(object_id)),
+        reason=_text(reason),
+        details=details or {},
+        change_digest=digest(change),
+        policy_version=policy_version,
+        request_id=actor.request_id,
+        prev_hash=head.last_hash,
+    )
+    entry.entry_hash = _entry_hash(entry)
+    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    first_broken: int | None = None
+    problem: str | None = None
+
+
+def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        rows = session.scalars(select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify(session: Session) -> Verification:
+    """Walk the chain from the first entry; name the first entry whose hash, link or sequence
+    does not hold, and check the head so that a deleted tail is caught too."""
+    prev_hash, expected_seq, checked = GENESIS, 1, 0
+    for entry in _entries(session):
+        if entry.seq != expected_seq:
+            return Verification(False, checked, expected_seq, f"entry {expected_seq} is missing")
+        if entry.prev_hash != prev_hash:
+            return Verification(False, checked, entry.seq, "link to the previous entry is broken")
+        if _entry_hash(entry) != entry.entry_hash:
+            return Verification(False, checked, entry.seq, "content does not match its hash")
+        prev_hash, expected_seq, checked = entry.entry_hash, expected_seq + 1, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_seq != checked or head.last_hash != prev_hash):
+        return Verification(False, checked, checked + 1, "entries after this point were removed")
+    return Verification(True, checked)
+
+
+def list_entries(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[AuditEntry]:
+    """Newest first, filtered; `before_seq` is the cursor for the next page."""
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    filters = {
+        AuditEntry.actor: actor,
+        AuditEntry.action: action,
+        AuditEntry.object_type: object_type,
+        AuditEntry.object_id: object_id,
+    }
+    for column, value in filters.items():
+        if value:
+            query = query.where(column.contains(value) if column is AuditEntry.actor else column == value)
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    if before_seq:
+        query = query.where(AuditEntry.seq < before_seq)
+    return list(session.scalars(query))

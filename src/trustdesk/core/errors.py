@@ -1,0 +1,52 @@
+"""Domain errors. Each maps to one RFC 9457 problem type at the web boundary; services raise
+them and never know about HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TrustdeskError(Exception):
+    """Base of every error a person may see. `title` is short and stable; `detail` explains
+    this occurrence and what to do about it."""
+
+    status = 400
+    type_slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class InvalidInput(TrustdeskError):
+    status, type_slug, title = 422, "invalid-input", "The input is not valid"
+
+
+class NotFound(TrustdeskError):
+    status, type_slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(TrustdeskError):
+    status, type_slug, title = 409, "conflict", "Conflict with the current state"
+
+
+class AuthenticationFailed(TrustdeskError):
+    status, type_slug, title = 401, "authentication-failed", "Authentication failed"
+
+
+class AccountLocked(TrustdeskError):
+    status, type_slug, title = 423, "account-locked", "Account locked"
+
+
+class Forbidden(TrustdeskError):
+    status, type_slug, title = 403, "forbidden", "Not allowed"
+
+
+class TooLarge(TrustdeskError):
+    status, type_slug, title = 413, "too-large", "Too large"
+
+
+class Unavailable(TrustdeskError):
+    status, type_slug, title = 503, "unavailable", "A dependency is unavailable"

@@ -1,0 +1,120 @@
+"""Authorization, in one place. Handlers never test roles themselves: they name the permission
+they need (`require(Permission.AUDIT_READ)` on the web side, `authorize()` in services), and
+this module alone says which roles hold it. Object scoping (an officer sees only their
+agency's requests, a reviewer only their queues) is expressed by `scope_*` functions here too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from trustdesk.core.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LEGAL_OFFICER = "legal_officer"
+    REVIEWER = "reviewer"
+    TRIAGE = "triage"
+    AUDITOR = "auditor"
+    ON_CALL = "on_call"
+
+
+class Permission(StrEnum):
+    USERS_MANAGE = "users:manage"
+    TOKENS_MANAGE = "tokens:manage"
+    AUDIT_READ = "audit:read"
+    REQUESTS_READ = "requests:read"
+    REQUESTS_HANDLE = "requests:handle"
+    DISCLOSURE_APPROVE = "disclosure:approve"
+    AGENCIES_MANAGE = "agencies:manage"
+    SAFETY_READ = "safety:read"
+    BANKS_MANAGE = "banks:manage"
+    RULES_MANAGE = "rules:manage"
+    REVIEW_DECIDE = "review:decide"
+    TRIAGE = "review:triage"
+    EMERGENCY_HANDLE = "emergency:handle"
+    TRANSPARENCY_PUBLISH = "transparency:publish"
+    PLATFORM_READ = "platform:read"
+    EVENTS_INGEST = "events:ingest"
+    MATCH_LOOKUP = "match:lookup"
+    PORTAL_SUBMIT = "portal:submit"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            Permission.USERS_MANAGE,
+            Permission.TOKENS_MANAGE,
+            Permission.AUDIT_READ,
+            Permission.AGENCIES_MANAGE,
+            Permission.BANKS_MANAGE,
+            Permission.RULES_MANAGE,
+            Permission.SAFETY_READ,
+            Permission.PLATFORM_READ,
+            Permission.TRANSPARENCY_PUBLISH,
+        }
+    ),
+    Role.LEGAL_OFFICER: frozenset(
+        {
+            Permission.REQUESTS_READ,
+            Permission.REQUESTS_HANDLE,
+            Permission.DISCLOSURE_APPROVE,
+            Permission.AGENCIES_MANAGE,
+            Permission.EMERGENCY_HANDLE,
+            Permission.PLATFORM_READ,
+            Permission.SAFETY_READ,
+            Permission.TRANSPARENCY_PUBLISH,
+        }
+    ),
+    Role.REVIEWER: frozenset(
+        {Permission.SAFETY_READ, Permission.REVIEW_DECIDE, Permission.TRIAGE, Permission.PLATFORM_READ}
+    ),
+    Role.TRIAGE: frozenset({Permission.SAFETY_READ, Permission.TRIAGE}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ}),
+    Role.ON_CALL: frozenset(
+        {Permission.EMERGENCY_HANDLE, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PLATFORM_READ}
+    ),
+}
+
+# Every staff role can see personal data somewhere (reports, requests, the audit log), so
+# every staff account needs a second factor. Kept as data so that a narrower role can opt out.
+SECOND_FACTOR_REQUIRED: frozenset[Role] = frozenset(Role)
+
+# Scopes a service token may carry; a token never gets more than its creator holds.
+TOKEN_SCOPES: frozenset[Permission] = frozenset(Permission)
+
+
+def permissions_for(roles: frozenset[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request or command."""
+
+    kind: str  # staff | token | officer | system
+    id: int
+    name: str
+    permissions: frozenset[Permission]
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    agency_id: int | None = None
+    csrf_token: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def actor_name(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def authorize(principal: Principal, permission: Permission) -> None:
+    if not principal.can(permission):
+        raise Forbidden(
+            f"{principal.name} lacks the permission '{permission}'.",
+            permission=str(permission),
+        )

@@ -1,0 +1,82 @@
+"""The one settings object. Built once by `load_settings()` and passed down; nothing reads the
+environment at import time."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class BusKind(StrEnum):
+    IN_PROCESS = "in-process"
+    NATS = "nats"
+
+
+class PlatformKind(StrEnum):
+    DEMO = "demo"
+    MATRIX = "matrix"
+    WEBHOOK = "webhook"
+
+
+class Settings(BaseSettings):
+    """Every knob of Trustdesk. Environment variables are prefixed `TRUSTDESK_`; a TOML file
+    named by `TRUSTDESK_CONFIG` (or passed to `load_settings`) supplies defaults under them."""
+
+    model_config = SettingsConfigDict(env_prefix="TRUSTDESK_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(Path("var"), description="Where the embedded database and files live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; unset means SQLite at data_dir/trustdesk.db."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr("dev-only-change-me-0123456789abcdef"),
+        description="Signs session cookies and links. Must be set in production.",
+    )
+    environment: str = Field("development", description="development | production")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
+    session_cookie_secure: bool = Field(
+        True, description="Send the console cookie only over HTTPS (browsers allow localhost)."
+    )
+    session_hours: float = 12.0
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    token_default_days: int = 90
+    bus: BusKind = BusKind.IN_PROCESS
+    nats_url: str = "nats://127.0.0.1:4222"
+    platform: PlatformKind = PlatformKind.DEMO
+    organisation_name: str = "Demo Messenger Ltd"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'trustdesk.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def load_settings(config_file: Path | None = None, /, **overrides: Any) -> Settings:
+    """Build the settings: explicit overrides, then environment, then the TOML config file."""
+    path = config_file or (Path(os.environ["TRUSTDESK_CONFIG"]) if "TRUSTDESK_CONFIG" in os.environ else None)
+    file_values: dict[str, Any] = {}
+    if path is not None:
+        with path.open("rb") as fh:
+            file_values = tomllib.load(fh).get("trustdesk", {})
+    # The environment wins over the file; init values would otherwise win over both.
+    from_file = {k: v for k, v in file_values.items() if f"TRUSTDESK_{k.upper()}" not in os.environ}
+    return Settings(**{**from_file, **overrides})

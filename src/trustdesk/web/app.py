@@ -1,0 +1,78 @@
+"""`create_app(settings)`: the one factory the server, the tests and the workers use."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from trustdesk import __version__
+from trustdesk.core.audit.api import router as audit_router
+from trustdesk.core.identity.api import router as identity_router
+from trustdesk.core.settings import Settings
+from trustdesk.web import observability, problems
+from trustdesk.web.console.views import router as console_router
+from trustdesk.web.container import Container, build_container, build_platform
+
+STATIC = Path(__file__).parent / "static"
+API_ROUTERS: list[APIRouter] = [identity_router, audit_router]
+
+
+def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
+    container = container or build_container(settings)
+    if container.platform is None:
+        container.platform = build_platform(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        container.db.dispose()
+
+    app = FastAPI(
+        title="Trustdesk",
+        version=__version__,
+        description="Trust & safety back office: lawful requests, safety, emergencies, transparency.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    metrics = observability.Metrics()
+    observability.install(app, metrics)
+    problems.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+    for router in API_ROUTERS:
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(_health_router(container, metrics))
+    app.include_router(console_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _health_router(container: Container, metrics: observability.Metrics) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @router.get("/readyz")
+    def readyz() -> JSONResponse:
+        try:
+            container.db.ping()
+        except Exception as exc:  # any driver error means not ready
+            return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ready", "database": container.db.engine.dialect.name})
+
+    @router.get("/metrics")
+    def prometheus() -> Response:
+        return metrics.render()
+
+    return router

@@ -1,0 +1,33 @@
+"""What a running Trustdesk holds: settings, database, clock, platform adapter. Built once in
+`create_app` (or by the CLI) and handed to whoever needs it; never a module-level global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trustdesk.core.clock import Clock, SystemClock
+from trustdesk.core.database import Database
+from trustdesk.core.settings import Settings
+from trustdesk.platform.port import Platform
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    platform: Platform | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build_platform(settings: Settings) -> Platform:
+    """The adapter the `platform` setting names."""
+    from trustdesk.platform.demo.adapter import DemoPlatform
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return DemoPlatform.from_url(f"sqlite:///{(settings.data_dir / 'demo-platform.db').resolve()}")
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings, db=Database.from_url(settings.sqlalchemy_url))
