@@ -8,14 +8,20 @@ from __future__ import annotations
 import re
 
 USERNAME = re.compile(r"[a-z0-9_]{3,32}")
+USERNAME_NOISE = re.compile(r"^[\s@]+|\s+$")
 PHONE_NOISE = re.compile(r"[\s\-.()/]")
 E164_DIGITS = re.compile(r"[1-9][0-9]{6,14}")
 
 
+def clean_username(raw: str) -> str:
+    """Without surrounding space or leading '@'s: a username never holds '@', so a pasted
+    "@@name" or "@ name" still means "name". Case is kept for display."""
+    return USERNAME_NOISE.sub("", raw)
+
+
 def username_key(raw: str) -> str:
-    """Casefolded, without surrounding space or a leading '@'. Usernames are ASCII, so
-    casefold and lower agree; casefold keeps odd input from matching by accident."""
-    return raw.strip().removeprefix("@").strip().casefold()
+    """The form lookups compare: clean and casefolded."""
+    return clean_username(raw.casefold())
 
 
 def valid_username(raw: str) -> bool:

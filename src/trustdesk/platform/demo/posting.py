@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from trustdesk.platform.demo.handles import normalise_phone, username_key, valid_username
+from trustdesk.platform.demo.handles import clean_username, normalise_phone, username_key, valid_username
 from trustdesk.platform.demo.models import (
     DemoAccount,
     DemoChat,
@@ -66,7 +66,7 @@ class Posting:
             number = next_number(session=session, model=DemoAccount, start=FIRST_ACCOUNT)
             row = DemoAccount(
                 id=f"u{number}",
-                username=username.strip().removeprefix("@"),
+                username=clean_username(username),
                 username_key=username_key(username),
                 display_name=display_name,
                 phone=e164,
