@@ -22,9 +22,14 @@ def build_contract_world(platform: DemoPlatform, *, now: datetime) -> ContractWo
     ids = []
     for hour in range(6):
         media = [("image/png", PNG_BYTES)] if hour == 1 else None
-        message = post.post_message(chat_id=group.id, sender_id=alice.id, text=f"group message {hour}", media=media, sent_at=start + timedelta(hours=hour))
+        message = post.post_message(
+            chat_id=group.id, sender_id=alice.id, text=f"group message {hour}", media=media,
+            sent_at=start + timedelta(hours=hour),
+        )
         ids.append(message.id)
-    secret_message = post.post_message(chat_id=secret.id, sender_id=alice.id, text="only bob may read this", sent_at=start + timedelta(minutes=30))
+    secret_message = post.post_message(
+        chat_id=secret.id, sender_id=alice.id, text="only bob may read this", sent_at=start + timedelta(minutes=30)
+    )
     post.record_login(account_id=alice.id, ip="2001:db8::1", port=50123, user_agent="test", at=start)
     return ContractWorld(
         account_id=alice.id,

@@ -161,3 +161,8 @@ def test_traffic_includes_messages_received_in_one_to_one_chats(demo: DemoPlatfo
 def test_find_account_needs_a_username_or_a_phone(demo: DemoPlatform) -> None:
     with pytest.raises(ValueError):
         demo.find_account()
+
+
+def test_a_naive_period_bound_is_bad_input(demo: DemoPlatform, world: ContractWorld) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        demo.list_messages(world.account_id, since=datetime(2026, 1, 1))

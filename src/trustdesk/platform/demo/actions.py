@@ -20,8 +20,8 @@ def remove_message(*, session: Session, message: DemoMessage, reason: str, now: 
     _require_reason(reason)
     if message.state == MessageState.REMOVED:
         earlier = session.get(DemoAction, message.removal_action_id)
-        ref = earlier.ref if earlier else None
-        return ActionResult(ok=True, detail=f"message {message.id} was already removed at {message.removed_at:%Y-%m-%d %H:%M} UTC", platform_ref=ref)
+        detail = f"message {message.id} was already removed at {message.removed_at:%Y-%m-%d %H:%M} UTC"
+        return ActionResult(ok=True, detail=detail, platform_ref=earlier.ref if earlier else None)
     action = _record(session=session, kind="message", target_id=message.id, action="remove", reason=reason, now=now)
     message.state = MessageState.REMOVED.value
     message.removed_at, message.removed_reason, message.removal_action_id = now, reason, action.id
@@ -94,7 +94,8 @@ def _set_state(
     term = "until reinstated" if until is None else f"until {until:%Y-%m-%d %H:%M} UTC"
     if account.effective_state(now=now) is to and account.state_until == until:
         earlier = _last_action(session=session, kind="account", target_id=account.id, action=verb)
-        return ActionResult(ok=True, detail=f"account {account.id} was already {to} {term}", platform_ref=earlier.ref if earlier else None)
+        detail = f"account {account.id} was already {to} {term}"
+        return ActionResult(ok=True, detail=detail, platform_ref=earlier.ref if earlier else None)
     action = _record(session=session, kind="account", target_id=account.id, action=verb, reason=reason, now=now, until=until)
     account.state, account.state_until = to.value, until
     return ActionResult(ok=True, detail=f"account {account.id} {to} {term}", platform_ref=action.ref)

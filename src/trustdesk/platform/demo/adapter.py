@@ -88,7 +88,8 @@ class DemoPlatform(Platform):
         pages on by passing the last `sent_at` it saw as the next `since`."""
         if limit < 0:
             raise ValueError("limit must not be negative")
-        query = within(select(DemoMessage).where(DemoMessage.sender_id == account_id), column=DemoMessage.sent_at, since=since, until=until)
+        sent = select(DemoMessage).where(DemoMessage.sender_id == account_id)
+        query = within(sent, column=DemoMessage.sent_at, since=since, until=until)
         with self.store.transaction() as session:
             _account(session, account_id)
             rows = session.scalars(query.order_by(DemoMessage.sent_at, DemoMessage.seq).limit(limit))
@@ -112,11 +113,13 @@ class DemoPlatform(Platform):
 
     def remove_message(self, message_id: str, *, reason: str) -> ActionResult:
         with self.store.transaction() as session:
-            return actions.remove_message(session=session, message=_message(session, message_id), reason=reason, now=self.clock.now())
+            message = _message(session, message_id)
+            return actions.remove_message(session=session, message=message, reason=reason, now=self.clock.now())
 
     def restore_message(self, message_id: str, *, reason: str) -> ActionResult:
         with self.store.transaction() as session:
-            return actions.restore_message(session=session, message=_message(session, message_id), reason=reason, now=self.clock.now())
+            message = _message(session, message_id)
+            return actions.restore_message(session=session, message=message, reason=reason, now=self.clock.now())
 
     def restrict_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult:
         with self.store.transaction() as session:
@@ -130,7 +133,8 @@ class DemoPlatform(Platform):
 
     def reinstate_account(self, account_id: str, *, reason: str) -> ActionResult:
         with self.store.transaction() as session:
-            return actions.reinstate_account(session=session, account=_account(session, account_id), reason=reason, now=self.clock.now())
+            account = _account(session, account_id)
+            return actions.reinstate_account(session=session, account=account, reason=reason, now=self.clock.now())
 
     def close_chat(self, chat_id: str, *, reason: str) -> ActionResult:
         with self.store.transaction() as session:

@@ -63,6 +63,9 @@ def next_number(*, session: Session, model: type[DemoBase], start: int) -> int:
 def within(query: Select[_T], *, column: ColumnElement[datetime], since: datetime | None, until: datetime | None) -> Select[_T]:
     """Restrict `query` to [since, until): the half-open period every demo lookup uses, so
     that consecutive periods neither overlap nor leave a gap."""
+    for bound in (since, until):
+        if bound is not None and bound.tzinfo is None:
+            raise ValueError("a period bound must be an aware datetime (UTC)")
     if since is not None:
         query = query.where(column >= since)
     if until is not None:
