@@ -11,7 +11,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -27,6 +35,7 @@ NAMING = {
 MODEL_MODULES = [
     "trustdesk.core.audit.models",
     "trustdesk.core.identity.models",
+    "trustdesk.emergency.paging_models",
 ]
 
 
