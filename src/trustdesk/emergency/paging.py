@@ -46,6 +46,7 @@ __all__ = [
     "WebhookPager",
     "acknowledge",
     "escalate_due",
+    "next_level",
     "on_call_rota",
     "page_on_call",
 ]
@@ -275,16 +276,23 @@ def _is_due(session: Session, *, page: Page, now: datetime) -> bool:
     return now - page.last_paged_at >= timedelta(seconds=page.escalate_after_s)
 
 
+def next_level(*, level: int, rota_size: int, max_rounds: int) -> int | None:
+    """The next position in the rota (position modulo its size is the person), or None once
+    every round has been paged."""
+    return None if level + 1 >= max_rounds * rota_size else level + 1
+
+
 def _escalate(
     session: Session, *, page: Page, pager: Pager, rota: list[Recipient], now: datetime,
     actor: Actor, clock: Clock | None, base_url: str,
 ) -> None:
-    if page.level + 1 >= page.max_rounds * len(rota):
+    level = next_level(level=page.level, rota_size=len(rota), max_rounds=page.max_rounds)
+    if level is None:
         page.state = PageState.UNANSWERED
         record(session, actor=actor, action="page.unanswered", object_type="page",
                object_id=page.id, reason="every round of the rota was paged", clock=clock)
         return
-    page.level += 1
+    page.level = level
     page.last_paged_at = now
     delivery = _deliver(session, page=page, pager=pager, rota=rota, now=now, base_url=base_url)
     record(session, actor=actor, action="page.escalate", object_type="page", object_id=page.id,
