@@ -3,8 +3,8 @@ from __future__ import annotations
 import pyotp
 from playwright.sync_api import expect
 
-from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
 from trustdesk.core.audit import Actor
+from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
 
 ADMIN = next(s for s in DEMO_STAFF if s.username == "admin")
 REVIEWER = next(s for s in DEMO_STAFF if s.username == "reviewer")

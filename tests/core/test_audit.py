@@ -4,11 +4,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, text, update
 
+from tests.conftest import TEST_ACTOR
 from trustdesk.core import audit
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.audit.service import list_entries
 from trustdesk.core.database import Database
-from tests.conftest import TEST_ACTOR
 
 
 def _write(db: Database, clock, n: int) -> None:

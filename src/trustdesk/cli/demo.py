@@ -4,7 +4,12 @@ import typer
 from rich.table import Table
 
 from trustdesk.cli.context import console, err_console, operator, state
-from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, current_code, ensure_demo_staff
+from trustdesk.core.identity.demo import (
+    DEMO_PASSWORD,
+    DEMO_STAFF,
+    current_code,
+    ensure_demo_staff,
+)
 from trustdesk.platform.demo.seed import seed_demo
 
 app = typer.Typer(help="The demo: staff accounts and a seeded demo platform.", no_args_is_help=True)
@@ -32,7 +37,10 @@ def codes(ctx: typer.Context) -> None:
 
 
 def _print_logins(container) -> None:  # type: ignore[no-untyped-def]
-    table = Table("username", "roles", "password", "TOTP secret", "code now", title="Demo logins (second factor: any TOTP app, or `trustdesk demo codes`)")
+    console.print(f"Demo staff sign in at /login with password [bold]{DEMO_PASSWORD}[/] and a one-time code:")
+    table = Table("username", "roles", "code now", "TOTP secret (add to an authenticator app)")
+    table.columns[3].overflow = "fold"
     for staff in DEMO_STAFF:
-        table.add_row(staff.username, ", ".join(staff.roles), DEMO_PASSWORD, staff.totp_secret, current_code(staff, container.clock))
+        table.add_row(staff.username, ", ".join(staff.roles), current_code(staff, container.clock), staff.totp_secret)
     console.print(table)
+    console.print("Codes change every 30 seconds: `trustdesk demo codes` prints the current ones.")

@@ -15,6 +15,7 @@ from trustdesk.core.audit.api import router as audit_router
 from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
 from trustdesk.web import observability, problems
+from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
 from trustdesk.web.container import Container, build_container, build_platform
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(api)
     app.include_router(_health_router(container, metrics))
     app.include_router(console_router)
+    app.include_router(staff_console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -7,14 +7,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from trustdesk.core.errors import TrustdeskError
+from trustdesk.web.console.rendering import render
 
 log = logging.getLogger("trustdesk.web")
 PROBLEM_BASE = "https://trustdesk.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
+PAGE_AREAS = ("/console", "/portal")
 
 
 def problem(request: Request, *, status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -31,9 +33,25 @@ def problem(request: Request, *, status: int, slug: str, title: str, detail: str
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def _is_page(request: Request) -> bool:
+    """Console and portal pages answer people, not programs: HTML, not JSON."""
+    return request.url.path.startswith(PAGE_AREAS)
+
+
+def _page_error(request: Request, exc: TrustdeskError) -> Response:
+    if exc.status == 401:
+        login = "/portal/login" if request.url.path.startswith("/portal") else "/login"
+        if request.headers.get("HX-Request"):  # htmx swaps fragments; make it load the whole page
+            return Response(status_code=204, headers={"HX-Redirect": login})
+        return RedirectResponse(login, status_code=303)
+    return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TrustdeskError)
-    async def _domain(request: Request, exc: TrustdeskError) -> JSONResponse:
+    async def _domain(request: Request, exc: TrustdeskError) -> Response:
+        if _is_page(request):
+            return _page_error(request, exc)
         return problem(request, status=exc.status, slug=exc.type_slug, title=exc.title, detail=exc.detail, **exc.extensions)
 
     @app.exception_handler(RequestValidationError)

@@ -3,13 +3,25 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import PASSWORD, TEST_ACTOR
 from trustdesk.core.audit.models import AuditEntry
-from trustdesk.core.errors import AccountLocked, AuthenticationFailed, Conflict, Forbidden, InvalidInput
+from trustdesk.core.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+)
 from trustdesk.core.identity import service
 from trustdesk.core.identity.permissions import (
-    ROLE_PERMISSIONS, SECOND_FACTOR_REQUIRED, Permission, Principal, Role, authorize, permissions_for,
+    ROLE_PERMISSIONS,
+    SECOND_FACTOR_REQUIRED,
+    Permission,
+    Principal,
+    Role,
+    authorize,
+    permissions_for,
 )
-from tests.conftest import PASSWORD, TEST_ACTOR
 
 
 def _login(db, clock, staff, user, *, password=PASSWORD, code=None):

@@ -7,9 +7,22 @@ from fastapi import APIRouter, Depends, Request
 from trustdesk.core.identity import service
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.identity.schemas import (
-    Me, Reason, TokenCreate, TokenCreated, TokenRead, UserCreate, UserCreated, UserRead,
+    Me,
+    Reason,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    UserCreate,
+    UserCreated,
+    UserRead,
 )
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, current_principal, require
+from trustdesk.web.deps import (
+    ContainerDep,
+    SessionDep,
+    actor_of,
+    current_principal,
+    require,
+)
 
 router = APIRouter(tags=["identity"])
 UsersAdmin = Annotated[Principal, Depends(require(Permission.USERS_MANAGE))]

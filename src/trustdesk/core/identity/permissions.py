@@ -118,3 +118,23 @@ def authorize(principal: Principal, permission: Permission) -> None:
             f"{principal.name} lacks the permission '{permission}'.",
             permission=str(permission),
         )
+
+
+# -- lawful requests: agency scoping ---------------------------------------------------------
+
+# What a signed-in officer of a registered agency holds: filing and following its own requests.
+OFFICER_PERMISSIONS: frozenset[Permission] = frozenset({Permission.PORTAL_SUBMIT})
+
+
+def scope_requests_to_agency(principal: Principal) -> int | None:
+    """The agency whose requests `principal` may see, or None for staff who may see all.
+
+    An officer, or a service token issued to an agency, sees only that agency's requests;
+    the services that list or load requests filter by this, so another agency's request is
+    simply not found (404), never 'forbidden' (which would confirm that it exists)."""
+    if principal.agency_id is not None:
+        return principal.agency_id
+    if principal.kind == "officer":
+        raise Forbidden("This officer account is not attached to an agency.")
+    authorize(principal, Permission.REQUESTS_READ)
+    return None

@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
@@ -18,9 +19,20 @@ from sqlalchemy.orm import Session
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
-from trustdesk.core.errors import AccountLocked, AuthenticationFailed, Conflict, InvalidInput, NotFound
+from trustdesk.core.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
 from trustdesk.core.identity.models import ApiToken, ConsoleSession, StaffUser
-from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
+from trustdesk.core.identity.permissions import (
+    Permission,
+    Principal,
+    Role,
+    permissions_for,
+)
 
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
@@ -135,8 +147,13 @@ class LoginOutcome:
 
 
 def _check_second_factor(user: StaffUser, code: str, now: datetime) -> bool:
+    return check_totp(user, code, now)
+
+
+def check_totp(user: Any, code: str, now: datetime) -> bool:
     """Accept the current 30-second step or its neighbours, but never a step already used:
-    a code seen over someone's shoulder cannot be replayed."""
+    a code seen over someone's shoulder cannot be replayed. `user` is anything with
+    `totp_secret` and `totp_last_step` (staff, and the officers of the authority portal)."""
     totp = pyotp.TOTP(user.totp_secret)
     step_now = totp.timecode(now)
     for step in (step_now - 1, step_now, step_now + 1):
@@ -194,13 +211,26 @@ def _locked(user: StaffUser) -> AccountLocked:
 
 
 def _password_ok(user: StaffUser, password: str) -> bool:
+    return password_matches(user.password_hash, password)
+
+
+def hash_password(password: str) -> str:
+    """Argon2id, as for staff; shared with the officers of the authority portal."""
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+def spend_dummy_verify(password: str) -> None:
+    _hasher_dummy_verify(password)
 
 
 def _hasher_dummy_verify(password: str) -> None:

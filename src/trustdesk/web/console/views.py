@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trustdesk.core.audit import service as audit_service
-from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.web.console.rendering import NAVIGATION, render
-from trustdesk.web.deps import SESSION_COOKIE, ContainerDep, SessionDep, optional_principal, require
+from trustdesk.web.deps import (
+    SESSION_COOKIE,
+    ContainerDep,
+    SessionDep,
+    current_principal,
+    optional_principal,
+    require,
+)
 
 router = APIRouter(include_in_schema=False)
 AuditReader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
@@ -66,38 +71,26 @@ def logout(request: Request, container: ContainerDep, session: SessionDep, princ
     return response
 
 
-def _signed_in(request: Request, principal: Principal | None) -> Principal | None:
-    request.state.principal = principal
-    return principal
-
-
-@router.get("/console", response_model=None)
-def dashboard(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> Response:
-    if _signed_in(request, principal) is None:
-        return RedirectResponse("/login", status_code=303)
+@router.get("/console", response_class=HTMLResponse)
+def dashboard(request: Request, _: Annotated[Principal, Depends(current_principal)]) -> HTMLResponse:
     return render(request, "console/dashboard.html", areas=NAVIGATION)
 
 
-@router.get("/console/audit", response_model=None)
+@router.get("/console/audit", response_class=HTMLResponse)
 def audit_log(
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal | None, Depends(optional_principal)],
+    _: AuditReader,
     actor: str = "",
     action: str = "",
     object_type: str = "",
     before: int | None = None,
-) -> Response:
-    if _signed_in(request, principal) is None:
-        return RedirectResponse("/login", status_code=303)
-    if not principal.can(Permission.AUDIT_READ):
-        return render(request, "console/forbidden.html", status_code=403, permission=Permission.AUDIT_READ)
+) -> HTMLResponse:
     entries = audit_service.list_entries(session, actor=actor or None, action=action or None, object_type=object_type or None, before_seq=before, limit=50)
     template = "console/_audit_rows.html" if request.headers.get("HX-Request") else "console/audit.html"
-    return render(request, template, entries=entries, filters={"actor": actor, "action": action, "object_type": object_type})
+    return render(request, template, active="audit", entries=entries, filters={"actor": actor, "action": action, "object_type": object_type})
 
 
 @router.get("/console/audit/verify", response_class=HTMLResponse)
-def audit_verify(request: Request, session: SessionDep, principal: AuditReader) -> HTMLResponse:
-    request.state.principal = principal
+def audit_verify(request: Request, session: SessionDep, _: AuditReader) -> HTMLResponse:
     return render(request, "console/_verify.html", result=audit_service.verify(session))

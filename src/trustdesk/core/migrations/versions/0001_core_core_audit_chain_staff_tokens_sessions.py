@@ -4,10 +4,10 @@ Revision ID: 0001_core
 Revises: 
 Create Date: 2026-11-24 18:19:10.752300
 """
-from alembic import op
 import sqlalchemy as sa
-import trustdesk.core.database
+from alembic import op
 
+import trustdesk.core.database
 
 revision = '0001_core'
 down_revision = None
