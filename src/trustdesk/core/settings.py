@@ -17,6 +17,9 @@ from pydantic_settings import (
 )
 
 
+DEV_SECRET = "dev-only-change-me-0123456789abcdef"
+
+
 class BusKind(StrEnum):
     IN_PROCESS = "in-process"
     NATS = "nats"
@@ -39,7 +42,7 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; unset means SQLite at data_dir/trustdesk.db."
     )
     secret_key: SecretStr = Field(
-        SecretStr("dev-only-change-me-0123456789abcdef"),
+        SecretStr(DEV_SECRET),
         description="Signs session cookies and links. Must be set in production.",
     )
     environment: str = Field("development", description="development | production")
@@ -55,6 +58,15 @@ class Settings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     platform: PlatformKind = PlatformKind.DEMO
     organisation_name: str = "Demo Messenger Ltd"
+
+    def check_production(self) -> None:
+        """A production instance must not run on the development secret or plain cookies."""
+        if self.environment != "production":
+            return
+        if self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("TRUSTDESK_SECRET_KEY must be set in production (the development key is public).")
+        if not self.session_cookie_secure:
+            raise ValueError("TRUSTDESK_SESSION_COOKIE_SECURE must stay true in production.")
 
     @property
     def sqlalchemy_url(self) -> str:

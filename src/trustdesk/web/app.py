@@ -24,6 +24,7 @@ API_ROUTERS: list[APIRouter] = [identity_router, audit_router]
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
+    settings.check_production()
     container = container or build_container(settings)
     if container.platform is None:
         container.platform = build_platform(settings)
