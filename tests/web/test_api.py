@@ -40,11 +40,14 @@ def test_no_credentials_is_a_problem_document(client) -> None:
     assert body["type"].endswith("/authentication-failed") and body["status"] == 401 and body["request_id"]
 
 
-def test_an_expired_token_gets_a_clear_error(client, staff, clock) -> None:
+def test_an_expired_token_gets_a_clear_error(client, staff, clock, db) -> None:
     token = staff.token(Permission.AUDIT_READ, days=1)
     clock.advance(days=3)
     response = client.get("/api/v1/audit", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401 and "expired" in response.json()["detail"]
+    with db.transaction() as session:
+        last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert last.action == "access.denied" and token not in (last.reason or "")
 
 
 def test_a_forbidden_role_changes_nothing(client, staff, db) -> None:
@@ -57,7 +60,10 @@ def test_a_forbidden_role_changes_nothing(client, staff, db) -> None:
     )
     assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
     assert "users:manage" in response.json()["detail"]
-    assert _entries(db) == before
+    assert _entries(db) == before + 1  # the refusal itself, and nothing else
+    with db.transaction() as session:
+        last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert last.action == "access.denied" and last.actor == f"staff:{reviewer.username}"
 
 
 def test_admin_creates_a_user_through_the_api(client, staff) -> None:
@@ -78,7 +84,7 @@ def test_cookie_writes_need_the_csrf_token(client, staff, db) -> None:
     before = _entries(db)
     response = client.post("/api/v1/tokens", json={"name": "svc", "scopes": ["events:ingest"]})
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
-    assert _entries(db) == before
+    assert _entries(db) == before + 1
 
 
 def test_invalid_body_is_422_with_each_error(client, staff) -> None:

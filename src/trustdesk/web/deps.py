@@ -48,6 +48,7 @@ def _principal_from_request(request: Request, session: Session, form_csrf: str |
     if cookie:
         principal = identity.resolve_console_session(session, clock=container.clock, secret=cookie)
         if principal is not None and request.method not in SAFE_METHODS:
+            request.state.principal = principal  # so that a refusal is recorded against them
             _check_csrf(request, principal, form_csrf)
         return principal
     return None
@@ -87,7 +88,8 @@ async def optional_principal(request: Request, session: Annotated[Session, Depen
 def require(permission: Permission) -> Callable[..., Principal]:
     """A dependency that admits only callers holding `permission`."""
 
-    def _dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    def _dependency(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        request.state.principal = principal
         authorize(principal, permission)
         return principal
 

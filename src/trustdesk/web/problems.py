@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from trustdesk.core.errors import TrustdeskError
+from trustdesk.core import audit
+from trustdesk.core.audit import Actor
+from trustdesk.core.errors import AuthenticationFailed, Forbidden, TrustdeskError
 from trustdesk.web.console.rendering import render
 
 log = logging.getLogger("trustdesk.web")
@@ -47,9 +49,25 @@ def _page_error(request: Request, exc: TrustdeskError) -> Response:
     return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail)
 
 
+def _record_refusal(request: Request, exc: TrustdeskError) -> None:
+    """A refused caller who showed credentials leaves one audit entry and nothing else: the
+    request's own transaction is already rolled back, so this one stands alone."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None and not request.headers.get("Authorization"):
+        return  # anonymous traffic without credentials is not worth a chain entry
+    actor = Actor(principal.kind, principal.name, request.state.request_id) if principal else Actor("anonymous", "bearer-token", request.state.request_id)
+    with request.app.state.container.db.transaction() as session:
+        audit.record(
+            session, actor=actor, action="access.denied", object_type="route", object_id=request.url.path[:100],
+            reason=exc.detail, details={"method": request.method, "status": exc.status}, clock=request.app.state.container.clock,
+        )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TrustdeskError)
     async def _domain(request: Request, exc: TrustdeskError) -> Response:
+        if isinstance(exc, Forbidden | AuthenticationFailed):
+            _record_refusal(request, exc)
         if _is_page(request):
             return _page_error(request, exc)
         return problem(request, status=exc.status, slug=exc.type_slug, title=exc.title, detail=exc.detail, **exc.extensions)
