@@ -35,6 +35,9 @@ NAMING = {
 MODEL_MODULES = [
     "trustdesk.core.audit.models",
     "trustdesk.core.identity.models",
+    "trustdesk.safety.enforcement.models",
+    "trustdesk.safety.review.models",
+    "trustdesk.safety.reports.models",
     "trustdesk.emergency.paging_models",
 ]
 

@@ -39,6 +39,9 @@ class Permission(StrEnum):
     EVENTS_INGEST = "events:ingest"
     MATCH_LOOKUP = "match:lookup"
     PORTAL_SUBMIT = "portal:submit"
+    REVIEW_MANAGE = "review:manage"  # queues, queue members, trusted flaggers
+    NOTICES_SUBMIT = "notices:submit"  # a trusted flagger's service token
+    CYBERTIPLINE_FILE = "cybertipline:file"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -53,10 +56,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SAFETY_READ,
             Permission.PLATFORM_READ,
             Permission.TRANSPARENCY_PUBLISH,
+            Permission.REVIEW_MANAGE,
+            Permission.NOTICES_SUBMIT,
         }
     ),
     Role.LEGAL_OFFICER: frozenset(
         {
+            Permission.CYBERTIPLINE_FILE,
             Permission.REQUESTS_READ,
             Permission.REQUESTS_HANDLE,
             Permission.DISCLOSURE_APPROVE,
@@ -138,3 +144,17 @@ def scope_requests_to_agency(principal: Principal) -> int | None:
         raise Forbidden("This officer account is not attached to an agency.")
     authorize(principal, Permission.REQUESTS_READ)
     return None
+
+
+# -- review: queue scoping --------------------------------------------------------------------
+
+
+def scope_review_queues(principal: Principal, *, member_of: frozenset[str]) -> frozenset[str] | None:
+    """The review queues whose cases and appeals `principal` may see: the queues they are a
+    member of (membership is the review domain's data, which its service loads and passes
+    in), or None (all) for those who manage review. A case outside them is not found (404),
+    never 'forbidden', so that its existence is not confirmed."""
+    if principal.can(Permission.REVIEW_MANAGE):
+        return None
+    authorize(principal, Permission.TRIAGE)
+    return member_of

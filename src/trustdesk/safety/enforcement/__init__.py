@@ -1,0 +1,1 @@
+"""Enforcement: actions on the platform, strikes, statements of reasons, CyberTipline drafts."""

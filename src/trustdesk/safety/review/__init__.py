@@ -1,0 +1,1 @@
+"""Review: queues, cases, claims, decisions, appeals, reviewer preferences."""
