@@ -1,0 +1,1 @@
+"""Perceptual and exact hashes of media, and the index that matches them."""

@@ -1,0 +1,185 @@
+"""Immutable multi-index segments of PDQ hashes, and the growable tail of recent additions.
+
+`PDQIndex` is a small LSM tree: a few immutable `Segment`s (each a set of direct-indexed
+chunk tables) plus a `Tail` scanned linearly. Segments are never edited except for the
+per-row state flag that disable/enable/remove flip, so readers need no lock.
+"""
+
+from dataclasses import dataclass, field
+from math import comb
+
+import numpy as np
+
+from trustdesk.safety.signals import _kernels
+
+HASH_BITS = 256
+HASH_BYTES = 32
+WORDS = 4  # uint64 words per hash
+
+# Row state flags (uint8 per row).
+ACTIVE = _kernels.ACTIVE
+DISABLED = 1
+REMOVED = 2
+
+_RESULT_CAP = 4096  # initial output buffer, grown on demand
+_BUCKET_BITS = 3  # log2 of the mean rows per table bucket (measured best of 2..4)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkLayout:
+    """How the 256 bits are cut into chunks, and how a threshold is spread over them."""
+
+    starts: np.ndarray  # int64 (m,)
+    widths: np.ndarray  # int64 (m,)
+
+    @classmethod
+    def even(cls, chunks: int) -> "ChunkLayout":
+        """`chunks` contiguous chunks, the first `256 % chunks` of them one bit wider."""
+        base, extra = divmod(HASH_BITS, chunks)
+        widths = np.array([base + (i < extra) for i in range(chunks)], np.int64)
+        starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        return cls(starts, widths)
+
+    def taus(self, threshold: int) -> np.ndarray:
+        """Per-chunk probe radii with sum(taus + 1) = threshold + 1 (pigeonhole).
+
+        If every chunk differed by more than its radius the total distance would be at least
+        threshold + 1, so probing chunk c at radius taus[c] for every c misses nothing. The
+        spare units go to the widest chunks, where a wider radius costs fewest candidates.
+        """
+        m = len(self.widths)
+        base, extra = divmod(threshold + 1, m)
+        order = np.argsort(-self.widths, kind="stable")
+        units = np.full(m, base, np.int64)
+        units[order[:extra]] += 1
+        return units - 1
+
+
+def key_bits_for(n: int, layout: ChunkLayout) -> tuple[np.ndarray, int]:
+    """Table key width per chunk and row-number width for a segment of n rows.
+
+    About 8 rows per bucket (offset tables ~9 bytes per hash in all, 11 chunks) balanced
+    probes against tag checks best at N = 10M; the tag (the chunk bits
+    below the key) must fit beside the row number in a uint32 entry.
+    """
+    row_bits = max(1, int(n - 1).bit_length())
+    widest = int(layout.widths.max())
+    key = max(row_bits - _BUCKET_BITS, min(row_bits, 14), widest - (32 - row_bits), 1)
+    return np.minimum(layout.widths, key).astype(np.int64), row_bits
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Segment:
+    """n hashes sorted by id, with one direct-indexed table per chunk."""
+
+    rows: np.ndarray  # (n, 4) uint64
+    ids: np.ndarray  # (n,) int64, strictly increasing
+    state: np.ndarray  # (n,) uint8, flipped in place by disable/enable/remove
+    key_bits: np.ndarray  # (m,) int64
+    row_bits: int
+    offsets: np.ndarray  # (m, 2**max(key_bits) + 1) uint32
+    entries: np.ndarray  # (m, n) uint32
+
+    @classmethod
+    def build(cls, rows: np.ndarray, ids: np.ndarray, state: np.ndarray, layout: ChunkLayout) -> "Segment":
+        """Sort by id (so id lookups are a binary search, no extra map) and fill the tables."""
+        if len(ids) >= 2**32:
+            raise ValueError("a segment holds at most 2**32 - 1 hashes")
+        order = np.argsort(ids, kind="stable")
+        rows, ids, state = rows[order], ids[order], state[order]
+        if np.any(ids[1:] == ids[:-1]):
+            raise ValueError("ids must be unique")
+        key_bits, row_bits = key_bits_for(len(ids), layout)
+        offsets = np.zeros((len(key_bits), (1 << int(key_bits.max())) + 1), np.uint32)
+        entries = np.empty((len(key_bits), len(ids)), np.uint32)
+        _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, row_bits, offsets, entries)
+        return cls(rows, ids, state, key_bits, row_bits, offsets, entries)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def nbytes(self) -> int:
+        arrays = (self.rows, self.ids, self.state, self.offsets, self.entries)
+        return sum(a.nbytes for a in arrays)
+
+    def locate(self, ids: np.ndarray) -> np.ndarray:
+        """Row numbers of those of `ids` stored here (absent ids are dropped)."""
+        pos = np.searchsorted(self.ids, ids)
+        pos = pos[pos < len(self.ids)]
+        return pos[np.isin(self.ids[pos], ids)]
+
+    def prefers_scan(self, taus: np.ndarray) -> bool:
+        """Whether a linear scan beats the tables at these radii (very wide thresholds)."""
+        n = len(self.ids)
+        probes = [sum(comb(int(kb), k) for k in range(min(int(t), int(kb)) + 1)) if t >= 0 else 0
+                  for t, kb in zip(taus, self.key_bits)]
+        scanned = sum(p * n / (1 << int(kb)) for p, kb in zip(probes, self.key_bits))
+        return 2 * sum(probes) + scanned > n
+
+    def search(self, queries: np.ndarray, threshold: int, layout: ChunkLayout) -> tuple[np.ndarray, ...]:
+        """(query index, row, distance) of every active row within threshold."""
+        taus = layout.taus(threshold)
+        if self.prefers_scan(taus):
+            return scan(queries, threshold, self.rows, len(self.ids), self.state)
+        return _collect(lambda begin, out: _kernels.search_tables(
+            queries, begin, threshold, taus, layout.starts, layout.widths, self.key_bits,
+            self.row_bits, self.rows, self.offsets, self.entries, self.state, *out,
+        ), len(queries))
+
+
+def scan(queries: np.ndarray, threshold: int, rows: np.ndarray, n: int, state: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Brute-force (query index, row, distance) over rows[:n]."""
+    return _collect(lambda begin, out: _kernels.scan_rows(
+        queries, begin, threshold, rows, n, state, *out,
+    ), len(queries))
+
+
+def _collect(kernel, n_queries: int) -> tuple[np.ndarray, ...]:  # type: ignore[no-untyped-def]
+    """Run a resumable kernel, growing the output buffers whenever a query overflows them."""
+    parts: list[tuple[np.ndarray, ...]] = []
+    cap, begin = _RESULT_CAP, 0
+    while True:
+        out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int16))
+        next_query, count = kernel(begin, out)
+        parts.append(tuple(a[:count] for a in out))
+        if next_query >= n_queries:
+            break
+        cap = cap * 2 if next_query == begin else cap
+        begin = next_query
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
+@dataclass(slots=True, eq=False)
+class Tail:
+    """Recent additions in preallocated arrays, scanned linearly until frozen into a Segment.
+
+    Appends write past `n` only, so a reader holding an older `n` sees a consistent prefix.
+    """
+
+    capacity: int
+    rows: np.ndarray = field(init=False)
+    ids: np.ndarray = field(init=False)
+    state: np.ndarray = field(init=False)
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        self.rows = np.zeros((self.capacity, WORDS), np.uint64)
+        self.ids = np.zeros(self.capacity, np.int64)
+        self.state = np.zeros(self.capacity, np.uint8)
+
+    def append(self, rows: np.ndarray, ids: np.ndarray) -> int:
+        """Append as many as fit; returns how many were taken."""
+        k = min(len(ids), self.capacity - self.n)
+        self.rows[self.n:self.n + k] = rows[:k]
+        self.ids[self.n:self.n + k] = ids[:k]
+        self.state[self.n:self.n + k] = ACTIVE
+        self.n += k
+        return k
+
+    def locate(self, ids: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(np.isin(self.ids[:self.n], ids))
+
+    def nbytes(self) -> int:
+        return self.rows.nbytes + self.ids.nbytes + self.state.nbytes
