@@ -38,6 +38,7 @@ MODEL_MODULES = [
     "trustdesk.safety.enforcement.models",
     "trustdesk.safety.review.models",
     "trustdesk.safety.reports.models",
+    "trustdesk.legal.models",
     "trustdesk.emergency.paging_models",
 ]
 

@@ -1,0 +1,135 @@
+"""Checking a request against its instrument. Each check is one line of a checklist with a
+verdict and, where it fails, the Annex III reason that goes back to the authority.
+
+Pure: it reads the instrument, the request's parts and the target resolutions, and decides
+nothing else. Policy (issue 4) builds on the checklist; it does not redo it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from trustdesk.legal.instruments import Action, Instrument, IssuerKind, RefusalReason
+from trustdesk.legal.targets import Resolution, Target
+from trustdesk.platform.port import DataCategory
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    check: str
+    verdict: Verdict
+    note: str
+    refusal_reason: RefusalReason | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "verdict": self.verdict.value, "refusal_reason": self.refusal_reason and self.refusal_reason.value}
+
+
+@dataclass(frozen=True)
+class RequestParts:
+    """What the checks read from one request."""
+
+    instrument: Instrument
+    issuer_kind: IssuerKind
+    categories: frozenset[DataCategory]
+    elements: dict[str, str]
+    emergency: bool
+    period_start: datetime | None
+    period_end: datetime | None
+    targets: list[tuple[Target, Resolution]]
+
+
+def _ok(check: str, note: str) -> CheckItem:
+    return CheckItem(check, Verdict.PASS, note)
+
+
+def _fail(check: str, note: str, reason: RefusalReason) -> CheckItem:
+    return CheckItem(check, Verdict.FAIL, note, reason)
+
+
+def check_elements(parts: RequestParts) -> list[CheckItem]:
+    """One line per required element of the instrument's form."""
+    items = []
+    for section in parts.instrument.sections:
+        present = bool(parts.elements.get(section.key, "").strip())
+        if present:
+            items.append(_ok(f"element:{section.key}", f"{section.label('en')}: given"))
+        elif section.required:
+            items.append(_fail(f"element:{section.key}", f"{section.label('en')}: missing", RefusalReason.INCOMPLETE))
+    return items
+
+
+def check_issuer(parts: RequestParts) -> list[CheckItem]:
+    """The issuer must be competent for every category asked (e-Evidence: a prosecutor may
+    not order traffic or content data) or, for orders without data, for the instrument."""
+    instrument, issuer = parts.instrument, parts.issuer_kind
+    if not parts.categories:
+        if issuer in instrument.issued_by:
+            return [_ok("issuer", f"a {issuer.value} may issue a {instrument.name}")]
+        return [_fail("issuer", f"a {issuer.value} may not issue a {instrument.name}", RefusalReason.MANIFEST_ERROR)]
+    items = []
+    for category in sorted(parts.categories):
+        if instrument.may_issue(issuer, category):
+            items.append(_ok(f"issuer:{category.value}", f"a {issuer.value} may order {category.value} data"))
+        else:
+            allowed = ", ".join(sorted(k.value for k in instrument.issuers.get(category, ()))) or "nobody under this instrument"
+            items.append(_fail(f"issuer:{category.value}", f"a {issuer.value} may not order {category.value} data (only: {allowed})", RefusalReason.MANIFEST_ERROR))
+    return items
+
+
+def check_scope(parts: RequestParts) -> list[CheckItem]:
+    """No wider than the instrument: only its categories, emergency only where it has one,
+    and a time range for traffic and content."""
+    instrument, items = parts.instrument, []
+    outside = parts.categories - instrument.categories
+    if outside:
+        items.append(_fail("scope:categories", f"{instrument.name} cannot ask for {', '.join(sorted(c.value for c in outside))} data", RefusalReason.MANIFEST_ERROR))
+    elif instrument.action in (Action.PRODUCE, Action.PRESERVE) and not parts.categories:
+        items.append(_fail("scope:categories", "no data category asked", RefusalReason.INCOMPLETE))
+    else:
+        items.append(_ok("scope:categories", "within the instrument"))
+    if parts.emergency and not instrument.emergency_allowed:
+        items.append(_fail("scope:emergency", f"{instrument.name} has no emergency procedure", RefusalReason.MANIFEST_ERROR))
+    items.append(_check_period(parts))
+    return items
+
+
+def _check_period(parts: RequestParts) -> CheckItem:
+    heavy = parts.categories & {DataCategory.TRAFFIC, DataCategory.CONTENT}
+    if parts.period_start and parts.period_end and parts.period_start > parts.period_end:
+        return _fail("scope:period", "the period ends before it starts", RefusalReason.MANIFEST_ERROR)
+    if heavy and not (parts.period_start and parts.period_end) and parts.instrument.action is Action.PRODUCE:
+        return _fail("scope:period", "traffic or content data need a time range", RefusalReason.INCOMPLETE)
+    return CheckItem("scope:period", Verdict.PASS if parts.period_start else Verdict.NOT_APPLICABLE, "time range given" if parts.period_start else "no time range")
+
+
+def check_targets(parts: RequestParts) -> list[CheckItem]:
+    items = []
+    for target, resolution in parts.targets:
+        name = f"target:{target.kind.value}:{target.normalised}"
+        if resolution.resolved:
+            items.append(_ok(name, f"resolved to account {resolution.account_id}"))
+        else:
+            items.append(_fail(name, resolution.note or "not found", RefusalReason.NOT_HELD))
+    return items
+
+
+def run_checks(parts: RequestParts) -> list[CheckItem]:
+    return [*check_elements(parts), *check_issuer(parts), *check_scope(parts), *check_targets(parts)]
+
+
+def overall(items: list[CheckItem]) -> Verdict:
+    return Verdict.FAIL if any(i.verdict is Verdict.FAIL for i in items) else Verdict.PASS
+
+
+def answer_reasons(items: list[CheckItem]) -> list[RefusalReason]:
+    """The Annex III reasons to send back, in the order of the form, once each."""
+    return list(dict.fromkeys(i.refusal_reason for i in items if i.refusal_reason is not None))

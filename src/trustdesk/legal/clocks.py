@@ -1,0 +1,129 @@
+"""Deadlines, as pure functions of the instrument's clock rule and UTC instants.
+
+Every computation is in UTC with exact durations: "8 hours" means 8 elapsed hours even when
+a daylight-saving change falls inside them (the console then shows the wall-clock time in
+the viewer's zone). Naive datetimes are refused: an instant without a zone is a bug."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from trustdesk.legal.instruments import ClockKind, ClockRule
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """What the clock says for one request. `due_at` is the answer deadline (None when the
+    instrument sets none); `not_before` is the earliest release where the enforcing state
+    must first be given its chance to object; `expires_at` ends a preservation."""
+
+    due_at: datetime | None
+    not_before: datetime | None = None
+    objection_ends_at: datetime | None = None
+    expires_at: datetime | None = None
+    statutory: bool = True
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("deadline arithmetic needs aware datetimes")
+    return value.astimezone(UTC)
+
+
+def production_deadline(
+    rule: ClockRule, *, received_at: datetime, emergency: bool, enforcing_state_notified: bool
+) -> Deadlines:
+    """e-Evidence Art. 10: 10 days, 8 hours in an emergency. When the enforcing state was
+    notified, ordinary data go out only at the end of the 10 days unless it objects; in an
+    emergency the 8 hours still hold and the state has 96 hours to object afterwards."""
+    start = _utc(received_at)
+    hours = rule.emergency_due_hours if emergency and rule.emergency_due_hours else rule.due_hours
+    assert hours is not None, "a produce clock needs due_hours"
+    due = start + timedelta(hours=hours)
+    if not enforcing_state_notified or rule.enforcing_state_wait_hours is None:
+        return Deadlines(due_at=due)
+    if emergency and rule.enforcing_state_objection_hours_emergency:
+        return Deadlines(due_at=due, objection_ends_at=start + timedelta(hours=rule.enforcing_state_objection_hours_emergency))
+    wait_end = start + timedelta(hours=rule.enforcing_state_wait_hours)
+    return Deadlines(due_at=max(due, wait_end), not_before=wait_end, objection_ends_at=wait_end)
+
+
+def removal_deadline(rule: ClockRule, *, received_at: datetime, completed_at: datetime | None = None) -> Deadlines:
+    """TCO Art. 3: one hour from receipt; when the order lacked an element, the hour runs
+    again from the moment the missing element arrives."""
+    start = _utc(received_at)
+    if rule.restart_on_completion and completed_at is not None:
+        start = max(start, _utc(completed_at))
+    assert rule.due_hours is not None
+    return Deadlines(due_at=start + timedelta(hours=rule.due_hours))
+
+
+def preservation_expiry(rule: ClockRule, *, received_at: datetime, extensions: int = 0) -> Deadlines:
+    """EPOC-PR: 60 days, once +30; US 2703(f): 90 days, once +90. Extensions past the
+    rule's maximum are refused, not silently capped."""
+    if extensions < 0 or extensions > rule.max_extensions:
+        raise ValueError(f"this preservation allows at most {rule.max_extensions} extension(s)")
+    assert rule.preserve_days is not None
+    days = rule.preserve_days + extensions * (rule.extension_days or 0)
+    return Deadlines(due_at=None, expires_at=_utc(received_at) + timedelta(days=days))
+
+
+def internal_target(rule: ClockRule, *, received_at: datetime, stated_due_at: datetime | None = None) -> Deadlines:
+    """'Without undue delay' or 'per the process': the date the process states if any, or
+    our own service target, marked as not statutory."""
+    if stated_due_at is not None:
+        return Deadlines(due_at=_utc(stated_due_at))
+    if rule.internal_target_hours is None:
+        return Deadlines(due_at=None, statutory=False)
+    return Deadlines(due_at=_utc(received_at) + timedelta(hours=rule.internal_target_hours), statutory=False)
+
+
+def compute(
+    rule: ClockRule,
+    *,
+    received_at: datetime,
+    emergency: bool = False,
+    enforcing_state_notified: bool = False,
+    completed_at: datetime | None = None,
+    extensions: int = 0,
+    stated_due_at: datetime | None = None,
+) -> Deadlines:
+    """The deadlines of one request, whatever its instrument's clock kind."""
+    match rule.kind:
+        case ClockKind.PRODUCE:
+            return production_deadline(rule, received_at=received_at, emergency=emergency, enforcing_state_notified=enforcing_state_notified)
+        case ClockKind.REMOVE:
+            return removal_deadline(rule, received_at=received_at, completed_at=completed_at)
+        case ClockKind.PRESERVE:
+            return preservation_expiry(rule, received_at=received_at, extensions=extensions)
+        case ClockKind.UNDUE_DELAY | ClockKind.PER_PROCESS:
+            return internal_target(rule, received_at=received_at, stated_due_at=stated_due_at)
+        case ClockKind.UNTIL_DATE:
+            return Deadlines(due_at=None, expires_at=stated_due_at and _utc(stated_due_at))
+        case _:
+            return Deadlines(due_at=None)
+
+
+def time_left(deadline: datetime | None, *, now: datetime) -> timedelta | None:
+    return None if deadline is None else _utc(deadline) - _utc(now)
+
+
+def describe_time_left(left: timedelta | None) -> str:
+    """'7h 59m left', '2d 3h left', '12m overdue': what a reviewer reads in the queue."""
+    if left is None:
+        return "no deadline"
+    seconds = int(abs(left.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = f"{days}d {hours}h" if days else f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+    return f"{text} left" if left.total_seconds() >= 0 else f"{text} overdue"
+
+
+def warn_at(*, received_at: datetime, due_at: datetime) -> datetime:
+    """When the on-call role is warned: when a fifth of the window is left, but at least
+    15 minutes before (a one-hour TCO clock warns at 45 minutes in)."""
+    window = _utc(due_at) - _utc(received_at)
+    lead = max(window / 5, timedelta(minutes=15))
+    return _utc(due_at) - min(lead, window)

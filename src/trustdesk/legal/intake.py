@@ -1,0 +1,214 @@
+"""Intake: one path for the portal, the API and staff entering a request that came by post
+or e-mail. Everything is validated before anything is written, so a bad request creates
+nothing half-made; a good one gets a reference, its checklist, its clock and a receipt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trustdesk.core import audit
+from trustdesk.core.audit import Actor
+from trustdesk.core.audit.service import digest
+from trustdesk.core.clock import Clock
+from trustdesk.core.errors import Forbidden, InvalidInput
+from trustdesk.core.identity.permissions import Permission, Principal, authorize
+from trustdesk.legal import attachments, clocks
+from trustdesk.legal.checks import CheckItem, RequestParts, overall, run_checks
+from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, load_catalogue
+from trustdesk.legal.models import Agency, LawfulRequest, Officer, RequestAttachment, RequestTarget, RequestTransition
+from trustdesk.legal.registry import OfficerState, domain_registered, get_agency, get_officer
+from trustdesk.legal.targets import Resolution, Target, parse_targets, resolve
+from trustdesk.legal.workflow import RequestState
+from trustdesk.platform.port import DataCategory, Platform
+
+BURST_WINDOW = timedelta(hours=1)
+BURST_COUNT = 10  # requests from one agency within the window that look like a campaign
+
+
+class Channel(StrEnum):
+    PORTAL = "portal"
+    API = "api"
+    STAFF = "staff"  # entered by staff from post or e-mail
+
+
+class Flag(StrEnum):
+    NEW_OFFICER_EMERGENCY_SENSITIVE = "new_officer_emergency_sensitive"
+    DOMAIN_NOT_REGISTERED = "domain_not_registered"
+    AGENCY_BURST = "agency_burst"
+    CALLBACK_DENIED = "callback_denied"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A request as an authority (or staff) sends it, before any check."""
+
+    instrument: str
+    categories: list[str]
+    elements: dict[str, str]
+    targets: list[tuple[str | None, str]]
+    emergency: bool = False
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    enforcing_state_notified: bool = False
+    stated_due_at: datetime | None = None
+    language: str = "en"
+    sender_email: str | None = None  # where a request by e-mail came from (staff entry)
+    attachments: list[attachments.Upload] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Validated:
+    instrument: Instrument
+    categories: frozenset[DataCategory]
+    elements: dict[str, str]
+    targets: list[Target]
+    files: list[attachments.CheckedFile]
+
+
+def instrument_for(code: str) -> Instrument:
+    try:
+        instrument = load_catalogue().get(code)
+    except KeyError:
+        known = ", ".join(i.code.value for i in load_catalogue().incoming)
+        raise InvalidInput(f"'{code}' is not an instrument we accept. Accepted: {known}.", instrument=code) from None
+    if instrument.direction is not Direction.INCOMING:
+        raise InvalidInput(f"{instrument.name} is sent by the provider, not filed by an authority.")
+    return instrument
+
+
+def _categories(values: list[str]) -> frozenset[DataCategory]:
+    try:
+        return frozenset(DataCategory(v) for v in values)
+    except ValueError:
+        raise InvalidInput(f"Data categories are {', '.join(DataCategory)}; got {', '.join(values)}.") from None
+
+
+def _elements(instrument: Instrument, given: dict[str, str], *, allow_incomplete: bool) -> dict[str, str]:
+    keys = {s.key for s in instrument.sections}
+    unknown = sorted(set(given) - keys)
+    if unknown:
+        raise InvalidInput(f"{instrument.name} has no section {', '.join(unknown)}; its sections are {', '.join(sorted(keys))}.")
+    elements = {k: v.strip()[:10_000] for k, v in given.items() if v and v.strip()}
+    missing = [s.label("en") for s in instrument.sections if s.required and s.key not in elements]
+    if missing and not allow_incomplete:
+        raise InvalidInput(f"Required elements of {instrument.name} are missing: {'; '.join(missing)}.", missing=missing)
+    return elements
+
+
+def validate(submission: Submission, *, allow_incomplete: bool) -> Validated:
+    """Every structural check, in the order a person fixes them; raises on the first."""
+    instrument = instrument_for(submission.instrument)
+    categories = _categories(submission.categories)
+    elements = _elements(instrument, submission.elements, allow_incomplete=allow_incomplete)
+    if submission.period_start and submission.period_end and submission.period_start > submission.period_end:
+        raise InvalidInput("The period ends before it starts.")
+    targets = parse_targets(submission.targets)
+    files = attachments.check_all(submission.attachments)
+    return Validated(instrument, categories, elements, targets, files)
+
+
+def _issuer(session: Session, principal: Principal, agency_id: int | None) -> tuple[Agency, Officer | None]:
+    """Who files: an officer or an agency token files for its own agency; staff for any."""
+    if principal.agency_id is not None:
+        authorize(principal, Permission.PORTAL_SUBMIT)
+        officer = get_officer(session, officer_id=principal.id) if principal.kind == "officer" else None
+        if officer is not None and officer.state != OfficerState.VERIFIED:
+            raise Forbidden("This officer account cannot file requests.")
+        return get_agency(session, agency_id=principal.agency_id), officer
+    authorize(principal, Permission.REQUESTS_HANDLE)
+    if agency_id is None:
+        raise InvalidInput("Say which registered agency sent this request.")
+    return get_agency(session, agency_id=agency_id), None
+
+
+def _flags(session: Session, *, agency: Agency, officer: Officer | None, validated: Validated, submission: Submission, now: datetime) -> list[Flag]:
+    flags = []
+    sensitive = validated.categories & {DataCategory.TRAFFIC, DataCategory.CONTENT}
+    if officer is not None and officer.confirmed_at is None and submission.emergency and sensitive:
+        flags.append(Flag.NEW_OFFICER_EMERGENCY_SENSITIVE)
+    if submission.sender_email and not domain_registered(agency, submission.sender_email):
+        flags.append(Flag.DOMAIN_NOT_REGISTERED)
+    recent = session.scalar(select(func.count(LawfulRequest.id)).where(LawfulRequest.agency_id == agency.id, LawfulRequest.received_at > now - BURST_WINDOW))
+    if (recent or 0) + 1 >= BURST_COUNT:
+        flags.append(Flag.AGENCY_BURST)
+    return flags
+
+
+def submit_request(
+    session: Session, *, actor: Actor, clock: Clock, platform: Platform, data_dir: Path, principal: Principal,
+    submission: Submission, channel: Channel, agency_id: int | None = None,
+) -> LawfulRequest:
+    """File one request. Raises (and writes nothing) on bad input; otherwise the request is
+    received, checked, timed, and held for a call-back where it must be."""
+    agency, officer = _issuer(session, principal, agency_id)
+    validated = validate(submission, allow_incomplete=channel is Channel.STAFF)
+    resolutions = [(t, resolve(t, platform)) for t in validated.targets]
+    now = clock.now()
+    checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))
+    flags = _flags(session, agency=agency, officer=officer, validated=validated, submission=submission, now=now)
+    request = _new_request(agency, officer, validated, submission, channel, checklist, flags, actor, now)
+    session.add(request)
+    session.flush()
+    request.reference = f"LR-{now:%Y}-{request.id:06d}"
+    _children(session, request=request, resolutions=resolutions, files=validated.files, data_dir=data_dir, actor=actor, now=now)
+    audit.record(session, actor=actor, action="request.receive", object_type="lawful_request", object_id=request.id,
+                 details={"reference": request.reference, "instrument": request.instrument, "emergency": request.emergency,
+                          "verdict": request.verdict, "held": request.held, "flags": request.flags}, clock=clock)
+    return request
+
+
+def _parts(validated: Validated, submission: Submission, issuer: IssuerKind, resolutions: list[tuple[Target, Resolution]]) -> RequestParts:
+    return RequestParts(
+        instrument=validated.instrument, issuer_kind=issuer, categories=validated.categories, elements=validated.elements,
+        emergency=submission.emergency, period_start=submission.period_start, period_end=submission.period_end, targets=resolutions,
+    )
+
+
+def _new_request(agency: Agency, officer: Officer | None, validated: Validated, submission: Submission, channel: Channel,
+                 checklist: list[CheckItem], flags: list[Flag], actor: Actor, now: datetime) -> LawfulRequest:
+    instrument = validated.instrument
+    complete = all(k in validated.elements for k in instrument.required_elements)
+    deadlines = clocks.compute(instrument.clock, received_at=now, emergency=submission.emergency,
+                               enforcing_state_notified=submission.enforcing_state_notified, stated_due_at=submission.stated_due_at)
+    first_time = officer is not None and officer.confirmed_at is None
+    return LawfulRequest(
+        reference=f"pending-{now.timestamp()}", agency_id=agency.id, officer_id=officer.id if officer else None, channel=str(channel),
+        instrument=str(instrument.code), catalogue_version=load_catalogue().version, issuer_kind=agency.kind,
+        emergency=submission.emergency, categories=sorted(str(c) for c in validated.categories), elements=validated.elements,
+        period_start=submission.period_start, period_end=submission.period_end, enforcing_state_notified=submission.enforcing_state_notified,
+        language=submission.language, state=str(RequestState.RECEIVED), received_at=now, elements_completed_at=now if complete else None,
+        stated_due_at=submission.stated_due_at, extensions=0, due_at=deadlines.due_at, not_before=deadlines.not_before,
+        objection_ends_at=deadlines.objection_ends_at, expires_at=deadlines.expires_at, deadline_statutory=deadlines.statutory,
+        checklist=[i.as_dict() for i in checklist], verdict=str(overall(checklist)),
+        callback_required=submission.emergency or first_time or bool(flags), flags=[str(f) for f in flags],
+        submission_sha256=digest(_fingerprint(validated, submission)), submitted_by=str(actor),
+    )
+
+
+def _fingerprint(validated: Validated, submission: Submission) -> dict[str, object]:
+    """What the receipt's hash covers: the request as understood, attachments by hash."""
+    return {
+        "instrument": str(validated.instrument.code), "categories": sorted(validated.categories), "elements": validated.elements,
+        "targets": [[str(t.kind), t.normalised] for t in validated.targets], "emergency": submission.emergency,
+        "period": [submission.period_start, submission.period_end], "attachments": [f.sha256 for f in validated.files],
+    }
+
+
+def _children(session: Session, *, request: LawfulRequest, resolutions: list[tuple[Target, Resolution]],
+              files: list[attachments.CheckedFile], data_dir: Path, actor: Actor, now: datetime) -> None:
+    for target, res in resolutions:
+        session.add(RequestTarget(request_id=request.id, kind=str(target.kind), raw=target.raw[:500], normalised=target.normalised,
+                                  account_id=res.account_id, message_id=res.message_id, resolved=res.resolved, note=res.note))
+    for checked in files:
+        attachments.store(data_dir, checked)
+        session.add(RequestAttachment(request_id=request.id, filename=checked.filename, content_type=checked.content_type,
+                                      size=checked.size, sha256=checked.sha256, uploaded_by=str(actor), uploaded_at=now))
+    session.add(RequestTransition(request_id=request.id, from_state=None, to_state=request.state, actor=str(actor),
+                                  reason=f"received by {request.channel}", at=now))
+    session.flush()

@@ -1,0 +1,197 @@
+"""Tables of the lawful-request domain. Rows are never deleted; state changes are new rows
+(transitions, call-backs, alerts) plus audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trustdesk.core.database import Base, UTCDateTime
+
+
+class Agency(Base):
+    """A registered authority. `callback_phone` comes from an official source (named in
+    `callback_source`), never from a request: it is the number staff call to confirm one."""
+
+    __tablename__ = "legal_agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("legal_agencies.id"))
+    email_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    callback_phone: Mapped[str] = mapped_column(String(32))
+    callback_source: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Officer(Base):
+    """A named person at an agency who signs in to the portal with a second factor."""
+
+    __tablename__ = "legal_officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("legal_agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    supervisor: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(16))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str] = mapped_column(String(64))
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a staff call-back first confirmed a request from this officer.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PortalSession(Base):
+    __tablename__ = "legal_portal_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("legal_officers.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LawfulRequest(Base):
+    """One order from one authority, with its checks and its clock as structured data."""
+
+    __tablename__ = "legal_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("legal_agencies.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("legal_officers.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    instrument: Mapped[str] = mapped_column(String(40))
+    catalogue_version: Mapped[str] = mapped_column(String(40))
+    issuer_kind: Mapped[str] = mapped_column(String(32))
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    elements: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enforcing_state_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    elements_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stated_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    objection_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_statutory: Mapped[bool] = mapped_column(Boolean, default=True)
+    checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    verdict: Mapped[str] = mapped_column(String(16))
+    callback_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    submission_sha256: Mapped[str] = mapped_column(String(64))
+    submitted_by: Mapped[str] = mapped_column(String(200))
+
+    @property
+    def held(self) -> bool:
+        """Held for a call-back: nothing moves until staff confirm by telephone."""
+        return self.callback_required and self.callback_confirmed_at is None
+
+
+class RequestTarget(Base):
+    __tablename__ = "legal_request_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    raw: Mapped[str] = mapped_column(String(500))
+    normalised: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class RequestAttachment(Base):
+    """A file the authority sent. The bytes live once, content-addressed, under the data
+    directory; the row says who sent which file under which name."""
+
+    __tablename__ = "legal_request_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RequestMessage(Base):
+    __tablename__ = "legal_request_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    from_authority: Mapped[bool] = mapped_column(Boolean)
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RequestTransition(Base):
+    __tablename__ = "legal_request_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    refusal_reason: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Callback(Base):
+    """An out-of-band telephone confirmation, always to the registry's number."""
+
+    __tablename__ = "legal_callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    number_called: Mapped[str] = mapped_column(String(32))
+    spoke_to: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeadlineAlert(Base):
+    """An alert to the on-call role: raised once per request, kind and deadline."""
+
+    __tablename__ = "legal_deadline_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    role: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(300))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))

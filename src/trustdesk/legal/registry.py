@@ -1,0 +1,230 @@
+"""The authority registry: agencies and their officers, officer sign-in to the portal.
+
+An officer is an external user with the same protections as staff (Argon2 password, TOTP
+second factor with replay protection, lockout after repeated failures), but their own table
+and their own sessions: a portal cookie never opens the console."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustdesk.core import audit
+from trustdesk.core.audit import Actor
+from trustdesk.core.clock import Clock
+from trustdesk.core.errors import AccountLocked, AuthenticationFailed, Conflict, InvalidInput, NotFound
+from trustdesk.core.identity import service as identity
+from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Principal
+from trustdesk.legal.instruments import IssuerKind
+from trustdesk.legal.models import Agency, Officer, PortalSession
+from trustdesk.platform.demo.handles import normalise_phone
+
+AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
+MIN_PASSWORD = identity.MIN_PASSWORD
+
+
+class OfficerState(StrEnum):
+    PENDING = "pending"  # registered, not yet confirmed by staff: cannot sign in
+    VERIFIED = "verified"
+    BLOCKED = "blocked"  # known or suspected compromised: cannot sign in or file
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# -- agencies ---------------------------------------------------------------------------------
+
+
+def create_agency(
+    session: Session, *, actor: Actor, clock: Clock, code: str, name: str, country: str, kind: IssuerKind,
+    email_domains: list[str], callback_phone: str, callback_source: str, language: str = "en",
+    parent_code: str | None = None, is_demo: bool = False,
+) -> Agency:
+    """Register an agency. The call-back number must come with its official source."""
+    if not AGENCY_CODE.match(code):
+        raise InvalidInput("An agency code is 2-64 lower-case letters, digits or '-'.")
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise InvalidInput(f"'{country}' is not an ISO 3166-1 alpha-2 country code (e.g. FR, DE, US).")
+    domains = sorted({d.strip().lower() for d in email_domains if d.strip()})
+    if not domains or not all(DOMAIN.match(d) for d in domains):
+        raise InvalidInput("Give at least one valid e-mail domain (e.g. justice.fr).")
+    phone = normalise_phone(callback_phone)
+    if phone is None or not callback_source.strip():
+        raise InvalidInput("The call-back number must be a full international number, with the official source it was taken from.")
+    if session.scalar(select(Agency.id).where(Agency.code == code)) is not None:
+        raise Conflict(f"An agency with code '{code}' already exists.")
+    parent = get_agency(session, code=parent_code).id if parent_code else None
+    agency = Agency(code=code, name=name.strip(), country=country, kind=str(kind), parent_id=parent, email_domains=domains,
+                    callback_phone=phone, callback_source=callback_source.strip(), language=language, created_at=clock.now(), is_demo=is_demo)
+    session.add(agency)
+    session.flush()
+    audit.record(session, actor=actor, action="agency.create", object_type="agency", object_id=agency.id,
+                 details={"code": code, "country": country, "kind": str(kind)}, clock=clock)
+    return agency
+
+
+def get_agency(session: Session, *, code: str | None = None, agency_id: int | None = None) -> Agency:
+    query = select(Agency).where(Agency.code == code) if code else select(Agency).where(Agency.id == agency_id)
+    agency = session.scalar(query)
+    if agency is None:
+        raise NotFound(f"No agency '{code or agency_id}' in the registry.")
+    return agency
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    return list(session.scalars(select(Agency).order_by(Agency.country, Agency.name)))
+
+
+def domain_registered(agency: Agency, email: str) -> bool:
+    domain = email.rsplit("@", 1)[-1].lower()
+    return any(domain == d or domain.endswith("." + d) for d in agency.email_domains)
+
+
+# -- officers ---------------------------------------------------------------------------------
+
+
+def register_officer(
+    session: Session, *, actor: Actor, clock: Clock, agency_code: str, name: str, rank: str, email: str,
+    supervisor: str, password: str, totp_secret: str | None = None, verified: bool = False, is_demo: bool = False,
+) -> Officer:
+    """A new officer, pending until staff verify them (unless staff create them verified).
+    The e-mail must be in one of the agency's registered domains."""
+    agency = get_agency(session, code=agency_code)
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput(f"'{email}' is not an e-mail address.")
+    if not domain_registered(agency, email):
+        raise InvalidInput(f"{email} is not in a domain registered for {agency.name} ({', '.join(agency.email_domains)}).")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
+    if not name.strip() or not supervisor.strip():
+        raise InvalidInput("An officer needs a name and a supervisor (name and telephone) whom we may call.")
+    if session.scalar(select(Officer.id).where(Officer.email == email)) is not None:
+        raise Conflict(f"An officer with e-mail {email} is already registered.")
+    officer = Officer(
+        agency_id=agency.id, name=name.strip(), rank=rank.strip(), email=email, supervisor=supervisor.strip(),
+        state=str(OfficerState.VERIFIED if verified else OfficerState.PENDING), password_hash=identity.hash_password(password),
+        totp_secret=totp_secret or pyotp.random_base32(), totp_last_step=0, failed_logins=0, created_at=clock.now(), is_demo=is_demo,
+    )
+    session.add(officer)
+    session.flush()
+    audit.record(session, actor=actor, action="officer.register", object_type="officer", object_id=officer.id,
+                 details={"agency": agency.code, "state": officer.state}, clock=clock)
+    return officer
+
+
+def get_officer(session: Session, *, officer_id: int) -> Officer:
+    officer = session.get(Officer, officer_id)
+    if officer is None:
+        raise NotFound(f"No officer with id {officer_id}.")
+    return officer
+
+
+def list_officers(session: Session, *, agency_id: int | None = None) -> list[Officer]:
+    query = select(Officer).order_by(Officer.agency_id, Officer.name)
+    if agency_id is not None:
+        query = query.where(Officer.agency_id == agency_id)
+    return list(session.scalars(query))
+
+
+def set_officer_state(session: Session, *, actor: Actor, clock: Clock, officer_id: int, state: OfficerState, reason: str) -> Officer:
+    """Verify or block an officer (blocking ends their portal sessions at once)."""
+    officer = get_officer(session, officer_id=officer_id)
+    if not reason.strip():
+        raise InvalidInput("Say why: the reason goes into the audit log.")
+    if officer.state == state:
+        raise Conflict(f"{officer.name} is already {state.value}.")
+    before, officer.state, officer.state_reason = officer.state, str(state), reason.strip()
+    if state is OfficerState.BLOCKED:
+        for live in session.scalars(select(PortalSession).where(PortalSession.officer_id == officer.id, PortalSession.ended_at.is_(None))):
+            live.ended_at = clock.now()
+    audit.record(session, actor=actor, action=f"officer.{'block' if state is OfficerState.BLOCKED else 'state'}", object_type="officer",
+                 object_id=officer.id, reason=reason, change={"state": [before, str(state)]}, clock=clock)
+    return officer
+
+
+def officer_principal(officer: Officer, csrf_token: str | None = None) -> Principal:
+    return Principal(kind="officer", id=officer.id, name=officer.email, permissions=OFFICER_PERMISSIONS,
+                     agency_id=officer.agency_id, csrf_token=csrf_token)
+
+
+def totp_uri(officer: Officer, issuer: str = "Trustdesk portal") -> str:
+    return pyotp.TOTP(officer.totp_secret).provisioning_uri(name=officer.email, issuer_name=issuer)
+
+
+# -- portal sign-in ---------------------------------------------------------------------------
+
+
+def login(session: Session, *, clock: Clock, email: str, password: str, totp_code: str, max_failures: int,
+          lockout_minutes: int, request_id: str | None = None) -> tuple[Officer | None, AuthenticationFailed | AccountLocked | None]:
+    """Like staff sign-in: failures are outcomes (committed with their audit entry), not raises."""
+    now, email = clock.now(), email.strip().lower()
+    actor = Actor("anonymous", email[:64] or "-", request_id)
+    officer = session.scalar(select(Officer).where(Officer.email == email))
+    generic = AuthenticationFailed("The e-mail, password or one-time code is wrong.")
+    refusal = _refusal(officer, now)
+    if officer is None or refusal is not None:
+        identity.spend_dummy_verify(password)
+        audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id if officer else None,
+                     reason=refusal.detail if refusal else "unknown officer", clock=clock)
+        return None, refusal or generic
+    if not (identity.password_matches(officer.password_hash, password) and identity.check_totp(officer, totp_code, now)):
+        return None, _count_failure(session, officer=officer, actor=actor, clock=clock, max_failures=max_failures, lockout_minutes=lockout_minutes) or generic
+    officer.failed_logins, officer.locked_until, officer.last_login_at = 0, None, now
+    audit.record(session, actor=Actor("officer", officer.email, request_id), action="portal.login.ok", object_type="officer", object_id=officer.id, clock=clock)
+    return officer, None
+
+
+def _refusal(officer: Officer | None, now: datetime) -> AuthenticationFailed | AccountLocked | None:
+    if officer is None:
+        return None
+    if officer.state == OfficerState.BLOCKED:
+        return AuthenticationFailed("This officer account is blocked. Contact the platform's law-enforcement response team by telephone.")
+    if officer.state == OfficerState.PENDING:
+        return AuthenticationFailed("This officer account is awaiting verification by the platform; you will be told when it is active.")
+    if officer.locked_until is not None and officer.locked_until > now:
+        return AccountLocked(f"Too many failed sign-ins: locked until {officer.locked_until:%H:%M} UTC.")
+    return None
+
+
+def _count_failure(session: Session, *, officer: Officer, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int) -> AccountLocked | None:
+    officer.failed_logins += 1
+    locked = officer.failed_logins >= max_failures
+    if locked:
+        officer.locked_until, officer.failed_logins = clock.now() + timedelta(minutes=lockout_minutes), 0
+    audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id,
+                 reason="wrong password or one-time code" + (f"; locked for {lockout_minutes} minutes" if locked else ""), clock=clock)
+    return AccountLocked(f"Too many failed sign-ins: locked until {officer.locked_until:%H:%M} UTC.") if locked else None
+
+
+def open_portal_session(session: Session, *, clock: Clock, officer: Officer, hours: float) -> str:
+    secret = secrets.token_urlsafe(32)
+    session.add(PortalSession(secret_hash=_sha256(secret), officer_id=officer.id, csrf_token=secrets.token_urlsafe(32),
+                              created_at=clock.now(), expires_at=clock.now() + timedelta(hours=hours)))
+    session.flush()
+    return secret
+
+
+def resolve_portal_session(session: Session, *, clock: Clock, secret: str) -> Principal | None:
+    live = session.scalar(select(PortalSession).where(PortalSession.secret_hash == _sha256(secret)))
+    if live is None or live.ended_at is not None or live.expires_at <= clock.now():
+        return None
+    officer = session.get(Officer, live.officer_id)
+    if officer is None or officer.state != OfficerState.VERIFIED:
+        return None
+    return officer_principal(officer, csrf_token=live.csrf_token)
+
+
+def end_portal_session(session: Session, *, clock: Clock, secret: str) -> None:
+    live = session.scalar(select(PortalSession).where(PortalSession.secret_hash == _sha256(secret)))
+    if live is not None and live.ended_at is None:
+        live.ended_at = clock.now()

@@ -1,0 +1,69 @@
+"""The provider's Ed25519 signing key: it signs request receipts now, and disclosure packages
+(issue 4) with the same key, so that an authority can check both against the public key
+published at /.well-known/lawful-requests.json.
+
+The private key is a file under the data directory, created on first use with owner-only
+permissions; it is never logged or sent anywhere."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+KEY_FILE = Path("keys") / "disclosure-ed25519.key"
+
+
+@dataclass(frozen=True)
+class ProviderKey:
+    signing_key: SigningKey
+
+    @property
+    def public_key_b64(self) -> str:
+        return base64.b64encode(bytes(self.signing_key.verify_key)).decode()
+
+    @property
+    def key_id(self) -> str:
+        """A short, stable name for the key: the first 16 hex digits of the public key."""
+        return bytes(self.signing_key.verify_key).hex()[:16]
+
+    def sign(self, payload: bytes) -> str:
+        return base64.b64encode(self.signing_key.sign(payload).signature).decode()
+
+    def sign_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The document with a detached signature over its canonical JSON."""
+        body = canonical(document)
+        return {**document, "signature": {"alg": "Ed25519", "key_id": self.key_id, "value": self.sign(body)}}
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def load_or_create(data_dir: Path) -> ProviderKey:
+    path = data_dir / KEY_FILE
+    if path.exists():
+        return ProviderKey(SigningKey(base64.b64decode(path.read_bytes())))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = SigningKey.generate()
+    fd = os.open(path.with_suffix(".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(base64.b64encode(bytes(key)))
+    path.with_suffix(".part").replace(path)
+    return ProviderKey(key)
+
+
+def verify_document(signed: dict[str, Any], public_key_b64: str) -> bool:
+    """True when `signed` carries a valid signature by that key over the rest of it."""
+    document = {k: v for k, v in signed.items() if k != "signature"}
+    try:
+        VerifyKey(base64.b64decode(public_key_b64)).verify(canonical(document), base64.b64decode(signed["signature"]["value"]))
+    except (BadSignatureError, KeyError, ValueError):
+        return False
+    return True
