@@ -39,7 +39,12 @@ MODEL_MODULES = [
     "trustdesk.safety.review.models",
     "trustdesk.safety.reports.models",
     "trustdesk.legal.models",
+    "trustdesk.legal.policy.models",
     "trustdesk.emergency.paging_models",
+    "trustdesk.safety.banks.models",
+    "trustdesk.safety.exchanges.models",
+    "trustdesk.platform.matrix.models",
+    "trustdesk.safety.pipeline.models",
 ]
 
 

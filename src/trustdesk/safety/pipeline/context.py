@@ -1,0 +1,120 @@
+"""One event as the rules see it: every signal is computed on first use and kept for the
+other rules that ask (the text is normalised once, the word index consulted once, each
+classifier run once, each media hash looked up once)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from trustdesk.safety.classifiers import ClassifierRegistry
+from trustdesk.safety.pipeline.events import ENTITY_FIELDS, Event
+from trustdesk.safety.pipeline.hashes import HashMatch, HashMatcher
+from trustdesk.safety.pipeline.state import Counters, Labels, counter_key
+from trustdesk.safety.rules.model import CounterSpec
+from trustdesk.safety.rules.ruleset import RuleSet
+from trustdesk.safety.text import Normalised, normalise
+
+_NONE: frozenset[str] = frozenset()
+
+
+@dataclass
+class Signals:
+    """What every event of a batch shares: the rule set, the stores and the matchers."""
+
+    ruleset: RuleSet
+    classifiers: ClassifierRegistry
+    hashes: HashMatcher
+    counters: Counters
+    labels: Labels
+
+
+class EventContext:
+    __slots__ = ("_hashes", "_lists", "_norm", "_scores", "event", "now", "signals")
+
+    def __init__(self, event: Event, signals: Signals, *, now: datetime) -> None:
+        self.event, self.signals, self.now = event, signals, now
+        self._norm: dict[str, Normalised | None] = {}
+        self._lists: dict[str, frozenset[str]] = {}
+        self._scores: dict[tuple[str, str], float] = {}
+        self._hashes: dict[int, list[HashMatch]] | None = None
+
+    def norm(self, field: str) -> Normalised | None:
+        if field not in self._norm:
+            value = getattr(self.event, field, None)
+            self._norm[field] = normalise(value) if value else None
+        return self._norm[field]
+
+    def lists_hit(self, field: str) -> frozenset[str]:
+        hit = self._lists.get(field)
+        if hit is None:
+            hit = self._lists[field] = self._find_lists(field)
+        return hit
+
+    def _find_lists(self, field: str) -> frozenset[str]:
+        text = self.norm(field)
+        if text is None:
+            return _NONE
+        index, found = self.signals.ruleset.words, set()
+        for word in text.words:
+            lists = index.get(word)
+            if lists:
+                found |= lists
+        if self.signals.ruleset.phrases:
+            padded = f" {' '.join(text.folded.split())} "
+            found.update(name for phrase, name in self.signals.ruleset.phrases if phrase in padded)
+        return frozenset(found) if found else _NONE
+
+    def list_hit(self, field: str, name: str) -> bool:
+        return name in self.lists_hit(field)
+
+    def pattern_hit(self, field: str, pattern: re.Pattern[str]) -> bool:
+        text = self.norm(field)
+        return text is not None and pattern.search(text.plain) is not None
+
+    def classify(self, name: str, field: str) -> float:
+        key = (name, field)
+        if key not in self._scores:
+            text = self.norm(field)
+            self._scores[key] = self.signals.classifiers.get(name).score(text) if text else 0.0
+        return self._scores[key]
+
+    def hash_matches(self, distance: int) -> list[HashMatch]:
+        """Every bank match of every media item within `distance` (exact digests count as 0)."""
+        if self._hashes is None:
+            self._hashes = {}
+        found = self._hashes.get(distance)
+        if found is None:
+            found = []
+            for media in getattr(self.event, "media", ()):
+                if media.pdq:
+                    found += self.signals.hashes.match_pdq(media.pdq, max_distance=distance)
+                for digest in (media.md5, media.sha256):
+                    if digest:
+                        found += self.signals.hashes.match_exact(digest)
+            self._hashes[distance] = found
+        return found
+
+    def hash_match(self, bank: str, distance: int) -> bool:
+        return any(m.bank == bank and m.distance <= distance for m in self.hash_matches(distance))
+
+    def hash_exact(self, bank: str) -> bool:
+        return any(m.bank == bank and m.distance == 0 for m in self.hash_matches(0))
+
+    def count(self, spec: CounterSpec, seconds: int) -> int:
+        value = getattr(self.event, spec.field, None)
+        if value is None:
+            return 0
+        return self.signals.counters.count(counter_key(spec.kind, spec.field, value), self.event.occurred_at, seconds)
+
+    def has_label(self, field: str, label: str) -> bool:
+        kind, value = entity_of(self.event, field)
+        return value is not None and self.signals.labels.has(kind, value, label, self.now)
+
+
+def entity_of(event: Event, field: str) -> tuple[str, str | None]:
+    kind = ENTITY_FIELDS.get(field)
+    if kind is None:  # event.subject of a report: its own kind says
+        kind = getattr(event, "subject_kind", "account")
+    return str(kind), getattr(event, field, None)

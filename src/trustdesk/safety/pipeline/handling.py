@@ -1,0 +1,138 @@
+"""Handling a batch of events, exactly once in effect.
+
+One transaction per batch: the events already handled (their ids are in `pipeline_events`)
+are skipped; for the rest the counters are bumped, the rules evaluated, live effects
+applied, and one row per event plus one per hit written. The row is the idempotency
+record: it commits with the effects or not at all, so a worker that dies mid-batch leaves
+nothing behind, and the redelivered events are handled as if for the first time. Two
+workers racing on one event collide on its primary key; the loser's batch rolls back and is
+retried, and then finds the event handled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from trustdesk.core.clock import Clock
+from trustdesk.core.database import Database
+from trustdesk.platform.port import Platform
+from trustdesk.safety.classifiers import ClassifierRegistry, default_registry
+from trustdesk.safety.pipeline.context import EventContext, Signals, entity_of
+from trustdesk.safety.pipeline.engine import Verdict, evaluate
+from trustdesk.safety.pipeline.events import Event
+from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher
+from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
+from trustdesk.safety.pipeline.state import Counters, Labels, counter_key, window_start
+from trustdesk.safety.rules.book import RuleBook
+from trustdesk.safety.rules.effects import EffectContext, apply_effects
+from trustdesk.safety.rules.ruleset import RuleSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Received:
+    """An event as it came off the bus: parsed, with the exact bytes kept for the record."""
+
+    event: Event
+    raw: str
+
+
+@dataclass
+class BatchResult:
+    handled: list[Verdict] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Handler:
+    db: Database
+    clock: Clock
+    book: RuleBook
+    platform: Platform | None = None
+    hashes: HashMatcher = field(default_factory=NoHashMatcher)
+    classifiers: ClassifierRegistry = field(default_factory=default_registry)
+    worker: str = "embedded"
+
+    def handle(self, batch: Sequence[Received]) -> BatchResult:
+        ruleset = self.book.current()
+        with self.db.transaction() as session:
+            return self._handle(session, ruleset, batch)
+
+    def _handle(self, session: Session, ruleset: RuleSet, batch: Sequence[Received]) -> BatchResult:
+        result = BatchResult()
+        fresh = _fresh(session, batch, result)
+        if not fresh:
+            return result
+        now = self.clock.now()
+        signals = self._signals(session, ruleset, fresh, now)
+        events, hits = [], []
+        for item in fresh:
+            bump_counters(signals, item.event)
+            verdict = evaluate(EventContext(item.event, signals, now=now))
+            hits += self._hits(session, signals, ruleset, item.event, verdict, now)
+            events.append(_event_row(item, verdict, now, self.worker))
+            result.handled.append(verdict)
+        session.execute(insert(HandledEvent), events)
+        if hits:
+            session.execute(insert(RuleHit), hits)
+        signals.counters.flush(session)
+        return result
+
+    def _signals(self, session: Session, ruleset: RuleSet, fresh: list[Received], now: datetime) -> Signals:
+        counters, labels = Counters(), Labels()
+        if ruleset.counters:
+            keys = [counter_key(s.kind, s.field, v) for s in ruleset.counters for r in fresh if (v := getattr(r.event, s.field, None))]
+            counters.load(session, keys, since=window_start(min(r.event.occurred_at for r in fresh)))
+        if ruleset.uses_labels:
+            entities = [entity_of(r.event, f) for f in ruleset.label_fields for r in fresh]
+            labels.load(session, [(k, v) for k, v in entities if v is not None], now=now)
+        return Signals(ruleset, self.classifiers, self.hashes, counters, labels)
+
+    def _hits(self, session: Session, signals: Signals, ruleset: RuleSet, event: Event, verdict: Verdict, now: datetime) -> list[dict]:
+        rows = []
+        for rule in verdict.hits:
+            if rule.shadow:
+                effects = [dict(e.describe(), would=True) for e in rule.effects]
+            else:
+                context = EffectContext(session, self.clock, self.platform, signals.labels, rule, event, ruleset.version)
+                effects = apply_effects(context)
+            rows.append({"event_id": event.id, "ruleset": rule.ruleset, "ruleset_version": _file_version(ruleset, rule.ruleset),
+                         "rule": rule.name, "rule_version": rule.version, "shadow": rule.shadow, "effects": effects, "at": now})
+        return rows
+
+
+def _fresh(session: Session, batch: Sequence[Received], result: BatchResult) -> list[Received]:
+    ids = list(dict.fromkeys(r.event.id for r in batch))
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        known |= set(session.scalars(select(HandledEvent.event_id).where(HandledEvent.event_id.in_(ids[start : start + 500]))))
+    fresh, seen = [], set()
+    for item in batch:
+        if item.event.id in known or item.event.id in seen:
+            result.duplicates.append(item.event.id)
+            continue
+        seen.add(item.event.id)
+        fresh.append(item)
+    return fresh
+
+
+def bump_counters(signals: Signals, event: Event) -> None:
+    for spec in signals.ruleset.counters:
+        if spec.kind == event.kind and (value := getattr(event, spec.field, None)):
+            signals.counters.add(counter_key(spec.kind, spec.field, value), event.occurred_at)
+
+
+def _event_row(item: Received, verdict: Verdict, now: datetime, worker: str) -> dict:
+    event = item.event
+    return {"event_id": event.id, "kind": str(event.kind), "platform": event.platform, "actor": event.actor, "occurred_at": event.occurred_at,
+            "handled_at": now, "payload": item.raw, "verdicts": verdict.names, "hits": len(verdict.hits), "worker": worker}
+
+
+def _file_version(ruleset: RuleSet, name: str) -> int:
+    return next((f.version for f in ruleset.files if f.ruleset == name), 0)

@@ -1,0 +1,75 @@
+"""The hash-match signal as the pipeline sees it: a narrow `HashMatcher` port. Banks (the
+`safety.banks` domain) plug in by implementing it; `InMemoryHashMatcher` serves tests, the
+benchmark and small deployments, on the signals domain's exact `PDQIndex`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from trustdesk.safety.signals.index import PDQIndex
+
+
+class HashMatch(NamedTuple):
+    bank: str
+    entry_id: str
+    distance: int  # 0 for an exact digest match
+
+
+class HashMatcher(Protocol):
+    def match_pdq(self, pdq_hex: str, *, max_distance: int) -> list[HashMatch]:
+        """Every bank entry within `max_distance` bits of the PDQ hash."""
+        ...
+
+    def match_exact(self, digest_hex: str) -> list[HashMatch]:
+        """Every bank entry whose MD5 or SHA-256 equals the digest."""
+        ...
+
+
+class NoHashMatcher:
+    """For deployments without banks: nothing matches."""
+
+    def match_pdq(self, pdq_hex: str, *, max_distance: int) -> list[HashMatch]:
+        return []
+
+    def match_exact(self, digest_hex: str) -> list[HashMatch]:
+        return []
+
+
+class InMemoryHashMatcher:
+    """Banks held in memory: one PDQ index over every bank's hashes, and a digest dict."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[str, str]] = []  # row id -> (bank, entry id)
+        self._index: PDQIndex | None = None
+        self._exact: dict[str, list[HashMatch]] = {}
+
+    def add_pdq(self, bank: str, entries: Iterable[tuple[str, str]]) -> None:
+        """`entries`: (entry id, 64-hex PDQ)."""
+        rows, ids = [], []
+        for entry_id, pdq in entries:
+            ids.append(len(self._entries))
+            self._entries.append((bank, entry_id))
+            rows.append(bytes.fromhex(pdq))
+        if not rows:
+            return
+        hashes = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), 32)
+        if self._index is None:
+            self._index = PDQIndex.build(hashes, ids)
+        else:
+            self._index.add(hashes, ids)
+
+    def add_exact(self, bank: str, entries: Iterable[tuple[str, str]]) -> None:
+        for entry_id, digest in entries:
+            self._exact.setdefault(digest.lower(), []).append(HashMatch(bank, entry_id, 0))
+
+    def match_pdq(self, pdq_hex: str, *, max_distance: int) -> list[HashMatch]:
+        if self._index is None:
+            return []
+        found = self._index.query(bytes.fromhex(pdq_hex), threshold=max_distance)
+        return [HashMatch(*self._entries[m.id], int(m.distance)) for m in found]
+
+    def match_exact(self, digest_hex: str) -> list[HashMatch]:
+        return list(self._exact.get(digest_hex.lower(), ()))

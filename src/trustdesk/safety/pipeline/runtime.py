@@ -1,0 +1,74 @@
+"""The pipeline of one process, assembled from the container: bus, rule book, handler,
+worker. Built once per container and kept in `container.extras["pipeline"]`.
+
+Extension points a deployment sets in `container.extras` before the first use:
+`pipeline_prefix` (the bus subject prefix), `hash_matcher` (a `HashMatcher`, e.g. the banks
+domain's), `rules_dir` (where the rule files are; default `<data_dir>/rules`, else the
+shipped examples)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trustdesk.core.bus import DEFAULT_PREFIX, Bus, build_bus
+from trustdesk.core.settings import BusKind
+from trustdesk.safety.pipeline.handling import Handler
+from trustdesk.safety.pipeline.hashes import NoHashMatcher
+from trustdesk.safety.pipeline.worker import Worker
+from trustdesk.safety.rules.book import RuleBook
+
+
+@dataclass
+class PipelineRuntime:
+    bus: Bus
+    book: RuleBook
+    handler: Handler
+    worker: Worker
+    embedded: bool
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _stop: asyncio.Event | None = field(default=None, repr=False)
+    connected: bool = False
+
+    async def start(self, *, run_worker: bool) -> None:
+        if not self.connected:
+            await self.bus.connect()
+            self.connected = True
+        if run_worker and self._task is None:
+            self._stop = asyncio.Event()
+            self._task = asyncio.create_task(self.worker.run(self._stop, fetch_timeout=0.25))
+
+    async def stop(self) -> None:
+        if self._task is not None and self._stop is not None:
+            self._stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.connected:
+            await self.bus.close()
+            self.connected = False
+
+
+def rules_directory(container: Any) -> Path | None:
+    given = container.extras.get("rules_dir")
+    return Path(given) if given else container.settings.data_dir / "rules"
+
+
+def build_runtime(container: Any, *, prefix: str | None = None, ack_wait: float = 30.0, worker_name: str | None = None, batch: int = 500) -> PipelineRuntime:
+    settings = container.settings
+    bus = build_bus(settings, prefix=prefix or container.extras.get("pipeline_prefix", DEFAULT_PREFIX), ack_wait=ack_wait)
+    book = RuleBook.for_directory(rules_directory(container))
+    handler = Handler(db=container.db, clock=container.clock, book=book, platform=container.platform,
+                      hashes=container.extras.get("hash_matcher") or NoHashMatcher(), worker=worker_name or f"{socket.gethostname()}")
+    return PipelineRuntime(bus, book, handler, Worker(bus, handler, batch=batch), embedded=settings.bus is BusKind.IN_PROCESS)
+
+
+def runtime_for(container: Any) -> PipelineRuntime:
+    runtime = container.extras.get("pipeline")
+    if runtime is None:
+        runtime = container.extras["pipeline"] = build_runtime(container)
+    return runtime

@@ -1,0 +1,106 @@
+"""Pipeline state that rules read: counters over time windows and labels on entities with
+expiry. Each has an in-memory view for one batch; the SQL versions load what a batch needs
+in one query and write back in one statement, so a batch costs a handful of round trips
+whatever its size. Backtests use the in-memory versions alone and touch nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from trustdesk.safety.pipeline.models import CounterBucket, EntityLabel
+
+MAX_WINDOW_MINUTES = 7 * 24 * 60 + 1
+
+
+def minute_of(at: datetime) -> int:
+    return int(at.timestamp()) // 60
+
+
+def counter_key(kind: str, field: str, value: str) -> str:
+    return f"{kind}|{field}|{value}"[:300]
+
+
+class Counters:
+    """Events per key per minute. `count(key, at, seconds)` sums the minutes that overlap the
+    window ending at `at` (so a window is exact to the minute), this event included."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, dict[int, int]] = defaultdict(dict)
+        self._pending: dict[tuple[str, int], int] = defaultdict(int)
+
+    def add(self, key: str, at: datetime) -> None:
+        minute = minute_of(at)
+        bucket = self._buckets[key]
+        bucket[minute] = bucket.get(minute, 0) + 1
+        self._pending[(key, minute)] += 1
+
+    def count(self, key: str, at: datetime, seconds: int) -> int:
+        bucket = self._buckets.get(key)
+        if not bucket:
+            return 0
+        last = minute_of(at)
+        first = last - max(0, (seconds - 1) // 60)
+        return sum(n for minute, n in bucket.items() if first <= minute <= last)
+
+    def load(self, session: Session, keys: Iterable[str], *, since: datetime) -> None:
+        keys = sorted(set(keys))
+        for start in range(0, len(keys), 500):
+            query = select(CounterBucket.key, CounterBucket.minute, CounterBucket.count).where(
+                CounterBucket.key.in_(keys[start : start + 500]), CounterBucket.minute >= minute_of(since)
+            )
+            for key, minute, count in session.execute(query):
+                self._buckets[key][minute] = self._buckets[key].get(minute, 0) + count
+
+    def flush(self, session: Session) -> None:
+        """Add this batch's increments; sorted, so concurrent workers lock rows in one order."""
+        if not self._pending:
+            return
+        rows = [{"key": k, "minute": m, "count": n} for (k, m), n in sorted(self._pending.items())]
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(CounterBucket)
+        statement = statement.on_conflict_do_update(
+            index_elements=[CounterBucket.key, CounterBucket.minute], set_={"count": CounterBucket.count + statement.excluded.count}
+        )
+        session.execute(statement, rows)
+        self._pending.clear()
+
+
+class Labels:
+    """Active labels of the entities in a batch: set, not removed, and not expired at the
+    moment asked about."""
+
+    def __init__(self) -> None:
+        self._by_entity: dict[tuple[str, str], dict[str, datetime | None]] = defaultdict(dict)
+
+    def has(self, kind: str, entity: str, label: str, at: datetime) -> bool:
+        labels = self._by_entity.get((kind, entity))
+        if not labels or label not in labels:
+            return False
+        expires = labels[label]
+        return expires is None or expires > at
+
+    def put(self, kind: str, entity: str, label: str, expires: datetime | None) -> None:
+        self._by_entity[(kind, entity)][label] = expires
+
+    def drop(self, kind: str, entity: str, label: str) -> None:
+        self._by_entity.get((kind, entity), {}).pop(label, None)
+
+    def load(self, session: Session, entities: Iterable[tuple[str, str]], *, now: datetime) -> None:
+        entities = sorted(set(entities))
+        for start in range(0, len(entities), 300):
+            chunk = entities[start : start + 300]
+            match = or_(*(and_(EntityLabel.entity_kind == k, EntityLabel.entity_id == i) for k, i in chunk))
+            query = select(EntityLabel).where(match, EntityLabel.removed_at.is_(None))
+            query = query.where(or_(EntityLabel.expires_at.is_(None), EntityLabel.expires_at > now))
+            for row in session.scalars(query):
+                self.put(row.entity_kind, row.entity_id, row.label, row.expires_at)
+
+
+def window_start(now: datetime) -> datetime:
+    return now - timedelta(minutes=MAX_WINDOW_MINUTES)

@@ -1,0 +1,138 @@
+"""What a live rule's effects do. The one place the pipeline reaches into the review and
+enforcement domains, so that a change of their interface is a change here alone.
+
+Every effect writes an audit entry in the batch's transaction naming the rule, its version,
+the rule set version and the file digest, so a reviewer can always answer 'which rule, as
+written when, did this'."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from trustdesk.core.audit import Actor, record
+from trustdesk.core.clock import Clock
+from trustdesk.platform.port import Platform
+from trustdesk.safety.enforcement import service as enforcement
+from trustdesk.safety.pipeline.context import entity_of
+from trustdesk.safety.pipeline.events import Event, subject_of
+from trustdesk.safety.pipeline.models import EntityLabel, RuleAlert
+from trustdesk.safety.pipeline.state import Labels
+from trustdesk.safety.review import service as review
+from trustdesk.safety.rules.model import CompiledRule, Effect, EffectKind
+
+ACTION_SUBJECTS = {"remove_message": "message", "restrict_account": "actor", "suspend_account": "actor", "close_chat": "chat"}
+
+
+@dataclass
+class EffectContext:
+    session: Session
+    clock: Clock
+    platform: Platform | None
+    labels: Labels
+    rule: CompiledRule
+    event: Event
+    ruleset_version: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("rule", self.rule.ref)
+
+    @property
+    def reason(self) -> str:
+        return self.rule.description or f"Matched rule {self.rule.ref}"
+
+
+def apply_effects(ctx: EffectContext) -> list[dict[str, Any]]:
+    """Apply a live rule's effects in order; returns what was done, for the rule hit row."""
+    done = []
+    for effect in ctx.rule.effects:
+        outcome = APPLY[effect.kind](ctx, effect)
+        done.append({**effect.describe(), **outcome})
+        if effect.kind is EffectKind.VERDICT:
+            continue  # a verdict names the outcome; it changes nothing to audit
+        record(
+            ctx.session, actor=ctx.actor, clock=ctx.clock, action=f"pipeline.effect.{effect.kind}", object_type="pipeline_event",
+            object_id=ctx.event.id, reason=ctx.reason, policy_version=ctx.ruleset_version,
+            details={"rule": ctx.rule.name, "rule_version": ctx.rule.version, "ruleset": ctx.rule.ruleset,
+                     "ruleset_version": ctx.ruleset_version, "rule_file_digest": ctx.rule.digest, "effect": effect.describe(), "outcome": outcome},
+        )
+    return done
+
+
+def _verdict(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
+    return {}
+
+
+def _add_label(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
+    kind, entity = entity_of(ctx.event, effect.args["entity"])
+    if entity is None:
+        return {"skipped": "the event has no such entity"}
+    seconds = effect.args.get("expires_seconds")
+    now = ctx.clock.now()
+    expires = now + timedelta(seconds=seconds) if seconds else None
+    ctx.session.add(EntityLabel(entity_kind=kind, entity_id=entity, label=effect.args["label"], set_at=now, expires_at=expires, set_by=ctx.rule.ref))
+    ctx.labels.put(kind, entity, effect.args["label"], expires)
+    return {"entity_kind": kind, "entity_id": entity, "expires_at": expires.isoformat() if expires else None}
+
+
+def _remove_label(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
+    kind, entity = entity_of(ctx.event, effect.args["entity"])
+    if entity is None:
+        return {"skipped": "the event has no such entity"}
+    statement = update(EntityLabel).where(
+        EntityLabel.entity_kind == kind, EntityLabel.entity_id == entity, EntityLabel.label == effect.args["label"], EntityLabel.removed_at.is_(None)
+    ).values(removed_at=ctx.clock.now(), removed_by=ctx.rule.ref)
+    removed = ctx.session.execute(statement).rowcount
+    ctx.labels.drop(kind, entity, effect.args["label"])
+    return {"entity_kind": kind, "entity_id": entity, "removed": removed}
+
+
+def _open_case(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
+    if effect.args.get("subject"):
+        kind, subject = entity_of(ctx.event, effect.args["subject"])
+    else:
+        kind, subject = subject_of(ctx.event)
+    case = review.open_case(
+        ctx.session, actor=ctx.actor, clock=ctx.clock, subject_kind=str(kind), subject_id=str(subject), queue=effect.args["queue"],
+        priority=effect.args["priority"], source="rule", reason=ctx.reason, rule_ref=ctx.rule.ref,
+        signals={"rule": ctx.rule.ref, "event_id": ctx.event.id, "ruleset_version": ctx.ruleset_version},
+    )
+    return {"case_id": case.id, "subject_kind": str(kind), "subject_id": str(subject)}
+
+
+def _take_action(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
+    """Only reached for actions the automation policy allowed when the rule was loaded."""
+    if ctx.platform is None:
+        raise RuntimeError("an automatic action needs the platform adapter, and this worker has none")
+    field = ACTION_SUBJECTS[effect.args["action"]]
+    kind, subject = entity_of(ctx.event, field)
+    if subject is None:
+        return {"skipped": f"the event has no {field} to act on"}
+    action = enforcement.take_action(
+        ctx.session, actor=ctx.actor, clock=ctx.clock, platform=ctx.platform, subject_kind=kind, subject_id=subject,
+        action=effect.args["action"], policy=effect.args["policy"], automated=True, source="hash_match", reason=ctx.reason, rule_ref=ctx.rule.ref,
+    )
+    return {"action_id": action.id, "subject_kind": kind, "subject_id": subject, "platform_ok": getattr(action, "platform_ok", None)}
+
+
+def _alert(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
+    row = RuleAlert(role=effect.args["role"], message=effect.args["message"], rule_ref=ctx.rule.ref, event_id=ctx.event.id, at=ctx.clock.now())
+    ctx.session.add(row)
+    ctx.session.flush()
+    return {"alert_id": row.id}
+
+
+APPLY: dict[EffectKind, Callable[[EffectContext, Effect], dict[str, Any]]] = {
+    EffectKind.VERDICT: _verdict,
+    EffectKind.ADD_LABEL: _add_label,
+    EffectKind.REMOVE_LABEL: _remove_label,
+    EffectKind.OPEN_CASE: _open_case,
+    EffectKind.TAKE_ACTION: _take_action,
+    EffectKind.ALERT: _alert,
+}

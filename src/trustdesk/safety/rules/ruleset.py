@@ -1,0 +1,62 @@
+"""The rules in force: every loaded file merged, with the indexes that let one event meet a
+hundred rules cheaply. Keyword lists are folded into one word index (an event's words are
+looked up once, whatever the number of lists) and each rule is filed under the event kinds
+it can match, so most rules are never called for most events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from trustdesk.safety.pipeline.events import EventKind
+from trustdesk.safety.rules.model import CompiledRule, CounterSpec, EffectKind, KeywordList, RuleFile
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    files: tuple[RuleFile, ...]
+    rules: tuple[CompiledRule, ...]
+    words: dict[str, frozenset[str]]  # folded word -> lists (ruleset:name) that hold it
+    phrases: tuple[tuple[str, str], ...]  # (" folded phrase ", list)
+    by_kind: dict[str, tuple[CompiledRule, ...]]
+    counters: frozenset[CounterSpec]
+    uses_labels: bool
+    label_effects: bool
+    label_fields: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def version(self) -> str:
+        """One string naming every file's ruleset and version, recorded with each hit."""
+        return ",".join(f"{f.ruleset}@{f.version}" for f in self.files) or "empty"
+
+    def rule(self, name: str) -> CompiledRule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+
+def qualified(ruleset: str, list_name: str) -> str:
+    return f"{ruleset}:{list_name}"
+
+
+def build_ruleset(files: list[RuleFile]) -> RuleSet:
+    counters = {c for f in files for c in f.counters}
+    label_fields = {x for f in files for x in f.label_fields}
+    rules = tuple(r for f in files for r in f.rules)
+    words: dict[str, set[str]] = defaultdict(set)
+    phrases: list[tuple[str, str]] = []
+    for file in files:
+        for keyword_list in file.lists.values():
+            _index_list(file.ruleset, keyword_list, words, phrases)
+    by_kind = {kind.value: tuple(r for r in rules if r.kinds is None or kind.value in r.kinds) for kind in EventKind}
+    label_effect = any(e.kind in (EffectKind.ADD_LABEL, EffectKind.REMOVE_LABEL) for r in rules for e in r.effects)
+    return RuleSet(
+        files=tuple(files), rules=rules, words={w: frozenset(ls) for w, ls in words.items()}, phrases=tuple(phrases),
+        by_kind=by_kind, counters=frozenset(counters or ()), uses_labels=bool(label_fields), label_effects=label_effect,
+        label_fields=frozenset(label_fields or ()),
+    )
+
+
+def _index_list(ruleset: str, keyword_list: KeywordList, words: dict[str, set[str]], phrases: list[tuple[str, str]]) -> None:
+    name = qualified(ruleset, keyword_list.name)
+    for word in keyword_list.words:
+        words[word].add(name)
+    phrases.extend((f" {phrase} ", name) for phrase in keyword_list.phrases)
