@@ -1,1 +1,1 @@
-"""Safety signals: media hashing and hash matching, the compute core under banks and exchanges."""
+"""Trust & safety domains: signals (media hashing and matching), review, enforcement."""

@@ -30,6 +30,7 @@ FAST_SIDE = 512  # shorter side the fast path hashes at
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"FLV", b"\x00\x00\x01\xba", b"\x30\x26\xb2\x75")
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _IMAGE_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
@@ -115,6 +116,8 @@ def _kind_of(data: bytes, content_type: str | None) -> MediaKind:
         return MediaKind(major)
     if _looks_like_video(data):
         return MediaKind.VIDEO
+    if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return MediaKind.IMAGE  # even when Pillow rejects the header: that is corruption
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -1,0 +1,148 @@
+"""Media hashing: Meta's reference hashes, the fast path, image modes and bad input."""
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from trustdesk.safety.signals.hashing import (
+    InvalidHash, MediaKind, UnreadableMedia, hash_media, parse_pdq_hex, pdq_distance, pdq_from_image,
+)
+
+CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "pdq"
+pytestmark = pytest.mark.skipif(not CONFORMANCE.is_dir(), reason=f"no conformance data at {CONFORMANCE}")
+
+
+def reference_rows() -> list[dict[str, str]]:
+    if not CONFORMANCE.is_dir():
+        return []
+    with open(CONFORMANCE / "expected.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def image_bytes(relative: str) -> bytes:
+    return (CONFORMANCE / "images" / relative).read_bytes()
+
+
+def encoded(img: Image.Image, fmt: str = "PNG", **params: object) -> bytes:
+    out = io.BytesIO()
+    img.save(out, fmt, **params)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bridge() -> Image.Image:
+    return Image.open(io.BytesIO(image_bytes("bridge-mods/aaa-orig.jpg"))).convert("RGB")
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
+@pytest.mark.parametrize("row", reference_rows(), ids=lambda r: r["path"])
+def test_matches_meta_reference_hashes(row: dict[str, str], fast: bool) -> None:
+    """Within 16 bits, the reference suite's bound. (Its stricter 10 for quality >= 80 is
+    missed by two rotated bridge photos at 12 bits, on the full path too: pdqhash on
+    Pillow's JPEG decoder, not our fast path, differs there.)"""
+    got = hash_media(image_bytes(row["path"]), fast=fast)
+    assert got.kind is MediaKind.IMAGE
+    assert pdq_distance(got.pdq, row["pdq_hex"]) <= 16
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
+def test_every_bridge_edit_is_found_from_the_original(fast: bool) -> None:
+    original = hash_media(image_bytes("bridge-mods/aaa-orig.jpg"), fast=fast).pdq
+    for edit in sorted((CONFORMANCE / "images" / "bridge-mods").glob("*.jpg")):
+        assert pdq_distance(hash_media(edit.read_bytes(), fast=fast).pdq, original) <= 31, edit.name
+
+
+def test_fast_path_stays_close_on_a_large_photo(bridge: Image.Image) -> None:
+    big = encoded(bridge.resize((3200, 2008), Image.Resampling.BICUBIC), "JPEG", quality=90)
+    full, fast = hash_media(big, fast=False), hash_media(big, fast=True)
+    assert pdq_distance(full.pdq, fast.pdq) <= 8
+    assert full.md5 == fast.md5 == hashlib.md5(big).hexdigest()
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "PA", "RGBA", "CMYK", "1", "I;16", "I", "F", "YCbCr"])
+def test_every_image_mode_hashes_like_its_rgb(bridge: Image.Image, mode: str) -> None:
+    small = bridge.resize((400, 251))
+    rgb = hash_media(encoded(small)).pdq
+    if mode in ("I;16", "I", "F"):
+        grey = np.asarray(small.convert("L"), dtype=np.float64)
+        scale = {"I;16": 257.0, "I": 257.0, "F": 1 / 255}[mode]
+        img = Image.fromarray((grey * scale).astype({"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]))
+        assert img.mode == mode
+    else:
+        img = small.convert(mode)
+    got, quality = pdq_from_image(img)
+    assert quality > 50
+    assert pdq_distance(got, rgb) <= (40 if mode == "1" else 12), mode
+
+
+def test_exif_orientation_is_applied(bridge: Image.Image) -> None:
+    small = bridge.resize((400, 251))
+    upright = hash_media(encoded(small, "JPEG", quality=95)).pdq
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated; viewers turn it 90 degrees clockwise
+    stored = small.transpose(Image.Transpose.ROTATE_90)
+    tagged = hash_media(encoded(stored, "JPEG", quality=95, exif=exif)).pdq
+    assert pdq_distance(tagged, upright) <= 8
+
+
+def test_flat_image_is_flagged_unusable() -> None:
+    got = hash_media(encoded(Image.new("RGB", (64, 64), (120, 130, 140))))
+    assert got.pdq is not None and not got.pdq_usable
+
+
+@pytest.mark.parametrize(
+    "data, content_type",
+    [
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 200, None),  # JPEG header, garbage after
+        (b"not an image at all", "image/png"),
+    ],
+)
+def test_corrupt_image_is_unreadable(data: bytes, content_type: str | None) -> None:
+    with pytest.raises(UnreadableMedia):
+        hash_media(data, content_type=content_type)
+
+
+def test_truncated_jpeg_is_unreadable(bridge: Image.Image) -> None:
+    data = encoded(bridge, "JPEG")
+    with pytest.raises(UnreadableMedia):
+        hash_media(data[: len(data) // 3])
+
+
+@pytest.mark.parametrize(
+    "data, content_type",
+    [(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64, None), (b"\x1a\x45\xdf\xa3" + b"\x00" * 64, None), (b"x", "video/mp4")],
+)
+def test_video_gets_file_hashes_only(data: bytes, content_type: str | None) -> None:
+    got = hash_media(data, content_type=content_type)
+    assert (got.kind, got.pdq, got.sha256) == (MediaKind.VIDEO, None, hashlib.sha256(data).hexdigest())
+
+
+def test_other_bytes_get_file_hashes_only() -> None:
+    got = hash_media(b"%PDF-1.7 hello")
+    assert (got.kind, got.pdq, got.md5) == (MediaKind.OTHER, None, hashlib.md5(b"%PDF-1.7 hello").hexdigest())
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_parse_pdq_hex_round_trips(raw: bytes) -> None:
+    assert parse_pdq_hex(raw.hex()) == raw
+    assert parse_pdq_hex(raw.hex().upper()) == raw
+
+
+@given(st.text(max_size=80).filter(lambda s: len(s.strip()) != 64))
+def test_parse_pdq_hex_rejects_wrong_length(text: str) -> None:
+    with pytest.raises(InvalidHash, match="64 hex digits"):
+        parse_pdq_hex(text)
+
+
+@pytest.mark.parametrize("text", ["g" * 64, "0x" + "0" * 62, "é" * 64, "0" * 63 + " 1"[1:] + "z"])
+def test_parse_pdq_hex_rejects_bad_alphabet(text: str) -> None:
+    with pytest.raises(InvalidHash):
+        parse_pdq_hex(text)
+    assert issubclass(InvalidHash, ValueError)
