@@ -1,0 +1,301 @@
+"""The policy engine: from a checked request's facts, a proposed decision with its reasons.
+
+Pure: it reads the facts, the policy and the country profiles, and nothing else; the same
+inputs always give the same proposal, which is what makes a dry-run of a draft policy over
+past requests meaningful. Every reason names the rule of the policy file it applies.
+
+The steps run from the most final to the least: a request that targets protected
+expression is refused before anything else is weighed; one that lacks elements goes back
+for clarification; only then are categories gated, narrowed and checked against what the
+platform holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from trustdesk.legal.instruments import Action, Instrument, IssuerKind, RefusalReason
+from trustdesk.legal.policy.jurisdictions import CountryProfile, Jurisdictions, OffenceKind
+from trustdesk.legal.policy.rules import Policy, Rule
+from trustdesk.platform.port import DataCategory
+
+TIME_BOUND = frozenset({DataCategory.IDENTIFICATION, DataCategory.TRAFFIC, DataCategory.CONTENT})
+ORDERED = tuple(DataCategory)
+
+
+class Outcome(StrEnum):
+    PRODUCE = "produce"
+    PRODUCE_IN_PART = "produce_in_part"
+    PRESERVE_ONLY = "preserve_only"
+    REFUSE = "refuse"
+    CLARIFY = "clarify"
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """One target as the checks resolved it; `held` is what the platform holds for it in the
+    period asked (None where it was not looked up)."""
+
+    label: str
+    account_id: str | None
+    held: frozenset[DataCategory] | None = None
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    reference: str
+    instrument: Instrument
+    issuer: IssuerKind
+    country: str
+    categories: frozenset[DataCategory]
+    emergency: bool
+    offence: str
+    missing_elements: tuple[str, ...]
+    manifest_errors: tuple[str, ...]
+    targets: tuple[TargetFacts, ...]
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    not_before: datetime | None = None
+    callback_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule_id: str
+    text: str
+    detail: str = ""
+    refusal_reason: RefusalReason | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"rule_id": self.rule_id, "text": self.text, "detail": self.detail,
+                "refusal_reason": self.refusal_reason and self.refusal_reason.value}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    outcome: Outcome
+    categories: frozenset[DataCategory]
+    widenable: frozenset[DataCategory]
+    accounts: tuple[str, ...]
+    period_start: datetime | None
+    period_end: datetime | None
+    reasons: tuple[Reason, ...]
+    refusal_reason: RefusalReason | None = None
+    extra_reviews: int = 0
+    callback_required: bool = False
+    not_before: datetime | None = None
+    narrowed: bool = False
+    not_held: tuple[tuple[str, str], ...] = ()  # (account or target, category)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.rule_id for r in self.reasons))
+
+
+@dataclass
+class _Work:
+    """The proposal while the steps build it."""
+
+    facts: RequestFacts
+    policy: Policy
+    profile: CountryProfile
+    jurisdictions: Jurisdictions
+    allowed: set[DataCategory]
+    accounts: list[str]
+    reasons: list[Reason] = field(default_factory=list)
+    widenable: set[DataCategory] = field(default_factory=set)
+    not_held: list[tuple[str, str]] = field(default_factory=list)
+    final: Outcome | None = None
+    refusal: RefusalReason | None = None
+    extra_reviews: int = 0
+    period: tuple[datetime | None, datetime | None] = (None, None)
+    narrowed: bool = False
+
+    def cite(self, rule: Rule, detail: str = "", refusal: RefusalReason | None = None) -> None:
+        self.reasons.append(Reason(rule.id, rule.text, detail, refusal))
+
+    def stop(self, outcome: Outcome, rule: Rule, detail: str, refusal: RefusalReason | None = None) -> None:
+        self.cite(rule, detail, refusal)
+        self.final, self.refusal = outcome, refusal
+
+    def withhold(self, categories: set[DataCategory], rule: Rule, detail: str, refusal: RefusalReason | None) -> None:
+        taken = categories & self.allowed
+        if taken:
+            self.allowed -= taken
+            self.cite(rule, f"{_names(taken)}: {detail}", refusal)
+
+
+def _names(categories: set[DataCategory] | frozenset[DataCategory]) -> str:
+    return ", ".join(c.value for c in ORDERED if c in categories)
+
+
+# -- the steps, most final first -------------------------------------------------------------
+
+
+def _protected_expression(w: _Work) -> None:
+    hits = [o for o in w.jurisdictions.offences_in(w.facts.offence) if o.kind is OffenceKind.PROTECTED_EXPRESSION]
+    if hits:
+        statutes = [lo.statute for lo in w.profile.local_offences if lo.offence in {o.code for o in hits}]
+        detail = f"the stated offence reads as: {'; '.join(o.label for o in hits)}"
+        detail += f" (cf. {'; '.join(statutes)})" if statutes else ""
+        w.stop(Outcome.REFUSE, w.policy.rule("protected_expression"), detail, RefusalReason.IMMUNITIES)
+
+
+def _jurisdiction(w: _Work) -> None:
+    if w.facts.instrument.code not in w.profile.instruments:
+        detail = f"{w.profile.name} ({w.profile.group.value}) cannot issue a {w.facts.instrument.name} to us"
+        w.stop(Outcome.REFUSE, w.policy.rule("jurisdiction"), detail, RefusalReason.MANIFEST_ERROR)
+
+
+def _double_criminality(w: _Work) -> None:
+    if w.facts.instrument.code in w.policy.double_criminality_exempt:
+        return
+    hits = [o for o in w.jurisdictions.offences_in(w.facts.offence) if o.kind is OffenceKind.NOT_A_CRIME_AT_HOME]
+    if hits:
+        detail = f"not an offence in {w.jurisdictions.home}: {'; '.join(o.label for o in hits)}"
+        w.stop(Outcome.REFUSE, w.policy.rule("double_criminality"), detail, RefusalReason.OTHER)
+
+
+def _clarification(w: _Work) -> None:
+    if w.facts.manifest_errors:
+        w.stop(Outcome.REFUSE, w.policy.rule("checks.manifest"), "; ".join(w.facts.manifest_errors), RefusalReason.MANIFEST_ERROR)
+    elif w.facts.missing_elements:
+        w.stop(Outcome.CLARIFY, w.policy.rule("checks"), f"missing: {', '.join(w.facts.missing_elements)}", RefusalReason.INCOMPLETE)
+    elif len(w.facts.targets) > w.policy.max_targets:
+        detail = f"{len(w.facts.targets)} targets; at most {w.policy.max_targets} per request"
+        w.stop(Outcome.CLARIFY, w.policy.rule("narrowing.targets"), detail, RefusalReason.INCOMPLETE)
+
+
+def _targets(w: _Work) -> None:
+    for target in w.facts.targets:
+        if target.account_id is None:
+            w.cite(w.policy.rule("not_held.targets"), f"target {target.label}", RefusalReason.NOT_HELD)
+            w.not_held.append((target.label, "all"))
+    if not w.accounts:
+        w.stop(Outcome.REFUSE, w.policy.rule("not_held.targets"), "no target was found on the platform", RefusalReason.NOT_HELD)
+
+
+def _catalogue_competence(w: _Work) -> None:
+    facts = w.facts
+    incompetent = {c for c in w.allowed if not facts.instrument.may_issue(facts.issuer, c)}
+    w.withhold(incompetent, w.policy.rule("competence"), f"a {facts.issuer.value} may not order them under a {facts.instrument.name}",
+               RefusalReason.MANIFEST_ERROR)
+
+
+def _competence(w: _Work) -> None:
+    facts = w.facts
+    _catalogue_competence(w)
+    for gate in w.policy.gates:
+        if gate.applies(instrument=facts.instrument.code, issuer=facts.issuer, group=w.profile.group.value):
+            w.withhold(w.allowed - gate.categories, gate.rule, "withheld by the provider's policy", RefusalReason.OTHER)
+
+
+def _tier(w: _Work) -> None:
+    rule = w.policy.tier(w.profile.tier)
+    w.extra_reviews = rule.extra_reviews
+    detail = f"{w.profile.name}: rule-of-law tier {w.profile.tier} ({w.profile.tier_label}, WGI {w.profile.estimate})"
+    w.cite(rule.rule, f"{detail}; {rule.extra_reviews} extra review(s)")
+    if w.facts.instrument.code not in rule.except_instruments:
+        w.withhold(set(rule.withhold), rule.rule, "withheld for this tier", RefusalReason.OTHER)
+
+
+def _emergency(w: _Work) -> None:
+    if not w.facts.emergency:
+        return
+    extra = w.allowed - w.policy.emergency_minimal
+    w.widenable |= extra
+    if extra:
+        w.allowed -= extra
+        w.cite(w.policy.rule("emergency"), f"{_names(extra)} held back; a second legal officer may widen")
+    else:
+        w.cite(w.policy.rule("emergency"), "the request stays within the minimal set")
+    w.cite(w.policy.rule("emergency.callback"), "pending" if w.facts.callback_pending else "confirmed")
+
+
+def _held(w: _Work) -> None:
+    known = [t for t in w.facts.targets if t.account_id is not None and t.held is not None]
+    if not known or len(known) < len(w.accounts):
+        return
+    for category in [c for c in ORDERED if c in w.allowed]:
+        if not any(category in t.held for t in known if t.held is not None):
+            w.not_held.extend((t.account_id or t.label, category.value) for t in known)
+            w.withhold({category}, w.policy.rule("not_held"), "nothing readable is held for the targets", RefusalReason.NOT_HELD)
+
+
+def _narrowing(w: _Work) -> None:
+    start, end = w.facts.period_start, w.facts.period_end
+    w.period = (start, end)
+    bounded = [w.policy.max_period_days[c] for c in w.allowed & TIME_BOUND if c in w.policy.max_period_days]
+    if start is None or end is None or not bounded:
+        return
+    limit = timedelta(days=min(bounded))
+    if end - start > limit:
+        w.period, w.narrowed = (end - limit, end), True
+        w.cite(w.policy.rule("narrowing"), f"{(end - start).days} days asked; narrowed to the last {limit.days} days")
+
+
+def _conditions(w: _Work) -> datetime | None:
+    if w.facts.not_before is not None and w.allowed & {DataCategory.TRAFFIC, DataCategory.CONTENT}:
+        w.cite(w.policy.rule("enforcing_state"), f"not before {w.facts.not_before.isoformat()}")
+        return w.facts.not_before
+    return None
+
+
+STEPS_BEFORE_SCOPE = (_protected_expression, _jurisdiction, _double_criminality)
+
+
+def propose(facts: RequestFacts, *, policy: Policy, jurisdictions: Jurisdictions) -> Proposal:
+    """The decision the policy proposes for one checked request."""
+    profile = jurisdictions.get(facts.country)
+    accounts = list(dict.fromkeys(t.account_id for t in facts.targets if t.account_id))
+    w = _Work(facts, policy, profile, jurisdictions, set(facts.categories), accounts)
+    for step in STEPS_BEFORE_SCOPE:
+        step(w)
+        if w.final:
+            return _finish(w, None)
+    if facts.instrument.action is Action.PRESERVE:
+        return _preserve(w)
+    for step in (_clarification, _targets, _competence, _tier, _emergency, _held):
+        step(w)
+        if w.final:
+            return _finish(w, None)
+    if not w.allowed and not w.widenable:
+        return _nothing_left(w)
+    _narrowing(w)
+    return _finish(w, _conditions(w))
+
+
+def _preserve(w: _Work) -> Proposal:
+    w.period = (w.facts.period_start, w.facts.period_end)
+    _targets(w)
+    _catalogue_competence(w)
+    if not w.final and not w.allowed:
+        return _nothing_left(w)
+    if not w.final:
+        w.final = Outcome.PRESERVE_ONLY
+        w.cite(w.policy.rule("preservation"), f"{_names(w.allowed)} of {len(w.accounts)} account(s)")
+    return _finish(w, None)
+
+
+def _nothing_left(w: _Work) -> Proposal:
+    """Every category was withheld: a refusal, for the reason that withheld the first."""
+    refusals = [r.refusal_reason for r in w.reasons if r.refusal_reason is not None]
+    w.final, w.refusal = Outcome.REFUSE, (refusals[0] if refusals else RefusalReason.OTHER)
+    return _finish(w, None)
+
+
+def _finish(w: _Work, not_before: datetime | None) -> Proposal:
+    outcome = w.final
+    if outcome is None:
+        complete = w.allowed == set(w.facts.categories) and not w.narrowed and len(w.accounts) == len(w.facts.targets)
+        outcome = Outcome.PRODUCE if complete else Outcome.PRODUCE_IN_PART
+    producing = outcome in (Outcome.PRODUCE, Outcome.PRODUCE_IN_PART, Outcome.PRESERVE_ONLY)
+    return Proposal(
+        outcome=outcome, categories=frozenset(w.allowed) if producing else frozenset(),
+        widenable=frozenset(w.widenable) if producing else frozenset(), accounts=tuple(w.accounts) if producing else (),
+        period_start=w.period[0] if producing else None, period_end=w.period[1] if producing else None,
+        reasons=tuple(w.reasons), refusal_reason=w.refusal if outcome in (Outcome.REFUSE, Outcome.CLARIFY) else None,
+        extra_reviews=w.extra_reviews, callback_required=w.facts.emergency or w.facts.callback_pending,
+        not_before=not_before, narrowed=w.narrowed, not_held=tuple(w.not_held),
+    )

@@ -1,0 +1,161 @@
+"""Policy decisions on lawful requests: propose, read, adopt, and dry-run a draft policy.
+
+A proposal is a new row with the policy version and the jurisdiction profile version that
+made it; it is never recomputed. Adopting a decision moves the request through the workflow
+of `trustdesk.legal.service` (refused, sent back for clarification, or under review for a
+disclosure), with the decision's reasons as the transition's reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustdesk.core import audit
+from trustdesk.core.audit import Actor
+from trustdesk.core.clock import Clock
+from trustdesk.core.errors import Conflict, NotFound
+from trustdesk.core.identity.permissions import Permission, Principal, authorize
+from trustdesk.legal import service as legal_requests
+from trustdesk.legal.instruments import RefusalReason
+from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.policy import facts as facts_
+from trustdesk.legal.policy import jurisdictions as jurisdictions_
+from trustdesk.legal.policy.engine import Outcome, Proposal, propose
+from trustdesk.legal.policy.models import PolicyDecision, PolicyDocument
+from trustdesk.legal.policy.rules import Policy, load_policy, parse_policy
+from trustdesk.legal.workflow import RequestState
+from trustdesk.platform.port import Platform
+
+
+def _document(session: Session, *, policy: Policy, clock: Clock) -> PolicyDocument:
+    """The stored text of this policy version; a different text under a version already
+    used is refused, since past decisions would then point at the wrong rules."""
+    rows = list(session.scalars(select(PolicyDocument).where(PolicyDocument.version == policy.version)))
+    for row in rows:
+        if row.sha256 == policy.sha256:
+            return row
+    if rows:
+        raise Conflict(f"Policy version {policy.version} was already used with different text; give the edited policy a new version.")
+    row = PolicyDocument(version=policy.version, sha256=policy.sha256, text=policy.text, first_used_at=clock.now())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def propose_decision(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, platform: Platform, request_id: int,
+    data_dir: Path | None = None, policy: Policy | None = None, note: str = "",
+) -> PolicyDecision:
+    """Run the engine on the request as it stands and record its proposal."""
+    authorize(principal, Permission.REQUESTS_HANDLE)
+    request = legal_requests.get_request(session, principal=principal, request_id=request_id)
+    policy = policy or load_policy()
+    profiles = jurisdictions_.load(data_dir)
+    facts = facts_.gather(session, request=request, platform=platform)
+    proposal = propose(facts, policy=policy, jurisdictions=profiles)
+    decision = _decision_row(request=request, proposal=proposal, facts_json=facts_.to_json(facts), document=_document(session, policy=policy, clock=clock),
+                             jurisdictions_version=profiles.version, actor=actor, clock=clock, note=note)
+    session.add(decision)
+    session.flush()
+    audit.record(session, actor=actor, action="policy.propose", object_type="lawful_request", object_id=request.id,
+                 reason=note or None, policy_version=policy.version, clock=clock,
+                 details={"decision_id": decision.id, "outcome": decision.outcome, "rules": list(proposal.rule_ids),
+                          "jurisdictions_version": profiles.version})
+    return decision
+
+
+def _decision_row(*, request: LawfulRequest, proposal: Proposal, facts_json: dict, document: PolicyDocument, jurisdictions_version: str,
+                  actor: Actor, clock: Clock, note: str) -> PolicyDecision:
+    return PolicyDecision(
+        request_id=request.id, outcome=proposal.outcome.value, categories=sorted(c.value for c in proposal.categories),
+        widenable=sorted(c.value for c in proposal.widenable), accounts=list(proposal.accounts), period_start=proposal.period_start,
+        period_end=proposal.period_end, reasons=[r.as_dict() for r in proposal.reasons],
+        refusal_reason=proposal.refusal_reason and proposal.refusal_reason.value, extra_reviews=proposal.extra_reviews,
+        callback_required=proposal.callback_required, not_before=proposal.not_before, narrowed=proposal.narrowed,
+        not_held=[list(p) for p in proposal.not_held], facts=facts_json, policy_document_id=document.id, policy_version=document.version,
+        jurisdictions_version=jurisdictions_version, proposed_by=str(actor), proposed_at=clock.now(), note=note.strip(),
+    )
+
+
+def decisions_for(session: Session, *, principal: Principal, request_id: int) -> list[PolicyDecision]:
+    """Every decision proposed for the request, newest first."""
+    legal_requests.get_request(session, principal=principal, request_id=request_id)
+    query = select(PolicyDecision).where(PolicyDecision.request_id == request_id).order_by(PolicyDecision.id.desc())
+    return list(session.scalars(query))
+
+
+def current_decision(session: Session, *, principal: Principal, request_id: int) -> PolicyDecision:
+    decisions = decisions_for(session, principal=principal, request_id=request_id)
+    if not decisions:
+        raise NotFound("No policy decision has been proposed for this request yet.")
+    return decisions[0]
+
+
+def get_decision(session: Session, *, principal: Principal, decision_id: int) -> PolicyDecision:
+    decision = session.get(PolicyDecision, decision_id)
+    if decision is None:
+        raise NotFound(f"No policy decision {decision_id}.")
+    legal_requests.get_request(session, principal=principal, request_id=decision.request_id)
+    return decision
+
+
+def _reason_text(decision: PolicyDecision) -> str:
+    cited = "; ".join(f"{r['rule_id']}: {r['detail'] or r['text']}" for r in decision.reasons)
+    return f"policy {decision.policy_version} proposed {decision.outcome}" + (f" ({cited})" if cited else "")
+
+
+def adopt(session: Session, *, actor: Actor, clock: Clock, principal: Principal, decision_id: int) -> LawfulRequest:
+    """Act on the newest decision: refuse, ask for clarification, or take it under review for
+    a disclosure or preservation. An older decision cannot be adopted once superseded."""
+    decision = get_decision(session, principal=principal, decision_id=decision_id)
+    if current_decision(session, principal=principal, request_id=decision.request_id).id != decision.id:
+        raise Conflict("A newer decision was proposed for this request; adopt that one.")
+    request = legal_requests.get_request(session, principal=principal, request_id=decision.request_id)
+    reason = _reason_text(decision)
+    refusal = RefusalReason(decision.refusal_reason or RefusalReason.OTHER)
+    for state in _path(Outcome(decision.outcome), RequestState(request.state)):
+        request = legal_requests.transition(session, actor=actor, clock=clock, principal=principal, request_id=request.id, to_state=state,
+                                            reason=reason, refusal_reason=refusal if state is RequestState.REFUSED else None)
+    return request
+
+
+def _path(outcome: Outcome, current: RequestState) -> list[RequestState]:
+    """The workflow steps from `current` that carry out `outcome`."""
+    if outcome is Outcome.REFUSE:
+        return [RequestState.REFUSED]
+    if outcome is Outcome.CLARIFY:
+        return [RequestState.CLARIFICATION_REQUESTED]
+    if current is RequestState.RECEIVED:
+        return [RequestState.VERIFIED, RequestState.UNDER_REVIEW]
+    if current is RequestState.VERIFIED:
+        return [RequestState.UNDER_REVIEW]
+    if current is RequestState.UNDER_REVIEW:
+        return []
+    raise Conflict(f"A request that is {current.value} cannot be taken under review.")
+
+
+@dataclass(frozen=True)
+class DryRunRow:
+    decision: PolicyDecision
+    draft: Proposal
+
+    @property
+    def changed(self) -> bool:
+        return self.draft.outcome.value != self.decision.outcome or sorted(c.value for c in self.draft.categories) != self.decision.categories
+
+
+def dry_run(session: Session, *, principal: Principal, draft_text: str, data_dir: Path | None = None, limit: int = 500) -> tuple[Policy, list[DryRunRow]]:
+    """What a draft policy would decide on past requests, replaying the facts each decision
+    recorded. Writes nothing: past decisions stay as they were made."""
+    authorize(principal, Permission.REQUESTS_READ)
+    draft = parse_policy(draft_text)
+    profiles = jurisdictions_.load(data_dir)
+    newest = select(PolicyDecision).order_by(PolicyDecision.request_id, PolicyDecision.id.desc())
+    latest: dict[int, PolicyDecision] = {}
+    for decision in session.scalars(newest):
+        latest.setdefault(decision.request_id, decision)
+    rows = [DryRunRow(d, propose(facts_.from_json(d.facts), policy=draft, jurisdictions=profiles)) for d in list(latest.values())[-limit:]]
+    return draft, rows
