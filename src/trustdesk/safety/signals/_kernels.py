@@ -94,34 +94,31 @@ def _found_earlier(rows, r, qchunks, taus, starts, widths, c):  # type: ignore[n
 
 
 @njit(cache=True, nogil=True)
-def search_tables(  # type: ignore[no-untyped-def]
-    queries, q_begin, threshold, taus, starts, widths, key_bits, row_bits,
-    rows, offsets, entries, state, out_q, out_r, out_d,
-):
-    """Multi-index search of queries[q_begin:] in one segment.
+def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, entries, state):  # type: ignore[no-untyped-def]
+    """Multi-index search of every query in one segment: (query index, row, distance) arrays.
 
-    Chunk c is probed at every key within `taus[c]` bits of the query's key (taus[c] < 0
-    skips it); by the generalised pigeonhole principle (sum(taus + 1) > threshold) every
-    row within `threshold` is within taus[c] of the query on some chunk c. Returns
-    (next query, result count): when the output buffers fill up it stops before the query
-    that overflowed, so the caller can grow them and resume there.
+    `chunking` is (4, m): bit start, width, table key bits and probe radius (tau) of each
+    chunk; `plan` is (3, P), from `probe_plan`. Chunk c is probed at every key within
+    tau[c] bits of the query's key (tau < 0 skips it); by the generalised pigeonhole
+    principle (sum(tau + 1) > threshold) every row within `threshold` is within tau[c]
+    of the query on some chunk c, so recall is exact.
 
     Each query runs in passes (bucket bounds, prefetch buckets, tag filter, prefetch rows,
     verify) so that the cache misses of one pass are all independent of each other.
     """
-    m = starts.shape[0]
-    cap = out_q.shape[0]
-    count = 0
-    probe_chunk, probe_mask, probe_rem = _probe_plan(taus, key_bits)
+    starts, widths, key_bits, taus = chunking[0], chunking[1], chunking[2], chunking[3]
+    probe_chunk, probe_mask, probe_rem = plan[0], plan[1], plan[2]
     n_probes = probe_chunk.shape[0]
+    out_q, out_r, out_d = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int16)
+    count = 0
     lo = np.empty(n_probes, np.int64)
     hi = np.empty(n_probes, np.int64)
-    qchunks = np.empty(m, np.int64)
-    cand = np.empty(1 << 16, np.int64)
+    qchunks = np.empty(starts.shape[0], np.int64)
+    per_bucket = max(1, rows.shape[0] >> key_bits.min())
+    cand = np.empty(2 * n_probes * per_bucket + 1024, np.int64)  # grown by _candidates if needed
     sink = np.zeros(1, np.uint64)  # keeps the prefetching loads from being optimised away
-    for qi in range(q_begin, queries.shape[0]):
-        first = count
-        for c in range(m):
+    for qi in range(queries.shape[0]):
+        for c in range(starts.shape[0]):
             qchunks[c] = _chunk(queries, qi, starts[c], widths[c])
         for p in range(n_probes):
             c = probe_chunk[p]
@@ -143,13 +140,30 @@ def search_tables(  # type: ignore[no-untyped-def]
                 continue
             if _found_earlier(rows, r, qchunks, taus, starts, widths, cand[i] & 255):
                 continue
-            if count == cap:
-                return qi, first
-            out_q[count] = qi
-            out_r[count] = r
-            out_d[count] = d
+            out_q, out_r, out_d = _room_for_one(out_q, out_r, out_d, count)
+            out_q[count], out_r[count], out_d[count] = qi, r, d
             count += 1
-    return queries.shape[0], count
+    return out_q[:count], out_r[:count], out_d[:count]
+
+
+@njit(inline="always")
+def _room_for_one(out_q, out_r, out_d, count):  # type: ignore[no-untyped-def]
+    """The output arrays, doubled when full."""
+    if count < out_q.shape[0]:
+        return out_q, out_r, out_d
+    size = 2 * out_q.shape[0]
+    q, r, d = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int16)
+    q[:count], r[:count], d[:count] = out_q, out_r, out_d
+    return q, r, d
+
+
+@njit(cache=True)
+def probe_plan(taus, key_bits):  # type: ignore[no-untyped-def]
+    """(3, P): chunk, key xor-mask and tag budget of every probe; see `_probe_plan`."""
+    chunk, masks, rem = _probe_plan(taus, key_bits)
+    plan = np.empty((3, chunk.shape[0]), np.int64)
+    plan[0], plan[1], plan[2] = chunk, masks, rem
+    return plan
 
 
 @njit(inline="always")
@@ -251,23 +265,16 @@ def _touch_rows(rows, cand, nc):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def scan_rows(queries, q_begin, threshold, rows, n, state, out_q, out_r, out_d):  # type: ignore[no-untyped-def]
-    """Brute-force search of rows[:n]: the recent-additions tail, and very wide thresholds.
-
-    Same resumable contract as `search_tables`.
-    """
-    cap = out_q.shape[0]
+def scan_rows(queries, threshold, rows, n, state):  # type: ignore[no-untyped-def]
+    """Brute-force search of rows[:n]: the recent-additions tail, and very wide thresholds."""
+    out_q, out_r, out_d = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int16)
     count = 0
-    for qi in range(q_begin, queries.shape[0]):
-        first = count
+    for qi in range(queries.shape[0]):
         q0, q1, q2, q3 = queries[qi, 0], queries[qi, 1], queries[qi, 2], queries[qi, 3]
         for r in range(n):
             d = _distance(rows, r, q0, q1, q2, q3)
             if d <= threshold and state[r] == ACTIVE:
-                if count == cap:
-                    return qi, first
-                out_q[count] = qi
-                out_r[count] = r
-                out_d[count] = d
+                out_q, out_r, out_d = _room_for_one(out_q, out_r, out_d, count)
+                out_q[count], out_r[count], out_d[count] = qi, r, d
                 count += 1
-    return queries.shape[0], count
+    return out_q[:count], out_r[:count], out_d[:count]

@@ -6,6 +6,7 @@ per-row state flag that disable/enable/remove flip, so readers need no lock.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 from math import comb
 
 import numpy as np
@@ -21,7 +22,6 @@ ACTIVE = _kernels.ACTIVE
 DISABLED = 1
 REMOVED = 2
 
-_RESULT_CAP = 4096  # initial output buffer, grown on demand
 _BUCKET_BITS = 3  # log2 of the mean rows per table bucket (measured best of 2..4)
 
 
@@ -79,6 +79,7 @@ class Segment:
     row_bits: int
     offsets: np.ndarray  # (m, 2**max(key_bits) + 1) uint32
     entries: np.ndarray  # (m, n) uint32
+    plans: dict[int, tuple[np.ndarray, np.ndarray] | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rows: np.ndarray, ids: np.ndarray, state: np.ndarray, layout: ChunkLayout) -> "Segment":
@@ -111,44 +112,40 @@ class Segment:
     def prefers_scan(self, taus: np.ndarray) -> bool:
         """Whether a linear scan beats the tables at these radii (very wide thresholds)."""
         n = len(self.ids)
-        probes = [sum(comb(int(kb), k) for k in range(min(int(t), int(kb)) + 1)) if t >= 0 else 0
-                  for t, kb in zip(taus, self.key_bits)]
+        probes = [_probes(int(kb), int(t)) for t, kb in zip(taus, self.key_bits)]
         scanned = sum(p * n / (1 << int(kb)) for p, kb in zip(probes, self.key_bits))
         return 2 * sum(probes) + scanned > n
 
+    def plan(self, threshold: int, layout: ChunkLayout) -> tuple[np.ndarray, np.ndarray] | None:
+        """(chunking, probes) for the kernel, or None to scan instead; memoised per threshold."""
+        if threshold not in self.plans:
+            taus = layout.taus(threshold)
+            chunking = np.stack([layout.starts, layout.widths, self.key_bits, taus])
+            self.plans[threshold] = None if self.prefers_scan(taus) else (
+                chunking, _kernels.probe_plan(taus, self.key_bits))
+        return self.plans[threshold]
+
     def search(self, queries: np.ndarray, threshold: int, layout: ChunkLayout) -> tuple[np.ndarray, ...]:
         """(query index, row, distance) of every active row within threshold."""
-        taus = layout.taus(threshold)
-        if self.prefers_scan(taus):
+        plan = self.plan(threshold, layout)
+        if plan is None:
             return scan(queries, threshold, self.rows, len(self.ids), self.state)
-        return _collect(lambda begin, out: _kernels.search_tables(
-            queries, begin, threshold, taus, layout.starts, layout.widths, self.key_bits,
-            self.row_bits, self.rows, self.offsets, self.entries, self.state, *out,
-        ), len(queries))
+        return _kernels.search_tables(
+            queries, threshold, *plan, self.row_bits, self.rows, self.offsets, self.entries, self.state,
+        )
+
+
+@cache
+def _probes(key_bits: int, tau: int) -> int:
+    """Keys within tau bits of a key_bits-bit key."""
+    return sum(comb(key_bits, k) for k in range(min(tau, key_bits) + 1)) if tau >= 0 else 0
 
 
 def scan(queries: np.ndarray, threshold: int, rows: np.ndarray, n: int, state: np.ndarray) -> tuple[np.ndarray, ...]:
     """Brute-force (query index, row, distance) over rows[:n]."""
-    return _collect(lambda begin, out: _kernels.scan_rows(
-        queries, begin, threshold, rows, n, state, *out,
-    ), len(queries))
-
-
-def _collect(kernel, n_queries: int) -> tuple[np.ndarray, ...]:  # type: ignore[no-untyped-def]
-    """Run a resumable kernel, growing the output buffers whenever a query overflows them."""
-    parts: list[tuple[np.ndarray, ...]] = []
-    cap, begin = _RESULT_CAP, 0
-    while True:
-        out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int16))
-        next_query, count = kernel(begin, out)
-        parts.append(tuple(a[:count] for a in out))
-        if next_query >= n_queries:
-            break
-        cap = cap * 2 if next_query == begin else cap
-        begin = next_query
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(np.concatenate(column) for column in zip(*parts))
+    if n == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int16)
+    return _kernels.scan_rows(queries, threshold, rows, n, state)
 
 
 @dataclass(slots=True, eq=False)

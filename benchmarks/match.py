@@ -1,0 +1,197 @@
+"""PDQ matching at scale: Trustdesk's PDQIndex against python-threatexchange's PDQIndex.
+
+Both run in this process, pinned to one core with one OpenMP/BLAS thread, on the same
+N random 256-bit hashes with planted near-duplicates of each query at distances 0..40.
+A random hash lies within 40 bits of a query with probability ~1e-35, so the planted
+rows are the ground truth (spot-checked by brute force). The last line printed is
+`key=value` pairs.
+
+    .venv/bin/python benchmarks/match.py            # N = 10,000,000, peer at the same N
+    .venv/bin/python benchmarks/match.py --quick    # N = 1,000,000
+    .venv/bin/python benchmarks/match.py --peer-n 2000000   # cap the peer's N (labelled)
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy/faiss load their thread pools
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from trustdesk.safety.signals.index import PDQIndex  # noqa: E402
+
+THRESHOLD = 31
+PLANT_DISTANCES = np.arange(41)
+
+
+@dataclass
+class Corpus:
+    hashes: np.ndarray  # (n, 32) uint8; the planted rows are the last ones
+    ids: np.ndarray  # int64
+    queries: np.ndarray  # (q, 32) centres, planted around
+    planted_query: np.ndarray  # per planted row: which query it was planted for
+    planted_distance: np.ndarray
+    planted_ids: np.ndarray
+
+
+@dataclass
+class Result:
+    build_s: float
+    bytes_per_hash: float
+    rss_per_hash: float
+    batch_qps: float
+    single_qps: float
+    recall: float
+    false_positives: int
+    add10k_s: float
+
+
+def hex_rows(rows: np.ndarray) -> list[str]:
+    """The peer's input format: one 64-digit hex string per hash."""
+    text = rows.tobytes().hex()
+    return [text[i:i + 64] for i in range(0, len(text), 64)]
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        line = next(l for l in status if l.startswith("VmRSS"))
+    return int(line.split()[1]) * 1024
+
+
+def flip_bits(rows: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each row with exactly counts[i] distinct bits flipped."""
+    bits = np.unpackbits(rows, axis=1)
+    order = np.argsort(rng.random(bits.shape), axis=1)
+    mask = np.zeros_like(bits)
+    np.put_along_axis(mask, order, (np.arange(256) < counts[:, None]).astype(np.uint8), axis=1)
+    return np.packbits(bits ^ mask, axis=1)
+
+
+def make_corpus(n: int, n_queries: int, seed: int) -> Corpus:
+    rng = np.random.default_rng(seed)
+    queries = rng.integers(0, 256, (n_queries, 32), dtype=np.uint8)
+    planted_query = np.repeat(np.arange(n_queries), len(PLANT_DISTANCES))
+    planted_distance = np.tile(PLANT_DISTANCES, n_queries)
+    planted = flip_bits(queries[planted_query], planted_distance, rng)
+    hashes = np.concatenate([rng.integers(0, 256, (n - len(planted), 32), dtype=np.uint8), planted])
+    ids = rng.permutation(np.arange(n, dtype=np.int64) * 7 + 1_000)
+    return Corpus(hashes, ids, queries, planted_query, planted_distance, ids[n - len(planted):])
+
+
+def score(corpus: Corpus, query_idx: np.ndarray, found_ids: np.ndarray) -> tuple[float, int]:
+    """(recall of planted rows within the threshold, results that are not such rows)."""
+    truth = corpus.planted_distance <= THRESHOLD
+    want = set(zip(corpus.planted_query[truth].tolist(), corpus.planted_ids[truth].tolist()))
+    got = set(zip(query_idx.tolist(), found_ids.tolist()))
+    return len(want & got) / len(want), len(got - want)
+
+
+def spot_check(corpus: Corpus, index: PDQIndex, k: int = 5) -> None:
+    """Brute force over all N for a few queries: the planted truth must be all there is."""
+    for q in range(k):
+        d = np.bitwise_count(corpus.hashes ^ corpus.queries[q]).sum(axis=1)
+        brute = set(corpus.ids[d <= THRESHOLD].tolist())
+        assert brute == {m.id for m in index.query(corpus.queries[q])}, f"query {q} differs from brute force"
+
+
+def bench_ours(corpus: Corpus, n_single: int) -> Result:
+    rss0 = rss_bytes()
+    start = time.perf_counter()
+    index = PDQIndex.build(corpus.hashes, corpus.ids)
+    build_s = time.perf_counter() - start
+    rss_per_hash = (rss_bytes() - rss0) / len(index)
+    index.query_batch_arrays(corpus.queries[:4])  # load compiled kernels
+    start = time.perf_counter()
+    found = index.query_batch_arrays(corpus.queries)
+    batch_qps = len(corpus.queries) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for q in corpus.queries[:n_single]:
+        index.query(q)
+    single_qps = n_single / (time.perf_counter() - start)
+    recall, false_positives = score(corpus, found.query, found.ids)
+    spot_check(corpus, index)
+    extra = np.random.default_rng(99).integers(0, 256, (10_000, 32), dtype=np.uint8)
+    start = time.perf_counter()
+    index.add(extra, np.arange(10_000, dtype=np.int64) * 7 + 2)  # ids 2 mod 7: all new
+    add10k_s = time.perf_counter() - start
+    assert [m.id for m in index.query(extra[-1])] == [9_999 * 7 + 2]
+    return Result(build_s, index.bytes_per_hash(), rss_per_hash, batch_qps, single_qps, recall, false_positives, add10k_s)
+
+
+def bench_peer(corpus: Corpus, n_single: int) -> Result:
+    import faiss
+    from threatexchange.signal_type.pdq.pdq_index import PDQIndex as PeerIndex
+
+    faiss.omp_set_num_threads(1)
+    entries = list(zip(hex_rows(corpus.hashes), corpus.ids.tolist()))
+    rss0 = rss_bytes()
+    start = time.perf_counter()
+    index = PeerIndex(entries)
+    build_s = time.perf_counter() - start
+    rss_per_hash = (rss_bytes() - rss0) / len(entries)
+    del entries
+    hexes = hex_rows(corpus.queries)
+    start = time.perf_counter()
+    batch = index.index.search_with_distance_in_result(hexes, THRESHOLD)  # its batch API
+    batch_qps = len(hexes) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for h in hexes[:n_single]:
+        index.query(h)
+    single_qps = n_single / (time.perf_counter() - start)
+    query_idx = np.array([q for q, h in enumerate(hexes) for _ in batch[h]], np.int64)
+    found = np.array([index.local_id_to_entry[i][1] for h in hexes for i, _, _ in batch[h]], np.int64)
+    recall, false_positives = score(corpus, query_idx, found)
+    extra_rows = np.random.default_rng(99).integers(0, 256, (10_000, 32), dtype=np.uint8)
+    extra = [(h, -i - 1) for i, h in enumerate(hex_rows(extra_rows))]
+    start = time.perf_counter()
+    index.add_all(extra)
+    add10k_s = time.perf_counter() - start
+    return Result(build_s, float("nan"), rss_per_hash, batch_qps, single_qps, recall, false_positives, add10k_s)
+
+
+def report(name: str, n: int, r: Result) -> None:
+    print(f"{name:>14} n={n:,}: build {r.build_s:.1f} s, {r.bytes_per_hash:.1f} B/hash (arrays), "
+          f"{r.rss_per_hash:.1f} B/hash (RSS growth), batch {r.batch_qps:,.0f} q/s, single "
+          f"{r.single_qps:,.0f} q/s, recall {r.recall:.4f}, false positives {r.false_positives}, "
+          f"add 10k {r.add10k_s:.3f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--quick", action="store_true", help="N = 1,000,000")
+    parser.add_argument("--peer-n", type=int, default=None, help="the peer's N (default: same N)")
+    parser.add_argument("--queries", type=int, default=2_000, help="batch queries (41 planted rows each)")
+    parser.add_argument("--single", type=int, default=1_000, help="queries timed one at a time")
+    parser.add_argument("--skip-peer", action="store_true")
+    args = parser.parse_args()
+    n = 1_000_000 if args.quick else args.n
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    ours = bench_ours(make_corpus(n, args.queries, seed=1), args.single)
+    report("trustdesk", n, ours)
+    peer_n = n if args.peer_n is None else args.peer_n
+    peer = None
+    if not args.skip_peer:
+        peer = bench_peer(make_corpus(peer_n, args.queries, seed=1), min(args.single, 500))
+        report("threatexchange", peer_n, peer)
+    qps = min(ours.batch_qps, ours.single_qps)
+    peer_qps = peer.single_qps if peer else float("nan")
+    print(f"n={n} peer_n={peer_n if peer else 0} qps={qps:.0f} batch_qps={ours.batch_qps:.0f} "
+          f"single_qps={ours.single_qps:.0f} peer_qps={peer_qps:.0f} "
+          f"peer_batch_qps={peer.batch_qps if peer else float('nan'):.0f} ratio={qps / peer_qps:.1f} "
+          f"recall={ours.recall:.4f} false_positives={ours.false_positives} "
+          f"peer_recall={peer.recall if peer else float('nan'):.4f} bytes_per_hash={ours.bytes_per_hash:.1f} "
+          f"rss_bytes_per_hash={ours.rss_per_hash:.1f} peer_rss_bytes_per_hash={peer.rss_per_hash if peer else float('nan'):.1f} "
+          f"build_s={ours.build_s:.2f} peer_build_s={peer.build_s if peer else float('nan'):.1f} "
+          f"add10k_s={ours.add10k_s:.4f} peer_add10k_s={peer.add10k_s if peer else float('nan'):.3f}")
+
+
+if __name__ == "__main__":
+    main()
