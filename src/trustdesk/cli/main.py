@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from trustdesk.cli import audit, db, demo, tokens, users
+from trustdesk.cli import pipeline as pipeline_cli
+from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli.context import CliState, console, state
 
 app = typer.Typer(help="Trustdesk: the trust & safety back office.", no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -16,6 +18,9 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
+app.add_typer(pipeline_cli.app, name="pipeline")
+app.add_typer(pipeline_cli.rules_app, name="rules")
+app.add_typer(transparency_cli.app, name="transparency")
 
 
 @app.callback()

@@ -39,7 +39,9 @@ class Subject:
     country: str | None
     content_types: tuple[str, ...]
     content_date: date
-    description: str
+    description: str  # in English, for the DSA database
+    ref: str = ""  # how the user knows it: message id, @username, chat title
+    when: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ def user_facts(facts: Facts, *, appeal_until: datetime, puid: str) -> dict[str, 
     """What the template needs, as plain JSON, stored with the statement so that it renders
     the same in any language later."""
     return {
-        "action": facts.action.value, "subject": facts.subject.description, "policy": facts.policy.title,
+        "action": facts.action.value, "subject_kind": facts.subject.kind, "subject_ref": facts.subject.ref,
+        "subject_when": facts.subject.when, "policy": facts.policy.title,
         "policy_url": f"{facts.book.reference_url}#{facts.policy.key}", "policy_version": facts.book.version,
         "legal_ground": facts.legal_ground, "reason": facts.reason, "source": facts.source.value,
         "automated_detection": automated_detection(facts), "automated_decision": facts.automated,
@@ -142,7 +145,8 @@ def template(language: str) -> dict[str, Any]:
 def render(facts: dict[str, Any], *, language: str, appeal_url: str, correction: str | None = None) -> list[tuple[str, str]]:
     """The statement as (heading, paragraph) pairs in `language` (English if unknown)."""
     strings = template(language if language in LANGUAGES else "en")
-    context = {**facts, "action_label": strings["actions"][facts["action"]], "appeal_url": appeal_url,
+    subject = _jinja.from_string(strings["subjects"][facts["subject_kind"]]).render(facts)
+    context = {**facts, "subject": subject, "action_label": strings["actions"][facts["action"]], "appeal_url": appeal_url,
                "source_label": strings["sources"][facts["source"]], "correction": correction}
     sections = [(s["heading"], _jinja.from_string(s["text"]).render(context).strip()) for s in strings["sections"]]
     return [(heading, text) for heading, text in sections if text]

@@ -17,6 +17,7 @@ from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Principal, scope_review_queues
 from trustdesk.safety.enforcement.actions import Source, SubjectKind
 from trustdesk.safety.review.models import Case, CaseEvent, QueueMember, ReviewQueue
+from trustdesk.safety.review.preferences import preferences_of, sensitive_claims_today
 from trustdesk.safety.review.routing import load_setup
 from trustdesk.safety.review.states import OPEN_STATES, CaseState
 
@@ -67,7 +68,8 @@ def visible_queues(session: Session, *, principal: Principal) -> frozenset[str] 
     return scope_review_queues(principal, member_of=member_queues(session, username=principal.name))
 
 
-def _event(session: Session, *, case: Case, actor: Actor, clock: Clock, kind: str, **detail: object) -> None:
+def record_event(session: Session, *, case: Case, actor: Actor, clock: Clock, kind: str, **detail: object) -> None:
+    """One line of the case's history, and its audit entry."""
     session.add(CaseEvent(case_id=case.id, at=clock.now(), actor=str(actor), kind=kind, detail=detail))
     record(session, actor=actor, clock=clock, action=f"review.case.{kind}", object_type="review_case", object_id=case.id,
            reason=str(detail.get("reason") or "") or None, details={k: v for k, v in detail.items() if k != "reason"})
@@ -101,7 +103,7 @@ def open_case(
                 due_at=clock.now() + timedelta(hours=spec.service_hours))
     session.add(case)
     session.flush()
-    _event(session, case=case, actor=actor, clock=clock, kind="open", queue=queue, source=source, reason=reason, rule_ref=rule_ref)
+    record_event(session, case=case, actor=actor, clock=clock, kind="open", queue=queue, source=source, reason=reason, rule_ref=rule_ref)
     return case
 
 
@@ -117,7 +119,7 @@ def _group(session: Session, *, case: Case, actor: Actor, clock: Clock, priority
     case.signals = {**case.signals, **signals}
     case.reports += 1
     case.trusted_flagger = case.trusted_flagger or source == Source.TRUSTED_FLAGGER
-    _event(session, case=case, actor=actor, clock=clock, kind="grouped", source=source, reason=reason, rule_ref=rule_ref)
+    record_event(session, case=case, actor=actor, clock=clock, kind="grouped", source=source, reason=reason, rule_ref=rule_ref)
     return case
 
 
@@ -150,6 +152,7 @@ def claim(session: Session, *, principal: Principal, actor: Actor, clock: Clock,
     if case.state not in OPEN_STATES:
         raise Conflict(f"Case {case_id} is {case.state}; there is nothing to claim.")
     now = clock.now()
+    _check_own_limit(session, case=case, principal=principal, actor=actor, clock=clock)
     free = or_(Case.claimed_by.is_(None), Case.claim_expires_at <= now, Case.claimed_by == principal.name)
     taken = session.execute(update(Case).where(Case.id == case_id, free)
                             .values(claimed_by=principal.name, claim_expires_at=now + timedelta(minutes=minutes))
@@ -158,8 +161,20 @@ def claim(session: Session, *, principal: Principal, actor: Actor, clock: Clock,
     if taken.rowcount != 1:
         raise Conflict(f"Case {case_id} is claimed by {case.claimed_by} until {case.claim_expires_at:%H:%M} UTC.",
                        claimed_by=case.claimed_by)
-    _event(session, case=case, actor=actor, clock=clock, kind="claim", until=case.claim_expires_at.isoformat())
+    record_event(session, case=case, actor=actor, clock=clock, kind="claim", until=case.claim_expires_at.isoformat())
     return case
+
+
+def _check_own_limit(session: Session, *, case: Case, principal: Principal, actor: Actor, clock: Clock) -> None:
+    """The reviewer's own daily limit for sensitive queues (see `preferences`)."""
+    queue = session.get(ReviewQueue, case.queue)
+    limit = preferences_of(session, username=principal.name, clock=clock).daily_sensitive_limit
+    if queue is None or not queue.sensitive or limit is None or case.claimed_by == principal.name:
+        return
+    sensitive = frozenset(session.scalars(select(ReviewQueue.key).where(ReviewQueue.sensitive.is_(True))))
+    if sensitive_claims_today(session, actor=actor, sensitive_queues=sensitive, now=clock.now()) >= limit:
+        raise Conflict(f"You set yourself a limit of {limit} sensitive cases a day and have reached it. Take a break; "
+                       "change the limit in your review preferences if you must.")
 
 
 def holds_claim(case: Case, *, username: str, now: datetime) -> bool:
@@ -175,7 +190,7 @@ def release(session: Session, *, principal: Principal, actor: Actor, clock: Cloc
     case = get_case(session, principal=principal, case_id=case_id)
     require_claim(case, principal=principal, now=clock.now())
     case.claimed_by, case.claim_expires_at = None, None
-    _event(session, case=case, actor=actor, clock=clock, kind="release")
+    record_event(session, case=case, actor=actor, clock=clock, kind="release")
     return case
 
 
@@ -192,5 +207,5 @@ def escalate(session: Session, *, principal: Principal, actor: Actor, clock: Clo
     previous = case.queue
     case.queue, case.state, case.claimed_by, case.claim_expires_at = to, CaseState.ESCALATED.value, None, None
     case.due_at = clock.now() + timedelta(hours=spec.service_hours)
-    _event(session, case=case, actor=actor, clock=clock, kind="escalate", from_queue=previous, to_queue=to, reason=reason.strip())
+    record_event(session, case=case, actor=actor, clock=clock, kind="escalate", from_queue=previous, to_queue=to, reason=reason.strip())
     return case

@@ -1,0 +1,67 @@
+"""`trustdesk transparency`: statements of reasons out of Trustdesk, as files or to the EU
+DSA Transparency Database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy import func, select
+
+from trustdesk.cli.context import console, err_console, fail, operator, state
+from trustdesk.core.errors import TrustdeskError
+from trustdesk.safety.enforcement.models import StatementOfReasons
+from trustdesk.transparency import dsa_database as dsadb
+
+app = typer.Typer(help="Transparency: DSA statements of reasons.", no_args_is_help=True)
+
+
+@app.command("export-sor")
+def export_sor(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option(help="2026, 2026-H1, 2026-Q3, 2026-03 or 2026-03-01..2026-03-31 (UTC).")],
+    out: Annotated[Path, typer.Option("--out", help="File to write: JSON lines, one statement per line.", dir_okay=False)],
+) -> None:
+    """Write the statements of reasons of a period, exactly as the DSA database's API takes them."""
+    container = state(ctx).container
+    try:
+        start, end = dsadb.parse_period(period)
+    except TrustdeskError as exc:
+        raise fail(exc) from None
+    with container.db.transaction() as session:
+        total = session.scalar(select(func.count()).select_from(StatementOfReasons)
+                               .where(StatementOfReasons.told_at >= start, StatementOfReasons.told_at < end)) or 0
+        with out.open("w", encoding="utf-8") as fh, _progress() as progress:
+            task = progress.add_task("statements", total=total)
+            for statement in dsadb.statements_in(session, start=start, end=end):
+                fh.write(dsadb.as_json_line(statement) + "\n")
+                progress.advance(task)
+    console.print(f"{total} statements from {start:%Y-%m-%d} to before {end:%Y-%m-%d} written to {out}")
+
+
+@app.command("submit-sor")
+def submit_sor(
+    ctx: typer.Context,
+    endpoint: Annotated[str, typer.Option(envvar="TRUSTDESK_DSA_DATABASE_URL", help="Base URL of the DSA Transparency Database API.")],
+    limit: Annotated[int, typer.Option(min=1, help="At most this many pending statements this run.")] = 1000,
+) -> None:
+    """Submit pending statements (token from TRUSTDESK_DSA_DATABASE_TOKEN); rejections are kept
+    with the API's errors for a person to fix in the console."""
+    token = os.environ.get("TRUSTDESK_DSA_DATABASE_TOKEN", "")
+    if not token:
+        err_console.print("[red]Set TRUSTDESK_DSA_DATABASE_TOKEN[/] to the platform's API token for the DSA database.")
+        raise typer.Exit(code=2)
+    container = state(ctx).container
+    client = dsadb.DsaDatabaseClient(base_url=endpoint, token=token)
+    with container.db.transaction() as session:
+        summary = dsadb.submit_pending(session, actor=operator(), clock=container.clock, client=client, limit=limit)
+    console.print(f"submitted {summary.submitted}, rejected {summary.rejected} (fix them in the console), failed {summary.failed} (will retry)")
+    if summary.rejected or summary.failed:
+        raise typer.Exit(code=1)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True)

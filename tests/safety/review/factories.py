@@ -1,0 +1,55 @@
+"""Shared by the review, reports, enforcement and DSA tests: a seeded demo platform, the
+review queues, reviewers in queues, and a signed-in-like Principal for service calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.orm import Session
+
+from trustdesk.core.audit import Actor
+from trustdesk.core.clock import FrozenClock
+from trustdesk.core.database import Database
+from trustdesk.core.identity.permissions import Principal, Role, permissions_for
+from trustdesk.platform.demo.adapter import DemoPlatform
+from trustdesk.platform.demo.seed import DemoCast, seed_demo
+from trustdesk.safety.review import service as review
+
+TEST_ACTOR = Actor("test", "pytest")
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    principal: Principal
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("staff", self.principal.name)
+
+
+def reviewer(session: Session, clock: FrozenClock, name: str, *queues: str, role: Role = Role.REVIEWER) -> Reviewer:
+    for queue in queues:
+        review.add_member(session, actor=TEST_ACTOR, clock=clock, queue=queue, username=name)
+    roles = frozenset({role})
+    return Reviewer(Principal(kind="staff", id=hash(name) % 10_000, name=name, permissions=permissions_for(roles), roles=roles))
+
+
+@pytest.fixture
+def cast(platform: DemoPlatform) -> DemoCast:
+    return seed_demo(platform)
+
+
+@pytest.fixture
+def session(db: Database, clock: FrozenClock) -> Iterator[Session]:
+    """One session for the whole test, with the review queues in place."""
+    with db.transaction() as session:
+        review.ensure_queues(session, actor=TEST_ACTOR, clock=clock)
+        yield session
+
+
+@pytest.fixture
+def platform(clock: FrozenClock) -> DemoPlatform:
+    """The demo platform on the test's clock, so that content dates precede decisions."""
+    return DemoPlatform.from_url("sqlite://", clock=clock)
