@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     platform: PlatformKind = PlatformKind.DEMO
     organisation_name: str = "Demo Messenger Ltd"
+    exchange_credentials: dict[str, dict[str, SecretStr]] = Field(
+        default_factory=dict,
+        description="Hash-list exchange credentials by API name (ncmec, stop_ncii, tat, fb_threatexchange): "
+        "the fields of python-threatexchange's credential class, e.g. {\"ncmec\": {\"user\": ..., \"password\": ...}}.",
+    )
+    match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
+    match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
 
     def check_production(self) -> None:
         """A production instance must not run on the development secret or plain cookies."""

@@ -1,0 +1,129 @@
+"""Hash and match in one call, as the lookup API, the console form, the CLI and the pipeline
+use it. A platform upload (with a media id) is remembered in `safety_media_hashes`, its
+matches are recorded and counted by the flood guard; an ad-hoc file or a raw hash is only
+matched, never stored, because it is not something the platform carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trustdesk.core.audit import Actor
+from trustdesk.core.clock import Clock
+from trustdesk.core.errors import InvalidInput, NotFound, TooLarge
+from trustdesk.emergency.paging import Pager
+from trustdesk.platform.port import Platform
+from trustdesk.safety.banks import flood
+from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
+from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash, SignalType
+from trustdesk.safety.banks.signals import normalise, parse_signal_type
+from trustdesk.safety.signals.hashing import MediaHashes, MediaKind, UnreadableMedia, hash_media
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Lookup:
+    hashes: MediaHashes
+    result: MatchResult
+    media_hash_id: int | None = None
+    flood_alerts: list[int] = field(default_factory=list)
+
+
+def hash_bytes(data: bytes, *, content_type: str | None = None) -> MediaHashes:
+    if not data:
+        raise InvalidInput("The file is empty.", field="file")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TooLarge(f"Files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB can be hashed here.")
+    try:
+        return hash_media(data, content_type=content_type)
+    except UnreadableMedia as exc:
+        raise InvalidInput(f"The file could not be read as an image: {exc}.", field="file") from None
+
+
+def query_for(hashes: MediaHashes) -> MatchQuery:
+    return MatchQuery(md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality,
+                      video=hashes.kind == MediaKind.VIDEO)
+
+
+def lookup_file(session: Session, *, matcher: MatchService, data: bytes, content_type: str | None = None) -> Lookup:
+    """Hash a file and match it; nothing is stored."""
+    hashes = hash_bytes(data, content_type=content_type)
+    return Lookup(hashes=hashes, result=matcher.match(session, query_for(hashes)))
+
+
+def lookup_raw(session: Session, *, matcher: MatchService, signal_type: str, value: str) -> MatchResult:
+    """Match one given hash (HMA's /m/raw_lookup)."""
+    kind = parse_signal_type(signal_type)
+    value = normalise(kind, value)
+    query = {
+        SignalType.PDQ: MatchQuery(pdq=value),
+        SignalType.MD5: MatchQuery(md5=value),
+        SignalType.SHA256: MatchQuery(sha256=value),
+        SignalType.VIDEO_MD5: MatchQuery(md5=value, video=True),
+    }[kind]
+    return matcher.match(session, query)
+
+
+def check_upload(
+    session: Session, *, matcher: MatchService, actor: Actor, clock: Clock, platform_name: str, media_id: str, data: bytes,
+    content_type: str | None = None, pager: Pager | None = None, base_url: str = "",
+) -> Lookup:
+    """The pipeline's entry point for one platform upload: hash, remember, match, record,
+    count for the flood guard."""
+    hashes = hash_bytes(data, content_type=content_type)
+    stored = remember(session, clock=clock, platform_name=platform_name, media_id=media_id, hashes=hashes)
+    result = matcher.match(session, query_for(hashes))
+    new = record_matches(session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)
+    alerts = flood.count_hits(session, actor=actor, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url=base_url)
+    return Lookup(hashes=hashes, result=result, media_hash_id=stored.id, flood_alerts=[a.id for a in alerts])
+
+
+def lookup_platform_media(
+    session: Session, *, matcher: MatchService, platform: Platform, actor: Actor, clock: Clock, media_id: str,
+    pager: Pager | None = None, base_url: str = "",
+) -> Lookup:
+    """Fetch a media item from the platform by id, then `check_upload` it."""
+    try:
+        item, data = platform.get_media(media_id)
+    except LookupError:
+        raise NotFound(f"The platform has no media '{media_id}'.") from None
+    return check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=platform.name, media_id=item.id,
+                        data=data, content_type=item.content_type, pager=pager, base_url=base_url)
+
+
+def remember(session: Session, *, clock: Clock, platform_name: str, media_id: str, hashes: MediaHashes) -> MediaHash:
+    """Store (or find) the hashes of one platform media item; the same id is stored once."""
+    if not media_id.strip() or len(media_id) > 128:
+        raise InvalidInput("A media id has 1 to 128 characters.", field="media_id")
+    existing = _stored(session, platform_name=platform_name, media_id=media_id)
+    if existing is not None:
+        return existing
+    row = MediaHash(platform=platform_name, media_id=media_id, kind=hashes.kind.value, md5=hashes.md5, sha256=hashes.sha256,
+                    pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, seen_at=clock.now())
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # stored by a concurrent worker a moment ago
+        return _stored(session, platform_name=platform_name, media_id=media_id)  # type: ignore[return-value]
+    return row
+
+
+def _stored(session: Session, *, platform_name: str, media_id: str) -> MediaHash | None:
+    return session.scalars(select(MediaHash).where(MediaHash.platform == platform_name, MediaHash.media_id == media_id)).first()
+
+
+def record_matches(session: Session, *, clock: Clock, media: MediaHash, result: MatchResult, source: MatchSource) -> list[HashMatch]:
+    """One row per (media, entry) pair not recorded before; returns the new ones."""
+    known = set(session.scalars(select(HashMatch.entry_id).where(HashMatch.media_hash_id == media.id)))
+    new = [
+        HashMatch(media_hash_id=media.id, entry_id=m.entry_id, bank_id=m.bank_id, distance=m.distance, source=source.value,
+                  action_paused=m.action_paused, matched_at=clock.now())
+        for m in result.matches if m.entry_id not in known
+    ]
+    session.add_all(new)
+    session.flush()
+    return new

@@ -1,0 +1,308 @@
+"""The in-process matcher: one `PDQIndex` and two exact-hash dictionaries per process, built
+from the database once and then kept current from the entry change log.
+
+HMA reloads and rebuilds its whole index every ~30 s; here an added or disabled entry takes
+effect at the next `refresh` (at most `refresh_seconds` after it commits), in time
+proportional to the change, not to the bank. What the index returns is only a candidate:
+every match is confirmed against the entry and bank rows in the caller's transaction
+(enabled, bank enabled, distance within the bank's own threshold, rollout, negative banks),
+so a stale or rolled-back change in memory can never produce a wrong match.
+
+Memory is bounded by `max_entries` (loading more is refused with a clear error) and stated
+by `stats()`: the index's own figure (see benchmarks/match.py, under 100 bytes per PDQ hash
+at 10M) plus about `EXACT_BYTES_PER_ENTRY` per MD5/SHA-256 entry in the dictionaries."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trustdesk.core.errors import Unavailable
+from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind, SignalType
+from trustdesk.safety.signals.index import PDQIndex
+
+log = logging.getLogger("trustdesk.banks")
+
+MIN_PDQ_QUALITY = 50  # PDQ's own advice: hashes of lower quality are too flat to match on
+CHANGE_WINDOW = 500  # change rows re-read each refresh, for transactions that commit late
+MAX_CANDIDATES = 1000
+EXACT_BYTES_PER_ENTRY = 140  # dict slot + bytes key + int value, measured on CPython 3.11
+EXTRAS_KEY = "banks.matcher"
+_LOAD_BATCH = 50_000
+
+
+@dataclass(frozen=True)
+class MatchQuery:
+    """What to match. `content_key` drives the rollout coin flip: the file's SHA-256 when
+    there is a file, else the hash value itself, so the same content always gets the same
+    answer from a partly rolled-out bank."""
+
+    md5: str | None = None
+    sha256: str | None = None
+    pdq: str | None = None
+    pdq_quality: int | None = None
+    video: bool = False
+
+    @property
+    def content_key(self) -> str:
+        return self.sha256 or self.md5 or self.pdq or ""
+
+    @property
+    def pdq_usable(self) -> bool:
+        return self.pdq is not None and (self.pdq_quality is None or self.pdq_quality >= MIN_PDQ_QUALITY)
+
+
+@dataclass(frozen=True)
+class BankMatch:
+    bank_id: int
+    bank: str
+    bank_kind: str
+    entry_id: int
+    signal_type: str
+    value: str
+    distance: int
+    policy: str | None
+    dsa_category: str | None
+    labels: tuple[str, ...]
+    action_paused: bool
+    exchange: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """`matches` are what the caller acts on. `suppressed` were positive matches cancelled by
+    a negative bank (listed in `negatives`); `held_back` counts those outside a rollout."""
+
+    matches: list[BankMatch] = field(default_factory=list)
+    negatives: list[BankMatch] = field(default_factory=list)
+    suppressed: list[BankMatch] = field(default_factory=list)
+    held_back: int = 0
+    pdq_used: bool = False
+
+
+@dataclass(frozen=True)
+class MatcherStats:
+    pdq_entries: int
+    exact_entries: int
+    index_bytes: int
+    exact_bytes: int
+    bytes_per_pdq_hash: float
+    last_change_id: int
+    max_entries: int
+    refused_entries: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.index_bytes + self.exact_bytes
+
+
+def in_rollout(*, bank_name: str, content_key: str, percent: int) -> bool:
+    """HMA-style coin flip: a hash of (bank, content) decides, so it is deterministic per
+    content and independent between banks."""
+    if percent >= 100:
+        return True
+    if percent <= 0:
+        return False
+    digest = hashlib.sha256(f"{bank_name}\x00{content_key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10_000 < percent * 100
+
+
+class MatchService:
+    def __init__(self, *, max_entries: int = 10_000_000, refresh_seconds: float = 2.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries, self.refresh_seconds, self._monotonic = max_entries, refresh_seconds, monotonic
+        self._lock = threading.Lock()
+        self._index = PDQIndex()
+        self._exact: dict[str, dict[bytes, tuple[int, ...]]] = {t.value: {} for t in SignalType if t is not SignalType.PDQ}
+        self._pdq_count = 0
+        self._last_change = 0
+        self._applied: set[int] = set()
+        self._refreshed_at: float | None = None
+        self._max_threshold = 31
+        self.refused = 0
+
+    # -- loading and following changes -------------------------------------------------------
+
+    def load(self, session: Session) -> None:
+        """Build everything from the entries table (enabled and disabled entries alike, so a
+        later enable needs no database read of the hash)."""
+        total = session.scalar(select(func.count()).select_from(BankEntry)) or 0
+        if total > self.max_entries:
+            raise Unavailable(f"The banks hold {total} entries, more than this process may keep in memory "
+                              f"({self.max_entries}); raise TRUSTDESK_MATCH_MAX_ENTRIES or disable banks.")
+        with self._lock:
+            visible = set(session.scalars(select(BankEntryChange.id)))
+            hashes, ids, disabled = self._load_entries(session)
+            self._index = PDQIndex.build(np.array(hashes, dtype=np.uint8).reshape(-1, 32), ids)
+            self._index.disable(disabled)
+            self._pdq_count = len(ids)
+            self._last_change = max(visible, default=0)
+            self._applied = {c for c in visible if c > self._last_change - CHANGE_WINDOW}
+            self._read_banks(session)
+            self._refreshed_at = self._monotonic()
+
+    def _load_entries(self, session: Session) -> tuple[list[np.ndarray], list[int], list[int]]:
+        for exact in self._exact.values():
+            exact.clear()
+        hashes: list[np.ndarray] = []
+        ids: list[int] = []
+        disabled: list[int] = []
+        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).order_by(BankEntry.id)
+        for entry_id, signal_type, value, enabled in session.execute(query.execution_options(yield_per=_LOAD_BATCH)):
+            if signal_type == SignalType.PDQ:
+                hashes.append(np.frombuffer(bytes.fromhex(value), np.uint8))
+                ids.append(entry_id)
+                if not enabled:
+                    disabled.append(entry_id)
+            elif enabled:
+                self._exact_add(signal_type, value, entry_id)
+        return hashes, ids, disabled
+
+    def _read_banks(self, session: Session) -> None:
+        self._max_threshold = session.scalar(select(func.max(Bank.threshold)).where(Bank.enabled.is_(True))) or 31
+
+    def refresh(self, session: Session, *, force: bool = False) -> int:
+        """Apply entry changes committed since the last refresh; returns how many applied."""
+        now = self._monotonic()
+        if self._refreshed_at is None:
+            self.load(session)
+            return 0
+        if not force and now - self._refreshed_at < self.refresh_seconds:
+            return 0
+        with self._lock:
+            floor = max(0, self._last_change - CHANGE_WINDOW)
+            query = select(BankEntryChange.id, BankEntryChange.kind, BankEntryChange.entry_ids).where(BankEntryChange.id > floor)
+            fresh = [row for row in session.execute(query.order_by(BankEntryChange.id)) if row[0] not in self._applied]
+            self._apply_created(session, [cid for cid, kind, _ in fresh if kind == "created"])
+            self._apply_states(session, {i for _, kind, ids in fresh if kind == "state" for i in ids})
+            self._applied.update(cid for cid, _, _ in fresh)
+            self._last_change = max([self._last_change, *(cid for cid, _, _ in fresh)])
+            self._applied = {c for c in self._applied if c > self._last_change - CHANGE_WINDOW}
+            self._read_banks(session)
+            self._refreshed_at = now
+        return len(fresh)
+
+    def _apply_created(self, session: Session, change_ids: list[int]) -> None:
+        if not change_ids:
+            return
+        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(BankEntry.change_id.in_(change_ids))
+        rows = session.execute(query).all()
+        if self._size() + len(rows) > self.max_entries:
+            self.refused += len(rows)
+            log.error("matcher full: refused %d new entries (max_entries=%d)", len(rows), self.max_entries)
+            return
+        pdq = [(i, v, e) for i, t, v, e in rows if t == SignalType.PDQ]
+        if pdq:
+            self._index.add(np.frombuffer(b"".join(bytes.fromhex(v) for _, v, _ in pdq), np.uint8).reshape(-1, 32), [i for i, _, _ in pdq])
+            self._index.disable([i for i, _, e in pdq if not e])
+            self._pdq_count += len(pdq)
+        for entry_id, signal_type, value, enabled in rows:
+            if signal_type != SignalType.PDQ and enabled:
+                self._exact_add(signal_type, value, entry_id)
+
+    def _apply_states(self, session: Session, entry_ids: set[int]) -> None:
+        if not entry_ids:
+            return
+        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(BankEntry.id.in_(sorted(entry_ids)))
+        for entry_id, signal_type, value, enabled in session.execute(query):
+            if signal_type == SignalType.PDQ:
+                (self._index.enable if enabled else self._index.disable)([entry_id])
+            elif enabled:
+                self._exact_add(signal_type, value, entry_id)
+            else:
+                self._exact_remove(signal_type, value, entry_id)
+
+    def _exact_add(self, signal_type: str, value: str, entry_id: int) -> None:
+        table, key = self._exact[signal_type], bytes.fromhex(value)
+        present = table.get(key, ())
+        if entry_id not in present:
+            table[key] = (*present, entry_id)
+
+    def _exact_remove(self, signal_type: str, value: str, entry_id: int) -> None:
+        table, key = self._exact[signal_type], bytes.fromhex(value)
+        rest = tuple(i for i in table.get(key, ()) if i != entry_id)
+        if rest:
+            table[key] = rest
+        else:
+            table.pop(key, None)
+
+    def _size(self) -> int:
+        return self._pdq_count + sum(len(t) for t in self._exact.values())
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def match(self, session: Session, query: MatchQuery) -> MatchResult:
+        self.refresh(session)
+        candidates = self._candidates(query)
+        if not candidates:
+            return MatchResult(pdq_used=query.pdq_usable)
+        found = _confirmed(session, candidates)
+        negatives = [m for m in found if m.bank_kind == BankKind.NEGATIVE]
+        positives = [m for m in found if m.bank_kind != BankKind.NEGATIVE]
+        if negatives:
+            return MatchResult(negatives=negatives, suppressed=positives, pdq_used=query.pdq_usable)
+        rollout = _rollouts(session, {m.bank_id for m in positives})
+        kept = [m for m in positives if in_rollout(bank_name=m.bank, content_key=query.content_key, percent=rollout[m.bank_id])]
+        return MatchResult(matches=kept, held_back=len(positives) - len(kept), pdq_used=query.pdq_usable)
+
+    def _candidates(self, query: MatchQuery) -> dict[int, int]:
+        """entry id -> distance, before the database confirms them."""
+        found: dict[int, int] = {}
+        if query.pdq_usable and query.pdq is not None:
+            for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold)[:MAX_CANDIDATES]:
+                found[hit.id] = hit.distance
+        exact = [(SignalType.MD5, query.md5), (SignalType.SHA256, query.sha256)]
+        if query.video:
+            exact.append((SignalType.VIDEO_MD5, query.md5))
+        for signal_type, value in exact:
+            if value:
+                found.update(dict.fromkeys(self._exact[signal_type].get(bytes.fromhex(value), ()), 0))
+        return found
+
+    def stats(self) -> MatcherStats:
+        exact = sum(len(t) for t in self._exact.values())
+        index_bytes = self._index.memory_bytes()
+        return MatcherStats(
+            pdq_entries=len(self._index), exact_entries=exact, index_bytes=index_bytes, exact_bytes=exact * EXACT_BYTES_PER_ENTRY,
+            bytes_per_pdq_hash=index_bytes / max(1, len(self._index)), last_change_id=self._last_change,
+            max_entries=self.max_entries, refused_entries=self.refused,
+        )
+
+
+def _confirmed(session: Session, candidates: dict[int, int]) -> list[BankMatch]:
+    """Candidates that the database confirms: entry and bank enabled, within the bank's threshold."""
+    query = select(BankEntry, Bank).join(Bank, Bank.id == BankEntry.bank_id).where(
+        BankEntry.id.in_(sorted(candidates)), BankEntry.enabled.is_(True), Bank.enabled.is_(True))
+    found = []
+    for entry, bank in session.execute(query):
+        distance = candidates[entry.id]
+        if entry.signal_type == SignalType.PDQ and distance > bank.threshold:
+            continue
+        found.append(BankMatch(
+            bank_id=bank.id, bank=bank.name, bank_kind=bank.kind, entry_id=entry.id, signal_type=entry.signal_type,
+            value=entry.value, distance=distance, policy=bank.policy, dsa_category=bank.dsa_category,
+            labels=tuple(bank.labels), action_paused=entry.flood_paused_at is not None, exchange=entry.exchange,
+        ))
+    return sorted(found, key=lambda m: (m.distance, m.bank, m.entry_id))
+
+
+def _rollouts(session: Session, bank_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(bank_ids)
+    return dict(session.execute(select(Bank.id, Bank.rollout_percent).where(Bank.id.in_(ids))).all()) if ids else {}
+
+
+def shared_matcher(extras: MutableMapping[str, Any], *, max_entries: int, refresh_seconds: float) -> MatchService:
+    """The process's matcher, kept in the application container's `extras`."""
+    matcher = extras.get(EXTRAS_KEY)
+    if matcher is None:
+        matcher = extras.setdefault(EXTRAS_KEY, MatchService(max_entries=max_entries, refresh_seconds=refresh_seconds))
+    return matcher

@@ -1,0 +1,189 @@
+"""Retroaction: when a bank gains entries, the stored hashes of past uploads are matched
+against ONLY the new entries, and what they find goes to review.
+
+The efficient direction: the new entries (usually few) become a small temporary PDQIndex
+and the stored hashes stream through it in batches, instead of querying the big index once
+per stored upload. Exact signals are plain indexed SQL lookups. Negative banks and the
+bank's rollout apply exactly as at upload time, and a pair already recorded is never
+recorded or sent to review twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustdesk.core.audit import Actor, record
+from trustdesk.core.clock import Clock
+from trustdesk.safety.banks.matcher import MIN_PDQ_QUALITY, in_rollout
+from trustdesk.safety.banks.models import Bank, BankEntry, BankKind, HashMatch, MatchSource, MediaHash, RetroactionRun, SignalType
+from trustdesk.safety.banks.service import get_bank
+from trustdesk.safety.review import service as review
+from trustdesk.safety.review.routing import route
+from trustdesk.safety.signals.index import PDQIndex
+
+SCAN_BATCH = 20_000
+URGENT_POLICIES = frozenset({"child_sexual_exploitation", "grooming", "terrorism"})
+
+
+@dataclass
+class _Finding:
+    media: MediaHash
+    entry: BankEntry
+    distance: int
+
+
+@dataclass
+class NegativeScreen:
+    """The enabled entries of every enabled negative bank, for checking candidates."""
+
+    index: PDQIndex
+    thresholds: dict[int, int]
+    exact: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, session: Session) -> NegativeScreen:
+        query = select(BankEntry, Bank.threshold).join(Bank, Bank.id == BankEntry.bank_id).where(
+            Bank.kind == BankKind.NEGATIVE.value, Bank.enabled.is_(True), BankEntry.enabled.is_(True))
+        rows = session.execute(query).all()
+        pdq = [(e.id, e.value, t) for e, t in rows if e.signal_type == SignalType.PDQ]
+        index = PDQIndex.build(_as_array([v for _, v, _ in pdq]), [i for i, _, _ in pdq])
+        exact: dict[str, set[str]] = defaultdict(set)
+        for entry, _ in rows:
+            if entry.signal_type != SignalType.PDQ:
+                exact[entry.signal_type].add(entry.value)
+        return cls(index=index, thresholds={i: t for i, _, t in pdq}, exact=exact)
+
+    def blocks(self, media: MediaHash) -> bool:
+        if media.md5 in self.exact.get(SignalType.MD5, ()) or media.sha256 in self.exact.get(SignalType.SHA256, ()):
+            return True
+        if media.kind == "video" and media.md5 in self.exact.get(SignalType.VIDEO_MD5, ()):
+            return True
+        if media.pdq is None or not self.thresholds:
+            return False
+        return any(hit.distance <= self.thresholds[hit.id] for hit in self.index.query(bytes.fromhex(media.pdq), threshold=64))
+
+
+def _as_array(values: Sequence[str]) -> np.ndarray:
+    return np.frombuffer(b"".join(bytes.fromhex(v) for v in values), np.uint8).reshape(-1, 32)
+
+
+def retroact(
+    session: Session, *, actor: Actor, clock: Clock, bank_id: int, entry_ids: Sequence[int], trigger: str,
+) -> RetroactionRun:
+    """Match stored uploads against the given new entries of one bank; record and route what
+    is found. Returns the run's summary row."""
+    bank = get_bank(session, bank_id=bank_id)
+    entries = _entries(session, bank=bank, entry_ids=entry_ids)
+    findings, scanned = ([], 0) if not entries else _find(session, bank=bank, entries=entries)
+    screen = NegativeScreen.build(session) if findings else None
+    kept = [f for f in findings if not screen.blocks(f.media) and in_rollout(  # type: ignore[union-attr]
+        bank_name=bank.name, content_key=f.media.sha256, percent=bank.rollout_percent)]
+    new = _record(session, clock=clock, findings=kept)
+    cases = _route(session, actor=actor, clock=clock, bank=bank, findings=new)
+    run = RetroactionRun(bank_id=bank.id, trigger=trigger[:200], entries=len(entries), media_scanned=scanned, matches=len(new),
+                         cases=cases, at=clock.now(), detail={"suppressed_or_held_back": len(findings) - len(kept)})
+    session.add(run)
+    session.flush()
+    record(session, actor=actor, clock=clock, action="bank.retroaction", object_type="bank", object_id=bank.id, reason=trigger,
+           details={"entries": len(entries), "scanned": scanned, "matches": len(new), "cases": cases})
+    return run
+
+
+def _entries(session: Session, *, bank: Bank, entry_ids: Sequence[int]) -> list[BankEntry]:
+    """Enabled entries of an enabled positive bank; a negative bank finds nothing to act on."""
+    if bank.kind != BankKind.POSITIVE or not bank.enabled:
+        return []
+    ids, found = sorted(set(entry_ids)), []
+    for start in range(0, len(ids), 500):
+        query = select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.enabled.is_(True), BankEntry.id.in_(ids[start:start + 500]))
+        found.extend(session.scalars(query))
+    return found
+
+
+def _find(session: Session, *, bank: Bank, entries: list[BankEntry]) -> tuple[list[_Finding], int]:
+    pdq = [e for e in entries if e.signal_type == SignalType.PDQ]
+    findings, scanned = _scan_pdq(session, bank=bank, entries=pdq) if pdq else ([], 0)
+    return findings + _exact(session, entries), scanned
+
+
+def _scan_pdq(session: Session, *, bank: Bank, entries: list[BankEntry]) -> tuple[list[_Finding], int]:
+    index = PDQIndex.build(_as_array([e.value for e in entries]), [e.id for e in entries])
+    by_id = {e.id: e for e in entries}
+    findings, scanned = [], 0
+    for batch in _stored_pdq(session):
+        scanned += len(batch)
+        hits = index.query_batch_arrays(_as_array([m.pdq for m in batch]), threshold=bank.threshold)  # type: ignore[misc]
+        for q, entry_id, distance in zip(hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist()):
+            findings.append(_Finding(batch[q], by_id[entry_id], distance))
+    return findings, scanned
+
+
+def _stored_pdq(session: Session) -> Iterator[list[MediaHash]]:
+    last = 0
+    while True:
+        query = select(MediaHash).where(MediaHash.id > last, MediaHash.pdq.is_not(None), MediaHash.pdq_quality >= MIN_PDQ_QUALITY)
+        batch = list(session.scalars(query.order_by(MediaHash.id).limit(SCAN_BATCH)))
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].id
+
+
+_EXACT_COLUMNS = ((SignalType.MD5, "md5"), (SignalType.VIDEO_MD5, "md5"), (SignalType.SHA256, "sha256"))
+
+
+def _exact(session: Session, entries: list[BankEntry]) -> list[_Finding]:
+    """Stored uploads whose MD5 or SHA-256 equals a new entry's, by indexed IN lookups."""
+    findings = []
+    for signal_type, column_name in _EXACT_COLUMNS:
+        group = {e.value: e for e in entries if e.signal_type == signal_type}
+        values, column = sorted(group), getattr(MediaHash, column_name)
+        for start in range(0, len(values), 500):
+            query = select(MediaHash).where(column.in_(values[start:start + 500]))
+            if signal_type is SignalType.VIDEO_MD5:
+                query = query.where(MediaHash.kind == "video")
+            findings.extend(_Finding(m, group[getattr(m, column_name)], 0) for m in session.scalars(query))
+    return findings
+
+
+def _record(session: Session, *, clock: Clock, findings: list[_Finding]) -> list[tuple[_Finding, HashMatch]]:
+    new = []
+    for finding in findings:
+        known = select(HashMatch.id).where(HashMatch.media_hash_id == finding.media.id, HashMatch.entry_id == finding.entry.id)
+        if session.scalar(known) is not None:
+            continue
+        row = HashMatch(media_hash_id=finding.media.id, entry_id=finding.entry.id, bank_id=finding.entry.bank_id,
+                        distance=finding.distance, source=MatchSource.RETROACTION.value,
+                        action_paused=finding.entry.flood_paused_at is not None, matched_at=clock.now())
+        session.add(row)
+        new.append((finding, row))
+    session.flush()
+    return new
+
+
+def _route(session: Session, *, actor: Actor, clock: Clock, bank: Bank, findings: list[tuple[_Finding, HashMatch]]) -> int:
+    """One review case per media item (repeat matches join it)."""
+    if not findings:
+        return 0
+    review.ensure_queues(session, actor=actor, clock=clock)
+    queue = route(policy=bank.policy, source="hash_match")
+    priority = 90 if bank.policy in URGENT_POLICIES else 60
+    cases = set()
+    for finding, row in findings:
+        case = review.open_case(
+            session, actor=actor, clock=clock, subject_kind="media", subject_id=finding.media.media_id, queue=queue,
+            priority=priority, source="hash_match", policy_hint=bank.policy, rule_ref=f"bank:{bank.id}/entry:{finding.entry.id}",
+            reason=f"Retroactive hash match: bank '{bank.name}', {finding.entry.signal_type} entry {finding.entry.id}, "
+                   f"distance {finding.distance}" + (" (flood guard: automatic action paused)" if row.action_paused else ""),
+            signals={"hash_match": {"bank": bank.name, "entry_id": finding.entry.id, "distance": finding.distance,
+                                    "platform": finding.media.platform, "retroactive": True}},
+        )
+        row.case_id = case.id
+        cases.add(case.id)
+    session.flush()
+    return len(cases)
