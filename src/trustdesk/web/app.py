@@ -14,6 +14,9 @@ from trustdesk import __version__
 from trustdesk.core.audit.api import router as audit_router
 from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
+from trustdesk.safety.enforcement.api import router as enforcement_router
+from trustdesk.safety.reports.api import router as notices_router
+from trustdesk.safety.review.api import router as review_router
 from trustdesk.web import observability, problems
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
@@ -21,6 +24,7 @@ from trustdesk.web.container import Container, build_container, build_platform
 
 STATIC = Path(__file__).parent / "static"
 API_ROUTERS: list[APIRouter] = [identity_router, audit_router]
+API_ROUTERS += [notices_router, review_router, enforcement_router]
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:

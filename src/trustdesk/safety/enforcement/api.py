@@ -1,0 +1,64 @@
+"""Enforcement API: an account's record (actions, strikes), the user's statement of reasons,
+CyberTipline drafts, and DSA database rejections for a person to fix."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.safety.enforcement import cybertipline, strikes
+from trustdesk.safety.enforcement import service as enforcement
+from trustdesk.safety.enforcement.schemas import (
+    AccountRecord, ActionRead, DsaRevision, DsaStatementRead, StatementRead, StrikeRead, TiplineFiled, TiplineRead,
+)
+from trustdesk.safety.enforcement.statements import render
+from trustdesk.transparency import dsa_database as dsadb
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+
+router = APIRouter(tags=["enforcement"])
+Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
+Filer = Annotated[Principal, Depends(require(Permission.CYBERTIPLINE_FILE))]
+Publisher = Annotated[Principal, Depends(require(Permission.TRANSPARENCY_PUBLISH))]
+
+
+@router.get("/enforcement/accounts/{account_id}", response_model=AccountRecord)
+def account_record(account_id: str, session: SessionDep, container: ContainerDep, _: Reader) -> AccountRecord:
+    return AccountRecord(
+        account_id=account_id, active_points=strikes.active_points(session, account_id=account_id, now=container.clock.now()),
+        strikes=[StrikeRead.model_validate(s) for s in strikes.strikes_for(session, account_id=account_id)],
+        actions=[ActionRead.model_validate(a) for a in enforcement.actions_for_account(session, account_id=account_id)],
+    )
+
+
+@router.get("/statements/{token}", response_model=StatementRead)
+def statement(token: str, session: SessionDep, container: ContainerDep, lang: str | None = None) -> StatementRead:
+    """The affected user's statement of reasons, in their language unless `lang` asks otherwise."""
+    row = enforcement.statement_by_token(session, token=token)
+    language = lang or row.language
+    sections = render(row.facts, language=language, appeal_url=f"{container.settings.base_url}/appeal/{token}", correction=row.correction)
+    return StatementRead(puid=row.puid, language=language, told_at=row.told_at, appeal_until=row.appeal_until, sections=sections, correction=row.correction)
+
+
+@router.get("/cybertipline/reports", response_model=list[TiplineRead])
+def tipline_queue(session: SessionDep, _: Filer) -> list[TiplineRead]:
+    return [TiplineRead.model_validate(r) for r in cybertipline.filing_queue(session)]
+
+
+@router.post("/cybertipline/reports/{report_id}/filed", response_model=TiplineRead)
+def tipline_filed(report_id: int, body: TiplineFiled, request: Request, session: SessionDep, container: ContainerDep, principal: Filer) -> TiplineRead:
+    report = cybertipline.mark_filed(session, actor=actor_of(request, principal), clock=container.clock, report_id=report_id,
+                                     ncmec_report_id=body.ncmec_report_id)
+    return TiplineRead.model_validate(report)
+
+
+@router.get("/transparency/dsa/rejected", response_model=list[DsaStatementRead])
+def dsa_rejected(session: SessionDep, _: Publisher) -> list[DsaStatementRead]:
+    return [DsaStatementRead.model_validate(s) for s in dsadb.rejected_statements(session)]
+
+
+@router.put("/transparency/dsa/statements/{statement_id}", response_model=DsaStatementRead)
+def dsa_revise(statement_id: int, body: DsaRevision, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher) -> DsaStatementRead:
+    row = dsadb.revise_statement(session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=body.payload)
+    return DsaStatementRead.model_validate(row)
