@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export TRUSTDESK_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install browser test-sqlite test-postgres bench clean
+.PHONY: run test install browser synapse test-sqlite test-postgres bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Synapse, the reference Matrix homeserver of the end-to-end tests, in its own virtualenv: it
+# loads the Trustdesk module from src/ (PYTHONPATH), never Trustdesk's own dependencies.
+SYNAPSE_VENV ?= .venv-synapse
+SYNAPSE_VERSION := 1.163.2
+$(SYNAPSE_VENV)/.installed:
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/pip install --quiet matrix-synapse==$(SYNAPSE_VERSION)
+	touch $@
+
+synapse: $(SYNAPSE_VENV)/.installed
 
 # The system Chromium that the browser tests drive (Playwright never downloads its own).
 browser:
@@ -29,7 +40,7 @@ run: install
 	$(BIN)/trustdesk demo load
 	$(BIN)/trustdesk serve --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install browser synapse
 	$(BIN)/python -m pytest -n 2 --backend sqlite
 	$(BIN)/python -m pytest -n 2 --backend postgresql
 

@@ -1,0 +1,85 @@
+"""The HTTP side of the Synapse module: pre-send checks and the event stream. Thin: parse,
+call the service, answer. Authenticated by an API token holding `events:ingest`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.platform.matrix import service
+from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
+from trustdesk.web.container import Container
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+
+router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"])
+Ingestor = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
+SCREEN_KEY = "content_screen"
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    event_id: str = Field(min_length=2, max_length=255)
+    room_id: str = Field(min_length=2, max_length=255)
+    sender: str = Field(min_length=2, max_length=255)
+    type: str = Field(min_length=1, max_length=100)
+    origin_server_ts: int = Field(ge=0)
+    content: dict[str, Any] = Field(default_factory=dict)
+    unchecked: bool = False
+
+
+class MediaIn(BaseModel):
+    media_id: str = Field(min_length=1, max_length=255)
+    server_name: str = Field(min_length=1, max_length=255)
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    size: int = Field(ge=0)
+    data_b64: str | None = None
+
+
+class EventsIn(BaseModel):
+    events: list[EventIn] = Field(max_length=1000)
+
+
+class VerdictOut(BaseModel):
+    verdict: str
+    reason: str
+
+
+class IngestOut(BaseModel):
+    received: int
+    duplicates: int
+    removed: list[str]
+
+
+def content_screen(container: Container) -> ContentScreen:
+    """The screen in force: one put in the container (the rules pipeline, or a test's list),
+    else an empty list that allows everything."""
+    return container.extras.setdefault(SCREEN_KEY, ListScreen())
+
+
+@router.post("/check", response_model=VerdictOut)
+def check(body: EventIn, request: Request, session: SessionDep, container: ContainerDep,
+          principal: Ingestor) -> VerdictOut:
+    verdict = service.check_event(session, screen=content_screen(container), event=body.model_dump(),
+                                  actor=actor_of(request, principal), clock=container.clock)
+    return VerdictOut(verdict=verdict.name, reason=verdict.reason)
+
+
+@router.post("/media-check", response_model=VerdictOut)
+def media_check(body: MediaIn, request: Request, session: SessionDep, container: ContainerDep,
+                principal: Ingestor) -> VerdictOut:
+    verdict = service.check_media(session, screen=content_screen(container), media=body.model_dump(),
+                                  actor=actor_of(request, principal), clock=container.clock)
+    return VerdictOut(verdict=verdict.name, reason=verdict.reason)
+
+
+@router.post("/events", response_model=IngestOut)
+def events(body: EventsIn, request: Request, session: SessionDep, container: ContainerDep,
+           principal: Ingestor) -> IngestOut:
+    result = service.ingest_events(
+        session, events=[e.model_dump() for e in body.events], screen=content_screen(container),
+        platform=container.platform, actor=actor_of(request, principal), clock=container.clock,
+    )
+    return IngestOut(received=result.received, duplicates=result.duplicates, removed=result.removed)
