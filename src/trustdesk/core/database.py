@@ -45,6 +45,7 @@ MODEL_MODULES = [
     "trustdesk.safety.exchanges.models",
     "trustdesk.platform.matrix.models",
     "trustdesk.safety.pipeline.models",
+    "trustdesk.transparency.reports.models",
 ]
 
 
