@@ -94,8 +94,9 @@ def _found_earlier(rows, r, qchunks, taus, starts, widths, c):  # type: ignore[n
 
 
 @njit(cache=True, nogil=True)
-def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, entries, state):  # type: ignore[no-untyped-def]
-    """Multi-index search of every query in one segment: (query index, row, distance) arrays.
+def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, entries, state, cand):  # type: ignore[no-untyped-def]
+    """Multi-index search of every query in one segment: (query index, row, distance) arrays,
+    and the candidate buffer `cand` (a reusable workspace, returned grown if it had to be).
 
     `chunking` is (4, m): bit start, width, table key bits and probe radius (tau) of each
     chunk; `plan` is (3, P), from `probe_plan`. Chunk c is probed at every key within
@@ -114,8 +115,6 @@ def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, e
     lo = np.empty(n_probes, np.int64)
     hi = np.empty(n_probes, np.int64)
     qchunks = np.empty(starts.shape[0], np.int64)
-    per_bucket = max(1, rows.shape[0] >> key_bits.min())
-    cand = np.empty(2 * n_probes * per_bucket + 1024, np.int64)  # grown by _candidates if needed
     sink = np.zeros(1, np.uint64)  # keeps the prefetching loads from being optimised away
     for qi in range(queries.shape[0]):
         for c in range(starts.shape[0]):
@@ -143,7 +142,7 @@ def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, e
             out_q, out_r, out_d = _room_for_one(out_q, out_r, out_d, count)
             out_q[count], out_r[count], out_d[count] = qi, r, d
             count += 1
-    return out_q[:count], out_r[:count], out_d[:count]
+    return out_q[:count], out_r[:count], out_d[:count], cand
 
 
 @njit(inline="always")

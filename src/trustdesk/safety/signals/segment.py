@@ -5,6 +5,7 @@ chunk tables) plus a `Tail` scanned linearly. Segments are never edited except f
 per-row state flag that disable/enable/remove flip, so readers need no lock.
 """
 
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from math import comb
@@ -16,6 +17,10 @@ from trustdesk.safety.signals import _kernels
 HASH_BITS = 256
 HASH_BYTES = 32
 WORDS = 4  # uint64 words per hash
+
+# Per-thread candidate buffer: allocating it per call cost more than a query in single-query
+# use (page faults on fresh memory), and threads query concurrently with the GIL released.
+_workspace = threading.local()
 
 # Row state flags (uint8 per row).
 ACTIVE = _kernels.ACTIVE
@@ -130,9 +135,13 @@ class Segment:
         plan = self.plan(threshold, layout)
         if plan is None:
             return scan(queries, threshold, self.rows, len(self.ids), self.state)
-        return _kernels.search_tables(
-            queries, threshold, *plan, self.row_bits, self.rows, self.offsets, self.entries, self.state,
+        cand = getattr(_workspace, "cand", None)
+        if cand is None:
+            cand = np.empty(1 << 15, np.int64)
+        q, r, d, _workspace.cand = _kernels.search_tables(
+            queries, threshold, *plan, self.row_bits, self.rows, self.offsets, self.entries, self.state, cand,
         )
+        return q, r, d
 
 
 @cache
