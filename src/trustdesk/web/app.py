@@ -15,16 +15,18 @@ from trustdesk.core.audit.api import router as audit_router
 from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
 from trustdesk.platform.matrix.api import router as matrix_connector_router
+from trustdesk.safety.pipeline.api import router as pipeline_router
 from trustdesk.safety.enforcement.api import router as enforcement_router
 from trustdesk.safety.reports.api import router as notices_router
 from trustdesk.safety.review.api import router as review_router
 from trustdesk.web import observability, problems
 from trustdesk.web.console.staff import router as staff_console_router
+from trustdesk.web.console.pipeline import router as pipeline_console_router
 from trustdesk.web.console.views import router as console_router
 from trustdesk.web.container import Container, build_container, build_platform
 
 STATIC = Path(__file__).parent / "static"
-API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_router]
+API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_router, pipeline_router]
 API_ROUTERS += [notices_router, review_router, enforcement_router]
 
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     )
     app.state.container = container
     metrics = observability.Metrics()
+    app.state.metrics = metrics  # domains add collectors to it (the pipeline's read the database)
     observability.install(app, metrics)
     problems.install(app)
 
@@ -59,6 +62,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(api)
     app.include_router(_health_router(container, metrics))
     app.include_router(console_router)
+    app.include_router(pipeline_console_router)
     app.include_router(staff_console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

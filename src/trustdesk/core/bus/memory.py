@@ -116,5 +116,8 @@ class InProcessBus(Bus):
             self._dead.pop(seq, None)
 
     async def stats(self) -> BusStats:
+        return self.snapshot()
+
+    def snapshot(self) -> BusStats:
         with self._lock:
             return BusStats(pending=len(self._queue), in_flight=self._in_flight, dead=len(self._dead))

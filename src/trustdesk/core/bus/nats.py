@@ -74,7 +74,9 @@ class NatsBus(Bus):
 
     async def close(self) -> None:
         if self._nc is not None:
-            await self._nc.drain() if self._nc.is_connected else await self._nc.close()
+            # close, not drain: draining waits for the pull subscription's open requests
+            # (up to 30 s), and anything taken but not acknowledged is redelivered anyway
+            await self._nc.close()
         self._nc = self._js = self._sub = None
 
     async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None:

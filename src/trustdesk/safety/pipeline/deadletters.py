@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
+from trustdesk.core.bus import Bus
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, NotFound
 from trustdesk.safety.pipeline.models import DeadLetterRecord
@@ -62,3 +63,18 @@ def mark_replayed(session: Session, *, actor: Actor, clock: Clock, dead_letter_i
            object_id=row.id, details={"event_id": row.event_id, "subject": row.subject, "attempts": row.attempts})
     session.flush()
     return row
+
+
+def relative_subject(subject: str, prefix: str) -> str:
+    return subject.removeprefix(f"{prefix}.") if subject.startswith(f"{prefix}.") else "events.replayed"
+
+
+async def replay(session: Session, *, bus: Bus, actor: Actor, clock: Clock, dead_letter_id: int) -> DeadLetterRecord:
+    """Publish the dead letter again (without its message id, so the bus does not drop it as
+    a duplicate), then mark it replayed. A malformed event comes straight back: fix it at
+    the source and submit it again instead."""
+    row = get(session, dead_letter_id=dead_letter_id)
+    if row.replayed_at is not None:
+        raise Conflict(f"Dead letter {dead_letter_id} was already replayed by {row.replayed_by}.")
+    await bus.publish(relative_subject(row.subject, bus.prefix), row.data.encode())
+    return mark_replayed(session, actor=actor, clock=clock, dead_letter_id=dead_letter_id)

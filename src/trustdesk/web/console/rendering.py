@@ -16,6 +16,7 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templa
 NAVIGATION = [
     ("requests", "Requests", "/console/requests"),
     ("safety", "Safety", "/console/safety"),
+    ("pipeline", "Pipeline", "/console/safety/pipeline"),
     ("review", "Review", "/console/review"),
     ("emergencies", "Emergencies", "/console/emergencies"),
     ("transparency", "Transparency", "/console/transparency"),
