@@ -65,3 +65,33 @@ def submit_sor(
 
 def _progress() -> Progress:
     return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True)
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option(help="A year (2026) or a half-year (2026-H1, 2026-H2), in UTC.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write every file of both reports into (created if missing).", file_okay=False)],
+) -> None:
+    """Write the DSA transparency report and the government-request report of a period (not published)."""
+    from trustdesk.transparency.reports import service as reports
+    from trustdesk.transparency.reports.periods import parse_period
+
+    container = state(ctx).container
+    try:
+        parsed = parse_period(period)
+    except TrustdeskError as exc:
+        raise fail(exc) from None
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with container.db.transaction() as session, _progress() as progress:
+        task = progress.add_task("reports", total=len(reports.ReportKind))
+        for kind in reports.ReportKind:
+            written += reports.render(session, kind=kind, period=parsed, now=container.clock.now())
+            progress.advance(task)
+    for rendered in written:
+        (out / rendered.name).write_bytes(rendered.content)
+    (out / "SHA256SUMS").write_text("".join(f"{f.sha256}  {f.name}\n" for f in written), encoding="utf-8")
+    for rendered in written:
+        console.print(f"{rendered.sha256[:16]}…  {out / rendered.name}")
+    console.print(f"{len(written)} files for {parsed.label} ({parsed.title}, UTC) written to {out}, with SHA256SUMS")

@@ -1,0 +1,42 @@
+"""`trustdesk transparency report` against a real database of its own: every file of both
+reports, with a SHA256SUMS that checks."""
+
+from __future__ import annotations
+
+import hashlib
+
+from typer.testing import CliRunner
+
+from trustdesk.cli.main import app
+
+
+def _runner(fresh_database_url, tmp_path):  # type: ignore[no-untyped-def]
+    env = {"TRUSTDESK_DATABASE_URL": fresh_database_url("cli_transparency"), "TRUSTDESK_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), env=env)
+
+    assert invoke("db", "upgrade").exit_code == 0
+    return invoke
+
+
+def test_writes_every_file_of_both_reports(fresh_database_url, tmp_path) -> None:
+    run = _runner(fresh_database_url, tmp_path)
+    out = tmp_path / "out"
+    result = run("transparency", "report", "--period", "2026-H1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["SHA256SUMS", "dsa-transparency-2026-H1.csv", "dsa-transparency-2026-H1.html", "government-requests-2026-H1.csv",
+                     "government-requests-2026-H1.html", "government-requests-2026-H1.json"]
+    for line in (out / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    assert "5 files for 2026-H1" in result.output
+
+
+def test_a_bad_period_is_a_clear_error_and_writes_nothing(fresh_database_url, tmp_path) -> None:
+    run = _runner(fresh_database_url, tmp_path)
+    result = run("transparency", "report", "--period", "2026-Q1", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "half-year" in result.output
+    assert not (tmp_path / "out").exists()
