@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trustdesk.core.settings import Settings
-from trustdesk.legal.instruments import load_catalogue
+from trustdesk.legal.instruments import Catalogue, Instrument, load_catalogue
 from trustdesk.legal.signing import ProviderKey
 
 CONTACT_DEFAULTS = Path(__file__).parent / "data" / "contact_point.toml"
@@ -46,12 +46,16 @@ def document(settings: Settings, key: ProviderKey) -> dict[str, Any]:
         "accepted_languages": contact["languages"],
         "emergency_procedure": contact["emergency_procedure"],
         "instrument_catalogue_version": catalogue.version,
-        "accepted_instruments": [_instrument(i) for i in catalogue.incoming],
+        "accepted_instruments": document_instruments(catalogue),
         "disclosure_signing_key": {"alg": "Ed25519", "key_id": key.key_id, "public_key": key.public_key_b64},
     }
 
 
-def _instrument(instrument: Any) -> dict[str, Any]:
+def document_instruments(catalogue: Catalogue) -> list[dict[str, Any]]:
+    return [_instrument(i) for i in catalogue.incoming]
+
+
+def _instrument(instrument: Instrument) -> dict[str, Any]:
     return {
         "code": instrument.code.value, "name": instrument.name, "legal_basis": instrument.legal_basis,
         "sources": list(instrument.sources), "data_categories": sorted(c.value for c in instrument.categories),

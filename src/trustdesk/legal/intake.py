@@ -152,7 +152,8 @@ def submit_request(
     now = clock.now()
     checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))
     flags = _flags(session, agency=agency, officer=officer, validated=validated, submission=submission, now=now)
-    request = _new_request(agency, officer, validated, submission, channel, checklist, flags, actor, now)
+    first_time = _first_time(session, agency=agency, officer=officer)
+    request = _new_request(agency, officer, validated, submission, channel, checklist, flags, actor, now, first_time=first_time)
     session.add(request)
     session.flush()
     request.reference = f"LR-{now:%Y}-{request.id:06d}"
@@ -170,13 +171,21 @@ def _parts(validated: Validated, submission: Submission, issuer: IssuerKind, res
     )
 
 
+def _first_time(session: Session, *, agency: Agency, officer: Officer | None) -> bool:
+    """An officer never confirmed by a call-back, or, for a request without an officer (an
+    agency's API token), an agency none of whose requests was ever confirmed."""
+    if officer is not None:
+        return officer.confirmed_at is None
+    confirmed = select(LawfulRequest.id).where(LawfulRequest.agency_id == agency.id, LawfulRequest.callback_confirmed_at.is_not(None))
+    return session.scalar(confirmed.limit(1)) is None
+
+
 def _new_request(agency: Agency, officer: Officer | None, validated: Validated, submission: Submission, channel: Channel,
-                 checklist: list[CheckItem], flags: list[Flag], actor: Actor, now: datetime) -> LawfulRequest:
+                 checklist: list[CheckItem], flags: list[Flag], actor: Actor, now: datetime, *, first_time: bool) -> LawfulRequest:
     instrument = validated.instrument
     complete = all(k in validated.elements for k in instrument.required_elements)
     deadlines = clocks.compute(instrument.clock, received_at=now, emergency=submission.emergency,
                                enforcing_state_notified=submission.enforcing_state_notified, stated_due_at=submission.stated_due_at)
-    first_time = officer is not None and officer.confirmed_at is None
     return LawfulRequest(
         reference=f"pending-{now.timestamp()}", agency_id=agency.id, officer_id=officer.id if officer else None, channel=str(channel),
         instrument=str(instrument.code), catalogue_version=load_catalogue().version, issuer_kind=agency.kind,

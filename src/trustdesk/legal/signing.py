@@ -11,6 +11,7 @@ import base64
 import json
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,9 @@ def verify_document(signed: dict[str, Any], public_key_b64: str) -> bool:
     except (BadSignatureError, KeyError, ValueError):
         return False
     return True
+
+
+@cache
+def provider_key(data_dir: Path) -> ProviderKey:
+    """The key of the instance whose data directory is `data_dir`, loaded once per process."""
+    return load_or_create(data_dir)

@@ -19,6 +19,11 @@ from trustdesk.safety.pipeline.api import router as pipeline_router
 from trustdesk.safety.enforcement.api import router as enforcement_router
 from trustdesk.safety.reports.api import router as notices_router
 from trustdesk.safety.review.api import router as review_router
+from trustdesk.legal.api import discovery_router
+from trustdesk.legal.api import registry_router as agency_router
+from trustdesk.legal.api import router as lawful_requests_router
+from trustdesk.legal.console_pages import router as requests_console_router
+from trustdesk.legal.portal import router as portal_router
 from trustdesk.web import observability, problems
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.pipeline import router as pipeline_console_router
@@ -27,6 +32,7 @@ from trustdesk.web.container import Container, build_container, build_platform
 
 STATIC = Path(__file__).parent / "static"
 API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_router, pipeline_router]
+API_ROUTERS += [lawful_requests_router, agency_router]
 API_ROUTERS += [notices_router, review_router, enforcement_router]
 
 
@@ -64,6 +70,9 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(console_router)
     app.include_router(pipeline_console_router)
     app.include_router(staff_console_router)
+    app.include_router(requests_console_router)
+    app.include_router(portal_router)
+    app.include_router(discovery_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -1,0 +1,155 @@
+"""The lawful-request API (under /api/v1) and the public discovery document. Thin: parse,
+call the service, shape the answer. Agencies file with a service token carrying their
+agency id and the portal:submit scope; staff with requests:handle."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from trustdesk.core.errors import NotFound
+from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.legal import alerts, discovery, registry, service
+from trustdesk.legal.instruments import load_catalogue
+from trustdesk.legal.intake import Channel, submit_request
+from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.schemas import (
+    AgencyCreate, AgencyRead, AlertRead, CallbackCreate, ElementsCreate, LawfulRequestCreate, LawfulRequestCreated,
+    LawfulRequestDetail, LawfulRequestRead, MessageCreate, MessageRead, OfficerRead, OfficerStateChange, TransitionCreate, Withdrawal,
+)
+from trustdesk.legal.signing import provider_key
+from trustdesk.legal.workflow import RequestState
+from trustdesk.web.console.rendering import render
+from trustdesk.web.container import Container
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, current_principal, require
+
+router = APIRouter(prefix="/lawful-requests", tags=["lawful requests"])
+registry_router = APIRouter(prefix="/agencies", tags=["authority registry"])
+discovery_router = APIRouter(tags=["discovery"])
+Caller = Annotated[Principal, Depends(current_principal)]
+Handler = Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]
+Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]
+RegistryAdmin = Annotated[Principal, Depends(require(Permission.AGENCIES_MANAGE))]
+
+
+def pager_of(container: Container) -> Any:
+    """The emergency lane's pager when the app was given one; alerts are recorded either way."""
+    return container.extras.get("pager")
+
+
+@discovery_router.get("/.well-known/lawful-requests.json")
+def well_known(container: ContainerDep) -> JSONResponse:
+    document = discovery.document(container.settings, provider_key(container.settings.data_dir))
+    return JSONResponse(document, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/instruments")
+def instruments() -> dict[str, Any]:
+    catalogue = load_catalogue()
+    return {"version": catalogue.version, "instruments": discovery.document_instruments(catalogue)}
+
+
+@router.post("", response_model=LawfulRequestCreated, status_code=201)
+def create(body: LawfulRequestCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestCreated:
+    channel = Channel.API if principal.agency_id is not None else Channel.STAFF
+    created = submit_request(
+        session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform, data_dir=container.settings.data_dir,
+        principal=principal, submission=body.submission(), channel=channel, agency_id=body.agency_id,
+    )
+    receipt = service.receipt(created, key=provider_key(container.settings.data_dir))
+    return LawfulRequestCreated(request=LawfulRequestRead.model_validate(created), receipt=receipt)
+
+
+@router.get("", response_model=list[LawfulRequestRead])
+def list_all(session: SessionDep, principal: Caller, open_only: bool = False, state: RequestState | None = None) -> list[LawfulRequestRead]:
+    return [LawfulRequestRead.model_validate(r) for r in service.list_requests(session, principal=principal, open_only=open_only, state=state)]
+
+
+@router.get("/alerts", response_model=list[AlertRead])
+def list_alerts(session: SessionDep, _: Reader) -> list[AlertRead]:
+    return [AlertRead.model_validate(a) for a in alerts.list_alerts(session)]
+
+
+@router.post("/alerts/scan", response_model=list[AlertRead])
+def scan_alerts(request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[AlertRead]:
+    raised = alerts.scan(session, clock=container.clock, pager=pager_of(container), actor=actor_of(request, principal), base_url=container.settings.base_url)
+    return [AlertRead.model_validate(a) for a in raised]
+
+
+@router.get("/{request_id}", response_model=LawfulRequestDetail)
+def detail(request_id: int, session: SessionDep, principal: Caller) -> LawfulRequestDetail:
+    return _detail(session, principal, request_id)
+
+
+def _detail(session: Any, principal: Principal, request_id: int) -> LawfulRequestDetail:
+    v = service.view(session, principal=principal, request_id=request_id)
+    return LawfulRequestDetail(
+        **LawfulRequestRead.model_validate(v.request).model_dump(), targets=v.targets, attachments=v.attachments,
+        messages=v.messages, transitions=v.transitions,
+    )
+
+
+@router.post("/{request_id}/transitions", response_model=LawfulRequestDetail)
+def move(request_id: int, body: TransitionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
+    service.transition(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id,
+                       to_state=body.to_state, reason=body.reason, refusal_reason=body.refusal_reason)
+    return _detail(session, principal, request_id)
+
+
+@router.post("/{request_id}/withdraw", response_model=LawfulRequestDetail)
+def withdraw(request_id: int, body: Withdrawal, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
+    service.withdraw(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, reason=body.reason)
+    return _detail(session, principal, request_id)
+
+
+@router.post("/{request_id}/messages", response_model=MessageRead, status_code=201)
+def message(request_id: int, body: MessageCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> MessageRead:
+    sent = service.post_message(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, body=body.body)
+    return MessageRead.model_validate(sent)
+
+
+@router.post("/{request_id}/elements", response_model=LawfulRequestDetail)
+def elements(request_id: int, body: ElementsCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
+    service.supply_elements(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, elements=body.elements)
+    return _detail(session, principal, request_id)
+
+
+@router.post("/{request_id}/callbacks", response_model=LawfulRequestDetail, status_code=201)
+def callback(request_id: int, body: CallbackCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> LawfulRequestDetail:
+    service.record_callback(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id,
+                            spoke_to=body.spoke_to, outcome=body.outcome, note=body.note)
+    return _detail(session, principal, request_id)
+
+
+@registry_router.get("", response_model=list[AgencyRead])
+def agencies(session: SessionDep, _: Reader) -> list[AgencyRead]:
+    return [AgencyRead.model_validate(a) for a in registry.list_agencies(session)]
+
+
+@registry_router.post("", response_model=AgencyRead, status_code=201)
+def create_agency(body: AgencyCreate, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> AgencyRead:
+    agency = registry.create_agency(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
+    return AgencyRead.model_validate(agency)
+
+
+@registry_router.get("/{code}/officers", response_model=list[OfficerRead])
+def officers(code: str, session: SessionDep, _: Reader) -> list[OfficerRead]:
+    agency = registry.get_agency(session, code=code)
+    return [OfficerRead.model_validate(o) for o in registry.list_officers(session, agency_id=agency.id)]
+
+
+@registry_router.post("/officers/{officer_id}/{action}", response_model=OfficerRead)
+def officer_state(officer_id: int, action: str, body: OfficerStateChange, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> OfficerRead:
+    states = {"verify": OfficerState.VERIFIED, "block": OfficerState.BLOCKED}
+    if action not in states:
+        raise NotFound(f"Officers can be verified or blocked, not '{action}'.")
+    officer = registry.set_officer_state(session, actor=actor_of(request, principal), clock=container.clock, officer_id=officer_id, state=states[action], reason=body.reason)
+    return OfficerRead.model_validate(officer)
+
+
+@discovery_router.get("/lawful-requests", response_class=HTMLResponse, include_in_schema=False)
+def discovery_page(request: Request, container: ContainerDep) -> HTMLResponse:
+    document = discovery.document(container.settings, provider_key(container.settings.data_dir))
+    return render(request, "portal/discovery.html", doc=document, officer=None)

@@ -1,0 +1,170 @@
+"""Console pages for staff (/console/requests): the queue sorted by time left, a request
+with its checklist, clock, call-back, workflow and messages, the authority registry, and
+the deadline alerts. Thin: parse, call the service, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
+from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.legal import alerts, attachments, registry, service
+from trustdesk.legal.api import pager_of
+from trustdesk.legal.clocks import describe_time_left, time_left
+from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
+from trustdesk.legal.instruments import RefusalReason, load_catalogue
+from trustdesk.legal.intake import Channel, submit_request
+from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.service import CallbackOutcome
+from trustdesk.legal.workflow import ALLOWED, RequestState
+from trustdesk.web.console.rendering import render
+from trustdesk.web.container import Container
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+
+router = APIRouter(prefix="/console/requests", include_in_schema=False)
+Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]
+Handler = Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]
+RegistryAdmin = Annotated[Principal, Depends(require(Permission.AGENCIES_MANAGE))]
+
+
+def _page(request: Request, principal: Principal, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    request.state.principal = principal
+    return render(request, f"console/requests/{template}", status_code=status_code, active="requests", **context)
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, session: SessionDep, container: ContainerDep, principal: Reader, show: str = "open") -> HTMLResponse:
+    rows = service.list_requests(session, principal=principal, open_only=show != "all")
+    now = container.clock.now()
+    agencies = {a.id: a for a in registry.list_agencies(session)}
+    clocks = {r.id: describe_time_left(time_left(r.due_at or r.expires_at, now=now)) for r in rows}
+    overdue = {r.id for r in rows if r.due_at is not None and r.due_at <= now}
+    return _page(request, principal, "queue.html", rows=rows, agencies=agencies, clocks=clocks, overdue=overdue, show=show,
+                 alerts=alerts.list_alerts(session, limit=5))
+
+
+@router.get("/{request_id:int}", response_class=HTMLResponse)
+def detail(request: Request, request_id: int, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
+    return _detail(request, session, container, principal, request_id)
+
+
+def _detail(request: Request, session: Session, container: Container, principal: Principal, request_id: int, status_code: int = 200, **extra: object) -> HTMLResponse:
+    view = service.view(session, principal=principal, request_id=request_id)
+    now = container.clock.now()
+    return _page(
+        request, principal, "detail.html", status_code=status_code, view=view, instrument=load_catalogue().get(view.request.instrument),
+        left=describe_time_left(time_left(view.request.due_at or view.request.expires_at, now=now)),
+        next_states=sorted(ALLOWED[RequestState(view.request.state)]), reasons=load_catalogue().refusal_reasons,
+        outcomes=list(CallbackOutcome), **extra,
+    )
+
+
+@router.post("/{request_id:int}/{action}", response_model=None)
+async def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Handler) -> Response:
+    form = await request.form()
+    actor, clock = actor_of(request, principal), container.clock
+
+    def text(key: str) -> str:
+        value = form.get(key)
+        return value if isinstance(value, str) else ""
+
+    try:
+        with session.begin_nested():
+            if action == "transition":
+                reason = RefusalReason(text("refusal_reason")) if text("refusal_reason") else None
+                service.transition(session, actor=actor, clock=clock, principal=principal, request_id=request_id,
+                                   to_state=RequestState(text("to_state")), reason=text("reason"), refusal_reason=reason)
+            elif action == "callback":
+                service.record_callback(session, actor=actor, clock=clock, principal=principal, request_id=request_id,
+                                        spoke_to=text("spoke_to"), outcome=text("outcome"), note=text("note"))
+            elif action == "messages":
+                service.post_message(session, actor=actor, clock=clock, principal=principal, request_id=request_id, body=text("body"))
+            else:
+                raise NotFound(f"Unknown action '{action}'.")
+    except ValueError as exc:
+        return _detail(request, session, container, principal, request_id, status_code=422, error=f"Not a valid choice: {exc}")
+    except TrustdeskError as exc:
+        return _detail(request, session, container, principal, request_id, status_code=exc.status, error=exc.detail)
+    return RedirectResponse(f"/console/requests/{request_id}", status_code=303)
+
+
+@router.get("/{request_id:int}/attachments/{attachment_id:int}", response_model=None)
+def download(request_id: int, attachment_id: int, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
+    view = service.view(session, principal=principal, request_id=request_id)
+    found = next((a for a in view.attachments if a.id == attachment_id), None)
+    if found is None:
+        raise NotFound(f"Request {view.request.reference} has no attachment {attachment_id}.")
+    data = attachments.read(container.settings.data_dir, found.sha256)
+    return Response(data, media_type=found.content_type, headers={"Content-Disposition": f'attachment; filename="{found.sha256[:12]}"', "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_form(request: Request, session: SessionDep, principal: Handler, instrument: str = "eu_epoc") -> HTMLResponse:
+    chosen = load_catalogue().get(instrument) if instrument in {i.code.value for i in load_catalogue().incoming} else load_catalogue().get("eu_epoc")
+    return _page(request, principal, "new.html", instrument=chosen, instruments=load_catalogue().incoming,
+                 agencies=registry.list_agencies(session), values={}, prefix=ELEMENT_PREFIX)
+
+
+@router.post("/new", response_model=None)
+async def enter(request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> Response:
+    """A request that came by post or e-mail, entered by staff; incomplete orders are kept
+    as they are and fail their checklist."""
+    form = await request.form()
+    try:
+        agency_id = int(str(form.get("agency_id", "")))
+    except ValueError:
+        agency_id = None
+    try:
+        with session.begin_nested():
+            created = submit_request(session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform,
+                                     data_dir=container.settings.data_dir, principal=principal, submission=await submission_from_form(form),
+                                     channel=Channel.STAFF, agency_id=agency_id)
+    except TrustdeskError as exc:
+        code = str(form.get("instrument", "eu_epoc"))
+        chosen = load_catalogue().get(code) if code in {i.code.value for i in load_catalogue().incoming} else load_catalogue().get("eu_epoc")
+        return _page(request, principal, "new.html", status_code=exc.status, instrument=chosen, instruments=load_catalogue().incoming,
+                     agencies=registry.list_agencies(session), values=form_values(form), prefix=ELEMENT_PREFIX, error=exc.detail)
+    return RedirectResponse(f"/console/requests/{created.id}", status_code=303)
+
+
+@router.get("/agencies", response_class=HTMLResponse)
+def agencies_page(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    return _registry(request, session, principal)
+
+
+def _registry(request: Request, session: Session, principal: Principal, status_code: int = 200, **extra: object) -> HTMLResponse:
+    officers: dict[int, list[object]] = {}
+    for officer in registry.list_officers(session):
+        officers.setdefault(officer.agency_id, []).append(officer)
+    return _page(request, principal, "agencies.html", status_code=status_code, agencies=registry.list_agencies(session), officers=officers,
+                 can_manage=principal.can(Permission.AGENCIES_MANAGE), **extra)
+
+
+@router.post("/officers/{officer_id:int}/{action}", response_class=HTMLResponse)
+async def officer_action(request: Request, officer_id: int, action: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> HTMLResponse:
+    form = await request.form()
+    states = {"verify": OfficerState.VERIFIED, "block": OfficerState.BLOCKED}
+    try:
+        if action not in states:
+            raise InvalidInput(f"Officers can be verified or blocked, not '{action}'.")
+        with session.begin_nested():
+            officer = registry.set_officer_state(session, actor=actor_of(request, principal), clock=container.clock, officer_id=officer_id,
+                                                 state=states[action], reason=str(form.get("reason", "")))
+    except TrustdeskError as exc:
+        return _registry(request, session, principal, status_code=exc.status, error=exc.detail)
+    return _registry(request, session, principal, notice=f"{officer.name} is now {officer.state}.")
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    return _page(request, principal, "alerts.html", alerts=alerts.list_alerts(session))
+
+
+@router.post("/alerts/scan", response_class=HTMLResponse)
+def scan(request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HTMLResponse:
+    raised = alerts.scan(session, clock=container.clock, pager=pager_of(container), actor=actor_of(request, principal), base_url=container.settings.base_url)
+    return _page(request, principal, "alerts.html", alerts=alerts.list_alerts(session), notice=f"{len(raised)} new alert(s).")

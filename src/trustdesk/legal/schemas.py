@@ -1,0 +1,221 @@
+"""API shapes of the lawful-request domain (`XCreate` in, `XRead` out)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from trustdesk.legal.attachments import Upload
+from trustdesk.legal.instruments import IssuerKind, RefusalReason
+from trustdesk.legal.intake import Submission
+from trustdesk.legal.service import CallbackOutcome
+from trustdesk.legal.targets import TargetKind
+from trustdesk.legal.workflow import RequestState
+from trustdesk.platform.port import DataCategory
+
+
+class TargetIn(BaseModel):
+    kind: TargetKind | None = Field(None, description="Leave empty to let Trustdesk recognise it.")
+    value: str = Field(..., max_length=500)
+
+
+class AttachmentIn(BaseModel):
+    filename: str = Field(..., max_length=200)
+    content_base64: str
+
+    def upload(self) -> Upload:
+        try:
+            return Upload(self.filename, base64.b64decode(self.content_base64, validate=True))
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"attachment '{self.filename}' is not valid base64") from exc
+
+
+class LawfulRequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instrument: str = Field(..., description="A code from /api/v1/lawful-requests/instruments, e.g. eu_epoc.")
+    categories: list[DataCategory] = []
+    elements: dict[str, str] = Field(default_factory=dict, description="The instrument's sections, by key.")
+    targets: list[TargetIn]
+    emergency: bool = False
+    period_start: AwareDatetime | None = None
+    period_end: AwareDatetime | None = None
+    enforcing_state_notified: bool = False
+    stated_due_at: AwareDatetime | None = None
+    language: str = Field("en", max_length=8)
+    sender_email: str | None = None
+    agency_id: int | None = Field(None, description="Staff only: the registered agency that sent a request by post or e-mail.")
+    attachments: list[AttachmentIn] = []
+
+    @field_validator("attachments")
+    @classmethod
+    def _decodable(cls, value: list[AttachmentIn]) -> list[AttachmentIn]:
+        for item in value:
+            item.upload()
+        return value
+
+    def submission(self) -> Submission:
+        return Submission(
+            instrument=self.instrument, categories=[str(c) for c in self.categories], elements=self.elements,
+            targets=[(t.kind and str(t.kind), t.value) for t in self.targets], emergency=self.emergency,
+            period_start=self.period_start, period_end=self.period_end, enforcing_state_notified=self.enforcing_state_notified,
+            stated_due_at=self.stated_due_at, language=self.language, sender_email=self.sender_email,
+            attachments=[a.upload() for a in self.attachments],
+        )
+
+
+class TargetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    kind: str
+    raw: str
+    normalised: str
+    account_id: str | None
+    message_id: str | None
+    resolved: bool
+    note: str
+
+
+class MessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    from_authority: bool
+    author: str
+    body: str
+    sent_at: datetime
+
+
+class TransitionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str
+    refusal_reason: str | None
+    at: datetime
+
+
+class AttachmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class LawfulRequestRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    reference: str
+    agency_id: int
+    officer_id: int | None
+    channel: str
+    instrument: str
+    catalogue_version: str
+    issuer_kind: str
+    emergency: bool
+    categories: list[str]
+    elements: dict[str, str]
+    state: str
+    received_at: datetime
+    due_at: datetime | None
+    not_before: datetime | None
+    objection_ends_at: datetime | None
+    expires_at: datetime | None
+    deadline_statutory: bool
+    verdict: str
+    checklist: list[dict[str, Any]]
+    held: bool
+    flags: list[str]
+
+
+class LawfulRequestDetail(LawfulRequestRead):
+    targets: list[TargetRead] = []
+    attachments: list[AttachmentRead] = []
+    messages: list[MessageRead] = []
+    transitions: list[TransitionRead] = []
+
+
+class LawfulRequestCreated(BaseModel):
+    request: LawfulRequestRead
+    receipt: dict[str, Any]
+
+
+class TransitionCreate(BaseModel):
+    to_state: RequestState
+    reason: str = Field(..., min_length=1, max_length=2000)
+    refusal_reason: RefusalReason | None = None
+
+
+class MessageCreate(BaseModel):
+    body: str = Field(..., min_length=1, max_length=10_000)
+
+
+class ElementsCreate(BaseModel):
+    elements: dict[str, str]
+
+
+class Withdrawal(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+class CallbackCreate(BaseModel):
+    spoke_to: str = Field("", max_length=200)
+    outcome: CallbackOutcome
+    note: str = Field("", max_length=2000)
+
+
+class AgencyCreate(BaseModel):
+    code: str
+    name: str
+    country: str
+    kind: IssuerKind
+    email_domains: list[str]
+    callback_phone: str
+    callback_source: str
+    language: str = "en"
+    parent_code: str | None = None
+
+
+class AgencyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    country: str
+    kind: str
+    parent_id: int | None
+    email_domains: list[str]
+    callback_phone: str
+    callback_source: str
+    language: str
+
+
+class OfficerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    agency_id: int
+    name: str
+    rank: str
+    email: str
+    supervisor: str
+    state: str
+    confirmed_at: datetime | None
+
+
+class OfficerStateChange(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+class AlertRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    request_id: int
+    kind: str
+    deadline_at: datetime
+    raised_at: datetime
+    role: str
+    detail: str

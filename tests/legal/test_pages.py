@@ -1,0 +1,117 @@
+"""The portal and the console pages over HTTP (the browser tests drive the same pages in
+Chromium): officer sign-in with a second factor, filing on the instrument's form, isolation,
+bad input answered on the form with nothing created, and the staff queue."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from tests.conftest import PASSWORD
+from tests.legal.conftest import EPOC_ELEMENTS
+from trustdesk.core.identity.permissions import Role
+from trustdesk.legal.attachments import MAX_BYTES
+from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.registry import officer_principal
+
+
+def _portal_sign_in(client, legal, officer) -> str:
+    response = client.post("/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    legal.clock.advance(seconds=30)
+    home = client.get("/portal")
+    return re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
+
+
+def _form(csrf: str, world, **extra) -> dict[str, object]:
+    data: dict[str, object] = {"csrf_token": csrf, "instrument": "eu_epoc", "language": "fr", "categories": ["subscriber"], "targets": "@" + world.username}
+    data.update({f"element.{k}": v for k, v in EPOC_ELEMENTS.items()})
+    data.update(extra)
+    return data
+
+
+def _count(db) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count(LawfulRequest.id)))
+
+
+def test_officer_files_on_the_instrument_form_in_their_language(client, legal, world) -> None:
+    officer = legal.officer(legal.agency(), confirmed=True)
+    csrf = _portal_sign_in(client, legal, officer)
+    form = client.get("/portal/requests/new?instrument=eu_epoc&lang=fr")
+    assert "Référence du dossier" in form.text and "Motifs" in form.text
+    files = {"attachments": ("ordonnance.pdf", b"%PDF-1.7 signed", "application/pdf")}
+    response = client.post("/portal/requests", data=_form(csrf, world, emergency="on"), files=files, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    page = client.get(response.headers["location"])
+    assert "Request received." in page.text and "LR-2026-" in page.text and "emergency" in page.text
+
+
+def test_wrong_code_and_blocked_officer_are_refused_on_the_form(client, legal) -> None:
+    officer = legal.officer(legal.agency())
+    response = client.post("/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": "000000"})
+    assert response.status_code == 401 and "one-time code is wrong" in response.text
+    assert client.get("/portal", follow_redirects=False).headers["location"] == "/portal/login"
+
+
+def test_bad_input_on_the_portal_is_answered_on_the_form_and_creates_nothing(client, db, legal, world) -> None:
+    officer = legal.officer(legal.agency(), confirmed=True)
+    csrf = _portal_sign_in(client, legal, officer)
+    before = _count(db)
+    cases = [
+        (_form(csrf, world, **{"element.grounds": ""}), None, 422, "missing"),
+        (_form(csrf, world, targets="https://t.me/suspect"), None, 422, "Telegram link"),
+        (_form(csrf, world), {"attachments": ("order.pdf", b"MZ program", "application/pdf")}, 422, "not a PDF or an image"),
+        (_form(csrf, world), {"attachments": ("order.pdf", b"%PDF-" + b"0" * MAX_BYTES, "application/pdf")}, 413, "limit is 10 MiB"),
+        (_form(csrf, world, instrument="fbi_letter"), None, 422, "not an instrument we accept"),
+    ]
+    for data, files, status, message in cases:
+        response = client.post("/portal/requests", data=data, files=files)
+        assert response.status_code == status, (message, response.text[:300])
+        assert message in response.text
+    assert _count(db) == before
+    refill = client.post("/portal/requests", data=_form(csrf, world, targets="https://t.me/suspect"))
+    assert "JI-2026-0042" in refill.text, "what the officer typed is kept"
+
+
+def test_an_officer_sees_only_their_agency(client, legal, world) -> None:
+    a_officer = legal.officer(legal.agency(), confirmed=True)
+    b_officer = legal.officer(legal.agency(), confirmed=True)
+    csrf = _portal_sign_in(client, legal, a_officer)
+    location = client.post("/portal/requests", data=_form(csrf, world), follow_redirects=False).headers["location"].split("?")[0]
+    client.cookies.clear()
+    _portal_sign_in(client, legal, b_officer)
+    assert client.get(location).status_code == 404
+    assert "No requests yet." in client.get("/portal").text
+
+
+def test_messages_and_withdrawal_from_the_portal(client, legal, world) -> None:
+    officer = legal.officer(legal.agency(), confirmed=True)
+    csrf = _portal_sign_in(client, legal, officer)
+    location = client.post("/portal/requests", data=_form(csrf, world), follow_redirects=False).headers["location"].split("?")[0]
+    client.post(location + "/messages", data={"csrf_token": csrf, "body": "The suspect also uses a second account."})
+    client.post(location + "/withdraw", data={"csrf_token": csrf, "reason": "Case closed"})
+    page = client.get(location)
+    assert "The suspect also uses a second account." in page.text and ">withdrawn<" in page.text
+    stale = client.post(location + "/messages", data={"csrf_token": "forged", "body": "x"})
+    assert stale.status_code == 403
+
+
+def test_staff_queue_puts_the_emergency_first_with_its_clock(client, legal, world, staff, clock) -> None:
+    officer = legal.officer(legal.agency(), confirmed=True)
+    ordinary = legal.file(officer_principal(officer), legal.submission(world))
+    urgent = legal.file(officer_principal(officer), legal.submission(world, emergency=True))
+    staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    page = client.get("/console/requests").text
+    rows = re.findall(r'data-reference="([^"]+)"', page)
+    assert rows[:2] == [urgent.reference, ordinary.reference]
+    assert "7h 59m left" in page  # sign-in moved the clock by 30 seconds
+    detail = client.get(f"/console/requests/{urgent.id}").text
+    assert "+33199000101" in detail and "held for call-back" in detail
+
+
+def test_console_refuses_a_reviewer(client, staff) -> None:
+    staff.sign_in(client, staff.create(Role.REVIEWER))
+    assert client.get("/console/requests").status_code == 403
+
