@@ -40,6 +40,7 @@ MODEL_MODULES = [
     "trustdesk.safety.reports.models",
     "trustdesk.legal.models",
     "trustdesk.legal.policy.models",
+    "trustdesk.legal.disclosure.models",
     "trustdesk.emergency.paging_models",
     "trustdesk.safety.banks.models",
     "trustdesk.safety.exchanges.models",

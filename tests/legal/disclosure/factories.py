@@ -95,6 +95,15 @@ class Scenarios:
                              "emergency_facts": "A hostage is held; the account sent the ransom demand an hour ago.",
                              "supervisor": "Lt. Dana Reyes, +1 202 555 0100"})
 
+    def french_preservation_order(self) -> Filed:
+        return self.file(kind=IssuerKind.PROSECUTOR, country="FR", instrument="eu_epoc_pr", categories=["traffic", "content"],
+                         account=self.cast.suspect, elements={"issuing_authority": "Parquet de Paris", "case_reference": "P-2026-0090",
+                                                               "offence": "Trafic de stupéfiants (art. 222-37 code pénal)"})
+
+    def us_non_disclosure_order(self, *, account: str, end_date: str) -> Filed:
+        return self.file(kind=IssuerKind.COURT, country="US", instrument="us_2705b_ndo", categories=[], account=account,
+                         elements={"case_reference": "1:26-mj-00417", "end_date": end_date})
+
     def secret_chat_content_order(self) -> Filed:
         return self.file(kind=IssuerKind.INVESTIGATING_JUDGE, country="FR", instrument="eu_epoc", categories=["content"],
                          account=self.cast.secretive, elements={

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
+from tests.legal.conftest import staff_principal
 from tests.legal.disclosure.factories import Scenarios, legal_staff
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.clock import FrozenClock
@@ -21,7 +22,6 @@ from trustdesk.legal.policy.models import PolicyDecision, PolicyDocument
 from trustdesk.legal.policy.rules import POLICY, load_policy, parse_policy
 from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.demo.adapter import DemoPlatform
-from tests.legal.conftest import staff_principal
 
 LENA = legal_staff()
 

@@ -158,3 +158,25 @@ def scope_review_queues(principal: Principal, *, member_of: frozenset[str]) -> f
         return None
     authorize(principal, Permission.TRIAGE)
     return member_of
+
+
+# -- lawful requests: four eyes on disclosures, packages for the requesting officer ----------
+
+
+def authorize_disclosure_approval(principal: Principal, *, preparer_id: int, earlier_approver_ids: frozenset[int]) -> None:
+    """Four eyes: an approver is a staff member with the legal-officer role who holds
+    DISCLOSURE_APPROVE and is neither the preparer nor someone who already approved."""
+    authorize(principal, Permission.DISCLOSURE_APPROVE)
+    if principal.kind != "staff" or Role.LEGAL_OFFICER not in principal.roles:
+        raise Forbidden("Only a staff member with the legal-officer role may approve a disclosure.")
+    if principal.id == preparer_id:
+        raise Forbidden("The preparer of a disclosure cannot approve it: a second legal officer must.")
+    if principal.id in earlier_approver_ids:
+        raise Forbidden("You have already approved this disclosure; another legal officer must give the next approval.")
+
+
+def authorize_package_download(principal: Principal | None, *, officer_id: int) -> None:
+    """A disclosure package goes to the officer who filed the request, and to no one else:
+    not a colleague at the same agency, not staff."""
+    if principal is None or principal.kind != "officer" or principal.id != officer_id:
+        raise Forbidden("This package is delivered to the requesting officer alone.")

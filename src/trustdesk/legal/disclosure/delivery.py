@@ -1,0 +1,67 @@
+"""Delivery in the portal: the requesting officer fetches the package through an expiring
+link. Every attempt is a row and an audit entry, granted or refused, and a refusal is
+recorded even though nothing is handed over: who tried to fetch someone else's package is
+exactly what an investigation of a compromised account needs to know."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustdesk.core import audit
+from trustdesk.core.audit import Actor
+from trustdesk.core.clock import Clock
+from trustdesk.core.errors import Forbidden, NotFound
+from trustdesk.core.identity.permissions import Principal, authorize_package_download
+from trustdesk.legal.disclosure.models import DisclosurePackage, PackageDownload
+from trustdesk.legal.disclosure.service import STORE
+
+
+@dataclass(frozen=True)
+class Opened:
+    package: DisclosurePackage
+    allowed: bool
+    reason: str
+    data: bytes | None = None
+    status: int = 200
+
+
+def find_by_link(session: Session, *, secret: str) -> DisclosurePackage:
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    row = session.scalar(select(DisclosurePackage).where(DisclosurePackage.link_hash == digest))
+    if row is None:
+        raise NotFound("No package behind this link.")
+    return row
+
+
+def _record(session: Session, *, actor: Actor, clock: Clock, principal: Principal | None, row: DisclosurePackage, allowed: bool, reason: str) -> None:
+    officer_id = principal.id if principal is not None and principal.kind == "officer" else None
+    session.add(PackageDownload(package_id=row.id, officer_id=officer_id, allowed=allowed, reason=reason, at=clock.now()))
+    session.flush()
+    audit.record(session, actor=actor, action="disclosure.download" if allowed else "disclosure.download_refused", object_type="disclosure_package",
+                 object_id=row.id, reason=reason, details={"request_id": row.request_id, "by": principal.actor_name if principal else "anonymous"},
+                 clock=clock)
+
+
+def open_package(session: Session, *, actor: Actor, clock: Clock, principal: Principal | None, secret: str, data_dir: Path) -> Opened:
+    """The package's bytes for its officer; for anyone else a refusal, recorded. Does not
+    raise on a refusal, so that the caller's transaction keeps the record."""
+    row = find_by_link(session, secret=secret)
+    try:
+        authorize_package_download(principal, officer_id=row.officer_id)
+    except Forbidden as exc:
+        _record(session, actor=actor, clock=clock, principal=principal, row=row, allowed=False, reason="not the requesting officer")
+        return Opened(row, False, exc.detail, status=403)
+    if clock.now() >= row.link_expires_at:
+        _record(session, actor=actor, clock=clock, principal=principal, row=row, allowed=False, reason="link expired")
+        return Opened(row, False, "This link has expired; ask the provider's legal team for a new one.", status=410)
+    _record(session, actor=actor, clock=clock, principal=principal, row=row, allowed=True, reason="requesting officer")
+    return Opened(row, True, "", (data_dir / STORE / f"{row.sha256}.zip").read_bytes())
+
+
+def downloads(session: Session, *, package_id: int) -> list[PackageDownload]:
+    return list(session.scalars(select(PackageDownload).where(PackageDownload.package_id == package_id).order_by(PackageDownload.id)))

@@ -1,0 +1,133 @@
+"""Preservation orders and legal holds. A hold freezes a snapshot of the targeted data in
+Trustdesk's own store, so that a user deleting messages or a retention job on the platform
+does not reach it. It lapses at the instrument's expiry (EPOC-PR 60 days, +30 once; US
+2703(f) 90 days, +90 once), can be extended within those limits, or converted into a
+production order, whose package then carries the frozen data."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustdesk.core import audit
+from trustdesk.core.audit import Actor
+from trustdesk.core.audit.service import digest
+from trustdesk.core.clock import Clock
+from trustdesk.core.errors import Conflict, NotFound
+from trustdesk.core.identity.permissions import Permission, Principal, authorize
+from trustdesk.legal import clocks
+from trustdesk.legal import service as legal_requests
+from trustdesk.legal.disclosure import retrieval
+from trustdesk.legal.disclosure.models import LegalHold
+from trustdesk.legal.instruments import ClockKind, load_catalogue
+from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.policy import service as policy_service
+from trustdesk.legal.policy.engine import Outcome
+from trustdesk.platform.port import DataCategory, Platform
+
+
+class HoldState(StrEnum):
+    ACTIVE = "active"
+    RELEASED = "released"
+    CONVERTED = "converted"
+
+
+def _rule(request: LawfulRequest) -> clocks.ClockRule:
+    rule = load_catalogue().get(request.instrument).clock
+    if rule.kind is not ClockKind.PRESERVE:
+        raise Conflict(f"A {request.instrument} is not a preservation order.")
+    return rule
+
+
+def freeze(session: Session, *, actor: Actor, clock: Clock, principal: Principal, platform: Platform, request_id: int) -> list[LegalHold]:
+    """Freeze what the adopted 'preserve only' decision names, one hold per account."""
+    authorize(principal, Permission.REQUESTS_HANDLE)
+    request = legal_requests.get_request(session, principal=principal, request_id=request_id)
+    decision = policy_service.current_decision(session, principal=principal, request_id=request_id)
+    if decision.outcome != Outcome.PRESERVE_ONLY:
+        raise Conflict(f"The policy decision is '{decision.outcome}', not 'preserve only'.")
+    if holds_for(session, request_id=request.id):
+        raise Conflict("This order's data is already frozen.")
+    expires = clocks.preservation_expiry(_rule(request), received_at=request.received_at).expires_at
+    assert expires is not None
+    holds = [_hold(request=request, account_id=a, categories=decision.categories, platform=platform, actor=actor, clock=clock,
+                   expires=expires, period=(decision.period_start, decision.period_end)) for a in decision.accounts]
+    session.add_all(holds)
+    session.flush()
+    for hold in holds:
+        audit.record(session, actor=actor, action="hold.freeze", object_type="legal_hold", object_id=hold.id, clock=clock,
+                     details={"request_id": request.id, "categories": hold.categories, "snapshot_sha256": hold.snapshot_sha256,
+                              "expires_at": hold.expires_at.isoformat()})
+    return holds
+
+
+def _hold(*, request: LawfulRequest, account_id: str, categories: list[str], platform: Platform, actor: Actor, clock: Clock,
+          expires: object, period: tuple) -> LegalHold:
+    snapshot = retrieval.snapshot_of(platform, account_id=account_id, categories=[DataCategory(c) for c in categories],
+                                     since=period[0], until=period[1])
+    return LegalHold(request_id=request.id, account_id=account_id, categories=categories, period_start=period[0], period_end=period[1],
+                     snapshot=snapshot, snapshot_sha256=digest(snapshot), state=HoldState.ACTIVE.value, frozen_by=str(actor),
+                     frozen_at=clock.now(), expires_at=expires, extensions=0)
+
+
+def holds_for(session: Session, *, request_id: int) -> list[LegalHold]:
+    return list(session.scalars(select(LegalHold).where(LegalHold.request_id == request_id).order_by(LegalHold.id)))
+
+
+def list_holds(session: Session, *, principal: Principal, state: HoldState | None = None) -> list[LegalHold]:
+    authorize(principal, Permission.REQUESTS_READ)
+    query = select(LegalHold).order_by(LegalHold.expires_at, LegalHold.id)
+    return list(session.scalars(query if state is None else query.where(LegalHold.state == state.value)))
+
+
+def _active(session: Session, hold_id: int) -> LegalHold:
+    hold = session.get(LegalHold, hold_id)
+    if hold is None:
+        raise NotFound(f"No legal hold {hold_id}.")
+    if hold.state != HoldState.ACTIVE:
+        raise Conflict(f"Legal hold {hold_id} is {hold.state}.")
+    return hold
+
+
+def extend(session: Session, *, actor: Actor, clock: Clock, principal: Principal, hold_id: int, reason: str) -> LegalHold:
+    """The issuer asked for more time: one more period, within the instrument's limit."""
+    authorize(principal, Permission.REQUESTS_HANDLE)
+    hold = _active(session, hold_id)
+    request = legal_requests.get_request(session, principal=principal, request_id=hold.request_id)
+    try:
+        expires = clocks.preservation_expiry(_rule(request), received_at=request.received_at, extensions=hold.extensions + 1).expires_at
+    except ValueError as exc:
+        raise Conflict(f"Cannot extend: {exc}.") from None
+    before, hold.expires_at, hold.extensions = hold.expires_at, expires, hold.extensions + 1
+    audit.record(session, actor=actor, action="hold.extend", object_type="legal_hold", object_id=hold.id, reason=reason.strip() or None,
+                 change={"expires_at": [before, hold.expires_at]}, details={"extensions": hold.extensions}, clock=clock)
+    return hold
+
+
+def convert(session: Session, *, actor: Actor, clock: Clock, principal: Principal, hold_id: int, production_request_id: int) -> LegalHold:
+    """A production order followed: its package will carry the frozen data."""
+    authorize(principal, Permission.REQUESTS_HANDLE)
+    hold = _active(session, hold_id)
+    production = legal_requests.get_request(session, principal=principal, request_id=production_request_id)
+    if load_catalogue().get(production.instrument).clock.kind is ClockKind.PRESERVE:
+        raise Conflict("A hold is converted into a production order, not into another preservation.")
+    hold.state, hold.converted_to_request_id = HoldState.CONVERTED.value, production.id
+    audit.record(session, actor=actor, action="hold.convert", object_type="legal_hold", object_id=hold.id, clock=clock,
+                 details={"production_request_id": production.id, "reference": production.reference})
+    return hold
+
+
+def release(session: Session, *, actor: Actor, clock: Clock, hold: LegalHold, reason: str) -> LegalHold:
+    hold.state, hold.released_at = HoldState.RELEASED.value, clock.now()
+    audit.record(session, actor=actor, action="hold.release", object_type="legal_hold", object_id=hold.id, reason=reason, clock=clock,
+                 details={"request_id": hold.request_id, "expires_at": hold.expires_at.isoformat()})
+    return hold
+
+
+def release_expired(session: Session, *, actor: Actor, clock: Clock) -> list[LegalHold]:
+    """Release every active hold whose time is up (run by a job or the CLI)."""
+    due = select(LegalHold).where(LegalHold.state == HoldState.ACTIVE.value, LegalHold.expires_at <= clock.now()).order_by(LegalHold.id)
+    return [release(session, actor=actor, clock=clock, hold=h, reason="expired: no extension or production order arrived in time")
+            for h in session.scalars(due).all()]
