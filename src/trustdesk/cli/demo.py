@@ -11,6 +11,7 @@ from trustdesk.core.identity.demo import (
     ensure_demo_staff,
 )
 from trustdesk.platform.demo.seed import seed_demo
+from trustdesk.safety.banks.demo import load_demo_banks
 
 app = typer.Typer(help="The demo: staff accounts and a seeded demo platform.", no_args_is_help=True)
 
@@ -26,6 +27,8 @@ def load(ctx: typer.Context) -> None:
     with container.db.transaction() as session:
         created = ensure_demo_staff(session, clock=container.clock, actor=operator())
     seed_demo(container.platform)
+    with container.db.transaction() as session:
+        load_demo_banks(session, platform=container.platform, actor=operator(), clock=container.clock)
     console.print(f"demo loaded ({len(created)} staff accounts created)")
     _print_logins(container)
 

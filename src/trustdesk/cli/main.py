@@ -10,6 +10,7 @@ import typer
 from trustdesk.cli import audit, db, demo, tokens, users
 from trustdesk.cli import pipeline as pipeline_cli
 from trustdesk.cli import transparency as transparency_cli
+from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
 from trustdesk.cli.context import CliState, console, state
@@ -23,6 +24,8 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.rules_app, name="rules")
 app.add_typer(transparency_cli.app, name="transparency")
+app.add_typer(banks_cli.app, name="banks")
+app.command("match")(banks_cli.match_folder)
 app.add_typer(disclosure_cli.app, name="disclosure")
 app.add_typer(legal_policy_cli.app, name="legal")
 

@@ -24,6 +24,8 @@ from trustdesk.legal.api import registry_router as agency_router
 from trustdesk.legal.api import router as lawful_requests_router
 from trustdesk.legal.console_pages import router as requests_console_router
 from trustdesk.legal.portal import router as portal_router
+from trustdesk.transparency.reports.pages import console_router as transparency_console_router
+from trustdesk.transparency.reports.pages import public_router as transparency_public_router
 from trustdesk.web import observability, problems
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.pipeline import router as pipeline_console_router
@@ -73,6 +75,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(requests_console_router)
     app.include_router(portal_router)
     app.include_router(discovery_router)
+    app.include_router(transparency_public_router)
+    app.include_router(transparency_console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.AGENCIES_MANAGE,
             Permission.BANKS_MANAGE,
+            Permission.MATCH_LOOKUP,
             Permission.RULES_MANAGE,
             Permission.SAFETY_READ,
             Permission.PLATFORM_READ,
@@ -74,7 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.REVIEWER: frozenset(
-        {Permission.SAFETY_READ, Permission.REVIEW_DECIDE, Permission.TRIAGE, Permission.PLATFORM_READ}
+        {Permission.SAFETY_READ, Permission.REVIEW_DECIDE, Permission.TRIAGE, Permission.PLATFORM_READ, Permission.MATCH_LOOKUP}
     ),
     Role.TRIAGE: frozenset({Permission.SAFETY_READ, Permission.TRIAGE}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ}),

@@ -106,6 +106,8 @@ def publish(session: Session, *, actor: Actor, clock: Clock, principal: Principa
     before and must say what it corrects; the first has nothing to correct."""
     authorize(principal, Permission.TRANSPARENCY_PUBLISH)
     row = _draft(session, report_id)
+    if parse_period(row.period).end > row.generated_at:
+        raise Conflict(f"The draft of {row.slug} was made before the period ended; a published report covers a whole period. Make a new draft after it ends.")
     note = (correction_note or "").strip() or None
     version = latest_version(session, kind=row.kind, period=row.period) + 1
     if version > 1 and note is None:
