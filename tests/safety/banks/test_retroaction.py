@@ -110,3 +110,15 @@ def test_a_new_entry_that_matches_a_burst_at_once_is_paused(session, clock) -> N
     raised = [a for _ in range(3) for a in flood.count_hits(session, actor=TEST_ACTOR, clock=clock, entry_ids=[entry.id], policy=policy)]
     assert len(raised) == 1 and "console only" in raised[0].paging_note
     assert [a.id for a in flood.open_alerts(session)] == [raised[0].id]
+
+
+def test_the_demo_bank_finds_the_demo_posters(session, clock, platform) -> None:
+    from trustdesk.platform.demo.seed import seed_demo
+    from trustdesk.safety.banks.demo import load_demo_banks
+
+    cast = seed_demo(platform)
+    bank = load_demo_banks(session, platform=platform, actor=TEST_ACTOR, clock=clock)
+    again = load_demo_banks(session, platform=platform, actor=TEST_ACTOR, clock=clock)
+    assert again.id == bank.id
+    cases = session.scalars(select(Case.subject_id).where(Case.source == "hash_match")).all()
+    assert sorted(cases) == sorted(cast.media[n] for n in ("poster", "poster_resized", "poster_cropped"))

@@ -46,7 +46,7 @@ def test_a_bank_fetched_from_a_local_file_matches_uploads(db, clock, bank_id, tm
     signals = tmp_path / "tcap.txt"
     signals.write_text(f"pdq {hash_media(poster).pdq}\nvideo_md5 {'ab' * 16}\n")
     _exchange(db, clock, bank_id, name="tcap-file", api="local_file", config={"filename": str(signals)})
-    report = service.run_fetch(db, actor=TEST_ACTOR, clock=clock, name="tcap-file", credentials={})
+    report = service.run_fetch(db.transaction, actor=TEST_ACTOR, clock=clock, name="tcap-file", credentials={})
     assert report.error is None and report.added == 2 and report.records == 2
     entries = _entries(db)
     assert {(e.signal_type, e.exchange) for e in entries} == {("pdq", "tcap-file"), ("video_md5", "tcap-file")}
@@ -55,13 +55,13 @@ def test_a_bank_fetched_from_a_local_file_matches_uploads(db, clock, bank_id, tm
         assert [m.bank for m in found.result.matches] == ["Shared terror list"]
         exchange = service.get_exchange(session, name="tcap-file")
         assert exchange.state == FetchState.OK and exchange.checkpoint == {} and exchange.fetched_total == 2
-    again = service.run_fetch(db, actor=TEST_ACTOR, clock=clock, name="tcap-file", credentials={})
+    again = service.run_fetch(db.transaction, actor=TEST_ACTOR, clock=clock, name="tcap-file", credentials={})
     assert again.added == 0 and len(_entries(db)) == 2
 
 
 def test_the_library_sample_exchange_fills_a_bank(db, clock, bank_id) -> None:
     _exchange(db, clock, bank_id, name="sample", api="sample")
-    report = service.run_fetch(db, actor=TEST_ACTOR, clock=clock, name="sample", credentials={})
+    report = service.run_fetch(db.transaction, actor=TEST_ACTOR, clock=clock, name="sample", credentials={})
     assert report.error is None
     expected = len(PdqSignal.get_examples())
     assert sum(1 for e in _entries(db) if e.signal_type == "pdq") == expected
@@ -69,7 +69,7 @@ def test_the_library_sample_exchange_fills_a_bank(db, clock, bank_id) -> None:
 
 def test_a_missing_file_is_a_failed_fetch_that_changes_no_entries(db, clock, bank_id, tmp_path: Path) -> None:
     _exchange(db, clock, bank_id, name="gone", api="local_file", config={"filename": str(tmp_path / "missing.txt")})
-    report = service.run_fetch(db, actor=TEST_ACTOR, clock=clock, name="gone", credentials={})
+    report = service.run_fetch(db.transaction, actor=TEST_ACTOR, clock=clock, name="gone", credentials={})
     assert report.error is not None and "No such file" in report.error
     with db.transaction() as session:
         exchange = service.get_exchange(session, name="gone")
@@ -79,7 +79,7 @@ def test_a_missing_file_is_a_failed_fetch_that_changes_no_entries(db, clock, ban
 
 def test_credentials_come_from_settings(db, clock, bank_id) -> None:
     _exchange(db, clock, bank_id, name="ncmec", api="ncmec", config={"environment": "https://exttest.cybertip.org/hashsharing"})
-    report = service.run_fetch(db, actor=TEST_ACTOR, clock=clock, name="ncmec", credentials={})
+    report = service.run_fetch(db.transaction, actor=TEST_ACTOR, clock=clock, name="ncmec", credentials={})
     assert report.error is not None and "TRUSTDESK_EXCHANGE_CREDENTIALS" in report.error
 
 
@@ -129,9 +129,9 @@ class _Paged(LocalFileSignalExchangeAPI):
 def test_a_fetch_resumes_from_its_checkpoint(db, clock, bank_id, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setitem(service.APIS, "paged", _Paged)
     _exchange(db, clock, bank_id, name="paged", api="paged", config={"filename": str(tmp_path / "unused")})
-    first = service.run_fetch(db, actor=TEST_ACTOR, clock=clock, name="paged", credentials={})
+    first = service.run_fetch(db.transaction, actor=TEST_ACTOR, clock=clock, name="paged", credentials={})
     assert first.error == "ConnectionError: exchange went away" and first.added == 2
-    second = service.run_fetch(db, actor=TEST_ACTOR, clock=clock, name="paged", credentials={})
+    second = service.run_fetch(db.transaction, actor=TEST_ACTOR, clock=clock, name="paged", credentials={})
     assert second.error is None and second.added == 1 and second.disabled == 1
     assert _Paged.seen == [0, 2]
     assert [(e.value[0], e.enabled) for e in _entries(db)] == [("1", False), ("2", True), ("3", True)]

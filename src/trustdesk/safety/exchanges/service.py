@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import typing as t
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dacite
@@ -26,7 +27,6 @@ from threatexchange.signal_type.sha256 import VideoSHA256Signal
 
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
-from trustdesk.core.database import Database
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound, TrustdeskError, Unavailable
 from trustdesk.safety.banks import service as banks
 from trustdesk.safety.banks.flows import add_entries_flow
@@ -129,18 +129,35 @@ def list_exchanges(session: Session) -> list[Exchange]:
 # -- fetching (a job: it owns its transactions, one per delta) -----------------------------------
 
 
+UnitOfWork = Callable[[], t.ContextManager[Session]]
+
+
+def savepoints(session: Session) -> UnitOfWork:
+    """Units of work inside one caller-owned transaction (an API request): each delta is a
+    savepoint, so a failure keeps the deltas before it and records the failure."""
+
+    @contextmanager
+    def unit() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+
+    return unit
+
+
 def run_fetch(
-    db: Database, *, actor: Actor, clock: Clock, name: str, credentials: Mapping[str, Mapping[str, SecretStr]],
+    transaction: UnitOfWork, *, actor: Actor, clock: Clock, name: str, credentials: Mapping[str, Mapping[str, SecretStr]],
     progress: Progress | None = None,
 ) -> FetchReport:
+    """Fetch one exchange. `transaction` opens one unit of work (`Database.transaction` for a
+    job that commits per delta, `savepoints(session)` inside a request)."""
     totals = dict(deltas=0, records=0, added=0, disabled=0, skipped_invalid=0, retro_matches=0)
-    with db.transaction() as session:
+    with transaction() as session:
         exchange = get_exchange(session, name=name)
         exchange.last_started_at = clock.now()
     try:
         api, checkpoint = _api(exchange, credentials), _checkpoint(exchange)
         for delta in api.fetch_iter(SIGNAL_TYPES, checkpoint):
-            with db.transaction() as session:
+            with transaction() as session:
                 counts = apply_delta(session, actor=actor, clock=clock, exchange=get_exchange(session, name=name), delta=delta)
             for key, value in counts.items():
                 totals[key] += value
@@ -149,14 +166,14 @@ def run_fetch(
                 progress(totals["records"], totals["added"])
     except Exception as exc:  # any failure of the remote side: recorded, resumable
         detail = exc.detail if isinstance(exc, TrustdeskError) else f"{type(exc).__name__}: {exc}"
-        _finish(db, clock=clock, name=name, error=detail)
+        _finish(transaction, clock=clock, name=name, error=detail)
         return FetchReport(exchange=name, error=detail, **totals)
-    _finish(db, clock=clock, name=name, error=None)
+    _finish(transaction, clock=clock, name=name, error=None)
     return FetchReport(exchange=name, **totals)
 
 
-def _finish(db: Database, *, clock: Clock, name: str, error: str | None) -> None:
-    with db.transaction() as session:
+def _finish(transaction: UnitOfWork, *, clock: Clock, name: str, error: str | None) -> None:
+    with transaction() as session:
         exchange = get_exchange(session, name=name)
         exchange.state = (FetchState.FAILED if error else FetchState.OK).value
         exchange.last_error = error[:2000] if error else None
