@@ -105,6 +105,7 @@ async def replay_dead_letter(dead_letter_id: int, request: Request, session: Ses
 @router.get("/rules")
 def rules_in_force(container: ContainerDep, _: Reader) -> dict[str, Any]:
     book = runtime_for(container).book
+    book.reload()  # show the files as they are now, not as of the last periodic check
     status = book.status()
     return {"version": status.ruleset_version, "files": status.files, "problems": [str(p) for p in status.problems],
             "rules": [{"ref": r.ref, "mode": r.mode, "description": r.description, "line": r.line} for r in book.current().rules]}
