@@ -16,6 +16,7 @@ from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
 from trustdesk.platform.matrix.api import router as matrix_connector_router
 from trustdesk.safety.pipeline.api import router as pipeline_router
+from trustdesk.safety.banks.api import router as banks_router
 from trustdesk.safety.enforcement.api import router as enforcement_router
 from trustdesk.safety.reports.api import router as notices_router
 from trustdesk.safety.review.api import router as review_router
@@ -34,7 +35,7 @@ from trustdesk.web.container import Container, build_container, build_platform
 
 STATIC = Path(__file__).parent / "static"
 API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_router, pipeline_router]
-API_ROUTERS += [lawful_requests_router, agency_router]
+API_ROUTERS += [lawful_requests_router, agency_router, banks_router]
 API_ROUTERS += [notices_router, review_router, enforcement_router]
 
 
