@@ -10,6 +10,7 @@ from trustdesk.core.identity.demo import (
     current_code,
     ensure_demo_staff,
 )
+from trustdesk.legal.demo import demo_officers, ensure_demo_agencies
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.safety.banks.demo import load_demo_banks
 
@@ -29,7 +30,9 @@ def load(ctx: typer.Context) -> None:
     seed_demo(container.platform)
     with container.db.transaction() as session:
         load_demo_banks(session, platform=container.platform, actor=operator(), clock=container.clock)
-    console.print(f"demo loaded ({len(created)} staff accounts created)")
+    with container.db.transaction() as session:
+        agencies, officers = ensure_demo_agencies(session, clock=container.clock, actor=operator())
+    console.print(f"demo loaded ({len(created)} staff accounts, {agencies} agencies, {officers} officers created)")
     _print_logins(container)
 
 
@@ -47,3 +50,14 @@ def _print_logins(container) -> None:  # type: ignore[no-untyped-def]
         table.add_row(staff.username, ", ".join(staff.roles), current_code(staff, container.clock), staff.totp_secret)
     console.print(table)
     console.print("Codes change every 30 seconds: `trustdesk demo codes` prints the current ones.")
+    _print_officer_logins(container)
+
+
+def _print_officer_logins(container) -> None:  # type: ignore[no-untyped-def]
+    console.print(f"Demo officers sign in to the authority portal at /portal/login with password [bold]{DEMO_PASSWORD}[/]:")
+    table = Table("e-mail", "agency", "state", "code now", "TOTP secret")
+    for column in table.columns:
+        column.overflow = "fold"
+    for officer in demo_officers():
+        table.add_row(officer.email, officer.agency, officer.state, officer.code(container.clock), officer.totp_secret)
+    console.print(table)

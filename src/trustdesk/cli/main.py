@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from trustdesk.cli import audit, db, demo, tokens, users
+from trustdesk.cli import lawful_requests as lawful_requests_cli
 from trustdesk.cli import pipeline as pipeline_cli
 from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli import banks as banks_cli
@@ -21,6 +22,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
+app.add_typer(lawful_requests_cli.app, name="requests")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.rules_app, name="rules")
 app.add_typer(transparency_cli.app, name="transparency")
