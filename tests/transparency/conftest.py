@@ -6,7 +6,7 @@ figure the reports must show."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -20,9 +20,12 @@ from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
 from trustdesk.legal import registry
 from trustdesk.legal import service as requests
+from trustdesk.legal.disclosure import service as disclosure
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
 from trustdesk.legal.intake import Channel, Submission, submit_request
 from trustdesk.legal.models import Agency, LawfulRequest
+from trustdesk.legal.policy import service as policy_service
+from trustdesk.legal.signing import load_or_create
 from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.port import ChatKind
@@ -66,6 +69,7 @@ class Seeder:
     data_dir: Path
     seq: Iterator[int] = field(default_factory=lambda: count(1))
     legal_staff: Principal = field(default_factory=lambda: principal(Role.LEGAL_OFFICER))
+    second_officer: Principal = field(default_factory=lambda: replace(principal(Role.LEGAL_OFFICER, name="max"), id=2))
     reviewer: Principal = field(default_factory=lambda: principal(Role.ADMIN, Role.REVIEWER, name="rita"))
     appeals_reviewer: Principal = field(default_factory=lambda: principal(Role.ADMIN, Role.REVIEWER, name="arne"))
 
@@ -104,6 +108,33 @@ class Seeder:
         if request.held:  # staff call the agency back on its registered number, as they must
             self.confirm_by_phone(request)
         return request
+
+    def officer_request(self, agency: Agency, instrument: str, *, at: datetime, targets: list[tuple[str | None, str]]) -> LawfulRequest:
+        """Filed in the portal by a verified officer, so that a package can be delivered to them."""
+        self.at(at)
+        n = next(self.seq)
+        officer = registry.register_officer(self.session, actor=ACTOR, clock=self.clock, agency_code=agency.code, name=f"Officer {n}", rank="Judge",
+                                            email=f"officer{n}@{agency.email_domains[0]}", supervisor="Chief, +33 1 99 00 01 02",
+                                            password="correct horse battery staple", verified=True)
+        submission = Submission(instrument=instrument, categories=["subscriber"], elements=dict(ELEMENTS[instrument]), targets=targets)
+        request = submit_request(self.session, actor=ACTOR, clock=self.clock, platform=self.platform, data_dir=self.data_dir,
+                                 principal=registry.officer_principal(officer), submission=submission, channel=Channel.PORTAL)
+        if request.held:
+            self.confirm_by_phone(request)
+        return request
+
+    def produce(self, request: LawfulRequest, *, at: datetime) -> None:
+        """The disclosure path of the lawful-request domain: policy decision adopted, disclosure
+        prepared and approved by two legal officers, signed package delivered (the answer) at `at`."""
+        self.at(at - timedelta(minutes=2))
+        decision = policy_service.propose_decision(self.session, actor=STAFF, clock=self.clock, principal=self.legal_staff, platform=self.platform,
+                                                   request_id=request.id)
+        policy_service.adopt(self.session, actor=STAFF, clock=self.clock, principal=self.legal_staff, decision_id=decision.id)
+        prepared = disclosure.prepare(self.session, actor=STAFF, clock=self.clock, principal=self.legal_staff, request_id=request.id)
+        disclosure.approve(self.session, actor=Actor("staff", "max"), clock=self.clock, principal=self.second_officer, disclosure_id=prepared.id)
+        self.at(at)
+        disclosure.package(self.session, actor=STAFF, clock=self.clock, principal=self.legal_staff, platform=self.platform,
+                           key=load_or_create(self.data_dir), data_dir=self.data_dir, disclosure_id=prepared.id)
 
     def move(self, request: LawfulRequest, *states: RequestState, at: datetime, refusal: RefusalReason | None = None) -> None:
         """Walk the request through `states`, the last one at `at`, the others a minute apart before it."""

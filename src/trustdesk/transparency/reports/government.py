@@ -13,13 +13,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustdesk.legal.instruments import Action, Direction, UserNotice, load_catalogue
+from trustdesk.legal.checks import Verdict
+from trustdesk.legal.disclosure.models import Disclosure, DisclosurePackage, UserNotice
+from trustdesk.legal.instruments import Direction, InstrumentCode, load_catalogue
 from trustdesk.legal.models import Agency, LawfulRequest, RequestTarget, RequestTransition
+from trustdesk.legal.policy.models import PolicyDecision
 from trustdesk.legal.targets import TargetKind
 from trustdesk.legal.workflow import RequestState
 from trustdesk.transparency.reports.figures import hours_between, median_hours, share
@@ -28,11 +32,16 @@ from trustdesk.transparency.reports.periods import Period
 ALL = "ALL"
 ACCOUNT_KINDS = frozenset({TargetKind.ACCOUNT_ID, TargetKind.USERNAME, TargetKind.PHONE})
 ANSWERS = frozenset({RequestState.ANSWERED, RequestState.PARTLY_ANSWERED, RequestState.REFUSED})
+# The definitions of the lawful-request domain's own numbers (trustdesk.legal.disclosure.numbers),
+# read per request so that the report can also count by instrument and give a total row; the
+# tests check that both agree country by country.
 SOURCE_NOTE = (
-    "Computed from the request records: valid = checked and verified by staff; clarified = sent back to the authority "
-    "for clarification; narrowed = answered only in part; refused = refused with an Annex III reason; data produced = "
-    "an order to produce data answered in full or in part; non-disclosure = the instrument suspends notice to the user; "
-    "time to answer = from receipt to the first answer or refusal."
+    "Valid = every check of the instrument passed at intake; clarified = sent back to the authority for clarification at "
+    "least once; narrowed = the policy decision produced less than was asked; refused = refused at any point, with an "
+    "Annex III reason; some data produced = a signed package was delivered to the requesting officer; accounts specified = "
+    "distinct accounts the request named; accounts affected = distinct accounts in delivered packages; non-disclosure = the "
+    "user's notice was held back (a non-disclosure order, the issuer's confidentiality, an emergency delay) or the request is "
+    "itself a non-disclosure order; time to answer = from receipt to the first answer or refusal."
 )
 
 
@@ -43,6 +52,7 @@ class RequestFacts:
     country: str
     instrument: str
     accounts: int
+    affected: frozenset[str]
     valid: bool
     clarified: bool
     narrowed: bool
@@ -59,6 +69,7 @@ class CountryFigures:
     received: int
     by_instrument: dict[str, int]
     accounts: int
+    accounts_affected: int
     valid: int
     clarified: int
     narrowed: int
@@ -115,7 +126,7 @@ def aggregate(country: str, facts: Sequence[RequestFacts]) -> CountryFigures:
     """Count one country's requests (or all of them, as `ALL`)."""
     return CountryFigures(
         country=country, received=len(facts), by_instrument=dict(Counter(f.instrument for f in facts)),
-        accounts=sum(f.accounts for f in facts), valid=sum(f.valid for f in facts), clarified=sum(f.clarified for f in facts),
+        accounts=sum(f.accounts for f in facts), accounts_affected=len(frozenset().union(*(f.affected for f in facts))), valid=sum(f.valid for f in facts), clarified=sum(f.clarified for f in facts),
         narrowed=sum(f.narrowed for f in facts), refused=sum(f.refused for f in facts), produced=sum(f.produced for f in facts),
         emergency=sum(f.emergency for f in facts), non_disclosure=sum(f.non_disclosure for f in facts),
         median_hours_to_answer=median_hours(f.hours_to_answer for f in facts),
@@ -146,30 +157,15 @@ def gather(session: Session, *, period: Period) -> list[RequestFacts]:
         .where(LawfulRequest.received_at >= period.start, LawfulRequest.received_at < period.end)
         .order_by(LawfulRequest.id)
     )
-    rows = session.execute(query).all()
+    rows = [(r, c) for r, c in session.execute(query).all() if load_catalogue().get(r.instrument).direction is Direction.INCOMING]
     ids = [request.id for request, _ in rows]
-    transitions = _transitions(session, ids)
-    targets = _targets(session, ids)
-    catalogue = load_catalogue()
-    facts = []
-    for request, country in rows:
-        instrument = catalogue.get(request.instrument)
-        if instrument.direction is Direction.INCOMING:
-            facts.append(_facts(request, country, instrument.action, instrument.user_notice, transitions.get(request.id, []), targets.get(request.id, [])))
-    return facts
+    related = {m: _by_request(session, m, ids) for m in (RequestTransition, RequestTarget, PolicyDecision, Disclosure, DisclosurePackage, UserNotice)}
+    return [_facts(request, country, {m: related[m].get(request.id, []) for m in related}) for request, country in rows]
 
 
-def _transitions(session: Session, ids: list[int]) -> dict[int, list[RequestTransition]]:
-    found: dict[int, list[RequestTransition]] = {}
-    query = select(RequestTransition).where(RequestTransition.request_id.in_(ids)).order_by(RequestTransition.at, RequestTransition.id)
-    for row in session.scalars(query) if ids else []:
-        found.setdefault(row.request_id, []).append(row)
-    return found
-
-
-def _targets(session: Session, ids: list[int]) -> dict[int, list[RequestTarget]]:
-    found: dict[int, list[RequestTarget]] = {}
-    for row in session.scalars(select(RequestTarget).where(RequestTarget.request_id.in_(ids))) if ids else []:
+def _by_request(session: Session, model: Any, ids: list[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for row in session.scalars(select(model).where(model.request_id.in_(ids)).order_by(model.id)) if ids else []:
         found.setdefault(row.request_id, []).append(row)
     return found
 
@@ -181,15 +177,18 @@ def _accounts(targets: list[RequestTarget]) -> int:
     return len(named)
 
 
-def _facts(request: LawfulRequest, country: str, action: Action, notice: UserNotice,
-           transitions: list[RequestTransition], targets: list[RequestTarget]) -> RequestFacts:
-    reached = {RequestState(t.to_state) for t in transitions}
+def _facts(request: LawfulRequest, country: str, rel: dict[Any, list[Any]]) -> RequestFacts:
+    transitions = sorted(rel[RequestTransition], key=lambda t: (t.at, t.id))
+    reached = {t.to_state for t in transitions}
     answered = next((t.at for t in transitions if t.to_state in ANSWERS), None)
+    packaged = {p.disclosure_id for p in rel[DisclosurePackage]}
+    held_back = any(u.state == "withheld" or (u.not_before and u.not_before > u.created_at) for u in rel[UserNotice])
     return RequestFacts(
-        country=country.upper(), instrument=request.instrument, accounts=_accounts(targets),
-        valid=RequestState.VERIFIED in reached, clarified=RequestState.CLARIFICATION_REQUESTED in reached,
-        narrowed=RequestState.PARTLY_ANSWERED in reached, refused=RequestState.REFUSED in reached,
-        produced=action is Action.PRODUCE and bool(reached & {RequestState.ANSWERED, RequestState.PARTLY_ANSWERED}),
-        emergency=request.emergency, non_disclosure=notice is UserNotice.SUSPENDED,
+        country=country.upper(), instrument=request.instrument, accounts=_accounts(rel[RequestTarget]),
+        affected=frozenset(a for d in rel[Disclosure] if d.id in packaged for a in d.accounts),
+        valid=request.verdict == Verdict.PASS, clarified=RequestState.CLARIFICATION_REQUESTED in reached,
+        narrowed=any(d.narrowed or d.outcome == "produce_in_part" for d in rel[PolicyDecision]), refused=RequestState.REFUSED in reached,
+        produced=bool(packaged), emergency=request.emergency,
+        non_disclosure=held_back or request.instrument == InstrumentCode.US_2705B_NDO,
         hours_to_answer=hours_between(request.received_at, answered),
     )

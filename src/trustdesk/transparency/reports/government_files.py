@@ -15,7 +15,7 @@ from trustdesk.transparency.reports.documents import RenderedFile, render_html
 from trustdesk.transparency.reports.figures import show
 from trustdesk.transparency.reports.government import CountryFigures, GovernmentReport
 
-COUNTS = ("accounts", "valid", "clarified", "narrowed", "refused", "produced", "emergency", "non_disclosure")
+COUNTS = ("accounts", "accounts_affected", "valid", "clarified", "narrowed", "refused", "produced", "emergency", "non_disclosure")
 SHARES = ("produced_share", "refused_share", "narrowed_share", "emergency_share", "non_disclosure_share")
 COLUMN_NAMES = {
     "accounts": "accounts_specified", "produced": "data_produced", "produced_share": "data_produced_percent",
