@@ -17,6 +17,7 @@ from trustdesk.core.settings import Settings
 from trustdesk.platform.matrix.api import router as matrix_connector_router
 from trustdesk.safety.pipeline.api import router as pipeline_router
 from trustdesk.safety.banks.api import router as banks_router
+from trustdesk.safety.banks.console import router as banks_console_router
 from trustdesk.safety.enforcement.api import router as enforcement_router
 from trustdesk.safety.reports.api import router as notices_router
 from trustdesk.safety.review.api import router as review_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(api)
     app.include_router(_health_router(container, metrics))
     app.include_router(console_router)
+    app.include_router(banks_console_router)
     app.include_router(pipeline_console_router)
     app.include_router(staff_console_router)
     app.include_router(requests_console_router)
