@@ -21,6 +21,8 @@ from trustdesk.safety.banks.console import router as banks_console_router
 from trustdesk.safety.enforcement.api import router as enforcement_router
 from trustdesk.safety.reports.api import router as notices_router
 from trustdesk.safety.review.api import router as review_router
+from trustdesk.safety.reports.public import router as public_safety_router
+from trustdesk.safety.review.console import router as review_console_router
 from trustdesk.legal.api import discovery_router
 from trustdesk.legal.api import registry_router as agency_router
 from trustdesk.legal.api import router as lawful_requests_router
@@ -73,6 +75,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(_health_router(container, metrics))
     app.include_router(console_router)
     app.include_router(banks_console_router)
+    app.include_router(review_console_router)
+    app.include_router(public_safety_router)
     app.include_router(pipeline_console_router)
     app.include_router(staff_console_router)
     app.include_router(requests_console_router)

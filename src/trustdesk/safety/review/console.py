@@ -1,0 +1,176 @@
+"""Review console: the reviewer's queues, a case in context with blurred media, claim,
+escalate, decide, bulk decisions with a preview. Thin: parse, call the service, render."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
+from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.safety.enforcement.actions import ActionKind
+from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES
+from trustdesk.safety.enforcement.models import EnforcementAction
+from trustdesk.safety.enforcement.policies import load_policies
+from trustdesk.safety.review import console_records, decisions, preferences
+from trustdesk.safety.review import service as review
+from trustdesk.safety.review.context import case_context, media_of_case
+from trustdesk.safety.review.models import Case, ReviewQueue
+from trustdesk.safety.review.routing import load_setup
+from trustdesk.safety.review.states import OPEN_STATES
+from trustdesk.web.console.rendering import render
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+
+router = APIRouter(prefix="/console/review", include_in_schema=False)
+Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]
+Decider = Annotated[Principal, Depends(require(Permission.REVIEW_DECIDE))]
+FormText = Annotated[str, Form()]
+
+
+def _queues(session: Session, principal: Principal, now: datetime) -> list[dict[str, object]]:
+    visible = review.visible_queues(session, principal=principal)
+    rows = []
+    for queue in session.scalars(select(ReviewQueue).order_by(ReviewQueue.service_hours, ReviewQueue.key)):
+        if visible is not None and queue.key not in visible:
+            continue
+        open_ = select(func.count()).select_from(Case).where(Case.queue == queue.key, Case.state.in_(OPEN_STATES))
+        rows.append({"queue": queue, "open": session.scalar(open_) or 0, "overdue": session.scalar(open_.where(Case.due_at < now)) or 0})
+    return rows
+
+
+@router.get("", response_class=HTMLResponse)
+def index(request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
+    request.state.principal = principal
+    return render(request, "console/review/index.html", active="review", queues=_queues(session, principal, container.clock.now()))
+
+
+@router.get("/queues/{key}", response_class=HTMLResponse)
+def queue_page(key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
+    request.state.principal = principal
+    queue = session.get(ReviewQueue, key)
+    cases = review.list_cases(session, principal=principal, queue=key)
+    if queue is None:
+        raise NotFound(f"No queue '{key}'.")
+    return render(request, "console/review/queue.html", active="review", queue=queue, cases=cases, now=container.clock.now(),
+                  **_decision_choices())
+
+
+def _decision_choices() -> dict[str, object]:
+    return {"policies": list(load_policies().policies.values()), "actions": list(ActionKind), "countries": sorted(EEA_COUNTRIES)}
+
+
+def _case_page(request: Request, session: Session, container: ContainerDep, principal: Principal, case_id: int,
+               error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    request.state.principal = principal
+    case = review.get_case(session, principal=principal, case_id=case_id)
+    ctx = case_context(session, clock=container.clock, platform=container.platform, case=case)
+    prefs = preferences.preferences_of(session, username=principal.name, clock=container.clock)
+    action_ids = [d.action_id for d in ctx.decisions if d.action_id]
+    taken = list(session.scalars(select(EnforcementAction).where(EnforcementAction.id.in_(action_ids)))) if action_ids else []
+    return render(request, "console/review/case.html", status_code=status_code, active="review", ctx=ctx, case=case, prefs=prefs,
+                  taken=taken, mine=review.holds_claim(case, username=principal.name, now=container.clock.now()), error=error,
+                  escalation_targets=[t for t in load_setup().escalation_targets if t != case.queue], **_decision_choices())
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
+    return _case_page(request, session, container, principal, case_id)
+
+
+def _attempt(request: Request, session: Session, container: ContainerDep, principal: Principal, case_id: int, work) -> Response:  # type: ignore[no-untyped-def]
+    """Run `work` in a savepoint: on a refusal nothing it did stays, and the page says why."""
+    try:
+        with session.begin_nested():
+            work()
+    except TrustdeskError as exc:
+        return _case_page(request, session, container, principal, case_id, error=exc.detail, status_code=exc.status)
+    return RedirectResponse(f"/console/review/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/claim", response_model=None)
+def claim(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+    actor = actor_of(request, principal)
+    return _attempt(request, session, container, principal, case_id,
+                    lambda: review.claim(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id))
+
+
+@router.post("/cases/{case_id}/release", response_model=None)
+def release(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+    actor = actor_of(request, principal)
+    return _attempt(request, session, container, principal, case_id,
+                    lambda: review.release(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id))
+
+
+@router.post("/cases/{case_id}/escalate", response_model=None)
+def escalate(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage,
+             to: FormText = "", reason: FormText = "") -> Response:
+    actor = actor_of(request, principal)
+    return _attempt(request, session, container, principal, case_id, lambda: review.escalate(
+        session, principal=principal, actor=actor, clock=container.clock, case_id=case_id, to=to, reason=reason))
+
+
+def _until(value: str) -> datetime | None:
+    """A date from the form means the end of that day, UTC."""
+    if not value.strip():
+        return None
+    try:
+        return datetime.combine(datetime.strptime(value.strip(), "%Y-%m-%d").date(), time(23, 59), UTC)
+    except ValueError:
+        raise InvalidInput("Give the end date as YYYY-MM-DD.", field="until") from None
+
+
+def _plan(outcome: str, reason: str, policy: str, action: str, legal_ground: str, scope: list[str], until: str) -> decisions.Plan:
+    return decisions.Plan(outcome=outcome, reason=reason, policy=policy or None, action=action or None,
+                          legal_ground=legal_ground.strip() or None, territorial_scope=tuple(scope) if scope else None, until=_until(until))
+
+
+@router.post("/cases/{case_id}/decide", response_model=None)
+def decide(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
+           outcome: FormText = "action", reason: FormText = "", policy: FormText = "", action: FormText = "",
+           legal_ground: FormText = "", territorial_scope: Annotated[list[str] | None, Form()] = None, until: FormText = "") -> Response:
+    actor = actor_of(request, principal)
+    return _attempt(request, session, container, principal, case_id, lambda: decisions.decide(
+        session, principal=principal, actor=actor, clock=container.clock, platform=container.platform, case_id=case_id,
+        plan=_plan(outcome, reason, policy, action, legal_ground, territorial_scope or [], until)))
+
+
+@router.get("/cases/{case_id}/media/{media_id}", response_model=None)
+def media(case_id: int, media_id: str, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+    """Only media of a case the reviewer may see; never cached by the browser."""
+    case = review.get_case(session, principal=principal, case_id=case_id)
+    found = media_of_case(container.platform, case, media_id)
+    if found is None:
+        raise NotFound(f"Media {media_id} is not part of case {case_id}.")
+    item, data = found
+    return Response(data, media_type=item.content_type, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/bulk", response_class=HTMLResponse)
+def bulk(request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
+         case_ids: Annotated[list[int], Form()], queue: FormText, outcome: FormText = "action", reason: FormText = "",
+         policy: FormText = "", action: FormText = "", legal_ground: FormText = "",
+         territorial_scope: Annotated[list[str] | None, Form()] = None, until: FormText = "", confirm: FormText = "") -> Response:
+    """Without `confirm`: the preview. With it: the decisions, exactly as previewed."""
+    request.state.principal = principal
+    form = {"outcome": outcome, "reason": reason, "policy": policy, "action": action, "legal_ground": legal_ground,
+            "territorial_scope": territorial_scope or [], "until": until, "queue": queue}
+    try:
+        with session.begin_nested():
+            plan = _plan(outcome, reason, policy, action, legal_ground, territorial_scope or [], until)
+            if confirm:
+                made = decisions.bulk_decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
+                                             platform=container.platform, case_ids=case_ids, plan=plan, confirm=confirm)
+                return render(request, "console/review/bulk_done.html", active="review", decisions=made, queue=queue)
+            rows, digest = decisions.bulk_preview(session, principal=principal, platform=container.platform, case_ids=case_ids, plan=plan)
+    except TrustdeskError as exc:
+        return render(request, "console/review/bulk_preview.html", status_code=exc.status, active="review", rows=[], digest="",
+                      form=form, case_ids=case_ids, error=exc.detail)
+    return render(request, "console/review/bulk_preview.html", active="review", rows=rows, digest=digest, form=form, case_ids=case_ids, error=None)
+
+
+router.include_router(console_records.router)
