@@ -48,6 +48,7 @@ ELEMENTS = {
     "eu_epoc": {"issuing_authority": "TJ Paris", "case_reference": "JI-1", "offence": "Extortion", "grounds": "Threats sent"},
     "eu_epoc_pr": {"issuing_authority": "TJ Paris", "case_reference": "JI-2", "offence": "Extortion"},
     "us_subpoena": {"case_reference": "GJ-2026-7"},
+    "mlat_cloud": {"treaty": "MLAT Brazil-France", "central_authority": "Ministério da Justiça", "case_reference": "MLA-9"},
     "us_2705b_ndo": {"case_reference": "GJ-2026-8", "end_date": "2027-01-01"},
     "dsa_art9": {"legal_basis": "DSA Art. 9; national fraud law", "reasons": "Scam offer", "issuing_authority": "Regulator",
                  "redress": "Appeal to the administrative court", "territorial_scope": "DE"},

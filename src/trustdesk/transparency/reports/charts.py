@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-ROW, LABEL_WIDTH, BAR_WIDTH, VALUE_WIDTH, PAD = 26, 260, 380, 80, 8
+ROW, LABEL_WIDTH, BAR_WIDTH, VALUE_WIDTH, PAD = 26, 320, 360, 80, 8
 COLOURS = ("#2450a6", "#067647", "#b54708", "#7a5af8", "#b42318", "#0e7090")
 
 
@@ -50,5 +50,5 @@ def bar_chart(title: str, bars: Sequence[Bar], *, maximum: float | None = None, 
     return Markup("".join(parts))
 
 
-def _shorten(label: str, limit: int = 38) -> str:
+def _shorten(label: str, limit: int = 42) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
