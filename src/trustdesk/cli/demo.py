@@ -32,7 +32,7 @@ def load(ctx: typer.Context) -> None:
         load_demo_banks(session, platform=container.platform, actor=operator(), clock=container.clock)
     with container.db.transaction() as session:
         agencies, officers = ensure_demo_agencies(session, clock=container.clock, actor=operator())
-    console.print(f"demo loaded ({len(created)} staff accounts, {agencies} agencies, {officers} officers created)")
+    console.print(f"demo loaded ({len(created)} staff accounts created; {agencies} agencies and {officers} officers registered)")
     _print_logins(container)
 
 
