@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.conftest import TEST_ACTOR
 from trustdesk.core.database import Database
 from trustdesk.platform.demo import imagery
 from trustdesk.safety.banks import service
 from trustdesk.safety.banks.matcher import MatchService
 from trustdesk.safety.banks.models import Bank
 from trustdesk.safety.signals.hashing import hash_media
-from tests.conftest import TEST_ACTOR
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import TEST_ACTOR
+from tests.safety.banks.conftest import make_bank, pdq_of
 from trustdesk.core.errors import Unavailable
 from trustdesk.safety.banks import service
 from trustdesk.safety.banks.lookup import lookup_file, lookup_raw
 from trustdesk.safety.banks.matcher import MatchQuery, MatchService, in_rollout
 from trustdesk.safety.banks.service import NewEntry
 from trustdesk.safety.signals.hashing import hash_media
-from tests.conftest import TEST_ACTOR
-from tests.safety.banks.conftest import make_bank, pdq_of
 
 
 def _add(session, clock, bank, *entries):  # type: ignore[no-untyped-def]

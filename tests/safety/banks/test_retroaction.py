@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from tests.conftest import TEST_ACTOR
+from tests.safety.banks.conftest import make_bank, pdq_of
 from trustdesk.emergency.paging import InMemoryPager
 from trustdesk.safety.banks import flood, service
 from trustdesk.safety.banks.flows import add_entries_flow
@@ -15,8 +17,6 @@ from trustdesk.safety.banks.models import BankEntry, EntryHits, HashMatch
 from trustdesk.safety.banks.service import NewEntry
 from trustdesk.safety.review.models import Case
 from trustdesk.safety.signals.hashing import hash_media
-from tests.conftest import TEST_ACTOR
-from tests.safety.banks.conftest import make_bank, pdq_of
 
 
 def _upload(session, clock, matcher, media_id: str, data: bytes):  # type: ignore[no-untyped-def]
@@ -76,7 +76,7 @@ def test_a_flooding_entry_is_paused_and_a_person_is_paged(session, clock, matche
     [entry] = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(poster))]).added
     policy = flood.FloodPolicy(min_hits=5, factor=10)
     clock.at = clock.at.replace(minute=0)
-    for day in range(7):  # a quiet week: one match a day
+    for _day in range(7):  # a quiet week: one match a day
         flood.count_hits(session, actor=TEST_ACTOR, clock=clock, entry_ids=[entry.id], policy=policy, pager=pager)
         clock.advance(days=1)
     alerts = []

@@ -7,14 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from tests.conftest import TEST_ACTOR
+from tests.safety.banks.conftest import make_bank
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.safety.banks import service
 from trustdesk.safety.banks.models import BankEntry, BankEntryChange, SignalType
 from trustdesk.safety.banks.service import NewEntry
 from trustdesk.safety.banks.signals import normalise
-from tests.conftest import TEST_ACTOR
-from tests.safety.banks.conftest import make_bank
 
 PDQ = "f" * 64
 MD5 = "0" * 31 + "1"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from trustdesk.core.errors import InvalidInput
-from trustdesk.safety.banks import service, transfer
 from tests.conftest import TEST_ACTOR
 from tests.safety.banks.conftest import make_bank
+from trustdesk.core.errors import InvalidInput
+from trustdesk.safety.banks import service, transfer
 
 PDQ = "a" * 64
 SHA = "b" * 64

@@ -13,6 +13,7 @@ from threatexchange.exchanges import fetch_state
 from threatexchange.exchanges.impl.file_api import LocalFileSignalExchangeAPI
 from threatexchange.signal_type.pdq.signal import PdqSignal
 
+from tests.conftest import TEST_ACTOR
 from trustdesk.core.errors import Conflict, InvalidInput
 from trustdesk.platform.demo import imagery
 from trustdesk.safety.banks import service as banks
@@ -22,7 +23,6 @@ from trustdesk.safety.banks.models import BankEntry
 from trustdesk.safety.exchanges import service
 from trustdesk.safety.exchanges.models import FetchState
 from trustdesk.safety.signals.hashing import hash_media
-from tests.conftest import TEST_ACTOR
 
 
 @pytest.fixture

@@ -17,8 +17,23 @@ from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
 from trustdesk.safety.banks.models import SignalType
 from trustdesk.safety.banks.schemas import (
-    AddedRead, BankCreate, BankRead, BankUpdate, EntriesIn, EntryRead, EntryStateIn, ExchangeCreate, ExchangeRead, FetchRead,
-    FloodAlertRead, FloodResolveIn, HashesRead, LookupRead, MatchesRead, MatcherRead, RetroactionRead,
+    AddedRead,
+    BankCreate,
+    BankRead,
+    BankUpdate,
+    EntriesIn,
+    EntryRead,
+    EntryStateIn,
+    ExchangeCreate,
+    ExchangeRead,
+    FetchRead,
+    FloodAlertRead,
+    FloodResolveIn,
+    HashesRead,
+    LookupRead,
+    MatcherRead,
+    MatchesRead,
+    RetroactionRead,
 )
 from trustdesk.safety.exchanges import service as exchanges
 from trustdesk.web.container import Container

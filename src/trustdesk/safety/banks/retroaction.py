@@ -118,7 +118,7 @@ def _scan_pdq(session: Session, *, bank: Bank, entries: list[BankEntry]) -> tupl
     for batch in _stored_pdq(session):
         scanned += len(batch)
         hits = index.query_batch_arrays(_as_array([m.pdq for m in batch]), threshold=bank.threshold)  # type: ignore[misc]
-        for q, entry_id, distance in zip(hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist()):
+        for q, entry_id, distance in zip(hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True):
             findings.append(_Finding(batch[q], by_id[entry_id], distance))
     return findings, scanned
 
