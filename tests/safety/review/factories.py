@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor
@@ -15,6 +16,8 @@ from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Principal, Role, permissions_for
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.demo.seed import DemoCast, seed_demo
+from trustdesk.safety.enforcement.dsa import validate_statement
+from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.review import service as review
 
 TEST_ACTOR = Actor("test", "pytest")
@@ -47,6 +50,16 @@ def session(db: Database, clock: FrozenClock) -> Iterator[Session]:
     with db.transaction() as session:
         review.ensure_queues(session, actor=TEST_ACTOR, clock=clock)
         yield session
+        _every_statement_would_be_accepted(session)
+
+
+def _every_statement_would_be_accepted(session: Session) -> None:
+    """Whatever a test made, each statement of reasons passes the DSA database's rules (the
+    same rules its test double enforces) and has its own puid."""
+    payloads = [row.payload for row in session.scalars(select(StatementOfReasons))]
+    for payload in payloads:
+        assert validate_statement(payload) == {}, payload
+    assert len({p["puid"] for p in payloads}) == len(payloads)
 
 
 @pytest.fixture
