@@ -27,6 +27,9 @@ from trustdesk.legal.api import discovery_router
 from trustdesk.legal.api import registry_router as agency_router
 from trustdesk.legal.api import router as lawful_requests_router
 from trustdesk.legal.console_pages import router as requests_console_router
+from trustdesk.legal.disclosure.api import router as legal_disclosure_router
+from trustdesk.legal.disclosure.pages import console_router as disclosure_console_router
+from trustdesk.legal.disclosure.pages import portal_router as disclosure_portal_router
 from trustdesk.legal.portal import router as portal_router
 from trustdesk.transparency.reports.pages import console_router as transparency_console_router
 from trustdesk.transparency.reports.pages import public_router as transparency_public_router
@@ -40,6 +43,7 @@ STATIC = Path(__file__).parent / "static"
 API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_router, pipeline_router]
 API_ROUTERS += [lawful_requests_router, agency_router, banks_router]
 API_ROUTERS += [notices_router, review_router, enforcement_router]
+API_ROUTERS += [legal_disclosure_router]
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
@@ -81,6 +85,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(staff_console_router)
     app.include_router(requests_console_router)
     app.include_router(portal_router)
+    app.include_router(disclosure_console_router)
+    app.include_router(disclosure_portal_router)
     app.include_router(discovery_router)
     app.include_router(transparency_public_router)
     app.include_router(transparency_console_router)

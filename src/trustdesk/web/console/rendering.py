@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 NAVIGATION = [
     ("requests", "Requests", "/console/requests"),
+    ("policy", "Legal policy", "/console/legal/policy"),
     ("safety", "Safety", "/console/safety"),
     ("pipeline", "Pipeline", "/console/safety/pipeline"),
     ("review", "Review", "/console/review"),

@@ -1,0 +1,156 @@
+"""The legal team's API for policy decisions, disclosures, holds, notices and the numbers for
+transparency (under /api/v1/legal). Thin: parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.legal.disclosure import notice, numbers, preservation, service
+from trustdesk.legal.disclosure.schemas import (
+    DecisionCreate,
+    DecisionRead,
+    DisclosureRead,
+    DryRunCreate,
+    DryRunRead,
+    DryRunRowRead,
+    HoldConversion,
+    HoldExtension,
+    HoldRead,
+    Note,
+    NoticeQueueRead,
+    NoticeRead,
+    NoticeSent,
+    PackageCreated,
+    PackageRead,
+    Widening,
+)
+from trustdesk.legal.policy import jurisdictions
+from trustdesk.legal.policy import service as policy
+from trustdesk.legal.policy.rules import load_policy
+from trustdesk.legal.signing import provider_key
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+
+router = APIRouter(prefix="/legal", tags=["lawful requests: policy and disclosure"])
+Handler = Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]
+Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]
+Approver = Annotated[Principal, Depends(require(Permission.DISCLOSURE_APPROVE))]
+
+
+@router.get("/policy")
+def policy_in_force() -> dict[str, object]:
+    p = load_policy()
+    return {"version": p.version, "sha256": p.sha256, "effective": p.effective, "text": p.text}
+
+
+@router.get("/jurisdictions")
+def profiles(container: ContainerDep, _: Reader) -> dict[str, object]:
+    j = jurisdictions.load(container.settings.data_dir)
+    return {"version": j.version, "home": j.home, "index": j.index, "estimates_year": j.estimates_year,
+            "countries": [{"code": c.code, "name": c.name, "eu": c.eu, "eea": c.eea, "estimate": c.estimate, "tier": c.tier,
+                           "instruments": sorted(c.instruments), "cloud_act_partner": c.cloud_act_partner} for c in j.countries.values()]}
+
+
+@router.post("/requests/{request_id}/decisions", response_model=DecisionRead, status_code=201)
+def propose(request_id: int, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DecisionRead:
+    decision = policy.propose_decision(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
+                                       platform=container.platform, request_id=request_id, data_dir=container.settings.data_dir, note=body.note)
+    return DecisionRead.model_validate(decision)
+
+
+@router.get("/requests/{request_id}/decisions", response_model=list[DecisionRead])
+def decisions(request_id: int, session: SessionDep, principal: Reader) -> list[DecisionRead]:
+    return [DecisionRead.model_validate(d) for d in policy.decisions_for(session, principal=principal, request_id=request_id)]
+
+
+@router.post("/decisions/{decision_id}/adopt")
+def adopt(decision_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> dict[str, str]:
+    adopted = policy.adopt(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, decision_id=decision_id)
+    return {"reference": adopted.reference, "state": adopted.state}
+
+
+@router.post("/policy/dry-run", response_model=DryRunRead)
+def dry_run(body: DryRunCreate, session: SessionDep, container: ContainerDep, principal: Reader) -> DryRunRead:
+    draft, rows = policy.dry_run(session, principal=principal, draft_text=body.draft, data_dir=container.settings.data_dir)
+    out = [DryRunRowRead(request_id=r.decision.request_id, reference=r.decision.facts["reference"], decided=r.decision.outcome,
+                         decided_under=r.decision.policy_version, draft_outcome=r.draft.outcome.value,
+                         draft_categories=sorted(c.value for c in r.draft.categories), draft_rules=list(r.draft.rule_ids), changed=r.changed)
+           for r in rows]
+    return DryRunRead(draft_version=draft.version, changed=sum(r.changed for r in out), rows=out)
+
+
+@router.post("/requests/{request_id}/disclosures", response_model=DisclosureRead, status_code=201)
+def prepare(request_id: int, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DisclosureRead:
+    return DisclosureRead.model_validate(service.prepare(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
+                                                         request_id=request_id, note=body.note))
+
+
+@router.post("/disclosures/{disclosure_id}/approve", response_model=DisclosureRead)
+def approve(disclosure_id: int, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
+    return DisclosureRead.model_validate(service.approve(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
+                                                         disclosure_id=disclosure_id, note=body.note))
+
+
+@router.post("/disclosures/{disclosure_id}/widen", response_model=DisclosureRead)
+def widen(disclosure_id: int, body: Widening, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
+    return DisclosureRead.model_validate(service.widen(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
+                                                       disclosure_id=disclosure_id, categories=body.categories, note=body.note))
+
+
+@router.post("/disclosures/{disclosure_id}/package", response_model=PackageCreated, status_code=201)
+def package(disclosure_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> PackageCreated:
+    settings = container.settings
+    row, secret = service.package(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, platform=container.platform,
+                                  key=provider_key(settings.data_dir), data_dir=settings.data_dir, disclosure_id=disclosure_id)
+    return PackageCreated(package=PackageRead.model_validate(row), link=f"{settings.base_url}/portal/disclosures/{secret}")
+
+
+@router.get("/holds", response_model=list[HoldRead])
+def holds(session: SessionDep, principal: Reader, state: preservation.HoldState | None = None) -> list[HoldRead]:
+    return [HoldRead.model_validate(h) for h in preservation.list_holds(session, principal=principal, state=state)]
+
+
+@router.post("/requests/{request_id}/holds", response_model=list[HoldRead], status_code=201)
+def freeze(request_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[HoldRead]:
+    frozen = preservation.freeze(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, platform=container.platform,
+                                 request_id=request_id)
+    return [HoldRead.model_validate(h) for h in frozen]
+
+
+@router.post("/holds/{hold_id}/extend", response_model=HoldRead)
+def extend(hold_id: int, body: HoldExtension, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
+    return HoldRead.model_validate(preservation.extend(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
+                                                       hold_id=hold_id, reason=body.reason))
+
+
+@router.post("/holds/{hold_id}/convert", response_model=HoldRead)
+def convert(hold_id: int, body: HoldConversion, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
+    return HoldRead.model_validate(preservation.convert(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
+                                                        hold_id=hold_id, production_request_id=body.production_request_id))
+
+
+@router.get("/notices", response_model=NoticeQueueRead)
+def notices(session: SessionDep, container: ContainerDep, principal: Reader) -> NoticeQueueRead:
+    q = notice.queue(session, principal=principal, clock=container.clock)
+    return NoticeQueueRead(**{k: [NoticeRead.model_validate(n) for n in getattr(q, k)] for k in ("due", "waiting", "withheld", "sent")})
+
+
+@router.post("/requests/{request_id}/notices", response_model=list[NoticeRead], status_code=201)
+def schedule(request_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[NoticeRead]:
+    rows = notice.schedule(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id)
+    return [NoticeRead.model_validate(n) for n in rows]
+
+
+@router.post("/notices/{notice_id}/sent", response_model=NoticeRead)
+def sent(notice_id: int, body: NoticeSent, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> NoticeRead:
+    return NoticeRead.model_validate(notice.mark_sent(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
+                                                      notice_id=notice_id, channel=body.channel))
+
+
+@router.get("/transparency/numbers")
+def transparency_numbers(start: datetime, end: datetime, session: SessionDep, principal: Reader, country: str | None = None) -> dict[str, object]:
+    """Per-country numbers of government requests for [start, end) (the transparency report reads these)."""
+    return {"start": start, "end": end, "countries": numbers.government_numbers(session, principal=principal, start=start, end=end, country=country)}
