@@ -12,6 +12,7 @@ from trustdesk.core.identity.demo import (
 )
 from trustdesk.legal.demo import demo_officers, ensure_demo_agencies
 from trustdesk.platform.demo.seed import seed_demo
+from trustdesk.safety.review.demo import load_demo_review
 from trustdesk.safety.banks.demo import load_demo_banks
 
 app = typer.Typer(help="The demo: staff accounts and a seeded demo platform.", no_args_is_help=True)
@@ -30,6 +31,8 @@ def load(ctx: typer.Context) -> None:
     seed_demo(container.platform)
     with container.db.transaction() as session:
         load_demo_banks(session, platform=container.platform, actor=operator(), clock=container.clock)
+    with container.db.transaction() as session:
+        load_demo_review(session, platform=container.platform, actor=operator(), clock=container.clock)
     with container.db.transaction() as session:
         agencies, officers = ensure_demo_agencies(session, clock=container.clock, actor=operator())
     console.print(f"demo loaded ({len(created)} staff accounts created; {agencies} agencies and {officers} officers registered)")
