@@ -134,6 +134,9 @@ class _BrokenMatcher:
     def match_exact(self, digest_hex: str) -> list:
         return []
 
+    def match_pdq_many(self, pdq_hexes: list[str], *, max_distance: int) -> list:
+        return [self.match_pdq(h, max_distance=max_distance) for h in pdq_hexes]
+
 
 @pytest.mark.anyio
 async def test_a_failing_rule_retries_then_dead_letters_without_stopping_others(db, clock, world: DemoWorld, bus, handler: Handler, platform) -> None:
@@ -146,7 +149,7 @@ async def test_a_failing_rule_retries_then_dead_letters_without_stopping_others(
     assert _count(db, HandledEvent) == 1 and worker.stats.retried == 2
     with db.transaction() as session:
         (dead,) = deadletters.waiting(session)
-        assert dead.attempts == 3 and "test/known_csam@v3" in dead.error and "hash bank unreachable" in dead.error
+        assert dead.attempts == 3 and "ConnectionError: hash bank unreachable" in dead.error
     broken.broken = False
     with db.transaction() as session:
         await deadletters.replay(session, bus=bus, actor=TEST_ACTOR, clock=clock, dead_letter_id=dead.id)

@@ -5,13 +5,13 @@ classifier run once, each media hash looked up once)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from trustdesk.safety.classifiers import ClassifierRegistry
 from trustdesk.safety.pipeline.events import ENTITY_FIELDS, Event
 from trustdesk.safety.pipeline.hashes import HashMatch, HashMatcher
-from trustdesk.safety.pipeline.state import Counters, Labels, counter_key
+from trustdesk.safety.pipeline.state import Counters, Labels, counter_key, minute_of
 from trustdesk.safety.rules.model import CounterSpec
 from trustdesk.safety.rules.ruleset import RuleSet
 from trustdesk.safety.text import Normalised, normalise
@@ -28,10 +28,17 @@ class Signals:
     hashes: HashMatcher
     counters: Counters
     labels: Labels
+    pdq: dict[str, list[HashMatch]] = field(default_factory=dict)  # prefetched for the batch
+
+    def prefetch_pdq(self, hexes: list[str]) -> None:
+        """Look up every PDQ hash of the batch at once, at the widest distance any rule asks."""
+        wanted = list(dict.fromkeys(h for h in hexes if h not in self.pdq))
+        if wanted and self.ruleset.pdq_distance >= 0:
+            self.pdq.update(zip(wanted, self.hashes.match_pdq_many(wanted, max_distance=self.ruleset.pdq_distance), strict=True))
 
 
 class EventContext:
-    __slots__ = ("_hashes", "_lists", "_norm", "_scores", "event", "now", "signals")
+    __slots__ = ("_counters", "_hashes", "_lists", "_norm", "_scores", "event", "now", "signals")
 
     def __init__(self, event: Event, signals: Signals, *, now: datetime) -> None:
         self.event, self.signals, self.now = event, signals, now
@@ -39,6 +46,7 @@ class EventContext:
         self._lists: dict[str, frozenset[str]] = {}
         self._scores: dict[tuple[str, str], float] = {}
         self._hashes: dict[int, list[HashMatch]] | None = None
+        self._counters: dict[CounterSpec, tuple[dict[int, int] | None, int]] = {}
 
     def norm(self, field: str) -> Normalised | None:
         if field not in self._norm:
@@ -89,7 +97,10 @@ class EventContext:
             found = []
             for media in getattr(self.event, "media", ()):
                 if media.pdq:
-                    found += self.signals.hashes.match_pdq(media.pdq, max_distance=distance)
+                    known = self.signals.pdq.get(media.pdq)
+                    if known is None:
+                        known = self.signals.hashes.match_pdq(media.pdq, max_distance=distance)
+                    found += [m for m in known if m.distance <= distance]
                 for digest in (media.md5, media.sha256):
                     if digest:
                         found += self.signals.hashes.match_exact(digest)
@@ -103,10 +114,12 @@ class EventContext:
         return any(m.bank == bank and m.distance == 0 for m in self.hash_matches(0))
 
     def count(self, spec: CounterSpec, seconds: int) -> int:
-        value = getattr(self.event, spec.field, None)
-        if value is None:
-            return 0
-        return self.signals.counters.count(counter_key(spec.kind, spec.field, value), self.event.occurred_at, seconds)
+        found = self._counters.get(spec)
+        if found is None:
+            value = getattr(self.event, spec.field, None)
+            buckets = self.signals.counters.buckets(counter_key(spec.kind, spec.field, value)) if value is not None else None
+            found = self._counters[spec] = (buckets, minute_of(self.event.occurred_at))
+        return Counters.count_in(found[0], found[1], seconds)
 
     def has_label(self, field: str, label: str) -> bool:
         kind, value = entity_of(self.event, field)

@@ -28,8 +28,11 @@ class Verdict:
 
 def evaluate(ctx: EventContext) -> Verdict:
     hits = []
-    for rule in ctx.signals.ruleset.by_kind.get(ctx.event.kind, ()):
-        if rule.required_lists and not all(ctx.list_hit(f, name) for f, name in rule.required_lists):
+    event = ctx.event
+    for rule in _candidates(ctx):
+        if rule.required_fields and not _present(event, rule.required_fields):
+            continue
+        if rule.required_lists and not _lists_hit(ctx, rule.required_lists):
             continue
         try:
             matched = rule.when(ctx)
@@ -38,3 +41,32 @@ def evaluate(ctx: EventContext) -> Verdict:
         if matched:
             hits.append(rule)
     return Verdict(ctx.event.id, tuple(hits))
+
+
+def _candidates(ctx: EventContext) -> list[CompiledRule] | tuple[CompiledRule, ...]:
+    """Only the rules whose guards this event can pass, in rule-file order."""
+    plan = ctx.signals.ruleset.plans.get(ctx.event.kind)
+    if plan is None:
+        return ()
+    extra: list[CompiledRule] = list(plan.media) if getattr(ctx.event, "media", None) else []
+    for field in plan.list_fields:
+        for name in ctx.lists_hit(field):
+            extra.extend(plan.by_list.get((field, name), ()))
+    if not extra:
+        return plan.plain
+    order = ctx.signals.ruleset.order
+    return sorted((*plan.plain, *extra), key=lambda r: order[id(r)])
+
+
+def _present(event: object, fields: tuple[str, ...]) -> bool:
+    for name in fields:
+        if not getattr(event, name, None):
+            return False
+    return True
+
+
+def _lists_hit(ctx: EventContext, required: tuple[tuple[str, str], ...]) -> bool:
+    for field, name in required:
+        if name not in ctx.lists_hit(field):
+            return False
+    return True

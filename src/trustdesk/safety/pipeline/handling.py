@@ -92,7 +92,9 @@ class Handler:
         if ruleset.uses_labels:
             entities = [entity_of(r.event, f) for f in ruleset.label_fields for r in fresh]
             labels.load(session, [(k, v) for k, v in entities if v is not None], now=now)
-        return Signals(ruleset, self.classifiers, self.hashes, counters, labels)
+        signals = Signals(ruleset, self.classifiers, self.hashes, counters, labels)
+        signals.prefetch_pdq([m.pdq for r in fresh for m in getattr(r.event, "media", ()) if m.pdq])
+        return signals
 
     def _hits(self, session: Session, signals: Signals, ruleset: RuleSet, event: Event, verdict: Verdict, now: datetime) -> list[dict]:
         rows = []

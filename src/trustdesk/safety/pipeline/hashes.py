@@ -27,9 +27,16 @@ class HashMatcher(Protocol):
         """Every bank entry whose MD5 or SHA-256 equals the digest."""
         ...
 
+    def match_pdq_many(self, pdq_hexes: list[str], *, max_distance: int) -> list[list[HashMatch]]:
+        """`match_pdq` for many hashes at once (a batch's media), in order."""
+        ...
+
 
 class NoHashMatcher:
     """For deployments without banks: nothing matches."""
+
+    def match_pdq_many(self, pdq_hexes: list[str], *, max_distance: int) -> list[list[HashMatch]]:
+        return [[] for _ in pdq_hexes]
 
     def match_pdq(self, pdq_hex: str, *, max_distance: int) -> list[HashMatch]:
         return []
@@ -73,3 +80,11 @@ class InMemoryHashMatcher:
 
     def match_exact(self, digest_hex: str) -> list[HashMatch]:
         return list(self._exact.get(digest_hex.lower(), ()))
+
+    def match_pdq_many(self, pdq_hexes: list[str], *, max_distance: int) -> list[list[HashMatch]]:
+        """One vectorised index search for the whole batch."""
+        if self._index is None or not pdq_hexes:
+            return [[] for _ in pdq_hexes]
+        rows = np.frombuffer(b"".join(bytes.fromhex(h) for h in pdq_hexes), dtype=np.uint8).reshape(len(pdq_hexes), 32)
+        found = self._index.query_batch(rows, threshold=max_distance)
+        return [[HashMatch(*self._entries[m.id], int(m.distance)) for m in matches] for matches in found]

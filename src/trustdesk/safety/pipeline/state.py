@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,10 +41,15 @@ class Counters:
         self._pending[(key, minute)] += 1
 
     def count(self, key: str, at: datetime, seconds: int) -> int:
-        bucket = self._buckets.get(key)
+        return self.count_in(self._buckets.get(key), minute_of(at), seconds)
+
+    def buckets(self, key: str) -> dict[int, int] | None:
+        return self._buckets.get(key)
+
+    @staticmethod
+    def count_in(bucket: dict[int, int] | None, last: int, seconds: int) -> int:
         if not bucket:
             return 0
-        last = minute_of(at)
         first = last - max(0, (seconds - 1) // 60)
         return sum(n for minute, n in bucket.items() if first <= minute <= last)
 
@@ -92,14 +97,17 @@ class Labels:
         self._by_entity.get((kind, entity), {}).pop(label, None)
 
     def load(self, session: Session, entities: Iterable[tuple[str, str]], *, now: datetime) -> None:
-        entities = sorted(set(entities))
-        for start in range(0, len(entities), 300):
-            chunk = entities[start : start + 300]
-            match = or_(*(and_(EntityLabel.entity_kind == k, EntityLabel.entity_id == i) for k, i in chunk))
-            query = select(EntityLabel).where(match, EntityLabel.removed_at.is_(None))
-            query = query.where(or_(EntityLabel.expires_at.is_(None), EntityLabel.expires_at > now))
-            for row in session.scalars(query):
-                self.put(row.entity_kind, row.entity_id, row.label, row.expires_at)
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for kind, entity in sorted(set(entities)):
+            by_kind[kind].append(entity)
+        for kind, ids in by_kind.items():
+            for start in range(0, len(ids), 500):
+                query = select(EntityLabel.entity_id, EntityLabel.label, EntityLabel.expires_at).where(
+                    EntityLabel.entity_kind == kind, EntityLabel.entity_id.in_(ids[start : start + 500]), EntityLabel.removed_at.is_(None),
+                    or_(EntityLabel.expires_at.is_(None), EntityLabel.expires_at > now),
+                )
+                for entity, label, expires in session.execute(query):
+                    self.put(kind, entity, label, expires)
 
 
 def window_start(now: datetime) -> datetime:

@@ -17,7 +17,7 @@ from trustdesk.safety.classifiers import default_registry
 from trustdesk.safety.rules.conditions import (
     CompileError, ConditionCompiler, Scope, entity_field, literal_duration, literal_int, literal_string, split_args, string_value,
 )
-from trustdesk.safety.rules.model import CompiledRule, CounterSpec, Effect, EffectKind, KeywordList, Problem, RuleError, RuleFile, RuleMode
+from trustdesk.safety.rules.model import CompiledRule, Condition, CounterSpec, Effect, EffectKind, KeywordList, Problem, RuleError, RuleFile, RuleMode
 from trustdesk.safety.rules.policy import ACTIONS, AutomationPolicy, automation_policy
 from trustdesk.safety.text import fold_keyword
 
@@ -74,6 +74,7 @@ class _FileReader:
         self.ruleset: tuple[str, int] | None = None
         self.counters: set[CounterSpec] = set()
         self.label_fields: set[str] = set()
+        self.pdq_distance = -1
 
     def read(self, tree: Tree) -> RuleFile:
         for item in tree.children:
@@ -85,7 +86,7 @@ class _FileReader:
             raise RuleError([Problem(self.path, 1, 1, 'the file must start with: ruleset "<name>" version <n>')] + self.problems)
         name, version = self.ruleset
         return RuleFile(self.path, name, version, self.digest, self.lists, tuple(self.rules), tuple(self.problems),
-                        frozenset(self.counters), frozenset(self.label_fields))
+                        frozenset(self.counters), frozenset(self.label_fields), self.pdq_distance)
 
     def _ruleset_decl(self, node: Tree) -> None:
         if self.ruleset is not None or self.lists or self.rules:
@@ -113,6 +114,7 @@ class _FileReader:
         self.rules.append(reader.compile(name))
         self.counters |= reader.scope.counters
         self.label_fields |= reader.scope.label_fields
+        self.pdq_distance = max([self.pdq_distance, *reader.scope.banks.values()])
 
 
 class _RuleReader:
@@ -133,9 +135,10 @@ class _RuleReader:
         if not 1 <= version <= MAX_VERSION:
             raise CompileError(fields["version"], "a rule's version is a whole number from 1 up")
         condition = fields["when"].children[0]
-        when = ConditionCompiler(self.scope).boolean(condition)
+        whole = ConditionCompiler(self.scope).boolean(condition)  # also type-checks the whole condition
         effects = tuple(self._effect(call) for call in fields["then"].children)
         conjuncts = list(_conjuncts(condition))
+        when = self._residue(conjuncts)
         self._check_automation(effects, conjuncts)
         return CompiledRule(
             ruleset=self.file.ruleset[0], name=name, version=version,  # type: ignore[index]
@@ -143,7 +146,22 @@ class _RuleReader:
             description=string_value(fields["description"].children[0]) if "description" in fields else "",
             line=self.node.meta.line, source=self._source(), digest=self.file.digest, when=when, effects=effects,
             kinds=_kind_guard(conjuncts), required_lists=qualify_guards(self.scope.namespace, _list_guards(conjuncts)),
+            required_fields=_field_guards(conjuncts), whole=whole,
         )
+
+    def _residue(self, conjuncts: list[Tree]) -> Condition:
+        """The condition less what the engine's guards already decide (the kind test and
+        the keyword lists at its top), so a rule that passes its guards pays only for the rest."""
+        guard_ids = {id(n) for n in conjuncts if _is_kind_test(n) or _call_name(n) == "contains_any"}
+        parts = [ConditionCompiler(self.scope).boolean(n) for n in conjuncts if id(n) not in guard_ids]
+        if not parts:
+            return lambda c: True
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) == 2:
+            first, second = parts
+            return lambda c: first(c) and second(c)
+        return lambda c: all(p(c) for p in parts)
 
     def _source(self) -> str:
         return "\n".join(self.file.lines[self.node.meta.line - 1 : self.node.meta.end_line])
@@ -237,6 +255,24 @@ def _is_bank_match(node: Tree | Token, banks: frozenset[str], max_distance: int)
     if not args or literal_string(args[0], "the bank") not in banks:
         return False
     return "max_distance" not in kw or literal_int(kw["max_distance"], "max_distance", 0, 64) <= max_distance
+
+
+def _is_kind_test(node: Tree | Token) -> bool:
+    return _kind_guard([node]) is not None  # type: ignore[list-item]
+
+
+def _field_guards(conjuncts: list[Tree]) -> tuple[str, ...]:
+    """Fields without which a top-level conjunct is false whatever else holds: the text a
+    pattern or keyword list is matched against, the media a hash match looks at."""
+    fields: list[str] = []
+    for node in conjuncts:
+        name = _call_name(node)
+        if name in ("matches", "contains_any"):
+            args, _ = split_args(node)  # type: ignore[arg-type]
+            fields.append(str(args[0].children[1]))
+        elif name in ("hash_match", "hash_match_exact"):
+            fields.append("media")
+    return tuple(dict.fromkeys(fields))
 
 
 def _kind_guard(conjuncts: list[Tree]) -> frozenset[str] | None:

@@ -80,6 +80,8 @@ class CompiledRule:
     effects: tuple[Effect, ...] = ()
     kinds: frozenset[str] | None = None  # None: any kind
     required_lists: tuple[tuple[str, str], ...] = ()  # (field, list): skip the rule unless hit
+    required_fields: tuple[str, ...] = ()  # skip the rule when any of these is empty (text, media)
+    whole: Condition | None = field(default=None, repr=False, compare=False)  # `when` with its guards, unplanned
 
     @property
     def ref(self) -> str:
@@ -112,3 +114,4 @@ class RuleFile:
     problems: tuple[Problem, ...] = ()
     counters: frozenset[CounterSpec] = frozenset()
     label_fields: frozenset[str] = frozenset()
+    pdq_distance: int = -1  # the widest PDQ distance any rule asks for; -1: no PDQ rule

@@ -13,16 +13,44 @@ from trustdesk.safety.rules.model import CompiledRule, CounterSpec, EffectKind, 
 
 
 @dataclass(frozen=True)
+class Plan:
+    """The rules one event kind can meet, split by what must be true before they are worth
+    calling: nothing (`plain`), media on the event (`media`), or a keyword list hit
+    (`by_list`, filed under the rule's first required list)."""
+
+    plain: tuple[CompiledRule, ...] = ()
+    media: tuple[CompiledRule, ...] = ()
+    by_list: dict[tuple[str, str], tuple[CompiledRule, ...]] = field(default_factory=dict)
+    list_fields: tuple[str, ...] = ()
+
+
+def _plan(rules: tuple[CompiledRule, ...]) -> Plan:
+    plain, media, by_list = [], [], defaultdict(list)
+    for rule in rules:
+        if rule.required_lists:
+            by_list[rule.required_lists[0]].append(rule)
+        elif "media" in rule.required_fields:
+            media.append(rule)
+        else:
+            plain.append(rule)
+    fields = tuple(dict.fromkeys(f for f, _ in by_list))
+    return Plan(tuple(plain), tuple(media), {k: tuple(v) for k, v in by_list.items()}, fields)
+
+
+@dataclass(frozen=True)
 class RuleSet:
     files: tuple[RuleFile, ...]
     rules: tuple[CompiledRule, ...]
     words: dict[str, frozenset[str]]  # folded word -> lists (ruleset:name) that hold it
     phrases: tuple[tuple[str, str], ...]  # (" folded phrase ", list)
     by_kind: dict[str, tuple[CompiledRule, ...]]
+    plans: dict[str, Plan]
+    order: dict[int, int]  # id(rule) -> position in the files
     counters: frozenset[CounterSpec]
     uses_labels: bool
     label_effects: bool
     label_fields: frozenset[str] = field(default_factory=frozenset)
+    pdq_distance: int = -1
 
     @property
     def version(self) -> str:
@@ -50,8 +78,8 @@ def build_ruleset(files: list[RuleFile]) -> RuleSet:
     label_effect = any(e.kind in (EffectKind.ADD_LABEL, EffectKind.REMOVE_LABEL) for r in rules for e in r.effects)
     return RuleSet(
         files=tuple(files), rules=rules, words={w: frozenset(ls) for w, ls in words.items()}, phrases=tuple(phrases),
-        by_kind=by_kind, counters=frozenset(counters or ()), uses_labels=bool(label_fields), label_effects=label_effect,
-        label_fields=frozenset(label_fields or ()),
+        by_kind=by_kind, plans={k: _plan(v) for k, v in by_kind.items()}, order={id(r): i for i, r in enumerate(rules)}, counters=frozenset(counters or ()), uses_labels=bool(label_fields), label_effects=label_effect,
+        label_fields=frozenset(label_fields or ()), pdq_distance=max([-1, *(f.pdq_distance for f in files)]),
     )
 
 
