@@ -3,8 +3,6 @@ on-call role through the emergency lane's pager."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tests.conftest import TEST_ACTOR
 from trustdesk.core.identity.permissions import Role
 from trustdesk.emergency.paging import InMemoryPager

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
 from tests.legal.conftest import EPOC_ELEMENTS
 from trustdesk.core.identity import service as identity
-from trustdesk.core.identity.permissions import Permission, Role
+from trustdesk.core.identity.permissions import Permission
 from trustdesk.legal.attachments import MAX_BYTES
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.models import LawfulRequest

@@ -9,7 +9,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from trustdesk.legal.instruments import (
-    CATALOGUE, Action, ClockKind, Direction, InstrumentCode, IssuerKind, RefusalReason, load_catalogue, parse_catalogue,
+    CATALOGUE,
+    Action,
+    ClockKind,
+    Direction,
+    InstrumentCode,
+    IssuerKind,
+    RefusalReason,
+    load_catalogue,
+    parse_catalogue,
 )
 from trustdesk.platform.port import DataCategory
 

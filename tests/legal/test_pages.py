@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from tests.conftest import PASSWORD
 from tests.legal.conftest import EPOC_ELEMENTS
 from trustdesk.core.identity.permissions import Role
+from trustdesk.legal import registry
 from trustdesk.legal.attachments import MAX_BYTES
 from trustdesk.legal.models import LawfulRequest
 from trustdesk.legal.registry import officer_principal
@@ -115,3 +116,24 @@ def test_console_refuses_a_reviewer(client, staff) -> None:
     staff.sign_in(client, staff.create(Role.REVIEWER))
     assert client.get("/console/requests").status_code == 403
 
+
+
+def test_staff_manage_the_registry_in_the_console(client, staff, db) -> None:
+    csrf = staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    agency = {"csrf_token": csrf, "code": "be-fccu", "name": "Federal Computer Crime Unit", "country": "be", "kind": "police",
+              "email_domains": "fccu.police.invalid", "callback_phone": "+32 2 555 01 01", "callback_source": "police.be directory"}
+    bad = client.post("/console/requests/agencies", data={**agency, "callback_phone": "ask the sender"})
+    assert bad.status_code == 422 and "call-back number" in bad.text and "Federal Computer Crime Unit" in bad.text
+    with db.transaction() as session:
+        assert registry.list_agencies(session) == []
+    assert "Registered Federal Computer Crime Unit." in client.post("/console/requests/agencies", data=agency).text
+    officer = {"csrf_token": csrf, "name": "An Peeters", "rank": "Inspector", "email": "an.peeters@fccu.police.invalid", "supervisor": "Chief, +32 2 555 01 02", "password": PASSWORD}
+    added = client.post("/console/requests/agencies/be-fccu/officers", data=officer)
+    assert "otpauth://totp/" in added.text and "An Peeters" in added.text
+    blocked = client.post(f"/console/requests/officers/{_officer_id(db)}/block", data={"csrf_token": csrf, "reason": "mailbox compromised"})
+    assert "An Peeters is now blocked." in blocked.text
+
+
+def _officer_id(db) -> int:
+    with db.transaction() as session:
+        return registry.list_officers(session)[0].id

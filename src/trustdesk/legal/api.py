@@ -16,8 +16,21 @@ from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
 from trustdesk.legal.registry import OfficerState
 from trustdesk.legal.schemas import (
-    AgencyCreate, AgencyRead, AlertRead, CallbackCreate, ElementsCreate, LawfulRequestCreate, LawfulRequestCreated,
-    LawfulRequestDetail, LawfulRequestRead, MessageCreate, MessageRead, OfficerRead, OfficerStateChange, TransitionCreate, Withdrawal,
+    AgencyCreate,
+    AgencyRead,
+    AlertRead,
+    CallbackCreate,
+    ElementsCreate,
+    LawfulRequestCreate,
+    LawfulRequestCreated,
+    LawfulRequestDetail,
+    LawfulRequestRead,
+    MessageCreate,
+    MessageRead,
+    OfficerRead,
+    OfficerStateChange,
+    TransitionCreate,
+    Withdrawal,
 )
 from trustdesk.legal.signing import provider_key
 from trustdesk.legal.workflow import RequestState

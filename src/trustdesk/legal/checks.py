@@ -47,6 +47,12 @@ class RequestParts:
     targets: list[tuple[Target, Resolution]]
 
 
+def _issuer_name(kind: IssuerKind) -> str:
+    """'an investigating judge', 'a court': how the checklist names the issuer."""
+    words = kind.value.replace("_", " ")
+    return f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+
+
 def _ok(check: str, note: str) -> CheckItem:
     return CheckItem(check, Verdict.PASS, note)
 
@@ -73,15 +79,15 @@ def check_issuer(parts: RequestParts) -> list[CheckItem]:
     instrument, issuer = parts.instrument, parts.issuer_kind
     if not parts.categories:
         if issuer in instrument.issued_by:
-            return [_ok("issuer", f"a {issuer.value} may issue a {instrument.name}")]
-        return [_fail("issuer", f"a {issuer.value} may not issue a {instrument.name}", RefusalReason.MANIFEST_ERROR)]
+            return [_ok("issuer", f"{_issuer_name(issuer)} may issue a {instrument.name}")]
+        return [_fail("issuer", f"{_issuer_name(issuer)} may not issue a {instrument.name}", RefusalReason.MANIFEST_ERROR)]
     items = []
     for category in sorted(parts.categories):
         if instrument.may_issue(issuer, category):
-            items.append(_ok(f"issuer:{category.value}", f"a {issuer.value} may order {category.value} data"))
+            items.append(_ok(f"issuer:{category.value}", f"{_issuer_name(issuer)} may order {category.value} data"))
         else:
             allowed = ", ".join(sorted(k.value for k in instrument.issuers.get(category, ()))) or "nobody under this instrument"
-            items.append(_fail(f"issuer:{category.value}", f"a {issuer.value} may not order {category.value} data (only: {allowed})", RefusalReason.MANIFEST_ERROR))
+            items.append(_fail(f"issuer:{category.value}", f"{_issuer_name(issuer)} may not order {category.value} data (only: {allowed})", RefusalReason.MANIFEST_ERROR))
     return items
 
 

@@ -16,7 +16,7 @@ from trustdesk.legal import alerts, attachments, registry, service
 from trustdesk.legal.api import pager_of
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
-from trustdesk.legal.instruments import RefusalReason, load_catalogue
+from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
 from trustdesk.legal.registry import OfficerState
 from trustdesk.legal.service import CallbackOutcome
@@ -141,7 +141,45 @@ def _registry(request: Request, session: Session, principal: Principal, status_c
     for officer in registry.list_officers(session):
         officers.setdefault(officer.agency_id, []).append(officer)
     return _page(request, principal, "agencies.html", status_code=status_code, agencies=registry.list_agencies(session), officers=officers,
-                 can_manage=principal.can(Permission.AGENCIES_MANAGE), **extra)
+                 can_manage=principal.can(Permission.AGENCIES_MANAGE), kinds=list(IssuerKind), **{"values": {}, **extra})
+
+
+@router.post("/agencies", response_class=HTMLResponse)
+async def create_agency(request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> HTMLResponse:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("code", "name", "country", "kind", "email_domains", "callback_phone", "callback_source", "language", "parent_code")}
+    try:
+        with session.begin_nested():
+            agency = registry.create_agency(
+                session, actor=actor_of(request, principal), clock=container.clock, code=values["code"], name=values["name"],
+                country=values["country"].upper(), kind=_issuer_kind(values["kind"]), email_domains=values["email_domains"].replace(",", " ").split(),
+                callback_phone=values["callback_phone"], callback_source=values["callback_source"], language=values["language"] or "en",
+                parent_code=values["parent_code"] or None,
+            )
+    except TrustdeskError as exc:
+        return _registry(request, session, principal, status_code=exc.status, error=exc.detail, values=values)
+    return _registry(request, session, principal, notice=f"Registered {agency.name}.")
+
+
+@router.post("/agencies/{code}/officers", response_class=HTMLResponse)
+async def add_officer(request: Request, code: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> HTMLResponse:
+    """Staff add an officer they have confirmed with the agency; the officer's second-factor
+    key is shown once, to be passed on through the agency."""
+    form = await request.form()
+    field = {k: str(form.get(k, "")) for k in ("name", "rank", "email", "supervisor", "password")}
+    try:
+        with session.begin_nested():
+            officer = registry.register_officer(session, actor=actor_of(request, principal), clock=container.clock, agency_code=code, verified=True, **field)
+    except TrustdeskError as exc:
+        return _registry(request, session, principal, status_code=exc.status, error=exc.detail)
+    return _registry(request, session, principal, notice=f"Added {officer.name}. Their authenticator key (shown once):", secret=registry.totp_uri(officer))
+
+
+def _issuer_kind(value: str) -> IssuerKind:
+    try:
+        return IssuerKind(value)
+    except ValueError:
+        raise InvalidInput(f"An agency is one of: {', '.join(IssuerKind)}.") from None
 
 
 @router.post("/officers/{officer_id:int}/{action}", response_class=HTMLResponse)

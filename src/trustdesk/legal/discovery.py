@@ -61,4 +61,7 @@ def _instrument(instrument: Instrument) -> dict[str, Any]:
         "sources": list(instrument.sources), "data_categories": sorted(c.value for c in instrument.categories),
         "emergency": instrument.emergency_allowed, "required_elements": list(instrument.required_elements),
         "languages": sorted(instrument.languages),
+        "issued_by": sorted(k.value for k in instrument.issued_by),
+        "clock": instrument.clock.kind.value,
+        "user_notice_default": instrument.user_notice.value,
     }

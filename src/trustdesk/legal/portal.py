@@ -21,8 +21,8 @@ from trustdesk.legal.intake import Channel, instrument_for, submit_request
 from trustdesk.legal.signing import provider_key
 from trustdesk.legal.workflow import ALLOWED, RequestState
 from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of
 from trustdesk.web.container import Container
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PORTAL_COOKIE = "td_portal"

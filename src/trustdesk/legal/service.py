@@ -23,7 +23,14 @@ from trustdesk.legal.checks import RequestParts, overall, run_checks
 from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.intake import Flag
 from trustdesk.legal.models import (
-    Agency, Callback, LawfulRequest, Officer, RequestAttachment, RequestMessage, RequestTarget, RequestTransition,
+    Agency,
+    Callback,
+    LawfulRequest,
+    Officer,
+    RequestAttachment,
+    RequestMessage,
+    RequestTarget,
+    RequestTransition,
 )
 from trustdesk.legal.signing import ProviderKey
 from trustdesk.legal.targets import Resolution, Target, TargetKind
