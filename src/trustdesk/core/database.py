@@ -42,6 +42,7 @@ MODEL_MODULES = [
     "trustdesk.legal.policy.models",
     "trustdesk.legal.disclosure.models",
     "trustdesk.emergency.paging_models",
+    "trustdesk.emergency.models",
     "trustdesk.safety.banks.models",
     "trustdesk.safety.exchanges.models",
     "trustdesk.platform.matrix.models",

@@ -1,0 +1,105 @@
+"""Running the lane: take every TCO order in as soon as the transaction that received it (or
+that completed it) commits, and sweep on a timer for anything a crash or another process left.
+
+The trigger is a session event on this process's database: after a commit in which a TCO
+request was added or changed, the lane runs in a transaction of its own. The legal domain
+stays unaware of the lane; the order is already safely stored (and its receipt signed) before
+the lane touches it, and a failure of the lane never undoes the intake: the sweep
+(`trustdesk emergency run`, or the worker loop) retries it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from trustdesk.core.database import Database
+from trustdesk.emergency import removal
+from trustdesk.emergency.models import Removal
+from trustdesk.emergency.paging import escalate_due
+from trustdesk.legal.models import LawfulRequest
+
+log = logging.getLogger(__name__)
+PENDING_KEY = "emergency_tco_pending"
+LANE_SESSION = "emergency_lane"
+
+
+def process_pending(session: Session, *, lane: removal.Lane) -> list[Removal]:
+    """Take in every order waiting for the lane; each is idempotent."""
+    return [removal.take_in(session, lane=lane, request_id=request_id) for request_id in removal.pending_orders(session)]
+
+
+def tick(db: Database, *, lane: removal.Lane) -> int:
+    """One round of the worker: new orders, deadline pages, page escalation. Returns how many
+    orders were taken in."""
+    with db.transaction() as session:
+        session.info[LANE_SESSION] = True
+        taken = process_pending(session, lane=lane)
+        removal.scan_deadlines(session, lane=lane)
+        if lane.pager is not None:
+            escalate_due(session, pager=lane.pager, actor=removal.LANE_ACTOR, clock=lane.clock, base_url=lane.base_url)
+    return len(taken)
+
+
+def _collect(session: Session, _context: object) -> None:
+    if session.info.get(LANE_SESSION):
+        return
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, LawfulRequest) and obj.instrument == removal.TCO:
+            session.info.setdefault(PENDING_KEY, set()).add(obj.id)
+
+
+def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
+    """Run the lane right after any commit that received or changed a TCO order. `lane`
+    builds the lane when needed (None: the platform is not ready, the sweep will do it)."""
+    factory = db._factory  # the sessions of this database only, not every Session in the process
+
+    def after_commit(session: Session) -> None:
+        pending = session.info.pop(PENDING_KEY, None)
+        current = lane() if pending else None
+        if current is None:
+            return
+        try:
+            with db.transaction() as own:
+                own.info[LANE_SESSION] = True
+                for request_id in sorted(pending):
+                    removal.take_in(own, lane=current, request_id=request_id)
+        except Exception:  # the order is stored; the sweep retries. Never fail the intake.
+            log.exception("emergency lane: taking in TCO orders %s failed; the sweep will retry", sorted(pending))
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(PENDING_KEY, None)
+
+    event.listen(factory, "after_flush", _collect)
+    event.listen(factory, "after_commit", after_commit)
+    event.listen(factory, "after_soft_rollback", lambda session, _previous: after_rollback(session))
+
+
+class Worker:
+    """The sweep on a timer, in a thread: for the embedded server and for `trustdesk emergency
+    worker`. Deadline pages and page escalation run here too."""
+
+    def __init__(self, db: Database, lane: removal.Lane, *, every_s: float = 5.0) -> None:
+        self.db, self.lane, self.every_s = db, lane, every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                tick(self.db, lane=self.lane)
+            except Exception:
+                log.exception("emergency lane: sweep failed; retrying")
+            self._stop.wait(self.every_s)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="emergency-lane", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
