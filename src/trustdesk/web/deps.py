@@ -70,17 +70,23 @@ async def _form_csrf(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def current_principal(request: Request, session: Annotated[Session, Depends(get_session)]) -> Principal:
-    principal = _principal_from_request(request, session, await _form_csrf(request))
+# The principal dependencies are plain `def`s on purpose: FastAPI runs them in a worker thread.
+# They read the database, and on SQLite a read inside BEGIN IMMEDIATE can wait for the write
+# lock; waiting on the event loop would stall the very request that holds the lock.
+FormCsrf = Annotated[str | None, Depends(_form_csrf)]
+
+
+def current_principal(request: Request, session: Annotated[Session, Depends(get_session)], form_csrf: FormCsrf) -> Principal:
+    principal = _principal_from_request(request, session, form_csrf)
     if principal is None:
         raise AuthenticationFailed("Sign in, or send an API token.")
     request.state.principal = principal
     return principal
 
 
-async def optional_principal(request: Request, session: Annotated[Session, Depends(get_session)]) -> Principal | None:
+def optional_principal(request: Request, session: Annotated[Session, Depends(get_session)], form_csrf: FormCsrf) -> Principal | None:
     try:
-        return _principal_from_request(request, session, await _form_csrf(request))
+        return _principal_from_request(request, session, form_csrf)
     except AuthenticationFailed:
         return None
 

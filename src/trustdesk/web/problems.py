@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from trustdesk.core import audit
@@ -67,7 +68,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TrustdeskError)
     async def _domain(request: Request, exc: TrustdeskError) -> Response:
         if isinstance(exc, Forbidden | AuthenticationFailed):
-            _record_refusal(request, exc)
+            await run_in_threadpool(_record_refusal, request, exc)  # a DB write: never on the loop
         if _is_page(request):
             return _page_error(request, exc)
         return problem(request, status=exc.status, slug=exc.type_slug, title=exc.title, detail=exc.detail, **exc.extensions)
