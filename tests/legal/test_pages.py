@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.legal.conftest import EPOC_ELEMENTS
+from tests.legal.test_intake import VALID, _elements, _targets
 from trustdesk.core.identity.permissions import Role
 from trustdesk.legal import registry
 from trustdesk.legal.attachments import MAX_BYTES
@@ -137,3 +139,28 @@ def test_staff_manage_the_registry_in_the_console(client, staff, db) -> None:
 def _officer_id(db) -> int:
     with db.transaction() as session:
         return registry.list_officers(session)[0].id
+
+
+@pytest.mark.parametrize("code", sorted(VALID))
+def test_every_instrument_can_be_filed_through_the_portal(code, client, legal, world) -> None:
+    kind, categories, extra = VALID[code]
+    officer = legal.officer(legal.agency(kind), confirmed=True)
+    csrf = _portal_sign_in(client, legal, officer)
+    assert client.get(f"/portal/requests/new?instrument={code}").status_code == 200
+    data: dict[str, object] = {"csrf_token": csrf, "instrument": code, "categories": categories, "targets": "\n".join(v for _, v in _targets(code, world))}
+    data.update({f"element.{k}": v for k, v in _elements(code).items()})
+    for key, value in extra.items():
+        data[key] = "on" if value is True else f"{value:%Y-%m-%d}"
+    response = client.post("/portal/requests", data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    page = client.get(response.headers["location"])
+    assert "Request received." in page.text and '<li class="bad">' not in page.text, "every check passes"
+
+
+def test_times_are_shown_in_the_viewers_zone(client, legal, world, staff) -> None:
+    officer = legal.officer(legal.agency(), confirmed=True)
+    legal.file(officer_principal(officer), legal.submission(world, emergency=True))  # received 2026-03-28 23:30 UTC
+    staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    client.cookies.set("td_tz", "Europe/Paris")
+    page = client.get("/console/requests").text
+    assert "2026-03-29 09:30:00 CEST" in page, "8 hours after 00:30 CET is 09:30 CEST across the change"
