@@ -11,11 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.safety.review import factories
+from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.errors import InvalidInput
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.transparency import dsa_database as dsadb
-from tests.safety.review.factories import TEST_ACTOR, cast, platform, session  # noqa: F401
 
+# The shared fixtures: the seeded demo platform on the test clock, and a session with the queues.
+cast, platform, session = factories.cast, factories.platform, factories.session
 TOKEN = "test-token-0123456789"
 
 
@@ -144,7 +147,7 @@ def test_export_writes_one_statement_per_line(session, clock, platform, cast, tm
     assert not list(dsadb.statements_in(session, start=end, end=dsadb.parse_period("2026-04")[1]))
 
 
-def test_the_cli_exports_a_period_and_submits_to_the_database(fresh_database_url, tmp_path, clock, platform, cast, double) -> None:  # noqa: F811
+def test_the_cli_exports_a_period_and_submits_to_the_database(fresh_database_url, tmp_path, clock, platform, cast, double) -> None:
     from typer.testing import CliRunner
 
     from trustdesk.cli.main import app

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.platform.port import AccountState, MessageState
@@ -16,7 +17,6 @@ from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.dsa import validate_statement
 from trustdesk.safety.enforcement.models import EnforcementAction, StatementOfReasons, Strike
 from trustdesk.safety.enforcement.statements import render
-from tests.safety.review.factories import TEST_ACTOR
 
 
 def act(session, clock, platform, **overrides):  # type: ignore[no-untyped-def]

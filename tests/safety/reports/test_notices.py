@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.errors import InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Principal
 from trustdesk.safety.reports import service as reports
 from trustdesk.safety.reports.models import Notice
 from trustdesk.safety.review.models import Case
-from tests.safety.review.factories import TEST_ACTOR
 
 
 def notice(session, clock, platform, cast, **overrides):  # type: ignore[no-untyped-def]

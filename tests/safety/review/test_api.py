@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.review import service as review
-from tests.safety.review.factories import TEST_ACTOR
 
 
 @pytest.fixture

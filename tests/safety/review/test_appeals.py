@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from tests.safety.review.factories import TEST_ACTOR, reviewer
 from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.decisions import Plan
-from tests.safety.review.factories import TEST_ACTOR, reviewer
 
 
 @pytest.fixture

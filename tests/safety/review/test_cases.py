@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.safety.review.factories import TEST_ACTOR, reviewer
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.port import AccountState, MessageState
@@ -18,7 +19,6 @@ from trustdesk.safety.review.context import case_context, media_of_case
 from trustdesk.safety.review.decisions import Plan
 from trustdesk.safety.review.models import CaseEvent
 from trustdesk.safety.review.routing import route
-from tests.safety.review.factories import TEST_ACTOR, reviewer
 
 REMOVE = Plan(outcome="action", action="remove_message", policy="illegal_goods", reason="Drug advertising.")
 

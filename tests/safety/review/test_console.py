@@ -8,12 +8,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.reports.models import Notice
 from trustdesk.safety.review import service as review
-from tests.safety.review.factories import TEST_ACTOR
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.demo import load_demo_review
 from trustdesk.safety.review.models import Case
-from tests.safety.review.factories import TEST_ACTOR
 
 
 def test_demo_review_fills_the_queues_once(session, clock, platform, cast) -> None:

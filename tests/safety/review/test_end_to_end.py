@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.safety.review.factories import TEST_ACTOR, reviewer
 from trustdesk.platform.port import AccountState, MessageState
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.reports import service as reports
@@ -13,7 +14,6 @@ from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.decisions import Plan
 from trustdesk.transparency import dsa_database as dsadb
-from tests.safety.review.factories import TEST_ACTOR, reviewer
 
 TOKEN = "e2e-token"
 

@@ -11,7 +11,14 @@ from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.schemas import (
-    AccountRecord, ActionRead, DsaRevision, DsaStatementRead, StatementRead, StrikeRead, TiplineFiled, TiplineRead,
+    AccountRecord,
+    ActionRead,
+    DsaRevision,
+    DsaStatementRead,
+    StatementRead,
+    StrikeRead,
+    TiplineFiled,
+    TiplineRead,
 )
 from trustdesk.safety.enforcement.statements import render
 from trustdesk.transparency import dsa_database as dsadb

@@ -11,7 +11,11 @@ from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.safety.reports import service
 from trustdesk.safety.reports.reasons import load_reasons
 from trustdesk.safety.reports.schemas import (
-    NoticeCreate, NoticeReceipt, ReportReasonRead, TrustedFlaggerCreate, TrustedFlaggerRead,
+    NoticeCreate,
+    NoticeReceipt,
+    ReportReasonRead,
+    TrustedFlaggerCreate,
+    TrustedFlaggerRead,
 )
 from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, optional_principal, require
 

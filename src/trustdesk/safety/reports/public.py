@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from trustdesk.core.audit import Actor
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.safety.enforcement import service as enforcement
-from trustdesk.safety.enforcement.statements import LANGUAGES, render as render_statement, template
+from trustdesk.safety.enforcement.statements import LANGUAGES, template
+from trustdesk.safety.enforcement.statements import render as render_statement
 from trustdesk.safety.reports import service
 from trustdesk.safety.reports.reasons import load_reasons
 from trustdesk.safety.review import appeals

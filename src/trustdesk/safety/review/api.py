@@ -11,8 +11,18 @@ from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.schemas import (
-    AppealCreate, AppealDecision, AppealRead, BulkPreview, BulkPreviewRow, BulkRequest, CaseOpen, CaseRead,
-    DecisionCreate, DecisionRead, Escalation, MemberAdd,
+    AppealCreate,
+    AppealDecision,
+    AppealRead,
+    BulkPreview,
+    BulkPreviewRow,
+    BulkRequest,
+    CaseOpen,
+    CaseRead,
+    DecisionCreate,
+    DecisionRead,
+    Escalation,
+    MemberAdd,
 )
 from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
