@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 from sqlalchemy import func, select
 
@@ -164,3 +165,23 @@ def test_times_are_shown_in_the_viewers_zone(client, legal, world, staff) -> Non
     client.cookies.set("td_tz", "Europe/Paris")
     page = client.get("/console/requests").text
     assert "2026-03-29 09:30:00 CEST" in page, "8 hours after 00:30 CET is 09:30 CEST across the change"
+
+
+def test_an_officer_registers_waits_for_verification_then_signs_in(client, legal, staff, db) -> None:
+    agency = legal.agency(domain="pj.interieur.invalid")
+    form = {"agency": agency.code, "name": "Hugo Bernard", "rank": "Commandant", "email": "hugo.bernard@pj.interieur.invalid",
+            "supervisor": "Commissaire divisionnaire, +33 1 99 00 01 09", "password": PASSWORD}
+    outside = client.post("/portal/register", data={**form, "email": "hugo@gmail.example"})
+    assert outside.status_code == 422 and "not in a domain registered" in outside.text
+    registered = client.post("/portal/register", data=form)
+    assert registered.status_code == 200 and "shown only once" in registered.text
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', registered.text).group(1)
+    with db.transaction() as session:
+        [officer] = registry.list_officers(session, agency_id=agency.id)
+    waiting = client.post("/portal/login", data={"email": form["email"], "password": PASSWORD, "totp": pyotp.TOTP(secret).at(legal.clock.now())})
+    assert waiting.status_code == 401 and "awaiting verification" in waiting.text
+    csrf = staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    client.post(f"/console/requests/officers/{officer.id}/verify", data={"csrf_token": csrf, "reason": "confirmed by call to the registry number"})
+    client.cookies.clear()
+    legal.clock.advance(seconds=30)
+    assert _portal_sign_in(client, legal, officer)

@@ -83,3 +83,9 @@ def test_resolution_through_the_platform(world, platform) -> None:
     assert resolve(by_phone, platform).account_id == world.account_id
     assert resolve(by_message, platform).message_id == world.message_id
     assert not resolve(missing, platform).resolved
+
+
+@given(st.sampled_from(sorted(FMT.foreign_hosts)), st.from_regex(r"/[A-Za-z0-9_/@.-]{0,30}", fullmatch=True), st.sampled_from(["https://", "http://", ""]))
+def test_no_link_to_another_platform_is_ever_taken_for_ours(host: str, path: str, scheme: str) -> None:
+    with pytest.raises(InvalidInput, match=f"is a {FMT.foreign_hosts[host]} link"):
+        parse_targets([(None, f"{scheme}{host}{path}")])

@@ -101,7 +101,7 @@ async def register(request: Request, session: SessionDep, container: ContainerDe
                                                 supervisor=values["supervisor"], password=str(form.get("password", "")))
     except TrustdeskError as exc:
         return _page(request, "register.html", None, status_code=exc.status, agencies=registry.list_agencies(session), values=values, error=exc.detail)
-    return _page(request, "registered.html", None, officer=None, totp_uri=registry.totp_uri(officer), totp_secret=officer.totp_secret)
+    return _page(request, "registered.html", None, totp_uri=registry.totp_uri(officer), totp_secret=officer.totp_secret)
 
 
 def _anonymous(email: str) -> Principal:
