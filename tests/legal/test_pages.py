@@ -185,3 +185,20 @@ def test_an_officer_registers_waits_for_verification_then_signs_in(client, legal
     client.cookies.clear()
     legal.clock.advance(seconds=30)
     assert _portal_sign_in(client, legal, officer)
+
+
+def test_staff_enter_a_paper_order_and_download_its_scan(client, legal, staff, world, db) -> None:
+    agency = legal.agency()
+    csrf = staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    assert "Enter a request received by post or e-mail" in client.get("/console/requests/new").text
+    data = _form(csrf, world, agency_id=str(agency.id), **{"element.grounds": ""})
+    files = {"attachments": ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, "image/png")}
+    entered = client.post("/console/requests/new", data=data, files=files, follow_redirects=False)
+    assert entered.status_code == 303, entered.text[:400]
+    page = client.get(entered.headers["location"]).text
+    assert "Grounds: why the data are necessary and proportionate: missing" in page and "held for call-back" in page
+    link = re.search(r'href="(/console/requests/\d+/attachments/\d+)"', page).group(1)
+    download = client.get(link)
+    assert download.content.startswith(b"\x89PNG") and download.headers["x-content-type-options"] == "nosniff"
+    unknown = client.post("/console/requests/new", data=_form(csrf, world, agency_id="999999"))
+    assert unknown.status_code == 404 and "No agency" in unknown.text
