@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -159,6 +160,8 @@ def embedded(url: str, rules_dir: Path, batch: list[dict], matcher: InMemoryHash
             await ingest.submit(bus, ingest.validate(batch[start : start + 1000]))
             await worker.drain(idle_timeout=0)
 
+    gc.collect()
+    gc.freeze()  # as `trustdesk pipeline worker` does
     started = time.perf_counter()
     asyncio.run(go())
     elapsed = time.perf_counter() - started

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import signal
 from collections.abc import Iterator
@@ -150,6 +151,10 @@ async def _work(runtime: PipelineRuntime) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start(run_worker=False)
+    # The rules, indexes and hash banks live as long as the process: keep them out of the
+    # garbage collector's full scans, which otherwise stall every few thousand events.
+    gc.collect()
+    gc.freeze()
     console.print(f"worker on {runtime.bus.prefix} (rules {runtime.book.status().ruleset_version})", highlight=False)
     try:
         await runtime.worker.run(stop, fetch_timeout=1.0)
