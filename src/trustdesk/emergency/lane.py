@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ from trustdesk.legal.models import LawfulRequest
 log = logging.getLogger(__name__)
 PENDING_KEY = "emergency_tco_pending"
 LANE_SESSION = "emergency_lane"
+_INSTALLED: weakref.WeakSet[object] = weakref.WeakSet()
 
 
 def process_pending(session: Session, *, lane: removal.Lane) -> list[Removal]:
@@ -56,6 +59,9 @@ def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
     """Run the lane right after any commit that received or changed a TCO order. `lane`
     builds the lane when needed (None: the platform is not ready, the sweep will do it)."""
     factory = db._factory  # the sessions of this database only, not every Session in the process
+    if factory in _INSTALLED:
+        return
+    _INSTALLED.add(factory)
 
     def after_commit(session: Session) -> None:
         pending = session.info.pop(PENDING_KEY, None)
@@ -76,6 +82,20 @@ def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
     event.listen(factory, "after_flush", _collect)
     event.listen(factory, "after_commit", after_commit)
     event.listen(factory, "after_soft_rollback", lambda session, _previous: after_rollback(session))
+
+
+def lane_of(container: Any) -> removal.Lane | None:
+    """The lane of a running Trustdesk: its platform, clock and pager (None until the
+    platform adapter is set)."""
+    if container.platform is None:
+        return None
+    return removal.Lane(platform=container.platform, clock=container.clock, pager=container.extras.get("pager"),
+                        base_url=container.settings.base_url)
+
+
+def install_for(container: Any) -> None:
+    """What `create_app` calls: the lane follows this container's database."""
+    install(container.db, lambda: lane_of(container))
 
 
 class Worker:

@@ -14,6 +14,7 @@ from trustdesk import __version__
 from trustdesk.core.audit.api import router as audit_router
 from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
+from trustdesk.emergency import lane as emergency_lane
 from trustdesk.platform.matrix.api import router as matrix_connector_router
 from trustdesk.safety.pipeline.api import router as pipeline_router
 from trustdesk.safety.banks.api import router as banks_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         lifespan=lifespan,
     )
     app.state.container = container
+    emergency_lane.install_for(container)  # TCO orders are taken in as soon as they are committed
     metrics = observability.Metrics()
     app.state.metrics = metrics  # domains add collectors to it (the pipeline's read the database)
     observability.install(app, metrics)

@@ -1,0 +1,75 @@
+"""TCO orders against a real Synapse, shared by the end-to-end test and benchmarks/takedown.py:
+a registered police agency with an API token whose earlier order was confirmed by call-back
+(so that its orders are trusted), and filing an order through the real API.
+
+Matrix event ids are not in the legal domain's target formats yet (it knows the demo
+platform's `m123` only), so `matrix_targets()` supplies a Matrix format for the duration;
+see the report that asks the legal domain to choose the format by the platform adapter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from unittest import mock
+
+import httpx
+
+from tests.conftest import TEST_ACTOR
+from trustdesk.core.identity import service as identity
+from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
+from trustdesk.legal import registry
+from trustdesk.legal import service as legal_service
+from trustdesk.legal.instruments import IssuerKind
+from trustdesk.legal.targets import PlatformFormat
+from trustdesk.web.container import Container
+
+MATRIX_FORMAT = PlatformFormat(
+    account_id=re.compile(r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+$"), message_id=re.compile(r"^\$[A-Za-z0-9_+/=-]+$"),
+    link_hosts=frozenset(), link_username=re.compile(r"^$"), link_account=re.compile(r"^$"), link_message=re.compile(r"^$"),
+    foreign_hosts={},
+)
+ELEMENTS = {
+    "issuing_authority": "Office anti-cybercriminalité (OFAC)",
+    "reasons": "Calls for attacks on a named place (Art. 2(7)(c) of Regulation (EU) 2021/784).",
+    "redress": "Administrative court of Paris, within two months.",
+}
+STAFF = Principal(kind="staff", id=1, name="lena", permissions=permissions_for(frozenset({Role.LEGAL_OFFICER})),
+                  roles=frozenset({Role.LEGAL_OFFICER}))
+
+
+@contextmanager
+def matrix_targets() -> Iterator[None]:
+    with mock.patch("trustdesk.legal.targets.platform_format", lambda name="demo": MATRIX_FORMAT):
+        yield
+
+
+@dataclass
+class PoliceAgency:
+    agency_id: int
+    token: str
+
+
+def police_agency(container: Container, *, code: str) -> PoliceAgency:
+    """Register an agency and give it an API token. Its first order is held until a legal
+    officer confirms it by call-back (`confirm_by_callback`); later ones are trusted."""
+    clock = container.clock
+    with container.db.transaction() as session:
+        agency = registry.create_agency(session, actor=TEST_ACTOR, clock=clock, code=code, name=f"Police {code}", country="FR",
+                                        kind=IssuerKind.POLICE, email_domains=[f"{code}.interieur.invalid"],
+                                        callback_phone="+33 1 99 00 01 01", callback_source="benchmark registry")
+        token, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, name=f"{code}-api", scopes=[Permission.PORTAL_SUBMIT],
+                                         days=1, agency_id=agency.id)
+    return PoliceAgency(agency.id, token)
+
+
+def confirm_by_callback(container: Container, request_id: int) -> None:
+    with container.db.transaction() as session:
+        legal_service.record_callback(session, actor=TEST_ACTOR, clock=container.clock, principal=STAFF, request_id=request_id,
+                                      spoke_to="Duty officer", outcome="confirmed")
+
+
+def file_order(base_url: str, token: str, event_id: str) -> httpx.Response:
+    body = {"instrument": "tco_removal", "elements": ELEMENTS, "targets": [{"kind": "message_id", "value": event_id}]}
+    return httpx.post(f"{base_url}/api/v1/lawful-requests", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
