@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     bus: BusKind = BusKind.IN_PROCESS
     nats_url: str = "nats://127.0.0.1:4222"
     platform: PlatformKind = PlatformKind.DEMO
+    webhook_base_url: str | None = Field(None, description="platform = webhook: where the platform's endpoints are (docs/webhook.md).")
+    webhook_secret: SecretStr | None = Field(None, description="platform = webhook: the shared secret that signs requests.")
+    webhook_timeout_s: float = Field(5.0, gt=0, description="platform = webhook: seconds one attempt may take.")
+    webhook_attempts: int = Field(4, ge=1, le=10, description="platform = webhook: attempts per call on network errors and 5xx.")
+    webhook_backoff_s: float = Field(0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter.")
     organisation_name: str = "Demo Messenger Ltd"
     exchange_credentials: dict[str, dict[str, SecretStr]] = Field(
         default_factory=dict,

@@ -25,6 +25,11 @@ def build_platform(settings: Settings) -> Platform:
     """The adapter the `platform` setting names."""
     from trustdesk.platform.demo.adapter import DemoPlatform
 
+    if settings.platform == "webhook":
+        from trustdesk.platform.webhook.adapter import WebhookPlatform
+
+        return WebhookPlatform.from_settings(settings)
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return DemoPlatform.from_url(f"sqlite:///{(settings.data_dir / 'demo-platform.db').resolve()}")
 
