@@ -13,6 +13,7 @@ from trustdesk.cli import pipeline as pipeline_cli
 from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
+from trustdesk.cli import emergency as emergency_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
 from trustdesk.cli.context import CliState, console, state
 
@@ -30,6 +31,7 @@ app.add_typer(banks_cli.app, name="banks")
 app.command("match")(banks_cli.match_folder)
 app.add_typer(disclosure_cli.app, name="disclosure")
 app.add_typer(legal_policy_cli.app, name="legal")
+app.add_typer(emergency_cli.app, name="emergency")
 
 
 @app.callback()

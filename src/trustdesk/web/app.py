@@ -15,6 +15,7 @@ from trustdesk.core.audit.api import router as audit_router
 from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
 from trustdesk.emergency import lane as emergency_lane
+from trustdesk.emergency.api import router as emergency_router
 from trustdesk.platform.matrix.api import router as matrix_connector_router
 from trustdesk.safety.pipeline.api import router as pipeline_router
 from trustdesk.safety.banks.api import router as banks_router
@@ -45,6 +46,7 @@ API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_
 API_ROUTERS += [lawful_requests_router, agency_router, banks_router]
 API_ROUTERS += [notices_router, review_router, enforcement_router]
 API_ROUTERS += [legal_disclosure_router]
+API_ROUTERS += [emergency_router]
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
