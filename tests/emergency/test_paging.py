@@ -229,3 +229,16 @@ def test_smtp_pager_delivers_a_mail_with_the_ack_link(smtp_inbox: tuple[_Inbox, 
 def test_smtp_pager_reports_an_unreachable_relay() -> None:
     with pytest.raises(PagingFailed, match="SMTP delivery failed"):
         SmtpPager(host="127.0.0.1", port=_free_port(), sender="t@example.org", timeout_s=2).send(MESSAGE, ALICE)
+
+
+def test_the_pager_setting_picks_the_adapter_and_refuses_half_configurations() -> None:
+    from trustdesk.core.settings import load_settings
+    from trustdesk.emergency.paging import LogPager, SmtpPager, WebhookPager, build_pager
+
+    assert isinstance(build_pager(load_settings()), LogPager)
+    assert isinstance(build_pager(load_settings(pager="webhook", pager_webhook_url="http://127.0.0.1:9/p", pager_webhook_secret="s" * 20)), WebhookPager)
+    assert isinstance(build_pager(load_settings(pager="smtp", smtp_host="127.0.0.1")), SmtpPager)
+    with pytest.raises(ValueError, match="PAGER_WEBHOOK_URL"):
+        build_pager(load_settings(pager="webhook"))
+    with pytest.raises(ValueError, match="SMTP_HOST"):
+        build_pager(load_settings(pager="smtp"))

@@ -25,6 +25,12 @@ class BusKind(StrEnum):
     NATS = "nats"
 
 
+class PagerKind(StrEnum):
+    LOG = "log"
+    WEBHOOK = "webhook"
+    SMTP = "smtp"
+
+
 class PlatformKind(StrEnum):
     DEMO = "demo"
     MATRIX = "matrix"
@@ -63,6 +69,15 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(4, ge=1, le=10, description="platform = webhook: attempts per call on network errors and 5xx.")
     webhook_backoff_s: float = Field(0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter.")
     organisation_name: str = "Demo Messenger Ltd"
+    pager: PagerKind = Field(PagerKind.LOG, description="How on-call is paged: log (embedded default), webhook or smtp.")
+    pager_webhook_url: str | None = Field(None, description="pager = webhook: the incident tool's URL.")
+    pager_webhook_secret: SecretStr | None = Field(None, description="pager = webhook: HMAC secret that signs pages.")
+    smtp_host: str | None = Field(None, description="pager = smtp: relay host.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="pager = smtp: relay port.")
+    smtp_sender: str = Field("trustdesk@localhost", description="pager = smtp: From address.")
+    smtp_username: str | None = Field(None, description="pager = smtp: login, if the relay needs one.")
+    smtp_password: SecretStr | None = Field(None, description="pager = smtp: password, if the relay needs one.")
+    smtp_starttls: bool = Field(False, description="pager = smtp: upgrade the connection with STARTTLS.")
     exchange_credentials: dict[str, dict[str, SecretStr]] = Field(
         default_factory=dict,
         description="Hash-list exchange credentials by API name (ncmec, stop_ncii, tat, fb_threatexchange): "

@@ -14,6 +14,7 @@ Other domains call `page_on_call(...)`; a worker (or `trustdesk emergency escala
 from __future__ import annotations
 
 import json
+import logging
 import smtplib
 import uuid
 from abc import ABC, abstractmethod
@@ -30,8 +31,11 @@ from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.models import StaffUser
 from trustdesk.core.identity.permissions import Role
+from trustdesk.core.settings import PagerKind, Settings
 from trustdesk.emergency.paging_models import Page, PageDelivery, PageState, PageUrgency
 from trustdesk.platform.webhook.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
+
+log = logging.getLogger("trustdesk.paging")
 
 __all__ = [
     "InMemoryPager",
@@ -98,6 +102,17 @@ class InMemoryPager(Pager):
         if recipient.username in self.fail_for:
             raise PagingFailed(f"no route to {recipient.username}")
         self.sent.append((message, recipient))
+
+
+@dataclass
+class LogPager(Pager):
+    """The embedded default: pages go to the log and the pages table (the console shows them),
+    so `make run` needs no incident tool. Subjects only, never the body."""
+
+    channel: str = "log"
+
+    def send(self, message: PageMessage, recipient: Recipient) -> None:
+        log.warning("PAGE %s to %s: %s", message.urgency, recipient.username, message.subject)
 
 
 @dataclass
@@ -316,3 +331,20 @@ def acknowledge(
     record(session, actor=actor, action="page.acknowledge", object_type="page", object_id=page.id,
            reason=f"acknowledged by {username}", clock=clock)
     return page
+
+
+def build_pager(settings: Settings) -> Pager:
+    """The adapter the `pager` setting names, checked so a half-configured one fails at start."""
+    if settings.pager == PagerKind.WEBHOOK:
+        if not settings.pager_webhook_url or settings.pager_webhook_secret is None:
+            raise ValueError("pager = webhook needs TRUSTDESK_PAGER_WEBHOOK_URL and TRUSTDESK_PAGER_WEBHOOK_SECRET")
+        return WebhookPager(url=settings.pager_webhook_url, secret=settings.pager_webhook_secret.get_secret_value().encode())
+    if settings.pager == PagerKind.SMTP:
+        if not settings.smtp_host:
+            raise ValueError("pager = smtp needs TRUSTDESK_SMTP_HOST")
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return SmtpPager(
+            host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+            username=settings.smtp_username, password=password, starttls=settings.smtp_starttls,
+        )
+    return LogPager()

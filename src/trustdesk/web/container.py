@@ -9,6 +9,7 @@ from typing import Any
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.database import Database
 from trustdesk.core.settings import Settings
+from trustdesk.emergency.paging import build_pager
 from trustdesk.platform.port import Platform
 
 
@@ -35,4 +36,6 @@ def build_platform(settings: Settings) -> Platform:
 
 
 def build_container(settings: Settings) -> Container:
-    return Container(settings=settings, db=Database.from_url(settings.sqlalchemy_url))
+    container = Container(settings=settings, db=Database.from_url(settings.sqlalchemy_url))
+    container.extras["pager"] = build_pager(settings)
+    return container
