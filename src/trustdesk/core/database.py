@@ -133,6 +133,12 @@ class Database:
         with self._factory() as session, session.begin():
             yield session
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """For domains that follow this database's transactions with session events
+        (`after_commit`, ...) without listening to every Session in the process."""
+        return self._factory
+
     def session(self) -> Session:
         """A session whose transaction the caller manages (web request scope)."""
         return self._factory()

@@ -58,7 +58,7 @@ def _collect(session: Session, _context: object) -> None:
 def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
     """Run the lane right after any commit that received or changed a TCO order. `lane`
     builds the lane when needed (None: the platform is not ready, the sweep will do it)."""
-    factory = db._factory  # the sessions of this database only, not every Session in the process
+    factory = db.session_factory  # the sessions of this database only, not every Session in the process
     if factory in _INSTALLED:
         return
     _INSTALLED.add(factory)
