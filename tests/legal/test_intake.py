@@ -26,7 +26,7 @@ PERIOD = {"period_start": datetime(2026, 1, 1, tzinfo=UTC), "period_end": dateti
 
 # instrument -> (issuer kind, categories, extra submission fields) of a valid example
 VALID = {
-    "eu_epoc": (IssuerKind.INVESTIGATING_JUDGE, ["subscriber", "content"], PERIOD),
+    "eu_epoc": (IssuerKind.INVESTIGATING_JUDGE, ["subscriber", "content"], {**PERIOD, "enforcing_state_notified": True}),
     "eu_epoc_pr": (IssuerKind.PROSECUTOR, ["traffic", "content"], {}),
     "dsa_art9": (IssuerKind.REGULATOR, [], {}),
     "dsa_art10": (IssuerKind.REGULATOR, ["subscriber"], {}),
@@ -88,6 +88,23 @@ def test_invalid_example_fails_the_right_check(code: str, legal, world) -> None:
     failing = {i["check"]: i["refusal_reason"] for i in request.checklist if i["verdict"] == "fail"}
     assert failing.get(check) == reason, request.checklist
     assert request.verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    ("categories", "extra", "verdict"),
+    [
+        (["content"], {}, "attention"),
+        (["content"], {"enforcing_state_notified": True}, "pass"),
+        (["content"], {"elements": {**EPOC_ELEMENTS, "offence_location": "Paris; the suspect lives in Paris"}}, "pass"),
+        (["subscriber"], {}, "n/a"),
+    ],
+)
+def test_enforcing_state_rule_for_traffic_and_content(categories, extra, verdict, legal, world) -> None:
+    officer = legal.officer(legal.agency(), confirmed=True)
+    request = legal.file(officer_principal(officer), legal.submission(world, categories=categories, **PERIOD, **extra))
+    [line] = [i for i in request.checklist if i["check"] == "enforcing_state"]
+    assert line["verdict"] == verdict
+    assert request.verdict == "pass", "a reviewer's attention, not a failure"
 
 
 def test_an_unresolvable_target_is_answered_not_held(legal, world) -> None:

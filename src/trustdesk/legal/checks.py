@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from trustdesk.legal.instruments import Action, Instrument, IssuerKind, RefusalReason
+from trustdesk.legal.instruments import Action, EnforcingStateRule, Instrument, IssuerKind, RefusalReason
 from trustdesk.legal.targets import Resolution, Target
 from trustdesk.platform.port import DataCategory
 
@@ -19,6 +19,7 @@ from trustdesk.platform.port import DataCategory
 class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
+    ATTENTION = "attention"  # not a failure: a reviewer must look before deciding
     NOT_APPLICABLE = "n/a"
 
 
@@ -45,6 +46,7 @@ class RequestParts:
     period_start: datetime | None
     period_end: datetime | None
     targets: list[tuple[Target, Resolution]]
+    enforcing_state_notified: bool = False
 
 
 def _issuer_name(kind: IssuerKind) -> str:
@@ -105,7 +107,24 @@ def check_scope(parts: RequestParts) -> list[CheckItem]:
     if parts.emergency and not instrument.emergency_allowed:
         items.append(_fail("scope:emergency", f"{instrument.name} has no emergency procedure", RefusalReason.MANIFEST_ERROR))
     items.append(_check_period(parts))
+    items.extend(_check_enforcing_state(parts))
     return items
+
+
+def _check_enforcing_state(parts: RequestParts) -> list[CheckItem]:
+    """e-Evidence Art. 8: traffic and content orders are notified to the enforcing state
+    unless offence and person are both in the issuing state; an order that neither notifies
+    nor says where they are needs a reviewer's attention (it is not failed outright: the
+    issuer may have notified without ticking the box; staff ask in a message)."""
+    if parts.instrument.enforcing_state_rule is not EnforcingStateRule.NOTIFY_FOR_TRAFFIC_CONTENT_UNLESS_DOMESTIC:
+        return []
+    if not parts.categories & {DataCategory.TRAFFIC, DataCategory.CONTENT}:
+        return [CheckItem("enforcing_state", Verdict.NOT_APPLICABLE, "no traffic or content data asked: no notification needed")]
+    if parts.enforcing_state_notified:
+        return [_ok("enforcing_state", "the enforcing state was notified: its objection period applies")]
+    if parts.elements.get("offence_location", "").strip():
+        return [_ok("enforcing_state", "not notified: the issuer states offence and person are in the issuing state")]
+    return [CheckItem("enforcing_state", Verdict.ATTENTION, "traffic or content asked, enforcing state not notified, and no statement that the case is domestic: ask the issuer")]
 
 
 def _check_period(parts: RequestParts) -> CheckItem:

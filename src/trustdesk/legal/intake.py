@@ -168,6 +168,7 @@ def _parts(validated: Validated, submission: Submission, issuer: IssuerKind, res
     return RequestParts(
         instrument=validated.instrument, issuer_kind=issuer, categories=validated.categories, elements=validated.elements,
         emergency=submission.emergency, period_start=submission.period_start, period_end=submission.period_end, targets=resolutions,
+        enforcing_state_notified=submission.enforcing_state_notified,
     )
 
 

@@ -153,7 +153,7 @@ def _recheck(session: Session, *, request: LawfulRequest, clock: Clock) -> None:
     rows = list(session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id)))
     resolutions = [(Target(TargetKind(r.kind), r.raw, r.normalised), Resolution(r.resolved, r.account_id, r.message_id, r.note)) for r in rows]
     parts = RequestParts(instrument, IssuerKind(request.issuer_kind), frozenset(DataCategory(c) for c in request.categories), request.elements,
-                         request.emergency, request.period_start, request.period_end, resolutions)
+                         request.emergency, request.period_start, request.period_end, resolutions, request.enforcing_state_notified)
     items = run_checks(parts)
     request.checklist, request.verdict = [i.as_dict() for i in items], str(overall(items))
     if request.elements_completed_at is None and all(k in request.elements for k in instrument.required_elements):
