@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
@@ -116,8 +117,10 @@ class TrustdeskModule:
         return await self._ask(MEDIA_CHECK_PATH, body, subject=file_info.file_id)
 
     async def _ask(self, path: str, body: dict[str, Any], *, subject: str) -> Any:
+        started = time.perf_counter()
         try:
             answer = await self._post(path, body, timeout=self._config.check_timeout_s)
+            logger.debug("check of %s answered in %.2f ms", subject, (time.perf_counter() - started) * 1000)
         except Exception as exc:  # any failure to get an answer is "unreachable"
             return self._unreachable(path, body, subject=subject, error=exc)
         if answer.get("verdict") == "block":
