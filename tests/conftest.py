@@ -29,6 +29,9 @@ from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.web.app import create_app
 from trustdesk.web.container import Container
 
+# Rich tables wrap to the terminal; CLI tests read their output, so give them a wide one.
+os.environ.setdefault("COLUMNS", "200")
+
 PG_ADMIN_URL = os.environ.get("TRUSTDESK_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"
 TEST_ACTOR = Actor("test", "pytest")

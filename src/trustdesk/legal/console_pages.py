@@ -23,7 +23,7 @@ from trustdesk.legal.service import CallbackOutcome
 from trustdesk.legal.workflow import ALLOWED, RequestState
 from trustdesk.web.console.rendering import render
 from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.web.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 
 router = APIRouter(prefix="/console/requests", include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]
@@ -64,8 +64,7 @@ def _detail(request: Request, session: Session, container: Container, principal:
 
 
 @router.post("/{request_id:int}/{action}", response_model=None)
-async def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Handler) -> Response:
-    form = await request.form()
+def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Handler, form: FormDep) -> Response:
     actor, clock = actor_of(request, principal), container.clock
 
     def text(key: str) -> str:
@@ -110,10 +109,9 @@ def new_form(request: Request, session: SessionDep, principal: Handler, instrume
 
 
 @router.post("/new", response_model=None)
-async def enter(request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> Response:
+def enter(request: Request, session: SessionDep, container: ContainerDep, principal: Handler, form: FormDep) -> Response:
     """A request that came by post or e-mail, entered by staff; incomplete orders are kept
     as they are and fail their checklist."""
-    form = await request.form()
     try:
         agency_id = int(str(form.get("agency_id", "")))
     except ValueError:
@@ -121,7 +119,7 @@ async def enter(request: Request, session: SessionDep, container: ContainerDep, 
     try:
         with session.begin_nested():
             created = submit_request(session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform,
-                                     data_dir=container.settings.data_dir, principal=principal, submission=await submission_from_form(form),
+                                     data_dir=container.settings.data_dir, principal=principal, submission=submission_from_form(form),
                                      channel=Channel.STAFF, agency_id=agency_id)
     except TrustdeskError as exc:
         code = str(form.get("instrument", "eu_epoc"))
@@ -145,8 +143,7 @@ def _registry(request: Request, session: Session, principal: Principal, status_c
 
 
 @router.post("/agencies", response_class=HTMLResponse)
-async def create_agency(request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> HTMLResponse:
-    form = await request.form()
+def create_agency(request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
     values = {k: str(form.get(k, "")).strip() for k in ("code", "name", "country", "kind", "email_domains", "callback_phone", "callback_source", "language", "parent_code")}
     try:
         with session.begin_nested():
@@ -162,10 +159,9 @@ async def create_agency(request: Request, session: SessionDep, container: Contai
 
 
 @router.post("/agencies/{code}/officers", response_class=HTMLResponse)
-async def add_officer(request: Request, code: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> HTMLResponse:
+def add_officer(request: Request, code: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
     """Staff add an officer they have confirmed with the agency; the officer's second-factor
     key is shown once, to be passed on through the agency."""
-    form = await request.form()
     field = {k: str(form.get(k, "")) for k in ("name", "rank", "email", "supervisor", "password")}
     try:
         with session.begin_nested():
@@ -183,8 +179,7 @@ def _issuer_kind(value: str) -> IssuerKind:
 
 
 @router.post("/officers/{officer_id:int}/{action}", response_class=HTMLResponse)
-async def officer_action(request: Request, officer_id: int, action: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> HTMLResponse:
-    form = await request.form()
+def officer_action(request: Request, officer_id: int, action: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
     states = {"verify": OfficerState.VERIFIED, "block": OfficerState.BLOCKED}
     try:
         if action not in states:

@@ -25,11 +25,11 @@ def _date(value: str, *, end: bool) -> datetime | None:
     return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
-async def _uploads(form: FormData) -> list[Upload]:
+def _uploads(form: FormData) -> list[Upload]:
     uploads = []
     for item in form.getlist("attachments"):
         if isinstance(item, UploadFile) and item.filename:
-            uploads.append(Upload(item.filename, await item.read(MAX_BYTES + 1)))
+            uploads.append(Upload(item.filename, item.file.read(MAX_BYTES + 1)))  # a spooled file: sync read
     return uploads
 
 
@@ -38,7 +38,7 @@ def _text(form: FormData, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def submission_from_form(form: FormData) -> Submission:
+def submission_from_form(form: FormData) -> Submission:
     targets = [(None, line.strip()) for line in _text(form, "targets").splitlines() if line.strip()]
     return Submission(
         instrument=_text(form, "instrument"),
@@ -51,7 +51,7 @@ async def submission_from_form(form: FormData) -> Submission:
         enforcing_state_notified=_text(form, "enforcing_state_notified") == "on",
         language=_text(form, "language") or "en",
         sender_email=_text(form, "sender_email").strip() or None,
-        attachments=await _uploads(form),
+        attachments=_uploads(form),
     )
 
 

@@ -22,7 +22,7 @@ from trustdesk.legal.signing import provider_key
 from trustdesk.legal.workflow import ALLOWED, RequestState
 from trustdesk.web.console.rendering import render
 from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of
+from trustdesk.web.deps import ContainerDep, FormDep, SessionDep, actor_of
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PORTAL_COOKIE = "td_portal"
@@ -57,8 +57,7 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_model=None)
-async def login(request: Request, container: ContainerDep) -> Response:
-    form = await request.form()
+def login(request: Request, container: ContainerDep, form: FormDep) -> Response:
     email, password, code = (str(form.get(k, "")) for k in ("email", "password", "totp"))
     settings = container.settings
     with container.db.transaction() as session:  # committed even on failure: the audit entry stays
@@ -75,10 +74,10 @@ async def login(request: Request, container: ContainerDep) -> Response:
 
 
 @router.post("/logout", response_model=None)
-async def logout(request: Request, session: SessionDep, container: ContainerDep, principal: Officer) -> Response:
+def logout(request: Request, session: SessionDep, container: ContainerDep, principal: Officer, form: FormDep) -> Response:
     cookie = request.cookies.get(PORTAL_COOKIE)
     if principal is not None and cookie:
-        _csrf(principal, (await request.form()).get("csrf_token"))
+        _csrf(principal, form.get("csrf_token"))
         registry.end_portal_session(session, clock=container.clock, secret=cookie)
     response = _login_redirect()
     response.delete_cookie(PORTAL_COOKIE, path="/portal")
@@ -91,8 +90,7 @@ def register_form(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/register", response_class=HTMLResponse)
-async def register(request: Request, session: SessionDep, container: ContainerDep) -> HTMLResponse:
-    form = await request.form()
+def register(request: Request, session: SessionDep, container: ContainerDep, form: FormDep) -> HTMLResponse:
     values = {k: str(form.get(k, "")) for k in ("agency", "name", "rank", "email", "supervisor")}
     try:
         with session.begin_nested():
@@ -136,15 +134,14 @@ def _form(request: Request, principal: Principal, code: str, language: str, valu
 
 
 @router.post("/requests", response_model=None)
-async def file_request(request: Request, session: SessionDep, container: ContainerDep, principal: Officer) -> Response:
+def file_request(request: Request, session: SessionDep, container: ContainerDep, principal: Officer, form: FormDep) -> Response:
     if principal is None:
         return _login_redirect()
-    form = await request.form()
     _csrf(principal, form.get("csrf_token"))
     try:
         with session.begin_nested():
             created = submit_request(session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform,
-                                     data_dir=container.settings.data_dir, principal=principal, submission=await submission_from_form(form), channel=Channel.PORTAL)
+                                     data_dir=container.settings.data_dir, principal=principal, submission=submission_from_form(form), channel=Channel.PORTAL)
     except TrustdeskError as exc:
         code = str(form.get("instrument", ""))
         if code not in {i.code.value for i in load_catalogue().incoming}:
@@ -170,10 +167,9 @@ def _detail(request: Request, session: Session, container: Container, principal:
 
 
 @router.post("/requests/{request_id:int}/{action}", response_model=None)
-async def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Officer) -> Response:
+def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Officer, form: FormDep) -> Response:
     if principal is None:
         return _login_redirect()
-    form = await request.form()
     _csrf(principal, form.get("csrf_token"))
     actor, clock = actor_of(request, principal), container.clock
     try:

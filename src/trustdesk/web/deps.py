@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor
@@ -106,5 +107,12 @@ def actor_of(request: Request, principal: Principal) -> Actor:
     return Actor(principal.kind, principal.name, getattr(request.state, "request_id", None))
 
 
+async def read_form(request: Request) -> FormData:
+    """Reads a form body on the event loop, so that the handler itself can be a plain `def`
+    that FastAPI runs in a worker thread: database work must never run on the loop."""
+    return await request.form()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+FormDep = Annotated[FormData, Depends(read_form)]
 ContainerDep = Annotated[Container, Depends(get_container)]

@@ -94,11 +94,11 @@ def resolve_flood(alert_id: int, request: Request, session: SessionDep, containe
 
 
 @router.post("/lookup", response_class=HTMLResponse)
-async def lookup_form(request: Request, session: SessionDep, container: ContainerDep, principal: Looker,
+def lookup_form(request: Request, session: SessionDep, container: ContainerDep, principal: Looker,
                       file: Annotated[UploadFile, File()]) -> HTMLResponse:
     request.state.principal = principal
     try:
-        found = lookup.lookup_file(session, matcher=matcher_of(container), data=await file.read(), content_type=file.content_type)
+        found = lookup.lookup_file(session, matcher=matcher_of(container), data=file.file.read(), content_type=file.content_type)
     except TrustdeskError as exc:
         return render(request, "console/banks/_lookup.html", error=exc.detail, filename=file.filename)
     return render(request, "console/banks/_lookup.html", found=found, filename=file.filename)
@@ -129,9 +129,9 @@ def add_entry(bank_id: int, request: Request, session: SessionDep, container: Co
 
 
 @router.post("/{bank_id}/import", response_class=HTMLResponse)
-async def import_file(bank_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
+def import_file(bank_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
                       file: Annotated[UploadFile, File()], format: Annotated[str, Form()] = "csv") -> HTMLResponse:
-    data = await file.read()
+    data = file.file.read()  # spooled upload, read in this worker thread
     try:
         entries = transfer.parse(data, fmt=format)
     except (TrustdeskError, ValueError) as exc:
