@@ -9,6 +9,7 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trustdesk.core.bus.port import DEFAULT_PREFIX, Bus, BusStats, DeadLetter, Delivery
@@ -24,6 +25,7 @@ class _Message:
     msg_id: str | None
     attempt: int = 0
     not_before: float = 0.0
+    value: object = None
 
 
 class InProcessBus(Bus):
@@ -47,7 +49,11 @@ class InProcessBus(Bus):
     async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None:
         self.publish_now(subject, data, msg_id=msg_id)
 
-    def publish_now(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None:
+    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None) -> None:
+        for position, (subject, data, msg_id) in enumerate(items):
+            self.publish_now(subject, data, msg_id=msg_id, value=values[position] if values is not None else None)
+
+    def publish_now(self, subject: str, data: bytes, *, msg_id: str | None = None, value: object = None) -> None:
         """Synchronous publish, for callers without an event loop. Like JetStream, a message
         whose id was seen recently is dropped as a duplicate."""
         with self._lock:
@@ -58,7 +64,7 @@ class InProcessBus(Bus):
                     self._recent_set.discard(self._recent_ids[0])
                 self._recent_ids.append(msg_id)
                 self._recent_set.add(msg_id)
-            self._queue.append(_Message(f"{self.prefix}.{subject}", data, msg_id))
+            self._queue.append(_Message(f"{self.prefix}.{subject}", data, msg_id, value=value))
 
     async def fetch(self, batch: int, *, timeout: float) -> list[Delivery]:
         deadline = time.monotonic() + timeout
@@ -99,7 +105,7 @@ class InProcessBus(Bus):
                     self._in_flight -= 1
                     self._queue.append(message)
 
-        return Delivery(message.subject, message.data, message.attempt, message.msg_id, ack, retry)
+        return Delivery(message.subject, message.data, message.attempt, message.msg_id, ack, retry, message.value)
 
     async def dead_letter(self, delivery: Delivery, *, error: str) -> None:
         seq = next(self._seq)

@@ -83,7 +83,7 @@ class NatsBus(Bus):
         headers = {"Nats-Msg-Id": msg_id} if msg_id else None
         await self.js.publish(f"{self.prefix}.{subject}", data, stream=self.events_stream, headers=headers)
 
-    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]]) -> None:
+    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None) -> None:
         """Pipelined: up to a window of publishes in flight, then wait for their acks, so a
         batch costs round trips per window rather than per message."""
         for start in range(0, len(items), _PUBLISH_WINDOW):
@@ -97,7 +97,7 @@ class NatsBus(Bus):
         sub = await self._subscription()
         try:
             messages = await sub.fetch(batch, timeout=timeout)
-        except (NatsTimeout, asyncio.TimeoutError):
+        except (TimeoutError, NatsTimeout):
             return []
         return [self._delivery(message) for message in messages]
 

@@ -28,6 +28,7 @@ class Delivery:
     msg_id: str | None
     _ack: Callable[[], Awaitable[None]] = field(repr=False)
     _retry: Callable[[float], Awaitable[None]] = field(repr=False)
+    value: object = field(default=None, repr=False)  # the in-process bus: the object published with `data`
 
     async def ack(self) -> None:
         await self._ack()
@@ -72,8 +73,10 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None: ...
 
-    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]]) -> None:
-        """Publish several messages; adapters override this to pipeline them."""
+    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None) -> None:
+        """Publish several messages; adapters override this to pipeline them. `values`, one
+        per item, are the already-decoded objects the bytes encode: the in-process bus hands
+        them to the consumer so it need not decode again; other adapters ignore them."""
         for subject, data, msg_id in items:
             await self.publish(subject, data, msg_id=msg_id)
 

@@ -4,7 +4,6 @@ classifier run once, each media hash looked up once)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,12 +37,14 @@ class Signals:
 
 
 class EventContext:
-    __slots__ = ("_counters", "_hashes", "_lists", "_norm", "_scores", "event", "now", "signals")
+    __slots__ = ("_counters", "_hashes", "_labels", "_lists", "_norm", "_patterns", "_scores", "event", "now", "signals")
 
     def __init__(self, event: Event, signals: Signals, *, now: datetime) -> None:
         self.event, self.signals, self.now = event, signals, now
         self._norm: dict[str, Normalised | None] = {}
         self._lists: dict[str, frozenset[str]] = {}
+        self._patterns: dict[str, frozenset[str]] = {}
+        self._labels: dict[str, dict[str, datetime | None]] = {}
         self._scores: dict[tuple[str, str], float] = {}
         self._hashes: dict[int, list[HashMatch]] | None = None
         self._counters: dict[CounterSpec, tuple[dict[int, int] | None, int]] = {}
@@ -77,9 +78,17 @@ class EventContext:
     def list_hit(self, field: str, name: str) -> bool:
         return name in self.lists_hit(field)
 
-    def pattern_hit(self, field: str, pattern: re.Pattern[str]) -> bool:
-        text = self.norm(field)
-        return text is not None and pattern.search(text.plain) is not None
+    def patterns_hit(self, field: str) -> frozenset[str]:
+        """The sources of every rule pattern found in the field: one RE2 pass for all."""
+        hit = self._patterns.get(field)
+        if hit is None:
+            patterns = self.signals.ruleset.patterns.get(field)
+            text = self.norm(field) if patterns is not None else None
+            hit = self._patterns[field] = patterns.hits(text.plain) if text is not None else _NONE  # type: ignore[union-attr]
+        return hit
+
+    def pattern_hit(self, field: str, source: str) -> bool:
+        return source in self.patterns_hit(field)
 
     def classify(self, name: str, field: str) -> float:
         key = (name, field)
@@ -122,8 +131,14 @@ class EventContext:
         return Counters.count_in(found[0], found[1], seconds)
 
     def has_label(self, field: str, label: str) -> bool:
-        kind, value = entity_of(self.event, field)
-        return value is not None and self.signals.labels.has(kind, value, label, self.now)
+        held = self._labels.get(field)
+        if held is None:  # the entity's labels, looked up once per event (effects apply after evaluation)
+            kind, value = entity_of(self.event, field)
+            held = self._labels[field] = (self.signals.labels.of(kind, value) if value is not None else None) or {}
+        if label not in held:
+            return False
+        expires = held[label]
+        return expires is None or expires > self.now
 
 
 def entity_of(event: Event, field: str) -> tuple[str, str | None]:

@@ -34,6 +34,8 @@ def evaluate(ctx: EventContext) -> Verdict:
             continue
         if rule.required_lists and not _lists_hit(ctx, rule.required_lists):
             continue
+        if rule.required_patterns and not _patterns_found(ctx, rule.required_patterns):
+            continue
         try:
             matched = rule.when(ctx)
         except Exception as exc:  # a rule must not take the pipeline down; the event is retried
@@ -52,6 +54,9 @@ def _candidates(ctx: EventContext) -> list[CompiledRule] | tuple[CompiledRule, .
     for field in plan.list_fields:
         for name in ctx.lists_hit(field):
             extra.extend(plan.by_list.get((field, name), ()))
+    for field in plan.pattern_fields:
+        for source in ctx.patterns_hit(field):
+            extra.extend(plan.by_pattern.get((field, source), ()))
     if not extra:
         return plan.plain
     order = ctx.signals.ruleset.order
@@ -61,6 +66,13 @@ def _candidates(ctx: EventContext) -> list[CompiledRule] | tuple[CompiledRule, .
 def _present(event: object, fields: tuple[str, ...]) -> bool:
     for name in fields:
         if not getattr(event, name, None):
+            return False
+    return True
+
+
+def _patterns_found(ctx: EventContext, required: tuple[tuple[str, str], ...]) -> bool:
+    for field, source in required:
+        if source not in ctx.patterns_hit(field):
             return False
     return True
 

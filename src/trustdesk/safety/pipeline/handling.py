@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from trustdesk.safety.classifiers import ClassifierRegistry, default_registry
 from trustdesk.safety.pipeline.context import EventContext, Signals, entity_of
 from trustdesk.safety.pipeline.engine import Verdict, evaluate
 from trustdesk.safety.pipeline.events import Event
-from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher
+from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher, SessionHashMatcher
 from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
 from trustdesk.safety.pipeline.state import Counters, Labels, counter_key, window_start
 from trustdesk.safety.rules.book import RuleBook
@@ -55,7 +56,8 @@ class Handler:
     clock: Clock
     book: RuleBook
     platform: Platform | None = None
-    hashes: HashMatcher = field(default_factory=NoHashMatcher)
+    hashes: HashMatcher | SessionHashMatcher = field(default_factory=NoHashMatcher)
+    pager: Any = None  # alerts to the on-call role page through it (emergency.paging)
     classifiers: ClassifierRegistry = field(default_factory=default_registry)
     worker: str = "embedded"
 
@@ -92,8 +94,12 @@ class Handler:
         if ruleset.uses_labels:
             entities = [entity_of(r.event, f) for f in ruleset.label_fields for r in fresh]
             labels.load(session, [(k, v) for k, v in entities if v is not None], now=now)
-        signals = Signals(ruleset, self.classifiers, self.hashes, counters, labels)
-        signals.prefetch_pdq([m.pdq for r in fresh for m in getattr(r.event, "media", ()) if m.pdq])
+        media = [(r.event.platform, m) for r in fresh for m in getattr(r.event, "media", ())]
+        hashes = self.hashes
+        if isinstance(hashes, SessionHashMatcher):  # the banks: confirmed in this transaction, hashes remembered
+            hashes = hashes.bound(session, clock=self.clock, media=media)
+        signals = Signals(ruleset, self.classifiers, hashes, counters, labels)
+        signals.prefetch_pdq([m.pdq for _, m in media if m.pdq])
         return signals
 
     def _hits(self, session: Session, signals: Signals, ruleset: RuleSet, event: Event, verdict: Verdict, now: datetime) -> list[dict]:
@@ -102,7 +108,7 @@ class Handler:
             if rule.shadow:
                 effects = [dict(e.describe(), would=True) for e in rule.effects]
             else:
-                context = EffectContext(session, self.clock, self.platform, signals.labels, rule, event, ruleset.version)
+                context = EffectContext(session, self.clock, self.platform, signals.labels, rule, event, ruleset.version, self.pager)
                 effects = apply_effects(context)
             rows.append({"event_id": event.id, "ruleset": rule.ruleset, "ruleset_version": _file_version(ruleset, rule.ruleset),
                          "rule": rule.name, "rule_version": rule.version, "shadow": rule.shadow, "effects": effects, "at": now})

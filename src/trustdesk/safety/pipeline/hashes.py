@@ -4,8 +4,8 @@ benchmark and small deployments, on the signals domain's exact `PDQIndex`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import NamedTuple, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,6 +30,14 @@ class HashMatcher(Protocol):
     def match_pdq_many(self, pdq_hexes: list[str], *, max_distance: int) -> list[list[HashMatch]]:
         """`match_pdq` for many hashes at once (a batch's media), in order."""
         ...
+
+
+@runtime_checkable
+class SessionHashMatcher(Protocol):
+    """A matcher that must see the batch's transaction (the banks confirm every candidate in
+    the database): the handler binds it once per batch, handing it the batch's media."""
+
+    def bound(self, session: Any, *, clock: Any, media: Sequence[tuple[str, Any]]) -> HashMatcher: ...
 
 
 class NoHashMatcher:

@@ -37,5 +37,5 @@ def subject(event: Event) -> str:
 
 async def submit(bus: Bus, events: Sequence[Event]) -> list[str]:
     """Publish validated events; returns their ids."""
-    await bus.publish_many([(subject(e), e.model_dump_json().encode(), e.id) for e in events])
+    await bus.publish_many([(subject(e), e.model_dump_json().encode(), e.id) for e in events], values=events)
     return [e.id for e in events]

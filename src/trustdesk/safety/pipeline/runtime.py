@@ -17,8 +17,10 @@ from typing import Any
 
 from trustdesk.core.bus import DEFAULT_PREFIX, Bus, build_bus
 from trustdesk.core.settings import BusKind
+from trustdesk.safety.banks.matcher import shared_matcher
+from trustdesk.safety.pipeline.banking import BankHashMatcher
 from trustdesk.safety.pipeline.handling import Handler
-from trustdesk.safety.pipeline.hashes import NoHashMatcher
+from trustdesk.safety.pipeline.hashes import HashMatcher, SessionHashMatcher
 from trustdesk.safety.pipeline.worker import Worker
 from trustdesk.safety.rules.book import RuleBook
 
@@ -62,9 +64,20 @@ def build_runtime(container: Any, *, prefix: str | None = None, ack_wait: float 
     settings = container.settings
     bus = build_bus(settings, prefix=prefix or container.extras.get("pipeline_prefix", DEFAULT_PREFIX), ack_wait=ack_wait)
     book = RuleBook.for_directory(rules_directory(container))
-    handler = Handler(db=container.db, clock=container.clock, book=book, platform=container.platform,
-                      hashes=container.extras.get("hash_matcher") or NoHashMatcher(), worker=worker_name or f"{socket.gethostname()}")
+    handler = Handler(db=container.db, clock=container.clock, book=book, platform=container.platform, hashes=hash_matcher(container),
+                      pager=container.extras.get("pager"), worker=worker_name or f"{socket.gethostname()}")
     return PipelineRuntime(bus, book, handler, Worker(bus, handler, batch=batch), embedded=settings.bus is BusKind.IN_PROCESS)
+
+
+def hash_matcher(container: Any) -> HashMatcher | SessionHashMatcher:
+    """`extras["hash_matcher"]` when a deployment set one, else the banks domain's matcher
+    (the process's shared `MatchService`, kept current from the banks' change log)."""
+    given = container.extras.get("hash_matcher")
+    if given is not None:
+        return given
+    settings = container.settings
+    service = shared_matcher(container.extras, max_entries=settings.match_max_entries, refresh_seconds=settings.match_refresh_seconds)
+    return BankHashMatcher(service, pager=container.extras.get("pager"))
 
 
 def runtime_for(container: Any) -> PipelineRuntime:

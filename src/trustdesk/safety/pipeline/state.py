@@ -90,6 +90,10 @@ class Labels:
         expires = labels[label]
         return expires is None or expires > at
 
+    def of(self, kind: str, entity: str) -> dict[str, datetime | None] | None:
+        """The entity's labels (label -> expiry), expired ones included: check with `has`'s rule."""
+        return self._by_entity.get((kind, entity))
+
     def put(self, kind: str, entity: str, label: str, expires: datetime | None) -> None:
         self._by_entity[(kind, entity)][label] = expires
 

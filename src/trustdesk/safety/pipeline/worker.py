@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from trustdesk.core.bus import Bus, Delivery
 from trustdesk.core.errors import InvalidInput
 from trustdesk.safety.pipeline import deadletters
-from trustdesk.safety.pipeline.events import parse_event
+from trustdesk.safety.pipeline.events import EVENT_MODELS, Event, parse_event
 from trustdesk.safety.pipeline.handling import BatchResult, Handler, Received
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Worker:
         good: list[tuple[Delivery, Received]] = []
         for delivery in deliveries:
             try:
-                good.append((delivery, Received(parse_event(delivery.data), delivery.data.decode())))
+                good.append((delivery, Received(_event_of(delivery), delivery.data.decode())))
             except (InvalidInput, UnicodeDecodeError) as exc:
                 await self._dead(delivery, getattr(exc, "detail", str(exc)))
         if not good:
@@ -109,3 +109,11 @@ class Worker:
         except Exception:  # the database may be what failed; the bus copy still keeps it
             log.exception("could not record the dead letter in the database")
         await self.bus.dead_letter(delivery, error=error)
+
+
+def _event_of(delivery: Delivery) -> Event:
+    """The event the in-process bus carried as an object (validated at ingest, immutable),
+    else the bytes parsed and validated: NATS, or a replay from the dead letters."""
+    if isinstance(delivery.value, EVENT_MODELS):
+        return delivery.value  # type: ignore[return-value]
+    return parse_event(delivery.data)

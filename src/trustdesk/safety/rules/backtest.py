@@ -21,8 +21,8 @@ from trustdesk.safety.classifiers import ClassifierRegistry, default_registry
 from trustdesk.safety.pipeline.context import EventContext, Signals
 from trustdesk.safety.pipeline.engine import evaluate
 from trustdesk.safety.pipeline.events import Event, parse_event
-from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher
 from trustdesk.safety.pipeline.handling import bump_counters
+from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher
 from trustdesk.safety.pipeline.models import Backtest, HandledEvent
 from trustdesk.safety.pipeline.state import Counters, Labels
 from trustdesk.safety.rules.model import RuleFile

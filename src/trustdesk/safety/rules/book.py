@@ -100,4 +100,4 @@ def _keep_refused(loaded: RuleFile, previous: RuleFile | None) -> RuleFile:
         return loaded
     return RuleFile(loaded.path, loaded.ruleset, loaded.version, loaded.digest, {**previous.lists, **loaded.lists},
                     loaded.rules + kept, loaded.problems, loaded.counters | previous.counters, loaded.label_fields | previous.label_fields,
-                    max(loaded.pdq_distance, previous.pdq_distance))
+                    max(loaded.pdq_distance, previous.pdq_distance), loaded.patterns | previous.patterns)

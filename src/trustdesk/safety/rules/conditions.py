@@ -8,7 +8,6 @@ Python."""
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from lark import Token, Tree
 
 from trustdesk.safety.pipeline.events import ENTITY_FIELDS, EVENT_FIELDS, TEXT_FIELDS, EventKind
 from trustdesk.safety.rules.model import CounterSpec, KeywordList
+from trustdesk.safety.rules.patterns import PatternError, compile_pattern
 
 Fn = Callable[[Any], Any]
 COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -45,6 +45,7 @@ class Scope:
     counters: set[CounterSpec] = field(default_factory=set)
     banks: dict[str, int] = field(default_factory=dict)  # bank -> widest distance asked for
     exact_banks: set[str] = field(default_factory=set)
+    patterns: set[tuple[str, str]] = field(default_factory=set)  # (text field, RE2 source)
 
 
 def string_value(node: Tree | Token) -> str:
@@ -226,12 +227,14 @@ def literal_duration(node: Tree, what: str, limit: int = MAX_WINDOW) -> int:
     return seconds
 
 
-def compile_regex(node: Tree) -> re.Pattern[str]:
+def compile_regex(node: Tree) -> str:
+    """The pattern's source, once RE2 has accepted it (see `rules.patterns` for why RE2)."""
     source = literal_string(node, "the pattern")
     try:
-        return re.compile(source)
-    except re.error as exc:
+        compile_pattern(source)
+    except PatternError as exc:
         raise CompileError(node, f"the pattern {source!r} is not a valid regular expression: {exc}") from exc
+    return source
 
 
 def event_kind(node: Tree) -> str:

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
+from trustdesk.emergency.paging import page_on_call
+from trustdesk.emergency.paging_models import PageUrgency
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.pipeline.context import entity_of
@@ -38,6 +40,7 @@ class EffectContext:
     rule: CompiledRule
     event: Event
     ruleset_version: str
+    pager: Any = None
 
     @property
     def actor(self) -> Actor:
@@ -125,7 +128,23 @@ def _alert(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
     row = RuleAlert(role=effect.args["role"], message=effect.args["message"], rule_ref=ctx.rule.ref, event_id=ctx.event.id, at=ctx.clock.now())
     ctx.session.add(row)
     ctx.session.flush()
-    return {"alert_id": row.id}
+    return {"alert_id": row.id, **_page(ctx, effect, row)}
+
+
+def _page(ctx: EffectContext, effect: Effect, row: RuleAlert) -> dict[str, Any]:
+    """Page the on-call rota (emergency.paging) when the alert is for it. The page names the
+    rule and the event id only: no message text or user data goes to a pager. A pager that
+    fails is noted on the hit and does not fail the event (the alert row stays)."""
+    if ctx.pager is None or effect.args["role"] != "on_call":
+        return {}
+    try:
+        with ctx.session.begin_nested():
+            page = page_on_call(ctx.session, pager=ctx.pager, actor=ctx.actor, urgency=PageUrgency.EMERGENCY, clock=ctx.clock,
+                                subject=f"Rule {ctx.rule.ref}: {effect.args['message']}"[:200], object_type="pipeline_event", object_id=ctx.event.id,
+                                body=f"{effect.args['message']}. Rule {ctx.rule.ref} matched event {ctx.event.id}; alert {row.id}.")
+    except Exception as exc:  # no rota, a pager outage: the alert is recorded, a person sees it on the console
+        return {"page_error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"page_id": page.id}
 
 
 APPLY: dict[EffectKind, Callable[[EffectContext, Effect], dict[str, Any]]] = {

@@ -50,8 +50,9 @@ def contains_any(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: dict[s
 
 def matches(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: dict[str, Tree]) -> tuple[Fn, str]:
     _arity(node, args, kw, 2)
-    field, pattern = text_field(args[0]), compile_regex(args[1])
-    return (lambda c: c.pattern_hit(field, pattern)), "bool"
+    field, source = text_field(args[0]), compile_regex(args[1])
+    cc.scope.patterns.add((field, source))
+    return (lambda c: c.pattern_hit(field, source)), "bool"
 
 
 def classify(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: dict[str, Tree]) -> tuple[Fn, str]:

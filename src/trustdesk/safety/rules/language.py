@@ -15,9 +15,28 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from trustdesk.core.identity.permissions import Role
 from trustdesk.safety.classifiers import default_registry
 from trustdesk.safety.rules.conditions import (
-    CompileError, ConditionCompiler, Scope, entity_field, literal_duration, literal_int, literal_string, split_args, string_value,
+    CompileError,
+    ConditionCompiler,
+    Scope,
+    entity_field,
+    literal_duration,
+    literal_int,
+    literal_string,
+    split_args,
+    string_value,
 )
-from trustdesk.safety.rules.model import CompiledRule, Condition, CounterSpec, Effect, EffectKind, KeywordList, Problem, RuleError, RuleFile, RuleMode
+from trustdesk.safety.rules.model import (
+    CompiledRule,
+    Condition,
+    CounterSpec,
+    Effect,
+    EffectKind,
+    KeywordList,
+    Problem,
+    RuleError,
+    RuleFile,
+    RuleMode,
+)
 from trustdesk.safety.rules.policy import ACTIONS, AutomationPolicy, automation_policy
 from trustdesk.safety.text import fold_keyword
 
@@ -75,6 +94,7 @@ class _FileReader:
         self.counters: set[CounterSpec] = set()
         self.label_fields: set[str] = set()
         self.pdq_distance = -1
+        self.patterns: set[tuple[str, str]] = set()
 
     def read(self, tree: Tree) -> RuleFile:
         for item in tree.children:
@@ -86,7 +106,7 @@ class _FileReader:
             raise RuleError([Problem(self.path, 1, 1, 'the file must start with: ruleset "<name>" version <n>')] + self.problems)
         name, version = self.ruleset
         return RuleFile(self.path, name, version, self.digest, self.lists, tuple(self.rules), tuple(self.problems),
-                        frozenset(self.counters), frozenset(self.label_fields), self.pdq_distance)
+                        frozenset(self.counters), frozenset(self.label_fields), self.pdq_distance, frozenset(self.patterns))
 
     def _ruleset_decl(self, node: Tree) -> None:
         if self.ruleset is not None or self.lists or self.rules:
@@ -115,6 +135,7 @@ class _FileReader:
         self.counters |= reader.scope.counters
         self.label_fields |= reader.scope.label_fields
         self.pdq_distance = max([self.pdq_distance, *reader.scope.banks.values()])
+        self.patterns |= reader.scope.patterns
 
 
 class _RuleReader:
@@ -146,13 +167,13 @@ class _RuleReader:
             description=string_value(fields["description"].children[0]) if "description" in fields else "",
             line=self.node.meta.line, source=self._source(), digest=self.file.digest, when=when, effects=effects,
             kinds=_kind_guard(conjuncts), required_lists=qualify_guards(self.scope.namespace, _list_guards(conjuncts)),
-            required_fields=_field_guards(conjuncts), whole=whole,
+            required_fields=_field_guards(conjuncts), required_patterns=_pattern_guards(conjuncts), whole=whole,
         )
 
     def _residue(self, conjuncts: list[Tree]) -> Condition:
         """The condition less what the engine's guards already decide (the kind test and
-        the keyword lists at its top), so a rule that passes its guards pays only for the rest."""
-        guard_ids = {id(n) for n in conjuncts if _is_kind_test(n) or _call_name(n) == "contains_any"}
+        the keyword lists and patterns at its top), so a rule that passes its guards pays only for the rest."""
+        guard_ids = {id(n) for n in conjuncts if _is_kind_test(n) or _call_name(n) in ("contains_any", "matches")}
         parts = [ConditionCompiler(self.scope).boolean(n) for n in conjuncts if id(n) not in guard_ids]
         if not parts:
             return lambda c: True
@@ -298,6 +319,17 @@ def _list_guards(conjuncts: list[Tree]) -> tuple[tuple[str, str], ...]:
         if _call_name(node) == "contains_any":
             args, _ = split_args(node)  # type: ignore[arg-type]
             guards.append((str(args[0].children[1]), str(args[1].children[0])))
+    return tuple(guards)
+
+
+def _pattern_guards(conjuncts: list[Tree]) -> tuple[tuple[str, str], ...]:
+    """`matches(event.text, 'p')` at the top of a rule: skip it unless the field's pattern
+    set found p (one RE2 pass per field finds every pattern at once)."""
+    guards = []
+    for node in conjuncts:
+        if _call_name(node) == "matches":
+            args, _ = split_args(node)  # type: ignore[arg-type]
+            guards.append((str(args[0].children[1]), string_value(args[1])))
     return tuple(guards)
 
 

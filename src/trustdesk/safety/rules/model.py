@@ -81,6 +81,7 @@ class CompiledRule:
     kinds: frozenset[str] | None = None  # None: any kind
     required_lists: tuple[tuple[str, str], ...] = ()  # (field, list): skip the rule unless hit
     required_fields: tuple[str, ...] = ()  # skip the rule when any of these is empty (text, media)
+    required_patterns: tuple[tuple[str, str], ...] = ()  # (field, RE2 source): skip the rule unless found
     whole: Condition | None = field(default=None, repr=False, compare=False)  # `when` with its guards, unplanned
 
     @property
@@ -115,3 +116,4 @@ class RuleFile:
     counters: frozenset[CounterSpec] = frozenset()
     label_fields: frozenset[str] = frozenset()
     pdq_distance: int = -1  # the widest PDQ distance any rule asks for; -1: no PDQ rule
+    patterns: frozenset[tuple[str, str]] = frozenset()  # every (text field, RE2 source) a rule matches

@@ -10,31 +10,38 @@ from dataclasses import dataclass, field
 
 from trustdesk.safety.pipeline.events import EventKind
 from trustdesk.safety.rules.model import CompiledRule, CounterSpec, EffectKind, KeywordList, RuleFile
+from trustdesk.safety.rules.patterns import PatternSet, pattern_sets
 
 
 @dataclass(frozen=True)
 class Plan:
     """The rules one event kind can meet, split by what must be true before they are worth
-    calling: nothing (`plain`), media on the event (`media`), or a keyword list hit
-    (`by_list`, filed under the rule's first required list)."""
+    calling: nothing (`plain`), media on the event (`media`), a keyword list hit
+    (`by_list`, filed under the rule's first required list) or a pattern found
+    (`by_pattern`, under its first required pattern)."""
 
     plain: tuple[CompiledRule, ...] = ()
     media: tuple[CompiledRule, ...] = ()
     by_list: dict[tuple[str, str], tuple[CompiledRule, ...]] = field(default_factory=dict)
     list_fields: tuple[str, ...] = ()
+    by_pattern: dict[tuple[str, str], tuple[CompiledRule, ...]] = field(default_factory=dict)
+    pattern_fields: tuple[str, ...] = ()
 
 
 def _plan(rules: tuple[CompiledRule, ...]) -> Plan:
-    plain, media, by_list = [], [], defaultdict(list)
+    plain, media, by_list, by_pattern = [], [], defaultdict(list), defaultdict(list)
     for rule in rules:
         if rule.required_lists:
             by_list[rule.required_lists[0]].append(rule)
+        elif rule.required_patterns:
+            by_pattern[rule.required_patterns[0]].append(rule)
         elif "media" in rule.required_fields:
             media.append(rule)
         else:
             plain.append(rule)
     fields = tuple(dict.fromkeys(f for f, _ in by_list))
-    return Plan(tuple(plain), tuple(media), {k: tuple(v) for k, v in by_list.items()}, fields)
+    return Plan(tuple(plain), tuple(media), {k: tuple(v) for k, v in by_list.items()}, fields,
+                {k: tuple(v) for k, v in by_pattern.items()}, tuple(dict.fromkeys(f for f, _ in by_pattern)))
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class RuleSet:
     label_effects: bool
     label_fields: frozenset[str] = field(default_factory=frozenset)
     pdq_distance: int = -1
+    patterns: dict[str, PatternSet] = field(default_factory=dict)  # text field -> every pattern on it
 
     @property
     def version(self) -> str:
@@ -80,6 +88,7 @@ def build_ruleset(files: list[RuleFile]) -> RuleSet:
         files=tuple(files), rules=rules, words={w: frozenset(ls) for w, ls in words.items()}, phrases=tuple(phrases),
         by_kind=by_kind, plans={k: _plan(v) for k, v in by_kind.items()}, order={id(r): i for i, r in enumerate(rules)}, counters=frozenset(counters or ()), uses_labels=bool(label_fields), label_effects=label_effect,
         label_fields=frozenset(label_fields or ()), pdq_distance=max([-1, *(f.pdq_distance for f in files)]),
+        patterns=pattern_sets(p for f in files for p in f.patterns),
     )
 
 
