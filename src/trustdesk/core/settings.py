@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(4, ge=1, le=10, description="platform = webhook: attempts per call on network errors and 5xx.")
     webhook_backoff_s: float = Field(0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter.")
     organisation_name: str = "Demo Messenger Ltd"
+    matrix_homeserver_url: str | None = Field(None, description="platform = matrix: Synapse's client/admin API base URL.")
+    matrix_server_name: str | None = Field(None, description="platform = matrix: the homeserver's server_name.")
+    matrix_bot_user_id: str | None = Field(None, description="platform = matrix: the Synapse admin account Trustdesk acts as.")
+    matrix_bot_token: SecretStr | None = Field(None, description="platform = matrix: that account's access token.")
     pager: PagerKind = Field(PagerKind.LOG, description="How on-call is paged: log (embedded default), webhook or smtp.")
     pager_webhook_url: str | None = Field(None, description="pager = webhook: the incident tool's URL.")
     pager_webhook_secret: SecretStr | None = Field(None, description="pager = webhook: HMAC secret that signs pages.")

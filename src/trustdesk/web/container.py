@@ -8,9 +8,12 @@ from typing import Any
 
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.database import Database
-from trustdesk.core.settings import Settings
+from trustdesk.core.settings import PlatformKind, Settings
 from trustdesk.emergency.paging import build_pager
+from trustdesk.platform.demo.adapter import DemoPlatform
+from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.port import Platform
+from trustdesk.platform.webhook.adapter import WebhookPlatform
 
 
 @dataclass
@@ -24,13 +27,10 @@ class Container:
 
 def build_platform(settings: Settings) -> Platform:
     """The adapter the `platform` setting names."""
-    from trustdesk.platform.demo.adapter import DemoPlatform
-
-    if settings.platform == "webhook":
-        from trustdesk.platform.webhook.adapter import WebhookPlatform
-
+    if settings.platform == PlatformKind.WEBHOOK:
         return WebhookPlatform.from_settings(settings)
-
+    if settings.platform == PlatformKind.MATRIX:
+        return MatrixPlatform.from_settings(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return DemoPlatform.from_url(f"sqlite:///{(settings.data_dir / 'demo-platform.db').resolve()}")
 

@@ -25,6 +25,7 @@ from typing import Any
 from trustdesk.platform.matrix.admin import SynapseAdmin, q
 from trustdesk.platform.matrix.held import retrieve_held
 from trustdesk.platform.matrix.reading import MESSAGE_TYPES, to_account, to_message
+from trustdesk.core.settings import Settings
 from trustdesk.platform.port import (
     Account,
     AccountState,
@@ -59,6 +60,22 @@ class MatrixPlatform(Platform):
         self.admin = admin
         self.bot_user_id = bot_user_id
         self.server_name = server_name
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MatrixPlatform:
+        """The adapter of `platform = matrix`; refuses to start half-configured."""
+        needed = {
+            "TRUSTDESK_MATRIX_HOMESERVER_URL": settings.matrix_homeserver_url,
+            "TRUSTDESK_MATRIX_SERVER_NAME": settings.matrix_server_name,
+            "TRUSTDESK_MATRIX_BOT_USER_ID": settings.matrix_bot_user_id,
+            "TRUSTDESK_MATRIX_BOT_TOKEN": settings.matrix_bot_token,
+        }
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise ValueError(f"platform = matrix needs {', '.join(missing)}")
+        assert settings.matrix_homeserver_url and settings.matrix_bot_token and settings.matrix_bot_user_id and settings.matrix_server_name
+        admin = SynapseAdmin(base_url=settings.matrix_homeserver_url, token=settings.matrix_bot_token.get_secret_value())
+        return cls(admin=admin, bot_user_id=settings.matrix_bot_user_id, server_name=settings.matrix_server_name)
 
     # -- lookups ------------------------------------------------------------------------------
 
