@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nio import RoomGetEventResponse, RoomSendResponse  # noqa: E402
 
-from tests.emergency.synapse_tco import confirm_by_callback, file_order, matrix_targets, police_agency  # noqa: E402
+from tests.emergency.synapse_tco import confirm_by_callback, file_order, police_agency  # noqa: E402
 from tests.platform.matrix.conftest import PASSWORD, MatrixUser, make_trustdesk, module_config  # noqa: E402
 from tests.platform.matrix.synapse_server import SynapseServer  # noqa: E402
 from trustdesk.platform.matrix.adapter import MatrixPlatform  # noqa: E402
@@ -70,21 +70,20 @@ def measure_removals(trustdesk, synapse: SynapseServer, orders: int) -> tuple[li
     reader = MatrixUser(synapse, "reader")
     room = reader.create_room(name="takedown")
     container, removal_s, accept_s = trustdesk.container, [], []
-    with matrix_targets():
-        for n in range((orders + ORDERS_PER_AGENCY - 1) // ORDERS_PER_AGENCY):
-            agency = police_agency(container, code=f"police-{n}")
-            first = file_order(trustdesk.url, agency.token, send(poster(synapse, reader, room, f"o{n}"), room, f"onboarding {n}"))
-            confirm_by_callback(container, first.json()["request"]["id"])
-            for i in range(min(ORDERS_PER_AGENCY, orders - n * ORDERS_PER_AGENCY)):
-                # a fresh poster each time: enforcement's strikes suspend an account after a terrorism removal
-                event_id = send(poster(synapse, reader, room, f"p{n}x{i}"), room, f"terrorist content {n}.{i}")
-                start = time.perf_counter()
-                response = file_order(trustdesk.url, agency.token, event_id)
-                accepted = time.perf_counter()
-                if response.status_code != 201:
-                    raise RuntimeError(response.text)
-                removal_s.append(wait_redacted(reader, room, event_id) - start)
-                accept_s.append(accepted - start)
+    for n in range((orders + ORDERS_PER_AGENCY - 1) // ORDERS_PER_AGENCY):
+        agency = police_agency(container, code=f"police-{n}")
+        first = file_order(trustdesk.url, agency.token, send(poster(synapse, reader, room, f"o{n}"), room, f"onboarding {n}"))
+        confirm_by_callback(container, first.json()["request"]["id"])
+        for i in range(min(ORDERS_PER_AGENCY, orders - n * ORDERS_PER_AGENCY)):
+            # a fresh poster each time: enforcement's strikes suspend an account after a terrorism removal
+            event_id = send(poster(synapse, reader, room, f"p{n}x{i}"), room, f"terrorist content {n}.{i}")
+            start = time.perf_counter()
+            response = file_order(trustdesk.url, agency.token, event_id)
+            accepted = time.perf_counter()
+            if response.status_code != 201:
+                raise RuntimeError(response.text)
+            removal_s.append(wait_redacted(reader, room, event_id) - start)
+            accept_s.append(accepted - start)
     return removal_s, accept_s
 
 

@@ -1,18 +1,11 @@
 """TCO orders against a real Synapse, shared by the end-to-end test and benchmarks/takedown.py:
 a registered police agency with an API token whose earlier order was confirmed by call-back
 (so that its orders are trusted), and filing an order through the real API.
-
-Matrix event ids are not in the legal domain's target formats yet (it knows the demo
-platform's `m123` only), so `matrix_targets()` supplies a Matrix format for the duration;
-see the report that asks the legal domain to choose the format by the platform adapter."""
+Targets are Matrix event ids: the legal domain reads them in the Matrix platform's format."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from unittest import mock
 
 import httpx
 
@@ -22,14 +15,8 @@ from trustdesk.core.identity.permissions import Permission, Principal, Role, per
 from trustdesk.legal import registry
 from trustdesk.legal import service as legal_service
 from trustdesk.legal.instruments import IssuerKind
-from trustdesk.legal.targets import PlatformFormat
 from trustdesk.web.container import Container
 
-MATRIX_FORMAT = PlatformFormat(
-    account_id=re.compile(r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+$"), message_id=re.compile(r"^\$[A-Za-z0-9_+/=-]+$"),
-    link_hosts=frozenset(), link_username=re.compile(r"^$"), link_account=re.compile(r"^$"), link_message=re.compile(r"^$"),
-    foreign_hosts={},
-)
 ELEMENTS = {
     "issuing_authority": "Office anti-cybercriminalité (OFAC)",
     "reasons": "Calls for attacks on a named place (Art. 2(7)(c) of Regulation (EU) 2021/784).",
@@ -37,12 +24,6 @@ ELEMENTS = {
 }
 STAFF = Principal(kind="staff", id=1, name="lena", permissions=permissions_for(frozenset({Role.LEGAL_OFFICER})),
                   roles=frozenset({Role.LEGAL_OFFICER}))
-
-
-@contextmanager
-def matrix_targets() -> Iterator[None]:
-    with mock.patch("trustdesk.legal.targets.platform_format", lambda name="demo": MATRIX_FORMAT):
-        yield
 
 
 @dataclass

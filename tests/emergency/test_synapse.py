@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from nio import RoomMessagesResponse, RoomSendResponse
 
-from tests.emergency.synapse_tco import confirm_by_callback, file_order, matrix_targets, police_agency
+from tests.emergency.synapse_tco import confirm_by_callback, file_order, police_agency
 from tests.platform.matrix.conftest import MatrixWorld, _synapse_installed, eventually, matrix  # noqa: F401 - fixtures
 from trustdesk.emergency import preservation, removal
 from trustdesk.emergency.models import RemovalState
@@ -30,13 +30,12 @@ def test_a_tco_order_removes_the_message_for_everyone(matrix: MatrixWorld) -> No
     assert isinstance(first, RoomSendResponse) and isinstance(second, RoomSendResponse)
     container = matrix.trustdesk.container
     agency = police_agency(container, code="ofac-e2e")
-    with matrix_targets():
-        held = file_order(matrix.trustdesk.url, agency.token, first.event_id)
-        assert held.status_code == 201, held.text
-        assert not _redacted_for(reader, room, first.event_id), "a first-time agency's order waits for its call-back"
-        confirm_by_callback(container, held.json()["request"]["id"])  # the lane removes it as soon as this commits
-        trusted = file_order(matrix.trustdesk.url, agency.token, second.event_id)
-        assert trusted.status_code == 201, trusted.text
+    held = file_order(matrix.trustdesk.url, agency.token, first.event_id)
+    assert held.status_code == 201, held.text
+    assert not _redacted_for(reader, room, first.event_id), "a first-time agency's order waits for its call-back"
+    confirm_by_callback(container, held.json()["request"]["id"])  # the lane removes it as soon as this commits
+    trusted = file_order(matrix.trustdesk.url, agency.token, second.event_id)
+    assert trusted.status_code == 201, trusted.text
     eventually(lambda: _redacted_for(reader, room, first.event_id) and _redacted_for(reader, room, second.event_id))
     request_id = trusted.json()["request"]["id"]
 

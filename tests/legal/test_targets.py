@@ -89,3 +89,22 @@ def test_resolution_through_the_platform(world, platform) -> None:
 def test_no_link_to_another_platform_is_ever_taken_for_ours(host: str, path: str, scheme: str) -> None:
     with pytest.raises(InvalidInput, match=f"is a {FMT.foreign_hosts[host]} link"):
         parse_targets([(None, f"{scheme}{host}{path}")])
+
+
+def test_matrix_ids_and_permalinks_are_targets_of_a_matrix_platform() -> None:
+    matrix = platform_format("matrix")
+    targets = parse_targets([(None, "@alice:example.org"), (None, "$AbCdEf0123456789"), (None, "https://matrix.to/#/@bob:example.org:8448"),
+                             (None, "https://matrix.to/#/!room:example.org/$AbCdEf0123456789?via=example.org")], matrix)
+    assert [(t.kind.value, t.normalised) for t in targets] == [
+        ("account_id", "@alice:example.org"), ("message_id", "$AbCdEf0123456789"), ("account_id", "@bob:example.org:8448")]
+    with pytest.raises(InvalidInput, match="Telegram link"):
+        parse_targets([(None, "https://t.me/someone")], matrix)
+    with pytest.raises(InvalidInput, match="not a message id"):
+        parse_targets([("message_id", "m123")], matrix)
+
+
+def test_a_webhook_platform_takes_opaque_ids_and_refuses_links_clearly() -> None:
+    webhook = platform_format("webhook")
+    assert parse_targets([("account_id", "acct-42")], webhook)[0].normalised == "acct-42"
+    with pytest.raises(InvalidInput, match="platform's own id"):
+        parse_targets([(None, "https://example.org/u/42")], webhook)

@@ -64,12 +64,15 @@ class Resolution:
 def platform_format(name: str = "demo") -> PlatformFormat:
     with FORMATS.open("rb") as fh:
         raw: dict[str, Any] = tomllib.load(fh)
+    if name not in raw["platforms"]:
+        raise ValueError(f"no target format for the platform '{name}' in {FORMATS.name}")
     p = raw["platforms"][name]
+    own = frozenset(p["link_hosts"])
     return PlatformFormat(
         account_id=re.compile(p["account_id"]), message_id=re.compile(p["message_id"]),
         link_hosts=frozenset(p["link_hosts"]), link_username=re.compile(p["link_username"]),
         link_account=re.compile(p["link_account"]), link_message=re.compile(p["link_message"]),
-        foreign_hosts=dict(raw["foreign_hosts"]),
+        foreign_hosts={host: name for host, name in raw["foreign_hosts"].items() if host not in own},
     )
 
 
@@ -116,12 +119,13 @@ def _from_link(text: str, fmt: PlatformFormat) -> Target:
     parts = urlsplit(text if "://" in text else f"https://{text}")
     host = (parts.hostname or "").lower()
     foreign = fmt.foreign_hosts.get(host.removeprefix("www."))
+    ours = f"a link to {sorted(fmt.link_hosts)[0]}" if fmt.link_hosts else "the platform's own id"
     if foreign is not None:
-        raise InvalidInput(f"'{text}' is a {foreign} link, not a link to this platform; send the username, phone number or a link to {sorted(fmt.link_hosts)[0]}.", target=text)
+        raise InvalidInput(f"'{text}' is a {foreign} link, not a link to this platform; send the username, phone number or {ours}.", target=text)
     if host not in fmt.link_hosts:
-        raise InvalidInput(f"'{text}' is not a link to this platform (expected {sorted(fmt.link_hosts)[0]}).", target=text)
+        raise InvalidInput(f"'{text}' is not a link to this platform (send {ours}).", target=text)
     for pattern, kind in ((fmt.link_username, TargetKind.USERNAME), (fmt.link_account, TargetKind.ACCOUNT_ID), (fmt.link_message, TargetKind.MESSAGE_ID)):
-        found = pattern.fullmatch(parts.path)
+        found = pattern.fullmatch(parts.path + (f"#{parts.fragment}" if parts.fragment else ""))
         if found:
             value = found.group(1)
             return Target(kind, text, username_key(value) if kind is TargetKind.USERNAME else value)
