@@ -15,6 +15,7 @@ from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
 from trustdesk.cli import emergency as emergency_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
+from trustdesk.cli import settings as settings_cli
 from trustdesk.cli.context import CliState, console, state
 
 app = typer.Typer(help="Trustdesk: the trust & safety back office.", no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -23,6 +24,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
+app.add_typer(settings_cli.app, name="settings")
 app.add_typer(lawful_requests_cli.app, name="requests")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.rules_app, name="rules")
@@ -37,7 +39,7 @@ app.add_typer(emergency_cli.app, name="emergency")
 @app.callback()
 def root(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file with a [trustdesk] table.", exists=True, dir_okay=False)] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file with a \\[trustdesk] table (see docs/configuration.md).", exists=True, dir_okay=False)] = None,
 ) -> None:
     ctx.obj = CliState(config=config)
 

@@ -56,19 +56,19 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(
         True, description="Send the console cookie only over HTTPS (browsers allow localhost)."
     )
-    session_hours: float = 12.0
-    login_max_failures: int = 5
-    login_lockout_minutes: int = 15
-    token_default_days: int = 90
-    bus: BusKind = BusKind.IN_PROCESS
-    nats_url: str = "nats://127.0.0.1:4222"
-    platform: PlatformKind = PlatformKind.DEMO
+    session_hours: float = Field(12.0, gt=0, description="How long a console sign-in lasts.")
+    login_max_failures: int = Field(5, ge=1, description="Failed sign-ins in a row before the account is locked.")
+    login_lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked.")
+    token_default_days: int = Field(90, ge=1, le=366, description="Lifetime of a new API token when none is given.")
+    bus: BusKind = Field(BusKind.IN_PROCESS, description="Event bus: in-process (embedded) or nats (JetStream, many workers).")
+    nats_url: str = Field("nats://127.0.0.1:4222", description="bus = nats: the NATS server.")
+    platform: PlatformKind = Field(PlatformKind.DEMO, description="The moderated platform: demo (built in), matrix (Synapse) or webhook.")
     webhook_base_url: str | None = Field(None, description="platform = webhook: where the platform's endpoints are (docs/webhook.md).")
     webhook_secret: SecretStr | None = Field(None, description="platform = webhook: the shared secret that signs requests.")
     webhook_timeout_s: float = Field(5.0, gt=0, description="platform = webhook: seconds one attempt may take.")
     webhook_attempts: int = Field(4, ge=1, le=10, description="platform = webhook: attempts per call on network errors and 5xx.")
     webhook_backoff_s: float = Field(0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter.")
-    organisation_name: str = "Demo Messenger Ltd"
+    organisation_name: str = Field("Demo Messenger Ltd", description="The provider's legal name, shown to authorities and users.")
     matrix_homeserver_url: str | None = Field(None, description="platform = matrix: Synapse's client/admin API base URL.")
     matrix_server_name: str | None = Field(None, description="platform = matrix: the homeserver's server_name.")
     matrix_bot_user_id: str | None = Field(None, description="platform = matrix: the Synapse admin account Trustdesk acts as.")
@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, description="pager = smtp: login, if the relay needs one.")
     smtp_password: SecretStr | None = Field(None, description="pager = smtp: password, if the relay needs one.")
     smtp_starttls: bool = Field(False, description="pager = smtp: upgrade the connection with STARTTLS.")
+    emergency_sweep_s: float = Field(10.0, ge=0, description="Seconds between the emergency lane's sweeps inside the server (missed TCO orders, deadline pages, page escalation); 0 turns the sweep off (then run `trustdesk emergency run --every 10`).")
     exchange_credentials: dict[str, dict[str, SecretStr]] = Field(
         default_factory=dict,
         description="Hash-list exchange credentials by API name (ncmec, stop_ncii, tat, fb_threatexchange): "
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
+    pipeline_payload_days: int = Field(90, ge=1, le=3650, description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.")
 
     def check_production(self) -> None:
         """A production instance must not run on the development secret or plain cookies."""
