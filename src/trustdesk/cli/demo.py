@@ -12,8 +12,9 @@ from trustdesk.core.identity.demo import (
 )
 from trustdesk.legal.demo import demo_officers, ensure_demo_agencies
 from trustdesk.platform.demo.seed import seed_demo
-from trustdesk.safety.review.demo import load_demo_review
 from trustdesk.safety.banks.demo import load_demo_banks
+from trustdesk.safety.pipeline.demo import load_demo_pipeline
+from trustdesk.safety.review.demo import load_demo_review
 
 app = typer.Typer(help="The demo: staff accounts and a seeded demo platform.", no_args_is_help=True)
 
@@ -33,6 +34,7 @@ def load(ctx: typer.Context) -> None:
         load_demo_banks(session, platform=container.platform, actor=operator(), clock=container.clock)
     with container.db.transaction() as session:
         load_demo_review(session, platform=container.platform, actor=operator(), clock=container.clock)
+    load_demo_pipeline(container, actor=operator())
     with container.db.transaction() as session:
         agencies, officers = ensure_demo_agencies(session, clock=container.clock, actor=operator())
     console.print(f"demo loaded ({len(created)} staff accounts created; {agencies} agencies and {officers} officers registered)")

@@ -22,6 +22,7 @@ from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.settings import BusKind
 from trustdesk.safety.pipeline import deadletters, ingest
 from trustdesk.safety.pipeline.hashes import InMemoryHashMatcher
+from trustdesk.safety.pipeline.retention import purge_payloads
 from trustdesk.safety.pipeline.runtime import PipelineRuntime, build_runtime
 from trustdesk.safety.rules.backtest import run_backtest
 from trustdesk.safety.rules.language import load_rule_file
@@ -151,6 +152,7 @@ async def _work(runtime: PipelineRuntime) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start(run_worker=False)
+    runtime.ensure_queues()
     # The rules, indexes and hash banks live as long as the process: keep them out of the
     # garbage collector's full scans, which otherwise stall every few thousand events.
     gc.collect()
@@ -194,6 +196,22 @@ def replay_dead(ctx: typer.Context, dead_letter_id: int, prefix: Prefix = DEFAUL
     except TrustdeskError as exc:
         raise fail(exc) from exc
     console.print(f"dead letter {dead_letter_id} replayed")
+
+
+@app.command()
+def purge(
+    ctx: typer.Context,
+    days: Annotated[int | None, typer.Option(min=1, max=3650, help="Keep this many days (default: the pipeline_payload_days setting).")] = None,
+) -> None:
+    """Blank the content of events handled longer ago than the retention period (run it daily)."""
+    cli = state(ctx)
+    keep = days or cli.settings.pipeline_payload_days
+    try:
+        with cli.container.db.transaction() as session:
+            count = purge_payloads(session, actor=operator(), clock=cli.container.clock, days=keep)
+    except TrustdeskError as exc:
+        raise fail(exc) from exc
+    console.print(f"{count} event payloads older than {keep} days blanked")
 
 
 @rules_app.command()

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from tests.safety.pipeline.conftest import RULES, TEST_ACTOR
 from trustdesk.cli.main import app
 from trustdesk.core import migrate
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.database import Database
 from trustdesk.safety.pipeline.models import HandledEvent
 from trustdesk.safety.review.service import ensure_queues
-from tests.safety.pipeline.conftest import RULES, TEST_ACTOR
 
 runner = CliRunner()
 
@@ -78,3 +78,23 @@ def test_backtest_prints_hits(env: Database, tmp_path: Path) -> None:
     result = runner.invoke(app, ["rules", "backtest", str(tmp_path / "rules" / "test.rules")])
     assert result.exit_code == 0, result.output
     assert "drug_offer" in result.output and "over 6 events" in result.output
+
+
+def test_purge_blanks_old_payloads_keeps_the_records_and_a_replay_still_changes_nothing(env: Database, tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    old = {"id": "old-1", "kind": "account_created", "occurred_at": "2020-01-01T00:00:00+00:00", "actor": "u1", "username": "someone"}
+    events.write_text(json.dumps(old) + "\n")
+    assert runner.invoke(app, ["pipeline", "replay", str(events)]).exit_code == 0
+    with env.transaction() as session:
+        session.get(HandledEvent, "old-1").handled_at = datetime(2020, 1, 1, tzinfo=UTC)
+    refused = runner.invoke(app, ["pipeline", "purge", "--days", "0"])
+    assert refused.exit_code != 0
+    result = runner.invoke(app, ["pipeline", "purge", "--days", "30"])
+    assert result.exit_code == 0 and "1 event payloads older than 30 days blanked" in result.output
+    with env.transaction() as session:
+        row = session.get(HandledEvent, "old-1")
+        assert row.payload == "" and row.kind == "account_created"
+    assert runner.invoke(app, ["pipeline", "replay", str(events)]).exit_code == 0
+    with env.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(HandledEvent)) == 1
+        assert session.get(HandledEvent, "old-1").payload == ""

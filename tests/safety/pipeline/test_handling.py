@@ -8,20 +8,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, as_bytes, message_event
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.bus import InProcessBus
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.pipeline import deadletters
-from trustdesk.safety.pipeline.handling import Handler, Received
 from trustdesk.safety.pipeline.events import parse_event
+from trustdesk.safety.pipeline.handling import Handler, Received
 from trustdesk.safety.pipeline.models import DeadLetterRecord, EntityLabel, HandledEvent, RuleAlert, RuleHit
 from trustdesk.safety.pipeline.worker import Worker
 from trustdesk.safety.review.models import Case
 from trustdesk.safety.rules.backtest import run_backtest
 from trustdesk.safety.rules.language import parse_rules
-from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, as_bytes, message_event
 
 
 def _count(db: Database, model: type, *where: object) -> int:

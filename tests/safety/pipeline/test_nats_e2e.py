@@ -21,11 +21,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.safety.pipeline.conftest import RULES, TEST_ACTOR, message_event
 from trustdesk.core import migrate
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.bus.nats import NatsBus
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.database import Database
+from trustdesk.platform.demo import imagery
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.port import ChatKind, MessageState
 from trustdesk.safety.pipeline.events import EVENT
@@ -33,9 +35,7 @@ from trustdesk.safety.pipeline.ingest import submit
 from trustdesk.safety.pipeline.models import EntityLabel, HandledEvent
 from trustdesk.safety.review.models import Case
 from trustdesk.safety.review.service import ensure_queues
-from trustdesk.platform.demo import imagery
 from trustdesk.safety.signals.hashing import hash_media
-from tests.safety.pipeline.conftest import RULES, TEST_ACTOR, message_event
 
 pytestmark = pytest.mark.nats
 NATS_URL = "nats://127.0.0.1:4222"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trustdesk.core.audit import Actor
 from trustdesk.core.bus import DEFAULT_PREFIX, Bus, build_bus
 from trustdesk.core.settings import BusKind
 from trustdesk.safety.banks.matcher import shared_matcher
@@ -22,6 +23,7 @@ from trustdesk.safety.pipeline.banking import BankHashMatcher
 from trustdesk.safety.pipeline.handling import Handler
 from trustdesk.safety.pipeline.hashes import HashMatcher, SessionHashMatcher
 from trustdesk.safety.pipeline.worker import Worker
+from trustdesk.safety.review.service import ensure_queues
 from trustdesk.safety.rules.book import RuleBook
 
 
@@ -41,8 +43,14 @@ class PipelineRuntime:
             await self.bus.connect()
             self.connected = True
         if run_worker and self._task is None:
+            self.ensure_queues()
             self._stop = asyncio.Event()
             self._task = asyncio.create_task(self.worker.run(self._stop, fetch_timeout=0.25))
+
+    def ensure_queues(self) -> None:
+        """The review queues that rules open cases in must exist before the first event."""
+        with self.handler.db.transaction() as session:
+            ensure_queues(session, actor=Actor("system", "pipeline"), clock=self.handler.clock)
 
     async def stop(self) -> None:
         if self._task is not None and self._stop is not None:

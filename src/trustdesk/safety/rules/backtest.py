@@ -24,6 +24,7 @@ from trustdesk.safety.pipeline.events import Event, parse_event
 from trustdesk.safety.pipeline.handling import bump_counters
 from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher
 from trustdesk.safety.pipeline.models import Backtest, HandledEvent
+from trustdesk.safety.pipeline.retention import PURGED
 from trustdesk.safety.pipeline.state import Counters, Labels
 from trustdesk.safety.rules.model import RuleFile
 from trustdesk.safety.rules.ruleset import build_ruleset
@@ -45,6 +46,7 @@ def stored_events(session: Session, *, since: datetime | None, until: datetime |
     last: tuple[datetime, str] | None = None
     while True:
         query = select(HandledEvent.occurred_at, HandledEvent.event_id, HandledEvent.payload).order_by(HandledEvent.occurred_at, HandledEvent.event_id).limit(chunk)
+        query = query.where(HandledEvent.payload != PURGED)  # past retention: nothing left to run rules on
         if since:
             query = query.where(HandledEvent.occurred_at >= since)
         if until:
