@@ -2,16 +2,20 @@
 (half of them keyword or pattern rules) to verdicts, committed to the database.
 
 Runs:
-  embedded    in-process bus, one worker in this process (one core), SQLite file
+  embedded    in-process bus, one worker in this process (one core), SQLite file; run
+              --repeat times interleaved with the shadow run; events/s (wall) and events
+              per CPU second of this process (the steadier figure on a shared machine)
   naive       the same, with the engine's guards off (every rule called for every event):
               the in-run peer, i.e. what a plain rule loop over the same compiled rules costs
-  shadow      the same 100 rules, all in shadow mode (hits recorded, no effects)
+  shadow      the same 100 rules, all in shadow mode (hits recorded, no effects); its
+              overhead compares the best CPU rates of the interleaved runs
   workers_1/2 NATS JetStream, 1 and 2 `trustdesk pipeline worker` processes, on PostgreSQL
               when it is reachable (else SQLite); events are published first, and the rate is
               events / (last handled_at - first handled_at), so process start-up is not counted
 
 Last line: key=value pairs: events_per_s workers_1 workers_2 scaling_2_over_1
-shadow_overhead_pct naive_events_per_s guard_speedup events rules keyword_rules hit_rate db.
+events_per_cpu_s shadow_overhead_pct naive_events_per_cpu_s guard_speedup events rules
+keyword_rules hit_rate nats_db.
 
     .venv/bin/python benchmarks/pipeline.py             # 20,000 events
     .venv/bin/python benchmarks/pipeline.py --quick     # 5,000 events, no NATS runs
