@@ -35,6 +35,9 @@ os.environ.setdefault("COLUMNS", "200")
 PG_ADMIN_URL = os.environ.get("TRUSTDESK_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"
 TEST_ACTOR = Actor("test", "pytest")
+# The emergency lane's background sweep stays off in tests, so that every app a test starts
+# does only what the test asks; a test that wants it passes emergency_sweep_s itself.
+os.environ.setdefault("TRUSTDESK_EMERGENCY_SWEEP_S", "0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -102,12 +102,14 @@ class Worker:
     """The sweep on a timer, in a thread: for the embedded server and for `trustdesk emergency
     worker`. Deadline pages and page escalation run here too."""
 
-    def __init__(self, db: Database, lane: removal.Lane, *, every_s: float = 5.0) -> None:
-        self.db, self.lane, self.every_s = db, lane, every_s
+    def __init__(self, db: Database, lane: removal.Lane, *, every_s: float = 5.0, first_after_s: float = 0.0) -> None:
+        self.db, self.lane, self.every_s, self.first_after_s = db, lane, every_s, first_after_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run(self) -> None:
+        if self._stop.wait(self.first_after_s):
+            return
         while not self._stop.is_set():
             try:
                 tick(self.db, lane=self.lane)
@@ -123,3 +125,18 @@ class Worker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def sweep_in_background(container: Any, *, every_s: float) -> Worker | None:
+    """What the server's lifespan starts: the sweep in a thread, every `every_s` seconds (the
+    `emergency_sweep_s` setting; None when it is 0, as in the tests, or no platform is set). The
+    instant trigger above does the urgent work; the sweep catches what it could not and
+    keeps the clocks honest (near and missed hours, escalation of unanswered pages). Its
+    first round comes one period after start, leaving start-up to the other domains' own
+    start-up writes (one writer on SQLite)."""
+    lane = lane_of(container)
+    if every_s <= 0 or lane is None:
+        return None
+    worker = Worker(container.db, lane, every_s=every_s, first_after_s=every_s)
+    worker.start()
+    return worker

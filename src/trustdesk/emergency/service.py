@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from trustdesk.emergency import threat_to_life
 from trustdesk.emergency.models import Removal, RemovalState, ThreatCase
-from trustdesk.emergency.paging_models import Page, PageState
+from trustdesk.emergency.paging_models import Page, PageDelivery, PageState
 from trustdesk.legal.clocks import describe_time_left
-from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.models import Agency, LawfulRequest
 
 NEEDS_A_PERSON = (RemovalState.AWAITING_PERSON, RemovalState.FAILED, RemovalState.AUTO_REMOVED)
 
@@ -24,6 +24,20 @@ class RemovalRow:
     reference: str
     time_left: str
     overdue: bool
+    request: LawfulRequest | None = None
+    agency: Agency | None = None
+
+    @property
+    def held(self) -> bool:
+        """Waiting for the call-back: a person cannot remove it yet (their own permissions
+        move the request, and a held request does not move)."""
+        return self.request is not None and self.request.held
+
+
+@dataclass(frozen=True)
+class PageRow:
+    page: Page
+    last: PageDelivery | None  # who was paged last, on which channel, and whether it went out
 
 
 @dataclass(frozen=True)
@@ -36,13 +50,19 @@ class Overview:
     def open_count(self) -> int:
         return len(self.removals) + len(self.threats) + len(self.pages)
 
+    @property
+    def most_urgent(self) -> RemovalRow | None:
+        """The order whose hour runs out first, for the banner; removed ones come after."""
+        return self.removals[0] if self.removals else None
+
 
 def _row(session: Session, removal: Removal, now: datetime) -> RemovalRow:
     request = session.get(LawfulRequest, removal.request_id)
     assert request is not None
     done = removal.removed_at is not None
     left = None if done or request.due_at is None else request.due_at - now
-    return RemovalRow(removal, request.reference, "removed" if done else describe_time_left(left), bool(left and left.total_seconds() < 0))
+    return RemovalRow(removal, request.reference, "removed" if done else describe_time_left(left),
+                      bool(left and left.total_seconds() < 0), request, session.get(Agency, request.agency_id))
 
 
 def overview(session: Session, *, now: datetime) -> Overview:
@@ -55,3 +75,20 @@ def overview(session: Session, *, now: datetime) -> Overview:
 
 def recent_removals(session: Session, *, now: datetime, limit: int = 50) -> list[RemovalRow]:
     return [_row(session, r, now) for r in session.scalars(select(Removal).order_by(Removal.id.desc()).limit(limit))]
+
+
+def _last_delivery(session: Session, page: Page) -> PageDelivery | None:
+    query = select(PageDelivery).where(PageDelivery.page_id == page.id).order_by(PageDelivery.id.desc()).limit(1)
+    return session.scalar(query)
+
+
+def page_rows(session: Session, pages: list[Page]) -> list[PageRow]:
+    return [PageRow(page, _last_delivery(session, page)) for page in pages]
+
+
+def escalations(session: Session, *, limit: int = 20) -> list[PageRow]:
+    """Pages that went past the first person (or round the whole rota unanswered), latest
+    first: the trail a lead reads to see who was called when nobody answered."""
+    query = (select(Page).where(or_(Page.level > 0, Page.state == PageState.UNANSWERED))
+             .order_by(Page.last_paged_at.desc(), Page.id.desc()).limit(limit))
+    return page_rows(session, list(session.scalars(query)))

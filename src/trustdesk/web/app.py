@@ -16,6 +16,7 @@ from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
 from trustdesk.emergency import lane as emergency_lane
 from trustdesk.emergency.api import router as emergency_router
+from trustdesk.emergency.console import router as emergency_console_router
 from trustdesk.platform.matrix.api import router as matrix_connector_router
 from trustdesk.safety.pipeline.api import router as pipeline_router
 from trustdesk.safety.banks.api import router as banks_router
@@ -57,7 +58,10 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sweep = emergency_lane.sweep_in_background(container, every_s=settings.emergency_sweep_s)  # 0 in tests
         yield
+        if sweep is not None:
+            sweep.stop()
         container.db.dispose()
 
     app = FastAPI(
@@ -94,6 +98,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(discovery_router)
     app.include_router(transparency_public_router)
     app.include_router(transparency_console_router)
+    app.include_router(emergency_console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
