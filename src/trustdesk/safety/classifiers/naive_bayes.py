@@ -55,12 +55,21 @@ class HashedNaiveBayes:
         return cls(name, positive_label, prior, likelihood, unseen)  # type: ignore[arg-type]
 
     def score(self, text: Normalised) -> float:
-        neg, pos = self.log_prior
-        (lneg, lpos), (uneg, upos) = self.log_likelihood, self.log_unseen
+        """P(positive | text). Only the difference of the two sides' log likelihoods matters,
+        so each feature costs one lookup in a table of differences (built once)."""
+        ratios, unseen = self._ratios()
+        margin = self.log_prior[1] - self.log_prior[0]
         for f in features(text):
-            neg += lneg.get(f, uneg)
-            pos += lpos.get(f, upos)
-        return 1.0 / (1.0 + math.exp(max(-700.0, min(700.0, neg - pos))))
+            margin += ratios.get(f, unseen)
+        return 1.0 / (1.0 + math.exp(max(-700.0, min(700.0, -margin))))
+
+    def _ratios(self) -> tuple[dict[int, float], float]:
+        cached = self.__dict__.get("_ratio_table")
+        if cached is None:
+            (lneg, lpos), (uneg, upos) = self.log_likelihood, self.log_unseen
+            table = {f: lpos.get(f, upos) - lneg.get(f, uneg) for f in lneg.keys() | lpos.keys()}
+            cached = self.__dict__["_ratio_table"] = (table, upos - uneg)
+        return cached
 
 
 def load_examples(path: Path = DATA) -> list[tuple[str, bool]]:

@@ -65,14 +65,14 @@ class EventContext:
         text = self.norm(field)
         if text is None:
             return _NONE
-        index, found = self.signals.ruleset.words, set()
-        for word in text.words:
-            lists = index.get(word)
-            if lists:
-                found |= lists
-        if self.signals.ruleset.phrases:
+        ruleset, found = self.signals.ruleset, set()
+        words = text.words
+        for word in words & ruleset.words.keys():  # the intersection runs in C; hits are rare
+            found |= ruleset.words[word]
+        heads = words & ruleset.phrase_heads.keys()  # a phrase can only occur if its first word does
+        if heads:
             padded = f" {' '.join(text.folded.split())} "
-            found.update(name for phrase, name in self.signals.ruleset.phrases if phrase in padded)
+            found.update(name for head in heads for phrase, name in ruleset.phrase_heads[head] if phrase in padded)
         return frozenset(found) if found else _NONE
 
     def list_hit(self, field: str, name: str) -> bool:

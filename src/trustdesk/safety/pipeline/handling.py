@@ -80,9 +80,10 @@ class Handler:
             hits += self._hits(session, signals, ruleset, item.event, verdict, now)
             events.append(_event_row(item, verdict, now, self.worker))
             result.handled.append(verdict)
-        session.execute(insert(HandledEvent), events)
+        # Core inserts on the tables: one executemany each, without the ORM's per-row bookkeeping.
+        session.execute(insert(HandledEvent.__table__), events)
         if hits:
-            session.execute(insert(RuleHit), hits)
+            session.execute(insert(RuleHit.__table__), hits)
         signals.counters.flush(session)
         return result
 

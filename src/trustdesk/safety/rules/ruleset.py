@@ -50,6 +50,7 @@ class RuleSet:
     rules: tuple[CompiledRule, ...]
     words: dict[str, frozenset[str]]  # folded word -> lists (ruleset:name) that hold it
     phrases: tuple[tuple[str, str], ...]  # (" folded phrase ", list)
+    phrase_heads: dict[str, tuple[tuple[str, str], ...]]  # first word -> its phrases
     by_kind: dict[str, tuple[CompiledRule, ...]]
     plans: dict[str, Plan]
     order: dict[int, int]  # id(rule) -> position in the files
@@ -85,11 +86,18 @@ def build_ruleset(files: list[RuleFile]) -> RuleSet:
     by_kind = {kind.value: tuple(r for r in rules if r.kinds is None or kind.value in r.kinds) for kind in EventKind}
     label_effect = any(e.kind in (EffectKind.ADD_LABEL, EffectKind.REMOVE_LABEL) for r in rules for e in r.effects)
     return RuleSet(
-        files=tuple(files), rules=rules, words={w: frozenset(ls) for w, ls in words.items()}, phrases=tuple(phrases),
+        files=tuple(files), rules=rules, words={w: frozenset(ls) for w, ls in words.items()}, phrases=tuple(phrases), phrase_heads=_heads(phrases),
         by_kind=by_kind, plans={k: _plan(v) for k, v in by_kind.items()}, order={id(r): i for i, r in enumerate(rules)}, counters=frozenset(counters or ()), uses_labels=bool(label_fields), label_effects=label_effect,
         label_fields=frozenset(label_fields or ()), pdq_distance=max([-1, *(f.pdq_distance for f in files)]),
         patterns=pattern_sets(p for f in files for p in f.patterns),
     )
+
+
+def _heads(phrases: list[tuple[str, str]]) -> dict[str, tuple[tuple[str, str], ...]]:
+    heads: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for phrase, name in phrases:
+        heads[phrase.split()[0]].append((phrase, name))
+    return {head: tuple(found) for head, found in heads.items()}
 
 
 def _index_list(ruleset: str, keyword_list: KeywordList, words: dict[str, set[str]], phrases: list[tuple[str, str]]) -> None:
