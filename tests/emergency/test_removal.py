@@ -67,6 +67,25 @@ def test_the_lane_runs_on_its_own_when_the_order_is_committed(db, clock, legal, 
     assert platform.get_message(world.message_id).state is MessageState.REMOVED
 
 
+def test_the_lane_waits_for_the_transaction_to_commit_not_for_a_savepoint(db, clock, legal, world, lane, platform, tmp_path) -> None:
+    """Request handlers file inside a savepoint; on SQLite the lane running at its release
+    would wait for the write lock its own request still holds."""
+    from tests.emergency.conftest import tco
+    from trustdesk.legal.intake import submit_request
+    from trustdesk.legal.registry import officer_principal
+
+    lane_runner.install(db, lambda: lane)
+    officer = legal.officer(legal.agency(), confirmed=True)
+    with db.transaction() as session:
+        with session.begin_nested():
+            order = submit_request(session, actor=TEST_ACTOR, clock=clock, platform=platform, data_dir=tmp_path,
+                                   principal=officer_principal(officer), submission=tco(world), channel=Channel.PORTAL)
+        assert removal.removal_for(session, request_id=order.id) is None, "not yet: the request is not committed"
+    with db.transaction() as session:
+        assert removal.removal_for(session, request_id=order.id).state == RemovalState.AUTO_REMOVED
+    assert platform.get_message(world.message_id).state is MessageState.REMOVED
+
+
 @pytest.mark.parametrize(("why", "kwargs"), [
     ("call-back", {"confirmed": False}),
     ("failed its checks", {"targets": [("message_id", "m999999")]}),

@@ -64,6 +64,8 @@ def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
     _INSTALLED.add(factory)
 
     def after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint was released, not the transaction: the order is not stored yet
         pending = session.info.pop(PENDING_KEY, None)
         current = lane() if pending else None
         if current is None:
