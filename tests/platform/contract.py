@@ -17,6 +17,7 @@ import pytest
 
 from trustdesk.platform.port import (
     AccountState,
+    Capability,
     ChatKind,
     DataCategory,
     MessageState,
@@ -164,6 +165,74 @@ class PlatformContract:
             platform.remove_message(world.group_message_ids[0], reason="  ")
         assert platform.get_message(world.group_message_ids[0]).state is MessageState.VISIBLE
 
+    # -- restricting a message's visibility (Capability.RESTRICT_MESSAGE) -------------------
+
+    def test_capabilities_are_declared(self, platform: Platform) -> None:
+        assert isinstance(platform.capabilities, frozenset)
+        assert all(isinstance(c, Capability) for c in platform.capabilities)
+
+    def test_restrict_then_lift_keeps_the_text(self, platform: Platform, world: ContractWorld) -> None:
+        message_id = world.group_message_ids[0]
+        text = platform.get_message(message_id).text
+        restricted = platform.restrict_message(message_id, reason="test: visibility", until=_future(3))
+        assert restricted.ok and restricted.platform_ref and "everywhere" in restricted.detail
+        assert (platform.get_message(message_id).state, platform.get_message(message_id).text) == (MessageState.RESTRICTED, text)
+        lifted = platform.lift_message_restriction(message_id, reason="test: appeal upheld")
+        assert lifted.ok and lifted.platform_ref and lifted.platform_ref != restricted.platform_ref
+        assert platform.get_message(message_id).state is MessageState.VISIBLE
+
+    def test_geo_restriction_names_its_territories(self, platform: Platform, world: ContractWorld) -> None:
+        result = platform.restrict_message(world.group_message_ids[2], reason="test: geo", territories=frozenset({"de", "AT"}))
+        assert result.ok and "AT, DE" in result.detail
+        assert platform.get_message(world.group_message_ids[2]).state is MessageState.RESTRICTED
+
+    def test_restricting_twice_on_the_same_terms_is_ok_and_says_so(self, platform: Platform, world: ContractWorld) -> None:
+        until, where = _future(2), frozenset({"FR"})
+        first = platform.restrict_message(world.group_message_ids[2], reason="test", territories=where, until=until)
+        second = platform.restrict_message(world.group_message_ids[2], reason="test", territories=where, until=until)
+        assert second.ok and "already" in second.detail and second.platform_ref == first.platform_ref
+
+    def test_new_terms_replace_a_restriction(self, platform: Platform, world: ContractWorld) -> None:
+        first = platform.restrict_message(world.group_message_ids[2], reason="test", territories=frozenset({"FR"}))
+        wider = platform.restrict_message(world.group_message_ids[2], reason="test")
+        assert wider.ok and wider.platform_ref != first.platform_ref and "everywhere" in wider.detail
+        assert platform.lift_message_restriction(world.group_message_ids[2], reason="test").ok
+        assert platform.get_message(world.group_message_ids[2]).state is MessageState.VISIBLE
+
+    def test_lifting_twice_is_ok_and_says_so(self, platform: Platform, world: ContractWorld) -> None:
+        platform.restrict_message(world.group_message_ids[2], reason="test")
+        first = platform.lift_message_restriction(world.group_message_ids[2], reason="test")
+        second = platform.lift_message_restriction(world.group_message_ids[2], reason="test")
+        assert second.ok and "already" in second.detail and second.platform_ref == first.platform_ref
+
+    def test_lifting_a_message_never_restricted_is_refused(self, platform: Platform, world: ContractWorld) -> None:
+        result = platform.lift_message_restriction(world.group_message_ids[3], reason="test")
+        assert not result.ok and result.detail
+        assert platform.get_message(world.group_message_ids[3]).state is MessageState.VISIBLE
+
+    def test_restricting_a_removed_message_is_refused(self, platform: Platform, world: ContractWorld) -> None:
+        platform.remove_message(world.group_message_ids[4], reason="test")
+        result = platform.restrict_message(world.group_message_ids[4], reason="test")
+        assert not result.ok and "removed" in result.detail
+        assert platform.get_message(world.group_message_ids[4]).state is MessageState.REMOVED
+
+    @pytest.mark.parametrize("territories", [frozenset({"XX"}), frozenset({"Germany"}), frozenset()])
+    def test_territories_that_are_not_country_codes_are_bad_input(
+        self, platform: Platform, world: ContractWorld, territories: frozenset[str]
+    ) -> None:
+        with pytest.raises(ValueError):
+            platform.restrict_message(world.group_message_ids[0], reason="test", territories=territories)
+        assert platform.get_message(world.group_message_ids[0]).state is MessageState.VISIBLE
+
+    def test_restriction_until_in_the_past_is_bad_input(self, platform: Platform, world: ContractWorld) -> None:
+        with pytest.raises(ValueError):
+            platform.restrict_message(world.group_message_ids[0], reason="test", until=_future(-1))
+        assert platform.get_message(world.group_message_ids[0]).state is MessageState.VISIBLE
+
+    def test_restricting_an_unknown_message_raises_lookup_error(self, platform: Platform, world: ContractWorld) -> None:
+        with pytest.raises(LookupError):
+            platform.restrict_message("no-such-id-42", reason="test")
+
     # -- actions on accounts and chats -----------------------------------------------------
 
     def test_restrict_then_reinstate(self, platform: Platform, world: ContractWorld) -> None:
@@ -197,6 +266,18 @@ class PlatformContract:
         second = platform.close_chat(world.group_chat_id, reason="test")
         assert first.ok and second.ok and "already" in second.detail
         assert platform.get_chat(world.group_chat_id).closed
+
+    def test_close_then_reopen(self, platform: Platform, world: ContractWorld) -> None:
+        closed = platform.close_chat(world.group_chat_id, reason="test: closure")
+        reopened = platform.reopen_chat(world.group_chat_id, reason="test: appeal upheld")
+        assert reopened.ok and reopened.platform_ref and reopened.platform_ref != closed.platform_ref
+        assert not platform.get_chat(world.group_chat_id).closed
+        again = platform.reopen_chat(world.group_chat_id, reason="test")
+        assert again.ok and "already" in again.detail and again.platform_ref == reopened.platform_ref
+
+    def test_reopening_a_chat_never_closed_is_refused(self, platform: Platform, world: ContractWorld) -> None:
+        result = platform.reopen_chat(world.group_chat_id, reason="test")
+        assert not result.ok and result.detail and not platform.get_chat(world.group_chat_id).closed
 
     # -- data held --------------------------------------------------------------------------
 

@@ -6,9 +6,12 @@ connector), chosen by the `platform` setting. Domain code only ever sees these d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+import pycountry
 
 
 class ChatKind(StrEnum):
@@ -106,10 +109,37 @@ class PlatformError(Exception):
     """The platform refused or failed; carries its own words for the record."""
 
 
+class Capability(StrEnum):
+    """Actions that not every platform can carry out. An adapter lists what it can do in
+    `Platform.capabilities`, so that enforcement offers and attempts only those; the
+    methods still exist everywhere and answer `ok=False` with the reason where unsupported."""
+
+    RESTRICT_MESSAGE = "restrict_message"  # and lift_message_restriction
+    REOPEN_CHAT = "reopen_chat"
+
+
+def territories_of(codes: Iterable[str] | None) -> frozenset[str] | None:
+    """Normalise a territorial scope: None (everywhere) or a non-empty set of ISO 3166-1
+    alpha-2 codes in capitals. Raises ValueError naming what is not a country code, so that
+    no adapter restricts a message 'in' a typo."""
+    if codes is None:
+        return None
+    if isinstance(codes, str):
+        raise ValueError("territories must be a collection of country codes, not one string")
+    found = frozenset(code.strip().upper() for code in codes)
+    unknown = sorted(code for code in found if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None)
+    if unknown:
+        raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(unknown)}")
+    if not found:
+        raise ValueError("territories must name at least one country; use None for everywhere")
+    return found
+
+
 class Platform(ABC):
     """What every adapter must do. Lookups raise `LookupError` for an unknown id."""
 
     name: str
+    capabilities: frozenset[Capability] = frozenset(Capability)
 
     @abstractmethod
     def get_account(self, account_id: str) -> Account: ...
@@ -139,6 +169,23 @@ class Platform(ABC):
     def restore_message(self, message_id: str, *, reason: str) -> ActionResult: ...
 
     @abstractmethod
+    def restrict_message(
+        self, message_id: str, *, reason: str, territories: frozenset[str] | None = None, until: datetime | None = None
+    ) -> ActionResult:
+        """Hide the message from everyone but its author, where `territories` says: ISO 3166-1
+        alpha-2 codes of the viewers' countries, None for everywhere. The message stays in its
+        chat for its author and for Trustdesk (state RESTRICTED), but other members, search,
+        previews and forwards no longer show it there. `until` (aware, in the future) ends it
+        by itself; None lasts until lifted. Restricting again on the same terms answers ok with
+        the earlier ref; new terms replace the old ones. A removed message is refused."""
+
+    @abstractmethod
+    def lift_message_restriction(self, message_id: str, *, reason: str) -> ActionResult:
+        """End a restriction (an appeal upheld, an order withdrawn): the message is VISIBLE
+        again. Lifting one that was already lifted or has lapsed is ok and says so; a
+        message never restricted is refused with ok=False."""
+
+    @abstractmethod
     def restrict_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult: ...
 
     @abstractmethod
@@ -149,6 +196,11 @@ class Platform(ABC):
 
     @abstractmethod
     def close_chat(self, chat_id: str, *, reason: str) -> ActionResult: ...
+
+    @abstractmethod
+    def reopen_chat(self, chat_id: str, *, reason: str) -> ActionResult:
+        """Undo `close_chat` after an appeal: members may post again. A chat that is open is
+        refused with ok=False; history was kept, so nothing comes back that was lost."""
 
     @abstractmethod
     def categories_held(self, chat_kind: ChatKind) -> frozenset[DataCategory]: ...

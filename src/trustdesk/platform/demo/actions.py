@@ -17,12 +17,12 @@ from trustdesk.platform.port import AccountState, ActionResult, MessageState
 
 
 def remove_message(*, session: Session, message: DemoMessage, reason: str, now: datetime) -> ActionResult:
-    _require_reason(reason)
+    require_reason(reason)
     if message.state == MessageState.REMOVED:
         earlier = session.get(DemoAction, message.removal_action_id)
         detail = f"message {message.id} was already removed at {message.removed_at:%Y-%m-%d %H:%M} UTC"
         return ActionResult(ok=True, detail=detail, platform_ref=earlier.ref if earlier else None)
-    action = _record(session=session, kind="message", target_id=message.id, action="remove", reason=reason, now=now)
+    action = record_action(session=session, kind="message", target_id=message.id, action="remove", reason=reason, now=now)
     message.state = MessageState.REMOVED.value
     message.removed_at, message.removed_reason, message.removal_action_id = now, reason, action.id
     return ActionResult(ok=True, detail=f"message {message.id} removed", platform_ref=action.ref)
@@ -30,13 +30,13 @@ def remove_message(*, session: Session, message: DemoMessage, reason: str, now: 
 
 def restore_message(*, session: Session, message: DemoMessage, reason: str, now: datetime) -> ActionResult:
     """Visible again, with its text intact: removal never deleted it."""
-    _require_reason(reason)
+    require_reason(reason)
     if message.state == MessageState.VISIBLE:
         earlier = _last_action(session=session, kind="message", target_id=message.id, action="restore")
         if earlier is None:
             return ActionResult(ok=False, detail=f"message {message.id} was never removed; nothing to restore")
         return ActionResult(ok=True, detail=f"message {message.id} was already restored", platform_ref=earlier.ref)
-    action = _record(session=session, kind="message", target_id=message.id, action="restore", reason=reason, now=now)
+    action = record_action(session=session, kind="message", target_id=message.id, action="restore", reason=reason, now=now)
     message.state = MessageState.VISIBLE.value
     return ActionResult(ok=True, detail=f"message {message.id} restored", platform_ref=action.ref)
 
@@ -46,8 +46,8 @@ def restrict_account(
 ) -> ActionResult:
     """A restricted account may read and talk in direct chats but not post in groups or
     channels. A suspended account is not quietly downgraded: reinstate it first."""
-    _require_reason(reason)
-    _require_future(until, now=now)
+    require_reason(reason)
+    require_future(until, now=now)
     state = account.effective_state(now=now)
     if state in (AccountState.SUSPENDED, AccountState.DEACTIVATED):
         return ActionResult(ok=False, detail=f"account {account.id} is {state}; it cannot be restricted")
@@ -57,32 +57,46 @@ def restrict_account(
 def suspend_account(
     *, session: Session, account: DemoAccount, reason: str, until: datetime | None, now: datetime
 ) -> ActionResult:
-    _require_reason(reason)
-    _require_future(until, now=now)
+    require_reason(reason)
+    require_future(until, now=now)
     if account.effective_state(now=now) is AccountState.DEACTIVATED:
         return ActionResult(ok=False, detail=f"account {account.id} is deactivated; it cannot be suspended")
     return _set_state(session=session, account=account, to=AccountState.SUSPENDED, reason=reason, until=until, now=now)
 
 
 def reinstate_account(*, session: Session, account: DemoAccount, reason: str, now: datetime) -> ActionResult:
-    _require_reason(reason)
+    require_reason(reason)
     state = account.effective_state(now=now)
     if state not in (AccountState.RESTRICTED, AccountState.SUSPENDED):
         return ActionResult(ok=False, detail=f"account {account.id} is {state}; there is nothing to reinstate")
-    action = _record(session=session, kind="account", target_id=account.id, action="reinstate", reason=reason, now=now)
+    action = record_action(session=session, kind="account", target_id=account.id, action="reinstate", reason=reason, now=now)
     account.state, account.state_until = AccountState.ACTIVE.value, None
     return ActionResult(ok=True, detail=f"account {account.id} reinstated", platform_ref=action.ref)
 
 
 def close_chat(*, session: Session, chat: DemoChat, reason: str, now: datetime) -> ActionResult:
     """Nobody can post any more; the history stays, for appeals and for disclosure."""
-    _require_reason(reason)
+    require_reason(reason)
     if chat.closed:
         earlier = _last_action(session=session, kind="chat", target_id=chat.id, action="close")
         return ActionResult(ok=True, detail=f"chat {chat.id} was already closed", platform_ref=earlier.ref if earlier else None)
-    action = _record(session=session, kind="chat", target_id=chat.id, action="close", reason=reason, now=now)
+    action = record_action(session=session, kind="chat", target_id=chat.id, action="close", reason=reason, now=now)
     chat.closed, chat.closed_at = True, now
     return ActionResult(ok=True, detail=f"chat {chat.id} closed", platform_ref=action.ref)
+
+
+def reopen_chat(*, session: Session, chat: DemoChat, reason: str, now: datetime) -> ActionResult:
+    """Members may post again; the history was never touched. Reopening twice answers with
+    the first reopening; a chat never closed is refused."""
+    require_reason(reason)
+    if not chat.closed:
+        earlier = _last_action(session=session, kind="chat", target_id=chat.id, action="reopen")
+        if earlier is None:
+            return ActionResult(ok=False, detail=f"chat {chat.id} is not closed; nothing to reopen")
+        return ActionResult(ok=True, detail=f"chat {chat.id} was already reopened", platform_ref=earlier.ref)
+    action = record_action(session=session, kind="chat", target_id=chat.id, action="reopen", reason=reason, now=now)
+    chat.closed, chat.closed_at = False, None
+    return ActionResult(ok=True, detail=f"chat {chat.id} reopened", platform_ref=action.ref)
 
 
 def _set_state(
@@ -96,12 +110,12 @@ def _set_state(
         earlier = _last_action(session=session, kind="account", target_id=account.id, action=verb)
         detail = f"account {account.id} was already {to} {term}"
         return ActionResult(ok=True, detail=detail, platform_ref=earlier.ref if earlier else None)
-    action = _record(session=session, kind="account", target_id=account.id, action=verb, reason=reason, now=now, until=until)
+    action = record_action(session=session, kind="account", target_id=account.id, action=verb, reason=reason, now=now, until=until)
     account.state, account.state_until = to.value, until
     return ActionResult(ok=True, detail=f"account {account.id} {to} {term}", platform_ref=action.ref)
 
 
-def _record(
+def record_action(
     *, session: Session, kind: str, target_id: str, action: str, reason: str, now: datetime, until: datetime | None = None
 ) -> DemoAction:
     row = DemoAction(target_kind=kind, target_id=target_id, action=action, reason=reason, at=now, until=until)
@@ -117,14 +131,14 @@ def _last_action(*, session: Session, kind: str, target_id: str, action: str) ->
     return session.scalars(query.order_by(DemoAction.id.desc()).limit(1)).first()
 
 
-def _require_reason(reason: str) -> None:
+def require_reason(reason: str) -> None:
     """Every state change is explained to the user and the auditor; a blank reason is a bug
     in the caller, not something the platform should record."""
     if not reason.strip():
         raise ValueError("an action on the platform needs a reason")
 
 
-def _require_future(until: datetime | None, *, now: datetime) -> None:
+def require_future(until: datetime | None, *, now: datetime) -> None:
     if until is None:
         return
     if until.tzinfo is None:

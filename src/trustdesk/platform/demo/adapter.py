@@ -10,7 +10,7 @@ from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.clock import Clock
-from trustdesk.platform.demo import actions, held
+from trustdesk.platform.demo import actions, held, restrictions
 from trustdesk.platform.demo.handles import normalise_phone, username_key
 from trustdesk.platform.demo.models import DemoAccount, DemoChat, DemoMedia, DemoMessage
 from trustdesk.platform.demo.posting import Posting
@@ -72,7 +72,7 @@ class DemoPlatform(Platform):
 
     def get_message(self, message_id: str) -> Message:
         with self.store.transaction() as session:
-            return _message(session, message_id).as_port()
+            return _message(session, message_id).as_port(now=self.clock.now())
 
     def get_media(self, media_id: str) -> tuple[MediaItem, bytes]:
         with self.store.transaction() as session:
@@ -93,7 +93,7 @@ class DemoPlatform(Platform):
         with self.store.transaction() as session:
             _account(session, account_id)
             rows = session.scalars(query.order_by(DemoMessage.sent_at, DemoMessage.seq).limit(limit))
-            return [row.as_port() for row in rows]
+            return [row.as_port(now=self.clock.now()) for row in rows]
 
     def chat_context(self, message_id: str, *, before: int = 5, after: int = 5) -> list[Message]:
         """The message with up to `before` earlier and `after` later messages of its chat,
@@ -107,7 +107,8 @@ class DemoPlatform(Platform):
             newest_first = (DemoMessage.sent_at.desc(), DemoMessage.seq.desc())
             older = list(session.scalars(earlier.order_by(*newest_first).limit(before)))
             newer = list(session.scalars(later.order_by(DemoMessage.sent_at, DemoMessage.seq).limit(after)))
-            return [row.as_port() for row in [*reversed(older), anchor, *newer]]
+            now = self.clock.now()
+            return [row.as_port(now=now) for row in [*reversed(older), anchor, *newer]]
 
     # -- actions --------------------------------------------------------------------------
 
@@ -120,6 +121,18 @@ class DemoPlatform(Platform):
         with self.store.transaction() as session:
             message = _message(session, message_id)
             return actions.restore_message(session=session, message=message, reason=reason, now=self.clock.now())
+
+    def restrict_message(
+        self, message_id: str, *, reason: str, territories: frozenset[str] | None = None, until: datetime | None = None
+    ) -> ActionResult:
+        with self.store.transaction() as session:
+            return restrictions.restrict_message(session=session, message=_message(session, message_id), reason=reason,
+                                                 territories=territories, until=until, now=self.clock.now())
+
+    def lift_message_restriction(self, message_id: str, *, reason: str) -> ActionResult:
+        with self.store.transaction() as session:
+            message = _message(session, message_id)
+            return restrictions.lift_message_restriction(session=session, message=message, reason=reason, now=self.clock.now())
 
     def restrict_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult:
         with self.store.transaction() as session:
@@ -139,6 +152,10 @@ class DemoPlatform(Platform):
     def close_chat(self, chat_id: str, *, reason: str) -> ActionResult:
         with self.store.transaction() as session:
             return actions.close_chat(session=session, chat=_chat(session, chat_id), reason=reason, now=self.clock.now())
+
+    def reopen_chat(self, chat_id: str, *, reason: str) -> ActionResult:
+        with self.store.transaction() as session:
+            return actions.reopen_chat(session=session, chat=_chat(session, chat_id), reason=reason, now=self.clock.now())
 
     # -- held data ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from trustdesk.core.database import NAMING, UTCDateTime
@@ -119,17 +119,57 @@ class DemoMessage(DemoBase):
     removal_action_id: Mapped[int | None] = mapped_column(ForeignKey("demo_actions.id"))
 
     media: Mapped[list[DemoMedia]] = relationship(order_by="DemoMedia.position", lazy="selectin")
+    restrictions: Mapped[list[DemoMessageRestriction]] = relationship(
+        order_by="DemoMessageRestriction.id", lazy="selectin", viewonly=True
+    )
 
-    def as_port(self) -> Message:
+    def restriction_in_force(self, *, now: datetime) -> DemoMessageRestriction | None:
+        """The newest restriction still in force; a timed one lapses on its own."""
+        live = [r for r in self.restrictions if r.in_force(now=now)]
+        return live[-1] if live else None
+
+    def effective_state(self, *, now: datetime | None) -> MessageState:
+        state = MessageState(self.state)
+        if state is MessageState.VISIBLE and now is not None and self.restriction_in_force(now=now):
+            return MessageState.RESTRICTED
+        return state
+
+    def as_port(self, *, now: datetime | None = None) -> Message:
+        """`now` lets a restriction show; without it (a message just posted) there is none."""
         return Message(
             id=self.id,
             chat_id=self.chat_id,
             sender_id=self.sender_id,
             sent_at=self.sent_at,
             text=self.text,
-            state=MessageState(self.state),
+            state=self.effective_state(now=now),
             media=tuple(m.as_port() for m in self.media),
         )
+
+
+class DemoMessageRestriction(DemoBase):
+    """A message hidden from everyone but its author, for viewers in `territories` (ISO
+    3166-1 alpha-2, sorted; None: everywhere) until `until` (None: until lifted). Lifting or
+    replacing it sets `ended_at`; the row stays, as every platform record does."""
+
+    __tablename__ = "demo_message_restrictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("demo_messages.id"), index=True)
+    territories: Mapped[list[str] | None] = mapped_column(JSON)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    action_id: Mapped[int] = mapped_column(ForeignKey("demo_actions.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_action_id: Mapped[int | None] = mapped_column(ForeignKey("demo_actions.id"))
+
+    def in_force(self, *, now: datetime) -> bool:
+        return self.ended_at is None and (self.until is None or self.until > now)
+
+    def applies_in(self, country: str | None) -> bool:
+        """Everywhere, or in the viewer's country; a viewer of unknown country is outside
+        every named territory."""
+        return self.territories is None or (country is not None and country.upper() in self.territories)
 
 
 class DemoMedia(DemoBase):

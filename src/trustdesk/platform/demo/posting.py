@@ -10,8 +10,10 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trustdesk.platform.demo import restrictions
 from trustdesk.platform.demo.handles import clean_username, normalise_phone, username_key, valid_username
 from trustdesk.platform.demo.models import (
     DemoAccount,
@@ -134,6 +136,17 @@ class Posting:
             _attach_media(session=session, message=row, kind=chat.chat_kind, uploads=media or ())
             session.flush()
             return row.as_port()
+
+    def sees(self, *, viewer_id: str, message_id: str) -> bool:
+        """What a client shows `viewer_id`: the author sees their restricted message; others
+        in the restriction's territories (by their account's country) do not."""
+        from_viewer = select(DemoMessage).where(DemoMessage.id == message_id)
+        with self.store.transaction() as session:
+            message = session.scalars(from_viewer).first()
+            viewer = session.get(DemoAccount, viewer_id)
+            if message is None or viewer is None:
+                raise LookupError(f"no message {message_id!r} or account {viewer_id!r} on the demo platform")
+            return restrictions.visible_to(session=session, message=message, viewer=viewer, now=self.store.clock.now())
 
     def _check_may_post(self, *, session: Session, chat: DemoChat, sender_id: str) -> None:
         sender = session.get(DemoAccount, sender_id)

@@ -13,6 +13,10 @@ messages are event ids, media are `server/media_id`. How the port's actions map:
 | shadow_ban            | shadow-ban (their sends look fine to them, nobody receives them) |
 | deactivate_account    | deactivation, without erasure (the data stays for disclosures)  |
 | close_chat            | room shutdown: members removed, room blocked, history kept      |
+| restrict_message,     | refused: a homeserver sends every event of a room to every      |
+| lift_message_restr.   | member's client and to their servers; there is no per-viewer or |
+|                       | per-country visibility to set (`capabilities` is empty)         |
+| reopen_chat           | refused: the shutdown removed every member, admins included     |
 
 Synapse has no expiry on suspensions or locks: `until` is accepted and reported, and lifting
 it at that time is Trustdesk's enforcement job."""
@@ -22,23 +26,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from trustdesk.core.settings import Settings
 from trustdesk.platform.matrix.admin import SynapseAdmin, q
 from trustdesk.platform.matrix.held import retrieve_held
 from trustdesk.platform.matrix.reading import MESSAGE_TYPES, to_account, to_message
-from trustdesk.core.settings import Settings
 from trustdesk.platform.port import (
     Account,
     AccountState,
     ActionResult,
+    Capability,
     Chat,
     ChatKind,
     DataCategory,
     HeldData,
     MediaItem,
     Message,
-    MessageState,
     Platform,
     PlatformError,
+    territories_of,
 )
 
 
@@ -53,8 +58,20 @@ def _check_until(until: datetime | None) -> None:
         raise ValueError("'until' must be an aware time in the future.")
 
 
+NO_VISIBILITY_CONTROL = (
+    "Matrix has no per-viewer visibility or geo-blocking: the homeserver delivers every event of a "
+    "room to every member's client and federates it to their servers, so a message cannot be hidden "
+    "from some viewers or countries. Remove (redact) it instead, or act on the account or room."
+)
+NO_REOPENING = (
+    "A Synapse room shutdown removed every member, the room's admins included, and blocked the room; "
+    "nobody is left who could invite them back. Create a new room on the platform by hand."
+)
+
+
 class MatrixPlatform(Platform):
     name = "matrix"
+    capabilities: frozenset[Capability] = frozenset()
 
     def __init__(self, *, admin: SynapseAdmin, bot_user_id: str, server_name: str) -> None:
         self.admin = admin
@@ -200,6 +217,17 @@ class MatrixPlatform(Platform):
         return ActionResult(ok=False, detail="Matrix redactions are final: the content is gone from every "
                             "server; restore by re-posting from preserved evidence.")
 
+    def restrict_message(self, message_id: str, *, reason: str, territories: frozenset[str] | None = None,
+                         until: datetime | None = None) -> ActionResult:
+        _reason(reason), _check_until(until), territories_of(territories)
+        self.admin.event(message_id)  # LookupError for an unknown event, as everywhere
+        return ActionResult(ok=False, detail=NO_VISIBILITY_CONTROL)
+
+    def lift_message_restriction(self, message_id: str, *, reason: str) -> ActionResult:
+        _reason(reason)
+        self.admin.event(message_id)
+        return ActionResult(ok=False, detail=f"Nothing to lift. {NO_VISIBILITY_CONTROL}")
+
     # -- actions on accounts and rooms ----------------------------------------------------------
 
     def _account_action(self, account_id: str, *, state: AccountState, ref: str, apply: Any) -> ActionResult:
@@ -259,6 +287,11 @@ class MatrixPlatform(Platform):
         self.admin.call("DELETE", f"/_synapse/admin/v1/rooms/{q(chat_id)}",
                         json={"block": True, "purge": False, "message": why})
         return ActionResult(ok=True, detail="room shut down and blocked; history kept", platform_ref=f"shutdown:{chat_id}")
+
+    def reopen_chat(self, chat_id: str, *, reason: str) -> ActionResult:
+        _reason(reason)
+        self.admin.room(chat_id)  # LookupError for an unknown room
+        return ActionResult(ok=False, detail=NO_REOPENING)
 
     # -- data held ------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from trustdesk.platform.port import (
     Message,
     Platform,
     PlatformError,
+    territories_of,
 )
 from trustdesk.platform.webhook import signing, wire
 from trustdesk.platform.webhook.wire import Operation
@@ -181,6 +182,18 @@ class WebhookPlatform(Platform):
         body = {"message_id": message_id, "reason": _reason(reason)}
         return self._act(Operation.RESTORE_MESSAGE, f"message {message_id}", body)
 
+    def restrict_message(self, message_id: str, *, reason: str, territories: frozenset[str] | None = None,
+                         until: datetime | None = None) -> ActionResult:
+        """Territories travel as a sorted list of ISO 3166-1 alpha-2 codes, or null for everywhere."""
+        scope = territories_of(territories)
+        body = {"message_id": message_id, "reason": _reason(reason), "until": _until(until),
+                "territories": sorted(scope) if scope is not None else None}
+        return self._act(Operation.RESTRICT_MESSAGE, f"message {message_id}", body)
+
+    def lift_message_restriction(self, message_id: str, *, reason: str) -> ActionResult:
+        body = {"message_id": message_id, "reason": _reason(reason)}
+        return self._act(Operation.LIFT_MESSAGE_RESTRICTION, f"message {message_id}", body)
+
     def restrict_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult:
         body = {"account_id": account_id, "reason": _reason(reason), "until": _until(until)}
         return self._act(Operation.RESTRICT_ACCOUNT, f"account {account_id}", body)
@@ -195,6 +208,9 @@ class WebhookPlatform(Platform):
 
     def close_chat(self, chat_id: str, *, reason: str) -> ActionResult:
         return self._act(Operation.CLOSE_CHAT, f"chat {chat_id}", {"chat_id": chat_id, "reason": _reason(reason)})
+
+    def reopen_chat(self, chat_id: str, *, reason: str) -> ActionResult:
+        return self._act(Operation.REOPEN_CHAT, f"chat {chat_id}", {"chat_id": chat_id, "reason": _reason(reason)})
 
     # -- data held --------------------------------------------------------------------------
 

@@ -44,10 +44,13 @@ class Operation(StrEnum):
     CHAT_CONTEXT = "chat_context"
     REMOVE_MESSAGE = "remove_message"
     RESTORE_MESSAGE = "restore_message"
+    RESTRICT_MESSAGE = "restrict_message"
+    LIFT_MESSAGE_RESTRICTION = "lift_message_restriction"
     RESTRICT_ACCOUNT = "restrict_account"
     SUSPEND_ACCOUNT = "suspend_account"
     REINSTATE_ACCOUNT = "reinstate_account"
     CLOSE_CHAT = "close_chat"
+    REOPEN_CHAT = "reopen_chat"
     CATEGORIES_HELD = "categories_held"
     RETRIEVE = "retrieve"
 
@@ -58,8 +61,9 @@ class Operation(StrEnum):
         return self in ACTIONS
 
 
-ACTIONS = frozenset({Operation.REMOVE_MESSAGE, Operation.RESTORE_MESSAGE, Operation.RESTRICT_ACCOUNT,
-                     Operation.SUSPEND_ACCOUNT, Operation.REINSTATE_ACCOUNT, Operation.CLOSE_CHAT})
+ACTIONS = frozenset({Operation.REMOVE_MESSAGE, Operation.RESTORE_MESSAGE, Operation.RESTRICT_MESSAGE,
+                     Operation.LIFT_MESSAGE_RESTRICTION, Operation.RESTRICT_ACCOUNT, Operation.SUSPEND_ACCOUNT,
+                     Operation.REINSTATE_ACCOUNT, Operation.CLOSE_CHAT, Operation.REOPEN_CHAT})
 
 
 @dataclass(frozen=True)
