@@ -75,12 +75,13 @@ def import_entries(
             target = service.get_bank_by_name(session, name=bank)
             entries = transfer.parse(file.read_bytes(), fmt=format)
             added = add_entries_flow(session, actor=operator(), clock=container.clock, bank_id=target.id, entries=entries,
-                                     reason=f"import of {file.name}", trigger=f"import of {file.name}")
+                                     reason=f"import of {file.name}", trigger=f"import of {file.name}", platform=container.platform,
+                                     pager=container.extras.get("pager"))
     except TrustdeskError as exc:
         raise fail(exc) from None
     run = added.retroaction
     console.print(f"{len(added.result.added)} added, {added.result.skipped} already there"
-                  + (f"; retroaction: {run.media_scanned} stored uploads scanned, {run.matches} new matches, {run.cases} cases" if run else ""))
+                  + (f"; retroaction: {run.media_scanned} stored uploads scanned, {run.matches} new matches, {run.cases} cases, {run.removed} removed automatically" if run else ""))
 
 
 @app.command()

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from trustdesk.core.identity.permissions import Permission, Principal
-from trustdesk.platform.matrix import service
+from trustdesk.platform.matrix import flows, service
 from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
+from trustdesk.safety.banks.matcher import MatchService, shared_matcher
 from trustdesk.web.container import Container
 from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
@@ -59,6 +60,12 @@ def content_screen(container: Container) -> ContentScreen:
     return container.extras.setdefault(SCREEN_KEY, ListScreen())
 
 
+def bank_matcher(container: Container) -> MatchService:
+    """The process's hash-bank matcher (the one the banks API uses)."""
+    settings = container.settings
+    return shared_matcher(container.extras, max_entries=settings.match_max_entries, refresh_seconds=settings.match_refresh_seconds)
+
+
 @router.post("/check", response_model=VerdictOut)
 def check(body: EventIn, request: Request, session: SessionDep, container: ContainerDep,
           principal: Ingestor) -> VerdictOut:
@@ -70,16 +77,20 @@ def check(body: EventIn, request: Request, session: SessionDep, container: Conta
 @router.post("/media-check", response_model=VerdictOut)
 def media_check(body: MediaIn, request: Request, session: SessionDep, container: ContainerDep,
                 principal: Ingestor) -> VerdictOut:
-    verdict = service.check_media(session, screen=content_screen(container), media=body.model_dump(),
-                                  actor=actor_of(request, principal), clock=container.clock)
+    media, actor = body.model_dump(), actor_of(request, principal)
+    verdict = service.check_media(session, screen=content_screen(container), media=media, actor=actor, clock=container.clock)
+    if not verdict.block:
+        flows.remember_upload(session, matcher=bank_matcher(container), media=media, actor=actor, clock=container.clock,
+                              pager=container.extras.get("pager"))
     return VerdictOut(verdict=verdict.name, reason=verdict.reason)
 
 
 @router.post("/events", response_model=IngestOut)
 def events(body: EventsIn, request: Request, session: SessionDep, container: ContainerDep,
            principal: Ingestor) -> IngestOut:
-    result = service.ingest_events(
-        session, events=[e.model_dump() for e in body.events], screen=content_screen(container),
-        platform=container.platform, actor=actor_of(request, principal), clock=container.clock,
-    )
+    events, actor = [e.model_dump() for e in body.events], actor_of(request, principal)
+    result = service.ingest_events(session, events=events, screen=content_screen(container), platform=container.platform,
+                                   actor=actor, clock=container.clock)
+    flows.remember_posted_media(session, matcher=bank_matcher(container), events=events, platform=container.platform,
+                                actor=actor, clock=container.clock, pager=container.extras.get("pager"))
     return IngestOut(received=result.received, duplicates=result.duplicates, removed=result.removed)

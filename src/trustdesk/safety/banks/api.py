@@ -112,7 +112,8 @@ def list_entries(bank_id: int, session: SessionDep, _: Reader, after_id: int = 0
 def add_entries(bank_id: int, body: EntriesIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> AddedRead:
     entries = [service.NewEntry(**e.model_dump()) for e in body.entries]
     return _added(add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, entries=entries,
-                                   reason=body.reason, trigger=f"entries added by {principal.name}"))
+                                   reason=body.reason, trigger=f"entries added by {principal.name}", platform=container.platform,
+                                   pager=pager_of(container)))
 
 
 @router.post("/banks/{bank_id}/entries/disable", response_model=list[EntryRead])
@@ -134,7 +135,8 @@ async def import_entries(bank_id: int, request: Request, session: SessionDep, co
                          file: Annotated[UploadFile, File()], format: Annotated[transfer.TransferFormat, Form()] = transfer.TransferFormat.CSV) -> AddedRead:
     entries = transfer.parse(await file.read(), fmt=format)
     return _added(add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, entries=entries,
-                                   reason=f"import of {file.filename or 'a file'}", trigger=f"import of {file.filename or 'a file'}"))
+                                   reason=f"import of {file.filename or 'a file'}", trigger=f"import of {file.filename or 'a file'}",
+                                   platform=container.platform, pager=pager_of(container)))
 
 
 @router.get("/banks/{bank_id}/export")

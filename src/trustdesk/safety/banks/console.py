@@ -144,13 +144,14 @@ def _add(request: Request, session: Any, container: Any, principal: Principal, b
     try:
         with session.begin_nested():
             added = add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
-                                     entries=entries, reason=trigger, trigger=trigger)
+                                     entries=entries, reason=trigger, trigger=trigger, platform=container.platform,
+                                     pager=container.extras.get("pager"))
     except TrustdeskError as exc:
         return _bank_page(request, session, principal, bank_id, status_code=exc.status, error=exc.detail)
     run = added.retroaction
     notice = f"{len(added.result.added)} added, {added.result.skipped} already in the bank."
     if run is not None:
-        notice += f" Retroaction: {run.media_scanned} stored uploads scanned, {run.matches} new matches, {run.cases} review cases."
+        notice += f" Retroaction: {run.media_scanned} stored uploads scanned, {run.matches} new matches, {run.cases} review cases, {run.removed} removed automatically."
     return _bank_page(request, session, principal, bank_id, notice=notice)
 
 

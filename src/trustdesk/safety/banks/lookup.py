@@ -70,12 +70,12 @@ def lookup_raw(session: Session, *, matcher: MatchService, signal_type: str, val
 
 def check_upload(
     session: Session, *, matcher: MatchService, actor: Actor, clock: Clock, platform_name: str, media_id: str, data: bytes,
-    content_type: str | None = None, pager: Pager | None = None, base_url: str = "",
+    content_type: str | None = None, pager: Pager | None = None, base_url: str = "", message_id: str | None = None,
 ) -> Lookup:
     """The pipeline's entry point for one platform upload: hash, remember, match, record,
-    count for the flood guard."""
+    count for the flood guard. `message_id`, when known, is the message that carries it."""
     hashes = hash_bytes(data, content_type=content_type)
-    stored = remember(session, clock=clock, platform_name=platform_name, media_id=media_id, hashes=hashes)
+    stored = remember(session, clock=clock, platform_name=platform_name, media_id=media_id, hashes=hashes, message_id=message_id)
     result = matcher.match(session, query_for(hashes))
     new = record_matches(session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)
     alerts = flood.count_hits(session, actor=actor, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url=base_url)
@@ -92,24 +92,40 @@ def lookup_platform_media(
     except LookupError:
         raise NotFound(f"The platform has no media '{media_id}'.") from None
     return check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=platform.name, media_id=item.id,
-                        data=data, content_type=item.content_type, pager=pager, base_url=base_url)
+                        data=data, content_type=item.content_type, pager=pager, base_url=base_url, message_id=item.message_id)
 
 
-def remember(session: Session, *, clock: Clock, platform_name: str, media_id: str, hashes: MediaHashes) -> MediaHash:
-    """Store (or find) the hashes of one platform media item; the same id is stored once."""
+def remember(
+    session: Session, *, clock: Clock, platform_name: str, media_id: str, hashes: MediaHashes, message_id: str | None = None,
+) -> MediaHash:
+    """Store (or find) the hashes of one platform media item; the same id is stored once.
+    A message id learnt later (the upload is checked before it is posted) is added to it."""
     if not media_id.strip() or len(media_id) > 128:
         raise InvalidInput("A media id has 1 to 128 characters.", field="media_id")
     existing = _stored(session, platform_name=platform_name, media_id=media_id)
     if existing is not None:
-        return existing
+        return link_message(existing, message_id=message_id)
     row = MediaHash(platform=platform_name, media_id=media_id, kind=hashes.kind.value, md5=hashes.md5, sha256=hashes.sha256,
-                    pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, seen_at=clock.now())
+                    pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, seen_at=clock.now(), message_id=message_id)
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:  # stored by a concurrent worker a moment ago
-        return _stored(session, platform_name=platform_name, media_id=media_id)  # type: ignore[return-value]
+        return link_message(_stored(session, platform_name=platform_name, media_id=media_id), message_id=message_id)  # type: ignore[arg-type]
     return row
+
+
+def link_message(media: MediaHash, *, message_id: str | None) -> MediaHash:
+    """Note the first message seen carrying this media (a forward of the same file keeps the
+    first: retroaction removes that one, and a person finds the others from the case)."""
+    if message_id and media.message_id is None:
+        media.message_id = message_id[:255]
+    return media
+
+
+def stored_media(session: Session, *, platform_name: str, media_id: str) -> MediaHash | None:
+    """The remembered hashes of one platform media item, if it was seen."""
+    return _stored(session, platform_name=platform_name, media_id=media_id)
 
 
 def _stored(session: Session, *, platform_name: str, media_id: str) -> MediaHash | None:

@@ -94,7 +94,9 @@ class BankEntry(Base):
 
 
 class MediaHash(Base):
-    """The hashes of one upload, remembered so that entries added later find it."""
+    """The hashes of one upload, remembered so that entries added later find it.
+    `message_id` is the message that carries it, when the connector knows it: what
+    retroaction removes when a bank that allows automatic removal gains a matching entry."""
 
     __tablename__ = "safety_media_hashes"
     __table_args__ = (UniqueConstraint("platform", "media_id"),)
@@ -108,6 +110,7 @@ class MediaHash(Base):
     pdq: Mapped[str | None] = mapped_column(String(64))
     pdq_quality: Mapped[int | None] = mapped_column(Integer)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class HashMatch(Base):
@@ -167,3 +170,8 @@ class RetroactionRun(Base):
     cases: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    @property
+    def removed(self) -> int:
+        """Messages this run removed automatically."""
+        return int((self.detail or {}).get("removed", 0))

@@ -1,5 +1,7 @@
 """Retroaction: when a bank gains entries, the stored hashes of past uploads are matched
-against ONLY the new entries, and what they find goes to review.
+against ONLY the new entries, and what they find goes to review. Where the automation
+policy allows it for the bank, the matched message is also removed at once (automation.py),
+and the review case says so for a person to confirm.
 
 The efficient direction: the new entries (usually few) become a small temporary PDQIndex
 and the stored hashes stream through it in batches, instead of querying the big index once
@@ -19,6 +21,10 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
+from trustdesk.emergency.paging import Pager
+from trustdesk.platform.port import Platform
+from trustdesk.safety.banks import flood
+from trustdesk.safety.banks.automation import remove_matched
 from trustdesk.safety.banks.matcher import MIN_PDQ_QUALITY, in_rollout
 from trustdesk.safety.banks.models import Bank, BankEntry, BankKind, HashMatch, MatchSource, MediaHash, RetroactionRun, SignalType
 from trustdesk.safety.banks.service import get_bank
@@ -74,9 +80,11 @@ def _as_array(values: Sequence[str]) -> np.ndarray:
 
 def retroact(
     session: Session, *, actor: Actor, clock: Clock, bank_id: int, entry_ids: Sequence[int], trigger: str,
+    platform: Platform | None = None, pager: Pager | None = None,
 ) -> RetroactionRun:
-    """Match stored uploads against the given new entries of one bank; record and route what
-    is found. Returns the run's summary row."""
+    """Match stored uploads against the given new entries of one bank; record, count for the
+    flood guard, route what is found, and (with a platform, where policy allows) remove it.
+    Returns the run's summary row."""
     bank = get_bank(session, bank_id=bank_id)
     entries = _entries(session, bank=bank, entry_ids=entry_ids)
     findings, scanned = ([], 0) if not entries else _find(session, bank=bank, entries=entries)
@@ -84,14 +92,42 @@ def retroact(
     kept = [f for f in findings if not screen.blocks(f.media) and in_rollout(  # type: ignore[union-attr]
         bank_name=bank.name, content_key=f.media.sha256, percent=bank.rollout_percent)]
     new = _record(session, clock=clock, findings=kept)
+    _count(session, actor=actor, clock=clock, findings=new, pager=pager)
     cases = _route(session, actor=actor, clock=clock, bank=bank, findings=new)
+    removed = _remove(session, actor=actor, clock=clock, platform=platform, bank=bank, findings=new) if platform else 0
     run = RetroactionRun(bank_id=bank.id, trigger=trigger[:200], entries=len(entries), media_scanned=scanned, matches=len(new),
-                         cases=cases, at=clock.now(), detail={"suppressed_or_held_back": len(findings) - len(kept)})
+                         cases=cases, at=clock.now(), detail={"suppressed_or_held_back": len(findings) - len(kept), "removed": removed})
     session.add(run)
     session.flush()
     record(session, actor=actor, clock=clock, action="bank.retroaction", object_type="bank", object_id=bank.id, reason=trigger,
-           details={"entries": len(entries), "scanned": scanned, "matches": len(new), "cases": cases})
+           details={"entries": len(entries), "scanned": scanned, "matches": len(new), "cases": cases, "removed": removed})
     return run
+
+
+def _count(session: Session, *, actor: Actor, clock: Clock, findings: list[tuple[_Finding, HashMatch]], pager: Pager | None) -> None:
+    """Retroactive matches count for the flood guard like upload-time ones, all before any
+    removal: a bad entry that matches a crowd of old uploads is paused before it acts."""
+    for finding, _ in findings:
+        flood.count_hits(session, actor=actor, clock=clock, entry_ids=[finding.entry.id], pager=pager)
+    for finding, row in findings:
+        row.action_paused = row.action_paused or finding.entry.flood_paused_at is not None
+    session.flush()
+
+
+def _remove(session: Session, *, actor: Actor, clock: Clock, platform: Platform, bank: Bank,
+            findings: list[tuple[_Finding, HashMatch]]) -> int:
+    """One automatic removal per media item at most (several entries may match it)."""
+    done: set[int] = set()
+    removed = 0
+    for finding, row in findings:
+        if finding.media.id in done:
+            continue
+        outcome = remove_matched(session, actor=actor, clock=clock, platform=platform, bank=bank, media=finding.media,
+                                 entry=finding.entry, match=row)
+        if outcome is not None:
+            done.add(finding.media.id)
+            removed += outcome.removed
+    return removed
 
 
 def _entries(session: Session, *, bank: Bank, entry_ids: Sequence[int]) -> list[BankEntry]:

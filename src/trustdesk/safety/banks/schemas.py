@@ -113,6 +113,7 @@ class RetroactionRead(BaseModel):
     media_scanned: int
     matches: int
     cases: int
+    removed: int = Field(0, description="Messages removed automatically (banks the automation policy allows only).")
 
 
 class AddedRead(BaseModel):
