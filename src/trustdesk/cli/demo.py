@@ -10,6 +10,7 @@ from trustdesk.core.identity.demo import (
     current_code,
     ensure_demo_staff,
 )
+from trustdesk.emergency.demo import load_demo_emergency
 from trustdesk.legal.demo import demo_officers, ensure_demo_agencies
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.safety.banks.demo import load_demo_banks
@@ -37,7 +38,8 @@ def load(ctx: typer.Context) -> None:
     load_demo_pipeline(container, actor=operator())
     with container.db.transaction() as session:
         agencies, officers = ensure_demo_agencies(session, clock=container.clock, actor=operator())
-    console.print(f"demo loaded ({len(created)} staff accounts created; {agencies} agencies and {officers} officers registered)")
+    orders, threats = load_demo_emergency(container, actor=operator())  # after the officers it files as
+    console.print(f"demo loaded ({len(created)} staff accounts created; {agencies} agencies and {officers} officers registered; emergency lane: {orders} TCO order, {threats} threat-to-life draft)")
     _print_logins(container)
 
 

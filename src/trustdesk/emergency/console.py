@@ -41,6 +41,9 @@ STATE_WORDS = {
 }
 
 
+CLOSED = frozenset({RemovalState.CONFIRMED.value, RemovalState.REMOVED_BY_PERSON.value})
+
+
 def _context(session: Session, container: Container) -> dict[str, Any]:
     now = container.clock.now()
     view = service.overview(session, now=now)
@@ -50,7 +53,8 @@ def _context(session: Session, container: Container) -> dict[str, Any]:
 
 def _page(request: Request, session: Session, container: Container, status_code: int = 200, **extra: Any) -> HTMLResponse:
     return render(request, "console/emergencies/index.html", status_code=status_code, active="emergencies",
-                  **_context(session, container), recent=service.recent_removals(session, now=container.clock.now(), limit=10),
+                  **_context(session, container), recent=[r for r in service.recent_removals(session, now=container.clock.now(), limit=10)
+                                                          if r.removal.state in CLOSED],
                   closed=[c for c in ttl.recent_cases(session, limit=10) if c.state != "draft"], sources=list(ThreatSource),
                   **{"values": {}, **extra})
 
