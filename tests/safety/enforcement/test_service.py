@@ -76,7 +76,8 @@ def test_an_unknown_subject_is_not_found(session, clock, platform, cast) -> None
         act(session, clock, platform, subject_id="m999999")
 
 
-def test_geo_restriction_is_refused_when_the_platform_cannot_do_it(session, clock, platform, cast) -> None:
+def test_geo_restriction_is_refused_when_the_platform_cannot_do_it(session, clock, platform, cast, monkeypatch) -> None:
+    monkeypatch.setattr(platform, "capabilities", frozenset())  # as the Matrix adapter declares
     with pytest.raises(InvalidInput, match="cannot geo restrict"):
         act(session, clock, platform, subject_id=cast.messages["drug_ad"], action="geo_restrict", territorial_scope=["DE"])
 

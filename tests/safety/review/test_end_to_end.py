@@ -32,7 +32,7 @@ def test_notice_decision_action_statement_submission_and_appeal(session, clock, 
                                    subject_id=cast.messages["drug_ad"], explanation="Selling drugs.", good_faith=True,
                                    notifier_name="Tom Meier", notifier_email="tom@example.de")
     removal = decide(session, clock, platform, rita, notice.case_id, Plan(outcome="action", action="remove_message", policy="illegal_goods",
-                                                                            reason="Drug sales.", legal_ground="BtMG § 29", territorial_scope=("DE", "AT")))
+                                                                            reason="Drug sales.", legal_ground="BtMG § 29"))
     extortion = reports.submit_notice(session, actor=TEST_ACTOR, clock=clock, platform=platform, reason="extortion", subject_kind="account",
                                       subject_id=cast.accounts["extortionist"], explanation="Threatens to publish photos.", good_faith=True,
                                       notifier_name="Tom", notifier_email="tom@example.de")

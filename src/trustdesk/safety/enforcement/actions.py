@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from trustdesk.platform.port import ActionResult, Platform
+from trustdesk.platform.port import ActionResult, Capability, Platform
 
 
 class SubjectKind(StrEnum):
@@ -44,17 +44,27 @@ class ActionSpec:
     subject: SubjectKind
     dsa: dict[str, Any]  # the statement's decision_* fields for this action
     timed: bool  # may carry an end date
-    reversible: bool  # the port can undo it
+    reversible: bool  # the port has a method to undo it (an adapter may still answer that it cannot)
+    territorial: bool = False  # the port carries it out in named countries only; others apply everywhere
 
 
+# Both message restrictions hide the message from everyone but its author (where they apply):
+# the DSA database calls that "disabling access to content", not demotion, which would mean
+# the message is still there for others, only ranked lower.
 SPECS: dict[ActionKind, ActionSpec] = {
     ActionKind.REMOVE_MESSAGE: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}, False, True),
-    ActionKind.RESTRICT_VISIBILITY: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DEMOTED"]}, True, True),
-    ActionKind.GEO_RESTRICT: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"]}, True, True),
+    ActionKind.RESTRICT_VISIBILITY: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"]}, True, True, True),
+    ActionKind.GEO_RESTRICT: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"]}, True, True, True),
     ActionKind.RESTRICT_ACCOUNT: ActionSpec(SubjectKind.ACCOUNT, {"decision_provision": "DECISION_PROVISION_PARTIAL_SUSPENSION"}, True, True),
     ActionKind.SUSPEND_ACCOUNT: ActionSpec(SubjectKind.ACCOUNT, {"decision_account": "DECISION_ACCOUNT_SUSPENDED"}, True, True),
     ActionKind.TERMINATE_ACCOUNT: ActionSpec(SubjectKind.ACCOUNT, {"decision_account": "DECISION_ACCOUNT_TERMINATED"}, False, True),
-    ActionKind.CLOSE_CHAT: ActionSpec(SubjectKind.CHAT, {"decision_provision": "DECISION_PROVISION_TOTAL_TERMINATION"}, False, False),
+    ActionKind.CLOSE_CHAT: ActionSpec(SubjectKind.CHAT, {"decision_provision": "DECISION_PROVISION_TOTAL_TERMINATION"}, False, True),
+}
+
+# What the platform must declare it can do before an action is offered or attempted.
+NEEDS: dict[ActionKind, Capability] = {
+    ActionKind.RESTRICT_VISIBILITY: Capability.RESTRICT_MESSAGE,
+    ActionKind.GEO_RESTRICT: Capability.RESTRICT_MESSAGE,
 }
 
 # The end date field the DSA database has for a timed action of each kind.
@@ -67,11 +77,14 @@ END_DATE_FIELD = {
 
 
 def supported(platform: Platform, action: ActionKind) -> bool:
-    """Visibility and geographic restrictions need a port method that not every adapter has
-    (`restrict_message`); an action the platform cannot do is refused before anything."""
-    if action in (ActionKind.RESTRICT_VISIBILITY, ActionKind.GEO_RESTRICT):
-        return callable(getattr(platform, "restrict_message", None))
-    return True
+    """An action the platform does not declare it can do is refused before anything, and
+    not offered in the console: the Matrix adapter, say, cannot hide a message from some."""
+    needed = NEEDS.get(action)
+    return needed is None or needed in platform.capabilities
+
+
+def offered(platform: Platform) -> list[ActionKind]:
+    return [action for action in ActionKind if supported(platform, action)]
 
 
 def carry_out(
@@ -82,8 +95,9 @@ def carry_out(
     deletion, and keeping the account lets an appeal reverse the decision."""
     if action is ActionKind.REMOVE_MESSAGE:
         return platform.remove_message(subject_id, reason=reason)
-    if action in (ActionKind.RESTRICT_VISIBILITY, ActionKind.GEO_RESTRICT):
-        return platform.restrict_message(subject_id, reason=reason, until=until, territories=territorial_scope)  # type: ignore[attr-defined]
+    if SPECS[action].territorial:
+        territories = frozenset(territorial_scope) if territorial_scope else None
+        return platform.restrict_message(subject_id, reason=reason, territories=territories, until=until)
     if action is ActionKind.RESTRICT_ACCOUNT:
         return platform.restrict_account(subject_id, reason=reason, until=until)
     if action is ActionKind.SUSPEND_ACCOUNT:
@@ -94,10 +108,12 @@ def carry_out(
 
 
 def undo(platform: Platform, *, action: ActionKind, subject_id: str, reason: str) -> ActionResult:
-    """Reverse an action through the port. A closed chat cannot be reopened through it: the
-    answer says so and the caller records it."""
-    if action in (ActionKind.REMOVE_MESSAGE, ActionKind.RESTRICT_VISIBILITY, ActionKind.GEO_RESTRICT):
+    """Reverse an action through the port. A platform that cannot (Matrix cannot reopen a
+    shut-down room) answers ok=False with why, and the caller records it."""
+    if action is ActionKind.REMOVE_MESSAGE:
         return platform.restore_message(subject_id, reason=reason)
+    if SPECS[action].territorial:
+        return platform.lift_message_restriction(subject_id, reason=reason)
     if action in (ActionKind.RESTRICT_ACCOUNT, ActionKind.SUSPEND_ACCOUNT, ActionKind.TERMINATE_ACCOUNT):
         return platform.reinstate_account(subject_id, reason=reason)
-    return ActionResult(ok=False, detail=f"the platform port cannot reopen chat {subject_id}; reopen it on the platform by hand")
+    return platform.reopen_chat(subject_id, reason=reason)

@@ -136,6 +136,7 @@ Keyword = StrEnum(  # type: ignore[misc]
 EEA_COUNTRIES: frozenset[str] = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO".split()
 )
+EU_COUNTRIES: frozenset[str] = EEA_COUNTRIES - {"IS", "LI", "NO"}
 
 CONTENT_DATE_FROM, APPLICATION_DATE_FROM, DATE_UNTIL = date(2000, 1, 1), date(2020, 1, 1), date(2038, 1, 1)
 MAX_FACTS, MAX_EXPLANATION, MAX_SHORT = 5000, 2000, 500

@@ -52,6 +52,9 @@ def _check_scope(scope: list[str] | None, action: ActionKind) -> list[str] | Non
             raise InvalidInput(f"Territorial scope must be EU/EEA country codes; not valid: {', '.join(unknown) or '(empty)'}.", field="territorial_scope")
     if action is ActionKind.GEO_RESTRICT and not scope:
         raise InvalidInput("A geographic restriction needs the countries it applies in.", field="territorial_scope")
+    if scope and not SPECS[action].territorial:
+        raise InvalidInput(f"A {action.replace('_', ' ')} applies everywhere; only restricting visibility or a geographic "
+                           "restriction can be limited to some countries.", field="territorial_scope")
     return scope
 
 

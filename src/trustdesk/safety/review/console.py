@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated
 
+import pycountry
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
-from trustdesk.safety.enforcement.actions import ActionKind
-from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES
+from trustdesk.platform.port import Platform
+from trustdesk.safety.enforcement.actions import SPECS, offered
+from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES, EU_COUNTRIES
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.review import console_records, decisions, preferences
@@ -57,11 +59,30 @@ def queue_page(key: str, request: Request, session: SessionDep, container: Conta
     if queue is None:
         raise NotFound(f"No queue '{key}'.")
     return render(request, "console/review/queue.html", active="review", queue=queue, cases=cases, now=container.clock.now(),
-                  **_decision_choices())
+                  **_decision_choices(container.platform))
 
 
-def _decision_choices() -> dict[str, object]:
-    return {"policies": list(load_policies().policies.values()), "actions": list(ActionKind), "countries": sorted(EEA_COUNTRIES)}
+REGIONS = {"EU": EU_COUNTRIES, "EEA": EEA_COUNTRIES}
+
+
+def _country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or (country.name if country else code)
+
+
+def _decision_choices(platform: Platform) -> dict[str, object]:
+    """Only the actions this platform can carry out; countries by code and name."""
+    return {"policies": list(load_policies().policies.values()), "actions": offered(platform),
+            "territorial": [a.value for a, spec in SPECS.items() if spec.territorial],
+            "countries": [(code, _country_name(code)) for code in sorted(EEA_COUNTRIES)],
+            "regions": [(key, len(codes)) for key, codes in REGIONS.items()]}
+
+
+def _scope(checked: list[str], region: str) -> list[str]:
+    """The ticked countries, plus every country of the chosen region (EU or EEA)."""
+    if region and region not in REGIONS:
+        raise InvalidInput(f"Choose a region from: {', '.join(REGIONS)}.", field="territorial_region")
+    return sorted(set(checked) | set(REGIONS.get(region, ())))
 
 
 def _case_page(request: Request, session: Session, container: ContainerDep, principal: Principal, case_id: int,
@@ -74,7 +95,7 @@ def _case_page(request: Request, session: Session, container: ContainerDep, prin
     taken = list(session.scalars(select(EnforcementAction).where(EnforcementAction.id.in_(action_ids)))) if action_ids else []
     return render(request, "console/review/case.html", status_code=status_code, active="review", ctx=ctx, case=case, prefs=prefs,
                   taken=taken, mine=review.holds_claim(case, username=principal.name, now=container.clock.now()), error=error,
-                  escalation_targets=[t for t in load_setup().escalation_targets if t != case.queue], **_decision_choices())
+                  escalation_targets=[t for t in load_setup().escalation_targets if t != case.queue], **_decision_choices(container.platform))
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -132,11 +153,12 @@ def _plan(outcome: str, reason: str, policy: str, action: str, legal_ground: str
 @router.post("/cases/{case_id}/decide", response_model=None)
 def decide(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
            outcome: FormText = "action", reason: FormText = "", policy: FormText = "", action: FormText = "",
-           legal_ground: FormText = "", territorial_scope: Annotated[list[str] | None, Form()] = None, until: FormText = "") -> Response:
+           legal_ground: FormText = "", territorial_scope: Annotated[list[str] | None, Form()] = None, territorial_region: FormText = "",
+           until: FormText = "") -> Response:
     actor = actor_of(request, principal)
     return _attempt(request, session, container, principal, case_id, lambda: decisions.decide(
         session, principal=principal, actor=actor, clock=container.clock, platform=container.platform, case_id=case_id,
-        plan=_plan(outcome, reason, policy, action, legal_ground, territorial_scope or [], until)))
+        plan=_plan(outcome, reason, policy, action, legal_ground, _scope(territorial_scope or [], territorial_region), until)))
 
 
 @router.get("/cases/{case_id}/media/{media_id}", response_model=None)
@@ -154,14 +176,16 @@ def media(case_id: int, media_id: str, session: SessionDep, container: Container
 def bulk(request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
          case_ids: Annotated[list[int], Form()], queue: FormText, outcome: FormText = "action", reason: FormText = "",
          policy: FormText = "", action: FormText = "", legal_ground: FormText = "",
-         territorial_scope: Annotated[list[str] | None, Form()] = None, until: FormText = "", confirm: FormText = "") -> Response:
+         territorial_scope: Annotated[list[str] | None, Form()] = None, territorial_region: FormText = "", until: FormText = "",
+         confirm: FormText = "") -> Response:
     """Without `confirm`: the preview. With it: the decisions, exactly as previewed."""
     request.state.principal = principal
     form = {"outcome": outcome, "reason": reason, "policy": policy, "action": action, "legal_ground": legal_ground,
             "territorial_scope": territorial_scope or [], "until": until, "queue": queue}
     try:
         with session.begin_nested():
-            plan = _plan(outcome, reason, policy, action, legal_ground, territorial_scope or [], until)
+            form["territorial_scope"] = _scope(territorial_scope or [], territorial_region)
+            plan = _plan(outcome, reason, policy, action, legal_ground, form["territorial_scope"], until)
             if confirm:
                 made = decisions.bulk_decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
                                              platform=container.platform, case_ids=case_ids, plan=plan, confirm=confirm)
