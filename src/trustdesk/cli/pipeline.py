@@ -27,6 +27,7 @@ from trustdesk.safety.pipeline.runtime import PipelineRuntime, build_runtime
 from trustdesk.safety.rules.backtest import run_backtest
 from trustdesk.safety.rules.language import load_rule_file
 from trustdesk.safety.rules.model import RuleError
+from trustdesk.safety.signals import index as index_kernels
 
 app = typer.Typer(help="The event pipeline: replay events, run workers, dead letters.", no_args_is_help=True)
 rules_app = typer.Typer(help="The rules: check files, backtest them on stored events.", no_args_is_help=True)
@@ -138,6 +139,7 @@ def worker(
     if state(ctx).settings.bus is not BusKind.NATS:
         err_console.print("[red]refused[/]: the in-process bus lives inside one process; set TRUSTDESK_BUS=nats to run workers")
         raise typer.Exit(code=2)
+    index_kernels.warm_up()  # compile the matching kernels before taking events, not inside a batch
     runtime = _runtime(ctx, prefix, hash_list, ack_wait=ack_wait, worker_name=name, batch=batch)
     try:
         asyncio.run(_work(runtime))

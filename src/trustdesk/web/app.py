@@ -17,15 +17,6 @@ from trustdesk.core.settings import Settings
 from trustdesk.emergency import lane as emergency_lane
 from trustdesk.emergency.api import router as emergency_router
 from trustdesk.emergency.console import router as emergency_console_router
-from trustdesk.platform.matrix.api import router as matrix_connector_router
-from trustdesk.safety.pipeline.api import router as pipeline_router
-from trustdesk.safety.banks.api import router as banks_router
-from trustdesk.safety.banks.console import router as banks_console_router
-from trustdesk.safety.enforcement.api import router as enforcement_router
-from trustdesk.safety.reports.api import router as notices_router
-from trustdesk.safety.review.api import router as review_router
-from trustdesk.safety.reports.public import router as public_safety_router
-from trustdesk.safety.review.console import router as review_console_router
 from trustdesk.legal.api import discovery_router
 from trustdesk.legal.api import registry_router as agency_router
 from trustdesk.legal.api import router as lawful_requests_router
@@ -34,11 +25,21 @@ from trustdesk.legal.disclosure.api import router as legal_disclosure_router
 from trustdesk.legal.disclosure.pages import console_router as disclosure_console_router
 from trustdesk.legal.disclosure.pages import portal_router as disclosure_portal_router
 from trustdesk.legal.portal import router as portal_router
+from trustdesk.platform.matrix.api import router as matrix_connector_router
+from trustdesk.safety.banks.api import router as banks_router
+from trustdesk.safety.banks.console import router as banks_console_router
+from trustdesk.safety.enforcement.api import router as enforcement_router
+from trustdesk.safety.pipeline.api import router as pipeline_router
+from trustdesk.safety.reports.api import router as notices_router
+from trustdesk.safety.reports.public import router as public_safety_router
+from trustdesk.safety.review.api import router as review_router
+from trustdesk.safety.review.console import router as review_console_router
+from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency.reports.pages import console_router as transparency_console_router
 from trustdesk.transparency.reports.pages import public_router as transparency_public_router
 from trustdesk.web import observability, problems
-from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.pipeline import router as pipeline_console_router
+from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
 from trustdesk.web.container import Container, build_container, build_platform
 
@@ -52,6 +53,7 @@ API_ROUTERS += [emergency_router]
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
     settings.check_production()
+    index_kernels.warm_up()  # compile once at start, not inside the first lookup's time limit
     container = container or build_container(settings)
     if container.platform is None:
         container.platform = build_platform(settings)

@@ -25,7 +25,16 @@ from typing import NamedTuple, Self
 import numpy as np
 
 from trustdesk.safety.signals.segment import (
-    ACTIVE, DISABLED, HASH_BITS, HASH_BYTES, REMOVED, WORDS, ChunkLayout, Segment, Tail, scan,
+    ACTIVE,
+    DISABLED,
+    HASH_BITS,
+    HASH_BYTES,
+    REMOVED,
+    WORDS,
+    ChunkLayout,
+    Segment,
+    Tail,
+    scan,
 )
 
 DEFAULT_THRESHOLD = 31  # PDQ's standard match threshold
@@ -251,3 +260,16 @@ class PDQIndex:
         if not keep.any():
             return None
         return Segment.build(rows[keep], ids[keep], state[keep], self._layout)
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's on-disk cache) every kernel now, at start-up, so that
+    the first lookup a person or a platform makes does not pay seconds of compilation inside
+    its own time limit. Cheap once done: later calls find the kernels already loaded."""
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 256, size=(64, 32), dtype=np.uint8)
+    index = PDQIndex.build(rows, np.arange(64, dtype=np.int64), tail_size=16)
+    index.add(rng.integers(0, 256, size=(8, 32), dtype=np.uint8), np.arange(64, 72, dtype=np.int64))
+    for threshold in (0, DEFAULT_THRESHOLD):  # 0 takes the tables, 31 on so few rows the scan
+        index.query_batch(rows[:4], threshold)
+        index.query(rows[0], threshold)
