@@ -202,3 +202,14 @@ def test_staff_enter_a_paper_order_and_download_its_scan(client, legal, staff, w
     assert download.content.startswith(b"\x89PNG") and download.headers["x-content-type-options"] == "nosniff"
     unknown = client.post("/console/requests/new", data=_form(csrf, world, agency_id="999999"))
     assert unknown.status_code == 404 and "No agency" in unknown.text
+
+
+def test_the_registry_page_title_is_plain_text(client, staff) -> None:
+    """The page's <title> once swallowed the whole registration form."""
+    from trustdesk.core.identity.permissions import Role
+
+    staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    page = client.get("/console/requests/agencies")
+    assert page.status_code == 200
+    title = page.text[page.text.index("<title>") + 7 : page.text.index("</title>")]
+    assert title.strip() == "Authority registry · Trustdesk"
