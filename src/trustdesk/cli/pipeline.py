@@ -57,6 +57,7 @@ def load_hash_list(path: Path) -> InMemoryHashMatcher:
                     matcher.add_exact(row["bank"], [(str(row["entry_id"]), row[key])])
         except (ValueError, KeyError, TypeError) as exc:
             raise typer.BadParameter(f"{path}:{number}: {exc}") from exc
+    matcher.compact()  # the lines were added one by one, into the index's linearly scanned tail
     return matcher
 
 

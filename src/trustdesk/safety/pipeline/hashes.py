@@ -53,6 +53,9 @@ class NoHashMatcher:
         return []
 
 
+BULK = 1000  # adds of at least this many hashes are a load, compacted at once
+
+
 class InMemoryHashMatcher:
     """Banks held in memory: one PDQ index over every bank's hashes, and a digest dict."""
 
@@ -73,8 +76,17 @@ class InMemoryHashMatcher:
         hashes = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), 32)
         if self._index is None:
             self._index = PDQIndex.build(hashes, ids)
-        else:
-            self._index.add(hashes, ids)
+            return
+        self._index.add(hashes, ids)
+        if len(rows) >= BULK:
+            self.compact()
+
+    def compact(self) -> None:
+        """Merge every added hash into one indexed segment. Added hashes wait in the index's
+        tail, which each query scans linearly: after a bulk load (a second bank of 10,000
+        hashes, say) that scan costs more than the indexed search of everything else."""
+        if self._index is not None:
+            self._index.compact()
 
     def add_exact(self, bank: str, entries: Iterable[tuple[str, str]]) -> None:
         for entry_id, digest in entries:
