@@ -130,11 +130,19 @@ class EventContext:
             found = self._counters[spec] = (buckets, minute_of(self.event.occurred_at))
         return Counters.count_in(found[0], found[1], seconds)
 
-    def has_label(self, field: str, label: str) -> bool:
+    def labels_of(self, field: str) -> dict[str, datetime | None]:
+        """The entity's labels (label -> expiry, expired ones included), looked up once per
+        event (effects apply after evaluation)."""
         held = self._labels.get(field)
-        if held is None:  # the entity's labels, looked up once per event (effects apply after evaluation)
+        if held is None:
             kind, value = entity_of(self.event, field)
             held = self._labels[field] = (self.signals.labels.of(kind, value) if value is not None else None) or {}
+        return held
+
+    def has_label(self, field: str, label: str) -> bool:
+        held = self._labels.get(field)
+        if held is None:
+            held = self.labels_of(field)
         if label not in held:
             return False
         expires = held[label]

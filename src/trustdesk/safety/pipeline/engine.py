@@ -42,25 +42,38 @@ def evaluate(ctx: EventContext) -> Verdict:
             raise RuleFailed(f"rule {rule.ref} failed on event {ctx.event.id}: {type(exc).__name__}: {exc}") from exc
         if matched:
             hits.append(rule)
+    if len(hits) > 1:  # candidates come guard by guard; effects apply in rule-file order
+        order = ctx.signals.ruleset.order
+        hits.sort(key=lambda r: order[id(r)])
     return Verdict(ctx.event.id, tuple(hits))
 
 
 def _candidates(ctx: EventContext) -> list[CompiledRule] | tuple[CompiledRule, ...]:
-    """Only the rules whose guards this event can pass, in rule-file order."""
-    plan = ctx.signals.ruleset.plans.get(ctx.event.kind)
+    """Only the rules whose guards this event can pass (each rule is filed under one guard,
+    so none comes twice), in no particular order: conditions are pure, and `evaluate` puts
+    the hits in rule-file order."""
+    event = ctx.event
+    plan = ctx.signals.ruleset.plans.get(event.kind)
     if plan is None:
         return ()
-    extra: list[CompiledRule] = list(plan.media) if getattr(ctx.event, "media", None) else []
+    extra: list[CompiledRule] = list(plan.media) if getattr(event, "media", None) else []
     for field in plan.list_fields:
         for name in ctx.lists_hit(field):
             extra.extend(plan.by_list.get((field, name), ()))
     for field in plan.pattern_fields:
         for source in ctx.patterns_hit(field):
             extra.extend(plan.by_pattern.get((field, source), ()))
+    for field in plan.label_fields:
+        for label in ctx.labels_of(field):
+            extra.extend(plan.by_label.get((field, label), ()))
+    for field in plan.value_fields:
+        value = getattr(event, field, None)
+        if value is not None:  # str(): an enum field (chat_kind) hashes by its name, not its value
+            extra.extend(plan.by_value.get((field, str(value)), ()))
     if not extra:
         return plan.plain
-    order = ctx.signals.ruleset.order
-    return sorted((*plan.plain, *extra), key=lambda r: order[id(r)])
+    extra.extend(plan.plain)
+    return extra
 
 
 def _present(event: object, fields: tuple[str, ...]) -> bool:

@@ -19,6 +19,7 @@ from trustdesk.safety.rules.conditions import (
     ConditionCompiler,
     Scope,
     entity_field,
+    field_name,
     literal_duration,
     literal_int,
     literal_string,
@@ -167,7 +168,8 @@ class _RuleReader:
             description=string_value(fields["description"].children[0]) if "description" in fields else "",
             line=self.node.meta.line, source=self._source(), digest=self.file.digest, when=when, effects=effects,
             kinds=_kind_guard(conjuncts), required_lists=qualify_guards(self.scope.namespace, _list_guards(conjuncts)),
-            required_fields=_field_guards(conjuncts), required_patterns=_pattern_guards(conjuncts), whole=whole,
+            required_fields=_field_guards(conjuncts), required_patterns=_pattern_guards(conjuncts),
+            required_labels=_label_guards(conjuncts), required_values=_value_guards(conjuncts), whole=whole,
         )
 
     def _residue(self, conjuncts: list[Tree]) -> Condition:
@@ -330,6 +332,33 @@ def _pattern_guards(conjuncts: list[Tree]) -> tuple[tuple[str, str], ...]:
         if _call_name(node) == "matches":
             args, _ = split_args(node)  # type: ignore[arg-type]
             guards.append((str(args[0].children[1]), string_value(args[1])))
+    return tuple(guards)
+
+
+def _label_guards(conjuncts: list[Tree]) -> tuple[tuple[str, str], ...]:
+    """`has_label(event.actor, "x")` at the top of a rule: skip it unless the entity holds x
+    (expired or not: the condition itself still checks the expiry)."""
+    guards = []
+    for node in conjuncts:
+        if _call_name(node) == "has_label":
+            args, _ = split_args(node)  # type: ignore[arg-type]
+            guards.append((entity_field(args[0]), literal_string(args[1], "the label")))
+    return tuple(guards)
+
+
+def _value_guards(conjuncts: list[Tree]) -> tuple[tuple[str, str], ...]:
+    """`event.chat_kind == "channel"` (any field but the kind, which `_kind_guard` files) at
+    the top of a rule: skip it for events whose field holds another value. The comparison
+    stays in the condition, so the guard only ever skips rules that could not match."""
+    guards = []
+    for node in conjuncts:
+        if not (isinstance(node, Tree) and node.data == "compare" and str(node.children[1]) == "=="):
+            continue
+        left, right = node.children[0], node.children[2]
+        if isinstance(left, Tree) and left.data == "field" and isinstance(right, Tree) and right.data == "string":
+            name = field_name(left)
+            if name not in ("kind", "media_count"):
+                guards.append((name, string_value(right)))
     return tuple(guards)
 
 

@@ -82,6 +82,8 @@ class CompiledRule:
     required_lists: tuple[tuple[str, str], ...] = ()  # (field, list): skip the rule unless hit
     required_fields: tuple[str, ...] = ()  # skip the rule when any of these is empty (text, media)
     required_patterns: tuple[tuple[str, str], ...] = ()  # (field, RE2 source): skip the rule unless found
+    required_labels: tuple[tuple[str, str], ...] = ()  # (entity field, label): skip unless the entity holds it
+    required_values: tuple[tuple[str, str], ...] = ()  # (field, string): skip unless the field equals it
     whole: Condition | None = field(default=None, repr=False, compare=False)  # `when` with its guards, unplanned
 
     @property

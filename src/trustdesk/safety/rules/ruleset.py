@@ -17,8 +17,10 @@ from trustdesk.safety.rules.patterns import PatternSet, pattern_sets
 class Plan:
     """The rules one event kind can meet, split by what must be true before they are worth
     calling: nothing (`plain`), media on the event (`media`), a keyword list hit
-    (`by_list`, filed under the rule's first required list) or a pattern found
-    (`by_pattern`, under its first required pattern)."""
+    (`by_list`, filed under the rule's first required list), a pattern found
+    (`by_pattern`, under its first required pattern), a label on an entity (`by_label`,
+    under its first required label) or a field's value (`by_value`, under its first
+    `event.<field> == "..."`)."""
 
     plain: tuple[CompiledRule, ...] = ()
     media: tuple[CompiledRule, ...] = ()
@@ -26,22 +28,34 @@ class Plan:
     list_fields: tuple[str, ...] = ()
     by_pattern: dict[tuple[str, str], tuple[CompiledRule, ...]] = field(default_factory=dict)
     pattern_fields: tuple[str, ...] = ()
+    by_label: dict[tuple[str, str], tuple[CompiledRule, ...]] = field(default_factory=dict)
+    label_fields: tuple[str, ...] = ()
+    by_value: dict[tuple[str, str], tuple[CompiledRule, ...]] = field(default_factory=dict)
+    value_fields: tuple[str, ...] = ()
 
 
 def _plan(rules: tuple[CompiledRule, ...]) -> Plan:
-    plain, media, by_list, by_pattern = [], [], defaultdict(list), defaultdict(list)
+    plain, media = [], []
+    by_list, by_pattern, by_label, by_value = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
     for rule in rules:
         if rule.required_lists:
             by_list[rule.required_lists[0]].append(rule)
         elif rule.required_patterns:
             by_pattern[rule.required_patterns[0]].append(rule)
+        elif rule.required_labels:
+            by_label[rule.required_labels[0]].append(rule)
         elif "media" in rule.required_fields:
             media.append(rule)
+        elif rule.required_values:
+            by_value[rule.required_values[0]].append(rule)
         else:
             plain.append(rule)
-    fields = tuple(dict.fromkeys(f for f, _ in by_list))
-    return Plan(tuple(plain), tuple(media), {k: tuple(v) for k, v in by_list.items()}, fields,
-                {k: tuple(v) for k, v in by_pattern.items()}, tuple(dict.fromkeys(f for f, _ in by_pattern)))
+    return Plan(tuple(plain), tuple(media), *_filed(by_list), *_filed(by_pattern), *_filed(by_label), *_filed(by_value))
+
+
+def _filed(rules: dict[tuple[str, str], list[CompiledRule]]) -> tuple[dict[tuple[str, str], tuple[CompiledRule, ...]], tuple[str, ...]]:
+    """Rules filed under (field, key), and the fields to look at, in first-use order."""
+    return {k: tuple(v) for k, v in rules.items()}, tuple(dict.fromkeys(f for f, _ in rules))
 
 
 @dataclass(frozen=True)
