@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, as_bytes, message_event
+from trustdesk.core.audit import verify
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.bus import InProcessBus
 from trustdesk.core.clock import FrozenClock
@@ -48,6 +49,22 @@ async def test_drug_offer_opens_a_case_and_labels_the_sender(db, clock, world: D
         assert {e.action for e in entries} == {"pipeline.effect.open_case", "pipeline.effect.add_label"}
         assert all(e.actor == "rule:test/drug_offer@v5" and e.details["rule_version"] == 5 and e.policy_version == "test@7" for e in entries)
         assert session.get(HandledEvent, f"msg:{message.id}").verdicts == ["drugs"]
+
+
+@pytest.mark.anyio
+async def test_a_batch_writes_its_effects_audit_entries_in_the_order_things_happened(db, clock, world: DemoWorld, bus, worker) -> None:
+    """The effects' entries are written once per batch, but flushed before a case is opened,
+    so the chain reads case, its effects, next case, its effects; and it verifies."""
+    first, second = world.post("mdma here"), world.post("pills for sale")
+    await _run(bus, worker, message_event(first, at=clock.now()), message_event(second, at=clock.now()))
+    with db.transaction() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        pipeline = [(e.action, e.object_id) for e in entries if e.actor == "rule:test/drug_offer@v5"]
+        assert verify(session).ok
+    assert [action for action, _ in pipeline if action.startswith("pipeline.")] == ["pipeline.effect.open_case", "pipeline.effect.add_label"] * 2
+    opened = [i for i, (action, _) in enumerate(pipeline) if not action.startswith("pipeline.")]
+    assert len(opened) == 2 and pipeline[opened[0] + 1][1] == pipeline[opened[0] + 2][1] == f"msg:{first.id}"
+    assert pipeline[opened[1] + 1][1] == f"msg:{second.id}"
 
 
 @pytest.mark.anyio

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit.models import AuditEntry, AuditHead
@@ -39,23 +39,16 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
 
 
+_HASHED = ("seq", "at", "actor", "action", "object_type", "object_id", "reason", "details", "change_digest", "policy_version", "request_id", "prev_hash")
+
+
 def _entry_hash(entry: AuditEntry) -> str:
-    return digest(
-        {
-            "seq": entry.seq,
-            "at": entry.at.isoformat(),
-            "actor": entry.actor,
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "reason": entry.reason,
-            "details": entry.details,
-            "change_digest": entry.change_digest,
-            "policy_version": entry.policy_version,
-            "request_id": entry.request_id,
-            "prev_hash": entry.prev_hash,
-        }
-    )
+    return _chain_hash({name: getattr(entry, name) for name in _HASHED})
+
+
+def _chain_hash(fields: dict[str, Any]) -> str:
+    """The hash over every column but the hash itself (`_HASHED`), the time in ISO form."""
+    return digest({name: fields["at"].isoformat() if name == "at" else fields[name] for name in _HASHED})
 
 
 def _text(value: str | None) -> str | None:
@@ -108,6 +101,44 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+class AuditBatch:
+    """Entries that one unit of work appends together (the pipeline's rule effects of a
+    batch of events): each is chained when it is recorded, in order, and `flush` writes them
+    in one statement under one lock of the head, where `record` locks and flushes each.
+
+    Whoever holds a batch must `flush` it before anything else records in the same
+    transaction (a case opened, an action taken), so that the chain's order stays the order
+    in which things happened, and before the transaction commits."""
+
+    def __init__(self, session: Session, *, clock: Clock | None = None) -> None:
+        self.session, self.clock = session, clock or SystemClock()
+        self._pending: list[dict[str, Any]] = []
+
+    def record(self, *, actor: Actor, action: str, object_type: str, object_id: str | int | None = None, reason: str | None = None,
+               change: Any = None, details: dict[str, Any] | None = None, policy_version: str | None = None) -> None:
+        """As `record`, without the entry object: it is written at the next `flush`."""
+        self._pending.append({
+            "at": self.clock.now(), "actor": _text(str(actor)), "action": _text(action), "object_type": _text(object_type),
+            "object_id": None if object_id is None else _text(str(object_id)), "reason": _text(reason), "details": details or {},
+            "change_digest": digest(change), "policy_version": policy_version, "request_id": actor.request_id,
+        })
+
+    def flush(self) -> int:
+        """Chain and write the pending entries; returns how many."""
+        if not self._pending:
+            return 0
+        head = _lock_head(self.session)
+        seq, prev_hash = head.last_seq, head.last_hash
+        for row in self._pending:
+            seq += 1
+            row["seq"], row["prev_hash"] = seq, prev_hash
+            row["entry_hash"] = prev_hash = _chain_hash(row)
+        self.session.execute(insert(AuditEntry.__table__), self._pending)
+        head.last_seq, head.last_hash = seq, prev_hash  # flushed with the session, as `record`'s is
+        written, self._pending = len(self._pending), []
+        return written
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from trustdesk.core.audit.service import AuditBatch
 from trustdesk.core.clock import Clock
 from trustdesk.core.database import Database
 from trustdesk.platform.port import Platform
@@ -73,13 +74,15 @@ class Handler:
             return result
         now = self.clock.now()
         signals = self._signals(session, ruleset, fresh, now)
-        events, hits = [], []
+        events, hits, audit = [], [], AuditBatch(session, clock=self.clock)
         for item in fresh:
             bump_counters(signals, item.event)
             verdict = evaluate(EventContext(item.event, signals, now=now))
-            hits += self._hits(session, signals, ruleset, item.event, verdict, now)
+            if verdict.hits:
+                hits += self._hits(session, signals, ruleset, item.event, verdict, now, audit)
             events.append(_event_row(item, verdict, now, self.worker))
             result.handled.append(verdict)
+        audit.flush()
         # Core inserts on the tables: one executemany each, without the ORM's per-row bookkeeping.
         session.execute(insert(HandledEvent.__table__), events)
         if hits:
@@ -103,13 +106,13 @@ class Handler:
         signals.prefetch_pdq([m.pdq for _, m in media if m.pdq])
         return signals
 
-    def _hits(self, session: Session, signals: Signals, ruleset: RuleSet, event: Event, verdict: Verdict, now: datetime) -> list[dict]:
+    def _hits(self, session: Session, signals: Signals, ruleset: RuleSet, event: Event, verdict: Verdict, now: datetime, audit: AuditBatch) -> list[dict]:
         rows = []
         for rule in verdict.hits:
             if rule.shadow:
                 effects = [dict(e.describe(), would=True) for e in rule.effects]
             else:
-                context = EffectContext(session, self.clock, self.platform, signals.labels, rule, event, ruleset.version, self.pager)
+                context = EffectContext(session, self.clock, self.platform, signals.labels, rule, event, ruleset.version, self.pager, audit)
                 effects = apply_effects(context)
             rows.append({"event_id": event.id, "ruleset": rule.ruleset, "ruleset_version": _file_version(ruleset, rule.ruleset),
                          "rule": rule.name, "rule_version": rule.version, "shadow": rule.shadow, "effects": effects, "at": now})

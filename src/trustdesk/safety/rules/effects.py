@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
+from trustdesk.core.audit.service import AuditBatch
 from trustdesk.core.clock import Clock
 from trustdesk.emergency.paging import page_on_call
 from trustdesk.emergency.paging_models import PageUrgency
@@ -41,6 +42,7 @@ class EffectContext:
     event: Event
     ruleset_version: str
     pager: Any = None
+    audit: AuditBatch | None = None  # the handler's: its entries are written once per batch of events
 
     @property
     def actor(self) -> Actor:
@@ -55,16 +57,20 @@ def apply_effects(ctx: EffectContext) -> list[dict[str, Any]]:
     """Apply a live rule's effects in order; returns what was done, for the rule hit row."""
     done = []
     for effect in ctx.rule.effects:
+        if ctx.audit is not None and effect.kind in RECORDING:
+            ctx.audit.flush()  # the entries so far go first: the chain keeps the order of events
         outcome = APPLY[effect.kind](ctx, effect)
         done.append({**effect.describe(), **outcome})
         if effect.kind is EffectKind.VERDICT:
             continue  # a verdict names the outcome; it changes nothing to audit
-        record(
-            ctx.session, actor=ctx.actor, clock=ctx.clock, action=f"pipeline.effect.{effect.kind}", object_type="pipeline_event",
-            object_id=ctx.event.id, reason=ctx.reason, policy_version=ctx.ruleset_version,
-            details={"rule": ctx.rule.name, "rule_version": ctx.rule.version, "ruleset": ctx.rule.ruleset,
-                     "ruleset_version": ctx.ruleset_version, "rule_file_digest": ctx.rule.digest, "effect": effect.describe(), "outcome": outcome},
-        )
+        entry = {"actor": ctx.actor, "action": f"pipeline.effect.{effect.kind}", "object_type": "pipeline_event", "object_id": ctx.event.id,
+                 "reason": ctx.reason, "policy_version": ctx.ruleset_version,
+                 "details": {"rule": ctx.rule.name, "rule_version": ctx.rule.version, "ruleset": ctx.rule.ruleset, "ruleset_version": ctx.ruleset_version,
+                             "rule_file_digest": ctx.rule.digest, "effect": effect.describe(), "outcome": outcome}}
+        if ctx.audit is not None:
+            ctx.audit.record(**entry)
+        else:
+            record(ctx.session, clock=ctx.clock, **entry)
     return done
 
 
@@ -146,6 +152,9 @@ def _page(ctx: EffectContext, effect: Effect, row: RuleAlert) -> dict[str, Any]:
         return {"page_error": f"{type(exc).__name__}: {exc}"[:300]}
     return {"page_id": page.id}
 
+
+# Effects whose services record in the audit chain themselves (review, enforcement, paging).
+RECORDING = frozenset({EffectKind.OPEN_CASE, EffectKind.TAKE_ACTION, EffectKind.ALERT})
 
 APPLY: dict[EffectKind, Callable[[EffectContext, Effect], dict[str, Any]]] = {
     EffectKind.VERDICT: _verdict,
