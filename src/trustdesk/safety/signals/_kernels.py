@@ -49,6 +49,17 @@ def _chunk(rows: np.ndarray, r: int, start: int, width: int) -> int:
 
 
 @njit(inline="always")
+def _bits(words: np.ndarray, start: int, width: int) -> int:
+    """Bits [start, start+width) of the 256-bit number in a (4,) word array."""
+    wi = start >> 6
+    off = start & 63
+    v = words[wi] >> np.uint64(off)
+    if off + width > 64:
+        v |= words[wi + 1] << np.uint64(64 - off)
+    return np.int64(v & ((np.uint64(1) << np.uint64(width)) - np.uint64(1)))
+
+
+@njit(inline="always")
 def _distance(rows: np.ndarray, r: int, q0: np.uint64, q1: np.uint64, q2: np.uint64, q3: np.uint64) -> int:
     return (
         _popcount(rows[r, 0] ^ q0)
@@ -84,12 +95,12 @@ def build_tables(rows, starts, widths, key_bits, row_bits, offsets, entries):  #
 
 
 @njit(inline="always")
-def _found_earlier(rows, r, qchunks, taus, starts, widths, c):  # type: ignore[no-untyped-def]
-    """Whether an earlier chunk's probe already reported row r (so each match is emitted once)."""
+def _found_earlier(diff, taus, starts, widths, c):  # type: ignore[no-untyped-def]
+    """Whether an earlier chunk's probe already reported this row (so each match is emitted
+    once): `diff` is the query xor the row, so a chunk's distance is the popcount of its bits."""
     for c2 in range(c):
-        if taus[c2] >= 0:
-            if _popcount(qchunks[c2] ^ _chunk(rows, r, starts[c2], widths[c2])) <= taus[c2]:
-                return True
+        if taus[c2] >= 0 and _popcount(_bits(diff, starts[c2], widths[c2])) <= taus[c2]:
+            return True
     return False
 
 
@@ -116,6 +127,7 @@ def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, e
     hi = np.empty(n_probes, np.int64)
     qchunks = np.empty(starts.shape[0], np.int64)
     sink = np.zeros(1, np.uint64)  # keeps the prefetching loads from being optimised away
+    diff = np.empty(4, np.uint64)  # query xor a matching row, word by word
     for qi in range(queries.shape[0]):
         for c in range(starts.shape[0]):
             qchunks[c] = _chunk(queries, qi, starts[c], widths[c])
@@ -137,7 +149,8 @@ def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, e
             d = _distance(rows, r, q0, q1, q2, q3)
             if d > threshold or state[r] != ACTIVE:
                 continue
-            if _found_earlier(rows, r, qchunks, taus, starts, widths, cand[i] & 255):
+            diff[0], diff[1], diff[2], diff[3] = rows[r, 0] ^ q0, rows[r, 1] ^ q1, rows[r, 2] ^ q2, rows[r, 3] ^ q3
+            if _found_earlier(diff, taus, starts, widths, cand[i] & 255):
                 continue
             out_q, out_r, out_d = _room_for_one(out_q, out_r, out_d, count)
             out_q[count], out_r[count], out_d[count] = qi, r, d
@@ -232,7 +245,12 @@ def _touch_buckets(entries, lo, hi, probe_chunk):  # type: ignore[no-untyped-def
 
 @njit(inline="always")
 def _candidates(qchunks, widths, key_bits, row_bits, entries, lo, hi, probe_chunk, probe_rem, cand):  # type: ignore[no-untyped-def]
-    """Rows of the probed buckets whose tag is close enough, packed as (row << 8) | chunk."""
+    """Rows of the probed buckets whose tag is close enough, packed as (row << 8) | chunk.
+
+    Branch-free inside a bucket: every entry is written, and the count advances only for
+    those that pass. Probes come grouped by chunk, so the chunk's table row and query tag
+    are fetched once per chunk; a zero tag budget (most probes) is a plain equality test.
+    """
     total = 0
     for p in range(lo.shape[0]):
         total += hi[p] - lo[p]
@@ -241,25 +259,36 @@ def _candidates(qchunks, widths, key_bits, row_bits, entries, lo, hi, probe_chun
     nc = 0
     shift = np.uint32(row_bits)
     rowmask = np.uint32((np.int64(1) << row_bits) - 1)
-    for p in range(lo.shape[0]):
+    p = 0
+    n_probes = lo.shape[0]
+    while p < n_probes:
         c = probe_chunk[p]
         row = entries[c]
         qtag = np.uint32(qchunks[c] & ((np.int64(1) << (widths[c] - key_bits[c])) - 1))
-        rem = probe_rem[p]
-        for e_i in range(lo[p], hi[p]):
-            e = row[e_i]
-            cand[nc] = (np.int64(e & rowmask) << 8) | c
-            nc += _popcount((e >> shift) ^ qtag) <= rem
+        while p < n_probes and probe_chunk[p] == c:
+            rem = probe_rem[p]
+            if rem == 0:
+                for e_i in range(lo[p], hi[p]):
+                    e = row[e_i]
+                    cand[nc] = (np.int64(e & rowmask) << 8) | c
+                    nc += (e >> shift) == qtag
+            else:
+                for e_i in range(lo[p], hi[p]):
+                    e = row[e_i]
+                    cand[nc] = (np.int64(e & rowmask) << 8) | c
+                    nc += _popcount((e >> shift) ^ qtag) <= rem
+            p += 1
     return cand, nc
 
 
 @njit(inline="always")
 def _touch_rows(rows, cand, nc):  # type: ignore[no-untyped-def]
-    """Software prefetch of the candidate rows (both ends: a row may straddle two lines)."""
+    """Software prefetch of the candidate rows: one load each, as `Segment` aligns its rows
+    to 64 bytes, so that a 32-byte row never straddles two cache lines (a second load per
+    row halved the misses in flight: the core tracks loads, not lines)."""
     acc = np.uint64(0)
     for i in range(nc):
-        r = cand[i] >> 8
-        acc ^= rows[r, 0] ^ rows[r, 3]
+        acc ^= rows[cand[i] >> 8, 0]
     return acc
 
 

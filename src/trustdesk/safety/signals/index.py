@@ -20,6 +20,7 @@ query that starts after `disable` returns.
 
 import threading
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple, Self
 
 import numpy as np
@@ -50,6 +51,9 @@ class Match(NamedTuple):
     distance: int
 
 
+_new_match = partial(tuple.__new__, Match)  # Match from an (id, distance) pair, in C
+
+
 @dataclass(frozen=True, slots=True)
 class BatchMatches:
     """Results of `query_batch_arrays`: parallel arrays, grouped by query in query order."""
@@ -60,10 +64,9 @@ class BatchMatches:
 
     def split(self, n_queries: int) -> list[list[Match]]:
         """Per-query lists of `Match`, for callers that prefer objects to arrays."""
-        bounds = np.searchsorted(self.query, np.arange(n_queries + 1))
-        ids, distances = self.ids.tolist(), self.distances.tolist()
-        return [[Match(i, d) for i, d in zip(ids[a:b], distances[a:b])]
-                for a, b in zip(bounds[:-1], bounds[1:])]
+        bounds = np.searchsorted(self.query, np.arange(n_queries + 1)).tolist()
+        pairs = list(map(_new_match, zip(self.ids.tolist(), self.distances.tolist())))
+        return [pairs[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +132,19 @@ class PDQIndex:
 
     def query(self, hash: bytes | np.ndarray, threshold: int = DEFAULT_THRESHOLD) -> list[Match]:
         """Active entries within `threshold` bits of one 32-byte hash, nearest first."""
-        found = self._search(as_rows(hash)[:1], threshold)
-        order = np.argsort(found.distances, kind="stable")
-        return [Match(i, d) for i, d in zip(found.ids[order].tolist(), found.distances[order].tolist())]
+        rows = as_rows(hash)[:1]
+        view = self._view
+        if len(view.segments) == 1 and view.tail_n == 0:  # the common case, without the merging
+            segment = view.segments[0]
+            _, r, d = segment.search(rows, _check_threshold(threshold), self._layout)
+            ids = segment.ids[r]
+        else:
+            found = self._search(rows, threshold)
+            ids, d = found.ids, found.distances
+        if len(d) == 0:
+            return []
+        order = np.argsort(d, kind="stable")
+        return list(map(_new_match, zip(ids[order].tolist(), d[order].tolist())))
 
     def query_batch(self, hashes: np.ndarray, threshold: int = DEFAULT_THRESHOLD) -> list[list[Match]]:
         """`query` for each row of an (m, 32) uint8 array (matches in no particular order)."""
