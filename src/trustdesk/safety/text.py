@@ -23,7 +23,7 @@ from pathlib import Path
 
 DATA = Path(__file__).parent / "rules" / "data" / "confusables.json"
 _WORD = re.compile(r"\w+")
-_REPEATS = re.compile(r"(\w)\1{2,}")
+_REPEATS = re.compile(r"(\w)\1\1+")  # three or more of one letter
 _SPACED = re.compile(r"\b(?:\w[\s.\-_*]+){2,}\w\b")
 _SEPARATORS = re.compile(r"[\s.\-_*]+")
 
@@ -35,7 +35,10 @@ class Normalised:
 
     @property
     def words(self) -> frozenset[str]:
-        return frozenset(_WORD.findall(self.folded))
+        folded = self.folded
+        if folded.replace(" ", "").isalnum():  # `\w` is exactly isalnum() or "_": the words are the parts between spaces
+            return frozenset(folded.split())
+        return frozenset(_WORD.findall(folded))
 
 
 @cache
@@ -66,10 +69,14 @@ def _join_spaced(match: re.Match[str]) -> str:
     return _SEPARATORS.sub("", match.group())
 
 
+def _first(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
 def fold_form(plain: str) -> str:
     _, leet_table = _tables()
     folded = plain.translate(leet_table)
-    folded = _REPEATS.sub(r"\1", folded)
+    folded = _REPEATS.sub(_first, folded)  # a function, not r"\1": `re` parses a template in Python on every call
     return _SPACED.sub(_join_spaced, folded)
 
 

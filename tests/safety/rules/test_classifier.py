@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from trustdesk.safety.classifiers import default_registry
-from trustdesk.safety.classifiers.naive_bayes import evaluate, held_out, load_examples
+from trustdesk.safety.classifiers.naive_bayes import evaluate, features, held_out, load_examples
 from trustdesk.safety.text import normalise
 
 
@@ -22,3 +27,16 @@ def test_scores_scams_high_and_chat_low_through_obfuscation() -> None:
     spam = default_registry().get("spam")
     assert spam.score(normalise("Send me your S33D PHRASE and I will double your bitcoin")) > 0.9
     assert spam.score(normalise("are we still on for dinner tonight?")) < 0.1
+
+
+@given(st.lists(st.sampled_from(["send", "me", "bitcoin", "seed", "phrase", "dinner", "tonight", "café", "x"]) | st.text(max_size=8), max_size=12))
+def test_scores_are_the_features_sum_to_the_last_bit(words: list[str]) -> None:
+    """`score` remembers words' CRCs and continues them over bigrams; the sum is the one
+    `features` gives, in the same order."""
+    model = default_registry().get("spam")
+    text = normalise(" ".join(words))
+    ratios, unseen = model._ratios()  # noqa: SLF001
+    margin = model.log_prior[1] - model.log_prior[0]
+    for feature in features(text):
+        margin += ratios.get(feature, unseen)
+    assert model.score(text) == 1.0 / (1.0 + math.exp(max(-700.0, min(700.0, -margin))))

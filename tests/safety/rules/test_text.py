@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trustdesk.safety import text as text_module
 from trustdesk.safety.text import DATA, fold_keyword, normalise
 
 
@@ -60,3 +62,16 @@ def test_any_text_normalises_without_error(text: str) -> None:
 @given(words)
 def test_keyword_and_message_meet_in_one_form(word: str) -> None:
     assert fold_keyword(word.upper()) in normalise(f"x {word} y").words
+
+
+@given(st.text(alphabet=st.sampled_from("ab_1 \t.é²ßİ-"), max_size=40) | st.text(max_size=60))
+def test_the_words_are_the_word_runs_of_the_folded_text(text: str) -> None:
+    """`words` takes a faster way when the folded text is word characters and spaces alone;
+    either way they are its runs of `\\w`."""
+    result = normalise(text)
+    assert result.words == frozenset(re.findall(r"\w+", result.folded))
+
+
+@given(st.text(alphabet=st.sampled_from("aab1_ .é"), max_size=40))
+def test_runs_of_a_letter_squeeze_to_one(text: str) -> None:
+    assert text_module._REPEATS.sub(text_module._first, text) == re.sub(r"(\w)\1{2,}", r"\1", text)  # noqa: SLF001

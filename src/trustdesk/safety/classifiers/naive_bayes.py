@@ -20,6 +20,7 @@ from trustdesk.safety.text import Normalised, normalise
 
 DATA = Path(__file__).parent / "data" / "spam_messages.csv"
 BUCKETS = 1 << 18
+WORD_CACHE = 100_000  # words whose CRC-32 and ratio `score` remembers
 
 
 def features(text: Normalised) -> list[int]:
@@ -56,11 +57,26 @@ class HashedNaiveBayes:
 
     def score(self, text: Normalised) -> float:
         """P(positive | text). Only the difference of the two sides' log likelihoods matters,
-        so each feature costs one lookup in a table of differences (built once)."""
+        so each feature costs one lookup in a table of differences (built once).
+
+        The features are `features(text)`'s, in its order (so the sum is the same to the
+        last bit), computed faster: each word's CRC-32 and ratio are remembered, and a
+        bigram's CRC-32 continues its first word's over " second" (CRC-32 runs on)."""
         ratios, unseen = self._ratios()
         margin = self.log_prior[1] - self.log_prior[0]
-        for f in features(text):
-            margin += ratios.get(f, unseen)
+        seen = self.__dict__.setdefault("_word_cache", {})
+        if len(seen) > WORD_CACHE:
+            seen.clear()
+        known = []
+        for word in text.folded.split():
+            entry = seen.get(word)
+            if entry is None:
+                crc = zlib.crc32(word.encode())
+                entry = seen[word] = (crc, f" {word}".encode(), ratios.get(crc & (BUCKETS - 1), unseen))
+            margin += entry[2]
+            known.append(entry)
+        for first, second in zip(known, known[1:], strict=False):
+            margin += ratios.get(zlib.crc32(second[1], first[0]) & (BUCKETS - 1), unseen)
         return 1.0 / (1.0 + math.exp(max(-700.0, min(700.0, -margin))))
 
     def _ratios(self) -> tuple[dict[int, float], float]:
