@@ -104,7 +104,7 @@ class ConditionCompiler:
             raise CompileError(node, f"cannot compare a {ta} with a {tb}")
         cmp = COMPARATORS[str(op)]
         if isinstance(right, Tree) and right.data in ("number", "string", "duration"):
-            return _against_constant(cmp, str(op), a, b(None)), "bool"
+            return _against_constant(cmp, str(op), a, b(None), numeric=ta == "number"), "bool"
         if str(op) in ("==", "!="):
             return (lambda c: cmp(a(c), b(c))), "bool"
         return (lambda c: _ordered(cmp, a(c), b(c))), "bool"
@@ -166,9 +166,12 @@ class ConditionCompiler:
         return FUNCTIONS[name](self, node, args, keywords)
 
 
-def _against_constant(cmp: Callable[[Any, Any], bool], op: str, a: Fn, value: Any) -> Fn:
+def _against_constant(cmp: Callable[[Any, Any], bool], op: str, a: Fn, value: Any, *, numeric: bool = False) -> Fn:
     """The common shape `count(...) > 40`, `length(event.text) > 60`: the constant is read
-    once at load, and the comparison costs one call less per event."""
+    once at load, and the comparison costs one call less per event. A number-valued left
+    side (a function's result, event.media_count) is never None, and compares inline."""
+    if numeric and op in _INLINE:
+        return _INLINE[op](a, value)
     if op in ("==", "!="):
         return lambda c: cmp(a(c), value)
 
@@ -177,6 +180,16 @@ def _against_constant(cmp: Callable[[Any, Any], bool], op: str, a: Fn, value: An
         return left is not None and cmp(left, value)
 
     return ordered
+
+
+_INLINE: dict[str, Callable[[Fn, Any], Fn]] = {
+    ">": lambda a, v: lambda c: a(c) > v,
+    ">=": lambda a, v: lambda c: a(c) >= v,
+    "<": lambda a, v: lambda c: a(c) < v,
+    "<=": lambda a, v: lambda c: a(c) <= v,
+    "==": lambda a, v: lambda c: a(c) == v,
+    "!=": lambda a, v: lambda c: a(c) != v,
+}
 
 
 def _ordered(cmp: Callable[[Any, Any], bool], a: Any, b: Any) -> bool:
