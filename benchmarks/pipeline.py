@@ -75,7 +75,8 @@ def rule_file(mode: str = "live") -> str:
         label = f', add_label(event.actor, "kw{i}", expires=1h)' if i < 10 else ""
         rules.append((f'event.kind == "message" and contains_any(event.text, l{i})', f'verdict("kw{i}"){label}'))
     for i in range(20):
-        rules.append((f"event.kind == \"message\" and matches(event.text, '(?:pay|send)\\\\s+{i}\\\\d{{2}}\\\\s*(?:eur|usd)')", f'verdict("pattern{i}")'))
+        # a raw '...' string: RE2 gets the backslashes as written (doubled, they matched a literal backslash and never hit)
+        rules.append((f"event.kind == \"message\" and matches(event.text, '(?:pay|send)\\s+{i}\\d{{2}}\\s*(?:eur|usd)')", f'verdict("pattern{i}")'))
     for i in range(10):
         rules.append((f'event.kind == "message" and count("message", event.actor, {i + 1}m) > {40 + i * 10}', f'verdict("flood{i}")'))
     for i in range(10):
