@@ -95,7 +95,7 @@ class Segment:
     state: np.ndarray  # (n,) uint8, flipped in place by disable/enable/remove
     key_bits: np.ndarray  # (m,) int64
     row_bits: int
-    offsets: np.ndarray  # (m, 2**max(key_bits) + 1) uint32
+    offsets: np.ndarray  # (m, >= 2**max(key_bits) + 1) uint32, rows on cache lines
     entries: np.ndarray  # (m, n) uint32
     plans: dict[int, tuple[np.ndarray, np.ndarray] | None] = field(default_factory=dict)
 
@@ -110,7 +110,8 @@ class Segment:
         if np.any(ids[1:] == ids[:-1]):
             raise ValueError("ids must be unique")
         key_bits, row_bits = key_bits_for(len(ids), layout)
-        offsets = _aligned((len(key_bits), (1 << int(key_bits.max())) + 1), np.uint32, zero=True)
+        width = -(-((1 << int(key_bits.max())) + 1) // 16) * 16  # each row starts on a cache line
+        offsets = _aligned((len(key_bits), width), np.uint32, zero=True)
         entries = _aligned((len(key_bits), len(ids)), np.uint32)
         _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, row_bits, offsets, entries)
         return cls(rows, ids, state, key_bits, row_bits, offsets, entries)
