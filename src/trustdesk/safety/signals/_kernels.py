@@ -71,36 +71,50 @@ def _distance(rows: np.ndarray, r: int, q0: np.uint64, q1: np.uint64, q2: np.uin
 
 
 @njit(cache=True, nogil=True)
-def build_tables(rows, starts, widths, key_bits, row_bits, offsets, entries):  # type: ignore[no-untyped-def]
+def build_tables(rows, starts, widths, key_bits, fp_starts, fp_bits, row_bits, offsets, entries):  # type: ignore[no-untyped-def]
     """Counting sort of every row into each chunk's table (O(n) per chunk, stable by row).
 
-    `offsets` (m, 2**max_key_bits + 1) must be zeroed; `entries` is (m, n).
+    Entry = fingerprint | tag | row, from the high bits down: the tag is the chunk's bits
+    below the key, the fingerprint `fp_bits[c]` bits of the next chunk (from `fp_starts[c]`).
+    `offsets` (m, >= 2**max_key_bits + 1) must be zeroed; `entries` is (m, n).
     """
     n = rows.shape[0]
     keys = np.empty(n, np.int64)
     for c in range(starts.shape[0]):
         tb = widths[c] - key_bits[c]
+        low = (np.int64(1) << tb) - 1
         for r in range(n):
             v = _chunk(rows, r, starts[c], widths[c])
-            keys[r] = v
+            keys[r] = (_chunk(rows, r, fp_starts[c], fp_bits[c]) << widths[c]) | v  # fingerprint | key | tag
             offsets[c, (v >> tb) + 1] += 1
         size = np.int64(1) << key_bits[c]
         for k in range(size):
             offsets[c, k + 1] += offsets[c, k]
         cursor = offsets[c, :size].astype(np.int64)
+        keymask = size - 1
         for r in range(n):
             v = keys[r]
-            k = v >> tb
-            entries[c, cursor[k]] = ((v & ((np.int64(1) << tb) - 1)) << row_bits) | r
+            k = (v >> tb) & keymask
+            entries[c, cursor[k]] = ((((v >> widths[c]) << tb) | (v & low)) << row_bits) | r
             cursor[k] += 1
 
 
 @njit(inline="always")
-def _found_earlier(diff, taus, starts, widths, c):  # type: ignore[no-untyped-def]
-    """Whether an earlier chunk's probe already reported this row (so each match is emitted
-    once): `diff` is the query xor the row, so a chunk's distance is the popcount of its bits."""
+def _accepts(diff, chunking, c):  # type: ignore[no-untyped-def]
+    """Whether chunk c's probes report the row whose xor with the query is `diff`: within
+    tau[c] on the chunk, and within pair[c] on the chunk plus its fingerprint bits."""
+    tau = chunking[3, c]
+    if tau < 0:
+        return False
+    d = _popcount(_bits(diff, chunking[0, c], chunking[1, c]))
+    return d <= tau and d + _popcount(_bits(diff, chunking[4, c], chunking[5, c])) <= chunking[6, c]
+
+
+@njit(inline="always")
+def _found_earlier(diff, chunking, c):  # type: ignore[no-untyped-def]
+    """Whether an earlier chunk's probes already reported this row (each match once)."""
     for c2 in range(c):
-        if taus[c2] >= 0 and _popcount(_bits(diff, starts[c2], widths[c2])) <= taus[c2]:
+        if _accepts(diff, chunking, c2):
             return True
     return False
 
@@ -110,17 +124,26 @@ def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, e
     """Multi-index search of every query in one segment: (query index, row, distance) arrays,
     and the candidate buffer `cand` (a reusable workspace, returned grown if it had to be).
 
-    `chunking` is (4, m): bit start, width, table key bits and probe radius (tau) of each
-    chunk; `plan` is (4, P), from `probe_plan`. Chunk c is probed at every key within
-    tau[c] bits of the query's key (tau < 0 skips it); by the generalised pigeonhole
-    principle (sum(tau + 1) > threshold) every row within `threshold` is within tau[c]
-    of the query on some chunk c, so recall is exact.
+    `chunking` is (7, m): per chunk its bit start, width, table key bits, probe radius
+    tau, the start and width of its fingerprint (bits of the next chunk, stored in its
+    table entries) and its pair bound; `plan` is (4, P), from `probe_plan`.
+
+    Chunk c is probed at every key within tau[c] bits of the query's key (tau < 0 skips
+    it), and of those rows only the ones within pair[c] = tau[c] + tau[c+1] + 1 bits on
+    chunk c and the fingerprint together are candidates. Exact by the pigeonring
+    principle (Qin et al., VLDB 2019): with sum(tau + 1) = threshold + 1 over the m
+    chunks, put t[c] = tau[c] + (m-1)/m, so that sum(t) = threshold. If a row is within
+    the threshold, the d[c] - t[c] sum to at most 0 around the ring, so from some chunk i
+    on every run of them sums to at most 0: d[i] <= t[i] and d[i] + d[i+1] <= t[i] +
+    t[i+1], which for integers are d[i] <= tau[i] and d[i] + d[i+1] <= pair[i]; the
+    fingerprint's distance is at most d[i+1]. (Plain pigeonhole, the first condition
+    alone, verified about 40 % more candidate rows at N = 10M.)
 
     Each query runs in passes (bucket bounds, prefetch buckets, tag filter, prefetch rows,
     verify) so that the cache misses of one pass are all independent of each other.
     """
-    starts, widths, key_bits, taus = chunking[0], chunking[1], chunking[2], chunking[3]
-    probe_chunk, probe_mask, probe_rem = plan[0], plan[1], plan[2]
+    starts, widths, key_bits = chunking[0], chunking[1], chunking[2]
+    probe_chunk, probe_mask = plan[0], plan[1]
     n_probes = probe_chunk.shape[0]
     out_q, out_r, out_d = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int16)
     count = 0
@@ -142,7 +165,7 @@ def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, e
             lo[p] = offsets[c, key]
             hi[p] = offsets[c, key + 1]
         sink[0] ^= _touch_buckets(entries, lo, hi, probe_chunk)
-        cand, nc = _candidates(qchunks, widths, key_bits, row_bits, entries, lo, hi, probe_chunk, probe_rem, cand)
+        cand, nc = _candidates(queries, qi, chunking, row_bits, entries, lo, hi, plan, cand)
         sink[0] ^= _touch_rows(rows, cand, nc)
         q0, q1, q2, q3 = queries[qi, 0], queries[qi, 1], queries[qi, 2], queries[qi, 3]
         for i in range(nc):
@@ -151,7 +174,7 @@ def search_tables(queries, threshold, chunking, plan, row_bits, rows, offsets, e
             if d > threshold or state[r] != ACTIVE:
                 continue
             diff[0], diff[1], diff[2], diff[3] = rows[r, 0] ^ q0, rows[r, 1] ^ q1, rows[r, 2] ^ q2, rows[r, 3] ^ q3
-            if _found_earlier(diff, taus, starts, widths, cand[i] & 255):
+            if _found_earlier(diff, chunking, cand[i] & 255):
                 continue
             out_q, out_r, out_d = _room_for_one(out_q, out_r, out_d, count)
             out_q[count], out_r[count], out_d[count] = qi, r, d
@@ -263,18 +286,22 @@ def _touch_buckets(entries, lo, hi, probe_chunk):  # type: ignore[no-untyped-def
 
 
 @njit(inline="always")
-def _candidates(qchunks, widths, key_bits, row_bits, entries, lo, hi, probe_chunk, probe_rem, cand):  # type: ignore[no-untyped-def]
-    """Rows of the probed buckets whose tag is close enough, packed as (row << 8) | chunk.
+def _candidates(queries, qi, chunking, row_bits, entries, lo, hi, plan, cand):  # type: ignore[no-untyped-def]
+    """Rows of the probed buckets that chunk c accepts, packed as (row << 8) | chunk.
 
+    An entry's bits above the row are fingerprint | tag; xor with the query's gives the
+    tag distance (within the probe's tag budget rem, what tau leaves after the key bits
+    it flipped) and, with the fingerprint, the distance the pair bound limits.
     Branch-free inside a bucket: every entry is written, and the count advances only for
-    those that pass. Probes come grouped by chunk, so the chunk's table row and query tag
-    are fetched once per chunk; a zero tag budget (most probes) is a plain equality test.
+    those that pass. Probes come grouped by chunk, so the chunk's table row and query bits
+    are fetched once per chunk; a zero tag budget (most probes) needs one popcount.
     """
     total = 0
     for p in range(lo.shape[0]):
         total += hi[p] - lo[p]
     if total > cand.shape[0]:
         cand = np.empty(2 * total, np.int64)
+    probe_chunk, probe_rem = plan[0], plan[2]
     nc = 0
     shift = np.uint32(row_bits)
     rowmask = np.uint32((np.int64(1) << row_bits) - 1)
@@ -283,19 +310,27 @@ def _candidates(qchunks, widths, key_bits, row_bits, entries, lo, hi, probe_chun
     while p < n_probes:
         c = probe_chunk[p]
         row = entries[c]
-        qtag = np.uint32(qchunks[c] & ((np.int64(1) << (widths[c] - key_bits[c])) - 1))
+        tb = chunking[1, c] - chunking[2, c]
+        tagmask = np.uint32((np.int64(1) << tb) - 1)
+        qbits = np.uint32(
+            (_chunk(queries, qi, chunking[4, c], chunking[5, c]) << tb)
+            | (_chunk(queries, qi, chunking[0, c], chunking[1, c]) & np.int64(tagmask))
+        )
+        slack = chunking[6, c] - chunking[3, c]  # pair bound less the chunk's radius
         while p < n_probes and probe_chunk[p] == c:
             rem = probe_rem[p]
             if rem == 0:
                 for e_i in range(lo[p], hi[p]):
                     e = row[e_i]
+                    x = (e >> shift) ^ qbits
                     cand[nc] = (np.int64(e & rowmask) << 8) | c
-                    nc += (e >> shift) == qtag
+                    nc += ((x & tagmask) == 0) & (_popcount(x) <= slack)
             else:
                 for e_i in range(lo[p], hi[p]):
                     e = row[e_i]
+                    x = (e >> shift) ^ qbits
                     cand[nc] = (np.int64(e & rowmask) << 8) | c
-                    nc += _popcount((e >> shift) ^ qtag) <= rem
+                    nc += (_popcount(x & tagmask) <= rem) & (_popcount(x) <= slack + rem)
             p += 1
     return cand, nc
 

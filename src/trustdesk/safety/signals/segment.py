@@ -86,6 +86,14 @@ def key_bits_for(n: int, layout: ChunkLayout) -> tuple[np.ndarray, int]:
     return np.minimum(layout.widths, key).astype(np.int64), row_bits
 
 
+def fingerprint_bits(key_bits: np.ndarray, row_bits: int, layout: ChunkLayout) -> np.ndarray:
+    """Bits of the next chunk that fit in each table's uint32 entries beside tag and row."""
+    if len(key_bits) == 1:
+        return np.zeros(1, np.int64)
+    spare = 32 - row_bits - (layout.widths - key_bits)
+    return np.clip(np.minimum(spare, np.roll(layout.widths, -1)), 0, None).astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Segment:
     """n hashes sorted by id, with one direct-indexed table per chunk."""
@@ -94,6 +102,7 @@ class Segment:
     ids: np.ndarray  # (n,) int64, strictly increasing
     state: np.ndarray  # (n,) uint8, flipped in place by disable/enable/remove
     key_bits: np.ndarray  # (m,) int64
+    fp_bits: np.ndarray  # (m,) int64: bits of the next chunk in each table's entries
     row_bits: int
     offsets: np.ndarray  # (m, >= 2**max(key_bits) + 1) uint32, rows on cache lines
     entries: np.ndarray  # (m, n) uint32
@@ -113,8 +122,10 @@ class Segment:
         width = -(-((1 << int(key_bits.max())) + 1) // 16) * 16  # each row starts on a cache line
         offsets = _aligned((len(key_bits), width), np.uint32, zero=True)
         entries = _aligned((len(key_bits), len(ids)), np.uint32)
-        _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, row_bits, offsets, entries)
-        return cls(rows, ids, state, key_bits, row_bits, offsets, entries)
+        fp_bits = fingerprint_bits(key_bits, row_bits, layout)
+        _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, np.roll(layout.starts, -1), fp_bits,
+                              row_bits, offsets, entries)
+        return cls(rows, ids, state, key_bits, fp_bits, row_bits, offsets, entries)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -140,7 +151,10 @@ class Segment:
         """(chunking, probes) for the kernel, or None to scan instead; memoised per threshold."""
         if threshold not in self.plans:
             taus = layout.taus(threshold)
-            chunking = np.stack([layout.starts, layout.widths, self.key_bits, taus])
+            single = len(taus) == 1  # no next chunk: the radius alone
+            pair = taus + np.roll(taus, -1) + 1 if not single else np.full(1, HASH_BITS, np.int64)
+            chunking = np.stack([layout.starts, layout.widths, self.key_bits, taus,
+                                 np.roll(layout.starts, -1), self.fp_bits, pair])
             self.plans[threshold] = None if self.prefers_scan(taus) else (
                 chunking, _kernels.probe_plan(taus, self.key_bits))
         return self.plans[threshold]
