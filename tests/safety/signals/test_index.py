@@ -42,11 +42,14 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.usefixtures("strategy")
 @settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n_random=st.integers(0, 400), threshold=st.sampled_from(THRESHOLDS))
-def test_build_then_query_is_exact(seed: int, n_random: int, threshold: int) -> None:
+@given(seed=st.integers(0, 2**32 - 1), n_random=st.integers(0, 400), threshold=st.sampled_from(THRESHOLDS),
+       chunks=st.sampled_from([None, 8, 11, 13, 16, 32]))
+def test_build_then_query_is_exact(seed: int, n_random: int, threshold: int, chunks: int | None) -> None:
+    """Every chunk count the cost model may pick (11..16) and the odd ones a caller may ask
+    for: the pigeonring filter and the duplicate test must hold for each layout."""
     stored, centres = planted(seed, n_random, 5)
     ids = np.random.default_rng(seed).permutation(len(stored)).astype(np.int64) * 3 - 50
-    index = PDQIndex.build(stored, ids)
+    index = PDQIndex.build(stored, ids, chunks=chunks)
     live = np.ones(len(stored), bool)
     for q, got in zip(centres, index.query_batch(centres, threshold)):
         assert {(m.id, m.distance) for m in got} == brute(stored, ids, live, q, threshold)
@@ -85,6 +88,19 @@ def test_mutations_are_immediate_and_exact(seed: int, ops: list[str]) -> None:
         for t in (31, 32):
             for q, got in zip(centres, index.query_batch(centres, t)):
                 assert {(m.id, m.distance) for m in got} == brute(stored, ids, live, q, t)
+
+
+def test_each_segment_takes_the_cheapest_chunk_count() -> None:
+    """The cost model's choices: wide chunks for a large segment (fewer probes), narrow ones
+    for a small one (few random rows to let through); and a fixed count when asked."""
+    assert segment.best_chunks(10_000_000) == 11
+    assert segment.best_chunks(30_000) == 16
+    for n in (300_000, 1_000_000, 5_000_000, 10_000_000):  # within the memory bound at every size that matters
+        assert segment.segment_bytes(n, segment.ChunkLayout.even(segment.best_chunks(n))) <= 100 * n
+    assert segment.lookup_cost(10_000_000, segment.ChunkLayout.even(11)) < segment.lookup_cost(10_000_000, segment.ChunkLayout.even(16))
+    small = np.random.default_rng(3).integers(0, 256, (100, 32), dtype=np.uint8)
+    assert len(PDQIndex.build(small, np.arange(100))._view.segments[0].layout.widths) == 16
+    assert len(PDQIndex.build(small, np.arange(100), chunks=11)._view.segments[0].layout.widths) == 11
 
 
 def test_threshold_boundary_31_32(strategy: str) -> None:

@@ -1,11 +1,14 @@
 """Exact Hamming-distance search over 256-bit PDQ hashes, with immediate adds and disables.
 
 Design (measured in benchmarks/match.py against python-threatexchange's PDQIndex):
-multi-index hashing with a generalised pigeonhole split. The 256 bits are cut into 11
-chunks of 23-24 bits; a query at threshold T probes each chunk at a small radius (2 bits
-on ten chunks and 1 on one for T = 31), which provably covers every hash within T, and
-verifies each candidate on the full 256 bits. So recall is exact: every stored hash within
-T is returned and nothing beyond it.
+multi-index hashing with a generalised pigeonhole split. The 256 bits are cut into chunks
+(11 of 23-24 bits at N = 10M, 12-13 for a few million, 16 of 16 bits for a bank of
+thousands: each segment takes the count that a cost model finds cheapest for its size
+within 100 bytes per hash); a query at threshold T probes each chunk at a small
+radius (for T = 31 and 11 chunks, 2 bits on ten and 1 on one), which provably covers every
+hash within T, filters the bucket entries by the pigeonring bound on each chunk and a few
+bits of the next, and verifies each candidate on the full 256 bits. So recall is exact:
+every stored hash within T is returned and nothing beyond it.
 
 Mutations never rebuild the whole index. New hashes go to a tail that is scanned linearly;
 a full tail is frozen into a segment, and segments are merged when a newer one grows to a
@@ -32,14 +35,12 @@ from trustdesk.safety.signals.segment import (
     HASH_BYTES,
     REMOVED,
     WORDS,
-    ChunkLayout,
+    DEFAULT_THRESHOLD,
     Segment,
     Tail,
     scan,
 )
 
-DEFAULT_THRESHOLD = 31  # PDQ's standard match threshold
-DEFAULT_CHUNKS = 11
 DEFAULT_TAIL = 8192
 _MERGE_RATIO = 4  # merge a segment into its predecessor once it is this close in size
 
@@ -108,10 +109,12 @@ def _check_threshold(threshold: int) -> int:
 class PDQIndex:
     """Exact-recall PDQ index keyed by caller-provided int64 ids (bank entry ids)."""
 
-    def __init__(self, *, chunks: int = DEFAULT_CHUNKS, tail_size: int = DEFAULT_TAIL) -> None:
-        if not 1 <= chunks <= 32 or tail_size < 1:
-            raise ValueError("chunks must be within 1..32 and tail_size positive")
-        self._layout = ChunkLayout.even(chunks)
+    def __init__(self, *, chunks: int | None = None, tail_size: int = DEFAULT_TAIL) -> None:
+        """`chunks`: cut every segment into this many chunks; None (the default) lets each
+        segment take the count that is cheapest for its size (see `segment.best_chunks`)."""
+        if (chunks is not None and not 8 <= chunks <= 32) or tail_size < 1:  # a chunk's tag must fit its uint32 entries
+            raise ValueError("chunks must be within 8..32 and tail_size positive")
+        self._chunks = chunks
         self._tail_size = tail_size
         self._lock = threading.Lock()
         self._view = _Snapshot((), Tail(tail_size), 0)
@@ -124,7 +127,7 @@ class PDQIndex:
         index = cls(**options)
         if len(ids):
             state = np.zeros(len(ids), np.uint8)
-            main = Segment.build(rows, ids, state, index._layout)
+            main = Segment.build(rows, ids, state, index._chunks)
             index._view = _Snapshot((main,), index._view.tail, 0)
         return index
 
@@ -136,7 +139,7 @@ class PDQIndex:
         view = self._view
         if len(view.segments) == 1 and view.tail_n == 0:  # the common case, without the merging
             segment = view.segments[0]
-            _, r, d = segment.search(rows, _check_threshold(threshold), self._layout)
+            _, r, d = segment.search(rows, _check_threshold(threshold))
             ids = segment.ids[r]
         else:
             found = self._search(rows, threshold)
@@ -166,7 +169,7 @@ class PDQIndex:
         return BatchMatches(q[order], ids[order], d[order])
 
     def _search_segment(self, segment: Segment, queries: np.ndarray, threshold: int) -> tuple[np.ndarray, ...]:
-        q, r, d = segment.search(queries, threshold, self._layout)
+        q, r, d = segment.search(queries, threshold)
         return q, segment.ids[r], d
 
     # -- mutations -------------------------------------------------------------------
@@ -254,7 +257,7 @@ class PDQIndex:
 
     def _freeze(self, tail: Tail) -> Segment:
         n = tail.n
-        return Segment.build(tail.rows[:n], tail.ids[:n], tail.state[:n].copy(), self._layout)
+        return Segment.build(tail.rows[:n], tail.ids[:n], tail.state[:n].copy(), self._chunks)
 
     def _merged(self, segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
         """Merge trailing segments while the newer is at least 1/_MERGE_RATIO of the older."""
@@ -272,7 +275,7 @@ class PDQIndex:
         keep = state != REMOVED
         if not keep.any():
             return None
-        return Segment.build(rows[keep], ids[keep], state[keep], self._layout)
+        return Segment.build(rows[keep], ids[keep], state[keep], self._chunks)
 
 
 def warm_up() -> None:

@@ -86,6 +86,68 @@ def key_bits_for(n: int, layout: ChunkLayout) -> tuple[np.ndarray, int]:
     return np.minimum(layout.widths, key).astype(np.int64), row_bits
 
 
+# How many chunks a segment of n hashes is cut into, when the index leaves it to the segment:
+# the count (within these bounds) that a cost model of a lookup at the default threshold
+# finds cheapest. Fewer, wider chunks cost more probes; more, narrower chunks let more
+# random rows through as candidates, which only pays while n is small.
+CHUNK_CHOICES = range(11, 17)
+DEFAULT_THRESHOLD = 31  # PDQ's standard match threshold
+# Nanoseconds per probe (an offset and a bucket cache line), per bucket entry tag-checked,
+# and per candidate row fetched and verified, measured at N = 10M on the 2-core machine.
+_COST_PROBE, _COST_ENTRY, _COST_CANDIDATE = 18.0, 2.0, 17.0
+
+
+def lookup_cost(n: int, layout: "ChunkLayout", threshold: int = DEFAULT_THRESHOLD) -> float:
+    """Modelled nanoseconds of one lookup in a segment of n random hashes cut by `layout`:
+    probes, bucket entries and expected candidate rows, each at its measured price."""
+    taus = layout.taus(threshold)
+    key_bits, row_bits = key_bits_for(n, layout)
+    fp = fingerprint_bits(key_bits, row_bits, layout)
+    pair = taus + np.roll(taus, -1) + 1
+    probes = entries = candidates = 0.0
+    for c in range(len(taus)):
+        tau, kb, width = int(taus[c]), int(key_bits[c]), int(layout.widths[c])
+        if tau < 0:
+            continue
+        p = _probes(kb, tau)
+        probes += p
+        entries += p * n / (1 << kb)
+        # a random row is a candidate of chunk c when its chunk is within tau and its
+        # chunk and fingerprint distances together are within the pair bound
+        candidates += n * sum(comb(width, d) / 2**width * _at_most(int(fp[c]), int(pair[c]) - d) for d in range(tau + 1))
+    return _COST_PROBE * probes + _COST_ENTRY * entries + _COST_CANDIDATE * candidates
+
+
+# Memory bound of the choice: at most this many bytes per hash for a segment whose arrays
+# are over `SMALL_SEGMENT_BYTES` (below that, the size in all is what matters, and the offset
+# tables of a small segment are large per hash whatever the layout). 99, so that with the
+# index's tail buffers (336 KiB) a million hashes stay within 100 bytes each.
+MAX_BYTES_PER_HASH = 99
+SMALL_SEGMENT_BYTES = 16 << 20
+
+
+def segment_bytes(n: int, layout: ChunkLayout) -> int:
+    """Bytes of a segment's arrays: rows, ids, flags, one uint32 entry per hash and chunk,
+    and the offset tables (rows padded to cache lines)."""
+    key_bits, _ = key_bits_for(n, layout)
+    width = -(-((1 << int(key_bits.max())) + 1) // 16) * 16
+    return n * (HASH_BYTES + 8 + 1) + len(key_bits) * (n + width) * 4
+
+
+@cache
+def best_chunks(n: int) -> int:
+    """The chunk count of `CHUNK_CHOICES` with the cheapest modelled lookup for n hashes
+    within the memory bound (11 at 10M, 13 around 5M, 16 for small banks)."""
+    fits = [m for m in CHUNK_CHOICES
+            if segment_bytes(n, ChunkLayout.even(m)) <= max(MAX_BYTES_PER_HASH * n, SMALL_SEGMENT_BYTES)]
+    return min(fits or CHUNK_CHOICES[:1], key=lambda m: lookup_cost(n, ChunkLayout.even(m)))
+
+
+def _at_most(bits: int, k: int) -> float:
+    """P(a Binomial(bits, 1/2) is at most k)."""
+    return _probes(bits, k) / 2**bits if k >= 0 else 0.0
+
+
 def fingerprint_bits(key_bits: np.ndarray, row_bits: int, layout: ChunkLayout) -> np.ndarray:
     """Bits of the next chunk that fit in each table's uint32 entries beside tag and row."""
     if len(key_bits) == 1:
@@ -98,6 +160,7 @@ def fingerprint_bits(key_bits: np.ndarray, row_bits: int, layout: ChunkLayout) -
 class Segment:
     """n hashes sorted by id, with one direct-indexed table per chunk."""
 
+    layout: ChunkLayout
     rows: np.ndarray  # (n, 4) uint64
     ids: np.ndarray  # (n,) int64, strictly increasing
     state: np.ndarray  # (n,) uint8, flipped in place by disable/enable/remove
@@ -109,8 +172,10 @@ class Segment:
     plans: dict[int, tuple[np.ndarray, np.ndarray] | None] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, rows: np.ndarray, ids: np.ndarray, state: np.ndarray, layout: ChunkLayout) -> "Segment":
-        """Sort by id (so id lookups are a binary search, no extra map) and fill the tables."""
+    def build(cls, rows: np.ndarray, ids: np.ndarray, state: np.ndarray, chunks: int | None = None) -> "Segment":
+        """Sort by id (so id lookups are a binary search, no extra map) and fill the tables,
+        cut into `chunks` chunks (by default the count `best_chunks` finds for this size)."""
+        layout = ChunkLayout.even(chunks or best_chunks(max(1, len(ids))))
         if len(ids) >= 2**32:
             raise ValueError("a segment holds at most 2**32 - 1 hashes")
         order = np.argsort(ids, kind="stable")
@@ -125,7 +190,7 @@ class Segment:
         fp_bits = fingerprint_bits(key_bits, row_bits, layout)
         _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, np.roll(layout.starts, -1), fp_bits,
                               row_bits, offsets, entries)
-        return cls(rows, ids, state, key_bits, fp_bits, row_bits, offsets, entries)
+        return cls(layout, rows, ids, state, key_bits, fp_bits, row_bits, offsets, entries)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -147,9 +212,10 @@ class Segment:
         scanned = sum(p * n / (1 << int(kb)) for p, kb in zip(probes, self.key_bits))
         return 2 * sum(probes) + scanned > n
 
-    def plan(self, threshold: int, layout: ChunkLayout) -> tuple[np.ndarray, np.ndarray] | None:
+    def plan(self, threshold: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(chunking, probes) for the kernel, or None to scan instead; memoised per threshold."""
         if threshold not in self.plans:
+            layout = self.layout
             taus = layout.taus(threshold)
             single = len(taus) == 1  # no next chunk: the radius alone
             pair = taus + np.roll(taus, -1) + 1 if not single else np.full(1, HASH_BITS, np.int64)
@@ -159,9 +225,9 @@ class Segment:
                 chunking, _kernels.probe_plan(taus, self.key_bits))
         return self.plans[threshold]
 
-    def search(self, queries: np.ndarray, threshold: int, layout: ChunkLayout) -> tuple[np.ndarray, ...]:
+    def search(self, queries: np.ndarray, threshold: int) -> tuple[np.ndarray, ...]:
         """(query index, row, distance) of every active row within threshold."""
-        plan = self.plan(threshold, layout)
+        plan = self.plan(threshold)
         if plan is None:
             return scan(queries, threshold, self.rows, len(self.ids), self.state)
         cand = getattr(_workspace, "cand", None)
