@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     DateTime,
     Engine,
+    Insert,
     MetaData,
     TypeDecorator,
     create_engine,
@@ -72,6 +73,54 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]]) -> None:
+    """executemany of `rows` (dicts with the same keys) through an INSERT of one table.
+
+    On PostgreSQL this is `session.execute`, whose "insertmanyvalues" batches the rows into
+    multi-row statements. On SQLite (the embedded default) the statement is compiled once
+    per column set and the rows go straight to the driver's executemany, each value through
+    its column type's own bind processor (so they are stored exactly as SQLAlchemy would
+    store them) and a value repeated from the row before converted once: SQLAlchemy's
+    per-row parameter handling cost more than the database's own work (~4 µs of ~10 per
+    pipeline event row, measured with py-spy on benchmarks/pipeline.py).
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    first = rows[0].keys()
+    if dialect.name != "sqlite" or any(row.keys() != first for row in rows):
+        session.execute(statement, rows)
+        return
+    keys = tuple(first)
+    cached = _compiled_inserts.get((statement, keys))
+    if cached is None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        order = list(compiled.positiontup or ())
+        table = statement.table
+        processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) if k in table.c else None for k in order]
+        cached = _compiled_inserts[(statement, keys)] = (str(compiled), order, processors)
+    sql, order, processors = cached
+    columns = []
+    for key, process in zip(order, processors, strict=True):
+        values = [row[key] for row in rows]
+        if process is not None:
+            last_in, last_out, converted = _NOTHING, None, []
+            for value in values:
+                if value is not last_in:
+                    last_in, last_out = value, process(value)
+                converted.append(last_out)
+            values = converted
+        columns.append(values)
+    if session.autoflush:
+        session.flush()  # as `session.execute` would: pending ORM rows first (foreign keys, order)
+    connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+
+
+_NOTHING = object()
+_compiled_inserts: dict[tuple[Insert, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
 
 
 def import_all_models() -> MetaData:

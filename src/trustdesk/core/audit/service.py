@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit.models import AuditEntry, AuditHead
 from trustdesk.core.clock import Clock, SystemClock
+from trustdesk.core.database import insert_many
 
 GENESIS = "0" * 64
+
+_INSERT_ENTRIES = insert(AuditEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class AuditBatch:
             seq += 1
             row["seq"], row["prev_hash"] = seq, prev_hash
             row["entry_hash"] = prev_hash = _chain_hash(row)
-        self.session.execute(insert(AuditEntry.__table__), self._pending)
+        insert_many(self.session, _INSERT_ENTRIES, self._pending)
         head.last_seq, head.last_hash = seq, prev_hash  # flushed with the session, as `record`'s is
         written, self._pending = len(self._pending), []
         return written

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit.service import AuditBatch
 from trustdesk.core.clock import Clock
-from trustdesk.core.database import Database
+from trustdesk.core.database import Database, insert_many
 from trustdesk.platform.port import Platform
 from trustdesk.safety.classifiers import ClassifierRegistry, default_registry
 from trustdesk.safety.pipeline.context import EventContext, Signals, entity_of
@@ -35,6 +35,8 @@ from trustdesk.safety.rules.effects import EffectContext, apply_effects
 from trustdesk.safety.rules.ruleset import RuleSet
 
 log = logging.getLogger(__name__)
+_INSERT_EVENTS = insert(HandledEvent.__table__)
+_INSERT_HITS = insert(RuleHit.__table__)
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,8 @@ class Handler:
             result.handled.append(verdict)
         audit.flush()
         # Core inserts on the tables: one executemany each, without the ORM's per-row bookkeeping.
-        session.execute(insert(HandledEvent.__table__), events)
-        if hits:
-            session.execute(insert(RuleHit.__table__), hits)
+        insert_many(session, _INSERT_EVENTS, events)
+        insert_many(session, _INSERT_HITS, hits)
         signals.counters.flush(session)
         return result
 

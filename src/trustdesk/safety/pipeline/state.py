@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from trustdesk.core.database import insert_many
 from trustdesk.safety.pipeline.models import CounterBucket, EntityLabel
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60 + 1
@@ -71,12 +73,17 @@ class Counters:
         if not self._pending:
             return
         rows = [{"key": k, "minute": m, "count": n} for (k, m), n in sorted(self._pending.items())]
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        table = CounterBucket.__table__
-        statement = dialect.insert(table)
-        statement = statement.on_conflict_do_update(index_elements=[table.c.key, table.c.minute], set_={"count": table.c.count + statement.excluded.count})
-        session.execute(statement, rows)
+        insert_many(session, _upsert(session.get_bind().dialect.name), rows)
         self._pending.clear()
+
+
+@cache
+def _upsert(dialect_name: str) -> Insert:
+    """Add to a minute's count, or start it: built once per dialect."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = CounterBucket.__table__
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(index_elements=[table.c.key, table.c.minute], set_={"count": table.c.count + statement.excluded.count})
 
 
 class Labels:
