@@ -20,6 +20,7 @@ from trustdesk.safety.text import Normalised, normalise
 
 DATA = Path(__file__).parent / "data" / "spam_messages.csv"
 BUCKETS = 1 << 18
+MASK = BUCKETS - 1
 WORD_CACHE = 100_000  # words whose CRC-32 and ratio `score` remembers
 
 
@@ -63,20 +64,21 @@ class HashedNaiveBayes:
         last bit), computed faster: each word's CRC-32 and ratio are remembered, and a
         bigram's CRC-32 continues its first word's over " second" (CRC-32 runs on)."""
         ratios, unseen = self._ratios()
+        get = ratios.get
         margin = self.log_prior[1] - self.log_prior[0]
         seen = self.__dict__.setdefault("_word_cache", {})
         if len(seen) > WORD_CACHE:
             seen.clear()
-        known = []
+        previous = -1  # CRC-32 of the word before, for the bigram
         for word in text.folded.split():
             entry = seen.get(word)
             if entry is None:
                 crc = zlib.crc32(word.encode())
-                entry = seen[word] = (crc, f" {word}".encode(), ratios.get(crc & (BUCKETS - 1), unseen))
+                entry = seen[word] = (crc, f" {word}".encode(), get(crc & MASK, unseen))
             margin += entry[2]
-            known.append(entry)
-        for first, second in zip(known, known[1:], strict=False):
-            margin += ratios.get(zlib.crc32(second[1], first[0]) & (BUCKETS - 1), unseen)
+            if previous >= 0:
+                margin += get(zlib.crc32(entry[1], previous) & MASK, unseen)
+            previous = entry[0]
         return 1.0 / (1.0 + math.exp(max(-700.0, min(700.0, -margin))))
 
     def _ratios(self) -> tuple[dict[int, float], float]:
