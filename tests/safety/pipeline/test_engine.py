@@ -34,6 +34,9 @@ rule not_labelled { version 1 when event.kind == "message" and not has_label(eve
 rule channel { version 1 when event.kind == "message" and event.chat_kind == "channel" and length(event.text) > 10 then verdict("channel") }
 rule not_group { version 1 when event.kind == "message" and event.chat_kind != "group" then verdict("not_group") }
 rule flood { version 1 when event.kind == "message" and count("message", event.actor, 1m) > 2 then verdict("flood") }
+rule flood_long { version 1 when count("message", event.actor, 2m) >= 25 and length(event.text) > 5 then verdict("flood_long") }
+rule busy_chat { version 1 when event.kind == "message" and count("message", event.chat, 10m) > 60 then verdict("busy_chat") }
+rule quiet_chat { version 1 when event.kind == "message" and count("message", event.chat, 10m) > 500 then verdict("quiet_chat") }
 rule banked { version 1 when event.kind in ["message", "media"] and hash_match("bank", max_distance=8) then verdict("banked") }
 rule media_many { version 1 when event.kind == "media" and event.media_count > 1 then verdict("media_many") }
 rule anything { version 1 when length(event.text) > 0 or event.media_count > 0 then verdict("anything") }
@@ -74,12 +77,16 @@ def test_planned_rules_hit_what_every_whole_condition_hits(seed: int) -> None:
         whole = [r.name for r in ruleset.rules if r.whole(EventContext(event, signals, now=NOW))]
         assert planned == whole, event
         seen.update(planned)
-    assert seen >= {"kw", "pay", "labelled", "labelled_or", "channel", "not_group", "flood", "banked", "anything"}
+    assert seen >= {"kw", "pay", "labelled", "labelled_or", "channel", "not_group", "flood", "flood_long", "busy_chat", "banked", "anything"}
+    assert "quiet_chat" not in seen
 
 
-def test_value_and_label_guards_file_the_rules() -> None:
+def test_value_label_and_count_guards_file_the_rules() -> None:
     ruleset = build_ruleset([parse_rules(RULES, path="plan.rules")])
     plan = ruleset.plans["message"]
     assert [r.name for r in plan.by_value[("chat_kind", "channel")]] == ["channel"]
     assert [r.name for r in plan.by_label[("actor", "suspect")]] == ["labelled"]
-    assert {r.name for r in plan.plain} >= {"not_labelled", "not_group", "labelled_or", "flood"}
+    assert {r.name for r in plan.plain} >= {"not_labelled", "not_group", "labelled_or"}
+    by_actor, by_chat = (plan.by_count[(k, f)] for k, f in (("message", "actor"), ("message", "chat")))
+    assert by_actor[0] == 120 and [(m, r.name) for m, r in by_actor[1]] == [(3, "flood"), (25, "flood_long")]  # widest window, rising minimum
+    assert by_chat[0] == 600 and [(m, r.name) for m, r in by_chat[1]] == [(61, "busy_chat"), (501, "quiet_chat")]

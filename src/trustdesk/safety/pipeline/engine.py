@@ -70,6 +70,12 @@ def _candidates(ctx: EventContext) -> list[CompiledRule] | tuple[CompiledRule, .
         value = getattr(event, field, None)
         if value is not None:  # str(): an enum field (chat_kind) hashes by its name, not its value
             extra.extend(plan.by_value.get((field, str(value)), ()))
+    for spec, (widest, filed) in plan.by_count.items():
+        reach = ctx.count(spec, widest)
+        for minimum, rule in filed:  # by rising minimum
+            if minimum > reach:
+                break
+            extra.append(rule)
     if not extra:
         return plan.plain
     extra.extend(plan.plain)

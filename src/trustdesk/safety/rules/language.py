@@ -19,6 +19,7 @@ from trustdesk.safety.rules.conditions import (
     ConditionCompiler,
     Scope,
     entity_field,
+    event_kind,
     field_name,
     literal_duration,
     literal_int,
@@ -169,7 +170,8 @@ class _RuleReader:
             line=self.node.meta.line, source=self._source(), digest=self.file.digest, when=when, effects=effects,
             kinds=_kind_guard(conjuncts), required_lists=qualify_guards(self.scope.namespace, _list_guards(conjuncts)),
             required_fields=_field_guards(conjuncts), required_patterns=_pattern_guards(conjuncts),
-            required_labels=_label_guards(conjuncts), required_values=_value_guards(conjuncts), whole=whole,
+            required_labels=_label_guards(conjuncts), required_values=_value_guards(conjuncts),
+            required_counts=_count_guards(conjuncts), whole=whole,
         )
 
     def _residue(self, conjuncts: list[Tree]) -> Condition:
@@ -359,6 +361,28 @@ def _value_guards(conjuncts: list[Tree]) -> tuple[tuple[str, str], ...]:
             name = field_name(left)
             if name not in ("kind", "media_count"):
                 guards.append((name, string_value(right)))
+    return tuple(guards)
+
+
+def _count_guards(conjuncts: list[Tree]) -> tuple[tuple[CounterSpec, int, int], ...]:
+    """`count("message", event.actor, 10m) > 40` (or `>=`) at the top of a rule: skip it
+    while the counter, over the widest window any rule asks of it, is below 41. A window's
+    count never exceeds a wider one's (both end at the event), so nothing that could match
+    is skipped; the comparison stays in the condition."""
+    guards = []
+    for node in conjuncts:
+        if not (isinstance(node, Tree) and node.data == "compare" and str(node.children[1]) in (">", ">=")):
+            continue
+        left, right = node.children[0], node.children[2]
+        if _call_name(left) != "count" or not (isinstance(right, Tree) and right.data == "number"):
+            continue
+        text = str(right.children[0])
+        if not text.lstrip("-").isdigit():
+            continue
+        args, _ = split_args(left)  # type: ignore[arg-type]
+        spec = CounterSpec(event_kind(args[0]), entity_field(args[1]))
+        minimum = int(text) + (1 if str(node.children[1]) == ">" else 0)
+        guards.append((spec, literal_duration(args[2], "the window"), minimum))
     return tuple(guards)
 
 

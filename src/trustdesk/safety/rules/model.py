@@ -84,6 +84,7 @@ class CompiledRule:
     required_patterns: tuple[tuple[str, str], ...] = ()  # (field, RE2 source): skip the rule unless found
     required_labels: tuple[tuple[str, str], ...] = ()  # (entity field, label): skip unless the entity holds it
     required_values: tuple[tuple[str, str], ...] = ()  # (field, string): skip unless the field equals it
+    required_counts: tuple[tuple[CounterSpec, int, int], ...] = ()  # (counter, window s, minimum): skip below it
     whole: Condition | None = field(default=None, repr=False, compare=False)  # `when` with its guards, unplanned
 
     @property

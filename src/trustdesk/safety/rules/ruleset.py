@@ -20,7 +20,8 @@ class Plan:
     (`by_list`, filed under the rule's first required list), a pattern found
     (`by_pattern`, under its first required pattern), a label on an entity (`by_label`,
     under its first required label) or a field's value (`by_value`, under its first
-    `event.<field> == "..."`)."""
+    `event.<field> == "..."`) or a counter's reach (`by_count`: `count(...) > N`, called
+    only once the counter over its widest window is past N)."""
 
     plain: tuple[CompiledRule, ...] = ()
     media: tuple[CompiledRule, ...] = ()
@@ -32,11 +33,14 @@ class Plan:
     label_fields: tuple[str, ...] = ()
     by_value: dict[tuple[str, str], tuple[CompiledRule, ...]] = field(default_factory=dict)
     value_fields: tuple[str, ...] = ()
+    # counter -> (widest window asked, (minimum, rule) by rising minimum)
+    by_count: dict[CounterSpec, tuple[int, tuple[tuple[int, CompiledRule], ...]]] = field(default_factory=dict)
 
 
 def _plan(rules: tuple[CompiledRule, ...]) -> Plan:
     plain, media = [], []
     by_list, by_pattern, by_label, by_value = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+    by_count: dict[CounterSpec, list[CompiledRule]] = defaultdict(list)
     for rule in rules:
         if rule.required_lists:
             by_list[rule.required_lists[0]].append(rule)
@@ -48,9 +52,16 @@ def _plan(rules: tuple[CompiledRule, ...]) -> Plan:
             media.append(rule)
         elif rule.required_values:
             by_value[rule.required_values[0]].append(rule)
+        elif rule.required_counts:
+            by_count[rule.required_counts[0][0]].append(rule)
         else:
             plain.append(rule)
-    return Plan(tuple(plain), tuple(media), *_filed(by_list), *_filed(by_pattern), *_filed(by_label), *_filed(by_value))
+    counted = {}
+    for spec, filed in by_count.items():
+        guards = [next(g for g in r.required_counts if g[0] == spec) for r in filed]
+        ordered = sorted(zip((g[2] for g in guards), filed, strict=True), key=lambda pair: pair[0])
+        counted[spec] = (max(g[1] for g in guards), tuple(ordered))
+    return Plan(tuple(plain), tuple(media), *_filed(by_list), *_filed(by_pattern), *_filed(by_label), *_filed(by_value), counted)
 
 
 def _filed(rules: dict[tuple[str, str], list[CompiledRule]]) -> tuple[dict[tuple[str, str], tuple[CompiledRule, ...]], tuple[str, ...]]:
