@@ -75,33 +75,41 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]]) -> None:
+def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]], *, upsert: bool = False) -> None:
     """executemany of `rows` (dicts with the same keys) through an INSERT of one table.
 
-    On PostgreSQL this is `session.execute`, whose "insertmanyvalues" batches the rows into
-    multi-row statements. On SQLite (the embedded default) the statement is compiled once
-    per column set and the rows go straight to the driver's executemany, each value through
-    its column type's own bind processor (so they are stored exactly as SQLAlchemy would
-    store them) and a value repeated from the row before converted once: SQLAlchemy's
-    per-row parameter handling cost more than the database's own work (~4 µs of ~10 per
-    pipeline event row, measured with py-spy on benchmarks/pipeline.py).
+    SQLAlchemy's per-row parameter handling cost more than the database's own work (~4 µs
+    of ~10 per pipeline event row, measured with py-spy on benchmarks/pipeline.py), so the
+    statement is compiled once per column set and each value goes through its column type's
+    own bind processor (stored exactly as SQLAlchemy would store it; a value repeated from
+    the row before is converted once), then straight to the driver: on SQLite its
+    executemany, on PostgreSQL a COPY (PostgreSQL's bulk path: no statement to parse and
+    plan per batch, less server CPU per row, which is what lets workers share a machine
+    with the database). An `upsert` (ON CONFLICT) on PostgreSQL, or rows whose keys differ,
+    go through `session.execute`, whose insertmanyvalues batches them into multi-row
+    statements. Pending ORM rows are flushed first, as `session.execute` would.
     """
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     first = rows[0].keys()
-    if dialect.name != "sqlite" or any(row.keys() != first for row in rows):
+    if dialect.name not in ("sqlite", "postgresql") or (upsert and dialect.name == "postgresql") or any(row.keys() != first for row in rows):
         session.execute(statement, rows)
         return
     keys = tuple(first)
-    cached = _compiled_inserts.get((statement, keys))
+    cached = _compiled_inserts.get((statement, keys, dialect.name))
     if cached is None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        order = list(compiled.positiontup or ())
         table = statement.table
+        if dialect.name == "sqlite":
+            compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+            order, sql = list(compiled.positiontup or ()), str(compiled)
+        else:
+            quote = dialect.identifier_preparer
+            order = list(keys)
+            sql = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(k) for k in order)}) FROM STDIN"
         processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) if k in table.c else None for k in order]
-        cached = _compiled_inserts[(statement, keys)] = (str(compiled), order, processors)
+        cached = _compiled_inserts[(statement, keys, dialect.name)] = (sql, order, processors)
     sql, order, processors = cached
     columns = []
     for key, process in zip(order, processors, strict=True):
@@ -115,12 +123,17 @@ def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]])
             values = converted
         columns.append(values)
     if session.autoflush:
-        session.flush()  # as `session.execute` would: pending ORM rows first (foreign keys, order)
-    connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+        session.flush()
+    if dialect.name == "sqlite":
+        connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+        return
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
 
 
 _NOTHING = object()
-_compiled_inserts: dict[tuple[Insert, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
+_compiled_inserts: dict[tuple[Insert, tuple[str, ...], str], tuple[str, list[str], list[Any]]] = {}
 
 
 def import_all_models() -> MetaData:

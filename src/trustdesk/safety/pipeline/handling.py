@@ -84,10 +84,13 @@ class Handler:
                 hits += self._hits(session, signals, ruleset, item.event, verdict, now, audit)
             events.append(_event_row(item, verdict, now, self.worker))
             result.handled.append(verdict)
-        audit.flush()
         # Core inserts on the tables: one executemany each, without the ORM's per-row bookkeeping.
+        # The event and hit rows are new rows of this batch alone, so they go first; then the
+        # rows other workers share, in one order (the audit head, then the counters, sorted),
+        # so that concurrent workers wait for each other only for those and the commit.
         insert_many(session, _INSERT_EVENTS, events)
         insert_many(session, _INSERT_HITS, hits)
+        audit.flush()
         signals.counters.flush(session)
         return result
 

@@ -73,7 +73,7 @@ class Counters:
         if not self._pending:
             return
         rows = [{"key": k, "minute": m, "count": n} for (k, m), n in sorted(self._pending.items())]
-        insert_many(session, _upsert(session.get_bind().dialect.name), rows)
+        insert_many(session, _upsert(session.get_bind().dialect.name), rows, upsert=True)
         self._pending.clear()
 
 
