@@ -30,12 +30,12 @@ import numpy as np
 
 from trustdesk.safety.signals.segment import (
     ACTIVE,
+    DEFAULT_THRESHOLD,
     DISABLED,
     HASH_BITS,
     HASH_BYTES,
     REMOVED,
     WORDS,
-    DEFAULT_THRESHOLD,
     Segment,
     Tail,
     scan,
@@ -66,8 +66,8 @@ class BatchMatches:
     def split(self, n_queries: int) -> list[list[Match]]:
         """Per-query lists of `Match`, for callers that prefer objects to arrays."""
         bounds = np.searchsorted(self.query, np.arange(n_queries + 1)).tolist()
-        pairs = list(map(_new_match, zip(self.ids.tolist(), self.distances.tolist())))
-        return [pairs[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        pairs = list(map(_new_match, zip(self.ids.tolist(), self.distances.tolist(), strict=True)))
+        return [pairs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ class PDQIndex:
         if len(d) == 0:
             return []
         order = np.argsort(d, kind="stable")
-        return list(map(_new_match, zip(ids[order].tolist(), d[order].tolist())))
+        return list(map(_new_match, zip(ids[order].tolist(), d[order].tolist(), strict=True)))
 
     def query_batch(self, hashes: np.ndarray, threshold: int = DEFAULT_THRESHOLD) -> list[list[Match]]:
         """`query` for each row of an (m, 32) uint8 array (matches in no particular order)."""
@@ -164,7 +164,7 @@ class PDQIndex:
         parts = [self._search_segment(s, queries, threshold) for s in view.segments]
         q, r, d = scan(queries, threshold, view.tail.rows, view.tail_n, view.tail.state)
         parts.append((q, view.tail.ids[r], d))
-        q, ids, d = (np.concatenate(column) for column in zip(*parts))
+        q, ids, d = (np.concatenate(column) for column in zip(*parts, strict=True))
         order = np.argsort(q, kind="stable")
         return BatchMatches(q[order], ids[order], d[order])
 

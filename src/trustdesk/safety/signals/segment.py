@@ -208,8 +208,8 @@ class Segment:
     def prefers_scan(self, taus: np.ndarray) -> bool:
         """Whether a linear scan beats the tables at these radii (very wide thresholds)."""
         n = len(self.ids)
-        probes = [_probes(int(kb), int(t)) for t, kb in zip(taus, self.key_bits)]
-        scanned = sum(p * n / (1 << int(kb)) for p, kb in zip(probes, self.key_bits))
+        probes = [_probes(int(kb), int(t)) for t, kb in zip(taus, self.key_bits, strict=True)]
+        scanned = sum(p * n / (1 << int(kb)) for p, kb in zip(probes, self.key_bits, strict=True))
         return 2 * sum(probes) + scanned > n
 
     def plan(self, threshold: int) -> tuple[np.ndarray, np.ndarray] | None:
