@@ -186,3 +186,25 @@ def test_backtest_shows_hits_and_changes_nothing(db, clock, world: DemoWorld, ha
         assert result.results["xanax"]["samples"] == [items[0]["id"], items[2]["id"]]
     assert _count(db, Case) == cases_before
     assert _count(db, AuditEntry, AuditEntry.action == "pipeline.backtest.run") == 1
+
+
+def test_a_label_set_and_removed_within_one_batch_is_stored_removed(db, clock, world: DemoWorld, rules_dir, handler: Handler) -> None:
+    """Labels that effects set are written with the batch's rows: a later event of the same
+    batch sees them at once, a removal in the same batch finds the row, and the next batch
+    reads the removal back from the database."""
+    (rules_dir / "watch.rules").write_text('''ruleset "watch" version 1
+rule watch { version 1 when event.kind == "message" and event.text == "watch me" then add_label(event.actor, "watched") }
+rule unwatch { version 1 when event.kind == "message" and event.text == "all clear" then remove_label(event.actor, "watched") }
+rule watched { version 1 when event.kind == "message" and has_label(event.actor, "watched") then verdict("watched") }
+''', encoding="utf-8")
+    texts = ["watch me", "hello", "all clear", "hello again"]
+    items = [message_event(world.post(t), at=clock.now()) for t in texts]
+    handler.handle([Received(parse_event(as_bytes(e)), as_bytes(e).decode()) for e in items])
+    later = message_event(world.post("hello later"), at=clock.now())
+    handler.handle([Received(parse_event(as_bytes(later)), as_bytes(later).decode())])
+    with db.transaction() as session:
+        verdicts = [session.get(HandledEvent, e["id"]).verdicts for e in [*items, later]]
+        labels = session.scalars(select(EntityLabel).where(EntityLabel.label == "watched")).all()
+    assert ["watched" in v for v in verdicts] == [False, True, True, False, False]  # an event's effects apply after its rules
+    assert [(lb.entity_id, lb.set_by, lb.removed_by, lb.removed_at is not None) for lb in labels] == [
+        (world.sender, "watch/watch@v1", "watch/unwatch@v1", True)]

@@ -90,6 +90,7 @@ class Handler:
         # so that concurrent workers wait for each other only for those and the commit.
         insert_many(session, _INSERT_EVENTS, events)
         insert_many(session, _INSERT_HITS, hits)
+        signals.labels.flush(session)
         audit.flush()
         signals.counters.flush(session)
         return result

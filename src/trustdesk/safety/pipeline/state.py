@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Insert, or_, select
+from sqlalchemy import Insert, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -77,6 +77,9 @@ class Counters:
         self._pending.clear()
 
 
+_INSERT_LABELS = insert(EntityLabel.__table__)
+
+
 @cache
 def _upsert(dialect_name: str) -> Insert:
     """Add to a minute's count, or start it: built once per dialect."""
@@ -92,6 +95,7 @@ class Labels:
 
     def __init__(self) -> None:
         self._by_entity: dict[tuple[str, str], dict[str, datetime | None]] = defaultdict(dict)
+        self._new: list[dict] = []  # label rows set by this batch's effects, written by `flush`
 
     def has(self, kind: str, entity: str, label: str, at: datetime) -> bool:
         labels = self._by_entity.get((kind, entity))
@@ -106,6 +110,17 @@ class Labels:
 
     def put(self, kind: str, entity: str, label: str, expires: datetime | None) -> None:
         self._by_entity[(kind, entity)][label] = expires
+
+    def set(self, kind: str, entity: str, label: str, expires: datetime | None, *, at: datetime, by: str) -> None:
+        """A label set by an effect: seen by the batch's later events at once, its row
+        written with the batch's other rows by `flush` (one statement, not one ORM object)."""
+        self.put(kind, entity, label, expires)
+        self._new.append({"entity_kind": kind, "entity_id": entity, "label": label, "set_at": at, "expires_at": expires, "set_by": by})
+
+    def flush(self, session: Session) -> None:
+        """Write the label rows set since the last flush (before anything reads the table)."""
+        insert_many(session, _INSERT_LABELS, self._new)
+        self._new = []
 
     def drop(self, kind: str, entity: str, label: str) -> None:
         self._by_entity.get((kind, entity), {}).pop(label, None)

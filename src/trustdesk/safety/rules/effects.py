@@ -85,8 +85,7 @@ def _add_label(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
     seconds = effect.args.get("expires_seconds")
     now = ctx.clock.now()
     expires = now + timedelta(seconds=seconds) if seconds else None
-    ctx.session.add(EntityLabel(entity_kind=kind, entity_id=entity, label=effect.args["label"], set_at=now, expires_at=expires, set_by=ctx.rule.ref))
-    ctx.labels.put(kind, entity, effect.args["label"], expires)
+    ctx.labels.set(kind, entity, effect.args["label"], expires, at=now, by=ctx.rule.ref)
     return {"entity_kind": kind, "entity_id": entity, "expires_at": expires.isoformat() if expires else None}
 
 
@@ -94,6 +93,7 @@ def _remove_label(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
     kind, entity = entity_of(ctx.event, effect.args["entity"])
     if entity is None:
         return {"skipped": "the event has no such entity"}
+    ctx.labels.flush(ctx.session)  # labels this batch set are rows before they can be removed
     statement = update(EntityLabel).where(
         EntityLabel.entity_kind == kind, EntityLabel.entity_id == entity, EntityLabel.label == effect.args["label"], EntityLabel.removed_at.is_(None)
     ).values(removed_at=ctx.clock.now(), removed_by=ctx.rule.ref)
