@@ -68,6 +68,14 @@ def _lock_head(session: Session) -> AuditHead:
     return head
 
 
+def _fields(at: datetime, actor: Actor, action: str, object_type: str, object_id: str | int | None, reason: str | None,
+            change: Any, details: dict[str, Any] | None, policy_version: str | None) -> dict[str, Any]:
+    """An entry's columns but its place in the chain (seq, prev_hash, entry_hash)."""
+    return {"at": at, "actor": _text(str(actor)), "action": _text(action), "object_type": _text(object_type),
+            "object_id": None if object_id is None else _text(str(object_id)), "reason": _text(reason), "details": details or {},
+            "change_digest": digest(change), "policy_version": policy_version, "request_id": actor.request_id}
+
+
 def record(
     session: Session,
     *,
@@ -85,20 +93,8 @@ def record(
     it describes does. `change` is hashed, never stored; `details` is stored and must hold no
     secret or personal data."""
     head = _lock_head(session)
-    entry = AuditEntry(
-        seq=head.last_seq + 1,
-        at=(clock or SystemClock()).now(),
-        actor=_text(str(actor)),
-        action=_text(action),
-        object_type=_text(object_type),
-        object_id=None if object_id is None else _text(str(object_id)),
-        reason=_text(reason),
-        details=details or {},
-        change_digest=digest(change),
-        policy_version=policy_version,
-        request_id=actor.request_id,
-        prev_hash=head.last_hash,
-    )
+    fields = _fields((clock or SystemClock()).now(), actor, action, object_type, object_id, reason, change, details, policy_version)
+    entry = AuditEntry(seq=head.last_seq + 1, prev_hash=head.last_hash, **fields)
     entry.entry_hash = _entry_hash(entry)
     head.last_seq, head.last_hash = entry.seq, entry.entry_hash
     session.add(entry)
@@ -122,11 +118,7 @@ class AuditBatch:
     def record(self, *, actor: Actor, action: str, object_type: str, object_id: str | int | None = None, reason: str | None = None,
                change: Any = None, details: dict[str, Any] | None = None, policy_version: str | None = None) -> None:
         """As `record`, without the entry object: it is written at the next `flush`."""
-        self._pending.append({
-            "at": self.clock.now(), "actor": _text(str(actor)), "action": _text(action), "object_type": _text(object_type),
-            "object_id": None if object_id is None else _text(str(object_id)), "reason": _text(reason), "details": details or {},
-            "change_digest": digest(change), "policy_version": policy_version, "request_id": actor.request_id,
-        })
+        self._pending.append(_fields(self.clock.now(), actor, action, object_type, object_id, reason, change, details, policy_version))
 
     def flush(self) -> int:
         """Chain and write the pending entries; returns how many."""
