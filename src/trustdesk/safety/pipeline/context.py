@@ -140,9 +140,7 @@ class EventContext:
         return held
 
     def has_label(self, field: str, label: str) -> bool:
-        held = self._labels.get(field)
-        if held is None:
-            held = self.labels_of(field)
+        held = self.labels_of(field)
         if label not in held:
             return False
         expires = held[label]

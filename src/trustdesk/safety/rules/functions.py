@@ -78,10 +78,14 @@ def hash_match_exact(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: di
     return (lambda c: c.hash_exact(bank)), "bool"
 
 
+def counter_of(args: list[Tree]) -> tuple[CounterSpec, int]:
+    """`count(kind, event.field, window)`'s counter and window in seconds."""
+    return CounterSpec(event_kind(args[0]), entity_field(args[1])), literal_duration(args[2], "the window")
+
+
 def count(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: dict[str, Tree]) -> tuple[Fn, str]:
     _arity(node, args, kw, 3)
-    kind, field, window = event_kind(args[0]), entity_field(args[1]), literal_duration(args[2], "the window")
-    spec = CounterSpec(kind, field)
+    spec, window = counter_of(args)
     cc.scope.counters.add(spec)
     return (lambda c: c.count(spec, window)), "number"
 

@@ -19,7 +19,6 @@ from trustdesk.safety.rules.conditions import (
     ConditionCompiler,
     Scope,
     entity_field,
-    event_kind,
     field_name,
     literal_duration,
     literal_int,
@@ -27,6 +26,7 @@ from trustdesk.safety.rules.conditions import (
     split_args,
     string_value,
 )
+from trustdesk.safety.rules.functions import counter_of
 from trustdesk.safety.rules.model import (
     CompiledRule,
     Condition,
@@ -380,9 +380,8 @@ def _count_guards(conjuncts: list[Tree]) -> tuple[tuple[CounterSpec, int, int], 
         if not text.lstrip("-").isdigit():
             continue
         args, _ = split_args(left)  # type: ignore[arg-type]
-        spec = CounterSpec(event_kind(args[0]), entity_field(args[1]))
-        minimum = int(text) + (1 if str(node.children[1]) == ">" else 0)
-        guards.append((spec, literal_duration(args[2], "the window"), minimum))
+        spec, window = counter_of(args)
+        guards.append((spec, window, int(text) + (1 if str(node.children[1]) == ">" else 0)))
     return tuple(guards)
 
 

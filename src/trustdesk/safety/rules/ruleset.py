@@ -58,7 +58,7 @@ def _plan(rules: tuple[CompiledRule, ...]) -> Plan:
             plain.append(rule)
     counted = {}
     for spec, filed in by_count.items():
-        guards = [next(g for g in r.required_counts if g[0] == spec) for r in filed]
+        guards = [r.required_counts[0] for r in filed]  # the guard each was filed under
         ordered = sorted(zip((g[2] for g in guards), filed, strict=True), key=lambda pair: pair[0])
         counted[spec] = (max(g[1] for g in guards), tuple(ordered))
     return Plan(tuple(plain), tuple(media), *_filed(by_list), *_filed(by_pattern), *_filed(by_label), *_filed(by_value), counted)
