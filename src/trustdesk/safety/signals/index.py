@@ -4,7 +4,7 @@ Design (measured in benchmarks/match.py against python-threatexchange's PDQIndex
 multi-index hashing with a generalised pigeonhole split. The 256 bits are cut into chunks
 (11 of 23-24 bits at N = 10M, 12-13 for a few million, 16 of 16 bits for a bank of
 thousands: each segment takes the count that a cost model finds cheapest for its size
-within 100 bytes per hash); a query at threshold T probes each chunk at a small
+within 99 bytes per hash); a query at threshold T probes each chunk at a small
 radius (for T = 31 and 11 chunks, 2 bits on ten and 1 on one), which provably covers every
 hash within T, filters the bucket entries by the pigeonring bound on each chunk and a few
 bits of the next, and verifies each candidate on the full 256 bits. So recall is exact:

@@ -72,6 +72,23 @@ class ChunkLayout:
         units[order[:extra]] += 1
         return units - 1
 
+    @property
+    def next_starts(self) -> np.ndarray:
+        """Where the chunk after each one starts, around the ring: its fingerprint's bits."""
+        return np.roll(self.starts, -1)
+
+    @staticmethod
+    def pair_bounds(taus: np.ndarray) -> np.ndarray:
+        """The pigeonring bound on each chunk and the next together, tau[c] + tau[c+1] + 1
+        (why: `_kernels.search_tables`)."""
+        return taus + np.roll(taus, -1) + 1
+
+
+def offsets_width(key_bits: np.ndarray) -> int:
+    """Row length of the offset tables: 2**max(key_bits) + 1 slots, padded so that each row
+    starts on a cache line (16 uint32 slots)."""
+    return -(-((1 << int(key_bits.max())) + 1) // 16) * 16
+
 
 def key_bits_for(n: int, layout: ChunkLayout) -> tuple[np.ndarray, int]:
     """Table key width per chunk and row-number width for a segment of n rows.
@@ -103,7 +120,7 @@ def lookup_cost(n: int, layout: "ChunkLayout", threshold: int = DEFAULT_THRESHOL
     taus = layout.taus(threshold)
     key_bits, row_bits = key_bits_for(n, layout)
     fp = fingerprint_bits(key_bits, row_bits, layout)
-    pair = taus + np.roll(taus, -1) + 1
+    pair = layout.pair_bounds(taus)
     probes = entries = candidates = 0.0
     for c in range(len(taus)):
         tau, kb, width = int(taus[c]), int(key_bits[c]), int(layout.widths[c])
@@ -130,8 +147,7 @@ def segment_bytes(n: int, layout: ChunkLayout) -> int:
     """Bytes of a segment's arrays: rows, ids, flags, one uint32 entry per hash and chunk,
     and the offset tables (rows padded to cache lines)."""
     key_bits, _ = key_bits_for(n, layout)
-    width = -(-((1 << int(key_bits.max())) + 1) // 16) * 16
-    return n * (HASH_BYTES + 8 + 1) + len(key_bits) * (n + width) * 4
+    return n * (HASH_BYTES + 8 + 1) + len(key_bits) * (n + offsets_width(key_bits)) * 4
 
 
 @cache
@@ -150,8 +166,6 @@ def _at_most(bits: int, k: int) -> float:
 
 def fingerprint_bits(key_bits: np.ndarray, row_bits: int, layout: ChunkLayout) -> np.ndarray:
     """Bits of the next chunk that fit in each table's uint32 entries beside tag and row."""
-    if len(key_bits) == 1:
-        return np.zeros(1, np.int64)
     spare = 32 - row_bits - (layout.widths - key_bits)
     return np.clip(np.minimum(spare, np.roll(layout.widths, -1)), 0, None).astype(np.int64)
 
@@ -184,11 +198,10 @@ class Segment:
         if np.any(ids[1:] == ids[:-1]):
             raise ValueError("ids must be unique")
         key_bits, row_bits = key_bits_for(len(ids), layout)
-        width = -(-((1 << int(key_bits.max())) + 1) // 16) * 16  # each row starts on a cache line
-        offsets = _aligned((len(key_bits), width), np.uint32, zero=True)
+        offsets = _aligned((len(key_bits), offsets_width(key_bits)), np.uint32, zero=True)
         entries = _aligned((len(key_bits), len(ids)), np.uint32)
         fp_bits = fingerprint_bits(key_bits, row_bits, layout)
-        _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, np.roll(layout.starts, -1), fp_bits,
+        _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, layout.next_starts, fp_bits,
                               row_bits, offsets, entries)
         return cls(layout, rows, ids, state, key_bits, fp_bits, row_bits, offsets, entries)
 
@@ -217,10 +230,8 @@ class Segment:
         if threshold not in self.plans:
             layout = self.layout
             taus = layout.taus(threshold)
-            single = len(taus) == 1  # no next chunk: the radius alone
-            pair = taus + np.roll(taus, -1) + 1 if not single else np.full(1, HASH_BITS, np.int64)
             chunking = np.stack([layout.starts, layout.widths, self.key_bits, taus,
-                                 np.roll(layout.starts, -1), self.fp_bits, pair])
+                                 layout.next_starts, self.fp_bits, layout.pair_bounds(taus)])
             self.plans[threshold] = None if self.prefers_scan(taus) else (
                 chunking, _kernels.probe_plan(taus, self.key_bits))
         return self.plans[threshold]
