@@ -41,12 +41,7 @@ def _popcount(x: int) -> int:
 @njit(inline="always")
 def _chunk(rows: np.ndarray, r: int, start: int, width: int) -> int:
     """Bits [start, start+width) of row r, as a non-negative int64."""
-    wi = start >> 6
-    off = start & 63
-    v = rows[r, wi] >> np.uint64(off)
-    if off + width > 64:
-        v |= rows[r, wi + 1] << np.uint64(64 - off)
-    return np.int64(v & ((np.uint64(1) << np.uint64(width)) - np.uint64(1)))
+    return _bits(rows[r], start, width)
 
 
 @njit(inline="always")
