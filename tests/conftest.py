@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
@@ -23,7 +24,7 @@ from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database, make_engine
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.models import StaffUser
-from trustdesk.core.identity.permissions import Permission, Role
+from trustdesk.core.identity.permissions import Permission, Role, operator_principal
 from trustdesk.core.settings import Settings, load_settings
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.web.app import create_app
@@ -35,9 +36,17 @@ os.environ.setdefault("COLUMNS", "200")
 PG_ADMIN_URL = os.environ.get("TRUSTDESK_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"
 TEST_ACTOR = Actor("test", "pytest")
+# Test set-up mints tokens as the operator at the server shell does: any scope may be granted.
+TEST_GRANTOR = operator_principal("pytest")
 # The emergency lane's background sweep stays off in tests, so that every app a test starts
 # does only what the test asks; a test that wants it passes emergency_sweep_s itself.
 os.environ.setdefault("TRUSTDESK_EMERGENCY_SWEEP_S", "0")
+# Property tests check properties, not speed: Hypothesis's 200 ms per example and its "data
+# generation is slow" check are timings, and fail on a loaded machine.
+hypothesis.settings.register_profile("trustdesk", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile("trustdesk")
+# So do the audit chain's scheduled checkpoints; tests take theirs through `checkpoints.take`.
+os.environ.setdefault("TRUSTDESK_AUDIT_CHECKPOINT_EVERY_S", "0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -171,7 +180,7 @@ class StaffFactory:
 
     def token(self, *scopes: Permission, days: int = 30) -> str:
         with self.db.transaction() as session:
-            secret, _ = identity.create_token(session, actor=TEST_ACTOR, clock=self.clock, name=f"svc{self.count}", scopes=list(scopes), days=days)
+            secret, _ = identity.create_token(session, actor=TEST_ACTOR, clock=self.clock, grantor=TEST_GRANTOR, name=f"svc{self.count}", scopes=list(scopes), days=days)
         self.count += 1
         return secret
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.conftest import TEST_ACTOR
+from tests.conftest import TEST_ACTOR, TEST_GRANTOR
+from tests.waiting import patience
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
 from trustdesk.legal import registry
@@ -40,7 +41,7 @@ def police_agency(container: Container, *, code: str) -> PoliceAgency:
         agency = registry.create_agency(session, actor=TEST_ACTOR, clock=clock, code=code, name=f"Police {code}", country="FR",
                                         kind=IssuerKind.POLICE, email_domains=[f"{code}.interieur.invalid"],
                                         callback_phone="+33 1 99 00 01 01", callback_source="benchmark registry")
-        token, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, name=f"{code}-api", scopes=[Permission.PORTAL_SUBMIT],
+        token, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=TEST_GRANTOR, name=f"{code}-api", scopes=[Permission.PORTAL_SUBMIT],
                                          days=1, agency_id=agency.id)
     return PoliceAgency(agency.id, token)
 
@@ -53,4 +54,4 @@ def confirm_by_callback(container: Container, request_id: int) -> None:
 
 def file_order(base_url: str, token: str, event_id: str) -> httpx.Response:
     body = {"instrument": "tco_removal", "elements": ELEMENTS, "targets": [{"kind": "message_id", "value": event_id}]}
-    return httpx.post(f"{base_url}/api/v1/lawful-requests", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return httpx.post(f"{base_url}/api/v1/lawful-requests", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=patience(60))

@@ -8,7 +8,7 @@ import base64
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import TEST_ACTOR
+from tests.conftest import TEST_ACTOR, TEST_GRANTOR
 from tests.legal.conftest import EPOC_ELEMENTS
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission
@@ -20,7 +20,7 @@ from trustdesk.legal.signing import verify_document
 
 def _agency_token(db, clock, agency) -> dict[str, str]:
     with db.transaction() as session:
-        secret, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, name=f"{agency.code}-api", scopes=[Permission.PORTAL_SUBMIT], days=30, agency_id=agency.id)
+        secret, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=TEST_GRANTOR, name=f"{agency.code}-api", scopes=[Permission.PORTAL_SUBMIT], days=30, agency_id=agency.id)
     return {"Authorization": f"Bearer {secret}"}
 
 

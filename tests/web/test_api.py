@@ -99,7 +99,7 @@ def test_audit_pages_with_a_cursor(client, staff) -> None:
     token = staff.token(Permission.AUDIT_READ, Permission.TOKENS_MANAGE)
     headers = {"Authorization": f"Bearer {token}"}
     for i in range(5):
-        client.post("/api/v1/tokens", headers=headers, json={"name": f"svc-{i}", "scopes": ["events:ingest"]})
+        client.post("/api/v1/tokens", headers=headers, json={"name": f"svc-{i}", "scopes": ["audit:read"]})
     first = client.get("/api/v1/audit?limit=3&action=token.create", headers=headers).json()
     second = client.get(f"/api/v1/audit?limit=3&action=token.create&cursor={first['next_cursor']}", headers=headers).json()
     seqs = [e["seq"] for e in first["items"] + second["items"]]
@@ -114,7 +114,7 @@ def test_audit_verify_over_the_api(client, staff) -> None:
 
 
 def test_revoking_a_token_locks_it_out(client, staff) -> None:
-    admin_token = staff.token(Permission.TOKENS_MANAGE)
+    admin_token = staff.token(Permission.TOKENS_MANAGE, Permission.AUDIT_READ)  # a token grants only what it holds
     headers = {"Authorization": f"Bearer {admin_token}"}
     created = client.post("/api/v1/tokens", headers=headers, json={"name": "ingest", "scopes": ["audit:read"]}).json()
     assert client.get("/api/v1/audit", headers={"Authorization": f"Bearer {created['token']}"}).status_code == 200

@@ -11,7 +11,7 @@ from rich.table import Table
 from trustdesk.cli.context import console, fail, operator, state
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity import service as identity
-from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
+from trustdesk.core.identity.permissions import Permission, Principal, Role, operator_principal, permissions_for
 from trustdesk.legal import alerts, registry, service
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.instruments import load_catalogue
@@ -98,8 +98,9 @@ def agency_token(ctx: typer.Context, agency_code: str, days: Annotated[int, type
     try:
         with container.db.transaction() as session:
             agency = registry.get_agency(session, code=agency_code)
-            secret, _ = identity.create_token(session, actor=operator(), clock=container.clock, name=f"agency:{agency.code}",
-                                              scopes=[Permission.PORTAL_SUBMIT], days=days, agency_id=agency.id)
+            actor = operator()
+            secret, _ = identity.create_token(session, actor=actor, clock=container.clock, grantor=operator_principal(actor.name),
+                                              name=f"agency:{agency.code}", scopes=[Permission.PORTAL_SUBMIT], days=days, agency_id=agency.id)
     except TrustdeskError as exc:
         raise fail(exc) from exc
     console.print(f"token for [bold]{agency_code}[/] (POST /api/v1/lawful-requests); shown once:")

@@ -7,7 +7,7 @@ import typer
 from trustdesk.cli.context import console, fail, operator, state
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity import service
-from trustdesk.core.identity.permissions import Permission
+from trustdesk.core.identity.permissions import Permission, operator_principal
 
 app = typer.Typer(help="API tokens for services.", no_args_is_help=True)
 
@@ -19,11 +19,13 @@ def create(
     scope: Annotated[list[Permission], typer.Option("--scope", "-s", help="Repeat for several scopes.")],
     days: Annotated[int, typer.Option(help="Lifetime in days (1-366).")] = 90,
 ) -> None:
-    """Create a scoped, expiring token; the secret is printed once and stored only as a hash."""
-    container = state(ctx).container
+    """Create a scoped, expiring token; the secret is printed once and stored only as a hash.
+    The operator at the server's shell may grant any scope; the grant is audited as theirs."""
+    container, actor = state(ctx).container, operator()
     try:
         with container.db.transaction() as session:
-            secret, token = service.create_token(session, actor=operator(), clock=container.clock, name=name, scopes=scope, days=days)
+            secret, token = service.create_token(session, actor=actor, clock=container.clock, grantor=operator_principal(actor.name),
+                                                 name=name, scopes=scope, days=days)
             expires = token.expires_at
     except TrustdeskError as exc:
         raise fail(exc) from exc

@@ -58,7 +58,7 @@ def list_tokens(session: SessionDep, _: TokensAdmin) -> list[TokenRead]:
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
 def create_token(body: TokenCreate, request: Request, session: SessionDep, container: ContainerDep, principal: TokensAdmin) -> TokenCreated:
-    secret, token = service.create_token(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
+    secret, token = service.create_token(session, actor=actor_of(request, principal), clock=container.clock, grantor=principal, **body.model_dump())
     return TokenCreated(**TokenRead.model_validate(token).model_dump(), token=secret)
 
 

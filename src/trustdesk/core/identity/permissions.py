@@ -5,6 +5,7 @@ agency's requests, a reviewer only their queues) is expressed by `scope_*` funct
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -125,6 +126,32 @@ def authorize(principal: Principal, permission: Permission) -> None:
             f"{principal.name} lacks the permission '{permission}'.",
             permission=str(permission),
         )
+
+
+# -- service tokens: no scope beyond the grantor's own --------------------------------------
+
+
+def authorize_grant(principal: Principal, scopes: Iterable[Permission]) -> None:
+    """A token carries only scopes its creator holds: otherwise an administrator could mint
+    a token that reads lawful requests or approves disclosures, which no admin may do.
+    Checked against the creator's permissions when the token is made; the refusal names
+    every scope that is not held, so the creator can fix the request in one go. (Who may
+    make tokens at all is TOKENS_MANAGE, which `create_token` asks for as well.)"""
+    missing = sorted(str(s) for s in frozenset(scopes) - principal.permissions)
+    if missing:
+        raise Forbidden(
+            f"{principal.name} cannot grant scopes they do not hold: {', '.join(missing)}.",
+            permission=missing[0],
+            scopes=missing,
+        )
+
+
+def operator_principal(name: str) -> Principal:
+    """The operator at the server's own shell (`trustdesk tokens create`, `trustdesk requests
+    agency-token`): whoever runs the CLI there already holds the database credentials and
+    the signing key, so a check against them would stop no one. They may grant any scope;
+    each grant is audited under their operating-system name (`cli:<user>`)."""
+    return Principal(kind="cli", id=0, name=name, permissions=TOKEN_SCOPES)
 
 
 # -- lawful requests: agency scoping ---------------------------------------------------------

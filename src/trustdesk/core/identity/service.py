@@ -31,6 +31,8 @@ from trustdesk.core.identity.permissions import (
     Permission,
     Principal,
     Role,
+    authorize,
+    authorize_grant,
     permissions_for,
 )
 
@@ -282,12 +284,16 @@ def create_token(
     *,
     actor: Actor,
     clock: Clock,
+    grantor: Principal,
     name: str,
     scopes: list[Permission],
     days: int,
     agency_id: int | None = None,
 ) -> tuple[str, ApiToken]:
-    """Returns the plaintext once; only its hash is stored."""
+    """Returns the plaintext once; only its hash is stored. `grantor` is who makes the
+    token: it needs TOKENS_MANAGE and must hold every scope it grants."""
+    authorize(grantor, Permission.TOKENS_MANAGE)
+    authorize_grant(grantor, scopes)
     if not scopes:
         raise InvalidInput("A token needs at least one scope.")
     if not 1 <= days <= 366:

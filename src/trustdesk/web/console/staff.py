@@ -21,7 +21,7 @@ def _page(request: Request, session, principal: Principal, **extra) -> HTMLRespo
     request.state.principal = principal
     return render(
         request, "console/staff.html", active="users", users=identity.list_users(session),
-        tokens=identity.list_tokens(session), roles=list(Role), scopes=list(Permission), **extra,
+        tokens=identity.list_tokens(session), roles=list(Role), scopes=[p for p in Permission if principal.can(p)], **extra,
     )
 
 
@@ -64,7 +64,8 @@ def create_token(
 ) -> HTMLResponse:
     try:
         with session.begin_nested():
-            secret, token = identity.create_token(session, actor=actor_of(request, principal), clock=container.clock, name=name, scopes=scopes, days=days)
+            secret, token = identity.create_token(session, actor=actor_of(request, principal), clock=container.clock, grantor=principal,
+                                                   name=name, scopes=scopes, days=days)
     except TrustdeskError as exc:
         return _page(request, session, principal, error=exc.detail)
     return _page(request, session, principal, notice=f"Token {token.name} created; copy it now, it is shown once:", secret=secret)
