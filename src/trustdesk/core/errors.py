@@ -50,3 +50,10 @@ class TooLarge(TrustdeskError):
 
 class Unavailable(TrustdeskError):
     status, type_slug, title = 503, "unavailable", "A dependency is unavailable"
+
+
+class NotStored(TrustdeskError):
+    """The commit itself failed: nothing of the request was stored, and saying so is the only
+    honest answer (never a success status for a change that may not exist)."""
+
+    status, type_slug, title = 503, "not-stored", "The change was not stored"

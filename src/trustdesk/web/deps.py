@@ -3,6 +3,7 @@ authorization happen here and nowhere else in the web layer."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Annotated
@@ -12,11 +13,12 @@ from starlette.datastructures import FormData
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor
-from trustdesk.core.errors import AuthenticationFailed, Forbidden
+from trustdesk.core.errors import AuthenticationFailed, Forbidden, NotStored
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.web.container import Container
 
+log = logging.getLogger("trustdesk.web")
 SESSION_COOKIE = "td_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -28,11 +30,28 @@ def get_container(request: Request) -> Container:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it
-    raises, so bad input changes nothing."""
+    raises, so bad input changes nothing.
+
+    Used only through `Depends(get_session, scope="function")` (`SessionDep` and the principal
+    dependencies): FastAPI then runs this exit step after the handler has built its response
+    and *before* a byte of it is sent. A success status therefore means the commit happened,
+    and a commit that fails propagates to the problem handler as a 5xx: never a 2xx for a
+    change that was not stored. (With the default request scope the exit step runs after the
+    response has gone out.)"""
     session = get_container(request).db.session()
     try:
-        with session.begin():
+        session.begin()
+        try:
             yield session
+        except BaseException:
+            session.rollback()
+            raise
+        try:
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            log.exception("commit failed on %s %s", request.method, request.url.path)
+            raise NotStored("The change could not be stored (the database refused the commit); nothing was changed. Try again.") from exc
     finally:
         session.close()
 
@@ -75,9 +94,11 @@ async def _form_csrf(request: Request) -> str | None:
 # They read the database, and on SQLite a read inside BEGIN IMMEDIATE can wait for the write
 # lock; waiting on the event loop would stall the very request that holds the lock.
 FormCsrf = Annotated[str | None, Depends(_form_csrf)]
+# Commit before acknowledging: see `get_session`. Every use of the session goes through this.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def current_principal(request: Request, session: Annotated[Session, Depends(get_session)], form_csrf: FormCsrf) -> Principal:
+def current_principal(request: Request, session: SessionDep, form_csrf: FormCsrf) -> Principal:
     principal = _principal_from_request(request, session, form_csrf)
     if principal is None:
         raise AuthenticationFailed("Sign in, or send an API token.")
@@ -85,7 +106,7 @@ def current_principal(request: Request, session: Annotated[Session, Depends(get_
     return principal
 
 
-def optional_principal(request: Request, session: Annotated[Session, Depends(get_session)], form_csrf: FormCsrf) -> Principal | None:
+def optional_principal(request: Request, session: SessionDep, form_csrf: FormCsrf) -> Principal | None:
     try:
         return _principal_from_request(request, session, form_csrf)
     except AuthenticationFailed:
@@ -103,6 +124,25 @@ def require(permission: Permission) -> Callable[..., Principal]:
     return _dependency
 
 
+def require_outside_transaction(permission: Permission) -> Callable[..., Principal]:
+    """`require` for handlers that do long CPU work (hashing an upload) before they touch the
+    database: the caller is checked in a short transaction of its own, so that the request's
+    transaction starts only when the handler first uses its session. On SQLite every
+    transaction holds the write lock (BEGIN IMMEDIATE): held through a hash, it would make
+    every other request wait for it."""
+
+    def _dependency(request: Request, form_csrf: FormCsrf) -> Principal:
+        with get_container(request).db.transaction() as session:
+            principal = _principal_from_request(request, session, form_csrf)
+        if principal is None:
+            raise AuthenticationFailed("Sign in, or send an API token.")
+        request.state.principal = principal
+        authorize(principal, permission)
+        return principal
+
+    return _dependency
+
+
 def actor_of(request: Request, principal: Principal) -> Actor:
     return Actor(principal.kind, principal.name, getattr(request.state, "request_id", None))
 
@@ -113,6 +153,5 @@ async def read_form(request: Request) -> FormData:
     return await request.form()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
 FormDep = Annotated[FormData, Depends(read_form)]
 ContainerDep = Annotated[Container, Depends(get_container)]

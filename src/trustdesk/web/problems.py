@@ -86,8 +86,11 @@ def install(app: FastAPI) -> None:
         return problem(request, status=exc.status_code, slug=f"http-{exc.status_code}", title=str(exc.detail), detail=str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
+        if _is_page(request):
+            return render(request, "console/error.html", status_code=500, title="Something went wrong",
+                          detail="Something went wrong on our side; nothing was changed. Quote the request id when reporting it.")
         return problem(
             request, status=500, slug="internal", title="Internal error",
             detail="Something went wrong on our side; nothing was changed. Quote the request id when reporting it.",
