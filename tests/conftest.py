@@ -40,6 +40,8 @@ TEST_GRANTOR = operator_principal("pytest")
 # The emergency lane's background sweep stays off in tests, so that every app a test starts
 # does only what the test asks; a test that wants it passes emergency_sweep_s itself.
 os.environ.setdefault("TRUSTDESK_EMERGENCY_SWEEP_S", "0")
+# So do the audit chain's scheduled checkpoints; tests take theirs through `checkpoints.take`.
+os.environ.setdefault("TRUSTDESK_AUDIT_CHECKPOINT_EVERY_S", "0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,21 +1,95 @@
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from trustdesk.cli.context import console, err_console, state
+from trustdesk.cli.context import console, err_console, fail, operator, state
+from trustdesk.core.audit import checkpoints
+from trustdesk.core.audit import record as record_entry
 from trustdesk.core.audit import verify as verify_chain
+from trustdesk.core.errors import TrustdeskError
 
-app = typer.Typer(help="The audit chain.", no_args_is_help=True)
+app = typer.Typer(help="The audit chain and its signed checkpoints.", no_args_is_help=True)
+
+
+def _checkpoints(ctx: typer.Context, given: Path | None) -> checkpoints.CheckpointLog | None:
+    """The log `--checkpoints` names, else the deployment's own where it exists; checked."""
+    path = checkpoints.log_path(given) if given is not None else checkpoints.Anchor.of(state(ctx).settings).log
+    if given is None and not path.exists():
+        return None
+    if not path.exists():
+        err_console.print(f"[bold red]no checkpoint log at {path}[/]")
+        raise typer.Exit(code=2)
+    try:
+        return checkpoints.read(path)
+    except checkpoints.CheckpointLogError as exc:
+        err_console.print(f"[bold red]checkpoint log does not verify[/]: {exc.detail}")
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
-def verify(ctx: typer.Context) -> None:
-    """Check every entry's hash and link; exit 1 naming the first broken entry."""
-    container = state(ctx).container
-    with container.db.transaction() as session:
-        result = verify_chain(session)
-    if result.ok:
-        console.print(f"[green]audit chain intact[/]: {result.checked} entries verified")
+def verify(
+    ctx: typer.Context,
+    checkpoints_at: Annotated[Path | None, typer.Option("--checkpoints", exists=True, help="A checkpoint log (audit-checkpoints.jsonl), "
+                              "its directory, or a copy of /transparency/audit-checkpoints.json; default: the configured one, if any.")] = None,
+) -> None:
+    """Check every entry's hash and link, and that the chain still holds every signed
+    checkpoint; exit 1 naming the first broken entry or the missing ones."""
+    log = _checkpoints(ctx, checkpoints_at)
+    with state(ctx).container.db.transaction() as session:
+        result = verify_chain(session, checkpoints=log.checkpoints if log else ())
+    if not result.ok:
+        err_console.print(f"[bold red]audit chain broken at entry {result.first_broken}[/]: {result.problem} "
+                          f"({result.checked} entries before it are intact)")
+        raise typer.Exit(code=1)
+    console.print(f"[green]audit chain intact[/]: {result.checked} entries verified")
+    if log is None or log.latest is None:
+        console.print("[yellow]no signed checkpoint to hold it to[/]: a chain rewritten with recomputed hashes, or emptied, "
+                      "cannot be told from a true one (run `trustdesk audit checkpoint`)")
         return
-    err_console.print(f"[bold red]audit chain broken at entry {result.first_broken}[/]: {result.problem} ({result.checked} entries before it are intact)")
-    raise typer.Exit(code=1)
+    keys = ", ".join(k.key_id for k in log.keys)
+    console.print(f"and it holds all {len(log.checkpoints)} signed checkpoints (latest: entry {log.latest}; keys {keys})")
+
+
+@app.command()
+def checkpoint(
+    ctx: typer.Context,
+    every: Annotated[float, typer.Option("--every", min=0, help="Seconds between checkpoints, until stopped; 0: one now.")] = 0,
+) -> None:
+    """Sign the chain's head and append it to the checkpoint log (after checking that the
+    chain still extends the latest checkpoint)."""
+    cli = state(ctx)
+    anchor = checkpoints.Anchor.of(cli.settings)
+    while True:
+        try:
+            mark, new = checkpoints.take(cli.container.db, anchor, clock=cli.container.clock)
+        except TrustdeskError as exc:
+            raise fail(exc) from None
+        what = "signed checkpoint" if new else "head unchanged since checkpoint"
+        console.print(f"{what} {mark}: head {mark.head} -> {anchor.log}")
+        if every <= 0:
+            return
+        time.sleep(every)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option(help="Why the key is changed (recorded in the audit chain).")],
+) -> None:
+    """Replace the checkpoint signing key: the new key is signed by the old one in the log,
+    the rotation is an audit entry, and a checkpoint signed by the new key follows."""
+    cli = state(ctx)
+    anchor, container = checkpoints.Anchor.of(cli.settings), cli.container
+    try:
+        old, new = checkpoints.rotate_key(anchor, clock=container.clock)
+        with container.db.transaction() as session:
+            record_entry(session, actor=operator(), action="audit.key_rotated", object_type="audit_key", object_id=new.key_id, reason=reason,
+                         details={"replaces": old.key_id, "key_id": new.key_id, "log_line": new.line}, clock=container.clock)
+        mark, _ = checkpoints.take(container.db, anchor, clock=container.clock)
+    except TrustdeskError as exc:
+        raise fail(exc) from None
+    console.print(f"key {old.key_id} replaced by {new.key_id} (log line {new.line}); checkpoint {mark} signed with it")

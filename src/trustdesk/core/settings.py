@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
     pipeline_payload_days: int = Field(90, ge=1, le=3650, description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.")
+    audit_key_file: Path | None = Field(None, description="The Ed25519 key that signs audit checkpoints; unset means data_dir/keys/audit-ed25519.key. Created owner-only on first use; keep it off the database host and out of its backups, and change it with `trustdesk audit rotate-key`.")
+    audit_checkpoint_dir: Path | None = Field(None, description="Where the signed checkpoints of the audit chain are appended (audit-checkpoints.jsonl), outside the database; unset means data_dir/checkpoints. Published at /transparency/audit-checkpoints.json.")
+    audit_checkpoint_every_s: float = Field(3600.0, ge=0, description="Seconds between the server's checkpoints of the audit chain; 0 turns them off (then run `trustdesk audit checkpoint --every 3600`, or from a scheduler).")
 
     def check_production(self) -> None:
         """A production instance must not run on the development secret or plain cookies."""

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from trustdesk import __version__
+from trustdesk.core.audit import checkpoints as audit_checkpoints
 from trustdesk.core.audit.api import router as audit_router
 from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
@@ -61,9 +62,12 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         sweep = emergency_lane.sweep_in_background(container, every_s=settings.emergency_sweep_s)  # 0 in tests
+        checkpoints = audit_checkpoints.Schedule.start_for(container, every_s=settings.audit_checkpoint_every_s)  # 0 in tests
         yield
         if sweep is not None:
             sweep.stop()
+        if checkpoints is not None:
+            checkpoints.stop()
         container.db.dispose()
 
     app = FastAPI(

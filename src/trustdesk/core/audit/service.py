@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit.models import AuditEntry, AuditHead
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.database import insert_many
+
+if TYPE_CHECKING:
+    from trustdesk.core.audit.checkpoints import Checkpoint
 
 GENESIS = "0" * 64
 
@@ -144,31 +148,85 @@ class Verification:
     problem: str | None = None
 
 
-def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
-    last = 0
+def _entries(session: Session, *, after: int = 0, upto: int | None = None, batch: int = 1000) -> Iterator[AuditEntry]:
+    """The entries after `after` (up to `upto`), in order, a page at a time: the walk holds
+    one page in memory, however long the chain."""
+    last = after
     while True:
-        rows = session.scalars(select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)).all()
+        query = select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+        rows = session.scalars(query if upto is None else query.where(AuditEntry.seq <= upto)).all()
         if not rows:
             return
         yield from rows
         last = rows[-1].seq
 
 
-def verify(session: Session) -> Verification:
+class _Marks:
+    """The checkpoints a walk holds the chain to, in the order of the entries they sign."""
+
+    def __init__(self, checkpoints: Sequence[Checkpoint], after: int) -> None:
+        self.ahead = deque(sorted((c for c in checkpoints if c.seq > after), key=lambda c: c.seq))
+        self.agreed = after  # the last entry a checkpoint confirmed
+
+    def check(self, entry: AuditEntry) -> str | None:
+        while self.ahead and self.ahead[0].seq == entry.seq:
+            mark = self.ahead.popleft()
+            if mark.head != entry.entry_hash:
+                return (f"entries {self.agreed + 1}..{entry.seq} do not recompute to the head signed by checkpoint {mark}: "
+                        "they were rewritten or reordered since")
+            self.agreed = entry.seq
+        return None
+
+    def missing(self, last_seq: int) -> str | None:
+        if not self.ahead:
+            return None
+        latest = self.ahead[-1]
+        return f"entries {last_seq + 1}..{latest.seq} are missing: checkpoint {latest} signed a chain of {latest.seq} entries"
+
+
+def verify(session: Session, *, checkpoints: Sequence[Checkpoint] = ()) -> Verification:
     """Walk the chain from the first entry; name the first entry whose hash, link or sequence
-    does not hold, and check the head so that a deleted tail is caught too."""
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
-    for entry in _entries(session):
-        if entry.seq != expected_seq:
-            return Verification(False, checked, expected_seq, f"entry {expected_seq} is missing")
+    does not hold, and check the head so that a deleted tail is caught too.
+
+    The database alone cannot tell a chain rewritten with recomputed hashes, or emptied with
+    its head, from a true one. `checkpoints` (signed heads kept outside it, see
+    `checkpoints.py`, their signatures already checked) close that: the chain must recompute
+    to each one's head at its entry and reach the latest."""
+    return _walk(session, after=0, after_hash=GENESIS, marks=_Marks(checkpoints, 0))
+
+
+def extends(session: Session, checkpoint: Checkpoint) -> Verification:
+    """Whether the stored chain still holds `checkpoint` and links on from it to the head:
+    checked before the next checkpoint is signed, reading only the entries since."""
+    if checkpoint.seq:
+        entry = session.get(AuditEntry, checkpoint.seq)
+        if entry is None or entry.entry_hash != checkpoint.head:
+            return Verification(False, 0, 1, f"entry {checkpoint.seq} no longer holds the head signed by checkpoint {checkpoint}")
+    return _walk(session, after=checkpoint.seq, after_hash=checkpoint.head, marks=_Marks([checkpoint], checkpoint.seq))
+
+
+def _walk(session: Session, *, after: int, after_hash: str, marks: _Marks) -> Verification:
+    """The head is read first and the walk stops there: entries committed while it runs
+    belong to the next verification, not to this one's idea of the tail."""
+    head = session.get(AuditHead, 1)
+    prev_hash, expected, checked = after_hash, after + 1, 0
+    for entry in _entries(session, after=after, upto=None if head is None else head.last_seq):
+        if entry.seq != expected:
+            return Verification(False, checked, expected, f"entry {expected} is missing")
         if entry.prev_hash != prev_hash:
             return Verification(False, checked, entry.seq, "link to the previous entry is broken")
         if _entry_hash(entry) != entry.entry_hash:
             return Verification(False, checked, entry.seq, "content does not match its hash")
-        prev_hash, expected_seq, checked = entry.entry_hash, expected_seq + 1, checked + 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.last_seq != checked or head.last_hash != prev_hash):
-        return Verification(False, checked, checked + 1, "entries after this point were removed")
+        if problem := marks.check(entry):
+            return Verification(False, checked, marks.agreed + 1, problem)
+        prev_hash, expected, checked = entry.entry_hash, expected + 1, checked + 1
+    last_seq, missing = expected - 1, marks.missing(expected - 1)
+    if head is None and (last_seq or missing):
+        return Verification(False, checked, last_seq + 1, "the head row is gone" + (f" and {missing}" if missing else ""))
+    if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
+        return Verification(False, checked, last_seq + 1, "entries after this point were removed")
+    if missing:
+        return Verification(False, checked, last_seq + 1, missing)
     return Verification(True, checked)
 
 
