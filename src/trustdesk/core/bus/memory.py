@@ -26,6 +26,7 @@ class _Message:
     attempt: int = 0
     not_before: float = 0.0
     value: object = None
+    ref: int | None = None  # the journal's row, where a subclass keeps one
 
 
 class InProcessBus(Bus):
@@ -57,14 +58,25 @@ class InProcessBus(Bus):
         """Synchronous publish, for callers without an event loop. Like JetStream, a message
         whose id was seen recently is dropped as a duplicate."""
         with self._lock:
-            if msg_id is not None:
-                if msg_id in self._recent_set:
-                    return
-                if len(self._recent_ids) == self._recent_ids.maxlen:
-                    self._recent_set.discard(self._recent_ids[0])
-                self._recent_ids.append(msg_id)
-                self._recent_set.add(msg_id)
-            self._queue.append(_Message(f"{self.prefix}.{subject}", data, msg_id, value=value))
+            if self._admit(msg_id):
+                self._queue.append(_Message(f"{self.prefix}.{subject}", data, msg_id, value=value))
+
+    def _admit(self, msg_id: str | None) -> bool:
+        """False for a message id seen recently (a duplicate); remembers the id otherwise.
+        Called with the lock held."""
+        if msg_id is None:
+            return True
+        if msg_id in self._recent_set:
+            return False
+        if len(self._recent_ids) == self._recent_ids.maxlen:
+            self._recent_set.discard(self._recent_ids[0])
+        self._recent_ids.append(msg_id)
+        self._recent_set.add(msg_id)
+        return True
+
+    def _settled(self, message: _Message) -> None:
+        """A message is done with (acknowledged, or dead-lettered): the journaled bus forgets
+        its row here."""
 
     async def fetch(self, batch: int, *, timeout: float) -> list[Delivery]:
         deadline = time.monotonic() + timeout
@@ -95,6 +107,7 @@ class InProcessBus(Bus):
                 settled = True
                 with self._lock:
                     self._in_flight -= 1
+                self._settled(message)
 
         async def retry(delay: float) -> None:
             nonlocal settled

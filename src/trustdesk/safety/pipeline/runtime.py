@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trustdesk.core.audit import Actor
-from trustdesk.core.bus import DEFAULT_PREFIX, Bus, build_bus
+from trustdesk.core.bus import DEFAULT_PREFIX, Bus, JournaledBus, build_bus
 from trustdesk.core.settings import BusKind
 from trustdesk.safety.banks.matcher import shared_matcher
 from trustdesk.safety.pipeline.banking import BankHashMatcher
@@ -43,6 +43,8 @@ class PipelineRuntime:
             await self.bus.connect()
             self.connected = True
         if run_worker and self._task is None:
+            if isinstance(self.bus, JournaledBus):
+                self.bus.recover()  # what was accepted before a crash is handled now
             self.ensure_queues()
             self._stop = asyncio.Event()
             self._task = asyncio.create_task(self.worker.run(self._stop, fetch_timeout=0.25))
