@@ -16,7 +16,6 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-
 DEV_SECRET = "dev-only-change-me-0123456789abcdef"
 
 
@@ -90,6 +89,15 @@ class Settings(BaseSettings):
     )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
+    request_max_json_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body of a JSON route, in bytes; refused with 413 while it is read (a declared Content-Length over it before a byte is read).")
+    request_max_form_bytes: int = Field(1024 * 1024, ge=1024, description="Largest body of a console or portal form without files, in bytes.")
+    request_max_upload_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body of a route that takes a file or a bulk load (hash and lookup uploads, bank imports and entries, Matrix media checks), in bytes.")
+    request_max_attachment_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body of a lawful request with its attachments (API, portal, console), in bytes; each attachment is also held to 10 MiB, and a request to 10 of them.")
+    request_max_form_parts: int = Field(200, ge=1, description="Most parts of a multipart form, or fields of a URL-encoded one, counted as the body arrives.")
+    json_max_depth: int = Field(64, ge=2, description="Deepest nesting of arrays and objects in a JSON body, checked before it is parsed (422).")
+    json_max_string_bytes: int = Field(256 * 1024, ge=256, description="Longest string in a JSON body, in bytes as sent, checked before it is parsed (422); attachment and upload routes, whose files travel as base64 strings, are held to their body limit instead.")
+    image_max_pixels: int = Field(50_000_000, ge=1, description="Most pixels (width x height) of an image that is decoded for hashing, read from its header before decoding; a larger one is refused with 413.")
+    archive_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024, description="Most bytes an archive (a disclosure package being verified) may expand to; reading stops there.")
     pipeline_payload_days: int = Field(90, ge=1, le=3650, description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.")
     audit_key_file: Path | None = Field(None, description="The Ed25519 key that signs audit checkpoints; unset means data_dir/keys/audit-ed25519.key. Created owner-only on first use; keep it off the database host and out of its backups, and change it with `trustdesk audit rotate-key`.")
     audit_checkpoint_dir: Path | None = Field(None, description="Where the signed checkpoints of the audit chain are appended (audit-checkpoints.jsonl), outside the database; unset means data_dir/checkpoints. Published at /transparency/audit-checkpoints.json.")

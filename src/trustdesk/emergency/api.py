@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.errors import Conflict
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.emergency import lane as lane_runner
 from trustdesk.emergency import removal, service
 from trustdesk.emergency import threat_to_life as ttl
@@ -47,13 +48,13 @@ def overview(session: SessionDep, container: ContainerDep, _: Handler) -> Overvi
 
 
 @router.post("/removals/{removal_id}/confirm", response_model=RemovalRead)
-def confirm(removal_id: int, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> RemovalRead:
+def confirm(removal_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> RemovalRead:
     done = removal.confirm(session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=body.note)
     return RemovalRead.model_validate(done)
 
 
 @router.post("/removals/{removal_id}/remove", response_model=RemovalRead)
-def remove(removal_id: int, body: PersonRemoval, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> RemovalRead:
+def remove(removal_id: RowId, body: PersonRemoval, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> RemovalRead:
     done = removal.remove_by_person(session, lane=_lane(container), actor=actor_of(request, principal), principal=principal,
                                     removal_id=removal_id, reason=body.reason)
     return RemovalRead.model_validate(done)
@@ -66,12 +67,12 @@ def open_threat(body: ThreatCreate, request: Request, session: SessionDep, conta
 
 
 @router.post("/threats/{case_id}/send", response_model=ThreatRead)
-def send_threat(case_id: int, body: ThreatSend, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> ThreatRead:
+def send_threat(case_id: RowId, body: ThreatSend, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> ThreatRead:
     case = ttl.confirm_and_send(session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=body.draft, note=body.note)
     return ThreatRead.model_validate(case)
 
 
 @router.post("/threats/{case_id}/dismiss", response_model=ThreatRead)
-def dismiss_threat(case_id: int, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> ThreatRead:
+def dismiss_threat(case_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> ThreatRead:
     case = ttl.dismiss(session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, note=body.note)
     return ThreatRead.model_validate(case)

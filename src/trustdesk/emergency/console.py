@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import Conflict, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.emergency import lane as lane_runner
 from trustdesk.emergency import paging, removal, service
 from trustdesk.emergency import threat_to_life as ttl
@@ -78,7 +79,7 @@ def banner(request: Request, session: SessionDep, container: ContainerDep, _: Ha
 
 
 @router.get("/console/emergency/pages/{page_id:int}", response_model=None)
-def page_link(page_id: int, _: Handler) -> RedirectResponse:
+def page_link(page_id: RowId, _: Handler) -> RedirectResponse:
     """Where a page's acknowledge link points (paging.py): the page row on the emergencies page."""
     return RedirectResponse(f"{PAGE}#page-{page_id}", status_code=303)
 
@@ -103,14 +104,14 @@ def _lane(container: Container) -> removal.Lane:
 
 
 @router.post(PAGE + "/removals/{removal_id:int}/confirm", response_model=None)
-def confirm(removal_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
+def confirm(removal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
             note: Text = "") -> Response:
     return _act(request, session, container, lambda: removal.confirm(
         session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=note), anchor=f"removal-{removal_id}")
 
 
 @router.post(PAGE + "/removals/{removal_id:int}/remove", response_model=None)
-def remove(removal_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
+def remove(removal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
            reason: Text = "") -> Response:
     return _act(request, session, container, lambda: removal.remove_by_person(
         session, lane=_lane(container), actor=actor_of(request, principal), principal=principal, removal_id=removal_id, reason=reason),
@@ -128,7 +129,7 @@ def open_threat(request: Request, session: SessionDep, container: ContainerDep, 
 
 
 @router.post(PAGE + "/threats/{case_id:int}/send", response_model=None)
-def send_threat(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
+def send_threat(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
                 draft: Text = "", note: Text = "") -> Response:
     return _act(request, session, container, lambda: ttl.confirm_and_send(
         session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=draft, note=note),
@@ -136,7 +137,7 @@ def send_threat(case_id: int, request: Request, session: SessionDep, container: 
 
 
 @router.post(PAGE + "/threats/{case_id:int}/dismiss", response_model=None)
-def dismiss_threat(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
+def dismiss_threat(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
                    note: Text = "") -> Response:
     return _act(request, session, container, lambda: ttl.dismiss(
         session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, note=note),
@@ -144,6 +145,6 @@ def dismiss_threat(case_id: int, request: Request, session: SessionDep, containe
 
 
 @router.post(PAGE + "/pages/{page_id:int}/acknowledge", response_model=None)
-def acknowledge(page_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> Response:
+def acknowledge(page_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> Response:
     return _act(request, session, container, lambda: paging.acknowledge(
         session, page_id=page_id, actor=actor_of(request, principal), username=principal.name, clock=container.clock), anchor="pages")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from trustdesk.core.errors import NotFound
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.legal import alerts, discovery, registry, service
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
@@ -92,7 +93,7 @@ def scan_alerts(request: Request, session: SessionDep, container: ContainerDep, 
 
 
 @router.get("/{request_id}", response_model=LawfulRequestDetail)
-def detail(request_id: int, session: SessionDep, principal: Caller) -> LawfulRequestDetail:
+def detail(request_id: RowId, session: SessionDep, principal: Caller) -> LawfulRequestDetail:
     return _detail(session, principal, request_id)
 
 
@@ -105,32 +106,32 @@ def _detail(session: Any, principal: Principal, request_id: int) -> LawfulReques
 
 
 @router.post("/{request_id}/transitions", response_model=LawfulRequestDetail)
-def move(request_id: int, body: TransitionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
+def move(request_id: RowId, body: TransitionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
     service.transition(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id,
                        to_state=body.to_state, reason=body.reason, refusal_reason=body.refusal_reason)
     return _detail(session, principal, request_id)
 
 
 @router.post("/{request_id}/withdraw", response_model=LawfulRequestDetail)
-def withdraw(request_id: int, body: Withdrawal, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
+def withdraw(request_id: RowId, body: Withdrawal, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
     service.withdraw(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, reason=body.reason)
     return _detail(session, principal, request_id)
 
 
 @router.post("/{request_id}/messages", response_model=MessageRead, status_code=201)
-def message(request_id: int, body: MessageCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> MessageRead:
+def message(request_id: RowId, body: MessageCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> MessageRead:
     sent = service.post_message(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, body=body.body)
     return MessageRead.model_validate(sent)
 
 
 @router.post("/{request_id}/elements", response_model=LawfulRequestDetail)
-def elements(request_id: int, body: ElementsCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
+def elements(request_id: RowId, body: ElementsCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
     service.supply_elements(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, elements=body.elements)
     return _detail(session, principal, request_id)
 
 
 @router.post("/{request_id}/callbacks", response_model=LawfulRequestDetail, status_code=201)
-def callback(request_id: int, body: CallbackCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> LawfulRequestDetail:
+def callback(request_id: RowId, body: CallbackCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> LawfulRequestDetail:
     service.record_callback(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id,
                             spoke_to=body.spoke_to, outcome=body.outcome, note=body.note)
     return _detail(session, principal, request_id)
@@ -154,7 +155,7 @@ def officers(code: str, session: SessionDep, _: Reader) -> list[OfficerRead]:
 
 
 @registry_router.post("/officers/{officer_id}/{action}", response_model=OfficerRead)
-def officer_state(officer_id: int, action: str, body: OfficerStateChange, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> OfficerRead:
+def officer_state(officer_id: RowId, action: str, body: OfficerStateChange, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> OfficerRead:
     states = {"verify": OfficerState.VERIFIED, "block": OfficerState.BLOCKED}
     if action not in states:
         raise NotFound(f"Officers can be verified or blocked, not '{action}'.")

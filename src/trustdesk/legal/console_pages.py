@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.legal import alerts, attachments, registry, service
 from trustdesk.legal.api import pager_of
 from trustdesk.legal.clocks import describe_time_left, time_left
@@ -48,7 +49,7 @@ def queue(request: Request, session: SessionDep, container: ContainerDep, princi
 
 
 @router.get("/{request_id:int}", response_class=HTMLResponse)
-def detail(request: Request, request_id: int, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
+def detail(request: Request, request_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
     return _detail(request, session, container, principal, request_id)
 
 
@@ -64,7 +65,7 @@ def _detail(request: Request, session: Session, container: Container, principal:
 
 
 @router.post("/{request_id:int}/{action}", response_model=None)
-def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Handler, form: FormDep) -> Response:
+def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Handler, form: FormDep) -> Response:
     actor, clock = actor_of(request, principal), container.clock
 
     def text(key: str) -> str:
@@ -92,7 +93,7 @@ def act(request: Request, request_id: int, action: str, session: SessionDep, con
 
 
 @router.get("/{request_id:int}/attachments/{attachment_id:int}", response_model=None)
-def download(request_id: int, attachment_id: int, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
+def download(request_id: RowId, attachment_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
     view = service.view(session, principal=principal, request_id=request_id)
     found = next((a for a in view.attachments if a.id == attachment_id), None)
     if found is None:
@@ -179,7 +180,7 @@ def _issuer_kind(value: str) -> IssuerKind:
 
 
 @router.post("/officers/{officer_id:int}/{action}", response_class=HTMLResponse)
-def officer_action(request: Request, officer_id: int, action: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
+def officer_action(request: Request, officer_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
     states = {"verify": OfficerState.VERIFIED, "block": OfficerState.BLOCKED}
     try:
         if action not in states:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import Forbidden, InvalidInput, TrustdeskError
 from trustdesk.core.identity.permissions import Principal
+from trustdesk.core.ids import RowId
 from trustdesk.legal import registry, service
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
 from trustdesk.legal.instruments import IssuerKind, load_catalogue
@@ -151,7 +152,7 @@ def file_request(request: Request, session: SessionDep, container: ContainerDep,
 
 
 @router.get("/requests/{request_id:int}", response_model=None)
-def show(request: Request, request_id: int, session: SessionDep, container: ContainerDep, principal: Officer, filed: int = 0) -> Response:
+def show(request: Request, request_id: RowId, session: SessionDep, container: ContainerDep, principal: Officer, filed: bool = False) -> Response:
     if principal is None:
         return _login_redirect()
     return _detail(request, session, container, principal, request_id, notice="Request received." if filed else None)
@@ -167,7 +168,7 @@ def _detail(request: Request, session: Session, container: Container, principal:
 
 
 @router.post("/requests/{request_id:int}/{action}", response_model=None)
-def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Officer, form: FormDep) -> Response:
+def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Officer, form: FormDep) -> Response:
     if principal is None:
         return _login_redirect()
     _csrf(principal, form.get("csrf_token"))

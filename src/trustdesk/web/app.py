@@ -38,7 +38,7 @@ from trustdesk.safety.review.console import router as review_console_router
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency.reports.pages import console_router as transparency_console_router
 from trustdesk.transparency.reports.pages import public_router as transparency_public_router
-from trustdesk.web import observability, problems
+from trustdesk.web import limits, observability, problems
 from trustdesk.web.console.pipeline import router as pipeline_console_router
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
@@ -83,6 +83,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     emergency_lane.install_for(container)  # TCO orders are taken in as soon as they are committed
     metrics = observability.Metrics()
     app.state.metrics = metrics  # domains add collectors to it (the pipeline's read the database)
+    limits.install(app, settings)  # before observability: inside it, so refusals carry the request id
     observability.install(app, metrics)
     problems.install(app)
 

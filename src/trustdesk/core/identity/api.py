@@ -16,6 +16,7 @@ from trustdesk.core.identity.schemas import (
     UserCreated,
     UserRead,
 )
+from trustdesk.core.ids import RowId
 from trustdesk.web.deps import (
     ContainerDep,
     SessionDep,
@@ -63,6 +64,6 @@ def create_token(body: TokenCreate, request: Request, session: SessionDep, conta
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenRead)
-def revoke_token(token_id: int, body: Reason, request: Request, session: SessionDep, container: ContainerDep, principal: TokensAdmin) -> TokenRead:
+def revoke_token(token_id: RowId, body: Reason, request: Request, session: SessionDep, container: ContainerDep, principal: TokensAdmin) -> TokenRead:
     token = service.revoke_token(session, actor=actor_of(request, principal), clock=container.clock, token_id=token_id, reason=body.reason)
     return TokenRead.model_validate(token)

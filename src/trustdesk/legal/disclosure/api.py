@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.legal.disclosure import notice, numbers, preservation, service
 from trustdesk.legal.disclosure.schemas import (
     DecisionCreate,
@@ -55,19 +56,19 @@ def profiles(container: ContainerDep, _: Reader) -> dict[str, object]:
 
 
 @router.post("/requests/{request_id}/decisions", response_model=DecisionRead, status_code=201)
-def propose(request_id: int, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DecisionRead:
+def propose(request_id: RowId, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DecisionRead:
     decision = policy.propose_decision(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                        platform=container.platform, request_id=request_id, data_dir=container.settings.data_dir, note=body.note)
     return DecisionRead.model_validate(decision)
 
 
 @router.get("/requests/{request_id}/decisions", response_model=list[DecisionRead])
-def decisions(request_id: int, session: SessionDep, principal: Reader) -> list[DecisionRead]:
+def decisions(request_id: RowId, session: SessionDep, principal: Reader) -> list[DecisionRead]:
     return [DecisionRead.model_validate(d) for d in policy.decisions_for(session, principal=principal, request_id=request_id)]
 
 
 @router.post("/decisions/{decision_id}/adopt")
-def adopt(decision_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> dict[str, str]:
+def adopt(decision_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> dict[str, str]:
     adopted = policy.adopt(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, decision_id=decision_id)
     return {"reference": adopted.reference, "state": adopted.state}
 
@@ -83,25 +84,25 @@ def dry_run(body: DryRunCreate, session: SessionDep, container: ContainerDep, pr
 
 
 @router.post("/requests/{request_id}/disclosures", response_model=DisclosureRead, status_code=201)
-def prepare(request_id: int, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DisclosureRead:
+def prepare(request_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DisclosureRead:
     return DisclosureRead.model_validate(service.prepare(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                          request_id=request_id, note=body.note))
 
 
 @router.post("/disclosures/{disclosure_id}/approve", response_model=DisclosureRead)
-def approve(disclosure_id: int, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
+def approve(disclosure_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
     return DisclosureRead.model_validate(service.approve(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                          disclosure_id=disclosure_id, note=body.note))
 
 
 @router.post("/disclosures/{disclosure_id}/widen", response_model=DisclosureRead)
-def widen(disclosure_id: int, body: Widening, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
+def widen(disclosure_id: RowId, body: Widening, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
     return DisclosureRead.model_validate(service.widen(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                        disclosure_id=disclosure_id, categories=body.categories, note=body.note))
 
 
 @router.post("/disclosures/{disclosure_id}/package", response_model=PackageCreated, status_code=201)
-def package(disclosure_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> PackageCreated:
+def package(disclosure_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> PackageCreated:
     settings = container.settings
     row, secret = service.package(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, platform=container.platform,
                                   key=provider_key(settings.data_dir), data_dir=settings.data_dir, disclosure_id=disclosure_id)
@@ -114,20 +115,20 @@ def holds(session: SessionDep, principal: Reader, state: preservation.HoldState 
 
 
 @router.post("/requests/{request_id}/holds", response_model=list[HoldRead], status_code=201)
-def freeze(request_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[HoldRead]:
+def freeze(request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[HoldRead]:
     frozen = preservation.freeze(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, platform=container.platform,
                                  request_id=request_id)
     return [HoldRead.model_validate(h) for h in frozen]
 
 
 @router.post("/holds/{hold_id}/extend", response_model=HoldRead)
-def extend(hold_id: int, body: HoldExtension, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
+def extend(hold_id: RowId, body: HoldExtension, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
     return HoldRead.model_validate(preservation.extend(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                        hold_id=hold_id, reason=body.reason))
 
 
 @router.post("/holds/{hold_id}/convert", response_model=HoldRead)
-def convert(hold_id: int, body: HoldConversion, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
+def convert(hold_id: RowId, body: HoldConversion, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
     return HoldRead.model_validate(preservation.convert(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                         hold_id=hold_id, production_request_id=body.production_request_id))
 
@@ -139,13 +140,13 @@ def notices(session: SessionDep, container: ContainerDep, principal: Reader) -> 
 
 
 @router.post("/requests/{request_id}/notices", response_model=list[NoticeRead], status_code=201)
-def schedule(request_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[NoticeRead]:
+def schedule(request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[NoticeRead]:
     rows = notice.schedule(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id)
     return [NoticeRead.model_validate(n) for n in rows]
 
 
 @router.post("/notices/{notice_id}/sent", response_model=NoticeRead)
-def sent(notice_id: int, body: NoticeSent, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> NoticeRead:
+def sent(notice_id: RowId, body: NoticeSent, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> NoticeRead:
     return NoticeRead.model_validate(notice.mark_sent(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                       notice_id=notice_id, channel=body.channel))
 

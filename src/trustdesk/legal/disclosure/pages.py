@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import delivery, notice, preservation, service
 from trustdesk.legal.policy import jurisdictions
@@ -53,7 +54,7 @@ def _request_page(request: Request, session: Session, container: Container, prin
 
 
 @console_router.get("/requests/{request_id}", response_class=HTMLResponse)
-def request_page(request: Request, request_id: int, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
+def request_page(request: Request, request_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
     return _request_page(request, session, container, principal, request_id)
 
 
@@ -76,7 +77,7 @@ def _actions(request: Request, container: Container, principal: Principal, sessi
 
 
 @console_router.post("/requests/{request_id}/{action}", response_model=None)
-async def act(request: Request, request_id: int, action: str, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
+async def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     actions = _actions(request, container, principal, session, request_id, form)
     if action not in actions:
@@ -96,7 +97,7 @@ def holds_page(request: Request, session: SessionDep, principal: Reader, error: 
 
 
 @console_router.post("/holds/{hold_id}/extend", response_model=None)
-def extend_hold(request: Request, hold_id: int, session: SessionDep, container: ContainerDep, principal: Reader, reason: Text = "") -> Response:
+def extend_hold(request: Request, hold_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader, reason: Text = "") -> Response:
     _, error = _attempt(session, lambda: preservation.extend(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                              hold_id=hold_id, reason=reason))
     if error:
@@ -122,7 +123,7 @@ def notices_page(request: Request, session: SessionDep, container: ContainerDep,
 
 
 @console_router.post("/notices/{notice_id}/sent", response_model=None)
-def notice_sent(request: Request, notice_id: int, session: SessionDep, container: ContainerDep, principal: Reader, channel: Text = "") -> Response:
+def notice_sent(request: Request, notice_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader, channel: Text = "") -> Response:
     _, error = _attempt(session, lambda: notice.mark_sent(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
                                                           notice_id=notice_id, channel=channel))
     if error:

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId, RowIdOrZero
 from trustdesk.safety.banks import flood, lookup, service, transfer
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
@@ -84,32 +85,32 @@ def flood_alerts(session: SessionDep, _: Reader) -> list[FloodAlertRead]:
 
 
 @router.post("/banks/flood-alerts/{alert_id}/resolve", response_model=FloodAlertRead)
-def resolve_flood(alert_id: int, body: FloodResolveIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> FloodAlertRead:
+def resolve_flood(alert_id: RowId, body: FloodResolveIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> FloodAlertRead:
     alert = flood.resolve(session, actor=actor_of(request, principal), clock=container.clock, alert_id=alert_id, resume=body.resume, reason=body.reason)
     return FloodAlertRead.model_validate(alert)
 
 
 @router.get("/banks/{bank_id}", response_model=BankRead)
-def get_bank(bank_id: int, session: SessionDep, _: Reader) -> BankRead:
+def get_bank(bank_id: RowId, session: SessionDep, _: Reader) -> BankRead:
     service.get_bank(session, bank_id=bank_id)
     return _summary(session, bank_id)
 
 
 @router.patch("/banks/{bank_id}", response_model=BankRead)
-def update_bank(bank_id: int, body: BankUpdate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> BankRead:
+def update_bank(bank_id: RowId, body: BankUpdate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> BankRead:
     service.update_bank(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, **body.model_dump(exclude_unset=True))
     return _summary(session, bank_id)
 
 
 @router.get("/banks/{bank_id}/entries", response_model=list[EntryRead])
-def list_entries(bank_id: int, session: SessionDep, _: Reader, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+def list_entries(bank_id: RowId, session: SessionDep, _: Reader, after_id: RowIdOrZero = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                  signal_type: SignalType | None = None) -> list[EntryRead]:
     entries = service.list_entries(session, bank_id=bank_id, after_id=after_id, limit=limit, signal_type=signal_type)
     return [EntryRead.model_validate(e) for e in entries]
 
 
 @router.post("/banks/{bank_id}/entries", response_model=AddedRead, status_code=201)
-def add_entries(bank_id: int, body: EntriesIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> AddedRead:
+def add_entries(bank_id: RowId, body: EntriesIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> AddedRead:
     entries = [service.NewEntry(**e.model_dump()) for e in body.entries]
     return _added(add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, entries=entries,
                                    reason=body.reason, trigger=f"entries added by {principal.name}", platform=container.platform,
@@ -117,21 +118,21 @@ def add_entries(bank_id: int, body: EntriesIn, request: Request, session: Sessio
 
 
 @router.post("/banks/{bank_id}/entries/disable", response_model=list[EntryRead])
-def disable_entries(bank_id: int, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> list[EntryRead]:
+def disable_entries(bank_id: RowId, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> list[EntryRead]:
     changed = service.set_entries_enabled(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
                                           entry_ids=body.entry_ids, enabled=False, reason=body.reason)
     return [EntryRead.model_validate(e) for e in changed]
 
 
 @router.post("/banks/{bank_id}/entries/enable", response_model=list[EntryRead])
-def enable_entries(bank_id: int, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> list[EntryRead]:
+def enable_entries(bank_id: RowId, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> list[EntryRead]:
     changed = service.set_entries_enabled(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
                                           entry_ids=body.entry_ids, enabled=True, reason=body.reason)
     return [EntryRead.model_validate(e) for e in changed]
 
 
 @router.post("/banks/{bank_id}/import", response_model=AddedRead, status_code=201)
-async def import_entries(bank_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
+async def import_entries(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
                          file: Annotated[UploadFile, File()], format: Annotated[transfer.TransferFormat, Form()] = transfer.TransferFormat.CSV) -> AddedRead:
     entries = transfer.parse(await file.read(), fmt=format)
     return _added(add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, entries=entries,
@@ -140,7 +141,7 @@ async def import_entries(bank_id: int, request: Request, session: SessionDep, co
 
 
 @router.get("/banks/{bank_id}/export")
-def export_entries(bank_id: int, session: SessionDep, _: Reader, format: transfer.TransferFormat = transfer.TransferFormat.CSV) -> StreamingResponse:
+def export_entries(bank_id: RowId, session: SessionDep, _: Reader, format: transfer.TransferFormat = transfer.TransferFormat.CSV) -> StreamingResponse:
     service.get_bank(session, bank_id=bank_id)
     lines: Iterator[str] = iter(list(transfer.export(session, bank_id=bank_id, fmt=format)))  # read inside the request's transaction
     media = "text/csv" if format is transfer.TransferFormat.CSV else "text/plain"

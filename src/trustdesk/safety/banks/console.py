@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.safety.banks import flood, lookup, service, transfer
 from trustdesk.safety.banks.api import matcher_of
 from trustdesk.safety.banks.flows import add_entries_flow
@@ -63,7 +64,7 @@ def create_bank(
 
 
 @router.post("/{bank_id}/toggle", response_model=None)
-def toggle_bank(bank_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
+def toggle_bank(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
                 reason: Annotated[str, Form()] = "") -> Response:
     bank = service.get_bank(session, bank_id=bank_id)
     service.update_bank(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, enabled=not bank.enabled,
@@ -83,7 +84,7 @@ def fetch_now(name: str, request: Request, session: SessionDep, container: Conta
 
 
 @router.post("/flood/{alert_id}/resolve", response_class=HTMLResponse)
-def resolve_flood(alert_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
+def resolve_flood(alert_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
                   reason: Annotated[str, Form()], resume: Annotated[bool, Form()] = False) -> HTMLResponse:
     try:
         with session.begin_nested():
@@ -118,18 +119,18 @@ def _bank_page(request: Request, session: Any, principal: Principal, bank_id: in
 
 
 @router.get("/{bank_id}", response_class=HTMLResponse)
-def bank_page(bank_id: int, request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+def bank_page(bank_id: RowId, request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
     return _bank_page(request, session, principal, bank_id)
 
 
 @router.post("/{bank_id}/entries", response_class=HTMLResponse)
-def add_entry(bank_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
+def add_entry(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
               signal_type: Annotated[str, Form()], value: Annotated[str, Form()], notes: Annotated[str, Form()] = "") -> HTMLResponse:
     return _add(request, session, container, principal, bank_id, [service.NewEntry(signal_type, value, notes=notes)], "entry added in the console")
 
 
 @router.post("/{bank_id}/import", response_class=HTMLResponse)
-def import_file(bank_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
+def import_file(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
                       file: Annotated[UploadFile, File()], format: Annotated[str, Form()] = "csv") -> HTMLResponse:
     data = file.file.read()  # spooled upload, read in this worker thread
     try:
@@ -156,7 +157,7 @@ def _add(request: Request, session: Any, container: Any, principal: Principal, b
 
 
 @router.post("/{bank_id}/entries/{entry_id}/toggle", response_class=HTMLResponse)
-def toggle_entry(bank_id: int, entry_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
+def toggle_entry(bank_id: RowId, entry_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
                  reason: Annotated[str, Form()] = "") -> HTMLResponse:
     entry = service.get_entry(session, entry_id=entry_id, bank_id=bank_id)
     try:

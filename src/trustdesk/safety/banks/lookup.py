@@ -20,7 +20,7 @@ from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
 from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash, SignalType
 from trustdesk.safety.banks.signals import normalise, parse_signal_type
-from trustdesk.safety.signals.hashing import MediaHashes, MediaKind, UnreadableMedia, hash_media
+from trustdesk.safety.signals.hashing import MAX_PIXELS, ImageTooLarge, MediaHashes, MediaKind, UnreadableMedia, hash_media
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -33,13 +33,15 @@ class Lookup:
     flood_alerts: list[int] = field(default_factory=list)
 
 
-def hash_bytes(data: bytes, *, content_type: str | None = None) -> MediaHashes:
+def hash_bytes(data: bytes, *, content_type: str | None = None, max_pixels: int = MAX_PIXELS) -> MediaHashes:
     if not data:
         raise InvalidInput("The file is empty.", field="file")
     if len(data) > MAX_UPLOAD_BYTES:
         raise TooLarge(f"Files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB can be hashed here.")
     try:
-        return hash_media(data, content_type=content_type)
+        return hash_media(data, content_type=content_type, max_pixels=max_pixels)
+    except ImageTooLarge as exc:
+        raise TooLarge(f"The image is too large to hash: {exc}.", field="file") from None
     except UnreadableMedia as exc:
         raise InvalidInput(f"The file could not be read as an image: {exc}.", field="file") from None
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.schemas import (
@@ -54,7 +55,7 @@ def tipline_queue(session: SessionDep, _: Filer) -> list[TiplineRead]:
 
 
 @router.post("/cybertipline/reports/{report_id}/filed", response_model=TiplineRead)
-def tipline_filed(report_id: int, body: TiplineFiled, request: Request, session: SessionDep, container: ContainerDep, principal: Filer) -> TiplineRead:
+def tipline_filed(report_id: RowId, body: TiplineFiled, request: Request, session: SessionDep, container: ContainerDep, principal: Filer) -> TiplineRead:
     report = cybertipline.mark_filed(session, actor=actor_of(request, principal), clock=container.clock, report_id=report_id,
                                      ncmec_report_id=body.ncmec_report_id)
     return TiplineRead.model_validate(report)
@@ -66,6 +67,6 @@ def dsa_rejected(session: SessionDep, _: Publisher) -> list[DsaStatementRead]:
 
 
 @router.put("/transparency/dsa/statements/{statement_id}", response_model=DsaStatementRead)
-def dsa_revise(statement_id: int, body: DsaRevision, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher) -> DsaStatementRead:
+def dsa_revise(statement_id: RowId, body: DsaRevision, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher) -> DsaStatementRead:
     row = dsadb.revise_statement(session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=body.payload)
     return DsaStatementRead.model_validate(row)

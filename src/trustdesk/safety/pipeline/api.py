@@ -10,12 +10,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.safety.pipeline import deadletters, ingest
 from trustdesk.safety.pipeline.metrics import PipelineCollector
 from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
@@ -91,13 +92,13 @@ def event_status(event_id: str, session: SessionDep, _: Reader) -> EventStatus:
 
 
 @router.get("/pipeline/dead-letters")
-def list_dead_letters(session: SessionDep, _: Reader, limit: int = 50) -> list[dict[str, Any]]:
+def list_dead_letters(session: SessionDep, _: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     return [{"id": d.id, "event_id": d.event_id, "subject": d.subject, "error": d.error, "attempts": d.attempts, "at": d.at}
-            for d in deadletters.waiting(session, limit=min(max(limit, 1), 500))]
+            for d in deadletters.waiting(session, limit=limit)]
 
 
 @router.post("/pipeline/dead-letters/{dead_letter_id}/replay")
-async def replay_dead_letter(dead_letter_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> dict[str, Any]:
+async def replay_dead_letter(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> dict[str, Any]:
     row = await deadletters.replay(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)
     return {"id": row.id, "replayed_at": row.replayed_at}
 

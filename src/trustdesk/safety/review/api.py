@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.schemas import (
@@ -52,31 +53,31 @@ def list_cases(session: SessionDep, principal: Triage, queue: str | None = None)
 
 
 @router.get("/review/cases/{case_id}", response_model=CaseRead)
-def get_case(case_id: int, session: SessionDep, principal: Triage) -> CaseRead:
+def get_case(case_id: RowId, session: SessionDep, principal: Triage) -> CaseRead:
     return CaseRead.model_validate(review.get_case(session, principal=principal, case_id=case_id))
 
 
 @router.post("/review/cases/{case_id}/claim", response_model=CaseRead)
-def claim(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
+def claim(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
     case = review.claim(session, principal=principal, actor=actor_of(request, principal), clock=container.clock, case_id=case_id)
     return CaseRead.model_validate(case)
 
 
 @router.post("/review/cases/{case_id}/release", response_model=CaseRead)
-def release(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
+def release(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
     case = review.release(session, principal=principal, actor=actor_of(request, principal), clock=container.clock, case_id=case_id)
     return CaseRead.model_validate(case)
 
 
 @router.post("/review/cases/{case_id}/escalate", response_model=CaseRead)
-def escalate(case_id: int, body: Escalation, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
+def escalate(case_id: RowId, body: Escalation, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
     case = review.escalate(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
                            case_id=case_id, to=body.to, reason=body.reason)
     return CaseRead.model_validate(case)
 
 
 @router.post("/review/cases/{case_id}/decision", response_model=DecisionRead, status_code=201)
-def decide(case_id: int, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> DecisionRead:
+def decide(case_id: RowId, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> DecisionRead:
     decision = decisions.decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
                                 platform=container.platform, case_id=case_id, plan=_plan(body))
     return DecisionRead.model_validate(decision)
@@ -107,7 +108,7 @@ def list_appeals(session: SessionDep, principal: Decider) -> list[AppealRead]:
 
 
 @router.post("/review/appeals/{appeal_id}/decision", response_model=AppealRead)
-def decide_appeal(appeal_id: int, body: AppealDecision, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> AppealRead:
+def decide_appeal(appeal_id: RowId, body: AppealDecision, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> AppealRead:
     appeal = appeals.decide_appeal(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
                                    platform=container.platform, appeal_id=appeal_id, outcome=body.outcome, reason=body.reason)
     return AppealRead.model_validate(appeal)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement.actions import SPECS, offered
 from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES, EU_COUNTRIES
@@ -99,7 +100,7 @@ def _case_page(request: Request, session: Session, container: ContainerDep, prin
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
+def case_page(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
     return _case_page(request, session, container, principal, case_id)
 
 
@@ -114,21 +115,21 @@ def _attempt(request: Request, session: Session, container: ContainerDep, princi
 
 
 @router.post("/cases/{case_id}/claim", response_model=None)
-def claim(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+def claim(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
     actor = actor_of(request, principal)
     return _attempt(request, session, container, principal, case_id,
                     lambda: review.claim(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id))
 
 
 @router.post("/cases/{case_id}/release", response_model=None)
-def release(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+def release(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
     actor = actor_of(request, principal)
     return _attempt(request, session, container, principal, case_id,
                     lambda: review.release(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id))
 
 
 @router.post("/cases/{case_id}/escalate", response_model=None)
-def escalate(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Triage,
+def escalate(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage,
              to: FormText = "", reason: FormText = "") -> Response:
     actor = actor_of(request, principal)
     return _attempt(request, session, container, principal, case_id, lambda: review.escalate(
@@ -151,7 +152,7 @@ def _plan(outcome: str, reason: str, policy: str, action: str, legal_ground: str
 
 
 @router.post("/cases/{case_id}/decide", response_model=None)
-def decide(case_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
+def decide(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
            outcome: FormText = "action", reason: FormText = "", policy: FormText = "", action: FormText = "",
            legal_ground: FormText = "", territorial_scope: Annotated[list[str] | None, Form()] = None, territorial_region: FormText = "",
            until: FormText = "") -> Response:
@@ -162,7 +163,7 @@ def decide(case_id: int, request: Request, session: SessionDep, container: Conta
 
 
 @router.get("/cases/{case_id}/media/{media_id}", response_model=None)
-def media(case_id: int, media_id: str, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+def media(case_id: RowId, media_id: str, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
     """Only media of a case the reviewer may see; never cached by the browser."""
     case = review.get_case(session, principal=principal, case_id=case_id)
     found = media_of_case(container.platform, case, media_id)

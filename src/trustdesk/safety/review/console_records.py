@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.models import StatementOfReasons
@@ -47,12 +48,12 @@ def _appeal_page(request: Request, session: Session, container: ContainerDep, pr
 
 
 @router.get("/appeals/{appeal_id}", response_class=HTMLResponse)
-def appeal_page(appeal_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> HTMLResponse:
+def appeal_page(appeal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> HTMLResponse:
     return _appeal_page(request, session, container, principal, appeal_id)
 
 
 @router.post("/appeals/{appeal_id}", response_model=None)
-def decide_appeal(appeal_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
+def decide_appeal(appeal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
                   outcome: FormText = "", reason: FormText = "") -> Response:
     try:
         with session.begin_nested():
@@ -112,7 +113,7 @@ def _tipline(request: Request, session: Session, principal: Principal, error: st
 
 
 @router.post("/cybertipline/{report_id}/filed", response_model=None)
-def tipline_filed(report_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Filer,
+def tipline_filed(report_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Filer,
                   ncmec_report_id: FormText = "") -> Response:
     try:
         with session.begin_nested():
@@ -135,7 +136,7 @@ def _dsa(request: Request, session: Session, principal: Principal, error: str | 
 
 
 @router.post("/dsa/{statement_id}", response_model=None)
-def dsa_fix(statement_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher,
+def dsa_fix(statement_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher,
             payload: FormText = "") -> Response:
     try:
         data = json.loads(payload)

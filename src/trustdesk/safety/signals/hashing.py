@@ -27,6 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 PDQ_MIN_QUALITY = 50  # below this the hash is noise-dominated: not used for matching
 PDQ_HEX_DIGITS = 64
 FAST_SIDE = 512  # shorter side the fast path hashes at
+MAX_PIXELS = 50_000_000  # the default of the image_max_pixels setting
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"FLV", b"\x00\x00\x01\xba", b"\x30\x26\xb2\x75")
@@ -47,6 +48,11 @@ class InvalidHash(ValueError):
 
 class UnreadableMedia(ValueError):
     """Media that claims (by content type or header) to be an image but cannot be decoded."""
+
+
+class ImageTooLarge(UnreadableMedia):
+    """An image whose header declares more pixels than we decode: a few hundred bytes of PNG
+    can declare 13,000 x 13,000 pixels, 20 s of CPU and over a gigabyte to decode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +86,19 @@ def pdq_distance(a: str, b: str) -> int:
     return (int.from_bytes(parse_pdq_hex(a), "big") ^ int.from_bytes(parse_pdq_hex(b), "big")).bit_count()
 
 
-def hash_media(data: bytes, *, content_type: str | None = None, fast: bool = True) -> MediaHashes:
+def hash_media(data: bytes, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS) -> MediaHashes:
     """All hashes of one uploaded file; PDQ when it is an image.
 
     The kind comes from the content type when given, else from the bytes. Raises
-    UnreadableMedia for an image that cannot be decoded (corrupt, truncated, unsupported,
-    or a decompression bomb).
+    ImageTooLarge for an image of more than `max_pixels` (known from its header, before
+    anything is decoded) and UnreadableMedia for one that cannot be decoded (corrupt,
+    truncated, unsupported).
     """
     md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
     kind = _kind_of(data, content_type)
     if kind is not MediaKind.IMAGE:
         return MediaHashes(kind, md5, sha256)
-    pdq, quality = pdq_from_image(_open_image(data, fast=fast), fast=fast)
+    pdq, quality = pdq_from_image(_open_image(data, fast=fast, max_pixels=max_pixels), fast=fast)
     return MediaHashes(kind, md5, sha256, pdq, quality)
 
 
@@ -140,17 +147,24 @@ def _looks_like_video(data: bytes) -> bool:
     return data.startswith(_VIDEO_MAGIC)
 
 
-def _open_image(data: bytes, *, fast: bool) -> Image.Image:
-    """Open and decode; on the fast path a JPEG decodes at reduced scale, as luma."""
+def _open_image(data: bytes, *, fast: bool, max_pixels: int) -> Image.Image:
+    """Open (the header only), check the size, then decode; on the fast path a JPEG decodes
+    at reduced scale. Pillow's own bomb guard stays on behind ours (its error, past twice
+    Image.MAX_IMAGE_PIXELS, is answered as ours)."""
     try:
         img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        if width * height > max_pixels:
+            raise ImageTooLarge(f"the image is {width:,} x {height:,} pixels; the limit is {max_pixels:,} pixels")
         if fast and img.format == "JPEG" and min(img.size) >= 2 * FAST_SIDE:
             # RGB, not the JPEG's own luma: that differs by up to 4 levels where colours
             # clip, and the reference hashes are computed from RGB.
             img.draft(img.mode, (FAST_SIDE, FAST_SIDE))
         img.load()
+    except ImageTooLarge:
+        raise
     except Image.DecompressionBombError as error:
-        raise UnreadableMedia(f"image too large to decode safely: {error}") from error
+        raise ImageTooLarge(f"image too large to decode safely: {error}") from error
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise UnreadableMedia(f"cannot decode image: {error}") from error
     return img

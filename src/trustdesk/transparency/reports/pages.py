@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.transparency.reports import service
 from trustdesk.transparency.reports.models import ReportFile, TransparencyReport
 from trustdesk.transparency.reports.periods import current_year
@@ -56,19 +57,19 @@ def latest(slug: str, session: SessionDep) -> RedirectResponse:
 
 
 @public_router.get("/{slug}/{version}", response_model=None)
-def version_page_redirect(slug: str, version: int) -> RedirectResponse:
+def version_page_redirect(slug: str, version: RowId) -> RedirectResponse:
     """The page's address ends in '/', so that its links to its files stay relative."""
     return RedirectResponse(f"/transparency/{slug}/{version}/", status_code=308)
 
 
 @public_router.get("/{slug}/{version}/", response_model=None)
-def version_page(slug: str, version: int, session: SessionDep) -> Response:
+def version_page(slug: str, version: RowId, session: SessionDep) -> Response:
     row = service.get_published(session, slug=slug, version=version)
     return _serve(service.get_file(row, name=service.html_file(row).name), cache=IMMUTABLE)
 
 
 @public_router.get("/{slug}/{version}/{name}", response_model=None)
-def download(slug: str, version: int, name: str, session: SessionDep) -> Response:
+def download(slug: str, version: RowId, name: str, session: SessionDep) -> Response:
     row = service.get_published(session, slug=slug, version=version)
     return _serve(service.get_file(row, name=name), cache=IMMUTABLE)
 
@@ -101,18 +102,18 @@ def make_draft(request: Request, session: SessionDep, container: ContainerDep, p
 
 
 @console_router.get("/drafts/{report_id}", response_model=None)
-def preview_redirect(report_id: int) -> RedirectResponse:
+def preview_redirect(report_id: RowId) -> RedirectResponse:
     return RedirectResponse(f"/console/transparency/drafts/{report_id}/", status_code=308)
 
 
 @console_router.get("/drafts/{report_id}/", response_model=None)
-def preview(report_id: int, session: SessionDep, principal: Publisher) -> Response:
+def preview(report_id: RowId, session: SessionDep, principal: Publisher) -> Response:
     row = service.get_draft(session, principal=principal, report_id=report_id)
     return _serve(service.get_file(row, name=service.html_file(row).name), cache="no-store")
 
 
 @console_router.get("/drafts/{report_id}/{name}", response_model=None)
-def preview_file(report_id: int, name: str, session: SessionDep, principal: Publisher) -> Response:
+def preview_file(report_id: RowId, name: str, session: SessionDep, principal: Publisher) -> Response:
     return _serve(service.get_file(service.get_draft(session, principal=principal, report_id=report_id), name=name), cache="no-store")
 
 
@@ -127,14 +128,14 @@ def _decide(request: Request, session: Session, container: ContainerDep, princip
 
 
 @console_router.post("/drafts/{report_id}/publish", response_class=HTMLResponse)
-def publish(request: Request, report_id: int, session: SessionDep, container: ContainerDep, principal: Publisher,
+def publish(request: Request, report_id: RowId, session: SessionDep, container: ContainerDep, principal: Publisher,
             correction_note: Annotated[str, Form()] = "") -> HTMLResponse:
     return _decide(request, session, container, principal, lambda: service.publish(
         session, actor=actor_of(request, principal), clock=container.clock, principal=principal, report_id=report_id, correction_note=correction_note))
 
 
 @console_router.post("/drafts/{report_id}/discard", response_class=HTMLResponse)
-def discard(request: Request, report_id: int, session: SessionDep, container: ContainerDep, principal: Publisher,
+def discard(request: Request, report_id: RowId, session: SessionDep, container: ContainerDep, principal: Publisher,
             reason: Annotated[str, Form()] = "") -> HTMLResponse:
     return _decide(request, session, container, principal, lambda: service.discard(
         session, actor=actor_of(request, principal), clock=container.clock, principal=principal, report_id=report_id, reason=reason))

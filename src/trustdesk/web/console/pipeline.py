@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import RowId
 from trustdesk.safety.pipeline import deadletters
 from trustdesk.safety.pipeline.metrics import handled_count, recent_lag_seconds, rule_hit_counts
 from trustdesk.safety.pipeline.models import RuleAlert
@@ -53,7 +54,7 @@ def pipeline_page(request: Request, session: SessionDep, container: ContainerDep
 
 
 @router.post("/pipeline/dead-letters/{dead_letter_id}/replay", response_class=HTMLResponse)
-async def replay(dead_letter_id: int, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> HTMLResponse:
+async def replay(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> HTMLResponse:
     try:
         with session.begin_nested():
             row = await deadletters.replay(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)

@@ -1,0 +1,78 @@
+"""The OpenAPI document tells the truth about the API: integer ids are bounded and a larger
+number is bad input, not a server error; every operation declares its problem responses and
+the credentials it takes; a 405 says which methods the path allows."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+
+from trustdesk.core.identity.permissions import Permission
+from trustdesk.core.settings import load_settings
+from trustdesk.web.app import create_app
+
+TOO_BIG = "99999999999999999999"  # > 2**63 - 1: no database column holds it
+
+
+@cache
+def _routes() -> tuple[RouteContext, ...]:
+    """Every route of the app, API and pages (collected once, from an app on a throwaway database)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="trustdesk-routes-"))
+    app = create_app(load_settings(data_dir=data_dir, database_url="sqlite://", session_cookie_secure=False))
+    return tuple(r for r in iter_route_contexts(app.routes) if isinstance(r.original_route, APIRoute))
+
+
+def _int_params(route: RouteContext, where: str) -> list[str]:
+    dependant = route.original_route.dependant
+    params = dependant.path_params if where == "path" else dependant.query_params
+    return [p.name for p in params if p.field_info.annotation in (int, int | None)]
+
+
+def _calls() -> list[tuple[str, str, str]]:
+    """(method, url, what is too big) for every integer path or query parameter of every route."""
+    calls = []
+    for route in _routes():
+        path_ints = set(_int_params(route, "path"))
+        ok_path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: "1" if m[1] in path_ints else "x", route.path_format)
+        for method in sorted(route.methods - {"HEAD"}):
+            for name in sorted(path_ints):
+                url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, n=name: TOO_BIG if m[1] == n else ("1" if m[1] in path_ints else "x"), route.path_format)
+                calls.append((method, url, name))
+            for name in _int_params(route, "query"):
+                calls.append((method, f"{ok_path}?{name}={TOO_BIG}", name))
+    return calls
+
+
+@pytest.fixture
+def admin_headers(staff) -> dict[str, str]:
+    """A token with every scope there is, so that each route gets past its permission check."""
+    return {"Authorization": f"Bearer {staff.token(*Permission)}"}
+
+
+def test_an_integer_beyond_64_bits_is_bad_input_not_a_server_error(client, admin_headers, subtests) -> None:
+    """Every integer path or query parameter of every route, API and pages (one app for all:
+    building one per call would take minutes)."""
+    calls = _calls()
+    assert len(calls) > 50  # the routes were found
+    for method, url, param in calls:
+        with subtests.test(msg=f"{method} {url}"):
+            response = client.request(method, url, headers=admin_headers, json={}, follow_redirects=False)
+            allowed = (404, 422) if url.startswith("/api/") else range(300, 500)  # a page may send a non-officer to sign in
+            assert response.status_code in allowed, f"{method} {url} ({param}): {response.status_code} {response.text[:200]}"
+
+
+def test_every_integer_parameter_in_the_document_is_bounded(client) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    unbounded = [
+        f"{method.upper()} {path} {p['name']}"
+        for path, operations in doc["paths"].items()
+        for method, op in operations.items()
+        for p in op.get("parameters", [])
+        if p["schema"].get("type") == "integer" and "maximum" not in p["schema"]
+    ]
+    assert unbounded == []
