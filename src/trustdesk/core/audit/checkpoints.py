@@ -148,7 +148,11 @@ def records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     line without its newline is a record still being written, and is not read."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
-        yield from enumerate(json.loads(text)["records"], start=1)
+        try:
+            published = json.loads(text)["records"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise CheckpointLogError(f"{path}: not a copy of /transparency/audit-checkpoints.json (no 'records')") from None
+        yield from enumerate(published, start=1)
         return
     lines = text.split("\n")
     for number, line in enumerate(lines[:-1], start=1):
@@ -212,6 +216,32 @@ def _check_checkpoint(log: CheckpointLog, number: int, record: dict[str, Any]) -
         return f"goes back from checkpoint {latest}"
     log.checkpoints.append(checkpoint)
     return None
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the public transparency page shows of a log: its keys, its latest checkpoints
+    (newest first), and every record as written for the JSON copy."""
+
+    keys: list[dict[str, Any]]
+    recent: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    checkpoints: int
+    problem: str | None = None
+
+
+def published(path: Path, *, recent: int | None = 20) -> Published:
+    """The log as it stands, parsed but not checked (checking is for whoever reads it: the
+    page shows what the platform committed to, right or wrong)."""
+    found: list[dict[str, Any]] = []
+    problem = None
+    try:
+        found = [record for _, record in records(path)] if path.exists() else []
+    except CheckpointLogError as exc:
+        problem = exc.detail
+    keys = [r for r in found if r.get("type") == "key"]
+    marks = [r for r in found if r.get("type") == "checkpoint"]
+    return Published(keys, marks[::-1][:recent], found, len(marks), problem)
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -323,6 +353,8 @@ def take(db: Database, anchor: Anchor, *, clock: Clock) -> tuple[Checkpoint, boo
             head = session.get(AuditHead, 1)
             seq, head_hash = (head.last_seq, head.last_hash) if head is not None else (0, GENESIS)
             result = verify(session) if latest is None else extends(session, latest)
+            if not result.ok and latest is not None:  # name where, from the first entry and every checkpoint
+                result = verify(session, checkpoints=log.checkpoints)
         if not result.ok:
             raise ChainDiverged(f"The audit chain does not verify at entry {result.first_broken}: {result.problem}. "
                                 "No checkpoint was signed.", result)

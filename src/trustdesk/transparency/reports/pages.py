@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from trustdesk.core.audit import checkpoints
 from trustdesk.core.errors import NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
@@ -43,8 +44,20 @@ def _published(session: Session) -> list[dict[str, object]]:
 
 
 @public_router.get("", response_class=HTMLResponse)
-def index(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "transparency/index.html", reports=_published(session), principal=None)
+def index(request: Request, session: SessionDep, container: ContainerDep) -> HTMLResponse:
+    anchor = checkpoints.published(checkpoints.Anchor.of(container.settings).log)
+    return render(request, "transparency/index.html", reports=_published(session), anchor=anchor, principal=None)
+
+
+@public_router.get("/audit-checkpoints.json", response_model=None)
+def audit_checkpoints_json(container: ContainerDep) -> Response:
+    """Every record of the audit checkpoint log as written (signatures included), and the
+    keys: what an outsider keeps to hold the platform to its audit chain later."""
+    anchor = checkpoints.published(checkpoints.Anchor.of(container.settings).log, recent=None)
+    body = {"about": "Signed checkpoints of Trustdesk's audit chain; see docs/transparency.md, 'The audit chain'.",
+            "signed_bytes": "canonical JSON of each record without 'sig': keys sorted, no spaces, ASCII", "keys": anchor.keys,
+            "records": anchor.records}
+    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
 
 @public_router.get("/{slug}", response_model=None)

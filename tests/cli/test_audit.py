@@ -1,0 +1,91 @@
+"""`trustdesk audit checkpoint | rotate-key | verify` against a real database of its own and
+real files: an operator signs checkpoints, rotates the key, and a later verify names the
+tampering that the chain alone would have let through."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from tests.core.test_audit_checkpoints import _rechain
+from trustdesk.cli.main import app
+from trustdesk.core.audit.checkpoints import LOG_NAME
+from trustdesk.core.database import make_engine
+
+
+@pytest.fixture
+def run(fresh_database_url, tmp_path: Path):
+    url = fresh_database_url("cli_audit")
+    env = {"TRUSTDESK_DATABASE_URL": url, "TRUSTDESK_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args), env=env)
+
+    assert invoke("db", "upgrade").exit_code == 0
+    for name in ("a1", "a2", "a3"):
+        assert invoke("users", "create", name, "--email", f"{name}@example.org", "--role", "auditor", "--password", "a long enough secret").exit_code == 0
+    invoke.url, invoke.log = url, tmp_path / "checkpoints" / LOG_NAME
+    return invoke
+
+
+def _tamper(url: str, sql: str | None = None, *, rewrite_reason_of: int | None = None) -> None:
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        if rewrite_reason_of is not None:
+            _rechain(session, lambda rows: rows[rewrite_reason_of - 1].update(reason="nothing to see"))
+        if sql:
+            for statement in sql.split(";"):
+                session.connection().exec_driver_sql(statement)
+    engine.dispose()
+
+
+def test_verify_without_a_checkpoint_says_what_it_cannot_see(run) -> None:
+    result = run("audit", "verify")
+    assert result.exit_code == 0 and "3 entries verified" in result.output and "no signed checkpoint to hold it to" in result.output
+
+
+def test_a_rewritten_chain_passes_alone_and_fails_against_the_checkpoint(run, tmp_path: Path) -> None:
+    signed = run("audit", "checkpoint")
+    assert signed.exit_code == 0 and "signed checkpoint 3 of" in signed.output
+    assert "head unchanged since checkpoint 3" in run("audit", "checkpoint").output
+    assert stat.S_IMODE((tmp_path / "keys" / "audit-ed25519.key").stat().st_mode) == 0o600
+    ok = run("audit", "verify")
+    assert ok.exit_code == 0 and "holds all 1 signed checkpoints" in ok.output
+    _tamper(run.url, rewrite_reason_of=2)
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "broken at entry 1" in broken.output and "entries 1..3 do not recompute" in broken.output
+    refused = run("audit", "checkpoint")
+    assert refused.exit_code == 2 and "at entry 1: entries 1..3 do not recompute" in refused.output and "No checkpoint was signed" in " ".join(refused.output.split())
+
+
+def test_an_emptied_chain_is_an_error_not_zero_entries_verified(run) -> None:
+    assert run("audit", "checkpoint").exit_code == 0
+    _tamper(run.url, "DELETE FROM audit_entries; DELETE FROM audit_head")
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "the head row is gone and entries 1..3 are missing" in broken.output
+
+
+def test_a_rotated_key_is_recorded_and_verifies(run, tmp_path: Path) -> None:
+    assert run("audit", "checkpoint").exit_code == 0
+    rotated = run("audit", "rotate-key", "--reason", "yearly rotation")
+    assert rotated.exit_code == 0, rotated.output
+    records = [json.loads(line) for line in run.log.read_text().splitlines()]
+    assert [r["type"] for r in records] == ["key", "checkpoint", "key", "checkpoint"]
+    assert records[2]["signed_by"] == records[0]["key_id"] and records[3]["key_id"] == records[2]["key_id"] and records[3]["seq"] == 4
+    listed = run("audit", "verify", "--checkpoints", str(run.log.parent))
+    assert listed.exit_code == 0 and "4 entries verified" in listed.output and f"keys {records[0]['key_id']}, {records[2]['key_id']}" in listed.output
+
+
+def test_a_forged_checkpoint_log_is_refused_naming_the_line(run) -> None:
+    assert run("audit", "checkpoint").exit_code == 0
+    lines = run.log.read_text().splitlines()
+    forged = json.loads(lines[1]) | {"seq": 2}
+    run.log.write_text(lines[0] + "\n" + json.dumps(forged) + "\n")
+    result = run("audit", "verify")
+    assert result.exit_code == 1 and "line 2: the signature does not verify" in result.output
