@@ -76,3 +76,10 @@ def test_every_integer_parameter_in_the_document_is_bounded(client) -> None:
         if p["schema"].get("type") == "integer" and "maximum" not in p["schema"]
     ]
     assert unbounded == []
+
+
+def test_a_method_the_path_does_not_allow_is_a_405_that_says_which_are_allowed(client) -> None:
+    response = client.delete("/api/v1/me")
+    assert response.status_code == 405 and response.headers["content-type"] == "application/problem+json"
+    assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET"}
+    assert response.json()["status"] == 405

@@ -83,7 +83,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem(request, status=exc.status_code, slug=f"http-{exc.status_code}", title=str(exc.detail), detail=str(exc.detail))
+        response = problem(request, status=exc.status_code, slug=f"http-{exc.status_code}", title=str(exc.detail), detail=str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. the router's Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
