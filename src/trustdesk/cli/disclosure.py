@@ -51,7 +51,7 @@ def verify(
     except (ValueError, KeyError) as exc:
         err_console.print(f"[bold red]Cannot read the public key:[/] {exc}")
         raise typer.Exit(code=2) from None
-    result = packages.verify(package.read_bytes(), public_key_b64=key)
+    result = packages.verify(package.read_bytes(), public_key_b64=key, max_bytes=state(ctx).settings.archive_max_bytes)
     console.print(f"Checked against {source}.")
     if not result.ok:
         for problem in result.problems:

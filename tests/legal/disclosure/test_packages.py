@@ -111,3 +111,19 @@ def test_the_verify_command_passes_a_good_package_and_fails_an_altered_one(key, 
     discovery.write_text(json.dumps({"disclosure_signing_key": {"public_key": load_or_create(tmp_path / "x").public_key_b64}}))
     wrong_key = runner.invoke(app, ["disclosure", "verify", str(good), "--discovery", str(discovery)], env=env)
     assert wrong_key.exit_code == 1 and "signature" in wrong_key.output
+
+
+def test_a_package_that_expands_past_the_limit_fails_without_being_read_whole(key) -> None:
+    """A 64 MiB run of zeros zips to ~64 KB; with a 1 MiB limit verify stops at 1 MiB + 1."""
+    bomb = _rewrite(_build(key), lambda n, b: b)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(bomb)) as src, zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+        with dst.open("data/u1/media/bomb", "w") as member:
+            for _ in range(64):
+                member.write(bytes(1024 * 1024))
+    assert len(out.getvalue()) < 1024 * 1024
+    result = packages.verify(out.getvalue(), public_key_b64=key.public_key_b64, max_bytes=1024 * 1024)
+    assert not result.ok and "expands to more than 1,048,576 bytes" in result.problems[0]
+    assert packages.verify(_build(key), public_key_b64=key.public_key_b64, max_bytes=1024 * 1024).ok

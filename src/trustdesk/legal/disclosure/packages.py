@@ -24,6 +24,7 @@ from trustdesk.legal.signing import ProviderKey
 FORMAT = "trustdesk-disclosure/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # entries carry no wall-clock time: the manifest does
+MAX_EXPANDED_BYTES = 1024 * 1024 * 1024  # the default of the archive_max_bytes setting
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,23 @@ class Verification:
         self.problems.append(problem)
 
 
-def _read(data: bytes, result: Verification) -> dict[str, bytes] | None:
+def _read(data: bytes, result: Verification, max_bytes: int) -> dict[str, bytes] | None:
+    """Every entry, decompressed, or None once they pass `max_bytes` in all. Counted as they
+    expand, not from the sizes the archive declares: a zip bomb declares what it likes."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
             if len(names) != len(set(names)):
                 result.fail("the archive holds two entries with the same name")
-            return {name: archive.read(name) for name in names}
+            entries, left = {}, max_bytes
+            for name in names:
+                with archive.open(name) as member:
+                    entries[name] = member.read(left + 1)
+                left -= len(entries[name])
+                if left < 0:
+                    result.fail(f"the archive expands to more than {max_bytes:,} bytes (TRUSTDESK_ARCHIVE_MAX_BYTES)")
+                    return None
+            return entries
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         result.fail(f"not a readable ZIP archive ({exc})")
         return None
@@ -102,12 +113,13 @@ def _check_files(entries: dict[str, bytes], manifest: dict[str, Any], result: Ve
         result.fail(f"{extra} is in the archive but not in the manifest")
 
 
-def verify(data: bytes, *, public_key_b64: str | None = None) -> Verification:
+def verify(data: bytes, *, public_key_b64: str | None = None, max_bytes: int = MAX_EXPANDED_BYTES) -> Verification:
     """Check a package: signature over the manifest, then every file against the manifest.
     Without `public_key_b64` the key named in the manifest is used, which proves integrity
-    only; pass the key from the discovery document to prove who signed."""
+    only; pass the key from the discovery document to prove who signed. An archive that
+    expands past `max_bytes` fails without being read further."""
     result = Verification()
-    entries = _read(data, result)
+    entries = _read(data, result, max_bytes)
     if entries is None:
         return result
     if MANIFEST not in entries or SIGNATURE not in entries:
