@@ -179,7 +179,7 @@ def test_an_officer_registers_waits_for_verification_then_signs_in(client, legal
     with db.transaction() as session:
         [officer] = registry.list_officers(session, agency_id=agency.id)
     waiting = client.post("/portal/login", data={"email": form["email"], "password": PASSWORD, "totp": pyotp.TOTP(secret).at(legal.clock.now())})
-    assert waiting.status_code == 401 and "awaiting verification" in waiting.text
+    assert waiting.status_code == 403 and "awaiting verification" in waiting.text
     csrf = staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
     client.post(f"/console/requests/officers/{officer.id}/verify", data={"csrf_token": csrf, "reason": "confirmed by call to the registry number"})
     client.cookies.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 import pyotp
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
-from trustdesk.core.errors import AccountLocked, AuthenticationFailed, Conflict, InvalidInput, NotFound
+from trustdesk.core.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Principal
 from trustdesk.legal.instruments import IssuerKind
@@ -165,45 +165,53 @@ def totp_uri(officer: Officer, issuer: str = "Trustdesk portal") -> str:
 
 
 def login(session: Session, *, clock: Clock, email: str, password: str, totp_code: str, max_failures: int,
-          lockout_minutes: int, request_id: str | None = None) -> tuple[Officer | None, AuthenticationFailed | AccountLocked | None]:
-    """Like staff sign-in: failures are outcomes (committed with their audit entry), not raises."""
+          lockout_minutes: int, request_id: str | None = None) -> tuple[Officer | None, AuthenticationFailed | Forbidden | None]:
+    """Like staff sign-in: failures are outcomes (committed with their audit entry), not raises.
+
+    No account-state oracle: a wrong password or code, an unknown e-mail and a locked account
+    all get the one generic answer, after one Argon2 verification each; only whoever gives
+    the right password and code learns that the account is pending or blocked. The audit
+    entry always records the real reason."""
     now, email = clock.now(), email.strip().lower()
     actor = Actor("anonymous", email[:64] or "-", request_id)
     officer = session.scalar(select(Officer).where(Officer.email == email))
-    generic = AuthenticationFailed("The e-mail, password or one-time code is wrong.")
-    refusal = _refusal(officer, now)
-    if officer is None or refusal is not None:
+    generic = identity.sign_in_failed("e-mail", max_failures=max_failures, lockout_minutes=lockout_minutes)
+    if officer is None or (officer.locked_until is not None and officer.locked_until > now):
         identity.spend_dummy_verify(password)
+        reason = "unknown officer" if officer is None else f"account locked until {officer.locked_until:%H:%M} UTC"
         audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id if officer else None,
-                     reason=refusal.detail if refusal else "unknown officer", clock=clock)
-        return None, refusal or generic
+                     reason=reason, clock=clock)
+        return None, generic
     if not (identity.password_matches(officer.password_hash, password) and identity.check_totp(officer, totp_code, now)):
-        return None, _count_failure(session, officer=officer, actor=actor, clock=clock, max_failures=max_failures, lockout_minutes=lockout_minutes) or generic
-    officer.failed_logins, officer.locked_until, officer.last_login_at = 0, None, now
+        _count_failure(session, officer=officer, actor=actor, clock=clock, max_failures=max_failures, lockout_minutes=lockout_minutes)
+        return None, generic
+    officer.failed_logins, officer.locked_until = 0, None
+    refusal = _refusal(officer)
+    if refusal is not None:
+        audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id,
+                     reason=f"right password and code, but the account is {officer.state}", clock=clock)
+        return None, refusal
+    officer.last_login_at = now
     audit.record(session, actor=Actor("officer", officer.email, request_id), action="portal.login.ok", object_type="officer", object_id=officer.id, clock=clock)
     return officer, None
 
 
-def _refusal(officer: Officer | None, now: datetime) -> AuthenticationFailed | AccountLocked | None:
-    if officer is None:
-        return None
+def _refusal(officer: Officer) -> Forbidden | None:
+    """Why an officer who proved who they are still may not sign in."""
     if officer.state == OfficerState.BLOCKED:
-        return AuthenticationFailed("This officer account is blocked. Contact the platform's law-enforcement response team by telephone.")
+        return Forbidden("This officer account is blocked. Contact the platform's law-enforcement response team by telephone.")
     if officer.state == OfficerState.PENDING:
-        return AuthenticationFailed("This officer account is awaiting verification by the platform; you will be told when it is active.")
-    if officer.locked_until is not None and officer.locked_until > now:
-        return AccountLocked(f"Too many failed sign-ins: locked until {officer.locked_until:%H:%M} UTC.")
+        return Forbidden("This officer account is awaiting verification by the platform; you will be told when it is active.")
     return None
 
 
-def _count_failure(session: Session, *, officer: Officer, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int) -> AccountLocked | None:
+def _count_failure(session: Session, *, officer: Officer, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int) -> None:
     officer.failed_logins += 1
     locked = officer.failed_logins >= max_failures
     if locked:
         officer.locked_until, officer.failed_logins = clock.now() + timedelta(minutes=lockout_minutes), 0
     audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id,
                  reason="wrong password or one-time code" + (f"; locked for {lockout_minutes} minutes" if locked else ""), clock=clock)
-    return AccountLocked(f"Too many failed sign-ins: locked until {officer.locked_until:%H:%M} UTC.") if locked else None
 
 
 def open_portal_session(session: Session, *, clock: Clock, officer: Officer, hours: float) -> str:

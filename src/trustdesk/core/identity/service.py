@@ -20,9 +20,9 @@ from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import (
-    AccountLocked,
     AuthenticationFailed,
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
 )
@@ -142,10 +142,21 @@ def totp_uri(user: StaffUser, issuer: str = "Trustdesk") -> str:
 @dataclass(frozen=True)
 class LoginOutcome:
     """The result of a login attempt. Failures are outcomes, not exceptions, so that the
-    boundary commits the failure counter and its audit entry before it answers 401/423."""
+    boundary commits the failure counter and its audit entry before it answers 401/403."""
 
     user: StaffUser | None
-    error: AuthenticationFailed | AccountLocked | None
+    error: AuthenticationFailed | Forbidden | None
+
+
+def sign_in_failed(identifier: str, *, max_failures: int, lockout_minutes: int) -> AuthenticationFailed:
+    """The one answer to every failed sign-in, for staff and officers alike: a wrong password
+    or code, an unknown account and a locked one must look the same, or the sign-in form
+    tells a stranger which accounts exist and which are locked. It names the lockout rule,
+    so that someone locked out knows to wait."""
+    return AuthenticationFailed(
+        f"The {identifier}, password or one-time code is wrong. "
+        f"After {max_failures} failed attempts in a row, sign-in pauses for {lockout_minutes} minutes."
+    )
 
 
 def _check_second_factor(user: StaffUser, code: str, now: datetime) -> bool:
@@ -176,40 +187,39 @@ def login(
     lockout_minutes: int,
     request_id: str | None = None,
 ) -> LoginOutcome:
+    """One Argon2 verification and one answer for every failure (see `sign_in_failed`); that
+    the account is disabled is told only to whoever gives its right password and code. The
+    audit entry always records the real reason."""
     now = clock.now()
     actor = Actor("anonymous", username[:64] or "-", request_id)
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-    generic = AuthenticationFailed("The username, password or one-time code is wrong.")
-    if user is None:
+    generic = sign_in_failed("username", max_failures=max_failures, lockout_minutes=lockout_minutes)
+    if user is None or (user.locked_until is not None and user.locked_until > now):
         _hasher_dummy_verify(password)
-        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", reason="unknown user", clock=clock)
+        reason = "unknown user" if user is None else f"account locked until {user.locked_until:%H:%M} UTC"
+        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id if user else None, reason=reason, clock=clock)
         return LoginOutcome(None, generic)
-    if user.disabled_at is not None:
-        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id, reason="account disabled", clock=clock)
-        return LoginOutcome(None, AuthenticationFailed("This account is disabled. Ask an administrator."))
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id, reason="account locked", clock=clock)
-        return LoginOutcome(None, _locked(user))
     if not (_password_ok(user, password) and _check_second_factor(user, totp_code, now)):
-        user.failed_logins += 1
-        reason = "wrong password or one-time code"
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
-            reason += f"; locked for {lockout_minutes} minutes"
-        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id, reason=reason, clock=clock)
-        return LoginOutcome(None, _locked(user) if user.locked_until and user.locked_until > now else generic)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        _count_failure(session, user=user, actor=actor, clock=clock, max_failures=max_failures, lockout_minutes=lockout_minutes)
+        return LoginOutcome(None, generic)
+    user.failed_logins, user.locked_until = 0, None
+    if user.disabled_at is not None:
+        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id,
+                     reason="right password and code, but the account is disabled", clock=clock)
+        return LoginOutcome(None, Forbidden("This account is disabled. Ask an administrator."))
+    user.last_login_at = now
     audit.record(session, actor=Actor("staff", user.username, request_id), action="login.ok", object_type="staff_user", object_id=user.id, clock=clock)
     return LoginOutcome(user, None)
 
 
-def _locked(user: StaffUser) -> AccountLocked:
-    until = user.locked_until.strftime("%H:%M UTC") if user.locked_until else "later"
-    return AccountLocked(
-        f"Too many failed sign-ins: this account is locked until {until}. An administrator can unlock it sooner.",
-        locked_until=user.locked_until.isoformat() if user.locked_until else None,
-    )
+def _count_failure(session: Session, *, user: StaffUser, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int) -> None:
+    user.failed_logins += 1
+    reason = "wrong password or one-time code"
+    if user.failed_logins >= max_failures:
+        user.locked_until = clock.now() + timedelta(minutes=lockout_minutes)
+        user.failed_logins = 0
+        reason += f"; locked for {lockout_minutes} minutes"
+    audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id, reason=reason, clock=clock)
 
 
 def _password_ok(user: StaffUser, password: str) -> bool:
