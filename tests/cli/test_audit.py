@@ -89,3 +89,17 @@ def test_a_forged_checkpoint_log_is_refused_naming_the_line(run) -> None:
     run.log.write_text(lines[0] + "\n" + json.dumps(forged) + "\n")
     result = run("audit", "verify")
     assert result.exit_code == 1 and "line 2: the signature does not verify" in result.output
+
+
+def test_a_log_replaced_with_a_new_key_is_caught_by_the_published_first_key(run, tmp_path: Path) -> None:
+    """Whoever holds the server can rewrite the chain, throw away the key and the log, and sign
+    afresh; the key id published before is what gives it away."""
+    assert run("audit", "checkpoint").exit_code == 0
+    published = json.loads(run.log.read_text().splitlines()[0])["key_id"]
+    _tamper(run.url, rewrite_reason_of=1)
+    run.log.unlink()
+    (tmp_path / "keys" / "audit-ed25519.key").unlink()
+    assert run("audit", "checkpoint").exit_code == 0
+    assert run("audit", "verify").exit_code == 0  # the new log is consistent with itself
+    pinned = run("audit", "verify", "--first-key", published)
+    assert pinned.exit_code == 1 and f"not {published}: it is not the log that was published" in " ".join(pinned.output.split())

@@ -22,6 +22,7 @@ from trustdesk.core.audit.checkpoints import Anchor, ChainDiverged, CheckpointLo
 from trustdesk.core.audit.models import AuditEntry, AuditHead
 from trustdesk.core.audit.service import _HASHED, GENESIS, _chain_hash
 from trustdesk.core.database import Database
+from trustdesk.core.identity.permissions import Permission
 from trustdesk.web.container import Container
 
 _CONTENT = [name for name in _HASHED if name not in ("seq", "prev_hash")]
@@ -241,3 +242,18 @@ def test_a_checkpoint_signs_only_what_is_committed(fresh_database_url, clock, an
         assert not _verify(db, anchor).ok
     finally:
         db.dispose()
+
+
+def test_the_api_verifies_against_the_deployments_checkpoints(client, staff, container: Container, db: Database, clock) -> None:
+    headers = {"Authorization": f"Bearer {staff.token(Permission.AUDIT_READ)}"}
+    anchor = Anchor.of(container.settings)
+    checkpoint, _ = checkpoints.take(db, anchor, clock=clock)
+    body = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert body["ok"] is True and body["checkpoints"] == 1
+    with db.transaction() as session:
+        _rechain(session, lambda rows: rows[0].update(reason="rewritten"))
+    body = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert body["ok"] is False and body["first_broken"] == 1 and f"checkpoint {checkpoint}" in body["problem"]
+    anchor.log.write_text(anchor.log.read_text().replace(checkpoint.head, "0" * 64))
+    body = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert body["ok"] is False and "line 2: the signature does not verify" in body["problem"]

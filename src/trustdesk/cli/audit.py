@@ -15,8 +15,9 @@ from trustdesk.core.errors import TrustdeskError
 app = typer.Typer(help="The audit chain and its signed checkpoints.", no_args_is_help=True)
 
 
-def _checkpoints(ctx: typer.Context, given: Path | None) -> checkpoints.CheckpointLog | None:
-    """The log `--checkpoints` names, else the deployment's own where it exists; checked."""
+def _checkpoints(ctx: typer.Context, given: Path | None, first_key: str | None) -> checkpoints.CheckpointLog | None:
+    """The log `--checkpoints` names, else the deployment's own where it exists; checked, and
+    starting with `first_key` when one is given."""
     path = checkpoints.log_path(given) if given is not None else checkpoints.Anchor.of(state(ctx).settings).log
     if given is None and not path.exists():
         return None
@@ -24,10 +25,15 @@ def _checkpoints(ctx: typer.Context, given: Path | None) -> checkpoints.Checkpoi
         err_console.print(f"[bold red]no checkpoint log at {path}[/]")
         raise typer.Exit(code=2)
     try:
-        return checkpoints.read(path)
+        log = checkpoints.read(path)
     except checkpoints.CheckpointLogError as exc:
         err_console.print(f"[bold red]checkpoint log does not verify[/]: {exc.detail}")
         raise typer.Exit(code=1) from None
+    if first_key is not None and (not log.keys or log.keys[0].key_id != first_key):
+        err_console.print(f"[bold red]checkpoint log does not verify[/]: {path} starts with key "
+                          f"{log.keys[0].key_id if log.keys else '(none)'}, not {first_key}: it is not the log that was published")
+        raise typer.Exit(code=1)
+    return log
 
 
 @app.command()
@@ -35,10 +41,12 @@ def verify(
     ctx: typer.Context,
     checkpoints_at: Annotated[Path | None, typer.Option("--checkpoints", exists=True, help="A checkpoint log (audit-checkpoints.jsonl), "
                               "its directory, or a copy of /transparency/audit-checkpoints.json; default: the configured one, if any.")] = None,
+    first_key: Annotated[str | None, typer.Option("--first-key", help="The key id the log must start with, as published earlier; "
+                         "without it, a log is trusted from its own first line.")] = None,
 ) -> None:
     """Check every entry's hash and link, and that the chain still holds every signed
     checkpoint; exit 1 naming the first broken entry or the missing ones."""
-    log = _checkpoints(ctx, checkpoints_at)
+    log = _checkpoints(ctx, checkpoints_at, first_key)
     with state(ctx).container.db.transaction() as session:
         result = verify_chain(session, checkpoints=log.checkpoints if log else ())
     if not result.ok:

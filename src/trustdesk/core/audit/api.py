@@ -4,11 +4,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from trustdesk.core.audit import service
+from trustdesk.core.audit import checkpoints, service
 from trustdesk.core.identity.permissions import Permission, Principal
-from trustdesk.web.deps import SessionDep, require
+from trustdesk.web.deps import ContainerDep, SessionDep, require
 from trustdesk.web.pagination import Page, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -37,6 +37,7 @@ class VerificationRead(BaseModel):
     checked: int
     first_broken: int | None
     problem: str | None
+    checkpoints: int = Field(0, description="Signed checkpoints of the deployment's log that the chain was held to.")
 
 
 @router.get("", response_model=Page[AuditEntryRead])
@@ -62,6 +63,12 @@ def list_audit(
 
 
 @router.get("/verify", response_model=VerificationRead)
-def verify_chain(session: SessionDep, _: Auditor) -> VerificationRead:
-    result = service.verify(session)
-    return VerificationRead(ok=result.ok, checked=result.checked, first_broken=result.first_broken, problem=result.problem)
+def verify_chain(session: SessionDep, container: ContainerDep, _: Auditor) -> VerificationRead:
+    """The chain, held to the deployment's signed checkpoints where it has a log."""
+    path = checkpoints.Anchor.of(container.settings).log
+    try:
+        marks = checkpoints.read(path).checkpoints if path.exists() else []
+    except checkpoints.CheckpointLogError as exc:
+        return VerificationRead(ok=False, checked=0, first_broken=None, problem=exc.detail)
+    result = service.verify(session, checkpoints=marks)
+    return VerificationRead(ok=result.ok, checked=result.checked, first_broken=result.first_broken, problem=result.problem, checkpoints=len(marks))
