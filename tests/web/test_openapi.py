@@ -9,6 +9,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+import jsonschema
 import pytest
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
@@ -83,3 +84,47 @@ def test_a_method_the_path_does_not_allow_is_a_405_that_says_which_are_allowed(c
     assert response.status_code == 405 and response.headers["content-type"] == "application/problem+json"
     assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET"}
     assert response.json()["status"] == 405
+
+
+def _document(client) -> dict:
+    return client.get("/api/v1/openapi.json").json()
+
+
+def _operations(doc: dict):
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            yield f"{method.upper()} {path}", op
+
+
+def test_every_operation_declares_problem_responses(client) -> None:
+    doc = _document(client)
+    problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for name, op in _operations(doc):
+        for status in ("422", "500"):
+            assert op["responses"][status]["content"] == {"application/problem+json": problem_ref}, name
+        if "requestBody" in op:
+            assert {"400", "413", "415"} <= op["responses"].keys(), name
+    assert "HTTPValidationError" not in str(doc)  # FastAPI's 422 shape is not what the API sends
+
+
+def test_the_problem_schema_matches_what_the_api_sends(client) -> None:
+    schema = _document(client)["components"]["schemas"]["Problem"]
+    unauthenticated = client.get("/api/v1/me")
+    invalid = client.post("/api/v1/notices", json={})
+    not_allowed = client.delete("/api/v1/me")
+    for response in (unauthenticated, invalid, not_allowed):
+        jsonschema.validate(response.json(), schema)
+        assert set(schema["required"]) <= response.json().keys()
+
+
+def test_the_document_names_the_credentials_and_who_needs_them(client) -> None:
+    doc = _document(client)
+    schemes = doc["components"]["securitySchemes"]
+    assert {"type": "http", "scheme": "bearer"}.items() <= schemes["bearerToken"].items()
+    assert {"type": "apiKey", "in": "cookie", "name": "td_session"}.items() <= schemes["consoleSession"].items()
+    ops = dict(_operations(doc))
+    assert ops["GET /api/v1/me"]["security"] == [{"bearerToken": []}, {"consoleSession": []}]
+    assert {} in ops["POST /api/v1/notices"]["security"]  # anyone may send a notice; a trusted flagger with its token
+    assert "security" not in ops["GET /api/v1/report-reasons"] and "401" not in ops["GET /api/v1/report-reasons"]["responses"]
+    for name, op in ops.items():
+        assert ("401" in op["responses"]) == (op.get("security", [{}])[-1] != {}), name

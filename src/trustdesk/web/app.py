@@ -38,7 +38,7 @@ from trustdesk.safety.review.console import router as review_console_router
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency.reports.pages import console_router as transparency_console_router
 from trustdesk.transparency.reports.pages import public_router as transparency_public_router
-from trustdesk.web import limits, observability, problems
+from trustdesk.web import limits, observability, openapi, problems
 from trustdesk.web.console.pipeline import router as pipeline_console_router
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
@@ -86,6 +86,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     limits.install(app, settings)  # before observability: inside it, so refusals carry the request id
     observability.install(app, metrics)
     problems.install(app)
+    openapi.install(app)
 
     api = APIRouter(prefix="/api/v1")
     for router in API_ROUTERS:
