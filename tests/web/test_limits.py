@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trustdesk.core.identity.permissions import Permission
 from trustdesk.core.settings import load_settings
@@ -170,3 +172,31 @@ def test_a_decompression_bomb_is_refused_from_its_header(client, staff) -> None:
 ])
 def test_json_shape_is_read_from_the_bytes(text: bytes, refused: bool) -> None:
     assert (json_shape_problem(text, max_depth=5, max_string=20) is not None) is refused
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=40,
+)
+
+
+def _shape(value: object, ascii_only: bool) -> tuple[int, int]:
+    """(depth, longest string as sent in bytes) of a decoded JSON value, keys included."""
+    def sent(text: str) -> int:
+        return len(json.dumps(text, ensure_ascii=ascii_only).encode()) - 2
+    if isinstance(value, str):
+        return 0, sent(value)
+    if isinstance(value, list | dict):
+        items = list(value.values()) if isinstance(value, dict) else value
+        inner = [_shape(v, ascii_only) for v in items] or [(0, 0)]
+        keys = [sent(k) for k in value] if isinstance(value, dict) else []
+        return 1 + max(d for d, _ in inner), max([s for _, s in inner] + keys)
+    return 0, 0
+
+
+@given(JSON_VALUES, st.booleans(), st.integers(0, 6), st.integers(0, 30))
+def test_json_shape_agrees_with_the_parsed_value(value: object, ascii_only: bool, max_depth: int, max_string: int) -> None:
+    depth, longest = _shape(value, ascii_only)
+    text = json.dumps(value, ensure_ascii=ascii_only).encode()
+    assert (json_shape_problem(text, max_depth=max_depth, max_string=max_string) is not None) is (depth > max_depth or longest > max_string)
