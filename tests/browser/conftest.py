@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 import uvicorn
 
+from tests.waiting import patience, wait_until
 from trustdesk.core import migrate
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.database import Database
@@ -61,10 +61,9 @@ def live_server(fresh_database_url, tmp_path_factory) -> Iterator[LiveServer]:
     server = uvicorn.Server(uvicorn.Config(create_app(settings, container=container), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), what="the live server starting")
+    if not server.started:
+        raise RuntimeError("the live server stopped before it started")
     yield LiveServer(url=f"http://127.0.0.1:{port}", container=container)
     server.should_exit = True
     thread.join(timeout=10)
@@ -77,18 +76,27 @@ def browser() -> Iterator[object]:
         pytest.skip("TRUSTDESK_SKIP_BROWSER=1")
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait for the state they expect, up to a deadline only reached when it is
+    # wrong; Playwright's own 5 s is too short for a loaded machine.
+    expect.set_options(timeout=patience(30) * 1000)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
+def open_page(browser, **context_options) -> object:  # type: ignore[no-untyped-def]
+    """A page in a fresh browser context (its own cookies) whose actions and navigations wait
+    as long as the suite's assertions do; close it with `page.context.close()`."""
+    context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, **context_options})
+    context.set_default_timeout(patience(30) * 1000)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = open_page(browser)
     yield page
-    context.close()
+    page.context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyotp
 from playwright.sync_api import expect
 
+from tests.waiting import patience
 from trustdesk.core.audit import Actor
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Role
@@ -32,6 +33,7 @@ def test_an_admin_adds_a_bank_entry_and_looks_up_an_image(page, live_server, tmp
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("One-time code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome, bankadmin")).to_be_visible()
     page.goto(live_server.url + "/console/safety/banks")
     expect(page.get_by_role("heading", name="Hash banks")).to_be_visible()
 
@@ -57,7 +59,7 @@ def test_an_admin_adds_a_bank_entry_and_looks_up_an_image(page, live_server, tmp
     page.get_by_label("File").set_input_files(str(upload))
     page.get_by_role("button", name="Look up").click()
     # The first lookup in a fresh install compiles the index's numba kernels (cached after), so it may take seconds.
-    expect(page.locator("#lookup-hashes")).to_contain_text(hash_media(upload.read_bytes()).sha256, timeout=60_000)
+    expect(page.locator("#lookup-hashes")).to_contain_text(hash_media(upload.read_bytes()).sha256, timeout=patience(180) * 1000)
     expect(page.locator("#lookup-matches")).to_contain_text("Iron Dawn posters")
 
     cat = tmp_path / "cat.png"

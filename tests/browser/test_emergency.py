@@ -12,6 +12,8 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_page
+from tests.waiting import patience
 from trustdesk.core.audit import Actor
 from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
 from trustdesk.emergency import threat_to_life as ttl
@@ -38,8 +40,7 @@ def _demo(live_server) -> None:
 
 
 def _staff_page(page, live_server, staff, *, zone: str = "UTC"):
-    console = page.context.browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id=zone).new_page()
-    console.set_default_timeout(15_000)
+    console = open_page(page.context.browser, timezone_id=zone)
     console.goto(live_server.url + "/login")
     console.get_by_label("Username").fill(staff.username)
     console.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -100,7 +101,7 @@ def test_a_tco_order_is_held_for_the_call_back_then_removed_at_once_and_confirme
     # The call-back released the order and the lane removes it as soon as that commit is done,
     # a moment after the answer to the call-back; the page's ten-second poll shows it.
     first = console.locator("#removal-orders tbody tr").first
-    expect(first).to_contain_text("removed automatically: confirm", timeout=25_000)
+    expect(first).to_contain_text("removed automatically: confirm", timeout=patience(60) * 1000)
     assert platform.get_message(message_id).state is MessageState.REMOVED
     first.get_by_role("button", name="Confirm the removal").click()
     expect(console.locator("#removal-orders")).to_contain_text("No TCO order is waiting for anyone.")

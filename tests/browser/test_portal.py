@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_page
 from trustdesk.core.audit import Actor
 from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
 from trustdesk.legal.demo import demo_officers, ensure_demo_agencies
@@ -34,6 +35,7 @@ def _officer_sign_in(page, live_server, officer) -> None:
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_label("One-time code").fill(pyotp.TOTP(officer.totp_secret).now())
     page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#portal-requests")).to_be_visible()  # signed in: the next page may be asked for
 
 
 def _fill_epoc(page) -> None:
@@ -58,12 +60,13 @@ def test_officer_files_an_emergency_production_order_and_staff_see_it_first_on_i
     reference = re.search(r"LR-\d{4}-\d{6}", heading).group(0)
     expect(page.locator("body")).to_contain_text("we confirm this request by calling your agency")
 
-    staff = page.context.browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    staff = open_page(page.context.browser)
     staff.goto(live_server.url + "/login")
     staff.get_by_label("Username").fill(LEGAL.username)
     staff.get_by_label("Password").fill(DEMO_PASSWORD)
     staff.get_by_label("One-time code").fill(pyotp.TOTP(LEGAL.totp_secret).now())
     staff.get_by_role("button", name="Sign in").click()
+    expect(staff.get_by_role("heading", name=f"Welcome, {LEGAL.username}")).to_be_visible()
     staff.goto(live_server.url + "/console/requests")
     first = staff.locator("#request-queue tbody tr").first
     expect(first).to_have_attribute("data-reference", reference)

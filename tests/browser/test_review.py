@@ -8,6 +8,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_page
 from trustdesk.core.audit import Actor
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Role
@@ -90,14 +91,14 @@ def test_report_review_remove_statement_appeal_restore(page, browser, live_serve
     expect(page.locator("#statement")).to_contain_text("We removed your message.")
     expect(page.locator("#statement")).to_contain_text("a different person will review it")
 
-    user = browser.new_context().new_page()
+    user = open_page(browser)
     user.goto(statement_url)
     user.get_by_role("link", name="Appeal this decision").click()
     user.get_by_label("Why is the decision wrong?").fill("I was warning my neighbours about this dealer, quoting him.")
     user.get_by_role("button", name="Send appeal").click()
     expect(user.locator("#appeal-status")).to_contain_text("being reviewed by a different person")
 
-    second = browser.new_context().new_page()
+    second = open_page(browser)
     sign_in(second, live_server, "ravi_b", people["ravi_b"])
     second.goto(live_server.url + "/console/review/appeals")
     second.locator("#appeals").get_by_role("link", name="Appeal").first.click()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_page
 from tests.transparency.conftest import Seeder
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import FrozenClock
@@ -59,7 +60,7 @@ def test_publish_in_the_console_and_read_it_on_the_public_page(page, browser, li
     page.locator("#drafts").get_by_role("button", name="Publish").click()
     expect(page.get_by_role("status")).to_contain_text("Published government-2025 version 1.")
 
-    public = browser.new_context().new_page()  # the public: no cookies, never signed in
+    public = open_page(browser)  # the public: no cookies, never signed in
     public.goto(live_server.url + "/transparency")
     entry = public.locator("#government-2025")
     expect(entry.get_by_role("heading", name="Government requests for user data, 2025")).to_be_visible()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from tests.waiting import patience
 from trustdesk.core.bus import Bus, InProcessBus
 
 pytestmark = pytest.mark.anyio
@@ -19,9 +20,11 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _fetch_all(bus: Bus, n: int, *, timeout: float = 2.0) -> list:
+async def _fetch_all(bus: Bus, n: int, *, timeout: float = 30.0) -> list:
+    """Up to `n` deliveries, returned as soon as there are `n`; `timeout` (times the suite's
+    patience) only bounds a wait for deliveries that never come."""
     got: list = []
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + patience(timeout)
     while len(got) < n and asyncio.get_running_loop().time() < deadline:
         got += await bus.fetch(n - len(got), timeout=0.5)
     return got
@@ -96,6 +99,6 @@ class TestNatsBus(BusContract):
         await bus.publish("events.message", b"lost", msg_id="l1")
         (taken,) = await _fetch_all(bus, 1)  # the worker 'dies' holding it
         assert taken.attempt == 1
-        (again,) = await _fetch_all(bus, 1, timeout=5.0)
+        (again,) = await _fetch_all(bus, 1)
         assert again.data == b"lost" and again.attempt == 2
         await again.ack()

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from tests.waiting import patience
+
 REPO = Path(__file__).resolve().parents[3]
 SYNAPSE_PYTHON = Path(os.environ.get("TRUSTDESK_SYNAPSE_PYTHON", REPO / ".venv-synapse" / "bin" / "python"))
 SERVER_NAME = "trustdesk.test"
@@ -97,13 +99,14 @@ class SynapseServer:
         )
         self._wait_healthy()
 
-    def _wait_healthy(self, seconds: float = 60) -> None:
+    def _wait_healthy(self, seconds: float = 120) -> None:
+        seconds = patience(seconds)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"Synapse exited: {self.log_tail()}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/health", timeout=patience(5)).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -131,11 +134,11 @@ class SynapseServer:
     def register(self, localpart: str, password: str, *, admin: bool = False) -> str:
         """Register through the shared-secret admin API; returns the access token."""
         endpoint = f"{self.url}/_synapse/admin/v1/register"
-        nonce = httpx.get(endpoint).json()["nonce"]
+        nonce = httpx.get(endpoint, timeout=patience(30)).json()["nonce"]
         mac = hmac.new(self.secret.encode(), digestmod=hashlib.sha1)
         mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
                                  b"admin" if admin else b"notadmin"]))
         response = httpx.post(endpoint, json={"nonce": nonce, "username": localpart, "password": password,
-                                              "admin": admin, "mac": mac.hexdigest()})
+                                              "admin": admin, "mac": mac.hexdigest()}, timeout=patience(30))
         response.raise_for_status()
         return response.json()["access_token"]

@@ -4,7 +4,6 @@ backed by a fresh in-memory demo platform, and a webhook adapter pointed at it."
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ import uvicorn
 from tests.platform.contract import ContractWorld
 from tests.platform.factories import build_contract_world
 from tests.platform.matrix.synapse_server import free_port
+from tests.waiting import wait_until
 from trustdesk.platform.demo import DemoPlatform
 from trustdesk.platform.port import Platform
 from trustdesk.platform.webhook.adapter import WebhookPlatform
@@ -33,11 +33,9 @@ def example_server(platform: Platform, *, secret: bytes = SECRET) -> Iterator[st
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the example platform server did not start")
-        time.sleep(0.01)
+    wait_until(lambda: server.started or not thread.is_alive(), interval=0.01, what="the example platform server starting")
+    if not server.started:
+        raise RuntimeError("the example platform server stopped before it started")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.safety.pipeline.conftest import RULES, TEST_ACTOR, message_event
+from tests.waiting import patience
 from trustdesk.core import migrate
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.bus.nats import NatsBus
@@ -63,7 +64,7 @@ class Setup:
             return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     def wait_for(self, condition: Callable[[], bool], *, seconds: float = 120) -> None:
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + patience(seconds)
         while not condition():
             if time.monotonic() > deadline:
                 raise AssertionError("timed out; worker logs:\n" + "\n".join(p.read_text(errors="replace")[-2000:] for p in self.logs if p.exists()))
