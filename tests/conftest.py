@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
@@ -40,6 +41,10 @@ TEST_GRANTOR = operator_principal("pytest")
 # The emergency lane's background sweep stays off in tests, so that every app a test starts
 # does only what the test asks; a test that wants it passes emergency_sweep_s itself.
 os.environ.setdefault("TRUSTDESK_EMERGENCY_SWEEP_S", "0")
+# Property tests check properties, not speed: Hypothesis's 200 ms per example and its "data
+# generation is slow" check are timings, and fail on a loaded machine.
+hypothesis.settings.register_profile("trustdesk", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile("trustdesk")
 # So do the audit chain's scheduled checkpoints; tests take theirs through `checkpoints.take`.
 os.environ.setdefault("TRUSTDESK_AUDIT_CHECKPOINT_EVERY_S", "0")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from tests.conftest import TEST_ACTOR, TEST_GRANTOR
+from tests.waiting import patience
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
 from trustdesk.legal import registry
@@ -53,4 +54,4 @@ def confirm_by_callback(container: Container, request_id: int) -> None:
 
 def file_order(base_url: str, token: str, event_id: str) -> httpx.Response:
     body = {"instrument": "tco_removal", "elements": ELEMENTS, "targets": [{"kind": "message_id", "value": event_id}]}
-    return httpx.post(f"{base_url}/api/v1/lawful-requests", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return httpx.post(f"{base_url}/api/v1/lawful-requests", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=patience(60))

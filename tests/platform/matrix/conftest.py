@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from nio import AsyncClient, RoomCreateResponse, RoomSendResponse, UploadRespons
 
 from tests.conftest import TEST_ACTOR, TEST_GRANTOR
 from tests.platform.matrix.synapse_server import SYNAPSE_PYTHON, SynapseServer, free_port
+from tests.waiting import patience, wait_until
 from trustdesk.core import migrate
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.database import Database
@@ -65,11 +65,10 @@ class LiveTrustdesk:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("Trustdesk did not start")
+        server, thread = self.server, self.thread
+        wait_until(lambda: server.started or not thread.is_alive(), what="Trustdesk starting")
+        if not server.started:
+            raise RuntimeError("Trustdesk stopped before it started")
 
     def stop(self) -> None:
         if self.server is not None:
@@ -97,7 +96,7 @@ def make_trustdesk(database_url: str, data_dir: Path) -> LiveTrustdesk:
 
 def module_config(trustdesk: LiveTrustdesk, data: Path, *, on_unreachable: str = "allow") -> dict[str, Any]:
     return {"module": "trustdesk.platform.matrix.module.TrustdeskModule",
-            "config": {"trustdesk_url": trustdesk.url, "token": trustdesk.token, "check_timeout_s": float(os.environ.get("TD_CHECK_TIMEOUT", "5")),
+            "config": {"trustdesk_url": trustdesk.url, "token": trustdesk.token, "check_timeout_s": float(os.environ.get("TD_CHECK_TIMEOUT", patience(30))),
                        "on_unreachable": on_unreachable, "spool_path": str(data / "spool.sqlite"),
                        "flush_interval_s": 0.2}}
 
@@ -145,7 +144,7 @@ class MatrixUser:
 
     def report(self, room_id: str, event_id: str, reason: str) -> httpx.Response:
         """nio has no report call: the same client-server request, with this user's token."""
-        return httpx.post(f"{self._url}/_matrix/client/v3/rooms/{room_id}/report/{event_id}",
+        return httpx.post(f"{self._url}/_matrix/client/v3/rooms/{room_id}/report/{event_id}", timeout=patience(30),
                           headers={"Authorization": f"Bearer {self.token}"}, json={"reason": reason, "score": -100})
 
     def close(self) -> None:
@@ -188,11 +187,6 @@ def matrix(fresh_database_url: Callable[[str], str], tmp_path_factory: pytest.Te
         trustdesk.container.db.dispose()
 
 
-def eventually(check: Callable[[], Any], *, seconds: float = 15) -> Any:
+def eventually(check: Callable[[], Any], *, seconds: float = 60) -> Any:
     """Poll until `check` returns something truthy (event streaming is asynchronous)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"not true within {seconds}s")
+    return wait_until(check, seconds=seconds, interval=0.1)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR, TEST_GRANTOR
 from tests.platform.matrix.conftest import MatrixUser, MatrixWorld, eventually
+from tests.waiting import patience
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission
@@ -63,10 +64,10 @@ def test_a_bank_update_redacts_an_image_already_posted(matrix: MatrixWorld) -> N
 
     headers = {"Authorization": f"Bearer {_token(matrix)}"}
     url = matrix.trustdesk.url + "/api/v1/banks"
-    bank = httpx.post(url, json={"name": "tco_verified", "policy": "terrorism"}, headers=headers)
+    bank = httpx.post(url, json={"name": "tco_verified", "policy": "terrorism"}, headers=headers, timeout=patience(30))
     assert bank.status_code == 201, bank.text
     near_duplicate = hash_media(imagery.poster_resized()[1]).pdq
-    added = httpx.post(f"{url}/{bank.json()['id']}/entries", headers=headers, timeout=30,
+    added = httpx.post(f"{url}/{bank.json()['id']}/entries", headers=headers, timeout=patience(60),
                        json={"entries": [{"signal_type": "pdq", "value": near_duplicate, "notes": "shared by a partner"}]})
     assert added.status_code == 201, added.text
     assert added.json()["retroaction"]["removed"] == 1
