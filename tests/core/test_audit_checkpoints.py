@@ -257,3 +257,17 @@ def test_the_api_verifies_against_the_deployments_checkpoints(client, staff, con
     anchor.log.write_text(anchor.log.read_text().replace(checkpoint.head, "0" * 64))
     body = client.get("/api/v1/audit/verify", headers=headers).json()
     assert body["ok"] is False and "line 2: the signature does not verify" in body["problem"]
+
+
+def test_a_chain_longer_than_a_page_is_walked_page_by_page(db: Database, clock, anchor: Anchor) -> None:
+    with db.transaction() as session:
+        batch = audit.service.AuditBatch(session, clock=clock)
+        for i in range(2500):
+            batch.record(actor=TEST_ACTOR, action="thing.change", object_type="thing", object_id=i)
+        batch.flush()
+    first, _ = checkpoints.take(db, anchor, clock=clock)
+    assert first.seq == 2500
+    with db.transaction() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 2100).values(reason="edited"))
+    result, head = audit.service.verify_in_pages(db, checkpoints=checkpoints.read(anchor.log).checkpoints)
+    assert not result.ok and result.first_broken == 2100 and result.checked == 2099 and head.seq == 2500

@@ -9,7 +9,7 @@ import typer
 from trustdesk.cli.context import console, err_console, fail, operator, state
 from trustdesk.core.audit import checkpoints
 from trustdesk.core.audit import record as record_entry
-from trustdesk.core.audit import verify as verify_chain
+from trustdesk.core.audit.service import verify_in_pages
 from trustdesk.core.errors import TrustdeskError
 
 app = typer.Typer(help="The audit chain and its signed checkpoints.", no_args_is_help=True)
@@ -47,8 +47,7 @@ def verify(
     """Check every entry's hash and link, and that the chain still holds every signed
     checkpoint; exit 1 naming the first broken entry or the missing ones."""
     log = _checkpoints(ctx, checkpoints_at, first_key)
-    with state(ctx).container.db.transaction() as session:
-        result = verify_chain(session, checkpoints=log.checkpoints if log else ())
+    result, _ = verify_in_pages(state(ctx).container.db, checkpoints=log.checkpoints if log else ())
     if not result.ok:
         err_console.print(f"[bold red]audit chain broken at entry {result.first_broken}[/]: {result.problem} "
                           f"({result.checked} entries before it are intact)")

@@ -31,8 +31,7 @@ from typing import Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from trustdesk.core.audit.models import AuditHead
-from trustdesk.core.audit.service import GENESIS, Verification, canonical, extends, verify
+from trustdesk.core.audit.service import GENESIS, Verification, canonical, verify_in_pages
 from trustdesk.core.clock import Clock
 from trustdesk.core.database import Database
 from trustdesk.core.errors import Conflict, TrustdeskError
@@ -344,17 +343,16 @@ def take(db: Database, anchor: Anchor, *, clock: Clock) -> tuple[Checkpoint, boo
 
     The head is read in a transaction of its own, so a checkpoint never signs what may
     still roll back; and the chain is first checked to extend the latest checkpoint (only
-    the entries since it are read), so the key never endorses a chain changed underneath.
+    the entries since it are read, a page per transaction), so the key never endorses a
+    chain changed underneath.
     Raises ChainDiverged when it does not."""
     with _locked(anchor) as log:
         key = _signing_key(anchor, log, clock)
         latest = log.latest
-        with db.transaction() as session:
-            head = session.get(AuditHead, 1)
-            seq, head_hash = (head.last_seq, head.last_hash) if head is not None else (0, GENESIS)
-            result = verify(session) if latest is None else extends(session, latest)
-            if not result.ok and latest is not None:  # name where, from the first entry and every checkpoint
-                result = verify(session, checkpoints=log.checkpoints)
+        result, head = verify_in_pages(db, since=latest)
+        if not result.ok and latest is not None:  # name where: from the first entry, against every checkpoint
+            result, _ = verify_in_pages(db, checkpoints=log.checkpoints)
+        seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
         if not result.ok:
             raise ChainDiverged(f"The audit chain does not verify at entry {result.first_broken}: {result.problem}. "
                                 "No checkpoint was signed.", result)

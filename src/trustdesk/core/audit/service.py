@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit.models import AuditEntry, AuditHead
 from trustdesk.core.clock import Clock, SystemClock
-from trustdesk.core.database import insert_many
+from trustdesk.core.database import Database, insert_many
 
 if TYPE_CHECKING:
     from trustdesk.core.audit.checkpoints import Checkpoint
@@ -148,17 +148,39 @@ class Verification:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class ChainHead:
+    seq: int
+    hash: str
+
+
+def _head(session: Session) -> ChainHead | None:
+    row = session.get(AuditHead, 1)
+    return None if row is None else ChainHead(row.last_seq, row.last_hash)
+
+
+def _page(session: Session, *, after: int, upto: int | None, batch: int) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
+    return list(session.scalars(query if upto is None else query.where(AuditEntry.seq <= upto)))
+
+
 def _entries(session: Session, *, after: int = 0, upto: int | None = None, batch: int = 1000) -> Iterator[AuditEntry]:
     """The entries after `after` (up to `upto`), in order, a page at a time: the walk holds
     one page in memory, however long the chain."""
-    last = after
+    while rows := _page(session, after=after, upto=upto, batch=batch):
+        yield from rows
+        after = rows[-1].seq
+
+
+def _entries_in_pages(db: Database, *, after: int, upto: int | None, batch: int = 1000) -> Iterator[AuditEntry]:
+    """As `_entries`, each page in a transaction of its own."""
     while True:
-        query = select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
-        rows = session.scalars(query if upto is None else query.where(AuditEntry.seq <= upto)).all()
+        with db.transaction() as session:
+            rows = _page(session, after=after, upto=upto, batch=batch)
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
+        after = rows[-1].seq
 
 
 class _Marks:
@@ -192,25 +214,32 @@ def verify(session: Session, *, checkpoints: Sequence[Checkpoint] = ()) -> Verif
     its head, from a true one. `checkpoints` (signed heads kept outside it, see
     `checkpoints.py`, their signatures already checked) close that: the chain must recompute
     to each one's head at its entry and reach the latest."""
-    return _walk(session, after=0, after_hash=GENESIS, marks=_Marks(checkpoints, 0))
+    head = _head(session)
+    entries = _entries(session, upto=None if head is None else head.seq)
+    return _walk(head, entries, after=0, after_hash=GENESIS, marks=_Marks(checkpoints, 0))
 
 
-def extends(session: Session, checkpoint: Checkpoint) -> Verification:
-    """Whether the stored chain still holds `checkpoint` and links on from it to the head:
-    checked before the next checkpoint is signed, reading only the entries since."""
-    if checkpoint.seq:
-        entry = session.get(AuditEntry, checkpoint.seq)
-        if entry is None or entry.entry_hash != checkpoint.head:
-            return Verification(False, 0, 1, f"entry {checkpoint.seq} no longer holds the head signed by checkpoint {checkpoint}")
-    return _walk(session, after=checkpoint.seq, after_hash=checkpoint.head, marks=_Marks([checkpoint], checkpoint.seq))
+def verify_in_pages(db: Database, *, checkpoints: Sequence[Checkpoint] = (), since: Checkpoint | None = None) -> tuple[Verification, ChainHead | None]:
+    """As `verify`, with a transaction per page of entries rather than one for the whole walk
+    (on SQLite every transaction holds the one writer's lock: writers wait for a page, not for
+    the chain); returns the head the chain was held to, read first. With `since`, only the
+    entries after that checkpoint are read, and the chain must still hold it: what is checked
+    before the next checkpoint is signed."""
+    with db.transaction() as session:
+        head = _head(session)
+        held = since is None or since.seq == 0 or session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == since.seq)) == since.head
+    if not held:
+        return Verification(False, 0, None, f"entry {since.seq} no longer holds the head signed by checkpoint {since}"), head
+    after, after_hash = (0, GENESIS) if since is None else (since.seq, since.head)
+    entries = _entries_in_pages(db, after=after, upto=None if head is None else head.seq)
+    return _walk(head, entries, after=after, after_hash=after_hash, marks=_Marks(checkpoints, after)), head
 
 
-def _walk(session: Session, *, after: int, after_hash: str, marks: _Marks) -> Verification:
-    """The head is read first and the walk stops there: entries committed while it runs
+def _walk(head: ChainHead | None, entries: Iterable[AuditEntry], *, after: int, after_hash: str, marks: _Marks) -> Verification:
+    """`entries` stop at the head, which was read first: entries committed during the walk
     belong to the next verification, not to this one's idea of the tail."""
-    head = session.get(AuditHead, 1)
     prev_hash, expected, checked = after_hash, after + 1, 0
-    for entry in _entries(session, after=after, upto=None if head is None else head.last_seq):
+    for entry in entries:
         if entry.seq != expected:
             return Verification(False, checked, expected, f"entry {expected} is missing")
         if entry.prev_hash != prev_hash:
@@ -223,7 +252,7 @@ def _walk(session: Session, *, after: int, after_hash: str, marks: _Marks) -> Ve
     last_seq, missing = expected - 1, marks.missing(expected - 1)
     if head is None and (last_seq or missing):
         return Verification(False, checked, last_seq + 1, "the head row is gone" + (f" and {missing}" if missing else ""))
-    if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
+    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
         return Verification(False, checked, last_seq + 1, "entries after this point were removed")
     if missing:
         return Verification(False, checked, last_seq + 1, missing)
