@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustdesk.core.clock import Clock, SystemClock
+from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
 from trustdesk.core.settings import PlatformKind, Settings
 from trustdesk.emergency.paging import build_pager
@@ -23,6 +24,10 @@ class Container:
     clock: Clock = field(default_factory=SystemClock)
     platform: Platform | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    cpu: CpuPool = field(init=False)  # CPU-bound work, off the event loop (core/cpu.py)
+
+    def __post_init__(self) -> None:
+        self.cpu = CpuPool(self.settings.cpu_workers)
 
 
 def build_platform(settings: Settings) -> Platform:

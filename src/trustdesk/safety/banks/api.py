@@ -38,12 +38,15 @@ from trustdesk.safety.banks.schemas import (
 )
 from trustdesk.safety.exchanges import service as exchanges
 from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
 
 router = APIRouter(tags=["banks"])
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.BANKS_MANAGE))]
 Looker = Annotated[Principal, Depends(require(Permission.MATCH_LOOKUP))]
+# Routes that hash or parse an upload check the caller first, then work with no transaction open.
+Uploader = Annotated[Principal, Depends(require_outside_transaction(Permission.MATCH_LOOKUP))]
+Importer = Annotated[Principal, Depends(require_outside_transaction(Permission.BANKS_MANAGE))]
 
 
 def matcher_of(container: Container) -> MatchService:
@@ -131,10 +134,15 @@ def enable_entries(bank_id: RowId, body: EntryStateIn, request: Request, session
     return [EntryRead.model_validate(e) for e in changed]
 
 
+# The routes that take a file are plain `def`s: FastAPI runs them in a worker thread, and
+# parsing and hashing go to the CPU pool before the request's transaction starts, so no
+# request waits, on the event loop or on SQLite's lock, for another's upload (core/cpu.py).
+
+
 @router.post("/banks/{bank_id}/import", response_model=AddedRead, status_code=201)
-async def import_entries(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
-                         file: Annotated[UploadFile, File()], format: Annotated[transfer.TransferFormat, Form()] = transfer.TransferFormat.CSV) -> AddedRead:
-    entries = transfer.parse(await file.read(), fmt=format)
+def import_entries(bank_id: RowId, request: Request, container: ContainerDep, principal: Importer, session: SessionDep,
+                   file: Annotated[UploadFile, File()], format: Annotated[transfer.TransferFormat, Form()] = transfer.TransferFormat.CSV) -> AddedRead:
+    entries = container.cpu.call(transfer.parse, file.file.read(), fmt=format)
     return _added(add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, entries=entries,
                                    reason=f"import of {file.filename or 'a file'}", trigger=f"import of {file.filename or 'a file'}",
                                    platform=container.platform, pager=pager_of(container)))
@@ -175,24 +183,26 @@ def fetch_exchange(name: str, request: Request, session: SessionDep, container: 
 
 
 @router.post("/match/hash", response_model=HashesRead)
-async def hash_file(_: Looker, file: Annotated[UploadFile, File()]) -> HashesRead:
-    return HashesRead.of(lookup.hash_bytes(await file.read(), content_type=file.content_type))
+def hash_file(container: ContainerDep, _: Uploader, file: Annotated[UploadFile, File()]) -> HashesRead:
+    return HashesRead.of(lookup.hash_in(container.cpu, file.file.read(), content_type=file.content_type, max_pixels=container.settings.image_max_pixels))
 
 
 @router.post("/match/lookup", response_model=LookupRead)
-async def lookup_media(request: Request, session: SessionDep, container: ContainerDep, principal: Looker,
-                       file: Annotated[UploadFile | None, File()] = None, media_id: Annotated[str | None, Form()] = None) -> LookupRead:
+def lookup_media(request: Request, container: ContainerDep, principal: Uploader, session: SessionDep,
+                 file: Annotated[UploadFile | None, File()] = None, media_id: Annotated[str | None, Form()] = None) -> LookupRead:
     """Hash and match: upload a file (matched, not stored), or name a platform media id
     (fetched from the platform, remembered for retroaction, counted by the flood guard)."""
     if (file is None) == (media_id is None):
         raise InvalidInput("Send either a file or a media_id (one of them).", field="file")
     matcher = matcher_of(container)
     if file is not None:
-        found = lookup.lookup_file(session, matcher=matcher, data=await file.read(), content_type=file.content_type)
+        found = lookup.lookup_file(session, matcher=matcher, data=file.file.read(), content_type=file.content_type, cpu=container.cpu,
+                                   max_pixels=container.settings.image_max_pixels)
     else:
         assert container.platform is not None and media_id is not None
         found = lookup.lookup_platform_media(session, matcher=matcher, platform=container.platform, actor=actor_of(request, principal),
-                                             clock=container.clock, media_id=media_id, pager=pager_of(container), base_url=container.settings.base_url)
+                                             clock=container.clock, media_id=media_id, pager=pager_of(container), base_url=container.settings.base_url,
+                                             cpu=container.cpu)
     return LookupRead(hashes=HashesRead.of(found.hashes), media_hash_id=found.media_hash_id, flood_alerts=found.flood_alerts,
                       **MatchesRead.of(found.result).model_dump())
 

@@ -19,12 +19,12 @@ from trustdesk.safety.banks.models import BankKind, RetroactionRun, SignalType
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.exchanges import service as exchanges
 from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
 
 router = APIRouter(prefix="/console/safety/banks", include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.BANKS_MANAGE))]
-Looker = Annotated[Principal, Depends(require(Permission.MATCH_LOOKUP))]
+Uploader = Annotated[Principal, Depends(require_outside_transaction(Permission.MATCH_LOOKUP))]  # hashes with no transaction open
 
 
 def _index(request: Request, session: Any, container: Any, principal: Principal, status_code: int = 200, **extra: Any) -> HTMLResponse:
@@ -95,11 +95,12 @@ def resolve_flood(alert_id: RowId, request: Request, session: SessionDep, contai
 
 
 @router.post("/lookup", response_class=HTMLResponse)
-def lookup_form(request: Request, session: SessionDep, container: ContainerDep, principal: Looker,
+def lookup_form(request: Request, container: ContainerDep, principal: Uploader, session: SessionDep,
                       file: Annotated[UploadFile, File()]) -> HTMLResponse:
     request.state.principal = principal
     try:
-        found = lookup.lookup_file(session, matcher=matcher_of(container), data=file.file.read(), content_type=file.content_type)
+        found = lookup.lookup_file(session, matcher=matcher_of(container), data=file.file.read(), content_type=file.content_type,
+                                   cpu=container.cpu, max_pixels=container.settings.image_max_pixels)
     except TrustdeskError as exc:
         return render(request, "console/banks/_lookup.html", error=exc.detail, filename=file.filename)
     return render(request, "console/banks/_lookup.html", found=found, filename=file.filename)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
+from trustdesk.core.cpu import CpuPool
 from trustdesk.core.errors import InvalidInput, NotFound, TooLarge
 from trustdesk.emergency.paging import Pager
 from trustdesk.platform.port import Platform
@@ -46,14 +47,23 @@ def hash_bytes(data: bytes, *, content_type: str | None = None, max_pixels: int 
         raise InvalidInput(f"The file could not be read as an image: {exc}.", field="file") from None
 
 
+def hash_in(cpu: CpuPool | None, data: bytes, *, content_type: str | None = None, max_pixels: int = MAX_PIXELS) -> MediaHashes:
+    """`hash_bytes` in the CPU pool (bounded, and off the event loop), or inline without one
+    (the CLI, a pipeline worker that is itself a thread of its own)."""
+    if cpu is None:
+        return hash_bytes(data, content_type=content_type, max_pixels=max_pixels)
+    return cpu.call(hash_bytes, data, content_type=content_type, max_pixels=max_pixels)
+
+
 def query_for(hashes: MediaHashes) -> MatchQuery:
     return MatchQuery(md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality,
                       video=hashes.kind == MediaKind.VIDEO)
 
 
-def lookup_file(session: Session, *, matcher: MatchService, data: bytes, content_type: str | None = None) -> Lookup:
-    """Hash a file and match it; nothing is stored."""
-    hashes = hash_bytes(data, content_type=content_type)
+def lookup_file(session: Session, *, matcher: MatchService, data: bytes, content_type: str | None = None, cpu: CpuPool | None = None,
+                max_pixels: int = MAX_PIXELS) -> Lookup:
+    """Hash a file (in `cpu` when given) and match it; nothing is stored."""
+    hashes = hash_in(cpu, data, content_type=content_type, max_pixels=max_pixels)
     return Lookup(hashes=hashes, result=matcher.match(session, query_for(hashes)))
 
 
@@ -73,10 +83,12 @@ def lookup_raw(session: Session, *, matcher: MatchService, signal_type: str, val
 def check_upload(
     session: Session, *, matcher: MatchService, actor: Actor, clock: Clock, platform_name: str, media_id: str, data: bytes,
     content_type: str | None = None, pager: Pager | None = None, base_url: str = "", message_id: str | None = None,
+    cpu: CpuPool | None = None,
 ) -> Lookup:
-    """The pipeline's entry point for one platform upload: hash, remember, match, record,
-    count for the flood guard. `message_id`, when known, is the message that carries it."""
-    hashes = hash_bytes(data, content_type=content_type)
+    """The pipeline's entry point for one platform upload: hash (in `cpu` when given),
+    remember, match, record, count for the flood guard. `message_id`, when known, is the
+    message that carries it."""
+    hashes = hash_in(cpu, data, content_type=content_type)
     stored = remember(session, clock=clock, platform_name=platform_name, media_id=media_id, hashes=hashes, message_id=message_id)
     result = matcher.match(session, query_for(hashes))
     new = record_matches(session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)
@@ -86,7 +98,7 @@ def check_upload(
 
 def lookup_platform_media(
     session: Session, *, matcher: MatchService, platform: Platform, actor: Actor, clock: Clock, media_id: str,
-    pager: Pager | None = None, base_url: str = "",
+    pager: Pager | None = None, base_url: str = "", cpu: CpuPool | None = None,
 ) -> Lookup:
     """Fetch a media item from the platform by id, then `check_upload` it."""
     try:
@@ -94,7 +106,7 @@ def lookup_platform_media(
     except LookupError:
         raise NotFound(f"The platform has no media '{media_id}'.") from None
     return check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=platform.name, media_id=item.id,
-                        data=data, content_type=item.content_type, pager=pager, base_url=base_url, message_id=item.message_id)
+                        data=data, content_type=item.content_type, pager=pager, base_url=base_url, message_id=item.message_id, cpu=cpu)
 
 
 def remember(
