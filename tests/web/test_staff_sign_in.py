@@ -5,7 +5,7 @@ same work; that an account is disabled is told only after its right password and
 from __future__ import annotations
 
 from tests.conftest import PASSWORD, TEST_ACTOR
-from tests.legal.test_portal_sign_in import WRONG, CountingHasher, hasher, _shape  # noqa: F401  (hasher is a fixture)
+from tests.legal.test_portal_sign_in import WRONG, CountingHasher, _shape, hasher  # noqa: F401  (hasher is a fixture)
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Role
 

@@ -38,7 +38,7 @@ from trustdesk.safety.review.console import router as review_console_router
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency.reports.pages import console_router as transparency_console_router
 from trustdesk.transparency.reports.pages import public_router as transparency_public_router
-from trustdesk.web import limits, observability, openapi, problems
+from trustdesk.web import limits, log_redaction, observability, openapi, problems
 from trustdesk.web.console.pipeline import router as pipeline_console_router
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
@@ -109,6 +109,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(transparency_console_router)
     app.include_router(emergency_console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    log_redaction.install(app)  # after the routes: its patterns are built from them
     return app
 
 
