@@ -34,7 +34,8 @@ log = logging.getLogger("trustdesk.banks")
 
 MIN_PDQ_QUALITY = 50  # PDQ's own advice: hashes of lower quality are too flat to match on
 CHANGE_WINDOW = 500  # change rows re-read each refresh, for transactions that commit late
-MAX_CANDIDATES = 1000
+MAX_MATCHES = 1000  # matches (and suppressed matches) one answer lists; the rest are counted in `omitted`
+_CONFIRM_CHUNK = 5000  # candidate ids per confirming query (SQLite's bound-parameter limit is 32,766)
 EXACT_BYTES_PER_ENTRY = 140  # dict slot + bytes key + int value, measured on CPython 3.11
 EXTRAS_KEY = "banks.matcher"
 _LOAD_BATCH = 50_000
@@ -87,6 +88,11 @@ class MatchResult:
     suppressed: list[BankMatch] = field(default_factory=list)
     held_back: int = 0
     pdq_used: bool = False
+    omitted: int = 0  # matches (or suppressed matches) past MAX_MATCHES, nearest kept
+
+    @property
+    def capped(self) -> bool:
+        return self.omitted > 0
 
 
 @dataclass(frozen=True)
@@ -245,20 +251,24 @@ class MatchService:
         candidates = self._candidates(query)
         if not candidates:
             return MatchResult(pdq_used=query.pdq_usable)
+        # Every candidate is confirmed before anything is cut: a negative bank's entry must
+        # cancel the positives however many nearer entries there are.
         found = _confirmed(session, candidates)
         negatives = [m for m in found if m.bank_kind == BankKind.NEGATIVE]
         positives = [m for m in found if m.bank_kind != BankKind.NEGATIVE]
         if negatives:
-            return MatchResult(negatives=negatives, suppressed=positives, pdq_used=query.pdq_usable)
+            return MatchResult(negatives=negatives[:MAX_MATCHES], suppressed=positives[:MAX_MATCHES], pdq_used=query.pdq_usable,
+                               omitted=max(0, len(positives) - MAX_MATCHES))
         rollout = _rollouts(session, {m.bank_id for m in positives})
         kept = [m for m in positives if in_rollout(bank_name=m.bank, content_key=query.content_key, percent=rollout[m.bank_id])]
-        return MatchResult(matches=kept, held_back=len(positives) - len(kept), pdq_used=query.pdq_usable)
+        return MatchResult(matches=kept[:MAX_MATCHES], held_back=len(positives) - len(kept), pdq_used=query.pdq_usable,
+                           omitted=max(0, len(kept) - MAX_MATCHES))
 
     def _candidates(self, query: MatchQuery) -> dict[int, int]:
         """entry id -> distance, before the database confirms them."""
         found: dict[int, int] = {}
         if query.pdq_usable and query.pdq is not None:
-            for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold)[:MAX_CANDIDATES]:
+            for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
                 found[hit.id] = hit.distance
         exact = [(SignalType.MD5, query.md5), (SignalType.SHA256, query.sha256)]
         if query.video:
@@ -279,9 +289,18 @@ class MatchService:
 
 
 def _confirmed(session: Session, candidates: dict[int, int]) -> list[BankMatch]:
-    """Candidates that the database confirms: entry and bank enabled, within the bank's threshold."""
+    """Candidates that the database confirms: entry and bank enabled, within the bank's
+    threshold; nearest first."""
+    ids = sorted(candidates)
+    found = []
+    for start in range(0, len(ids), _CONFIRM_CHUNK):
+        found += _confirmed_chunk(session, candidates, ids[start : start + _CONFIRM_CHUNK])
+    return sorted(found, key=lambda m: (m.distance, m.bank, m.entry_id))
+
+
+def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int]) -> list[BankMatch]:
     query = select(BankEntry, Bank).join(Bank, Bank.id == BankEntry.bank_id).where(
-        BankEntry.id.in_(sorted(candidates)), BankEntry.enabled.is_(True), Bank.enabled.is_(True))
+        BankEntry.id.in_(ids), BankEntry.enabled.is_(True), Bank.enabled.is_(True))
     found = []
     for entry, bank in session.execute(query):
         distance = candidates[entry.id]
@@ -292,7 +311,7 @@ def _confirmed(session: Session, candidates: dict[int, int]) -> list[BankMatch]:
             value=entry.value, distance=distance, policy=bank.policy, dsa_category=bank.dsa_category,
             labels=tuple(bank.labels), action_paused=entry.flood_paused_at is not None, exchange=entry.exchange,
         ))
-    return sorted(found, key=lambda m: (m.distance, m.bank, m.entry_id))
+    return found
 
 
 def _rollouts(session: Session, bank_ids: Iterable[int]) -> dict[int, int]:

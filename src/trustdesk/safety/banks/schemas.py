@@ -160,11 +160,14 @@ class MatchesRead(BaseModel):
     negatives: list[MatchRead]
     held_back: int = Field(description="Matches of banks whose rollout does not cover this content.")
     pdq_used: bool
+    capped: bool = Field(False, description="True when more matched than one answer lists (the nearest are listed).")
+    omitted: int = Field(0, description="How many matches (or suppressed matches) were left out of this answer by the cap.")
 
     @classmethod
     def of(cls, result: MatchResult) -> MatchesRead:
         return cls(matches=[MatchRead.of(m) for m in result.matches], suppressed=[MatchRead.of(m) for m in result.suppressed],
-                   negatives=[MatchRead.of(m) for m in result.negatives], held_back=result.held_back, pdq_used=result.pdq_used)
+                   negatives=[MatchRead.of(m) for m in result.negatives], held_back=result.held_back, pdq_used=result.pdq_used,
+                   capped=result.capped, omitted=result.omitted)
 
 
 class LookupRead(MatchesRead):
