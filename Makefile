@@ -49,3 +49,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var/*.db* .pytest_cache
+	rm -rf $(VENV) var/*.db* var/checkpoints .pytest_cache

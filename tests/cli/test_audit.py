@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests.core.test_audit_checkpoints import _rechain
 from trustdesk.cli.main import app
+from trustdesk.core.audit import Actor, record
 from trustdesk.core.audit.checkpoints import LOG_NAME
 from trustdesk.core.database import make_engine
 
@@ -103,3 +104,22 @@ def test_a_log_replaced_with_a_new_key_is_caught_by_the_published_first_key(run,
     assert run("audit", "verify").exit_code == 0  # the new log is consistent with itself
     pinned = run("audit", "verify", "--first-key", published)
     assert pinned.exit_code == 1 and f"not {published}: it is not the log that was published" in " ".join(pinned.output.split())
+
+
+def test_checkpoint_every_keeps_signing_until_stopped(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 1:  # something happens in the meantime
+            engine = make_engine(run.url)
+            with Session(engine) as session, session.begin():
+                record(session, actor=Actor("test", "pytest"), action="thing.change", object_type="thing")
+            engine.dispose()
+        if len(naps) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("trustdesk.cli.audit.time.sleep", nap)
+    result = run("audit", "checkpoint", "--every", "5")
+    assert naps == [5.0, 5.0, 5.0] and "signed checkpoint 3 of" in result.output and "signed checkpoint 4 of" in result.output
+    assert "head unchanged since checkpoint 4" in result.output
