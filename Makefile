@@ -48,5 +48,4 @@ bench: install
 	$(BIN)/python benchmarks/match.py --quick
 
 clean:
-	rm -rf $(VENV) var/*.db* .pytest_cache
 	rm -rf $(VENV) var/*.db* var/checkpoints .pytest_cache
