@@ -104,7 +104,10 @@ def _cut_torn_tail(path: Path) -> None:
 
 def _append(anchor: Anchor, log: CheckpointLog, record: dict[str, Any]) -> None:
     """One line in one write, fsynced (and the directory too when the file is new) before
-    the lock is let go; the record then joins `log`."""
+    the lock is let go; the record joins `log`, checked as a reader will check it."""
+    problem = check_record(log, len(log.records) + 1, record)
+    if problem:
+        raise CheckpointLogError(f"Refused to append to {anchor.log} a record that would not verify: {problem}")
     new = not anchor.log.exists()
     with anchor.log.open("ab") as fh:
         fh.write(canonical(record) + b"\n")
@@ -112,8 +115,6 @@ def _append(anchor: Anchor, log: CheckpointLog, record: dict[str, Any]) -> None:
         os.fsync(fh.fileno())
     if new:
         _fsync_dir(anchor.log.parent)
-    problem = check_record(log, len(log.records) + 1, record)
-    assert problem is None, problem  # we just signed it
     log.records.append(record)
 
 
