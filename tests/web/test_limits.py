@@ -33,6 +33,7 @@ def limited(tmp_path, database_url, db, clock, platform) -> Iterator[TestClient]
     """An app with small limits, so that tests need not send megabytes to pass them."""
     settings = load_settings(data_dir=tmp_path, database_url=database_url, session_cookie_secure=False,
                              request_max_json_bytes=JSON_LIMIT, request_max_upload_bytes=4 * JSON_LIMIT,
+                             request_max_attachment_bytes=4 * JSON_LIMIT, request_max_form_bytes=JSON_LIMIT // 4,
                              request_max_form_parts=20, json_max_depth=16, json_max_string_bytes=4 * KIB)
     container = Container(settings=settings, db=db, clock=clock, platform=platform)
     with TestClient(create_app(settings, container=container), raise_server_exceptions=False) as client:
@@ -92,6 +93,21 @@ def test_an_upload_route_takes_more_than_a_json_route(limited, staff) -> None:
     too_big = limited.post("/api/v1/match/hash", headers={"Authorization": f"Bearer {token}"},
                            files={"file": ("x.bin", b"\0" * (5 * JSON_LIMIT), "application/octet-stream")})
     assert too_big.status_code == 413 and too_big.headers["content-type"] == PROBLEM
+
+
+def test_a_lawful_request_takes_its_attachments_limit(limited) -> None:
+    """Base64 attachments travel in the JSON: twice the JSON limit reaches the route (which
+    asks for credentials); five times it passes the attachment limit (four) and is refused."""
+    attachment = {"filename": "order.pdf", "content_base64": "A" * (2 * JSON_LIMIT)}
+    assert limited.post("/api/v1/lawful-requests", json={"attachments": [attachment]}).status_code == 401
+    attachment["content_base64"] = "A" * (5 * JSON_LIMIT)
+    response = limited.post("/api/v1/lawful-requests", json={"attachments": [attachment]})
+    assert response.status_code == 413 and "TRUSTDESK_REQUEST_MAX_ATTACHMENT_BYTES" in response.json()["detail"]
+
+
+def test_a_form_takes_the_form_limit(limited) -> None:
+    response = limited.post("/report", data={"explanation": "x" * (JSON_LIMIT // 2)})
+    assert response.status_code == 413 and "TRUSTDESK_REQUEST_MAX_FORM_BYTES" in response.json()["detail"]
 
 
 def test_deep_json_to_the_pipeline_is_a_422_not_a_500(limited, staff) -> None:

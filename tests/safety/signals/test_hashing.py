@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from trustdesk.safety.signals.hashing import (
-    InvalidHash, MediaKind, UnreadableMedia, hash_media, parse_pdq_hex, pdq_distance, pdq_from_image,
+    ImageTooLarge,
+    InvalidHash,
+    MediaKind,
+    UnreadableMedia,
+    hash_media,
+    parse_pdq_hex,
+    pdq_distance,
+    pdq_from_image,
 )
 
 CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "pdq"
@@ -150,3 +157,11 @@ def test_parse_pdq_hex_rejects_bad_alphabet(text: str) -> None:
     with pytest.raises(InvalidHash):
         parse_pdq_hex(text)
     assert issubclass(InvalidHash, ValueError)
+
+
+@pytest.mark.parametrize("content_type", ["image/png", None])
+def test_an_image_over_the_pixel_limit_is_refused_before_decoding(content_type: str | None) -> None:
+    data = encoded(Image.new("L", (200, 100), 128))
+    assert hash_media(data, content_type=content_type, max_pixels=20_000).pdq is not None
+    with pytest.raises(ImageTooLarge, match="200 x 100 pixels"):
+        hash_media(data, content_type=content_type, max_pixels=19_999)
