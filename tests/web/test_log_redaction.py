@@ -57,6 +57,22 @@ def test_the_redactor_blanks_secret_segments_and_nothing_else(settings: Settings
     assert log_redaction.Redactor(log_redaction.route_paths(create_app(settings)))(line) == expected
 
 
+def test_a_traceback_is_written_redacted(settings: Settings) -> None:
+    log_redaction.install(create_app(settings))
+    captured = Captured()
+    logger = logging.getLogger("trustdesk.test_log_redaction")
+    logger.addHandler(captured)
+    try:
+        try:
+            raise LookupError("no package at https://td.example/portal/disclosures/pkgSecret1")
+        except LookupError:
+            logger.exception("download failed")
+    finally:
+        logger.removeHandler(captured)
+    [line] = captured.lines
+    assert "LookupError" in line and "/portal/disclosures/[redacted]" in line and "pkgSecret1" not in line
+
+
 # -- the journeys, through a real server -----------------------------------------------------
 
 

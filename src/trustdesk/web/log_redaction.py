@@ -38,6 +38,7 @@ PLAIN_PARAMETERS = frozenset({
 # Query parameters redacted wherever they appear in a logged URL.
 SECRET_QUERY = frozenset({"token", "secret", "password", "totp", "access_token", "api_key", "actor", "account", "account_id", "email"})
 
+_TRACEBACKS = logging.Formatter()
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z_]+)?\}")
 _SEGMENT = r"[^/?#\s\"'<>]+"
 # Where a path may begin in a line: at its start, after a space, quote or bracket, or after a
@@ -100,6 +101,8 @@ class Redactor:
             record.args = {k: self._argument(v) for k, v in record.args.items()}
         elif isinstance(record.args, tuple):
             record.args = tuple(self._argument(a) for a in record.args)
+        if record.exc_info and not record.exc_text:  # formatters reuse exc_text: the traceback is written redacted
+            record.exc_text = self(_TRACEBACKS.formatException(record.exc_info))
 
     def _argument(self, value: Any) -> Any:
         if value is None or isinstance(value, (int, float, bool)):
