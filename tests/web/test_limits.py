@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 
 from trustdesk.core.identity.permissions import Permission
 from trustdesk.core.settings import load_settings
+from trustdesk.platform.demo import imagery
+from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.web.app import create_app
 from trustdesk.web.container import Container
 from trustdesk.web.limits import json_shape_problem
@@ -34,7 +36,7 @@ def limited(tmp_path, database_url, db, clock, platform) -> Iterator[TestClient]
     settings = load_settings(data_dir=tmp_path, database_url=database_url, session_cookie_secure=False,
                              request_max_json_bytes=JSON_LIMIT, request_max_upload_bytes=4 * JSON_LIMIT,
                              request_max_attachment_bytes=4 * JSON_LIMIT, request_max_form_bytes=JSON_LIMIT // 4,
-                             request_max_form_parts=20, json_max_depth=16, json_max_string_bytes=4 * KIB)
+                             request_max_form_parts=20, json_max_depth=16, json_max_string_bytes=4 * KIB, image_max_pixels=10_000)
     container = Container(settings=settings, db=db, clock=clock, platform=platform)
     with TestClient(create_app(settings, container=container), raise_server_exceptions=False) as client:
         yield client
@@ -175,6 +177,16 @@ def test_a_decompression_bomb_is_refused_from_its_header(client, staff) -> None:
     assert response.status_code == 413 and response.headers["content-type"] == PROBLEM
     assert "13,000 x 13,000" in response.json()["detail"]
     assert grown_mib < 100
+
+
+def test_the_pixel_limit_is_the_setting_for_uploads_and_platform_media(limited, staff, platform) -> None:
+    """With image_max_pixels at 10,000 the demo poster is refused, sent or named by media id."""
+    media = seed_demo(platform).media["poster"]
+    headers = {"Authorization": f"Bearer {staff.token(Permission.MATCH_LOOKUP)}"}
+    sent = limited.post("/api/v1/match/lookup", headers=headers, files={"file": ("p.jpg", imagery.poster_original()[1], "image/jpeg")})
+    named = limited.post("/api/v1/match/lookup", headers=headers, data={"media_id": media})
+    for response in (sent, named):
+        assert response.status_code == 413 and "the limit is 10,000 pixels" in response.json()["detail"], response.text
 
 
 @pytest.mark.parametrize("text, refused", [

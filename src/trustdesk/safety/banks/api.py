@@ -202,7 +202,7 @@ def lookup_media(request: Request, container: ContainerDep, principal: Uploader,
         assert container.platform is not None and media_id is not None
         found = lookup.lookup_platform_media(session, matcher=matcher, platform=container.platform, actor=actor_of(request, principal),
                                              clock=container.clock, media_id=media_id, pager=pager_of(container), base_url=container.settings.base_url,
-                                             cpu=container.cpu)
+                                             cpu=container.cpu, max_pixels=container.settings.image_max_pixels)
     return LookupRead(hashes=HashesRead.of(found.hashes), media_hash_id=found.media_hash_id, flood_alerts=found.flood_alerts,
                       **MatchesRead.of(found.result).model_dump())
 

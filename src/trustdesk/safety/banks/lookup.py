@@ -83,12 +83,12 @@ def lookup_raw(session: Session, *, matcher: MatchService, signal_type: str, val
 def check_upload(
     session: Session, *, matcher: MatchService, actor: Actor, clock: Clock, platform_name: str, media_id: str, data: bytes,
     content_type: str | None = None, pager: Pager | None = None, base_url: str = "", message_id: str | None = None,
-    cpu: CpuPool | None = None,
+    cpu: CpuPool | None = None, max_pixels: int = MAX_PIXELS,
 ) -> Lookup:
     """The pipeline's entry point for one platform upload: hash (in `cpu` when given),
     remember, match, record, count for the flood guard. `message_id`, when known, is the
     message that carries it."""
-    hashes = hash_in(cpu, data, content_type=content_type)
+    hashes = hash_in(cpu, data, content_type=content_type, max_pixels=max_pixels)
     stored = remember(session, clock=clock, platform_name=platform_name, media_id=media_id, hashes=hashes, message_id=message_id)
     result = matcher.match(session, query_for(hashes))
     new = record_matches(session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)
@@ -98,7 +98,7 @@ def check_upload(
 
 def lookup_platform_media(
     session: Session, *, matcher: MatchService, platform: Platform, actor: Actor, clock: Clock, media_id: str,
-    pager: Pager | None = None, base_url: str = "", cpu: CpuPool | None = None,
+    pager: Pager | None = None, base_url: str = "", cpu: CpuPool | None = None, max_pixels: int = MAX_PIXELS,
 ) -> Lookup:
     """Fetch a media item from the platform by id, then `check_upload` it."""
     try:
@@ -106,7 +106,8 @@ def lookup_platform_media(
     except LookupError:
         raise NotFound(f"The platform has no media '{media_id}'.") from None
     return check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=platform.name, media_id=item.id,
-                        data=data, content_type=item.content_type, pager=pager, base_url=base_url, message_id=item.message_id, cpu=cpu)
+                        data=data, content_type=item.content_type, pager=pager, base_url=base_url, message_id=item.message_id, cpu=cpu,
+                        max_pixels=max_pixels)
 
 
 def remember(
