@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -101,6 +101,7 @@ def test_territories_are_normalised_to_capital_codes(codes: set[str]) -> None:
 
 
 @given(st.text(min_size=1, max_size=4).filter(lambda t: len(t.strip()) != 2 or not t.strip().isalpha()))
+@example("ß").via("capitalised, it is SS: South Sudan")
 def test_anything_but_a_two_letter_code_is_refused(code: str) -> None:
     with pytest.raises(ValueError):
         territories_of({code})

@@ -126,8 +126,11 @@ def territories_of(codes: Iterable[str] | None) -> frozenset[str] | None:
         return None
     if isinstance(codes, str):
         raise ValueError("territories must be a collection of country codes, not one string")
-    found = frozenset(code.strip().upper() for code in codes)
-    unknown = sorted(code for code in found if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None)
+    # Checked before capitalising: "ß".upper() is "SS" (South Sudan), "ﬀ".upper() is "FF".
+    written = [code.strip() for code in codes]
+    unknown = sorted(code for code in written
+                     if len(code) != 2 or not (code.isascii() and code.isalpha()) or pycountry.countries.get(alpha_2=code.upper()) is None)
+    found = frozenset(code.upper() for code in written)
     if unknown:
         raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(unknown)}")
     if not found:
