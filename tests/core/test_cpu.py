@@ -4,11 +4,13 @@ leaves the event loop free, and a closed pool starts again on the next job."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 import pytest
 
-from trustdesk.core.cpu import CpuPool, default_workers
+from trustdesk.core.cpu import PROCESS_NICENESS, CpuPool, default_workers
+from trustdesk.core.settings import CpuPoolKind
 
 WAIT = 30  # seconds: only ever reached when the behaviour under test is broken
 
@@ -77,4 +79,12 @@ def test_errors_reach_the_caller_and_a_closed_pool_starts_again() -> None:
     pool.close()
     pool.close()
     assert pool.call(lambda: 7) == 7 and asyncio.run(pool.run(int, "8")) == 8
+    pool.close()
+
+
+def test_a_process_pool_runs_jobs_in_other_processes_at_a_lower_priority() -> None:
+    pool = CpuPool(1, CpuPoolKind.PROCESS)
+    assert pool.call(os.getpid) != os.getpid()
+    assert pool.call(os.nice, 0) == os.nice(0) + PROCESS_NICENESS
+    assert asyncio.run(pool.run(divmod, 7, 2)) == (3, 1)
     pool.close()

@@ -1,4 +1,4 @@
-"""Where CPU-bound work runs: a pool of `cpu_workers` threads, off the event loop.
+"""Where CPU-bound work runs: a pool of `cpu_workers` threads or processes, off the event loop.
 
 The server answers every request on one event loop; a handler that hashes a 12-megapixel
 photo on it (~60-80 ms, a second or more on a busy machine) makes every other request wait
@@ -6,24 +6,30 @@ that long. An `async` handler hands such work over with `await pool.run(fn, ...)
 `def` handler (already in Starlette's thread pool, 40 threads) calls `pool.call(fn, ...)` so
 that no more than `cpu_workers` CPU jobs run at once, however many requests ask for one.
 
-Threads, not processes: what is costly here releases the GIL (Pillow's decoder, hashlib,
-numpy, argon2 and libsodium through cffi), and a thread shares the caller's memory, so a
-100 MiB upload is not copied to another process. Measured on a 12 MP JPEG: with two hashes
-running in threads or in processes, the loop's 1 ms ticks had the same p99 (6.7 / 6.3 ms).
-"""
+Threads (`cpu_pool = "thread"`, the default) share the caller's memory, so a 100 MiB upload is
+not copied, and what is costly here releases the GIL (Pillow's decoder, hashlib, numpy,
+argon2 and libsodium through cffi): with two 12 MP hashes running in threads or in processes,
+a loop's 1 ms ticks had the same p99 (6.7 / 6.3 ms on an idle machine). Processes
+(`"process"`) run at a lower OS priority than the server (nice +10), so that on a machine with
+more work than cores the scheduler serves requests first and uploads wait; their jobs and
+results must pickle (module-level functions, plain data)."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from typing import ParamSpec, TypeVar
 
+from trustdesk.core.settings import CpuPoolKind
+
 P = ParamSpec("P")
 T = TypeVar("T")
+PROCESS_NICENESS = 10  # how much lower than the server a worker process runs
 
 
 def default_workers() -> int:
@@ -35,41 +41,57 @@ def default_workers() -> int:
 
 
 class CpuPool:
-    """A bounded pool for CPU-bound jobs. Threads start on first use; `close` stops them and a
+    """A bounded pool for CPU-bound jobs. Workers start on first use; `close` stops them and a
     later job starts the pool again (a test client or CLI command may open and close it
     more than once)."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or default_workers()
-        self._executor: ThreadPoolExecutor | None = None
+    def __init__(self, workers: int | None = None, kind: CpuPoolKind = CpuPoolKind.THREAD) -> None:
+        self.workers, self.kind = workers or default_workers(), kind
+        self._executor: Executor | None = None
         self._lock = threading.Lock()
+        self._in_flight = 0
 
     def _enter(self) -> None:
         _inside.pool = self
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _pool(self) -> Executor:
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="trustdesk-cpu", initializer=self._enter)
+                if self.kind is CpuPoolKind.PROCESS:
+                    self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                         initializer=os.nice, initargs=(PROCESS_NICENESS,))
+                else:
+                    self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="trustdesk-cpu", initializer=self._enter)
             return self._executor
+
+    def _submit(self, fn: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
+        future = self._pool().submit(partial(fn, *args, **kwargs))
+        with self._lock:
+            self._in_flight += 1
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[object]) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(*args, **kwargs)` in the pool, awaited from the event loop, which stays free."""
-        return await asyncio.wrap_future(self._pool().submit(partial(fn, *args, **kwargs)))
+        return await asyncio.wrap_future(self._submit(fn, *args, **kwargs))
 
     def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(*args, **kwargs)` in the pool, from a worker thread (a plain `def` handler, the
         CLI): the caller waits, at most `workers` such jobs run at once. A job that calls
-        the pool itself runs its inner job inline rather than wait for a free thread."""
+        the pool itself runs its inner job inline rather than wait for a free worker."""
         if getattr(_inside, "pool", None) is self:
             return fn(*args, **kwargs)
-        return self._pool().submit(partial(fn, *args, **kwargs)).result()
+        return self._submit(fn, *args, **kwargs).result()
 
     @property
     def queued(self) -> int:
-        """Jobs waiting for a free thread (all `workers` busy)."""
-        executor = self._executor
-        return executor._work_queue.qsize() if executor is not None else 0
+        """Jobs waiting for a free worker (all `workers` busy)."""
+        with self._lock:
+            return max(0, self._in_flight - self.workers)
 
     def close(self) -> None:
         with self._lock:

@@ -30,6 +30,11 @@ class PagerKind(StrEnum):
     SMTP = "smtp"
 
 
+class CpuPoolKind(StrEnum):
+    THREAD = "thread"
+    PROCESS = "process"
+
+
 class PlatformKind(StrEnum):
     DEMO = "demo"
     MATRIX = "matrix"
@@ -98,7 +103,8 @@ class Settings(BaseSettings):
     json_max_string_bytes: int = Field(256 * 1024, ge=256, description="Longest string in a JSON body, in bytes as sent, checked before it is parsed (422); attachment and upload routes, whose files travel as base64 strings, are held to their body limit instead.")
     image_max_pixels: int = Field(50_000_000, ge=1, description="Most pixels (width x height) of an image that is decoded for hashing, read from its header before decoding; a larger one is refused with 413.")
     archive_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024, description="Most bytes an archive (a disclosure package being verified) may expand to; reading stops there.")
-    cpu_workers: int | None = Field(None, ge=1, description="Threads that run CPU-bound work (media hashing, request validation) off the event loop, and so the most such jobs at once; unset: the CPUs this process may use.")
+    cpu_workers: int | None = Field(None, ge=1, description="Workers that run CPU-bound work (media hashing, upload parsing) off the event loop, and so the most such jobs at once; unset: the CPUs this process may use.")
+    cpu_pool: CpuPoolKind = Field(CpuPoolKind.THREAD, description="What the CPU workers are: thread (shares memory; what is costly releases the GIL) or process (at a lower OS priority than the server, so a busy machine serves requests first; benchmarks/concurrency.py compares them).")
     pipeline_payload_days: int = Field(90, ge=1, le=3650, description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.")
     audit_key_file: Path | None = Field(None, description="The Ed25519 key that signs audit checkpoints; unset means data_dir/keys/audit-ed25519.key. Created owner-only on first use; keep it off the database host and out of its backups, and change it with `trustdesk audit rotate-key`.")
     audit_checkpoint_dir: Path | None = Field(None, description="Where the signed checkpoints of the audit chain are appended (audit-checkpoints.jsonl), outside the database; unset means data_dir/checkpoints. Published at /transparency/audit-checkpoints.json.")

@@ -27,7 +27,7 @@ class Container:
     cpu: CpuPool = field(init=False)  # CPU-bound work, off the event loop (core/cpu.py)
 
     def __post_init__(self) -> None:
-        self.cpu = CpuPool(self.settings.cpu_workers)
+        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool)
 
 
 def build_platform(settings: Settings) -> Platform:

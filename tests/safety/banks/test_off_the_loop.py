@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from tests.conftest import StaffFactory
 from trustdesk.core import migrate
@@ -20,6 +21,7 @@ from trustdesk.core.settings import Settings
 from trustdesk.platform.demo import imagery
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.safety.banks import lookup
+from trustdesk.safety.banks.matcher import MatchService
 from trustdesk.safety.signals.hashing import hash_media
 
 WAIT = 30  # seconds: only ever reached when the behaviour under test is broken
@@ -123,3 +125,34 @@ def test_no_more_uploads_are_hashed_at_once_than_the_pool_has_threads(client: Te
     first.join(WAIT)
     second.join(WAIT)
     assert hasher.inside == 2 and answers[0].status_code == 200, answers[0].text
+
+
+def test_the_matcher_takes_the_database_lock_before_its_own(db: Database) -> None:
+    """An upload's session is still unused when it reaches the matcher. Taking the matcher's
+    lock first and then SQLite's (BEGIN IMMEDIATE) deadlocks against a request that holds
+    SQLite's and waits for the matcher's, until the busy timeout fails one of them."""
+    matcher = MatchService(max_entries=1000, refresh_seconds=0)
+    with db.transaction() as session:
+        matcher.load(session)
+    order: list[str] = []
+    lock = matcher._lock
+
+    class Watched:
+        def __enter__(self) -> None:
+            order.append("matcher")
+            lock.acquire()
+
+        def __exit__(self, *_: object) -> None:
+            lock.release()
+
+    def began(_: object) -> None:
+        order.append("database")
+
+    matcher._lock = Watched()  # type: ignore[assignment]
+    event.listen(db.engine, "begin", began)
+    try:
+        with db.transaction() as session:
+            matcher.refresh(session)
+    finally:
+        event.remove(db.engine, "begin", began)
+    assert order == ["database", "matcher"]

@@ -178,6 +178,12 @@ class MatchService:
 
     def refresh(self, session: Session, *, force: bool = False) -> int:
         """Apply entry changes committed since the last refresh; returns how many applied."""
+        # The database's lock before the matcher's, always in that order: a request whose
+        # session is still unused (an upload, hashed before its transaction began) would
+        # otherwise hold this lock while it waits for SQLite's (every transaction takes the
+        # write lock), and a request holding SQLite's would wait here: deadlocked until the
+        # busy timeout.
+        session.connection()
         now = self._monotonic()
         if self._refreshed_at is None:
             self.load(session)
