@@ -36,7 +36,8 @@ def limited(tmp_path, database_url, db, clock, platform) -> Iterator[TestClient]
     settings = load_settings(data_dir=tmp_path, database_url=database_url, session_cookie_secure=False,
                              request_max_json_bytes=JSON_LIMIT, request_max_upload_bytes=4 * JSON_LIMIT,
                              request_max_attachment_bytes=4 * JSON_LIMIT, request_max_form_bytes=JSON_LIMIT // 4,
-                             request_max_form_parts=20, json_max_depth=16, json_max_string_bytes=4 * KIB, image_max_pixels=10_000)
+                             request_max_form_parts=20, json_max_depth=16, json_max_string_bytes=4 * KIB, image_max_pixels=10_000,
+                             pipeline_max_batch=3)
     container = Container(settings=settings, db=db, clock=clock, platform=platform)
     with TestClient(create_app(settings, container=container), raise_server_exceptions=False) as client:
         yield client
@@ -118,6 +119,13 @@ def test_deep_json_to_the_pipeline_is_a_422_not_a_500(limited, staff) -> None:
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
     assert "nested more than 16 levels" in response.json()["detail"]
+
+
+def test_a_pipeline_batch_is_held_to_the_setting(limited, staff) -> None:
+    headers = {"Authorization": f"Bearer {staff.token(Permission.EVENTS_INGEST)}"}
+    response = limited.post("/api/v1/pipeline/events", headers=headers, json={"events": [{}] * 4})
+    assert response.status_code == 413 and "TRUSTDESK_PIPELINE_MAX_BATCH" in response.json()["detail"]
+    assert limited.post("/api/v1/pipeline/events", headers=headers, json={"events": [{}] * 3}).status_code == 422  # counted, then validated
 
 
 def test_a_long_json_string_is_refused_before_parsing(limited) -> None:

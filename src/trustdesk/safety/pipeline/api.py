@@ -76,7 +76,7 @@ async def submit_events(request: Request, container: ContainerDep, _: Ingester) 
     items = body["events"] if isinstance(body, dict) and "events" in body else [body]
     if not isinstance(items, list):
         raise InvalidInput("'events' must be a list of events.")
-    events = ingest.validate(items)
+    events = ingest.validate(items, max_batch=container.settings.pipeline_max_batch)
     ids = await ingest.submit(runtime_for(container).bus, events)
     return Accepted(accepted=len(ids), ids=ids)
 

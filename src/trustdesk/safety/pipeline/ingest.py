@@ -15,10 +15,11 @@ from trustdesk.core.errors import InvalidInput, TooLarge
 from trustdesk.safety.pipeline.events import EVENT, MAX_BATCH, Event, describe
 
 
-def validate(items: Sequence[Any]) -> list[Event]:
-    """Python values (a decoded JSON batch) to events, or InvalidInput listing every bad one."""
-    if len(items) > MAX_BATCH:
-        raise TooLarge(f"A batch holds at most {MAX_BATCH} events; this one has {len(items)}. Split it.")
+def validate(items: Sequence[Any], *, max_batch: int = MAX_BATCH) -> list[Event]:
+    """Python values (a decoded JSON batch) to events, or InvalidInput listing every bad one;
+    TooLarge for more than `max_batch` items (the pipeline_max_batch setting on the API)."""
+    if len(items) > max_batch:
+        raise TooLarge(f"A batch holds at most {max_batch} events (TRUSTDESK_PIPELINE_MAX_BATCH); this one has {len(items)}. Split it.")
     events, problems = [], []
     for position, item in enumerate(items):
         try:
