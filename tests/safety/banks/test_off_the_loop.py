@@ -1,20 +1,18 @@
 """Hashing an upload never holds up other requests: while one upload is being hashed (here a
-hasher that waits for the test to let it go), /healthz is answered; and no more uploads are
-hashed at once than the CPU pool has threads. Requests run at the same time here, so the
-tests use a database of their own (committed, as a server's), not the rolled-back one."""
+hasher that waits for the test to let it go), /healthz and a lookup are answered; and no more
+uploads are hashed at once than the CPU pool has threads. Requests run at the same time
+here, so the tests use a database of their own (tests/concurrency.py)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from tests.conftest import StaffFactory
-from trustdesk.core import migrate
+from tests.concurrency import Blocked, db, in_background, staff, wait_s  # noqa: F401
+from tests.waiting import wait_until
 from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Permission
 from trustdesk.core.settings import Settings
@@ -24,66 +22,27 @@ from trustdesk.safety.banks import lookup
 from trustdesk.safety.banks.matcher import MatchService
 from trustdesk.safety.signals.hashing import hash_media
 
-WAIT = 30  # seconds: only ever reached when the behaviour under test is broken
 PDQ = "f" * 64
 ALL = (Permission.BANKS_MANAGE, Permission.MATCH_LOOKUP, Permission.SAFETY_READ)
 
 
-class BlockedHasher:
-    """`hash_media` that counts who came in and who left, and waits for `release`."""
-
-    def __init__(self) -> None:
-        self.inside, self.left, self.entered = 0, 0, threading.Semaphore(0)
-        self.release, self.lock = threading.Event(), threading.Lock()
-
-    def __call__(self, data: bytes, **options: Any) -> Any:
-        with self.lock:
-            self.inside += 1
-        self.entered.release()
-        self.release.wait(WAIT)
-        with self.lock:
-            self.left += 1
-        return hash_media(data, **options)
-
-
 @pytest.fixture
-def hasher(monkeypatch: pytest.MonkeyPatch) -> Iterator[BlockedHasher]:
-    blocked = BlockedHasher()
+def hasher(monkeypatch: pytest.MonkeyPatch) -> Iterator[Blocked]:
+    blocked = Blocked(hash_media)
     monkeypatch.setattr(lookup, "hash_media", blocked)
     yield blocked
     blocked.release.set()
 
 
-@pytest.fixture(scope="module")
-def db(fresh_database_url) -> Iterator[Database]:  # type: ignore[no-untyped-def]
-    url = fresh_database_url("off_the_loop")
-    migrate.upgrade(url)
-    database = Database.from_url(url)
-    yield database
-    database.dispose()
-
-
 @pytest.fixture
-def staff(db: Database, clock) -> StaffFactory:  # type: ignore[no-untyped-def]
-    return StaffFactory(db, clock)
-
-
-@pytest.fixture
-def settings(settings: Settings, db: Database) -> Settings:
+def settings(settings: Settings, db: Database) -> Settings:  # noqa: F811
     return settings.model_copy(update={"cpu_workers": 1})
 
 
 @pytest.fixture
-def api(client: TestClient, staff) -> TestClient:  # type: ignore[no-untyped-def]
+def api(client: TestClient, staff) -> TestClient:  # type: ignore[no-untyped-def]  # noqa: F811
     client.headers["Authorization"] = f"Bearer {staff.token(*ALL)}"
     return client
-
-
-def _in_background(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
-    out: list[Any] = []
-    thread = threading.Thread(target=lambda: out.append(call()), daemon=True)
-    thread.start()
-    return thread, out
 
 
 UPLOADS = {
@@ -94,40 +53,38 @@ UPLOADS = {
 
 
 @pytest.mark.parametrize("upload", UPLOADS.values(), ids=UPLOADS.keys())
-def test_health_and_a_lookup_are_answered_while_an_upload_is_being_hashed(api: TestClient, platform, hasher: BlockedHasher, upload) -> None:  # type: ignore[no-untyped-def]
+def test_health_and_a_lookup_are_answered_while_an_upload_is_being_hashed(api: TestClient, platform, hasher: Blocked, upload) -> None:  # type: ignore[no-untyped-def]
     media = seed_demo(platform).media
-    uploading, uploaded = _in_background(lambda: upload(api, media))
-    assert hasher.entered.acquire(timeout=WAIT)
-    checking, health = _in_background(lambda: api.get("/healthz"))
-    checking.join(WAIT)  # before the fix the hash ran on the event loop: /healthz waited for it
+    uploading, uploaded = in_background(lambda: upload(api, media))
+    assert hasher.entered.acquire(timeout=wait_s())
+    checking, health = in_background(lambda: api.get("/healthz"))
+    checking.join(wait_s())  # before the fix the hash ran on the event loop: /healthz waited for it
     assert hasher.left == 0 and health and health[0].status_code == 200
-    looking, raw = _in_background(lambda: api.get("/api/v1/match/raw", params={"signal_type": "pdq", "value": PDQ}))
-    looking.join(WAIT)  # before the fix the upload's transaction held SQLite's write lock while it hashed
+    looking, raw = in_background(lambda: api.get("/api/v1/match/raw", params={"signal_type": "pdq", "value": PDQ}))
+    looking.join(wait_s())  # before the fix the upload's transaction held SQLite's write lock while it hashed
     assert hasher.left == 0 and raw and raw[0].status_code == 200, raw and raw[0].text
     hasher.release.set()
-    uploading.join(WAIT)
+    uploading.join(wait_s())
     assert uploaded[0].status_code == 200, uploaded[0].text
     assert uploaded[0].json()["pdq"] if "pdq" in uploaded[0].json() else uploaded[0].json()["hashes"]["pdq"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/match/hash", "/console/safety/banks/lookup"])
-def test_no_more_uploads_are_hashed_at_once_than_the_pool_has_threads(client: TestClient, container, staff, hasher: BlockedHasher, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_no_more_uploads_are_hashed_at_once_than_the_pool_has_threads(client: TestClient, container, staff, hasher: Blocked, path: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client.headers["Authorization"] = f"Bearer {staff.token(*ALL)}"
     post = lambda: client.post(path, files={"file": ("a.jpg", imagery.cat()[1], "image/jpeg")})  # noqa: E731
-    first, _ = _in_background(post)
-    assert hasher.entered.acquire(timeout=WAIT)
-    second, answers = _in_background(post)
-    for _ in range(WAIT * 100):  # the second waits in the pool's queue (before the fix: in the hasher)
-        if container.cpu.queued or hasher.entered.acquire(timeout=0.01):
-            break
+    first, _ = in_background(post)
+    assert hasher.entered.acquire(timeout=wait_s())
+    second, answers = in_background(post)
+    wait_until(lambda: container.cpu.queued or hasher.inside > 1, what="the second upload queued or hashing")  # before the fix: hashing
     assert (hasher.inside, hasher.left, container.cpu.queued) == (1, 0, 1)
     hasher.release.set()
-    first.join(WAIT)
-    second.join(WAIT)
+    first.join(wait_s())
+    second.join(wait_s())
     assert hasher.inside == 2 and answers[0].status_code == 200, answers[0].text
 
 
-def test_the_matcher_takes_the_database_lock_before_its_own(db: Database) -> None:
+def test_the_matcher_takes_the_database_lock_before_its_own(db: Database) -> None:  # noqa: F811
     """An upload's session is still unused when it reaches the matcher. Taking the matcher's
     lock first and then SQLite's (BEGIN IMMEDIATE) deadlocks against a request that holds
     SQLite's and waits for the matcher's, until the busy timeout fails one of them."""
