@@ -71,6 +71,7 @@ def create(body: LawfulRequestCreate, request: Request, session: SessionDep, con
     created = submit_request(
         session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform, data_dir=container.settings.data_dir,
         principal=principal, submission=body.submission(), channel=channel, agency_id=body.agency_id,
+        max_targets=container.settings.lawful_request_max_targets,
     )
     receipt = service.receipt(created, key=provider_key(container.settings.data_dir))
     return LawfulRequestCreated(request=LawfulRequestRead.model_validate(created), receipt=receipt)

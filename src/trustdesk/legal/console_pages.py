@@ -121,7 +121,7 @@ def enter(request: Request, session: SessionDep, container: ContainerDep, princi
         with session.begin_nested():
             created = submit_request(session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform,
                                      data_dir=container.settings.data_dir, principal=principal, submission=submission_from_form(form),
-                                     channel=Channel.STAFF, agency_id=agency_id)
+                                     channel=Channel.STAFF, agency_id=agency_id, max_targets=container.settings.lawful_request_max_targets)
     except TrustdeskError as exc:
         code = str(form.get("instrument", "eu_epoc"))
         chosen = load_catalogue().get(code) if code in {i.code.value for i in load_catalogue().incoming} else load_catalogue().get("eu_epoc")

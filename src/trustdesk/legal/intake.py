@@ -23,7 +23,7 @@ from trustdesk.legal.checks import CheckItem, RequestParts, overall, run_checks
 from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, load_catalogue
 from trustdesk.legal.models import Agency, LawfulRequest, Officer, RequestAttachment, RequestTarget, RequestTransition
 from trustdesk.legal.registry import OfficerState, domain_registered, get_agency, get_officer
-from trustdesk.legal.targets import Resolution, Target, parse_targets, platform_format, resolve
+from trustdesk.legal.targets import MAX_TARGETS, Resolution, Target, parse_targets, platform_format, resolve
 from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.port import DataCategory, Platform
 
@@ -101,14 +101,14 @@ def _elements(instrument: Instrument, given: dict[str, str], *, allow_incomplete
     return elements
 
 
-def validate(submission: Submission, *, allow_incomplete: bool, platform_name: str = "demo") -> Validated:
+def validate(submission: Submission, *, allow_incomplete: bool, platform_name: str = "demo", max_targets: int = MAX_TARGETS) -> Validated:
     """Every structural check, in the order a person fixes them; raises on the first."""
     instrument = instrument_for(submission.instrument)
     categories = _categories(submission.categories)
     elements = _elements(instrument, submission.elements, allow_incomplete=allow_incomplete)
     if submission.period_start and submission.period_end and submission.period_start > submission.period_end:
         raise InvalidInput("The period ends before it starts.")
-    targets = parse_targets(submission.targets, platform_format(platform_name))
+    targets = parse_targets(submission.targets, platform_format(platform_name), max_targets=max_targets)
     files = attachments.check_all(submission.attachments)
     return Validated(instrument, categories, elements, targets, files)
 
@@ -142,12 +142,12 @@ def _flags(session: Session, *, agency: Agency, officer: Officer | None, validat
 
 def submit_request(
     session: Session, *, actor: Actor, clock: Clock, platform: Platform, data_dir: Path, principal: Principal,
-    submission: Submission, channel: Channel, agency_id: int | None = None,
+    submission: Submission, channel: Channel, agency_id: int | None = None, max_targets: int = MAX_TARGETS,
 ) -> LawfulRequest:
     """File one request. Raises (and writes nothing) on bad input; otherwise the request is
     received, checked, timed, and held for a call-back where it must be."""
     agency, officer = _issuer(session, principal, agency_id)
-    validated = validate(submission, allow_incomplete=channel is Channel.STAFF, platform_name=platform.name)
+    validated = validate(submission, allow_incomplete=channel is Channel.STAFF, platform_name=platform.name, max_targets=max_targets)
     resolutions = [(t, resolve(t, platform)) for t in validated.targets]
     now = clock.now()
     checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))

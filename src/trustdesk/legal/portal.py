@@ -142,7 +142,8 @@ def file_request(request: Request, session: SessionDep, container: ContainerDep,
     try:
         with session.begin_nested():
             created = submit_request(session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform,
-                                     data_dir=container.settings.data_dir, principal=principal, submission=submission_from_form(form), channel=Channel.PORTAL)
+                                     data_dir=container.settings.data_dir, principal=principal, submission=submission_from_form(form), channel=Channel.PORTAL,
+                                     max_targets=container.settings.lawful_request_max_targets)
     except TrustdeskError as exc:
         code = str(form.get("instrument", ""))
         if code not in {i.code.value for i in load_catalogue().incoming}:

@@ -132,13 +132,14 @@ def _from_link(text: str, fmt: PlatformFormat) -> Target:
     raise InvalidInput(f"'{text}' links to this platform but not to an account or a message.", target=text)
 
 
-def parse_targets(items: list[tuple[str | None, str]], fmt: PlatformFormat | None = None) -> list[Target]:
-    """(kind or None, value) pairs to normalised targets, duplicates dropped, order kept."""
+def parse_targets(items: list[tuple[str | None, str]], fmt: PlatformFormat | None = None, *, max_targets: int = MAX_TARGETS) -> list[Target]:
+    """(kind or None, value) pairs to normalised targets, duplicates dropped, order kept; at
+    most `max_targets` (the lawful_request_max_targets setting)."""
     fmt = fmt or platform_format()
     if not items:
         raise InvalidInput("Name at least one target: an account id, username, phone number, link or message id.")
-    if len(items) > MAX_TARGETS:
-        raise InvalidInput(f"At most {MAX_TARGETS} targets per request; split larger requests.")
+    if len(items) > max_targets:
+        raise InvalidInput(f"At most {max_targets} targets per request; split larger requests.")
     targets = [normalise(_kind(kind, value, fmt), value, fmt) for kind, value in items]
     return list({(t.kind, t.normalised): t for t in targets}.values())
 
