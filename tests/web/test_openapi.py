@@ -128,3 +128,45 @@ def test_the_document_names_the_credentials_and_who_needs_them(client) -> None:
     assert "security" not in ops["GET /api/v1/report-reasons"] and "401" not in ops["GET /api/v1/report-reasons"]["responses"]
     for name, op in ops.items():
         assert ("401" in op["responses"]) == (op.get("security", [{}])[-1] != {}), name
+
+
+def _unbounded_integers(schema: dict, schemas: dict, where: str, seen: frozenset[str] = frozenset()):
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name not in seen:
+            yield from _unbounded_integers(schemas[name], schemas, name, seen | {name})
+        return
+    if schema.get("type") == "integer" and "maximum" not in schema:
+        yield where
+    for key, sub in schema.get("properties", {}).items():
+        yield from _unbounded_integers(sub, schemas, f"{where}.{key}", seen)
+    for sub in [schema.get("items"), schema.get("additionalProperties"), *schema.get("anyOf", []), *schema.get("allOf", [])]:
+        if isinstance(sub, dict):
+            yield from _unbounded_integers(sub, schemas, where, seen)
+
+
+def test_every_integer_in_a_request_body_is_bounded(client) -> None:
+    doc = _document(client)
+    unbounded = {
+        where
+        for _, op in _operations(doc)
+        for content in op.get("requestBody", {}).get("content", {}).values()
+        for where in _unbounded_integers(content.get("schema", {}), doc["components"]["schemas"], "body")
+    }
+    assert sorted(unbounded) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/lawful-requests", {"instrument": "eu_epoc", "categories": ["subscriber"], "elements": {}, "targets": [{"value": "@x"}],
+                                     "agency_id": int(TOO_BIG)}),
+        ("/api/v1/connector/matrix/events", {"events": [{"event_id": "$e1", "room_id": "!r:x", "sender": "@a:x", "type": "m.room.message",
+                                                         "origin_server_ts": int(TOO_BIG), "content": {}}]}),
+        ("/api/v1/connector/matrix/events", {"events": [{"event_id": "$e1", "room_id": "!r:x", "sender": "@a:x", "type": "m.room.message",
+                                                         "origin_server_ts": 10**15, "content": {}}]}),  # past year 9999
+    ],
+)
+def test_an_out_of_range_integer_in_a_body_is_bad_input(client, admin_headers, url, body) -> None:
+    response = client.post(url, json=body, headers=admin_headers)
+    assert response.status_code == 422, response.text

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from trustdesk.core.ids import RowId
 from trustdesk.legal.attachments import Upload
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
 from trustdesk.legal.intake import Submission
@@ -48,7 +49,7 @@ class LawfulRequestCreate(BaseModel):
     stated_due_at: AwareDatetime | None = None
     language: str = Field("en", max_length=8)
     sender_email: str | None = None
-    agency_id: int | None = Field(None, description="Staff only: the registered agency that sent a request by post or e-mail.")
+    agency_id: RowId | None = Field(None, description="Staff only: the registered agency that sent a request by post or e-mail.")
     attachments: list[AttachmentIn] = []
 
     @field_validator("attachments")

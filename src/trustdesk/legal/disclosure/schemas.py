@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from trustdesk.core.ids import RowId
+
 
 class Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -119,7 +121,7 @@ class HoldExtension(BaseModel):
 
 
 class HoldConversion(BaseModel):
-    production_request_id: int
+    production_request_id: RowId
 
 
 class NoticeRead(Read):

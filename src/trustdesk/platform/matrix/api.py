@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.ids import MAX_ROW_ID
 from trustdesk.platform.matrix import flows, service
 from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
@@ -18,6 +19,7 @@ from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"])
 Ingestor = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
 SCREEN_KEY = "content_screen"
+LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
 
 
 class EventIn(BaseModel):
@@ -26,7 +28,7 @@ class EventIn(BaseModel):
     room_id: str = Field(min_length=2, max_length=255)
     sender: str = Field(min_length=2, max_length=255)
     type: str = Field(min_length=1, max_length=100)
-    origin_server_ts: int = Field(ge=0)
+    origin_server_ts: int = Field(ge=0, le=LAST_MS)  # milliseconds since the epoch
     content: dict[str, Any] = Field(default_factory=dict)
     unchecked: bool = False
 
@@ -35,7 +37,7 @@ class MediaIn(BaseModel):
     media_id: str = Field(min_length=1, max_length=255)
     server_name: str = Field(min_length=1, max_length=255)
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=MAX_ROW_ID)
     data_b64: str | None = None
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from trustdesk.core.ids import RowId
 from trustdesk.safety.banks.matcher import BankMatch, MatchResult
 from trustdesk.safety.banks.models import BankKind, SignalType
-from trustdesk.safety.banks.service import BankSummary
+from trustdesk.safety.banks.service import MAX_THRESHOLD, BankSummary
 from trustdesk.safety.signals.hashing import MediaHashes
 
 
@@ -19,9 +20,9 @@ class BankBase(BaseModel):
     description: str = Field("", max_length=4000)
     policy: str | None = Field(None, description="Platform policy key (policies.json); sets the DSA category.")
     labels: list[str] = Field(default_factory=list, max_length=50)
-    threshold: int = Field(31, description="PDQ Hamming distance at or under which an entry matches (0-64).")
+    threshold: int = Field(31, ge=0, le=MAX_THRESHOLD, description="PDQ Hamming distance at or under which an entry matches (0-64).")
     enabled: bool = True
-    rollout_percent: int = Field(100, description="Share of content (by a hash of it) that this bank matches.")
+    rollout_percent: int = Field(100, ge=0, le=100, description="Share of content (by a hash of it) that this bank matches.")
 
 
 class BankCreate(BankBase):
@@ -36,9 +37,9 @@ class BankUpdate(BaseModel):
     description: str | None = Field(None, max_length=4000)
     policy: str | None = None
     labels: list[str] | None = None
-    threshold: int | None = None
+    threshold: Annotated[int, Field(ge=0, le=MAX_THRESHOLD)] | None = None
     enabled: bool | None = None
-    rollout_percent: int | None = None
+    rollout_percent: Annotated[int, Field(ge=0, le=100)] | None = None
 
 
 class BankRead(BaseModel):
@@ -102,7 +103,7 @@ class EntryRead(BaseModel):
 class EntryStateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    entry_ids: list[int] = Field(min_length=1, max_length=10_000)
+    entry_ids: list[RowId] = Field(min_length=1, max_length=10_000)
     reason: str = Field(min_length=3, max_length=2000)
 
 
@@ -215,7 +216,7 @@ class ExchangeCreate(BaseModel):
 
     name: str = Field(max_length=120)
     api: str = Field(description="python-threatexchange exchange: sample, local_file, ncmec, stop_ncii, tat, fb_threatexchange.")
-    bank_id: int
+    bank_id: RowId
     config: dict[str, Any] = Field(default_factory=dict, description="The exchange's collaboration settings (no secrets).")
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from trustdesk.core.ids import RowId
+
 
 class NoticeCreate(BaseModel):
     """Art. 16(2) DSA: the reason, the exact location, an explanation, the notifier's name and
@@ -49,7 +51,7 @@ class TrustedFlaggerCreate(BaseModel):
     fields: list[str]
     email: str = Field(max_length=254)
     awarded_by: str = Field(max_length=200)
-    token_id: int | None = None
+    token_id: RowId | None = None
 
 
 class TrustedFlaggerRead(BaseModel):

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from trustdesk.core.ids import RowId
+
 
 class CaseRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -37,7 +39,7 @@ class CaseOpen(BaseModel):
     subject_kind: str
     subject_id: str = Field(min_length=1, max_length=128)
     queue: str
-    priority: int = 50
+    priority: int = Field(50, ge=0, le=100)
     source: str
     reason: str = Field(max_length=2000)
     rule_ref: str | None = Field(None, max_length=200)
@@ -81,7 +83,7 @@ class DecisionRead(BaseModel):
 
 
 class BulkRequest(DecisionCreate):
-    case_ids: list[int]
+    case_ids: list[RowId]
     confirm: str | None = None
 
 
