@@ -236,3 +236,12 @@ def test_json_shape_agrees_with_the_parsed_value(value: object, ascii_only: bool
     depth, longest = _shape(value, ascii_only)
     text = json.dumps(value, ensure_ascii=ascii_only).encode()
     assert (json_shape_problem(text, max_depth=max_depth, max_string=max_string) is not None) is (depth > max_depth or longest > max_string)
+
+
+def test_a_bulk_review_decision_is_held_to_the_setting(tmp_path, database_url, db, clock, platform, staff) -> None:
+    settings = load_settings(data_dir=tmp_path, database_url=database_url, session_cookie_secure=False, review_bulk_max_cases=2)
+    with TestClient(create_app(settings, container=Container(settings=settings, db=db, clock=clock, platform=platform))) as client:
+        headers = {"Authorization": f"Bearer {staff.token(Permission.REVIEW_DECIDE)}"}
+        body = {"case_ids": [1, 2, 3], "outcome": "no_action", "reason": "bulk"}
+        response = client.post("/api/v1/review/bulk/preview", headers=headers, json=body)
+    assert response.status_code == 422 and "Pick 1 to 2 different cases" in response.json()["detail"], response.text

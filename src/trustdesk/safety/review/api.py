@@ -85,14 +85,16 @@ def decide(case_id: RowId, body: DecisionCreate, request: Request, session: Sess
 
 @router.post("/review/bulk/preview", response_model=BulkPreview)
 def bulk_preview(body: BulkRequest, session: SessionDep, container: ContainerDep, principal: Decider) -> BulkPreview:
-    rows, digest = decisions.bulk_preview(session, principal=principal, platform=container.platform, case_ids=body.case_ids, plan=_plan(body))
+    rows, digest = decisions.bulk_preview(session, principal=principal, platform=container.platform, case_ids=body.case_ids, plan=_plan(body),
+                                          max_cases=container.settings.review_bulk_max_cases)
     return BulkPreview(rows=[BulkPreviewRow(**vars(r)) for r in rows], confirm=digest)
 
 
 @router.post("/review/bulk", response_model=list[DecisionRead], status_code=201)
 def bulk_decide(body: BulkRequest, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> list[DecisionRead]:
     made = decisions.bulk_decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                                 platform=container.platform, case_ids=body.case_ids, plan=_plan(body), confirm=body.confirm or "")
+                                 platform=container.platform, case_ids=body.case_ids, plan=_plan(body), confirm=body.confirm or "",
+                                 max_cases=container.settings.review_bulk_max_cases)
     return [DecisionRead.model_validate(d) for d in made]
 
 

@@ -189,9 +189,11 @@ def bulk(request: Request, session: SessionDep, container: ContainerDep, princip
             plan = _plan(outcome, reason, policy, action, legal_ground, form["territorial_scope"], until)
             if confirm:
                 made = decisions.bulk_decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                                             platform=container.platform, case_ids=case_ids, plan=plan, confirm=confirm)
+                                             platform=container.platform, case_ids=case_ids, plan=plan, confirm=confirm,
+                                             max_cases=container.settings.review_bulk_max_cases)
                 return render(request, "console/review/bulk_done.html", active="review", decisions=made, queue=queue)
-            rows, digest = decisions.bulk_preview(session, principal=principal, platform=container.platform, case_ids=case_ids, plan=plan)
+            rows, digest = decisions.bulk_preview(session, principal=principal, platform=container.platform, case_ids=case_ids, plan=plan,
+                                                  max_cases=container.settings.review_bulk_max_cases)
     except TrustdeskError as exc:
         return render(request, "console/review/bulk_preview.html", status_code=exc.status, active="review", rows=[], digest="",
                       form=form, case_ids=case_ids, error=exc.detail)

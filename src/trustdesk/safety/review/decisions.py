@@ -143,10 +143,12 @@ def _preview_row(session: Session, principal: Principal, platform: Platform, cas
         return PreviewRow(case_id, "?", "-", exc.detail)
 
 
-def bulk_preview(session: Session, *, principal: Principal, platform: Platform, case_ids: list[int], plan: Plan) -> tuple[list[PreviewRow], str]:
-    """What a bulk decision would do to each case, and the digest that confirms it. Changes nothing."""
-    if not case_ids or len(case_ids) > MAX_BULK or len(set(case_ids)) != len(case_ids):
-        raise InvalidInput(f"Pick 1 to {MAX_BULK} different cases.", field="case_ids")
+def bulk_preview(session: Session, *, principal: Principal, platform: Platform, case_ids: list[int], plan: Plan,
+                 max_cases: int = MAX_BULK) -> tuple[list[PreviewRow], str]:
+    """What a bulk decision would do to each case, and the digest that confirms it. Changes
+    nothing. At most `max_cases` cases (the review_bulk_max_cases setting)."""
+    if not case_ids or len(case_ids) > max_cases or len(set(case_ids)) != len(case_ids):
+        raise InvalidInput(f"Pick 1 to {max_cases} different cases.", field="case_ids")
     kind = _check_plan(plan)
     rows = [_preview_row(session, principal, platform, case_id, kind) for case_id in case_ids]
     digest = hashlib.sha256(json.dumps({"rows": [asdict(r) for r in rows], "plan": asdict(plan)}, default=str, sort_keys=True).encode()).hexdigest()
@@ -154,9 +156,9 @@ def bulk_preview(session: Session, *, principal: Principal, platform: Platform, 
 
 
 def bulk_decide(session: Session, *, principal: Principal, actor: Actor, clock: Clock, platform: Platform, case_ids: list[int],
-                plan: Plan, confirm: str) -> list[Decision]:
+                plan: Plan, confirm: str, max_cases: int = MAX_BULK) -> list[Decision]:
     """Decide every case of a confirmed preview; refused whole if anything changed since."""
-    rows, digest = bulk_preview(session, principal=principal, platform=platform, case_ids=case_ids, plan=plan)
+    rows, digest = bulk_preview(session, principal=principal, platform=platform, case_ids=case_ids, plan=plan, max_cases=max_cases)
     if confirm != digest:
         raise Conflict("The cases changed since the preview; preview again and confirm what you see.")
     blocked = [r for r in rows if r.problem]
