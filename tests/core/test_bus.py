@@ -102,3 +102,12 @@ class TestNatsBus(BusContract):
         (again,) = await _fetch_all(bus, 1)
         assert again.data == b"lost" and again.attempt == 2
         await again.ack()
+
+    async def test_a_message_its_consumer_says_it_is_working_on_is_not_handed_out_again(self, bus: Bus) -> None:
+        await bus.publish("events.message", b"slow", msg_id="w1")
+        (taken,) = await _fetch_all(bus, 1)
+        held_until = asyncio.get_running_loop().time() + 2 * bus.ack_wait  # type: ignore[operator]
+        while asyncio.get_running_loop().time() < held_until:  # a batch outlasting the wait
+            await taken.working()
+            assert await bus.fetch(1, timeout=0.1) == [], "handed to another consumer while still held"
+        await taken.ack()

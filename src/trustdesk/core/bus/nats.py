@@ -107,7 +107,8 @@ class NatsBus(Bus):
         async def retry(delay: float) -> None:
             await message.nak(delay=delay or None)
 
-        return Delivery(message.subject, message.data, message.metadata.num_delivered, headers.get("Nats-Msg-Id"), message.ack, retry)
+        return Delivery(message.subject, message.data, message.metadata.num_delivered, headers.get("Nats-Msg-Id"), message.ack, retry,
+                        _working=message.in_progress)
 
     async def dead_letter(self, delivery: Delivery, *, error: str) -> None:
         relative = delivery.subject.removeprefix(f"{self.prefix}.")

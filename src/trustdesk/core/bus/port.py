@@ -29,12 +29,19 @@ class Delivery:
     _ack: Callable[[], Awaitable[None]] = field(repr=False)
     _retry: Callable[[float], Awaitable[None]] = field(repr=False)
     value: object = field(default=None, repr=False)  # the in-process bus: the object published with `data`
+    _working: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
 
     async def ack(self) -> None:
         await self._ack()
 
     async def retry(self, delay: float = 0.0) -> None:
         await self._retry(delay)
+
+    async def working(self) -> None:
+        """Tell the bus that the consumer still holds this message and is handling it, so
+        that the acknowledgement wait starts again (a no-op where the wait never runs out)."""
+        if self._working is not None:
+            await self._working()
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class Bus(ABC):
     ('events.message'); adapters put the prefix in front."""
 
     prefix: str
+    # Seconds a delivery stays with its consumer unacknowledged before the bus hands it to
+    # another; None where it stays until settled (the in-process bus: one consumer).
+    ack_wait: float | None = None
 
     @abstractmethod
     async def connect(self) -> None: ...

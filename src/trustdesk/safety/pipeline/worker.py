@@ -60,6 +60,30 @@ class Worker:
             pass
 
     async def process(self, deliveries: list[Delivery]) -> None:
+        holding = asyncio.create_task(self._keep_held(deliveries))
+        try:
+            await self._process(deliveries)
+        finally:
+            holding.cancel()
+
+    async def _keep_held(self, deliveries: list[Delivery]) -> None:
+        """While a batch is handled, tell the bus every third of its acknowledgement wait that
+        this worker still holds it. On a loaded machine or a slow database a batch can outlast
+        the wait; the bus would then hand it to another worker, both would handle the same
+        events at once, one commit would fail on the other's rows and its batch be redone
+        event by event, slower still, so that more batches outlast the wait."""
+        if not self.bus.ack_wait:
+            return
+        while True:
+            await asyncio.sleep(self.bus.ack_wait / 3)
+            try:
+                for delivery in deliveries:
+                    await delivery.working()
+            except Exception as exc:  # the bus is gone: the batch comes back to someone anyway
+                log.warning("could not tell the bus the batch is still being handled: %s", exc)
+                return
+
+    async def _process(self, deliveries: list[Delivery]) -> None:
         good: list[tuple[Delivery, Received]] = []
         for delivery in deliveries:
             try:
