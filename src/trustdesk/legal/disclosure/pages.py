@@ -23,7 +23,7 @@ from trustdesk.legal.portal import Officer
 from trustdesk.legal.signing import provider_key
 from trustdesk.web.console.rendering import render
 from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.web.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 
 console_router = APIRouter(prefix="/console/legal", include_in_schema=False)
 portal_router = APIRouter(prefix="/portal/disclosures", include_in_schema=False)
@@ -77,8 +77,10 @@ def _actions(request: Request, container: Container, principal: Principal, sessi
 
 
 @console_router.post("/requests/{request_id}/{action}", response_model=None)
-async def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Reader, sent: FormDep) -> Response:
+    """A plain `def` (the form is read on the loop by FormDep): the actions read and write the
+    database, and `package` builds and signs the archive, none of it on the event loop."""
+    form = {k: v for k, v in sent.items() if isinstance(v, str)}
     actions = _actions(request, container, principal, session, request_id, form)
     if action not in actions:
         return _request_page(request, session, container, principal, request_id, error=f"Unknown action '{action}'.", status_code=404)
