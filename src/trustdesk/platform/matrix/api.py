@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from trustdesk.core.identity.permissions import Permission, Principal
-from trustdesk.core.ids import MAX_ROW_ID
+from trustdesk.core.ids import MAX_BIG_ID
 from trustdesk.platform.matrix import flows, service
 from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
@@ -37,7 +37,7 @@ class MediaIn(BaseModel):
     media_id: str = Field(min_length=1, max_length=255)
     server_name: str = Field(min_length=1, max_length=255)
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    size: int = Field(ge=0, le=MAX_ROW_ID)
+    size: int = Field(ge=0, le=MAX_BIG_ID)
     data_b64: str | None = None
 
 

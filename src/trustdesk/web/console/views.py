@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from trustdesk.core.audit import service as audit_service
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal
-from trustdesk.core.ids import RowId
+from trustdesk.core.ids import BigRowId
 from trustdesk.web.console.rendering import NAVIGATION, render
 from trustdesk.web.deps import (
     SESSION_COOKIE,
@@ -85,7 +85,7 @@ def audit_log(
     actor: str = "",
     action: str = "",
     object_type: str = "",
-    before: RowId | None = None,
+    before: BigRowId | None = None,  # an audit seq
 ) -> HTMLResponse:
     entries = audit_service.list_entries(session, actor=actor or None, action=action or None, object_type=object_type or None, before_seq=before, limit=50)
     template = "console/_audit_rows.html" if request.headers.get("HX-Request") else "console/audit.html"
