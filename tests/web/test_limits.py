@@ -23,7 +23,7 @@ from trustdesk.platform.demo import imagery
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.web.app import create_app
 from trustdesk.web.container import Container
-from trustdesk.web.limits import json_shape_problem
+from trustdesk.web.limits import BodyClass, classify, json_shape_problem
 
 PROBLEM = "application/problem+json"
 KIB = 1024
@@ -245,3 +245,17 @@ def test_a_bulk_review_decision_is_held_to_the_setting(tmp_path, database_url, d
         body = {"case_ids": [1, 2, 3], "outcome": "no_action", "reason": "bulk"}
         response = client.post("/api/v1/review/bulk/preview", headers=headers, json=body)
     assert response.status_code == 422 and "Pick 1 to 2 different cases" in response.json()["detail"], response.text
+
+
+@pytest.mark.parametrize("method, path, media_type, body", [
+    ("POST", "/api/v1/banks/12/import", "multipart/form-data", BodyClass.UPLOAD),
+    ("POST", "/api/v1/banks/12/entries", "application/json", BodyClass.UPLOAD),
+    ("POST", "/console/safety/banks/3/import", "multipart/form-data", BodyClass.UPLOAD),
+    ("POST", "/api/v1/banks/12/x/import", "multipart/form-data", BodyClass.FORM),  # a parameter is one segment
+    ("POST", "/portal/requests", "multipart/form-data", BodyClass.ATTACHMENT),
+    ("POST", "/api/v1/lawful-requests", "application/json", BodyClass.ATTACHMENT),
+    ("POST", "/api/v1/lawful-requests/7/messages", "application/json", BodyClass.JSON),
+    ("GET", "/api/v1/match/hash", "", BodyClass.JSON),
+])
+def test_routes_are_sorted_into_body_classes(method: str, path: str, media_type: str, body: BodyClass) -> None:
+    assert classify(method, path, media_type) is body
