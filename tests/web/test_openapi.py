@@ -175,3 +175,18 @@ def test_every_integer_in_a_request_body_is_bounded(client) -> None:
 def test_an_out_of_range_integer_in_a_body_is_bad_input(client, admin_headers, url, body) -> None:
     response = client.post(url, json=body, headers=admin_headers)
     assert response.status_code == 422, response.text
+
+
+def test_answers_that_are_not_json_or_not_problems_are_declared_as_sent(client, monkeypatch) -> None:
+    ops = dict(_operations(_document(client)))
+    metrics = client.get("/metrics")
+    assert metrics.headers["content-type"].split(";")[0] in ops["GET /metrics"]["responses"]["200"]["content"]
+    assert set(ops["GET /api/v1/banks/{bank_id}/export"]["responses"]["200"]["content"]) == {"text/csv", "text/plain"}
+
+    def unreachable() -> None:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(client.app.state.container.db, "ping", unreachable)
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.headers["content-type"] in ops["GET /readyz"]["responses"]["503"]["content"]

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from trustdesk import __version__
@@ -120,7 +120,7 @@ def _health_router(container: Container, metrics: observability.Metrics) -> APIR
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @router.get("/readyz")
+    @router.get("/readyz", responses={503: {"description": "The database is unreachable.", "content": {"application/json": {}}}})
     def readyz() -> JSONResponse:
         try:
             container.db.ping()
@@ -128,7 +128,7 @@ def _health_router(container: Container, metrics: observability.Metrics) -> APIR
             return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
         return JSONResponse({"status": "ready", "database": container.db.engine.dialect.name})
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)  # Prometheus text exposition format
     def prometheus() -> Response:
         return metrics.render()
 

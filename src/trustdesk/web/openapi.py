@@ -21,7 +21,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from trustdesk.web.deps import SESSION_COOKIE, current_principal, optional_principal
+from trustdesk.web import deps
+from trustdesk.web.deps import SESSION_COOKIE, current_principal, optional_principal, require, require_outside_transaction
 from trustdesk.web.problems import MEDIA_TYPE
 
 BEARER, COOKIE = "bearerToken", "consoleSession"
@@ -63,6 +64,7 @@ DESCRIPTIONS = {
     503: "A dependency (the bus, an exchange, the matcher's memory) is unavailable.",
 }
 STATE_CHANGING = {"post", "put", "patch", "delete"}
+REQUIRING = (require, require_outside_transaction)  # dependency factories that refuse an anonymous caller
 
 
 def install(app: FastAPI) -> None:
@@ -106,7 +108,8 @@ def _declare(operation: dict[str, Any], method: str, route: APIRoute) -> None:
         operation["security"] = [{BEARER: []}, {COOKIE: []}, {}]  # {}: anonymous callers too
     responses = operation.setdefault("responses", {})
     for status in _problem_statuses(operation, method, caller):
-        responses[str(status)] = _problem_response(status)
+        if status == 422 or str(status) not in responses:  # FastAPI's own 422 is not what the API sends
+            responses[str(status)] = _problem_response(status)
 
 
 def _problem_statuses(operation: dict[str, Any], method: str, caller: Callable[..., Any] | None) -> list[int]:
@@ -137,10 +140,16 @@ def _problem_response(status: int) -> dict[str, Any]:
 def _caller(dependant: Dependant) -> Callable[..., Any] | None:
     """`current_principal` when the route needs a caller, `optional_principal` when it takes an
     anonymous one too, None when it never asks who is calling."""
-    found = {d.call for d in _walk(dependant)}
-    if current_principal in found:
+    found = [d.call for d in _walk(dependant)]
+    if any(call is current_principal or _made_by(call, REQUIRING) for call in found):
         return current_principal
     return optional_principal if optional_principal in found else None
+
+
+def _made_by(call: Callable[..., Any] | None, factories: Sequence[Callable[..., Any]]) -> bool:
+    """Whether `call` is the dependency one of `factories` returns (`require(...)`'s closure)."""
+    outer = getattr(call, "__qualname__", "").partition(".<locals>.")[0]
+    return getattr(call, "__module__", None) == deps.__name__ and outer in {f.__name__ for f in factories}
 
 
 def _walk(dependant: Dependant) -> Iterator[Dependant]:

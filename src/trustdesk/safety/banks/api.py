@@ -148,7 +148,8 @@ def import_entries(bank_id: RowId, request: Request, container: ContainerDep, pr
                                    platform=container.platform, pager=pager_of(container)))
 
 
-@router.get("/banks/{bank_id}/export")
+@router.get("/banks/{bank_id}/export", response_class=StreamingResponse,
+             responses={200: {"description": "The entries, one a line.", "content": {"text/csv": {}, "text/plain": {}}}})
 def export_entries(bank_id: RowId, session: SessionDep, _: Reader, format: transfer.TransferFormat = transfer.TransferFormat.CSV) -> StreamingResponse:
     service.get_bank(session, bank_id=bank_id)
     lines: Iterator[str] = iter(list(transfer.export(session, bank_id=bank_id, fmt=format)))  # read inside the request's transaction
