@@ -6,9 +6,9 @@ Which problems an operation declares follows from the route itself: one that res
 caller (`current_principal`, `require(...)`) may answer 401 and 403; one that takes the caller
 only if shown (`optional_principal`) may answer 403 (a console form without its CSRF token);
 one with a path parameter or a body may name something that is not there (404); one that
-changes state may meet a conflict (409); one with a body may send too much of it (413), the
-wrong kind (415) or an unreadable form (400). Every operation may answer 422 (bad input), 500
-and 503 (a dependency, such as the bus or an exchange, is down)."""
+changes state may meet a conflict (409), and may send too much of a body (413), the wrong kind
+(415) or an unreadable form (400), whether or not it declares one. Every operation may answer
+422 (bad input), 500 and 503 (a dependency, such as the bus or an exchange, is down)."""
 
 from __future__ import annotations
 
@@ -122,10 +122,8 @@ def _problem_statuses(operation: dict[str, Any], method: str, caller: Callable[.
         statuses += [403]
     if has_path or has_body:
         statuses.append(404)
-    if method in STATE_CHANGING:
-        statuses.append(409)
-    if has_body:
-        statuses += [400, 413, 415]
+    if method in STATE_CHANGING:  # the request limits read these methods' bodies, declared or not
+        statuses += [400, 409, 413, 415]
     return sorted(statuses)
 
 

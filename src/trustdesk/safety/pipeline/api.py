@@ -68,7 +68,11 @@ async def _json_body(request: Request) -> Any:
         raise InvalidInput(f"The body is not JSON: {exc}.") from exc
 
 
-@router.post("/pipeline/events", status_code=202, response_model=Accepted)
+EVENTS_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "One event (a JSON object with `kind`), or a batch: `{\"events\": [...]}`."}}}}
+
+
+@router.post("/pipeline/events", status_code=202, response_model=Accepted, openapi_extra={"requestBody": EVENTS_BODY})
 async def submit_events(request: Request, container: ContainerDep, _: Ingester) -> Accepted:
     """One event (a JSON object with `kind`), or a batch: `{"events": [...]}`. A batch with
     any invalid event is refused whole; nothing is published."""
