@@ -18,6 +18,7 @@ from trustdesk.core.errors import InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.safety.pipeline import deadletters, ingest
+from trustdesk.safety.pipeline.events import Event
 from trustdesk.safety.pipeline.metrics import PipelineCollector
 from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
 from trustdesk.safety.pipeline.runtime import runtime_for
@@ -61,26 +62,24 @@ class EventStatus(BaseModel):
     hits: list[dict[str, Any]] = []
 
 
-async def _json_body(request: Request) -> Any:
+def _events_in(body: bytes, *, max_batch: int) -> list[Event]:
+    """The body's events, decoded and validated: CPU work (a batch holds up to `max_batch`),
+    so the route runs it in the CPU pool, not on the event loop."""
     try:
-        return json.loads(await request.body())
+        value = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"The body is not JSON: {exc}.") from exc
+    items = value["events"] if isinstance(value, dict) and "events" in value else [value]
+    if not isinstance(items, list):
+        raise InvalidInput("'events' must be a list of events.")
+    return ingest.validate(items, max_batch=max_batch)
 
 
-EVENTS_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "description": "One event (a JSON object with `kind`), or a batch: `{\"events\": [...]}`."}}}}
-
-
-@router.post("/pipeline/events", status_code=202, response_model=Accepted, openapi_extra={"requestBody": EVENTS_BODY})
+@router.post("/pipeline/events", status_code=202, response_model=Accepted)
 async def submit_events(request: Request, container: ContainerDep, _: Ingester) -> Accepted:
     """One event (a JSON object with `kind`), or a batch: `{"events": [...]}`. A batch with
     any invalid event is refused whole; nothing is published."""
-    body = await _json_body(request)
-    items = body["events"] if isinstance(body, dict) and "events" in body else [body]
-    if not isinstance(items, list):
-        raise InvalidInput("'events' must be a list of events.")
-    events = ingest.validate(items, max_batch=container.settings.pipeline_max_batch)
+    events = await container.cpu.run(_events_in, await request.body(), max_batch=container.settings.pipeline_max_batch)
     ids = await ingest.submit(runtime_for(container).bus, events)
     return Accepted(accepted=len(ids), ids=ids)
 
@@ -102,8 +101,8 @@ def list_dead_letters(session: SessionDep, _: Reader, limit: Annotated[int, Quer
 
 
 @router.post("/pipeline/dead-letters/{dead_letter_id}/replay")
-async def replay_dead_letter(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> dict[str, Any]:
-    row = await deadletters.replay(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)
+def replay_dead_letter(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> dict[str, Any]:
+    row = deadletters.replay_from_thread(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)
     return {"id": row.id, "replayed_at": row.replayed_at}
 
 

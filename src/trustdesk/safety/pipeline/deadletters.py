@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import anyio.from_thread
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -77,4 +78,15 @@ async def replay(session: Session, *, bus: Bus, actor: Actor, clock: Clock, dead
     if row.replayed_at is not None:
         raise Conflict(f"Dead letter {dead_letter_id} was already replayed by {row.replayed_by}.")
     await bus.publish(relative_subject(row.subject, bus.prefix), row.data.encode())
+    return mark_replayed(session, actor=actor, clock=clock, dead_letter_id=dead_letter_id)
+
+
+def replay_from_thread(session: Session, *, bus: Bus, actor: Actor, clock: Clock, dead_letter_id: int) -> DeadLetterRecord:
+    """`replay` for a plain `def` request handler (a worker thread that anyio started): the
+    database work stays in the thread, only the publish runs on the event loop. On SQLite a
+    transaction may wait for the write lock; waiting on the loop would stall every request."""
+    row = get(session, dead_letter_id=dead_letter_id)
+    if row.replayed_at is not None:
+        raise Conflict(f"Dead letter {dead_letter_id} was already replayed by {row.replayed_by}.")
+    anyio.from_thread.run(bus.publish, relative_subject(row.subject, bus.prefix), row.data.encode())
     return mark_replayed(session, actor=actor, clock=clock, dead_letter_id=dead_letter_id)

@@ -54,10 +54,10 @@ def pipeline_page(request: Request, session: SessionDep, container: ContainerDep
 
 
 @router.post("/pipeline/dead-letters/{dead_letter_id}/replay", response_class=HTMLResponse)
-async def replay(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> HTMLResponse:
+def replay(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> HTMLResponse:
     try:
         with session.begin_nested():
-            row = await deadletters.replay(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)
+            row = deadletters.replay_from_thread(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)
     except TrustdeskError as exc:
         return _page(request, session, container, principal, error=exc.detail)
     return _page(request, session, container, principal, notice=f"Dead letter {row.id} sent back to the pipeline.")
