@@ -39,7 +39,7 @@ from trustdesk.legal.instruments import IssuerKind
 
 pytestmark = pytest.mark.conformance
 
-EXAMPLES = 3  # per operation, mode and caller
+EXAMPLES = 4  # per operation, mode and caller
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
