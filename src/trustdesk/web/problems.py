@@ -9,11 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
-from trustdesk.core.errors import AuthenticationFailed, Forbidden, TrustdeskError
+from trustdesk.core.errors import AuthenticationFailed, Forbidden, InvalidInput, TrustdeskError
 from trustdesk.web.console.rendering import render
 
 log = logging.getLogger("trustdesk.web")
@@ -86,6 +87,16 @@ def install(app: FastAPI) -> None:
         response = problem(request, status=exc.status_code, slug=f"http-{exc.status_code}", title=str(exc.detail), detail=str(exc.detail))
         response.headers.update(exc.headers or {})  # e.g. the router's Allow on a 405
         return response
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        """A value the database refuses as data (PostgreSQL: a NUL character in text) came from
+        the caller: bad input, not our fault. The request's transaction is rolled back."""
+        log.warning("input refused by the database on %s: %s", request.url.path, type(exc.orig).__name__)
+        refusal = InvalidInput("A value in the request cannot be stored or searched for (a NUL character in text, say).")
+        if _is_page(request):
+            return _page_error(request, refusal)
+        return problem(request, status=refusal.status, slug=refusal.type_slug, title=refusal.title, detail=refusal.detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
