@@ -83,7 +83,7 @@ def media_check(body: MediaIn, request: Request, session: SessionDep, container:
     verdict = service.check_media(session, screen=content_screen(container), media=media, actor=actor, clock=container.clock)
     if not verdict.block:
         flows.remember_upload(session, matcher=bank_matcher(container), media=media, actor=actor, clock=container.clock,
-                              pager=container.extras.get("pager"))
+                              pager=container.extras.get("pager"), cpu=container.cpu)
     return VerdictOut(verdict=verdict.name, reason=verdict.reason)
 
 
@@ -94,5 +94,5 @@ def events(body: EventsIn, request: Request, session: SessionDep, container: Con
     result = service.ingest_events(session, events=events, screen=content_screen(container), platform=container.platform,
                                    actor=actor, clock=container.clock)
     flows.remember_posted_media(session, matcher=bank_matcher(container), events=events, platform=container.platform,
-                                actor=actor, clock=container.clock, pager=container.extras.get("pager"))
+                                actor=actor, clock=container.clock, pager=container.extras.get("pager"), cpu=container.cpu)
     return IngestOut(received=result.received, duplicates=result.duplicates, removed=result.removed)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
+from trustdesk.core.cpu import CpuPool
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.emergency.paging import Pager
 from trustdesk.platform.matrix.adapter import MatrixPlatform
@@ -64,7 +65,7 @@ POSTING_TYPES = frozenset({"m.room.message", "m.sticker"})
 
 
 def remember_upload(session: Session, *, matcher: MatchService, media: dict[str, Any], actor: Actor, clock: Clock,
-                    pager: Pager | None = None) -> None:
+                    pager: Pager | None = None, cpu: CpuPool | None = None) -> None:
     """Hash an upload Synapse is about to store (the media check let it through), so that
     bank entries added later find it (retroaction). Never fails the check: a file that is
     no readable image is skipped."""
@@ -74,13 +75,13 @@ def remember_upload(session: Session, *, matcher: MatchService, media: dict[str,
     try:
         with session.begin_nested():
             check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=MatrixPlatform.name,
-                         media_id=media_id, data=base64.b64decode(media["data_b64"]), pager=pager)
+                         media_id=media_id, data=base64.b64decode(media["data_b64"]), pager=pager, cpu=cpu)
     except TrustdeskError:
         return
 
 
 def remember_posted_media(session: Session, *, matcher: MatchService, events: list[dict[str, Any]], platform: Platform | None,
-                          actor: Actor, clock: Clock, pager: Pager | None = None) -> int:
+                          actor: Actor, clock: Clock, pager: Pager | None = None, cpu: CpuPool | None = None) -> int:
     """Link each posted file to the message (event) that carries it; a file not seen at upload
     (too large to send inline, or Trustdesk was down) is fetched and hashed now. Returns how
     many files were linked."""
@@ -95,7 +96,7 @@ def remember_posted_media(session: Session, *, matcher: MatchService, events: li
             linked += 1
         elif platform is not None:
             linked += _fetch_and_remember(session, matcher=matcher, platform=platform, media_id=media_id,
-                                          event_id=event["event_id"], actor=actor, clock=clock, pager=pager)
+                                          event_id=event["event_id"], actor=actor, clock=clock, pager=pager, cpu=cpu)
     session.flush()
     return linked
 
@@ -109,12 +110,12 @@ def _posted_media(event: dict[str, Any]) -> str | None:
 
 
 def _fetch_and_remember(session: Session, *, matcher: MatchService, platform: Platform, media_id: str, event_id: str,
-                        actor: Actor, clock: Clock, pager: Pager | None) -> int:
+                        actor: Actor, clock: Clock, pager: Pager | None, cpu: CpuPool | None) -> int:
     try:
         item, data = platform.get_media(media_id)
         with session.begin_nested():
             check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=MatrixPlatform.name, media_id=media_id,
-                         data=data, content_type=item.content_type, pager=pager, message_id=event_id)
+                         data=data, content_type=item.content_type, pager=pager, message_id=event_id, cpu=cpu)
     except (LookupError, PlatformError, TrustdeskError):
         return 0
     return 1
