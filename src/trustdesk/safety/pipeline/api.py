@@ -75,7 +75,11 @@ def _events_in(body: bytes, *, max_batch: int) -> list[Event]:
     return ingest.validate(items, max_batch=max_batch)
 
 
-@router.post("/pipeline/events", status_code=202, response_model=Accepted)
+EVENTS_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "One event (a JSON object with `kind`), or a batch: `{\"events\": [...]}`."}}}}
+
+
+@router.post("/pipeline/events", status_code=202, response_model=Accepted, openapi_extra={"requestBody": EVENTS_BODY})
 async def submit_events(request: Request, container: ContainerDep, _: Ingester) -> Accepted:
     """One event (a JSON object with `kind`), or a batch: `{"events": [...]}`. A batch with
     any invalid event is refused whole; nothing is published."""
