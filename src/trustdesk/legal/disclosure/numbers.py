@@ -1,67 +1,127 @@
-"""Numbers for transparency, per country of the issuing authority and per period: the same
+"""Government-request numbers, per country of the issuing authority and per period: the same
 counts for every country, from the same records (LEGAL.md: 'one process for every country').
 
-Definitions (also in docs/policy.md): received = filed in the period; valid = every check of
-the instrument passed at intake; clarified = sent back for clarification at least once;
-narrowed = a decision that produced less than was asked (categories, targets or period);
-refused = refused at any point; data produced = a package was delivered; accounts affected =
+This module is the only place that reads and counts them. The legal team's numbers (API, CLI)
+and the published government-request report (`trustdesk.transparency.reports.government`) both
+call `gather` and `count`, so the two cannot disagree.
+
+Which requests count: every request an authority filed (an instrument of the catalogue whose
+direction is incoming) received in the period, whatever became of it: refused, invalid,
+withdrawn or still open. What the provider sends itself (DSA Art. 18 notifications, outgoing)
+is not a government request and is never counted.
+
+Definitions (also in docs/policy.md and docs/transparency.md): received = filed in the period;
+valid = every check of the instrument passed at intake; clarified = sent back for
+clarification at least once; narrowed = a decision that produced less than was asked
+(categories, targets or period); refused = refused at any point; data produced = a package was
+delivered; accounts specified = distinct accounts the request named; accounts affected =
 distinct accounts in delivered packages; emergency share = emergency requests / received;
 non-disclosure share = requests whose user notice was held back (a non-disclosure order, the
 issuer's confidentiality, an emergency delay) or that are themselves non-disclosure orders,
-/ received; median time to answer = receipt to the first answer or refusal, in hours."""
+/ received; median time to answer = receipt to the first answer or refusal, in hours to two
+places, half up."""
 
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
+from trustdesk.legal.checks import Verdict
 from trustdesk.legal.disclosure.models import Disclosure, DisclosurePackage, UserNotice
-from trustdesk.legal.instruments import InstrumentCode
-from trustdesk.legal.models import Agency, LawfulRequest, RequestTransition
+from trustdesk.legal.instruments import Direction, InstrumentCode, load_catalogue
+from trustdesk.legal.models import Agency, LawfulRequest, RequestTarget, RequestTransition
 from trustdesk.legal.policy.models import PolicyDecision
+from trustdesk.legal.targets import TargetKind
 from trustdesk.legal.workflow import RequestState
 
-ANSWERS = frozenset({RequestState.ANSWERED.value, RequestState.PARTLY_ANSWERED.value, RequestState.REFUSED.value})
+ACCOUNT_KINDS = frozenset({TargetKind.ACCOUNT_ID, TargetKind.USERNAME, TargetKind.PHONE})
+ANSWERS = frozenset({RequestState.ANSWERED, RequestState.PARTLY_ANSWERED, RequestState.REFUSED})
+HOURS_PLACES = Decimal("0.01")
 
 
-@dataclass
-class CountryNumbers:
+@dataclass(frozen=True)
+class RequestFacts:
+    """What the numbers need to know about one request."""
+
     country: str
-    received: int = 0
-    valid: int = 0
-    clarified: int = 0
-    narrowed: int = 0
-    refused: int = 0
-    data_produced: int = 0
-    accounts: set[str] = field(default_factory=set)
-    emergency: int = 0
-    non_disclosure: int = 0
-    answer_hours: list[float] = field(default_factory=list)
+    instrument: str
+    accounts: int
+    affected: frozenset[str]
+    valid: bool
+    clarified: bool
+    narrowed: bool
+    refused: bool
+    produced: bool
+    emergency: bool
+    non_disclosure: bool
+    hours_to_answer: float | None
 
-    def _share(self, part: int) -> float | None:
-        return round(part / self.received, 4) if self.received else None
+
+@dataclass(frozen=True)
+class CountryCounts:
+    """The counts of one country's requests (or of all of them)."""
+
+    country: str
+    received: int
+    by_instrument: dict[str, int]
+    accounts: int
+    accounts_affected: int
+    valid: int
+    clarified: int
+    narrowed: int
+    refused: int
+    produced: int
+    emergency: int
+    non_disclosure: int
+    median_hours_to_answer: Decimal | None
 
     def as_dict(self) -> dict[str, object]:
-        median = statistics.median(self.answer_hours) if self.answer_hours else None
+        """The legal team's row (API and CLI): shares as fractions of one to four places."""
+        def fraction(part: int) -> float | None:
+            return round(part / self.received, 4) if self.received else None
+
+        median = self.median_hours_to_answer
         return {"country": self.country, "received": self.received, "valid": self.valid, "clarified": self.clarified,
-                "narrowed": self.narrowed, "refused": self.refused, "data_produced": self.data_produced,
-                "accounts_affected": len(self.accounts), "emergency_share": self._share(self.emergency),
-                "non_disclosure_share": self._share(self.non_disclosure),
-                "median_hours_to_answer": None if median is None else round(median, 2)}
+                "narrowed": self.narrowed, "refused": self.refused, "data_produced": self.produced,
+                "accounts_affected": self.accounts_affected, "emergency_share": fraction(self.emergency),
+                "non_disclosure_share": fraction(self.non_disclosure), "median_hours_to_answer": None if median is None else float(median)}
 
 
-def _by_request(session: Session, model: type, ids: list[int]) -> dict[int, list]:
-    rows: dict[int, list] = defaultdict(list)
-    for row in session.scalars(select(model).where(model.request_id.in_(ids))):
-        rows[row.request_id].append(row)
-    return rows
+def median_hours(values: Iterable[float | None]) -> Decimal | None:
+    """The median of the known durations in hours, to two places, half up; None when none is known."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    return Decimal(str(statistics.median(known))).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+
+
+def count(country: str, facts: Sequence[RequestFacts]) -> CountryCounts:
+    """Count one country's requests; totals are the same count over all requests, never a sum
+    of per-country figures."""
+    return CountryCounts(
+        country=country, received=len(facts), by_instrument=dict(Counter(f.instrument for f in facts)),
+        accounts=sum(f.accounts for f in facts), accounts_affected=len(frozenset().union(*(f.affected for f in facts))),
+        valid=sum(f.valid for f in facts), clarified=sum(f.clarified for f in facts), narrowed=sum(f.narrowed for f in facts),
+        refused=sum(f.refused for f in facts), produced=sum(f.produced for f in facts), emergency=sum(f.emergency for f in facts),
+        non_disclosure=sum(f.non_disclosure for f in facts), median_hours_to_answer=median_hours(f.hours_to_answer for f in facts),
+    )
+
+
+def by_country(facts: Iterable[RequestFacts]) -> dict[str, list[RequestFacts]]:
+    groups: dict[str, list[RequestFacts]] = {}
+    for fact in facts:
+        groups.setdefault(fact.country, []).append(fact)
+    return groups
 
 
 def government_numbers(session: Session, *, principal: Principal, start: datetime, end: datetime, country: str | None = None) -> list[dict[str, object]]:
@@ -69,31 +129,58 @@ def government_numbers(session: Session, *, principal: Principal, start: datetim
     authorize(principal, Permission.REQUESTS_READ)
     if start.tzinfo is None or end.tzinfo is None or start >= end:
         raise InvalidInput("The period needs an aware start before its end.")
-    query = select(LawfulRequest, Agency.country).join(Agency, Agency.id == LawfulRequest.agency_id)
-    query = query.where(LawfulRequest.received_at >= start, LawfulRequest.received_at < end)
+    groups = by_country(gather(session, start=start, end=end, country=country))
+    return [count(code, groups[code]).as_dict() for code in sorted(groups)]
+
+
+def provider_sent() -> frozenset[str]:
+    """The instruments that are not counted: what the provider sends itself. Everything else
+    counts, even a request filed under an instrument a later catalogue no longer has."""
+    return frozenset(str(i.code) for i in load_catalogue().instruments.values() if i.direction is not Direction.INCOMING)
+
+
+def gather(session: Session, *, start: datetime, end: datetime, country: str | None = None) -> list[RequestFacts]:
+    """One `RequestFacts` per government request received in [start, end), in filing order."""
+    query = (
+        select(LawfulRequest, Agency.country).join(Agency, Agency.id == LawfulRequest.agency_id)
+        .where(LawfulRequest.received_at >= start, LawfulRequest.received_at < end, LawfulRequest.instrument.not_in(provider_sent()))
+        .order_by(LawfulRequest.id)
+    )
     rows = session.execute(query if country is None else query.where(Agency.country == country.upper())).all()
-    ids = [r.id for r, _ in rows]
-    related = {m: _by_request(session, m, ids) for m in (RequestTransition, PolicyDecision, DisclosurePackage, Disclosure, UserNotice)}
-    table: dict[str, CountryNumbers] = {}
-    for request, code in rows:
-        _count(table.setdefault(code, CountryNumbers(code)), request, {m: related[m].get(request.id, []) for m in related})
-    return [table[c].as_dict() for c in sorted(table)]
+    ids = [request.id for request, _ in rows]
+    related = {m: _by_request(session, m, ids) for m in (RequestTransition, RequestTarget, PolicyDecision, Disclosure, DisclosurePackage, UserNotice)}
+    return [_facts(request, code, {m: related[m].get(request.id, []) for m in related}) for request, code in rows]
 
 
-def _count(n: CountryNumbers, request: LawfulRequest, rel: dict[type, list]) -> None:
-    transitions = rel[RequestTransition]
-    n.received += 1
-    n.valid += request.verdict == "pass"
-    n.clarified += any(t.to_state == RequestState.CLARIFICATION_REQUESTED for t in transitions)
-    n.refused += any(t.to_state == RequestState.REFUSED for t in transitions)
-    n.narrowed += any(d.narrowed or d.outcome == "produce_in_part" for d in rel[PolicyDecision])
-    n.emergency += request.emergency
+def _by_request(session: Session, model: Any, ids: list[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for row in session.scalars(select(model).where(model.request_id.in_(ids)).order_by(model.id)) if ids else []:
+        found.setdefault(row.request_id, []).append(row)
+    return found
+
+
+def _accounts(targets: list[RequestTarget]) -> int:
+    """Distinct accounts a request names: by the platform's id where the target resolved,
+    otherwise by the identifier as the authority wrote it."""
+    return len({t.account_id or f"{t.kind}:{t.normalised}" for t in targets if t.account_id or t.kind in ACCOUNT_KINDS})
+
+
+def _hours_between(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else (end - start).total_seconds() / 3600
+
+
+def _facts(request: LawfulRequest, country: str, rel: dict[Any, list[Any]]) -> RequestFacts:
+    transitions = sorted(rel[RequestTransition], key=lambda t: (t.at, t.id))
+    reached = {t.to_state for t in transitions}
+    answered = next((t.at for t in transitions if t.to_state in ANSWERS), None)
     packaged = {p.disclosure_id for p in rel[DisclosurePackage]}
-    if packaged:
-        n.data_produced += 1
-        n.accounts.update(a for d in rel[Disclosure] if d.id in packaged for a in d.accounts)
     held_back = any(u.state == "withheld" or (u.not_before and u.not_before > u.created_at) for u in rel[UserNotice])
-    n.non_disclosure += held_back or request.instrument == InstrumentCode.US_2705B_NDO
-    answered = sorted(t.at for t in transitions if t.to_state in ANSWERS)
-    if answered:
-        n.answer_hours.append((answered[0] - request.received_at).total_seconds() / 3600)
+    return RequestFacts(
+        country=country.upper(), instrument=request.instrument, accounts=_accounts(rel[RequestTarget]),
+        affected=frozenset(a for d in rel[Disclosure] if d.id in packaged for a in d.accounts),
+        valid=request.verdict == Verdict.PASS, clarified=RequestState.CLARIFICATION_REQUESTED in reached,
+        narrowed=any(d.narrowed or d.outcome == "produce_in_part" for d in rel[PolicyDecision]), refused=RequestState.REFUSED in reached,
+        produced=bool(packaged), emergency=request.emergency,
+        non_disclosure=held_back or request.instrument == InstrumentCode.US_2705B_NDO,
+        hours_to_answer=_hours_between(request.received_at, answered),
+    )
