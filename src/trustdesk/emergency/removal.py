@@ -30,10 +30,10 @@ from trustdesk.legal.checks import Verdict
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel
 from trustdesk.legal.models import Agency, LawfulRequest, RequestTarget
+from trustdesk.legal.policy.jurisdictions import eea_countries
 from trustdesk.legal.workflow import FINAL, RequestState
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
-from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES
 
 TCO = "tco_removal"
 LEGAL_GROUND = "Regulation (EU) 2021/784 (terrorist content online), Art. 3: removal order"
@@ -68,7 +68,7 @@ def why_not_automatic(session: Session, *, request: LawfulRequest) -> list[str]:
         failed = [i["note"] for i in request.checklist if i.get("verdict") == Verdict.FAIL]
         reasons.append(f"failed its checks: {'; '.join(failed)}")
     agency = session.get(Agency, request.agency_id)
-    if agency is None or agency.country not in EEA_COUNTRIES:
+    if agency is None or agency.country not in eea_countries():
         reasons.append("the issuing authority is not in a member state")
     if RequestState(request.state) not in (RequestState.RECEIVED, RequestState.VERIFIED):
         reasons.append(f"the request is already {request.state}")

@@ -11,9 +11,10 @@ import pytest
 
 from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.errors import InvalidInput
+from trustdesk.legal.policy.jurisdictions import eea_countries
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.enforcement import service as enforcement
-from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES, validate_statement
+from trustdesk.safety.enforcement.dsa import validate_statement
 from trustdesk.safety.enforcement.statements import render
 from trustdesk.transparency import dsa_database as dsadb
 
@@ -75,7 +76,7 @@ def test_restricting_visibility_everywhere_is_reported_for_the_whole_eea(session
     assert not platform.posting.sees(viewer_id=viewer(platform, "IT", "ivo_it"), message_id=message_id)
     assert platform.posting.sees(viewer_id=cast.accounts["dealer"], message_id=message_id)  # the author still does
     payload = action.statement.payload
-    assert payload["territorial_scope"] == sorted(EEA_COUNTRIES) and "end_date_visibility_restriction" not in payload
+    assert payload["territorial_scope"] == sorted(eea_countries()) and "end_date_visibility_restriction" not in payload
     assert list(dsa_client.submit([payload]).accepted) == [payload["puid"]]
     said = dict(render(action.statement.facts, language="de", appeal_url="u"))
     assert "nur Sie sehen sie noch" in " ".join(said.values())

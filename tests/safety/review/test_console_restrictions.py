@@ -10,8 +10,8 @@ import pytest
 
 from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.identity.permissions import Role
+from trustdesk.legal.policy.jurisdictions import eu_countries
 from trustdesk.platform.port import MessageState
-from trustdesk.safety.enforcement.dsa import EU_COUNTRIES
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.review import service as review
 
@@ -51,7 +51,7 @@ def test_a_geo_restriction_for_the_whole_eu_until_a_date(client, db, platform, c
     assert platform.get_message(cast.messages["drug_ad"]).state is MessageState.RESTRICTED
     with db.transaction() as s:
         action = s.query(EnforcementAction).filter_by(action="geo_restrict").one()
-        assert action.territorial_scope == sorted(EU_COUNTRIES) and "NO" not in action.territorial_scope
+        assert action.territorial_scope == sorted(eu_countries()) and "NO" not in action.territorial_scope
         assert action.until == datetime(2026, 6, 30, 23, 59, tzinfo=UTC)
         assert action.statement.payload["end_date_visibility_restriction"] == "2026-06-30"
 

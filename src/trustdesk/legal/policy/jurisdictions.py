@@ -28,7 +28,8 @@ SHIPPED_ESTIMATES = DATA / "wgi_rule_of_law.csv"
 OVERRIDE = Path("policy") / "wgi_rule_of_law.csv"  # under settings.data_dir
 ESTIMATE_RANGE = (-3.0, 3.0)
 
-__all__ = ["CountryProfile", "Jurisdictions", "Offence", "OffenceKind", "load", "parse_estimates", "install_estimates"]
+__all__ = ["CountryProfile", "Jurisdictions", "Offence", "OffenceKind", "eea_countries", "eu_countries", "load", "parse_estimates",
+           "install_estimates"]
 
 
 class Group(StrEnum):
@@ -193,6 +194,24 @@ def load(data_dir: Path | None = None, *, profiles: Path = PROFILES) -> Jurisdic
     snapshot). Cached per file and modification time, so an update is seen at once."""
     path = estimates_path(data_dir)
     return _load(profiles, path, path.stat().st_mtime)
+
+
+@cache
+def _membership(profiles: Path) -> dict[str, frozenset[str]]:
+    with profiles.open("rb") as fh:
+        countries = tomllib.load(fh)["countries"]
+    return {group: frozenset(code for code, c in countries.items() if c[group]) for group in (Group.EU, Group.EEA)}
+
+
+def eu_countries(profiles: Path = PROFILES) -> frozenset[str]:
+    """The EU member states, ISO 3166-1 alpha-2 (Greece is GR), as the profiles say: the one
+    list every domain uses (statements of reasons, the DSA report, the emergency lane)."""
+    return _membership(profiles)[Group.EU]
+
+
+def eea_countries(profiles: Path = PROFILES) -> frozenset[str]:
+    """The EEA: the EU and Iceland, Liechtenstein and Norway, as the profiles say."""
+    return _membership(profiles)[Group.EEA]
 
 
 def install_estimates(*, data_dir: Path, text: str) -> tuple[Jurisdictions, Jurisdictions]:

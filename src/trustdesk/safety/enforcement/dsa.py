@@ -15,6 +15,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from trustdesk.legal.policy.jurisdictions import eea_countries
+
 
 class AccountType(StrEnum):
     ACCOUNT_TYPE_BUSINESS = "ACCOUNT_TYPE_BUSINESS"
@@ -130,13 +132,6 @@ Keyword = StrEnum(  # type: ignore[misc]
         "KEYWORD_VIOLATION_NATIONAL_LAW", "KEYWORD_OTHER",
     )},
 )
-
-# ISO 3166-1 alpha-2 as the database writes them (Greece is GR, not EL): the EU 27 and the
-# three EEA states outside the EU.
-EEA_COUNTRIES: frozenset[str] = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO".split()
-)
-EU_COUNTRIES: frozenset[str] = EEA_COUNTRIES - {"IS", "LI", "NO"}
 
 CONTENT_DATE_FROM, APPLICATION_DATE_FROM, DATE_UNTIL = date(2000, 1, 1), date(2020, 1, 1), date(2038, 1, 1)
 MAX_FACTS, MAX_EXPLANATION, MAX_SHORT = 5000, 2000, 500
@@ -310,5 +305,5 @@ def _scope(statement: dict[str, Any], errors: Errors) -> None:
     scope = statement.get("territorial_scope")
     if scope is None:
         return
-    if not isinstance(scope, list) or any(code not in EEA_COUNTRIES for code in scope):
+    if not isinstance(scope, list) or any(code not in eea_countries() for code in scope):
         _add(errors, "territorial_scope", "The territorial scope must be an array of EU/EEA country codes.")

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
+from trustdesk.legal.policy.jurisdictions import eea_countries
 from trustdesk.platform.port import ActionResult, Platform, PlatformError
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, Source, SubjectKind, carry_out, supported, undo
-from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES, MAX_EXPLANATION, MAX_SHORT, validate_statement
+from trustdesk.safety.enforcement.dsa import MAX_EXPLANATION, MAX_SHORT, validate_statement
 from trustdesk.safety.enforcement.models import EnforcementAction, StatementOfReasons
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.enforcement.statements import Facts, dsa_payload, language_for, user_facts
@@ -47,7 +48,7 @@ def _enum(kind: type, value: str, field: str):  # type: ignore[no-untyped-def]
 def _check_scope(scope: list[str] | None, action: ActionKind) -> list[str] | None:
     if scope is not None:
         scope = sorted({code.strip().upper() for code in scope})
-        unknown = [code for code in scope if code not in EEA_COUNTRIES]
+        unknown = [code for code in scope if code not in eea_countries()]
         if unknown or not scope:
             raise InvalidInput(f"Territorial scope must be EU/EEA country codes; not valid: {', '.join(unknown) or '(empty)'}.", field="territorial_scope")
     if action is ActionKind.GEO_RESTRICT and not scope:

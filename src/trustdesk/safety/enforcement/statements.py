@@ -13,8 +13,9 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
+from trustdesk.legal.policy.jurisdictions import eea_countries
 from trustdesk.safety.enforcement.actions import END_DATE_FIELD, SPECS, ActionKind, Source
-from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES, MAX_EXPLANATION, MAX_FACTS, MAX_SHORT
+from trustdesk.safety.enforcement.dsa import MAX_EXPLANATION, MAX_FACTS, MAX_SHORT
 from trustdesk.safety.enforcement.policies import Policy, PolicyBook
 
 TEMPLATES = Path(__file__).with_name("statement_templates")
@@ -85,7 +86,7 @@ def dsa_payload(facts: Facts, *, puid: str) -> dict[str, Any]:
         "decision_facts": _decision_facts(facts), "source_type": SOURCE_TYPE[facts.source],
         "automated_detection": "Yes" if automated_detection(facts) else "No",
         "automated_decision": automated_decision(facts),
-        "territorial_scope": sorted(facts.territorial_scope or EEA_COUNTRIES),
+        "territorial_scope": sorted(facts.territorial_scope or eea_countries()),
         "decision_ground_reference_url": facts.book.reference_url,
     }
     if "CONTENT_TYPE_OTHER" in payload["content_type"]:

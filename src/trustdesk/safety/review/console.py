@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.legal.policy.jurisdictions import eea_countries, eu_countries
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement.actions import SPECS, offered
-from trustdesk.safety.enforcement.dsa import EEA_COUNTRIES, EU_COUNTRIES
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.review import console_records, decisions, preferences
@@ -63,7 +63,8 @@ def queue_page(key: str, request: Request, session: SessionDep, container: Conta
                   **_decision_choices(container.platform))
 
 
-REGIONS = {"EU": EU_COUNTRIES, "EEA": EEA_COUNTRIES}
+def _regions() -> dict[str, frozenset[str]]:
+    return {"EU": eu_countries(), "EEA": eea_countries()}
 
 
 def _country_name(code: str) -> str:
@@ -75,15 +76,16 @@ def _decision_choices(platform: Platform) -> dict[str, object]:
     """Only the actions this platform can carry out; countries by code and name."""
     return {"policies": list(load_policies().policies.values()), "actions": offered(platform),
             "territorial": [a.value for a, spec in SPECS.items() if spec.territorial],
-            "countries": [(code, _country_name(code)) for code in sorted(EEA_COUNTRIES)],
-            "regions": [(key, len(codes)) for key, codes in REGIONS.items()]}
+            "countries": [(code, _country_name(code)) for code in sorted(eea_countries())],
+            "regions": [(key, len(codes)) for key, codes in _regions().items()]}
 
 
 def _scope(checked: list[str], region: str) -> list[str]:
     """The ticked countries, plus every country of the chosen region (EU or EEA)."""
-    if region and region not in REGIONS:
-        raise InvalidInput(f"Choose a region from: {', '.join(REGIONS)}.", field="territorial_region")
-    return sorted(set(checked) | set(REGIONS.get(region, ())))
+    regions = _regions()
+    if region and region not in regions:
+        raise InvalidInput(f"Choose a region from: {', '.join(regions)}.", field="territorial_region")
+    return sorted(set(checked) | set(regions.get(region, ())))
 
 
 def _case_page(request: Request, session: Session, container: ContainerDep, principal: Principal, case_id: int,

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from trustdesk.legal.instruments import InstrumentCode
+from trustdesk.legal.policy.jurisdictions import eu_countries
 from trustdesk.safety.enforcement.dsa import StatementCategory
 
 TEMPLATE_FILE = Path(__file__).parent / "data" / "dsa_template.toml"
@@ -67,7 +68,7 @@ def load_template(path: Path = TEMPLATE_FILE) -> Template:
         raw = tomllib.load(fh)
     orders = raw["orders"]
     categories = {InstrumentCode(k).value: StatementCategory(v).value for k, v in orders["default_category"].items()}
-    states = frozenset(raw["member_states"]["codes"])
+    states = eu_countries()
     if len(states) != 27 or any(len(code) != 2 or not code.isupper() for code in states):
         raise ValueError("member_states must be the 27 ISO 3166-1 alpha-2 codes of the EU")
     act, information = _codes(orders["act"]), _codes(orders["information"])
