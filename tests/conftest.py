@@ -41,6 +41,9 @@ TEST_GRANTOR = operator_principal("pytest")
 # The emergency lane's background sweep stays off in tests, so that every app a test starts
 # does only what the test asks; a test that wants it passes emergency_sweep_s itself.
 os.environ.setdefault("TRUSTDESK_EMERGENCY_SWEEP_S", "0")
+# Apps in tests hash in threads: a process pool spawns interpreters per app (seconds each);
+# tests/core/test_cpu.py tests the process pool, the production default, on its own.
+os.environ.setdefault("TRUSTDESK_CPU_POOL", "thread")
 # Property tests check properties, not speed: Hypothesis's 200 ms per example and its "data
 # generation is slow" check are timings, and fail on a loaded machine.
 hypothesis.settings.register_profile("trustdesk", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
