@@ -18,10 +18,10 @@ from trustdesk.core import migrate
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.database import Database
 from trustdesk.core.settings import load_settings
+from trustdesk.http.container import Container
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.web.app import create_app
-from trustdesk.web.container import Container
 
 CHROMIUM = os.environ.get("TRUSTDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -23,7 +23,7 @@ from trustdesk.core.audit.models import AuditEntry, AuditHead
 from trustdesk.core.audit.service import _HASHED, GENESIS, _chain_hash
 from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Permission
-from trustdesk.web.container import Container
+from trustdesk.http.container import Container
 
 _CONTENT = [name for name in _HASHED if name not in ("seq", "prev_hash")]
 

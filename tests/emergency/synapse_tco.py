@@ -13,10 +13,10 @@ from tests.conftest import TEST_ACTOR, TEST_GRANTOR
 from tests.waiting import patience
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
+from trustdesk.http.container import Container
 from trustdesk.legal import registry
 from trustdesk.legal import service as legal_service
 from trustdesk.legal.instruments import IssuerKind
-from trustdesk.web.container import Container
 
 ELEMENTS = {
     "issuing_authority": "Office anti-cybercriminalité (OFAC)",

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trustdesk.http.rendering import local_time
 from trustdesk.legal import clocks
 from trustdesk.legal.instruments import load_catalogue
-from trustdesk.web.console.rendering import local_time
 
 CAT = load_catalogue()
 EPOC = CAT.get("eu_epoc").clock

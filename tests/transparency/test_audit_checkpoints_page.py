@@ -12,7 +12,7 @@ from trustdesk.core import audit
 from trustdesk.core.audit import checkpoints
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.database import Database
-from trustdesk.web.container import Container
+from trustdesk.http.container import Container
 
 
 def _record(db: Database, clock, n: int) -> None:

@@ -1,4 +1,4 @@
-"""Request limits (web/limits.py): enforced while the body is read, answered as problems.
+"""Request limits (http/limits.py): enforced while the body is read, answered as problems.
 
 The body-size tests drive the app over raw ASGI with a `receive` that counts what it hands
 out, so they show what the server read, not only what it answered."""
@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from trustdesk.core.identity.permissions import Permission
 from trustdesk.core.settings import load_settings
+from trustdesk.http.container import Container
+from trustdesk.http.limits import BodyClass, classify, json_shape_problem
 from trustdesk.platform.demo import imagery
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.web.app import create_app
-from trustdesk.web.container import Container
-from trustdesk.web.limits import BodyClass, classify, json_shape_problem
 
 PROBLEM = "application/problem+json"
 KIB = 1024

@@ -23,14 +23,14 @@ from trustdesk.core import migrate
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.database import Database
 from trustdesk.core.settings import Settings, load_settings
+from trustdesk.http import log_redaction
+from trustdesk.http.container import Container
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.review import service as review
-from trustdesk.web import log_redaction
 from trustdesk.web.app import create_app
-from trustdesk.web.container import Container
 
 
 def test_every_path_parameter_is_known_to_be_secret_personal_or_plain(settings: Settings) -> None:
@@ -38,7 +38,7 @@ def test_every_path_parameter_is_known_to_be_secret_personal_or_plain(settings: 
     `{link}`) is not written to the access log unnoticed."""
     known = log_redaction.SECRET_PARAMETERS | log_redaction.PERSONAL_PARAMETERS | log_redaction.PLAIN_PARAMETERS
     found = {name for path in log_redaction.route_paths(create_app(settings)) for name in log_redaction._PARAMETER.findall(path)}
-    assert found - known == set(), "classify these path parameters in trustdesk/web/log_redaction.py"
+    assert found - known == set(), "classify these path parameters in trustdesk/http/log_redaction.py"
     assert {"token", "secret", "account_id"} <= found
 
 

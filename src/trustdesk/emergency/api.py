@@ -22,8 +22,8 @@ from trustdesk.emergency.schemas import (
     ThreatRead,
     ThreatSend,
 )
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 
 router = APIRouter(prefix="/emergency", tags=["emergency lane"])
 Handler = Annotated[Principal, Depends(require(Permission.EMERGENCY_HANDLE))]

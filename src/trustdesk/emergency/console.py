@@ -24,9 +24,9 @@ from trustdesk.emergency import lane as lane_runner
 from trustdesk.emergency import paging, removal, service
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.models import RemovalState, ThreatSource
-from trustdesk.web.console.rendering import render
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/emergencies"

@@ -12,6 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from trustdesk.core.errors import NotFound
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, current_principal, require
+from trustdesk.http.rendering import render
 from trustdesk.legal import alerts, discovery, registry, service
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
@@ -35,9 +38,6 @@ from trustdesk.legal.schemas import (
 )
 from trustdesk.legal.signing import provider_key
 from trustdesk.legal.workflow import RequestState
-from trustdesk.web.console.rendering import render
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, current_principal, require
 
 router = APIRouter(prefix="/lawful-requests", tags=["lawful requests"])
 registry_router = APIRouter(prefix="/agencies", tags=["authority registry"])

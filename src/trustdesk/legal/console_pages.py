@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 from trustdesk.legal import alerts, attachments, registry, service
 from trustdesk.legal.api import pager_of
 from trustdesk.legal.clocks import describe_time_left, time_left
@@ -22,9 +25,6 @@ from trustdesk.legal.intake import Channel, submit_request
 from trustdesk.legal.registry import OfficerState
 from trustdesk.legal.service import CallbackOutcome
 from trustdesk.legal.workflow import ALLOWED, RequestState
-from trustdesk.web.console.rendering import render
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 
 router = APIRouter(prefix="/console/requests", include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]

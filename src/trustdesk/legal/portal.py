@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import Forbidden, InvalidInput, TrustdeskError
 from trustdesk.core.identity.permissions import Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of
+from trustdesk.http.rendering import render
 from trustdesk.legal import registry, service
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
 from trustdesk.legal.instruments import IssuerKind, load_catalogue
 from trustdesk.legal.intake import Channel, instrument_for, submit_request
 from trustdesk.legal.signing import provider_key
 from trustdesk.legal.workflow import ALLOWED, RequestState
-from trustdesk.web.console.rendering import render
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, FormDep, SessionDep, actor_of
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PORTAL_COOKIE = "td_portal"

@@ -12,12 +12,11 @@ from fastapi.staticfiles import StaticFiles
 
 from trustdesk import __version__
 from trustdesk.core.audit import checkpoints as audit_checkpoints
-from trustdesk.core.audit.api import router as audit_router
-from trustdesk.core.identity.api import router as identity_router
 from trustdesk.core.settings import Settings
 from trustdesk.emergency import lane as emergency_lane
 from trustdesk.emergency.api import router as emergency_router
 from trustdesk.emergency.console import router as emergency_console_router
+from trustdesk.http import limits, log_redaction, observability, openapi, problems
 from trustdesk.legal.api import discovery_router
 from trustdesk.legal.api import registry_router as agency_router
 from trustdesk.legal.api import router as lawful_requests_router
@@ -31,6 +30,7 @@ from trustdesk.safety.banks.api import router as banks_router
 from trustdesk.safety.banks.console import router as banks_console_router
 from trustdesk.safety.enforcement.api import router as enforcement_router
 from trustdesk.safety.pipeline.api import router as pipeline_router
+from trustdesk.safety.pipeline.console import router as pipeline_console_router
 from trustdesk.safety.reports.api import router as notices_router
 from trustdesk.safety.reports.public import router as public_safety_router
 from trustdesk.safety.review.api import router as review_router
@@ -38,11 +38,11 @@ from trustdesk.safety.review.console import router as review_console_router
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency.reports.pages import console_router as transparency_console_router
 from trustdesk.transparency.reports.pages import public_router as transparency_public_router
-from trustdesk.web import limits, log_redaction, observability, openapi, problems
-from trustdesk.web.console.pipeline import router as pipeline_console_router
+from trustdesk.web.audit import router as audit_router
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
 from trustdesk.web.container import Container, build_container, build_platform
+from trustdesk.web.identity import router as identity_router
 
 STATIC = Path(__file__).parent / "static"
 API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_router, pipeline_router]

@@ -1,33 +1,19 @@
-"""What a running Trustdesk holds: settings, database, clock, platform adapter. Built once in
-`create_app` (or by the CLI) and handed to whoever needs it; never a module-level global."""
+"""Building the container: the adapters the settings choose (platform, pager). The top's
+job, so that the HTTP base's `Container` names no adapter; the app factory and the CLI both
+build theirs here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from trustdesk.core.clock import Clock, SystemClock
-from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
 from trustdesk.core.settings import PlatformKind, Settings
 from trustdesk.emergency.paging import build_pager
+from trustdesk.http.container import Container
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.port import Platform
 from trustdesk.platform.webhook.adapter import WebhookPlatform
 
-
-@dataclass
-class Container:
-    settings: Settings
-    db: Database
-    clock: Clock = field(default_factory=SystemClock)
-    platform: Platform | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-    cpu: CpuPool = field(init=False)  # CPU-bound work, off the event loop (core/cpu.py)
-
-    def __post_init__(self) -> None:
-        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool)
+__all__ = ["Container", "build_container", "build_platform"]
 
 
 def build_platform(settings: Settings) -> Platform:

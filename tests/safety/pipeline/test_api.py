@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, message_event
 from trustdesk.core.identity.permissions import Permission, Role
+from trustdesk.http.container import Container
 from trustdesk.safety.pipeline.runtime import runtime_for
 from trustdesk.safety.review.service import ensure_queues
-from trustdesk.web.container import Container
 
 
 @pytest.fixture

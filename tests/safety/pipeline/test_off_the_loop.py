@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from tests.concurrency import Blocked, db, in_background, staff, wait_s  # noqa: F401
 from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, message_event
 from trustdesk.core.identity.permissions import Permission
+from trustdesk.http.container import Container
 from trustdesk.safety.pipeline import deadletters, ingest
 from trustdesk.safety.review.service import ensure_queues
-from trustdesk.web.container import Container
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.legal.disclosure import notice, numbers, preservation, service
 from trustdesk.legal.disclosure.schemas import (
     DecisionCreate,
@@ -33,7 +34,6 @@ from trustdesk.legal.policy import jurisdictions
 from trustdesk.legal.policy import service as policy
 from trustdesk.legal.policy.rules import load_policy
 from trustdesk.legal.signing import provider_key
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 router = APIRouter(prefix="/legal", tags=["lawful requests: policy and disclosure"])
 Handler = Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]

@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import delivery, notice, preservation, service
 from trustdesk.legal.policy import jurisdictions
@@ -21,9 +24,6 @@ from trustdesk.legal.policy import service as policy
 from trustdesk.legal.policy.rules import load_policy
 from trustdesk.legal.portal import Officer
 from trustdesk.legal.signing import provider_key
-from trustdesk.web.console.rendering import render
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 
 console_router = APIRouter(prefix="/console/legal", include_in_schema=False)
 portal_router = APIRouter(prefix="/portal/disclosures", include_in_schema=False)

@@ -13,6 +13,8 @@ from fastapi.responses import StreamingResponse
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId, RowIdOrZero
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
 from trustdesk.safety.banks import flood, lookup, service, transfer
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
@@ -37,8 +39,6 @@ from trustdesk.safety.banks.schemas import (
     RetroactionRead,
 )
 from trustdesk.safety.exchanges import service as exchanges
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
 
 router = APIRouter(tags=["banks"])
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]

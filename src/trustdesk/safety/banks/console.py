@@ -12,14 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
+from trustdesk.http.rendering import render
 from trustdesk.safety.banks import flood, lookup, service, transfer
 from trustdesk.safety.banks.api import matcher_of
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.models import BankKind, RetroactionRun, SignalType
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.exchanges import service as exchanges
-from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
 
 router = APIRouter(prefix="/console/safety/banks", include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]

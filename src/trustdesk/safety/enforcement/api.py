@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.schemas import (
@@ -23,7 +24,6 @@ from trustdesk.safety.enforcement.schemas import (
 )
 from trustdesk.safety.enforcement.statements import render
 from trustdesk.transparency import dsa_database as dsadb
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 router = APIRouter(tags=["enforcement"])
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.safety.pipeline import deadletters, ingest
 from trustdesk.safety.pipeline.events import Event
 from trustdesk.safety.pipeline.metrics import PipelineCollector
@@ -24,7 +25,6 @@ from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
 from trustdesk.safety.pipeline.runtime import runtime_for
 from trustdesk.safety.rules.backtest import run_backtest
 from trustdesk.safety.rules.language import parse_rules
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 
 @asynccontextmanager

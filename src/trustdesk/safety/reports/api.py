@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.audit import Actor
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, optional_principal, require
 from trustdesk.safety.reports import service
 from trustdesk.safety.reports.reasons import load_reasons
 from trustdesk.safety.reports.schemas import (
@@ -17,7 +18,6 @@ from trustdesk.safety.reports.schemas import (
     TrustedFlaggerCreate,
     TrustedFlaggerRead,
 )
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, optional_principal, require
 
 router = APIRouter(tags=["notices"])
 Manager = Annotated[Principal, Depends(require(Permission.REVIEW_MANAGE))]

@@ -11,14 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trustdesk.core.audit import Actor
 from trustdesk.core.errors import TrustdeskError
+from trustdesk.http.deps import ContainerDep, SessionDep
+from trustdesk.http.rendering import render
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.statements import LANGUAGES, template
 from trustdesk.safety.enforcement.statements import render as render_statement
 from trustdesk.safety.reports import service
 from trustdesk.safety.reports.reasons import load_reasons
 from trustdesk.safety.review import appeals
-from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.schemas import (
@@ -25,7 +26,6 @@ from trustdesk.safety.review.schemas import (
     Escalation,
     MemberAdd,
 )
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 router = APIRouter(tags=["review"])
 Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]

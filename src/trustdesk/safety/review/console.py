@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 from trustdesk.legal.policy.jurisdictions import eea_countries, eu_countries
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement.actions import SPECS, offered
@@ -26,8 +28,6 @@ from trustdesk.safety.review.context import case_context, media_of_case
 from trustdesk.safety.review.models import Case, ReviewQueue
 from trustdesk.safety.review.routing import load_setup
 from trustdesk.safety.review.states import OPEN_STATES
-from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 router = APIRouter(prefix="/console/review", include_in_schema=False)
 Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.review import appeals, preferences
 from trustdesk.transparency import dsa_database as dsadb
-from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 router = APIRouter(include_in_schema=False)  # mounted under /console/review by review.console
 Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]

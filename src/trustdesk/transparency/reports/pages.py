@@ -14,12 +14,12 @@ from trustdesk.core.audit import checkpoints
 from trustdesk.core.errors import NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 from trustdesk.transparency.reports import service
 from trustdesk.transparency.reports.models import ReportFile, TransparencyReport
 from trustdesk.transparency.reports.periods import current_year
 from trustdesk.transparency.reports.service import TITLES, ReportKind, ReportState
-from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 public_router = APIRouter(prefix="/transparency", include_in_schema=False)
 console_router = APIRouter(prefix="/console/transparency", include_in_schema=False)

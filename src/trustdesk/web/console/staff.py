@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal, Role
-from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Admin = Annotated[Principal, Depends(require(Permission.USERS_MANAGE))]

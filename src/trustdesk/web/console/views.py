@@ -11,8 +11,7 @@ from trustdesk.core.audit import service as audit_service
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import BigRowId
-from trustdesk.web.console.rendering import NAVIGATION, render
-from trustdesk.web.deps import (
+from trustdesk.http.deps import (
     SESSION_COOKIE,
     ContainerDep,
     SessionDep,
@@ -20,6 +19,7 @@ from trustdesk.web.deps import (
     optional_principal,
     require,
 )
+from trustdesk.http.rendering import NAVIGATION, render
 
 router = APIRouter(include_in_schema=False)
 AuditReader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]

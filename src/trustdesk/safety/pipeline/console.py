@@ -13,14 +13,14 @@ from sqlalchemy import select
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.rendering import render
 from trustdesk.safety.pipeline import deadletters
 from trustdesk.safety.pipeline.metrics import handled_count, recent_lag_seconds, rule_hit_counts
 from trustdesk.safety.pipeline.models import RuleAlert
 from trustdesk.safety.pipeline.runtime import runtime_for
 from trustdesk.safety.rules.backtest import latest_backtests, run_backtest
 from trustdesk.safety.rules.language import load_rule_file
-from trustdesk.web.console.rendering import render
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 router = APIRouter(prefix="/console/safety", include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]

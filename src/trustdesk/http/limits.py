@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trustdesk.core.settings import Settings
-from trustdesk.web import problems
+from trustdesk.http import problems
 
 
 class BodyClass(StrEnum):

@@ -8,14 +8,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.errors import AuthenticationFailed, Forbidden, InvalidInput, TrustdeskError
-from trustdesk.web.console.rendering import render
+from trustdesk.http.rendering import render
 
 log = logging.getLogger("trustdesk.web")
 PROBLEM_BASE = "https://trustdesk.dev/problems/"

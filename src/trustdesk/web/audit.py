@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trustdesk.core.audit import checkpoints, service
 from trustdesk.core.identity.permissions import Permission, Principal
-from trustdesk.web.deps import ContainerDep, SessionDep, require
-from trustdesk.web.pagination import Page, decode_cursor, encode_cursor
+from trustdesk.http.deps import ContainerDep, SessionDep, require
+from trustdesk.http.pagination import Page, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Auditor = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]

@@ -21,9 +21,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from trustdesk.web import deps
-from trustdesk.web.deps import SESSION_COOKIE, current_principal, optional_principal, require, require_outside_transaction
-from trustdesk.web.problems import MEDIA_TYPE
+from trustdesk.http import deps
+from trustdesk.http.deps import SESSION_COOKIE, current_principal, optional_principal, require, require_outside_transaction
+from trustdesk.http.problems import MEDIA_TYPE
 
 BEARER, COOKIE = "bearerToken", "consoleSession"
 SECURITY_SCHEMES = {

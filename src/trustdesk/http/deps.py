@@ -9,14 +9,14 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.datastructures import FormData
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from trustdesk.core.audit import Actor
 from trustdesk.core.errors import AuthenticationFailed, Forbidden, NotStored
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
-from trustdesk.web.container import Container
+from trustdesk.http.container import Container
 
 log = logging.getLogger("trustdesk.web")
 SESSION_COOKIE = "td_session"

@@ -17,7 +17,7 @@ from trustdesk.core.identity.schemas import (
     UserRead,
 )
 from trustdesk.core.ids import RowId
-from trustdesk.web.deps import (
+from trustdesk.http.deps import (
     ContainerDep,
     SessionDep,
     actor_of,

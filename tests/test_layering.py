@@ -1,0 +1,149 @@
+"""The layers point one way (issue #15). Every module under src/trustdesk is parsed (imports
+at module level and inside functions alike; only `if TYPE_CHECKING:` blocks are skipped, so
+that a type may be named where its module may not be imported) and mapped to its layer:
+
+    core    settings, database, audit, identity, clock, bus: imports only core
+    http    the HTTP base (dependencies, problems, pagination, rendering, middleware, the
+            typed container): imports only core at run time; the container names domain
+            types for the type checker only
+    domain  platform, legal, safety, emergency, transparency: import core, http and each
+            other, never the top or the CLI
+    top     web: the app factory, the container builders, core's own routers and pages
+    cli     the command line: builds its container through the top's builder
+
+The package graph is checked against an explicit list of allowed edges: a new edge between
+layers, or between two domains, fails here and must be argued for in the list."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+PACKAGE = SRC / "trustdesk"
+
+LAYERS = {
+    "core": "core", "http": "http", "web": "top", "cli": "cli",
+    "platform": "domain", "legal": "domain", "safety": "domain", "emergency": "domain", "transparency": "domain",
+}
+ALLOWED_LAYERS = {  # which layers a layer may import at run time
+    "core": {"core"},
+    "http": {"core", "http"},
+    "domain": {"core", "http", "domain"},
+    "top": {"core", "http", "domain", "top"},
+    "cli": {"core", "http", "domain", "top", "cli"},
+}
+# Edges between domains as they stand: cross-domain work (flows) that predates this check.
+# Cutting them (ports in core, events on the bus) is further work; a new one must be added here.
+DOMAIN_EDGES = {
+    ("emergency", "legal"), ("emergency", "platform"), ("emergency", "safety"),
+    ("legal", "emergency"), ("legal", "platform"),
+    ("platform", "emergency"), ("platform", "safety"),
+    ("safety", "emergency"), ("safety", "legal"), ("safety", "platform"), ("safety", "transparency"),
+    ("transparency", "legal"), ("transparency", "safety"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def imported_modules(path: Path, *, module: str | None = None) -> list[str]:
+    """Every module `path` imports at run time, wherever the import statement is."""
+    module, is_package = module or module_name(path), path.name == "__init__.py"
+    found: list[str] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                for other in child.orelse:
+                    visit_statement(other)
+            else:
+                visit_statement(child)
+
+    def visit_statement(node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".") if is_package else module.split(".")[:-1]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            found.append(base)
+            found.extend(f"{base}.{alias.name}" for alias in node.names)
+        else:
+            visit(node)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def package_of(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "trustdesk" or len(parts) < 2 or parts[1] not in LAYERS:
+        return None  # third party, the standard library, or trustdesk's root (__version__)
+    return parts[1]
+
+
+def package_edges() -> dict[tuple[str, str], set[str]]:
+    """(importing package, imported package) -> the importing modules."""
+    edges: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = package_of(module_name(path))
+        if source is None:
+            continue
+        for imported in imported_modules(path):
+            target = package_of(imported)
+            if target is not None and target != source:
+                edges[(source, target)].add(module_name(path))
+    return edges
+
+
+def layer_violations() -> list[str]:
+    return [f"{LAYERS[a]} {a} imports {LAYERS[b]} {b}: {', '.join(sorted(modules))}"
+            for (a, b), modules in sorted(package_edges().items())
+            if LAYERS[b] not in ALLOWED_LAYERS[LAYERS[a]]]
+
+
+def test_every_package_is_in_a_layer() -> None:
+    found = {path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").exists()}
+    assert found == set(LAYERS)
+
+
+def test_layers_point_one_way() -> None:
+    assert layer_violations() == []
+
+
+def test_domains_import_each_other_only_along_the_listed_edges() -> None:
+    edges = {edge for edge in package_edges() if LAYERS[edge[0]] == LAYERS[edge[1]] == "domain"}
+    assert edges - DOMAIN_EDGES == set(), "a new edge between domains: add it to DOMAIN_EDGES and say why"
+    assert DOMAIN_EDGES - edges == set(), "an edge is gone: take it off DOMAIN_EDGES"
+
+
+def test_the_layers_have_no_cycle() -> None:
+    """Domains taken as one layer, the graph is a chain: core <- http <- domains <- top <- cli."""
+    order = ["core", "http", "domain", "top", "cli"]
+    for a, b in package_edges():
+        assert order.index(LAYERS[b]) <= order.index(LAYERS[a]), (a, b)
+
+
+def test_only_the_cli_imports_the_top() -> None:
+    importers = {a for (a, b) in package_edges() if b == "web"}
+    assert importers <= {"cli"}
+
+
+def test_the_check_sees_imports_inside_functions_and_skips_type_checking(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a.typed\nelse:\n    import c.plain\n"
+                      "def f():\n    from b import late\n")
+    names = imported_modules(sample, module="sample")
+    assert {"b.late", "c.plain"} <= set(names) and "a.typed" not in names
