@@ -6,6 +6,7 @@ matched, never stored, because it is not something the platform carries."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +20,9 @@ from trustdesk.emergency.paging import Pager
 from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
-from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash, SignalType
-from trustdesk.safety.banks.signals import normalise, parse_signal_type
+from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash
 from trustdesk.safety.signals.hashing import MAX_PIXELS, ImageTooLarge, MediaHashes, MediaKind, UnreadableMedia, hash_media
+from trustdesk.safety.signals.types.registry import active
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -69,14 +70,10 @@ def lookup_file(session: Session, *, matcher: MatchService, data: bytes, content
 
 def lookup_raw(session: Session, *, matcher: MatchService, signal_type: str, value: str) -> MatchResult:
     """Match one given hash (HMA's /m/raw_lookup)."""
-    kind = parse_signal_type(signal_type)
-    value = normalise(kind, value)
-    query = {
-        SignalType.PDQ: MatchQuery(pdq=value),
-        SignalType.MD5: MatchQuery(md5=value),
-        SignalType.SHA256: MatchQuery(sha256=value),
-        SignalType.VIDEO_MD5: MatchQuery(md5=value, video=True),
-    }[kind]
+    kind = active().parse(signal_type)
+    # The value stands for an upload's hash of that field; a video-only type asks as a video.
+    given: dict[str, Any] = {kind.media_field: kind.normalise(value)}
+    query = MatchQuery(**given, video="video" in (kind.media_kinds or ()))
     return matcher.match(session, query)
 
 

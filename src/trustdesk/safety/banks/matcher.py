@@ -1,5 +1,6 @@
-"""The in-process matcher: one `PDQIndex` and two exact-hash dictionaries per process, built
-from the database once and then kept current from the entry change log.
+"""The in-process matcher: one `PDQIndex` and one dictionary per exact signal type (the
+registry's types of index kind `exact`) per process, built from the database once and then
+kept current from the entry change log.
 
 HMA reloads and rebuilds its whole index every ~30 s; here an added or disabled entry takes
 effect at the next `refresh` (at most `refresh_seconds` after it commits), in time
@@ -27,8 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import Unavailable
-from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind, SignalType
+from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind
 from trustdesk.safety.signals.index import PDQIndex
+from trustdesk.safety.signals.types.base import IndexKind, SignalKind
+from trustdesk.safety.signals.types.registry import active
 
 log = logging.getLogger("trustdesk.banks")
 
@@ -60,6 +63,11 @@ class MatchQuery:
     @property
     def pdq_usable(self) -> bool:
         return self.pdq is not None and (self.pdq_quality is None or self.pdq_quality >= MIN_PDQ_QUALITY)
+
+    def exact_value(self, kind: type[SignalKind]) -> str | None:
+        """What an exact type's entries are compared with: the upload's hash it names, if
+        the type applies to this kind of upload."""
+        return getattr(self, kind.media_field) if kind.applies_to("video" if self.video else "") else None
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,9 @@ class MatchService:
         self.max_entries, self.refresh_seconds, self._monotonic = max_entries, refresh_seconds, monotonic
         self._lock = threading.Lock()
         self._index = PDQIndex()
-        self._exact: dict[str, dict[bytes, tuple[int, ...]]] = {t.value: {} for t in SignalType if t is not SignalType.PDQ}
+        self._exact_kinds = active().by_index(IndexKind.EXACT)
+        self._index_kinds = {k.name: k.index_kind for k in active()}  # entries of types not in use are not held
+        self._exact: dict[str, dict[bytes, tuple[int, ...]]] = {k.name: {} for k in self._exact_kinds}
         self._pdq_count = 0
         self._last_change = 0
         self._applied: set[int] = set()
@@ -164,12 +174,13 @@ class MatchService:
         disabled: list[int] = []
         query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).order_by(BankEntry.id)
         for entry_id, signal_type, value, enabled in session.execute(query.execution_options(yield_per=_LOAD_BATCH)):
-            if signal_type == SignalType.PDQ:
+            index_kind = self._index_kinds.get(signal_type)
+            if index_kind is IndexKind.PDQ_INDEX:
                 hashes.append(np.frombuffer(bytes.fromhex(value), np.uint8))
                 ids.append(entry_id)
                 if not enabled:
                     disabled.append(entry_id)
-            elif enabled:
+            elif index_kind is IndexKind.EXACT and enabled:
                 self._exact_add(signal_type, value, entry_id)
         return hashes, ids, disabled
 
@@ -212,13 +223,13 @@ class MatchService:
             self.refused += len(rows)
             log.error("matcher full: refused %d new entries (max_entries=%d)", len(rows), self.max_entries)
             return
-        pdq = [(i, v, e) for i, t, v, e in rows if t == SignalType.PDQ]
+        pdq = [(i, v, e) for i, t, v, e in rows if self._index_kinds.get(t) is IndexKind.PDQ_INDEX]
         if pdq:
             self._index.add(np.frombuffer(b"".join(bytes.fromhex(v) for _, v, _ in pdq), np.uint8).reshape(-1, 32), [i for i, _, _ in pdq])
             self._index.disable([i for i, _, e in pdq if not e])
             self._pdq_count += len(pdq)
         for entry_id, signal_type, value, enabled in rows:
-            if signal_type != SignalType.PDQ and enabled:
+            if self._index_kinds.get(signal_type) is IndexKind.EXACT and enabled:
                 self._exact_add(signal_type, value, entry_id)
 
     def _apply_states(self, session: Session, entry_ids: set[int]) -> None:
@@ -226,8 +237,11 @@ class MatchService:
             return
         query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(BankEntry.id.in_(sorted(entry_ids)))
         for entry_id, signal_type, value, enabled in session.execute(query):
-            if signal_type == SignalType.PDQ:
+            index_kind = self._index_kinds.get(signal_type)
+            if index_kind is IndexKind.PDQ_INDEX:
                 (self._index.enable if enabled else self._index.disable)([entry_id])
+            elif index_kind is not IndexKind.EXACT:
+                continue
             elif enabled:
                 self._exact_add(signal_type, value, entry_id)
             else:
@@ -276,12 +290,10 @@ class MatchService:
         if query.pdq_usable and query.pdq is not None:
             for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
                 found[hit.id] = hit.distance
-        exact = [(SignalType.MD5, query.md5), (SignalType.SHA256, query.sha256)]
-        if query.video:
-            exact.append((SignalType.VIDEO_MD5, query.md5))
-        for signal_type, value in exact:
+        for kind in self._exact_kinds:
+            value = query.exact_value(kind)
             if value:
-                found.update(dict.fromkeys(self._exact[signal_type].get(bytes.fromhex(value), ()), 0))
+                found.update(dict.fromkeys(self._exact[kind.name].get(bytes.fromhex(value), ()), 0))
         return found
 
     def stats(self) -> MatcherStats:
@@ -308,9 +320,11 @@ def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int
     query = select(BankEntry, Bank).join(Bank, Bank.id == BankEntry.bank_id).where(
         BankEntry.id.in_(ids), BankEntry.enabled.is_(True), Bank.enabled.is_(True))
     found = []
+    registry = active()
     for entry, bank in session.execute(query):
         distance = candidates[entry.id]
-        if entry.signal_type == SignalType.PDQ and distance > bank.threshold:
+        kind = registry.get(entry.signal_type)
+        if kind is not None and kind.index_kind is IndexKind.PDQ_INDEX and distance > bank.threshold:
             continue
         found.append(BankMatch(
             bank_id=bank.id, bank=bank.name, bank_kind=bank.kind, entry_id=entry.id, signal_type=entry.signal_type,

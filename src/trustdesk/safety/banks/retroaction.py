@@ -26,11 +26,13 @@ from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.automation import remove_matched
 from trustdesk.safety.banks.matcher import MIN_PDQ_QUALITY, in_rollout
-from trustdesk.safety.banks.models import Bank, BankEntry, BankKind, HashMatch, MatchSource, MediaHash, RetroactionRun, SignalType
+from trustdesk.safety.banks.models import Bank, BankEntry, BankKind, HashMatch, MatchSource, MediaHash, RetroactionRun
 from trustdesk.safety.banks.service import get_bank
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.routing import route
 from trustdesk.safety.signals.index import PDQIndex
+from trustdesk.safety.signals.types.base import IndexKind
+from trustdesk.safety.signals.types.registry import active
 
 SCAN_BATCH = 20_000
 URGENT_POLICIES = frozenset({"child_sexual_exploitation", "grooming", "terrorism"})
@@ -56,22 +58,26 @@ class NegativeScreen:
         query = select(BankEntry, Bank.threshold).join(Bank, Bank.id == BankEntry.bank_id).where(
             Bank.kind == BankKind.NEGATIVE.value, Bank.enabled.is_(True), BankEntry.enabled.is_(True))
         rows = session.execute(query).all()
-        pdq = [(e.id, e.value, t) for e, t in rows if e.signal_type == SignalType.PDQ]
+        pdq = [(e.id, e.value, t) for e, t in rows if _index_kind(e) is IndexKind.PDQ_INDEX]
         index = PDQIndex.build(_as_array([v for _, v, _ in pdq]), [i for i, _, _ in pdq])
         exact: dict[str, set[str]] = defaultdict(set)
         for entry, _ in rows:
-            if entry.signal_type != SignalType.PDQ:
+            if _index_kind(entry) is IndexKind.EXACT:
                 exact[entry.signal_type].add(entry.value)
         return cls(index=index, thresholds={i: t for i, _, t in pdq}, exact=exact)
 
     def blocks(self, media: MediaHash) -> bool:
-        if media.md5 in self.exact.get(SignalType.MD5, ()) or media.sha256 in self.exact.get(SignalType.SHA256, ()):
-            return True
-        if media.kind == "video" and media.md5 in self.exact.get(SignalType.VIDEO_MD5, ()):
-            return True
+        for kind in active().by_index(IndexKind.EXACT):
+            if kind.applies_to(media.kind) and getattr(media, kind.media_field) in self.exact.get(kind.name, ()):
+                return True
         if media.pdq is None or not self.thresholds:
             return False
         return any(hit.distance <= self.thresholds[hit.id] for hit in self.index.query(bytes.fromhex(media.pdq), threshold=64))
+
+
+def _index_kind(entry: BankEntry) -> IndexKind | None:
+    kind = active().get(entry.signal_type)
+    return None if kind is None else kind.index_kind
 
 
 def _as_array(values: Sequence[str]) -> np.ndarray:
@@ -142,7 +148,7 @@ def _entries(session: Session, *, bank: Bank, entry_ids: Sequence[int]) -> list[
 
 
 def _find(session: Session, *, bank: Bank, entries: list[BankEntry]) -> tuple[list[_Finding], int]:
-    pdq = [e for e in entries if e.signal_type == SignalType.PDQ]
+    pdq = [e for e in entries if _index_kind(e) is IndexKind.PDQ_INDEX]
     findings, scanned = _scan_pdq(session, bank=bank, entries=pdq) if pdq else ([], 0)
     return findings + _exact(session, entries), scanned
 
@@ -170,19 +176,18 @@ def _stored_pdq(session: Session) -> Iterator[list[MediaHash]]:
         last = batch[-1].id
 
 
-_EXACT_COLUMNS = ((SignalType.MD5, "md5"), (SignalType.VIDEO_MD5, "md5"), (SignalType.SHA256, "sha256"))
-
-
 def _exact(session: Session, entries: list[BankEntry]) -> list[_Finding]:
-    """Stored uploads whose MD5 or SHA-256 equals a new entry's, by indexed IN lookups."""
-    findings = []
-    for signal_type, column_name in _EXACT_COLUMNS:
-        group = {e.value: e for e in entries if e.signal_type == signal_type}
-        values, column = sorted(group), getattr(MediaHash, column_name)
+    """Stored uploads whose MD5 or SHA-256 (each exact type's `media_field`) equals a new
+    entry's, by indexed IN lookups."""
+    findings: list[_Finding] = []
+    for kind in active().by_index(IndexKind.EXACT):
+        group = {e.value: e for e in entries if e.signal_type == kind.name}
+        values, column_name = sorted(group), kind.media_field
+        column = getattr(MediaHash, column_name)
         for start in range(0, len(values), 500):
             query = select(MediaHash).where(column.in_(values[start:start + 500]))
-            if signal_type is SignalType.VIDEO_MD5:
-                query = query.where(MediaHash.kind == "video")
+            if kind.media_kinds is not None:
+                query = query.where(MediaHash.kind.in_(sorted(kind.media_kinds)))
             findings.extend(_Finding(m, group[getattr(m, column_name)], 0) for m in session.scalars(query))
     return findings
 

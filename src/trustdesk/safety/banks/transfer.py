@@ -18,7 +18,7 @@ from threatexchange.exchanges.impl.file_api import FileCollaborationConfig, Loca
 from trustdesk.core.errors import InvalidInput
 from trustdesk.safety.banks.models import BankEntry
 from trustdesk.safety.banks.service import NewEntry, get_bank
-from trustdesk.safety.banks.signals import FROM_THREATEXCHANGE, TO_THREATEXCHANGE
+from trustdesk.safety.signals.types.registry import active
 
 CSV_COLUMNS = ("signal_type", "value", "notes", "enabled", "exchange", "external_id", "fetched_at", "created_at")
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
@@ -58,17 +58,18 @@ def parse_csv(text: str) -> list[NewEntry]:
 
 def parse_threatexchange(text: str) -> list[NewEntry]:
     """Read with python-threatexchange's local-file exchange, so what it accepts we accept."""
+    known = active().exchange_names()
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    unknown = [(n, line) for n, line in enumerate(lines, start=1) if line.partition(" ")[0] not in FROM_THREATEXCHANGE]
+    unknown = [(n, line) for n, line in enumerate(lines, start=1) if line.partition(" ")[0] not in known]
     if unknown:
         number, line = unknown[0]
-        raise InvalidInput(f"Line {number}: unknown signal type in '{line[:80]}'. Known: {', '.join(FROM_THREATEXCHANGE)}.")
+        raise InvalidInput(f"Line {number}: unknown signal type in '{line[:80]}'. Known: {', '.join(known)}.")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "signals.txt"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         api = LocalFileSignalExchangeAPI.for_collab(FileCollaborationConfig(name="import", api="local_file", enabled=True, filename=str(path)))
         keys = [key for delta in api.fetch_iter([], None) for key in delta.updates]
-    return [NewEntry(signal_type=FROM_THREATEXCHANGE[kind].value, value=value) for kind, value in keys]
+    return [NewEntry(signal_type=known[kind].name, value=value) for kind, value in keys]
 
 
 def export(session: Session, *, bank_id: int, fmt: TransferFormat | str) -> Iterator[str]:
@@ -80,10 +81,11 @@ def export(session: Session, *, bank_id: int, fmt: TransferFormat | str) -> Iter
             yield _csv_line((entry.signal_type, entry.value, entry.notes, "true" if entry.enabled else "false", entry.exchange or "",
                              entry.external_id or "", _iso(entry.fetched_at), _iso(entry.created_at)))
         return
+    registry = active()
     for entry in _entries(session, bank_id):
-        name = TO_THREATEXCHANGE.get(entry.signal_type)  # type: ignore[call-overload]
-        if name is not None and entry.enabled:
-            yield f"{name} {entry.value}\n"
+        kind = registry.get(entry.signal_type)
+        if kind is not None and kind.exchange_name is not None and entry.enabled:
+            yield f"{kind.exchange_name} {entry.value}\n"
 
 
 def _entries(session: Session, bank_id: int) -> Iterator[BankEntry]:

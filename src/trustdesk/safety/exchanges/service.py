@@ -31,8 +31,8 @@ from trustdesk.core.errors import Conflict, InvalidInput, NotFound, TrustdeskErr
 from trustdesk.safety.banks import service as banks
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.models import BankEntry, BankKind
-from trustdesk.safety.banks.signals import FROM_THREATEXCHANGE, normalise
 from trustdesk.safety.exchanges.models import Exchange, FetchState
+from trustdesk.safety.signals.types.registry import active
 
 APIS: dict[str, TSignalExchangeAPICls] = {
     api.get_name(): api  # type: ignore[misc]
@@ -45,7 +45,8 @@ CREDENTIALS: dict[str, type[CredentialHelper]] = {
     "ncmec": ncmec_api.NCMECCredentials, "stop_ncii": stop_ncii_api.StopNCIICredentials,
     "tat": tat_api.TATCredentials, "fb_threatexchange": fb_threatexchange_api.FBThreatExchangeCredentials,
 }
-SIGNAL_TYPES = [PdqSignal, VideoMD5Signal, VideoSHA256Signal]
+# python-threatexchange's signal types by name; a Trustdesk type's `exchange_name` is one of these.
+LIBRARY_SIGNAL_TYPES: dict[str, type[t.Any]] = {cls.get_name(): cls for cls in (PdqSignal, VideoMD5Signal, VideoSHA256Signal)}
 Progress = Callable[[int, int], None]  # (records seen so far, entries added so far)
 
 
@@ -156,7 +157,7 @@ def run_fetch(
         exchange.last_started_at = clock.now()
     try:
         api, checkpoint = _api(exchange, credentials), _checkpoint(exchange)
-        for delta in api.fetch_iter(SIGNAL_TYPES, checkpoint):
+        for delta in api.fetch_iter(signal_types(), checkpoint):
             with transaction() as session:
                 counts = apply_delta(session, actor=actor, clock=clock, exchange=get_exchange(session, name=name), delta=delta)
             for key, value in counts.items():
@@ -183,16 +184,17 @@ def _finish(transaction: UnitOfWork, *, clock: Clock, name: str, error: str | No
 def apply_delta(session: Session, *, actor: Actor, clock: Clock, exchange: Exchange, delta: t.Any) -> dict[str, int]:
     """Store one delta: its new and re-listed entries, its deletions, its checkpoint."""
     api_cls, config = APIS[exchange.api], collab(exchange)
+    ours = active().exchange_names()
     new, gone, invalid = [], [], 0
     for key, value in delta.updates.items():
         if value is None:
             gone.append(_external_id(key))
             continue
-        for signal_cls, signals in api_cls.naive_convert_to_signal_type(SIGNAL_TYPES, config, {key: value}).items():
+        for signal_cls, signals in api_cls.naive_convert_to_signal_type(signal_types(), config, {key: value}).items():
             for signal in signals:
                 try:
-                    kind = FROM_THREATEXCHANGE[signal_cls.get_name()]
-                    new.append(banks.NewEntry(kind, normalise(kind, signal), exchange=exchange.name, external_id=_external_id(key),
+                    kind = ours[signal_cls.get_name()]
+                    new.append(banks.NewEntry(kind.name, kind.normalise(signal), exchange=exchange.name, external_id=_external_id(key),
                                               fetched_at=clock.now()))
                 except (KeyError, TrustdeskError):
                     invalid += 1
@@ -206,6 +208,11 @@ def apply_delta(session: Session, *, actor: Actor, clock: Clock, exchange: Excha
     exchange.last_added, exchange.last_removed = n_added, disabled
     retro = added.retroaction.matches if added and added.retroaction else 0
     return dict(records=len(delta.updates), added=n_added + relisted, disabled=disabled, skipped_invalid=invalid, retro_matches=retro)
+
+
+def signal_types() -> list[type[t.Any]]:
+    """The library's signal types that a fetch asks for: those of this instance's types."""
+    return [LIBRARY_SIGNAL_TYPES[k.exchange_name] for k in active() if k.exchange_name in LIBRARY_SIGNAL_TYPES]
 
 
 def _external_id(key: t.Any) -> str:

@@ -1,0 +1,180 @@
+"""The contract every signal type keeps, and the registry that the `signal_types` setting
+builds. A new type's test is a subclass of `SignalTypeContract` naming its class (and, for a
+type that does not hash arbitrary bytes, how to make a file for it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from pydantic import ValidationError
+
+from trustdesk.core.errors import InvalidInput
+from trustdesk.core.settings import Settings
+from trustdesk.safety.banks.matcher import MatchQuery
+from trustdesk.safety.banks.models import MediaHash, SignalType
+from trustdesk.safety.banks.signals import normalise
+from trustdesk.safety.exchanges.service import LIBRARY_SIGNAL_TYPES
+from trustdesk.safety.signals.hashing import MediaHashes
+from trustdesk.safety.signals.types import registry
+from trustdesk.safety.signals.types.base import IndexKind, SignalKind
+from trustdesk.safety.signals.types.md5 import Md5Kind
+from trustdesk.safety.signals.types.pdq import PdqKind
+from trustdesk.safety.signals.types.sha256 import Sha256Kind
+from trustdesk.safety.signals.types.video_md5 import VideoMd5Kind
+
+MATCHER_INDEX_KINDS = {IndexKind.PDQ_INDEX, IndexKind.EXACT}  # what MatchService holds
+WHITESPACE = st.text(" \t\r\n", max_size=3)
+
+
+class SignalTypeContract:
+    """Inherited by every type's test; `kind` is the class under test, `hex_digits` the
+    length of its normalised value."""
+
+    kind: ClassVar[type[SignalKind]]
+    hex_digits: ClassVar[int]
+
+    @classmethod
+    def files(cls) -> st.SearchStrategy[bytes]:
+        """Files this type hashes."""
+        return st.binary(max_size=4096)
+
+    @classmethod
+    def values(cls) -> st.SearchStrategy[str]:
+        """Valid normalised values."""
+        return st.binary(min_size=cls.hex_digits // 2, max_size=cls.hex_digits // 2).map(bytes.hex)
+
+    @classmethod
+    def garbage(cls) -> st.SearchStrategy[str]:
+        n = cls.hex_digits
+        wrong_length = st.integers(0, 2 * n).filter(lambda k: k != n).flatmap(
+            lambda k: st.text("0123456789abcdefABCDEF", min_size=k, max_size=k))
+        not_hex = st.text(max_size=2 * n).filter(lambda s: not re.fullmatch(rf"[0-9a-fA-F]{{{n}}}", s.strip()))
+        return st.one_of(wrong_length, not_hex)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.differing_executors])
+    @given(data=st.data(), before=WHITESPACE, after=WHITESPACE, upper=st.booleans())
+    def test_normalise_round_trips(self, data: st.DataObject, before: str, after: str, upper: bool) -> None:
+        value = data.draw(self.values())
+        written = before + (value.upper() if upper else value) + after
+        assert self.kind.normalise(written) == value
+        assert self.kind.normalise(self.kind.normalise(written)) == value
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.differing_executors])
+    @given(data=st.data())
+    def test_normalise_refuses_garbage(self, data: st.DataObject) -> None:
+        text = data.draw(self.garbage())
+        with pytest.raises(InvalidInput) as refused:
+            self.kind.normalise(text)
+        assert refused.value.extensions["field"] == "value"
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.differing_executors])
+    @given(data=st.data())
+    def test_hashing_bytes_gives_a_normalised_value(self, data: st.DataObject) -> None:
+        value = self.kind.hash_bytes(data.draw(self.files()))
+        assert self.kind.normalise(value) == value
+        assert len(value) == self.hex_digits
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.differing_executors])
+    @given(data=st.data())
+    def test_distance_to_itself_is_zero(self, data: st.DataObject) -> None:
+        value = data.draw(self.values())
+        assert self.kind.distance(value, value) == 0
+
+    def test_exchange_name_is_a_python_threatexchange_type_that_agrees(self) -> None:
+        if self.kind.exchange_name is None:
+            pytest.skip(f"{self.kind.name} has no python-threatexchange type")
+        library = LIBRARY_SIGNAL_TYPES[self.kind.exchange_name]
+        assert library.get_name() == self.kind.exchange_name
+        for value in library.get_examples()[:1]:
+            assert self.kind.normalise(value) == library.validate_signal_str(value)
+
+    def test_index_kind_and_media_field_are_ones_the_matcher_knows(self) -> None:
+        assert self.kind.index_kind in MATCHER_INDEX_KINDS
+        assert 0 <= self.kind.default_threshold <= 256
+        assert self.kind.media_field in {f.name for f in dataclasses.fields(MatchQuery)}
+        assert self.kind.media_field in {f.name for f in dataclasses.fields(MediaHashes)}
+        assert self.kind.media_field in MediaHash.__table__.columns
+
+    def test_is_in_the_catalogue_under_its_stored_name(self) -> None:
+        assert registry.CATALOGUE[self.kind.name] is self.kind
+        assert self.kind.name in set(SignalType)  # the API's enum and the catalogue agree
+        assert len(self.kind.name) <= 16  # safety_bank_entries.signal_type is String(16)
+
+
+class TestPdq(SignalTypeContract):
+    kind = PdqKind
+    hex_digits = 64
+
+    @classmethod
+    def files(cls) -> st.SearchStrategy[bytes]:
+        return st.integers(0, 2**32 - 1).map(_noise_png)
+
+    def test_distance_is_hamming(self) -> None:
+        assert PdqKind.distance("0" * 64, "f" + "0" * 63) == 4
+        assert PdqKind.distance("0" * 64, "f" * 64) == 256
+
+
+class TestMd5(SignalTypeContract):
+    kind = Md5Kind
+    hex_digits = 32
+
+    def test_hash_is_the_file_md5(self) -> None:
+        assert Md5Kind.hash_bytes(b"") == "d41d8cd98f00b204e9800998ecf8427e"
+
+
+class TestSha256(SignalTypeContract):
+    kind = Sha256Kind
+    hex_digits = 64
+
+
+class TestVideoMd5(SignalTypeContract):
+    kind = VideoMd5Kind
+    hex_digits = 32
+
+    def test_matches_videos_only(self) -> None:
+        assert VideoMd5Kind.applies_to("video") and not VideoMd5Kind.applies_to("image")
+        assert MatchQuery(md5="a" * 32, video=True).exact_value(VideoMd5Kind) == "a" * 32
+        assert MatchQuery(md5="a" * 32).exact_value(VideoMd5Kind) is None
+
+
+def test_every_catalogued_type_has_a_contract_test() -> None:
+    tested = {c.kind for c in SignalTypeContract.__subclasses__()}
+    assert set(registry.CATALOGUE.values()) <= tested
+
+
+def test_the_default_setting_is_every_shipped_type() -> None:
+    assert Settings().signal_types == list(registry.DEFAULT_SIGNAL_TYPES) == list(registry.CATALOGUE)
+    assert registry.active().names() == list(registry.DEFAULT_SIGNAL_TYPES)
+
+
+@pytest.mark.parametrize("names", [["pdq", "sha1"], ["PDQ"], [], ["md5", "md5"]])
+def test_an_unknown_or_repeated_signal_type_is_refused_at_start(names: list[str]) -> None:
+    with pytest.raises(ValidationError, match="signal_types"):
+        Settings(signal_types=names)
+
+
+def test_the_setting_decides_which_types_banks_accept() -> None:
+    try:
+        Settings(signal_types=["pdq", "sha256"])
+        assert normalise("sha256", "A" * 64) == "a" * 64
+        with pytest.raises(InvalidInput, match="Unknown signal type 'md5'. Valid: pdq, sha256"):
+            normalise("md5", "a" * 32)
+        assert registry.active().exchange_names() == {"pdq": PdqKind, "video_sha256": Sha256Kind}
+    finally:
+        Settings()
+    assert registry.active().names() == list(registry.DEFAULT_SIGNAL_TYPES)
+
+
+def _noise_png(seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (48, 40, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(out, "PNG")
+    return out.getvalue()
