@@ -63,7 +63,10 @@ class Setup:
         with self.db.transaction() as session:
             return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
-    def wait_for(self, condition: Callable[[], bool], *, seconds: float = 120) -> None:
+    def wait_for(self, condition: Callable[[], bool], *, seconds: float = 300) -> None:
+        """Until `condition` holds. Worker processes start and handle within the deadline even on
+        a loaded machine (one run of the demo test took a minute under stress-ng --cpu 2, and
+        one timed out at 120 s), so that it is only reached when something is wrong."""
         deadline = time.monotonic() + patience(seconds)
         while not condition():
             if time.monotonic() > deadline:
