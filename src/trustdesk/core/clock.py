@@ -31,6 +31,12 @@ class FrozenClock:
         self.at = self.at + timedelta(**delta)
 
 
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def as_utc(value: datetime, *, naive_is_utc: bool = False) -> datetime:
+    """The same instant in UTC: the one helper for it. A naive datetime is refused (an instant
+    without a zone is a bug), unless the caller knows it was stored in UTC (`naive_is_utc`:
+    SQLite hands back naive datetimes)."""
+    if value.tzinfo is None:
+        if not naive_is_utc:
+            raise ValueError("an instant needs an aware datetime: a naive one cannot be placed in UTC")
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -27,7 +27,7 @@ from trustdesk.emergency.paging import Pager, PageUrgency, page_on_call
 from trustdesk.legal import clocks
 from trustdesk.legal import service as legal
 from trustdesk.legal.checks import Verdict
-from trustdesk.legal.instruments import load_catalogue
+from trustdesk.legal.instruments import Instrument, InstrumentCode, load_catalogue
 from trustdesk.legal.intake import Channel
 from trustdesk.legal.models import Agency, LawfulRequest, RequestTarget
 from trustdesk.legal.policy.jurisdictions import eea_countries
@@ -35,8 +35,8 @@ from trustdesk.legal.workflow import FINAL, RequestState
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
 
-TCO = "tco_removal"
-LEGAL_GROUND = "Regulation (EU) 2021/784 (terrorist content online), Art. 3: removal order"
+# The instrument's code, legal basis and clock are the catalogue's (legal/data/instruments.toml).
+TCO = InstrumentCode.TCO_REMOVAL
 POLICY = "terrorism"
 # The lane acts for Trustdesk itself on requests: it may read and handle them, nothing else.
 LANE = Principal(kind="system", id=0, name="emergency-lane",
@@ -53,6 +53,29 @@ class Lane:
     clock: Clock
     pager: Pager | None = None
     base_url: str = ""
+
+
+def instrument() -> Instrument:
+    """The TCO removal order as the catalogue describes it: legal basis, one-hour clock, preservation."""
+    return load_catalogue().get(TCO)
+
+
+def legal_ground() -> str:
+    """The ground a removal's statement of reasons names: the catalogue's legal basis."""
+    return f"{instrument().legal_basis}: removal order"
+
+
+def hour_text() -> str:
+    """'one-hour' (or whatever the catalogue's clock says) for pages and the console."""
+    hours = instrument().clock.due_hours
+    return "one-hour" if hours == 1 else f"{hours}-hour"
+
+
+def follow_due(removal: Removal, request: LawfulRequest) -> None:
+    """The removal's deadline is its request's, which the legal domain computes from the
+    catalogue's clock (`clocks.of_request`: the hour from receipt, or from the moment a missing
+    element arrived). The lane keeps a copy for ordering its queue, set only here."""
+    removal.due_at = request.due_at
 
 
 def why_not_automatic(session: Session, *, request: LawfulRequest) -> list[str]:
@@ -110,19 +133,20 @@ def take_in(session: Session, *, lane: Lane, request_id: int) -> Removal:
         raise InvalidInput(f"Request {request.reference} is a {request.instrument}, not a TCO removal order.")
     removal = removal_for(session, request_id=request.id)
     if removal is not None and removal.state != RemovalState.AWAITING_PERSON.value:
-        removal.due_at = request.due_at
+        follow_due(removal, request)
         return removal
     reasons = why_not_automatic(session, request=request)
     first = removal is None
     removal = removal or _new_removal(session, request=request, clock=lane.clock)
-    removal.due_at = request.due_at
+    follow_due(removal, request)
     if reasons:
         return _to_person(session, lane=lane, removal=removal, request=request, reasons=reasons, first=first)
     return _remove(session, lane=lane, removal=removal, request=request, actor=LANE_ACTOR, automatic=True)
 
 
 def _new_removal(session: Session, *, request: LawfulRequest, clock: Clock) -> Removal:
-    removal = Removal(request_id=request.id, state=RemovalState.AWAITING_PERSON.value, received_at=request.received_at, due_at=request.due_at, created_at=clock.now())
+    removal = Removal(request_id=request.id, state=RemovalState.AWAITING_PERSON.value, received_at=request.received_at, created_at=clock.now())
+    follow_due(removal, request)
     session.add(removal)
     session.flush()
     return removal
@@ -138,7 +162,7 @@ def _to_person(session: Session, *, lane: Lane, removal: Removal, request: Lawfu
            reason=why, details={"request": request.reference}, clock=lane.clock)
     if first:
         _page(session, lane=lane, removal=removal, urgency=PageUrgency.EMERGENCY,
-              subject=f"TCO order {request.reference} needs a person: one-hour clock running")
+              subject=f"TCO order {request.reference} needs a person: {hour_text()} clock running")
     return removal
 
 
@@ -166,7 +190,7 @@ def _remove_one(session: Session, *, lane: Lane, removal: Removal, target: Reque
     snapshot = preservation.snapshot(lane.platform, message_id=target.message_id, account_id=target.account_id)
     action = enforcement.take_action(
         session, actor=actor, clock=lane.clock, platform=lane.platform, subject_kind="message", subject_id=target.message_id,
-        action="remove_message", policy=POLICY, automated=automatic, source="legal", legal_ground=LEGAL_GROUND,
+        action="remove_message", policy=POLICY, automated=automatic, source="legal", legal_ground=legal_ground(),
         reason="Removed on a removal order of a competent authority under the EU regulation on terrorist content online.",
     )
     return preservation.keep(session, lane_clock=lane.clock, removal=removal, target=target, action=action, snapshot=snapshot,
@@ -174,7 +198,7 @@ def _remove_one(session: Session, *, lane: Lane, removal: Removal, target: Reque
 
 
 def _preserve_days() -> int:
-    days = load_catalogue().get(TCO).clock.preserve_removed_days
+    days = instrument().clock.preserve_removed_days
     assert days is not None, "the catalogue's TCO clock names how long removed content is kept"
     return days
 
@@ -257,7 +281,7 @@ def scan_deadlines(session: Session, *, lane: Lane) -> list[Removal]:
         request = session.get(LawfulRequest, removal.request_id)
         if request is None or request.due_at is None:
             continue
-        removal.due_at = request.due_at
+        follow_due(removal, request)
         if now >= request.due_at and removal.missed_paged_at is None:
             removal.missed_paged_at = now
             _deadline_page(session, lane=lane, removal=removal, request=request, missed=True)
@@ -270,13 +294,13 @@ def scan_deadlines(session: Session, *, lane: Lane) -> list[Removal]:
 
 
 def _start(request: LawfulRequest) -> datetime:
-    """The hour runs from receipt, or from the moment the order became complete."""
-    return max(request.received_at, request.elements_completed_at or request.received_at)
+    """The hour runs from receipt, or from the moment the order became complete (the catalogue's rule)."""
+    return clocks.removal_start(instrument().clock, received_at=request.received_at, completed_at=request.elements_completed_at)
 
 
 def _deadline_page(session: Session, *, lane: Lane, removal: Removal, request: LawfulRequest, missed: bool) -> None:
     left = clocks.describe_time_left(request.due_at - lane.clock.now() if request.due_at else None)
-    subject = f"TCO order {request.reference}: one-hour deadline {'MISSED' if missed else 'near'} ({left})"
+    subject = f"TCO order {request.reference}: {hour_text()} deadline {'MISSED' if missed else 'near'} ({left})"
     record(session, actor=LANE_ACTOR, action="removal.deadline_missed" if missed else "removal.deadline_near",
            object_type="emergency_removal", object_id=removal.id, reason=subject, clock=lane.clock)
     _page(session, lane=lane, removal=removal, urgency=PageUrgency.EMERGENCY if missed else PageUrgency.DEADLINE, subject=subject)

@@ -7,9 +7,14 @@ the viewer's zone). Naive datetimes are refused: an instant without a zone is a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from trustdesk.legal.instruments import ClockKind, ClockRule
+from trustdesk.core.clock import as_utc as _utc
+from trustdesk.legal.instruments import ClockKind, ClockRule, load_catalogue
+
+if TYPE_CHECKING:
+    from trustdesk.legal.models import LawfulRequest
 
 
 @dataclass(frozen=True)
@@ -23,12 +28,6 @@ class Deadlines:
     objection_ends_at: datetime | None = None
     expires_at: datetime | None = None
     statutory: bool = True
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("deadline arithmetic needs aware datetimes")
-    return value.astimezone(UTC)
 
 
 def production_deadline(
@@ -49,14 +48,20 @@ def production_deadline(
     return Deadlines(due_at=max(due, wait_end), not_before=wait_end, objection_ends_at=wait_end)
 
 
-def removal_deadline(rule: ClockRule, *, received_at: datetime, completed_at: datetime | None = None) -> Deadlines:
-    """TCO Art. 3: one hour from receipt; when the order lacked an element, the hour runs
-    again from the moment the missing element arrives."""
+def removal_start(rule: ClockRule, *, received_at: datetime, completed_at: datetime | None = None) -> datetime:
+    """When a removal order's clock starts: at receipt, or again when the missing element
+    arrives where the rule says so (TCO Art. 3)."""
     start = _utc(received_at)
     if rule.restart_on_completion and completed_at is not None:
         start = max(start, _utc(completed_at))
+    return start
+
+
+def removal_deadline(rule: ClockRule, *, received_at: datetime, completed_at: datetime | None = None) -> Deadlines:
+    """TCO Art. 3: one hour from receipt; when the order lacked an element, the hour runs
+    again from the moment the missing element arrives."""
     assert rule.due_hours is not None
-    return Deadlines(due_at=start + timedelta(hours=rule.due_hours))
+    return Deadlines(due_at=removal_start(rule, received_at=received_at, completed_at=completed_at) + timedelta(hours=rule.due_hours))
 
 
 def preservation_expiry(rule: ClockRule, *, received_at: datetime, extensions: int = 0) -> Deadlines:
@@ -103,6 +108,21 @@ def compute(
             return Deadlines(due_at=None, expires_at=stated_due_at and _utc(stated_due_at))
         case _:
             return Deadlines(due_at=None)
+
+
+def of_request(request: LawfulRequest) -> Deadlines:
+    """The deadlines of a stored request, from its instrument's clock in the catalogue: the one
+    computation for intake and for a supplied element (the emergency lane follows its result)."""
+    return compute(load_catalogue().get(request.instrument).clock, received_at=request.received_at, emergency=request.emergency,
+                   enforcing_state_notified=request.enforcing_state_notified, completed_at=request.elements_completed_at,
+                   extensions=request.extensions, stated_due_at=request.stated_due_at)
+
+
+def set_deadlines(request: LawfulRequest) -> None:
+    """Write `of_request` onto the request (at intake, and when a missing element restarts the clock)."""
+    deadlines = of_request(request)
+    request.due_at, request.not_before, request.objection_ends_at = deadlines.due_at, deadlines.not_before, deadlines.objection_ends_at
+    request.expires_at, request.deadline_statutory = deadlines.expires_at, deadlines.statutory
 
 
 def time_left(deadline: datetime | None, *, now: datetime) -> timedelta | None:

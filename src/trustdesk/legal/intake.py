@@ -185,20 +185,18 @@ def _new_request(agency: Agency, officer: Officer | None, validated: Validated, 
                  checklist: list[CheckItem], flags: list[Flag], actor: Actor, now: datetime, *, first_time: bool) -> LawfulRequest:
     instrument = validated.instrument
     complete = all(k in validated.elements for k in instrument.required_elements)
-    deadlines = clocks.compute(instrument.clock, received_at=now, emergency=submission.emergency,
-                               enforcing_state_notified=submission.enforcing_state_notified, stated_due_at=submission.stated_due_at)
-    return LawfulRequest(
+    request = LawfulRequest(
         reference=f"pending-{now.timestamp()}", agency_id=agency.id, officer_id=officer.id if officer else None, channel=str(channel),
         instrument=str(instrument.code), catalogue_version=load_catalogue().version, issuer_kind=agency.kind,
         emergency=submission.emergency, categories=sorted(str(c) for c in validated.categories), elements=validated.elements,
         period_start=submission.period_start, period_end=submission.period_end, enforcing_state_notified=submission.enforcing_state_notified,
         language=submission.language, state=str(RequestState.RECEIVED), received_at=now, elements_completed_at=now if complete else None,
-        stated_due_at=submission.stated_due_at, extensions=0, due_at=deadlines.due_at, not_before=deadlines.not_before,
-        objection_ends_at=deadlines.objection_ends_at, expires_at=deadlines.expires_at, deadline_statutory=deadlines.statutory,
-        checklist=[i.as_dict() for i in checklist], verdict=str(overall(checklist)),
+        stated_due_at=submission.stated_due_at, extensions=0, checklist=[i.as_dict() for i in checklist], verdict=str(overall(checklist)),
         callback_required=submission.emergency or first_time or bool(flags), flags=[str(f) for f in flags],
         submission_sha256=digest(_fingerprint(validated, submission)), submitted_by=str(actor),
     )
+    clocks.set_deadlines(request)
+    return request
 
 
 def _fingerprint(validated: Validated, submission: Submission) -> dict[str, object]:

@@ -158,10 +158,7 @@ def _recheck(session: Session, *, request: LawfulRequest, clock: Clock) -> None:
     request.checklist, request.verdict = [i.as_dict() for i in items], str(overall(items))
     if request.elements_completed_at is None and all(k in request.elements for k in instrument.required_elements):
         request.elements_completed_at = clock.now()
-        deadlines = clocks.compute(instrument.clock, received_at=request.received_at, emergency=request.emergency,
-                                   enforcing_state_notified=request.enforcing_state_notified, completed_at=request.elements_completed_at,
-                                   extensions=request.extensions, stated_due_at=request.stated_due_at)
-        request.due_at, request.expires_at = deadlines.due_at, deadlines.expires_at
+        clocks.set_deadlines(request)
 
 
 class CallbackOutcome(StrEnum):
