@@ -62,6 +62,7 @@ class Deployment:
     target: str = ""
     message_id: str = ""
     process: subprocess.Popen[bytes] | None = None
+    marker: str = field(default_factory=lambda: f"Durability {uuid.uuid4().hex[:12]} Ltd")
 
     @property
     def url(self) -> str:
@@ -69,7 +70,7 @@ class Deployment:
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "TRUSTDESK_DATA_DIR": str(self.data_dir), "TRUSTDESK_DATABASE_URL": self.database_url,
-                "TRUSTDESK_EMERGENCY_SWEEP_S": "0", "TRUSTDESK_BUS": "in-process"}
+                "TRUSTDESK_EMERGENCY_SWEEP_S": "0", "TRUSTDESK_BUS": "in-process", "TRUSTDESK_ORGANISATION_NAME": self.marker}
 
     def prepare(self) -> None:
         """Migrate, load the demo, and make the tokens the bursts use (as the operator would)."""
@@ -86,21 +87,33 @@ class Deployment:
                                                          scopes=[Permission.PORTAL_SUBMIT], days=2, agency_id=agency.id)
         db.dispose()
 
-    def start(self, *, ready_timeout: float = 180.0) -> None:
+    def start(self, *, ready_timeout: float = 180.0, tries: int = 3) -> None:
+        """Serve, and make sure the server answering is this one: on a busy machine another
+        test's server can take a free port between choosing and binding it (then this one
+        exits, and the other would take the burst). Such a clash moves to a fresh port."""
+        for _ in range(tries):
+            if self._serve(ready_timeout):
+                return
+            self.kill()
+            self.port = free_port()
+        raise RuntimeError(f"trustdesk serve did not come up on a port of its own in {tries} tries; see {self.data_dir / 'server.log'}")
+
+    def _serve(self, ready_timeout: float) -> bool:
         log = (self.data_dir / "server.log").open("ab")
         self.process = subprocess.Popen([_trustdesk(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                                         env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"trustdesk serve exited with {self.process.returncode}; see {self.data_dir / 'server.log'}")
+                return False  # most likely the port was taken
             try:
                 if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
+                    document = httpx.get(self.url + "/.well-known/lawful-requests.json", timeout=5).json()
+                    return document.get("legal_entity") == self.marker and self.process.poll() is None
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"trustdesk serve was not ready within {ready_timeout} s")
+        raise RuntimeError(f"trustdesk serve was not ready within {ready_timeout} s; see {self.data_dir / 'server.log'}")
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
