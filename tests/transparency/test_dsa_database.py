@@ -16,6 +16,7 @@ from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.errors import InvalidInput
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.transparency import dsa_database as dsadb
+from trustdesk.transparency.reports.periods import parse_interval
 
 # The shared fixtures: the seeded demo platform on the test clock, and a session with the queues.
 cast, platform, session = factories.cast, factories.platform, factories.session
@@ -124,13 +125,13 @@ def test_pending_statements_are_submitted_and_rejections_kept_for_a_person(sessi
     ("2026-03-01..2026-03-31", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
 ])
 def test_periods(text: str, start: datetime, end: datetime) -> None:
-    assert dsadb.parse_period(text) == (start, end)
+    assert parse_interval(text) == (start, end)
 
 
 @given(st.text(max_size=25))
 def test_any_period_text_parses_to_a_non_empty_span_or_a_clear_error(text: str) -> None:
     try:
-        start, end = dsadb.parse_period(text)
+        start, end = parse_interval(text)
     except InvalidInput as exc:
         assert "Period" in exc.detail
     else:
@@ -141,10 +142,10 @@ def test_export_writes_one_statement_per_line(session, clock, platform, cast, tm
     enforcement.take_action(session, actor=TEST_ACTOR, clock=clock, platform=platform, subject_kind="message",
                             subject_id=cast.messages["drug_ad"], action="remove_message", policy="spam", automated=False,
                             source="notice", reason="Spam.")
-    start, end = dsadb.parse_period("2026-03")
+    start, end = parse_interval("2026-03")
     lines = [dsadb.as_json_line(s) for s in dsadb.statements_in(session, start=start, end=end)]
     assert lines and all(json.loads(line)["puid"].startswith("td-") for line in lines)
-    assert not list(dsadb.statements_in(session, start=end, end=dsadb.parse_period("2026-04")[1]))
+    assert not list(dsadb.statements_in(session, start=end, end=parse_interval("2026-04")[1]))
 
 
 def test_the_cli_exports_a_period_and_submits_to_the_database(fresh_database_url, tmp_path, clock, platform, cast, double) -> None:

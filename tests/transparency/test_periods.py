@@ -3,14 +3,17 @@ exactly one of its halves."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import trustdesk
 from trustdesk.core.errors import InvalidInput
-from trustdesk.transparency.reports.periods import Half, Period, parse_period
+from trustdesk.transparency.reports.periods import Half, Period, parse_interval, parse_period
 
 
 @pytest.mark.parametrize(("text", "start", "end"), [
@@ -46,3 +49,14 @@ def test_every_instant_is_in_its_year_and_exactly_one_half(moment: datetime) -> 
     halves = [Period(year, Half.H1).contains(moment), Period(year, Half.H2).contains(moment)]
     assert Period(year).contains(moment) and halves.count(True) == 1
     assert not Period(year - 1).contains(moment) and not Period(year + 1).contains(moment)
+
+
+def test_one_period_parser() -> None:
+    """`reports.periods` parses every period text; the export's intervals take a report's
+    periods through `parse_period` itself, so the two cannot drift apart."""
+    source = Path(trustdesk.__file__).parent
+    parsers = re.compile(r"^\s*def parse_period\(", re.MULTILINE)
+    assert [str(p.relative_to(source)) for p in source.rglob("*.py") if parsers.search(p.read_text(encoding="utf-8"))] == [
+        "transparency/reports/periods.py"]
+    for text in ("2026", "2026-H1", "2026-h2"):
+        assert parse_interval(text) == (parse_period(text).start, parse_period(text).end)

@@ -3,7 +3,6 @@ DSA Transparency Database."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from trustdesk.cli.context import console, err_console, fail, operator, state
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.transparency import dsa_database as dsadb
+from trustdesk.transparency.reports.periods import parse_interval
 
 app = typer.Typer(help="Transparency: DSA statements of reasons.", no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def export_sor(
     """Write the statements of reasons of a period, exactly as the DSA database's API takes them."""
     container = state(ctx).container
     try:
-        start, end = dsadb.parse_period(period)
+        start, end = parse_interval(period)
     except TrustdeskError as exc:
         raise fail(exc) from None
     with container.db.transaction() as session:
@@ -45,15 +45,20 @@ def export_sor(
 @app.command("submit-sor")
 def submit_sor(
     ctx: typer.Context,
-    endpoint: Annotated[str, typer.Option(envvar="TRUSTDESK_DSA_DATABASE_URL", help="Base URL of the DSA Transparency Database API.")],
+    endpoint: Annotated[str | None, typer.Option(help="Base URL of the DSA Transparency Database API; default: the dsa_database_url setting.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many pending statements this run.")] = 1000,
 ) -> None:
-    """Submit pending statements (token from TRUSTDESK_DSA_DATABASE_TOKEN); rejections are kept
+    """Submit pending statements (token: the dsa_database_token setting); rejections are kept
     with the API's errors for a person to fix in the console."""
-    token = os.environ.get("TRUSTDESK_DSA_DATABASE_TOKEN", "")
-    if not token:
+    settings = state(ctx).settings
+    endpoint = endpoint or settings.dsa_database_url
+    if not endpoint:
+        err_console.print("[red]Set TRUSTDESK_DSA_DATABASE_URL[/] (or give --endpoint): the DSA database API's base URL.")
+        raise typer.Exit(code=2)
+    if settings.dsa_database_token is None or not settings.dsa_database_token.get_secret_value():
         err_console.print("[red]Set TRUSTDESK_DSA_DATABASE_TOKEN[/] to the platform's API token for the DSA database.")
         raise typer.Exit(code=2)
+    token = settings.dsa_database_token.get_secret_value()
     container = state(ctx).container
     client = dsadb.DsaDatabaseClient(base_url=endpoint, token=token)
     with container.db.transaction() as session:

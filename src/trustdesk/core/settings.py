@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="Failed sign-ins in a row before the account is locked.")
     login_lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked.")
     token_default_days: int = Field(90, ge=1, le=366, description="Lifetime of a new API token when none is given.")
+    dsa_database_url: str | None = Field(None, description="The EU DSA Transparency Database API (its base URL) that `trustdesk transparency submit-sor` sends statements of reasons to; `--endpoint` overrides it.")
+    dsa_database_token: SecretStr | None = Field(None, description="The platform's API token for the DSA Transparency Database; submission is refused while it is unset.")
     bus: BusKind = Field(BusKind.IN_PROCESS, description="Event bus: in-process (embedded) or nats (JetStream, many workers).")
     nats_url: str = Field("nats://127.0.0.1:4222", description="bus = nats: the NATS server.")
     platform: PlatformKind = Field(PlatformKind.DEMO, description="The moderated platform: demo (built in), matrix (Synapse) or webhook.")

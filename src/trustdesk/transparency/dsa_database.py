@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -172,40 +172,6 @@ def revise_statement(session: Session, *, actor: Actor, clock: Clock, statement_
     record(session, actor=actor, clock=clock, action="dsa.revise", object_type="statement_of_reasons", object_id=row.id,
            change=payload, details={"puid": row.puid})
     return row
-
-
-def parse_period(text: str) -> tuple[datetime, datetime]:
-    """'2026', '2026-H1', '2026-Q3', '2026-03' or '2026-03-01..2026-03-31' (inclusive) to a
-    half-open UTC interval [start, end)."""
-    text = text.strip()
-    try:
-        if ".." in text:
-            first, last = (date.fromisoformat(part) for part in text.split("..", 1))
-            return _span(first, last + timedelta(days=1))
-        if match := re.fullmatch(r"(\d{4})-([HQ])([1-4])", text):
-            year, size, n = int(match[1]), 6 if match[2] == "H" else 3, int(match[3])
-            if size == 6 and n > 2:
-                raise ValueError
-            return _span(date(year, (n - 1) * size + 1, 1), _add_months(date(year, (n - 1) * size + 1, 1), size))
-        if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
-            first = date(int(match[1]), int(match[2]), 1)
-            return _span(first, _add_months(first, 1))
-        if re.fullmatch(r"\d{4}", text):
-            return _span(date(int(text), 1, 1), date(int(text) + 1, 1, 1))
-    except ValueError:
-        pass
-    raise InvalidInput(f"Period '{text}' is not one of: 2026, 2026-H1, 2026-Q3, 2026-03, 2026-03-01..2026-03-31.", field="period")
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    return date(day.year + index // 12, index % 12 + 1, 1)
-
-
-def _span(first: date, end: date) -> tuple[datetime, datetime]:
-    if end <= first:
-        raise ValueError("empty period")
-    return datetime.combine(first, datetime.min.time(), UTC), datetime.combine(end, datetime.min.time(), UTC)
 
 
 def statements_in(session: Session, *, start: datetime, end: datetime) -> Iterator[StatementOfReasons]:
