@@ -26,9 +26,9 @@ from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.models import StaffUser
 from trustdesk.core.identity.permissions import Permission, Role, operator_principal
 from trustdesk.core.settings import Settings, load_settings
-from trustdesk.http.container import Container
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.web.app import create_app
+from trustdesk.web.container import Container
 
 # Rich tables wrap to the terminal; CLI tests read their output, so give them a wide one.
 os.environ.setdefault("COLUMNS", "200")
@@ -50,6 +50,8 @@ hypothesis.settings.register_profile("trustdesk", deadline=None, suppress_health
 hypothesis.settings.load_profile("trustdesk")
 # So do the audit chain's scheduled checkpoints; tests take theirs through `checkpoints.take`.
 os.environ.setdefault("TRUSTDESK_AUDIT_CHECKPOINT_EVERY_S", "0")
+# And the Matrix report import (platform = matrix); tests import through `reports.import_new`.
+os.environ.setdefault("TRUSTDESK_MATRIX_REPORTS_EVERY_S", "0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

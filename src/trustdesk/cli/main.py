@@ -15,6 +15,7 @@ from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
 from trustdesk.cli import emergency as emergency_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
+from trustdesk.cli import matrix as matrix_cli
 from trustdesk.cli import settings as settings_cli
 from trustdesk.cli.context import CliState, console, state
 
@@ -34,6 +35,7 @@ app.command("match")(banks_cli.match_folder)
 app.add_typer(disclosure_cli.app, name="disclosure")
 app.add_typer(legal_policy_cli.app, name="legal")
 app.add_typer(emergency_cli.app, name="emergency")
+app.add_typer(matrix_cli.app, name="matrix")
 
 
 @app.callback()

@@ -1,6 +1,6 @@
 """The connector against a real Synapse, driven by a real Matrix client: what users see when
-Trustdesk blocks a message or an upload, the event stream reaching Trustdesk, a report
-becoming a notice, and an encrypted room answered as not held."""
+Trustdesk blocks a message or an upload, the event stream reaching Trustdesk, and an
+encrypted room answered as not held (reports becoming review cases: test_reports.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from sqlalchemy import select
 from tests.platform.matrix.conftest import BLOCKED_TERM, MatrixWorld, eventually
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.platform.matrix.held import retrieve_room_content
-from trustdesk.platform.matrix.models import MatrixEvent, MatrixReport
-from trustdesk.platform.matrix.flows import import_reports
+from trustdesk.platform.matrix.models import MatrixEvent
 from trustdesk.platform.port import DataCategory, MessageState
-from tests.conftest import TEST_ACTOR
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:
@@ -57,22 +55,6 @@ def test_sent_messages_stream_into_trustdesk(matrix: MatrixWorld) -> None:
     sent = alice.send(room, "streamed hello")
     row = eventually(lambda: _stored(matrix, sent.event_id))
     assert (row.sender, row.room_id, row.content["body"], row.unchecked) == (alice.user_id, room, "streamed hello", False)
-
-
-def test_a_report_from_the_client_reaches_trustdesk_as_a_notice(matrix: MatrixWorld) -> None:
-    alice, bob = matrix.user("alice_report"), matrix.user("bob_report")
-    room = alice.create_room(invite=(bob.user_id,))
-    bob.join(room)
-    offending = alice.send(room, "you will regret this")
-    assert bob.report(room, offending.event_id, "threatening me").status_code == 200
-    with matrix.trustdesk.container.db.transaction() as session:
-        imported = import_reports(session, platform=matrix.platform, actor=TEST_ACTOR,
-                                  clock=matrix.trustdesk.container.clock)
-        again = import_reports(session, platform=matrix.platform, actor=TEST_ACTOR,
-                               clock=matrix.trustdesk.container.clock)
-        notice = session.scalars(select(MatrixReport).where(MatrixReport.event_id == offending.event_id)).one()
-    assert [r.event_id for r in imported] == [offending.event_id] and again == []
-    assert (notice.reporter, notice.sender, notice.reason) == (bob.user_id, alice.user_id, "threatening me")
 
 
 def test_removal_redacts_for_everyone_and_is_idempotent(matrix: MatrixWorld) -> None:

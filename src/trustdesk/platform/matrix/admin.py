@@ -5,6 +5,7 @@ server-admin account ("the moderation bot"). Translates HTTP failures into the p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -102,10 +103,23 @@ class SynapseAdmin:
     def make_room_admin(self, room_id: str, user_id: str) -> None:
         self.call("POST", f"/_synapse/admin/v1/rooms/{q(room_id)}/make_room_admin", json={"user_id": user_id})
 
-    def event_reports(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Reports in id order, starting after the report id `after` (a resumable cursor)."""
-        page = self.call("GET", "/_synapse/admin/v1/event_reports", params={"dir": "f", "from": 0, "limit": 1000})
-        return [r for r in page.get("event_reports", []) if r["id"] > after][:limit]
+    def event_reports_newest_first(self, *, page_size: int = 100, overlap: int = 5) -> Iterator[list[dict[str, Any]]]:
+        """Every user report, a page at a time, the newest first. Synapse orders them by the
+        time received and pages by offset (`from`, `next_token`), with no way to ask for those
+        after a given id: a reader that wants the new ones reads from the newest back. Pages
+        overlap by `overlap` reports, so that one at a page's edge is not missed when a report
+        is deleted meanwhile or reports received in the same millisecond change places; the
+        reader drops the repeats by id."""
+        overlap = max(0, min(overlap, page_size - 1))
+        start = 0
+        while True:
+            page = self.call("GET", "/_synapse/admin/v1/event_reports", params={"dir": "b", "from": start, "limit": page_size})
+            reports = page.get("event_reports", [])
+            if reports:
+                yield reports
+            if not reports or page.get("next_token") is None:
+                return
+            start = max(int(page["next_token"]) - overlap, start + 1)
 
     def media(self, server_name: str, media_id: str) -> bytes:
         path = f"/_matrix/client/v1/media/download/{q(server_name)}/{q(media_id)}"

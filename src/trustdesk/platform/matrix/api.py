@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import MAX_BIG_ID
-from trustdesk.http.container import Container
-from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
-from trustdesk.platform.matrix import flows, service
+from trustdesk.platform.matrix import flows, reports, service
 from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
+from trustdesk.web.container import Container
+from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
-router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"])
+# The router brings the server its report import (platform = matrix, matrix_reports_every_s).
+router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"], lifespan=reports.server_lifespan)
 Ingestor = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
 SCREEN_KEY = "content_screen"
 LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds

@@ -1,13 +1,16 @@
 """Work that crosses domains: Synapse's user reports become notices in review, and uploads
 and the messages that post them are remembered by the hash banks (for retroaction).
 
-Synapse has no module callback for reports, so they are pulled from its admin API with a
-resumable cursor (the highest report id already imported), by a worker or the CLI. Each
-report is stored once and opens (or joins) a review case about the reported message."""
+Synapse has no module callback for reports, so they are pulled from its admin API
+(`reports.py`: by the server on a timer, or `trustdesk matrix import-reports`). Each report
+is stored once, by Synapse's report id, and opens (or joins) a review case about the
+reported message."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,12 +34,23 @@ from trustdesk.safety.review.routing import route
 REPORT_PRIORITY = 20  # a user report without a category: above spam, below named harms
 
 
-def import_reports(session: Session, *, platform: MatrixPlatform, actor: Actor, clock: Clock) -> list[MatrixReport]:
-    """Import every report newer than the last one imported; returns the new ones."""
-    after = session.scalar(select(func.max(MatrixReport.synapse_report_id))) or 0
+def report_checkpoint(session: Session) -> datetime | None:
+    """When Synapse received the newest report imported: the next import reads back to it."""
+    return session.scalar(select(func.max(MatrixReport.reported_at)))
+
+
+def import_reports(session: Session, *, reports: Iterable[dict[str, Any]], actor: Actor, clock: Clock) -> list[MatrixReport]:
+    """Store each of Synapse's reports not stored yet, oldest first, each opening (or joining)
+    a review case; returns the new ones. A report already imported is skipped: importing the
+    same reports again never makes a second case."""
+    pending = sorted(reports, key=lambda r: r["id"])
+    stored = select(MatrixReport.synapse_report_id).where(MatrixReport.synapse_report_id.in_([r["id"] for r in pending]))
+    known = set(session.scalars(stored))
     imported = []
-    for report in platform.admin.event_reports(after=after):
-        imported.append(_import(session, report=report, actor=actor, clock=clock))
+    for report in pending:
+        if report["id"] not in known:
+            known.add(report["id"])
+            imported.append(_import(session, report=report, actor=actor, clock=clock))
     return imported
 
 
