@@ -16,13 +16,18 @@ from hypothesis import strategies as st
 from PIL import Image
 from pydantic import ValidationError
 
+from tests.conftest import TEST_ACTOR
+from tests.safety.banks import conftest as banks_fixtures
+from tests.safety.banks.conftest import make_bank
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.settings import Settings
-from trustdesk.safety.banks.matcher import MatchQuery
+from trustdesk.safety.banks import service
+from trustdesk.safety.banks.lookup import lookup_file, lookup_raw
+from trustdesk.safety.banks.matcher import MatchQuery, MatchService
 from trustdesk.safety.banks.models import MediaHash, SignalType
 from trustdesk.safety.banks.signals import normalise
 from trustdesk.safety.exchanges.service import LIBRARY_SIGNAL_TYPES
-from trustdesk.safety.signals.hashing import MediaHashes
+from trustdesk.safety.signals.hashing import MediaHashes, hash_media
 from trustdesk.safety.signals.types import registry
 from trustdesk.safety.signals.types.base import IndexKind, SignalKind
 from trustdesk.safety.signals.types.md5 import Md5Kind
@@ -30,6 +35,7 @@ from trustdesk.safety.signals.types.pdq import PdqKind
 from trustdesk.safety.signals.types.sha256 import Sha256Kind
 from trustdesk.safety.signals.types.video_md5 import VideoMd5Kind
 
+session, poster = banks_fixtures.session, banks_fixtures.poster  # the banks' fixtures, for the matcher test
 MATCHER_INDEX_KINDS = {IndexKind.PDQ_INDEX, IndexKind.EXACT}  # what MatchService holds
 WHITESPACE = st.text(" \t\r\n", max_size=3)
 
@@ -171,6 +177,24 @@ def test_the_setting_decides_which_types_banks_accept() -> None:
     finally:
         Settings()
     assert registry.active().names() == list(registry.DEFAULT_SIGNAL_TYPES)
+
+
+def test_the_matcher_holds_and_matches_only_the_types_in_use(session, clock, poster) -> None:  # type: ignore[no-untyped-def]
+    hashes = hash_media(poster)
+    bank = make_bank(session, clock)
+    entries = [service.NewEntry(k, v) for k, v in (("md5", hashes.md5), ("video_md5", hashes.md5), ("sha256", hashes.sha256))]
+    service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=entries)
+    every = MatchService(refresh_seconds=0)
+    assert sorted(m.signal_type for m in lookup_file(session, matcher=every, data=poster).result.matches) == ["md5", "sha256"]
+    as_video = lookup_raw(session, matcher=every, signal_type="video_md5", value=hashes.md5).matches
+    assert sorted(m.signal_type for m in as_video) == ["md5", "video_md5"]
+    try:
+        Settings(signal_types=["pdq", "sha256"])
+        fewer = MatchService(refresh_seconds=0)
+        assert [m.signal_type for m in lookup_file(session, matcher=fewer, data=poster).result.matches] == ["sha256"]
+        assert fewer.stats().exact_entries == 1
+    finally:
+        Settings()
 
 
 def _noise_png(seed: int) -> bytes:
