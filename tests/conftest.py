@@ -26,9 +26,9 @@ from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.models import StaffUser
 from trustdesk.core.identity.permissions import Permission, Role, operator_principal
 from trustdesk.core.settings import Settings, load_settings
+from trustdesk.http.container import Container
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.web.app import create_app
-from trustdesk.web.container import Container
 
 # Rich tables wrap to the terminal; CLI tests read their output, so give them a wide one.
 os.environ.setdefault("COLUMNS", "200")

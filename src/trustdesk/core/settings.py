@@ -9,12 +9,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from trustdesk.safety.signals.types import registry as signal_registry
 
 DEV_SECRET = "dev-only-change-me-0123456789abcdef"
 
@@ -64,6 +66,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="Failed sign-ins in a row before the account is locked.")
     login_lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked.")
     token_default_days: int = Field(90, ge=1, le=366, description="Lifetime of a new API token when none is given.")
+    dsa_database_url: str | None = Field(None, description="The EU DSA Transparency Database API (its base URL) that `trustdesk transparency submit-sor` sends statements of reasons to; `--endpoint` overrides it.")
+    dsa_database_token: SecretStr | None = Field(None, description="The platform's API token for the DSA Transparency Database; submission is refused while it is unset.")
     bus: BusKind = Field(BusKind.IN_PROCESS, description="Event bus: in-process (embedded) or nats (JetStream, many workers).")
     nats_url: str = Field("nats://127.0.0.1:4222", description="bus = nats: the NATS server.")
     platform: PlatformKind = Field(PlatformKind.DEMO, description="The moderated platform: demo (built in), matrix (Synapse) or webhook.")
@@ -95,6 +99,11 @@ class Settings(BaseSettings):
     )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
+    signal_types: list[str] = Field(
+        list(signal_registry.DEFAULT_SIGNAL_TYPES),
+        description="The signal types banks hold and the matcher matches, by name (safety/signals/types/); "
+        "an unknown name is refused at start.",
+    )
     request_max_json_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body of a JSON route, in bytes; refused with 413 while it is read (a declared Content-Length over it before a byte is read).")
     request_max_form_bytes: int = Field(1024 * 1024, ge=1024, description="Largest body of a console or portal form without files, in bytes.")
     request_max_upload_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body of a route that takes a file or a bulk load (hash and lookup uploads, bank imports and entries, Matrix media checks), in bytes.")
@@ -113,6 +122,16 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = Field(None, description="The Ed25519 key that signs audit checkpoints; unset means data_dir/keys/audit-ed25519.key. Created owner-only on first use; keep it off the database host and out of its backups, and change it with `trustdesk audit rotate-key`.")
     audit_checkpoint_dir: Path | None = Field(None, description="Where the signed checkpoints of the audit chain are appended (audit-checkpoints.jsonl), outside the database; unset means data_dir/checkpoints. Published at /transparency/audit-checkpoints.json.")
     audit_checkpoint_every_s: float = Field(3600.0, ge=0, description="Seconds between the server's checkpoints of the audit chain; 0 turns them off (then run `trustdesk audit checkpoint --every 3600`, or from a scheduler).")
+
+    @field_validator("signal_types")
+    @classmethod
+    def _known_signal_types(cls, names: list[str]) -> list[str]:
+        signal_registry.SignalRegistry.of(names)  # raises, naming the unknown ones
+        return names
+
+    def model_post_init(self, context: Any, /) -> None:
+        # The process's signal registry comes from the settings it starts with.
+        signal_registry.install(self.signal_types)
 
     def check_production(self) -> None:
         """A production instance must not run on the development secret or plain cookies."""

@@ -25,13 +25,13 @@ from trustdesk.core.database import Database
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission
 from trustdesk.core.settings import load_settings
+from trustdesk.http.container import Container
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.matrix.admin import SynapseAdmin
 from trustdesk.platform.matrix.api import SCREEN_KEY
 from trustdesk.platform.matrix.screen import ListScreen
 from trustdesk.safety.review import service as review
 from trustdesk.web.app import create_app
-from trustdesk.web.container import Container
 
 PASSWORD = "matrix-test-password-1"
 BLOCKED_TERM = "buy stolen cards"

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import MAX_BIG_ID
+from trustdesk.http.container import Container
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.platform.matrix import flows, reports, service
 from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
-from trustdesk.web.container import Container
-from trustdesk.web.deps import ContainerDep, SessionDep, actor_of, require
 
 # The router brings the server its report import (platform = matrix, matrix_reports_every_s).
 router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"], lifespan=reports.server_lifespan)
