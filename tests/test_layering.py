@@ -43,6 +43,12 @@ DOMAIN_EDGES = {
     ("safety", "emergency"), ("safety", "legal"), ("safety", "platform"), ("safety", "transparency"),
     ("transparency", "legal"), ("transparency", "safety"),
 }
+# Imports against the layers, each with why it is still there and what takes it away. A new one
+# fails; one that is gone fails too, until it is taken off this list.
+EXCEPTIONS = {
+    ("trustdesk.core.settings", "safety"): "Settings checks signal_types against safety/signals/types and installs the "
+    "process's registry when it is made (b6a86db); to go: the top (web/container.py) checks the names and installs it",
+}
 
 
 def module_name(path: Path) -> str:
@@ -94,8 +100,9 @@ def package_of(module: str) -> str | None:
     return parts[1]
 
 
-def package_edges() -> dict[tuple[str, str], set[str]]:
-    """(importing package, imported package) -> the importing modules."""
+def package_edges(*, excepted: bool = False) -> dict[tuple[str, str], set[str]]:
+    """(importing package, imported package) -> the importing modules; the EXCEPTIONS left out
+    unless `excepted`."""
     edges: dict[tuple[str, str], set[str]] = defaultdict(set)
     for path in sorted(PACKAGE.rglob("*.py")):
         source = package_of(module_name(path))
@@ -103,7 +110,7 @@ def package_edges() -> dict[tuple[str, str], set[str]]:
             continue
         for imported in imported_modules(path):
             target = package_of(imported)
-            if target is not None and target != source:
+            if target is not None and target != source and (excepted or (module_name(path), target) not in EXCEPTIONS):
                 edges[(source, target)].add(module_name(path))
     return edges
 
@@ -121,6 +128,11 @@ def test_every_package_is_in_a_layer() -> None:
 
 def test_layers_point_one_way() -> None:
     assert layer_violations() == []
+
+
+def test_every_exception_is_still_needed() -> None:
+    found = {(module, b) for (_, b), modules in package_edges(excepted=True).items() for module in modules}
+    assert set(EXCEPTIONS) - found == set(), "an exception is gone: take it off EXCEPTIONS"
 
 
 def test_domains_import_each_other_only_along_the_listed_edges() -> None:

@@ -10,7 +10,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.demo import imagery
-from trustdesk.safety.banks.matcher import EXTRAS_KEY, MatchService
+from trustdesk.safety.banks.matcher import MatchService
 from trustdesk.safety.signals.hashing import hash_media
 
 PASSWORD = "a long browser test password"
@@ -26,7 +26,7 @@ def _admin(live_server, username: str) -> str:
 
 
 def test_an_admin_adds_a_bank_entry_and_looks_up_an_image(page, live_server, tmp_path) -> None:
-    live_server.container.extras[EXTRAS_KEY] = MatchService(refresh_seconds=0)
+    live_server.container.matcher = MatchService(refresh_seconds=0)
     secret = _admin(live_server, "bankadmin")
     page.goto(live_server.url + "/login")
     page.get_by_label("Username").fill("bankadmin")

@@ -33,7 +33,7 @@ ACTOR = Actor("test", "browser")
 @pytest.fixture(scope="module", autouse=True)
 def _demo(live_server) -> None:
     c = live_server.container
-    c.extras["pager"] = InMemoryPager()  # on-call is paged; the page shows on the console
+    c.pager = InMemoryPager()  # on-call is paged; the page shows on the console
     with c.db.transaction() as session:
         ensure_demo_staff(session, clock=c.clock, actor=ACTOR)
         ensure_demo_agencies(session, clock=c.clock, actor=ACTOR)

@@ -115,7 +115,7 @@ def test_a_threat_to_life_case_is_opened_edited_and_sent(client, oncall, db) -> 
 
 
 def test_pages_are_acknowledged_and_escalations_are_shown(client, oncall, container, legal, world, db, clock, staff) -> None:
-    container.extras["pager"] = pager = InMemoryPager()
+    container.pager = pager = InMemoryPager()
     staff.create(Role.ON_CALL, username="second")
     file_tco(legal, world, confirmed=False)
     clock.advance(minutes=6)

@@ -17,7 +17,7 @@ from trustdesk.platform.port import MessageState
 def test_the_demo_files_one_held_order_and_opens_one_threat_case_once(container, db, clock, platform, staff) -> None:
     cast = seed_demo(platform)
     staff.create(Role.ON_CALL, username="oncall1")
-    container.extras["pager"] = pager = InMemoryPager()
+    container.pager = pager = InMemoryPager()
     with db.transaction() as session:
         ensure_demo_agencies(session, clock=clock, actor=TEST_ACTOR)
     assert load_demo_emergency(container, actor=TEST_ACTOR) == (1, 1)

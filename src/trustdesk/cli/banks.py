@@ -76,7 +76,7 @@ def import_entries(
             entries = transfer.parse(file.read_bytes(), fmt=format)
             added = add_entries_flow(session, actor=operator(), clock=container.clock, bank_id=target.id, entries=entries,
                                      reason=f"import of {file.name}", trigger=f"import of {file.name}", platform=container.platform,
-                                     pager=container.extras.get("pager"))
+                                     pager=container.pager)
     except TrustdeskError as exc:
         raise fail(exc) from None
     run = added.retroaction

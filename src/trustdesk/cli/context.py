@@ -12,7 +12,7 @@ from rich.console import Console
 from trustdesk.core.audit import Actor
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.settings import Settings, load_settings
-from trustdesk.web.container import Container, build_container, build_platform
+from trustdesk.web.container import Container, build_container
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,7 +34,6 @@ class CliState:
     def container(self) -> Container:
         if self._container is None:
             self._container = build_container(self.settings)
-            self._container.platform = build_platform(self.settings)
         return self._container
 
 

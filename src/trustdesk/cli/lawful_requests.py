@@ -47,7 +47,7 @@ def alerts_(ctx: typer.Context) -> None:
     """Raise the deadline alerts that are due (run every minute from cron or a worker)."""
     container = state(ctx).container
     with container.db.transaction() as session:
-        raised = alerts.scan(session, clock=container.clock, pager=container.extras.get("pager"), actor=operator(), base_url=container.settings.base_url)
+        raised = alerts.scan(session, clock=container.clock, pager=container.pager, actor=operator(), base_url=container.settings.base_url)
         lines = [a.detail for a in raised]
     for line in lines:
         console.print(f"[yellow]alert[/] {line}")

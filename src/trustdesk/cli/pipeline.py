@@ -38,7 +38,7 @@ HashList = Annotated[Path | None, typer.Option("--hash-list", exists=True, dir_o
 def _runtime(ctx: typer.Context, prefix: str, hash_list: Path | None = None, **options: Any) -> PipelineRuntime:
     container = state(ctx).container
     if hash_list is not None:
-        container.extras["hash_matcher"] = load_hash_list(hash_list)
+        container.pipeline.hash_matcher = load_hash_list(hash_list)
     return build_runtime(container, prefix=prefix, **options)
 
 

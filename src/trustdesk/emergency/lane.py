@@ -91,7 +91,7 @@ def lane_of(container: Any) -> removal.Lane | None:
     platform adapter is set)."""
     if container.platform is None:
         return None
-    return removal.Lane(platform=container.platform, clock=container.clock, pager=container.extras.get("pager"),
+    return removal.Lane(platform=container.platform, clock=container.clock, pager=container.pager,
                         base_url=container.settings.base_url)
 
 

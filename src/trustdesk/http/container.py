@@ -1,28 +1,55 @@
-"""What a running Trustdesk holds: settings, database, clock, platform adapter. Built once by
-the top (`trustdesk.web.container.build_container`, for the app factory and the CLI) and
-handed to whoever needs it; never a module-level global."""
+"""What a running Trustdesk holds: settings, database, clock, platform adapter, and a named,
+typed field for every service the domains share. Built once by the top
+(`trustdesk.web.container.build_container`, for the app factory and the CLI) and handed to
+whoever needs it; never a module-level global.
+
+The base imports no domain: the domains' types are named for the type checker only, and a
+field a domain fills on first use starts as None (the banks' matcher, the content screen,
+the pipeline's runtime)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from trustdesk.core.bus import DEFAULT_PREFIX
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
 from trustdesk.core.settings import Settings
 
-if TYPE_CHECKING:  # named for the type checker only: the base imports no domain
+if TYPE_CHECKING:  # named for the type checker only (tests/test_layering.py)
+    from trustdesk.emergency.paging import Pager
+    from trustdesk.platform.matrix.screen import ContentScreen
     from trustdesk.platform.port import Platform
+    from trustdesk.safety.banks.matcher import MatchService
+    from trustdesk.safety.pipeline.hashes import HashMatcher, SessionHashMatcher
+    from trustdesk.safety.pipeline.runtime import PipelineRuntime
+
+
+@dataclass
+class PipelineSlot:
+    """The pipeline of this process (`safety/pipeline/runtime.py`): what a deployment or a
+    test sets before the first use, and the runtime built then."""
+
+    rules_dir: Path | str | None = None  # where the rule files are; default <data_dir>/rules, else the shipped examples
+    prefix: str = DEFAULT_PREFIX  # the bus subject prefix
+    autostart: bool = True  # the embedded worker starts with the app (tests drive it themselves)
+    hash_matcher: HashMatcher | SessionHashMatcher | None = None  # default: the banks' matcher
+    runtime: PipelineRuntime | None = None
 
 
 @dataclass
 class Container:
     settings: Settings
     db: Database
+    platform: Platform
     clock: Clock = field(default_factory=SystemClock)
-    platform: Platform | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    pager: Pager | None = None  # on-call paging (emergency/paging.py); None: alerts are recorded, nobody is paged
+    matcher: MatchService | None = None  # the banks' matcher, made on first use (safety/banks/matcher.py)
+    content_screen: ContentScreen | None = None  # the Matrix pre-send check's screen; None: an empty list
+    pipeline: PipelineSlot = field(default_factory=PipelineSlot)
     cpu: CpuPool = field(init=False)  # CPU-bound work, off the event loop (core/cpu.py)
 
     def __post_init__(self) -> None:

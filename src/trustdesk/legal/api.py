@@ -4,7 +4,7 @@ agency id and the portal:submit scope; staff with requests:handle."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -39,6 +39,9 @@ from trustdesk.legal.schemas import (
 from trustdesk.legal.signing import provider_key
 from trustdesk.legal.workflow import RequestState
 
+if TYPE_CHECKING:
+    from trustdesk.emergency.paging import Pager
+
 router = APIRouter(prefix="/lawful-requests", tags=["lawful requests"])
 registry_router = APIRouter(prefix="/agencies", tags=["authority registry"])
 discovery_router = APIRouter(tags=["discovery"])
@@ -48,9 +51,9 @@ Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]
 RegistryAdmin = Annotated[Principal, Depends(require(Permission.AGENCIES_MANAGE))]
 
 
-def pager_of(container: Container) -> Any:
+def pager_of(container: Container) -> Pager | None:
     """The emergency lane's pager when the app was given one; alerts are recorded either way."""
-    return container.extras.get("pager")
+    return container.pager
 
 
 @discovery_router.get("/.well-known/lawful-requests.json")

@@ -41,7 +41,7 @@ from trustdesk.transparency.reports.pages import public_router as transparency_p
 from trustdesk.web.audit import router as audit_router
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
-from trustdesk.web.container import Container, build_container, build_platform
+from trustdesk.web.container import Container, build_container
 from trustdesk.web.identity import router as identity_router
 
 STATIC = Path(__file__).parent / "static"
@@ -56,8 +56,6 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     settings.check_production()
     index_kernels.warm_up()  # compile once at start, not inside the first lookup's time limit
     container = container or build_container(settings)
-    if container.platform is None:
-        container.platform = build_platform(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

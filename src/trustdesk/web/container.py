@@ -27,6 +27,5 @@ def build_platform(settings: Settings) -> Platform:
 
 
 def build_container(settings: Settings) -> Container:
-    container = Container(settings=settings, db=Database.from_url(settings.sqlalchemy_url))
-    container.extras["pager"] = build_pager(settings)
-    return container
+    return Container(settings=settings, db=Database.from_url(settings.sqlalchemy_url), platform=build_platform(settings),
+                     pager=build_pager(settings))

@@ -28,10 +28,10 @@ from trustdesk.core.settings import load_settings
 from trustdesk.http.container import Container
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.matrix.admin import SynapseAdmin
-from trustdesk.platform.matrix.api import SCREEN_KEY
 from trustdesk.platform.matrix.screen import ListScreen
 from trustdesk.safety.review import service as review
 from trustdesk.web.app import create_app
+from trustdesk.web.container import build_platform
 
 PASSWORD = "matrix-test-password-1"
 BLOCKED_TERM = "buy stolen cards"
@@ -85,7 +85,7 @@ def make_trustdesk(database_url: str, data_dir: Path) -> LiveTrustdesk:
     db = Database.from_url(database_url)
     screen = ListScreen()
     screen.block_term(BLOCKED_TERM)
-    container = Container(settings=settings, db=db, clock=SystemClock(), extras={SCREEN_KEY: screen})
+    container = Container(settings=settings, db=db, platform=build_platform(settings), clock=SystemClock(), content_screen=screen)
     with db.transaction() as session:
         review.ensure_queues(session, actor=TEST_ACTOR, clock=SystemClock())
         token, _ = identity.create_token(session, actor=TEST_ACTOR, clock=SystemClock(), grantor=TEST_GRANTOR, name="synapse-module",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.demo import imagery
-from trustdesk.safety.banks.matcher import EXTRAS_KEY, MatchService
+from trustdesk.safety.banks.matcher import MatchService
 from trustdesk.safety.signals.hashing import hash_media
 
 
 def test_admin_creates_a_bank_adds_an_entry_and_looks_up_a_file(client, staff) -> None:
-    client.app.state.container.extras[EXTRAS_KEY] = MatchService(refresh_seconds=0)  # see changes at once
+    client.app.state.container.matcher = MatchService(refresh_seconds=0)  # see changes at once
     admin = staff.create(Role.ADMIN)
     csrf = staff.sign_in(client, admin)
     page = client.get("/console/safety/banks")

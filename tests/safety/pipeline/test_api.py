@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, message_event
 from trustdesk.core.identity.permissions import Permission, Role
-from trustdesk.http.container import Container
+from trustdesk.http.container import Container, PipelineSlot
 from trustdesk.safety.pipeline.runtime import runtime_for
 from trustdesk.safety.review.service import ensure_queues
 
@@ -19,7 +19,7 @@ from trustdesk.safety.review.service import ensure_queues
 @pytest.fixture
 def container(settings, db, clock, platform, rules_dir: Path, matcher) -> Container:
     container = Container(settings=settings, db=db, clock=clock, platform=platform)
-    container.extras.update(rules_dir=str(rules_dir), hash_matcher=matcher, pipeline_autostart=False)
+    container.pipeline = PipelineSlot(rules_dir=rules_dir, hash_matcher=matcher, autostart=False)
     with db.transaction() as session:
         ensure_queues(session, actor=TEST_ACTOR, clock=clock)
     return container

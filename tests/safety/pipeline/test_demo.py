@@ -16,7 +16,7 @@ ACTOR = Actor("test", "demo")
 
 
 def test_the_demo_messages_open_cases_through_the_rules(container, tmp_path) -> None:
-    container.extras["rules_dir"] = str(tmp_path / "no-rules-here")  # the shipped demo rules
+    container.pipeline.rules_dir = tmp_path / "no-rules-here"  # the shipped demo rules
     with container.db.transaction() as session:
         load_demo_banks(session, platform=container.platform, actor=ACTOR, clock=container.clock)
     handled = load_demo_pipeline(container, actor=ACTOR)

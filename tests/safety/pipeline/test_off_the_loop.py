@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from tests.concurrency import Blocked, db, in_background, staff, wait_s  # noqa: F401
 from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, message_event
 from trustdesk.core.identity.permissions import Permission
-from trustdesk.http.container import Container
+from trustdesk.http.container import Container, PipelineSlot
 from trustdesk.safety.pipeline import deadletters, ingest
 from trustdesk.safety.review.service import ensure_queues
 
@@ -22,7 +22,7 @@ from trustdesk.safety.review.service import ensure_queues
 @pytest.fixture
 def container(settings, db, clock, platform, rules_dir: Path, matcher) -> Container:  # type: ignore[no-untyped-def]  # noqa: F811
     container = Container(settings=settings, db=db, clock=clock, platform=platform)
-    container.extras.update(rules_dir=str(rules_dir), hash_matcher=matcher, pipeline_autostart=False)
+    container.pipeline = PipelineSlot(rules_dir=rules_dir, hash_matcher=matcher, autostart=False)
     with db.transaction() as session:
         ensure_queues(session, actor=TEST_ACTOR, clock=clock)
     return container

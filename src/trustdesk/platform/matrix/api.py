@@ -19,7 +19,6 @@ from trustdesk.safety.banks.matcher import MatchService, shared_matcher
 # The router brings the server its report import (platform = matrix, matrix_reports_every_s).
 router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"], lifespan=reports.server_lifespan)
 Ingestor = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
-SCREEN_KEY = "content_screen"
 LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
 
 
@@ -60,13 +59,14 @@ class IngestOut(BaseModel):
 def content_screen(container: Container) -> ContentScreen:
     """The screen in force: one put in the container (the rules pipeline, or a test's list),
     else an empty list that allows everything."""
-    return container.extras.setdefault(SCREEN_KEY, ListScreen())
+    if container.content_screen is None:
+        container.content_screen = ListScreen()
+    return container.content_screen
 
 
 def bank_matcher(container: Container) -> MatchService:
     """The process's hash-bank matcher (the one the banks API uses)."""
-    settings = container.settings
-    return shared_matcher(container.extras, max_entries=settings.match_max_entries, refresh_seconds=settings.match_refresh_seconds)
+    return shared_matcher(container)
 
 
 @router.post("/check", response_model=VerdictOut)
@@ -84,7 +84,7 @@ def media_check(body: MediaIn, request: Request, session: SessionDep, container:
     verdict = service.check_media(session, screen=content_screen(container), media=media, actor=actor, clock=container.clock)
     if not verdict.block:
         flows.remember_upload(session, matcher=bank_matcher(container), media=media, actor=actor, clock=container.clock,
-                              pager=container.extras.get("pager"), cpu=container.cpu)
+                              pager=container.pager, cpu=container.cpu)
     return VerdictOut(verdict=verdict.name, reason=verdict.reason)
 
 
@@ -95,5 +95,5 @@ def events(body: EventsIn, request: Request, session: SessionDep, container: Con
     result = service.ingest_events(session, events=events, screen=content_screen(container), platform=container.platform,
                                    actor=actor, clock=container.clock)
     flows.remember_posted_media(session, matcher=bank_matcher(container), events=events, platform=container.platform,
-                                actor=actor, clock=container.clock, pager=container.extras.get("pager"), cpu=container.cpu)
+                                actor=actor, clock=container.clock, pager=container.pager, cpu=container.cpu)
     return IngestOut(received=result.received, duplicates=result.duplicates, removed=result.removed)

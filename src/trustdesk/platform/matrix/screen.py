@@ -1,6 +1,6 @@
 """The decision behind the pre-send check, kept behind one small interface so that the rules
 pipeline (safety/pipeline, safety/rules) can replace the simple list below without touching
-the connector: put another `ContentScreen` in `container.extras["content_screen"]`."""
+the connector: put another `ContentScreen` in `container.content_screen`."""
 
 from __future__ import annotations
 

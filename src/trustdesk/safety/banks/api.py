@@ -5,7 +5,7 @@ route (see docs/hash-matching.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
@@ -40,6 +40,9 @@ from trustdesk.safety.banks.schemas import (
 )
 from trustdesk.safety.exchanges import service as exchanges
 
+if TYPE_CHECKING:
+    from trustdesk.emergency.paging import Pager
+
 router = APIRouter(tags=["banks"])
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.BANKS_MANAGE))]
@@ -50,12 +53,11 @@ Importer = Annotated[Principal, Depends(require_outside_transaction(Permission.B
 
 
 def matcher_of(container: Container) -> MatchService:
-    settings = container.settings
-    return shared_matcher(container.extras, max_entries=settings.match_max_entries, refresh_seconds=settings.match_refresh_seconds)
+    return shared_matcher(container)
 
 
-def pager_of(container: Container) -> Any:
-    return container.extras.get("pager")
+def pager_of(container: Container) -> Pager | None:
+    return container.pager
 
 
 def _summary(session: Any, bank_id: int) -> BankRead:

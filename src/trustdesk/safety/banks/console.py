@@ -147,7 +147,7 @@ def _add(request: Request, session: Any, container: Any, principal: Principal, b
         with session.begin_nested():
             added = add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
                                      entries=entries, reason=trigger, trigger=trigger, platform=container.platform,
-                                     pager=container.extras.get("pager"))
+                                     pager=container.pager)
     except TrustdeskError as exc:
         return _bank_page(request, session, principal, bank_id, status_code=exc.status, error=exc.detail)
     run = added.retroaction

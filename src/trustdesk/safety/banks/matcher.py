@@ -19,9 +19,9 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import func, select
@@ -33,6 +33,9 @@ from trustdesk.safety.signals.index import PDQIndex
 from trustdesk.safety.signals.types.base import IndexKind, SignalKind
 from trustdesk.safety.signals.types.registry import active
 
+if TYPE_CHECKING:
+    from trustdesk.http.container import Container
+
 log = logging.getLogger("trustdesk.banks")
 
 MIN_PDQ_QUALITY = 50  # PDQ's own advice: hashes of lower quality are too flat to match on
@@ -40,7 +43,6 @@ CHANGE_WINDOW = 500  # change rows re-read each refresh, for transactions that c
 MAX_MATCHES = 1000  # matches (and suppressed matches) one answer lists; the rest are counted in `omitted`
 _CONFIRM_CHUNK = 5000  # candidate ids per confirming query (SQLite's bound-parameter limit is 32,766)
 EXACT_BYTES_PER_ENTRY = 140  # dict slot + bytes key + int value, measured on CPython 3.11
-EXTRAS_KEY = "banks.matcher"
 _LOAD_BATCH = 50_000
 
 
@@ -339,9 +341,9 @@ def _rollouts(session: Session, bank_ids: Iterable[int]) -> dict[int, int]:
     return dict(session.execute(select(Bank.id, Bank.rollout_percent).where(Bank.id.in_(ids))).all()) if ids else {}
 
 
-def shared_matcher(extras: MutableMapping[str, Any], *, max_entries: int, refresh_seconds: float) -> MatchService:
-    """The process's matcher, kept in the application container's `extras`."""
-    matcher = extras.get(EXTRAS_KEY)
-    if matcher is None:
-        matcher = extras.setdefault(EXTRAS_KEY, MatchService(max_entries=max_entries, refresh_seconds=refresh_seconds))
-    return matcher
+def shared_matcher(container: Container) -> MatchService:
+    """The process's matcher, kept in the application container's `matcher` (made on first use)."""
+    if container.matcher is None:
+        settings = container.settings
+        container.matcher = MatchService(max_entries=settings.match_max_entries, refresh_seconds=settings.match_refresh_seconds)
+    return container.matcher

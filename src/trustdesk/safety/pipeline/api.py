@@ -30,13 +30,13 @@ from trustdesk.safety.rules.language import parse_rules
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Connect the bus; in the embedded mode also run the worker in the server's loop
-    (unless `container.extras["pipeline_autostart"]` is False, as in tests)."""
+    (unless `container.pipeline.autostart` is False, as in tests)."""
     container = app.state.container
     runtime = runtime_for(container)
     metrics = getattr(app.state, "metrics", None)
     if metrics is not None:
         metrics.registry.register(PipelineCollector(container))
-    await runtime.start(run_worker=runtime.embedded and container.extras.get("pipeline_autostart", True))
+    await runtime.start(run_worker=runtime.embedded and container.pipeline.autostart)
     try:
         yield
     finally:

@@ -55,7 +55,7 @@ class PipelineCollector(Collector):
             median, worst = recent_lag_seconds(session)
         lag.add_metric(["0.5"], median)
         lag.add_metric(["1"], worst)
-        runtime = self.container.extras.get("pipeline")
+        runtime = self.container.pipeline.runtime
         snapshot = getattr(getattr(runtime, "bus", None), "snapshot", None)
         pending.add_metric([], snapshot().pending if snapshot else 0)
         yield from (hits, events, dead, lag, pending)

@@ -1,10 +1,10 @@
 """The pipeline of one process, assembled from the container: bus, rule book, handler,
-worker. Built once per container and kept in `container.extras["pipeline"]`.
+worker. Built once per container and kept in `container.pipeline.runtime`.
 
-Extension points a deployment sets in `container.extras` before the first use:
-`pipeline_prefix` (the bus subject prefix), `hash_matcher` (a `HashMatcher`, e.g. the banks
-domain's), `rules_dir` (where the rule files are; default `<data_dir>/rules`, else the
-shipped examples)."""
+Extension points a deployment sets in `container.pipeline` (`http.container.PipelineSlot`)
+before the first use: `prefix` (the bus subject prefix), `hash_matcher` (a `HashMatcher`,
+default the banks domain's), `rules_dir` (where the rule files are; default
+`<data_dir>/rules`, else the shipped examples), `autostart`."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import contextlib
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from trustdesk.core.audit import Actor
-from trustdesk.core.bus import DEFAULT_PREFIX, Bus, JournaledBus, build_bus
+from trustdesk.core.bus import Bus, JournaledBus, build_bus
 from trustdesk.core.settings import BusKind
 from trustdesk.safety.banks.matcher import shared_matcher
 from trustdesk.safety.pipeline.banking import BankHashMatcher
@@ -25,6 +25,9 @@ from trustdesk.safety.pipeline.hashes import HashMatcher, SessionHashMatcher
 from trustdesk.safety.pipeline.worker import Worker
 from trustdesk.safety.review.service import ensure_queues
 from trustdesk.safety.rules.book import RuleBook
+
+if TYPE_CHECKING:
+    from trustdesk.http.container import Container
 
 
 @dataclass
@@ -65,33 +68,30 @@ class PipelineRuntime:
             self.connected = False
 
 
-def rules_directory(container: Any) -> Path | None:
-    given = container.extras.get("rules_dir")
+def rules_directory(container: Container) -> Path | None:
+    given = container.pipeline.rules_dir
     return Path(given) if given else container.settings.data_dir / "rules"
 
 
-def build_runtime(container: Any, *, prefix: str | None = None, ack_wait: float = 30.0, worker_name: str | None = None, batch: int = 500) -> PipelineRuntime:
+def build_runtime(container: Container, *, prefix: str | None = None, ack_wait: float = 30.0, worker_name: str | None = None, batch: int = 500) -> PipelineRuntime:
     settings = container.settings
-    bus = build_bus(settings, prefix=prefix or container.extras.get("pipeline_prefix", DEFAULT_PREFIX), ack_wait=ack_wait)
+    bus = build_bus(settings, prefix=prefix or container.pipeline.prefix, ack_wait=ack_wait)
     book = RuleBook.for_directory(rules_directory(container))
     handler = Handler(db=container.db, clock=container.clock, book=book, platform=container.platform, hashes=hash_matcher(container),
-                      pager=container.extras.get("pager"), worker=worker_name or f"{socket.gethostname()}")
+                      pager=container.pager, worker=worker_name or f"{socket.gethostname()}")
     return PipelineRuntime(bus, book, handler, Worker(bus, handler, batch=batch), embedded=settings.bus is BusKind.IN_PROCESS)
 
 
-def hash_matcher(container: Any) -> HashMatcher | SessionHashMatcher:
-    """`extras["hash_matcher"]` when a deployment set one, else the banks domain's matcher
+def hash_matcher(container: Container) -> HashMatcher | SessionHashMatcher:
+    """`container.pipeline.hash_matcher` when a deployment set one, else the banks domain's matcher
     (the process's shared `MatchService`, kept current from the banks' change log)."""
-    given = container.extras.get("hash_matcher")
+    given = container.pipeline.hash_matcher
     if given is not None:
         return given
-    settings = container.settings
-    service = shared_matcher(container.extras, max_entries=settings.match_max_entries, refresh_seconds=settings.match_refresh_seconds)
-    return BankHashMatcher(service, pager=container.extras.get("pager"))
+    return BankHashMatcher(shared_matcher(container), pager=container.pager)
 
 
-def runtime_for(container: Any) -> PipelineRuntime:
-    runtime = container.extras.get("pipeline")
-    if runtime is None:
-        runtime = container.extras["pipeline"] = build_runtime(container)
-    return runtime
+def runtime_for(container: Container) -> PipelineRuntime:
+    if container.pipeline.runtime is None:
+        container.pipeline.runtime = build_runtime(container)
+    return container.pipeline.runtime
