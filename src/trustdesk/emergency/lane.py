@@ -13,7 +13,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ from trustdesk.emergency import removal
 from trustdesk.emergency.models import Removal
 from trustdesk.emergency.paging import escalate_due
 from trustdesk.legal.models import LawfulRequest
+
+if TYPE_CHECKING:
+    from trustdesk.http.container import Container
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "emergency_tco_pending"
@@ -86,7 +89,7 @@ def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
     event.listen(factory, "after_soft_rollback", lambda session, _previous: after_rollback(session))
 
 
-def lane_of(container: Any) -> removal.Lane | None:
+def lane_of(container: Container) -> removal.Lane | None:
     """The lane of a running Trustdesk: its platform, clock and pager (None until the
     platform adapter is set)."""
     if container.platform is None:
@@ -95,7 +98,7 @@ def lane_of(container: Any) -> removal.Lane | None:
                         base_url=container.settings.base_url)
 
 
-def install_for(container: Any) -> None:
+def install_for(container: Container) -> None:
     """What `create_app` calls: the lane follows this container's database."""
     install(container.db, lambda: lane_of(container))
 
@@ -129,7 +132,7 @@ class Worker:
             self._thread.join(timeout=10)
 
 
-def sweep_in_background(container: Any, *, every_s: float) -> Worker | None:
+def sweep_in_background(container: Container, *, every_s: float) -> Worker | None:
     """What the server's lifespan starts: the sweep in a thread, every `every_s` seconds (the
     `emergency_sweep_s` setting; None when it is 0, as in the tests, or no platform is set). The
     instant trigger above does the urgent work; the sweep catches what it could not and

@@ -14,30 +14,13 @@ from trustdesk import __version__
 from trustdesk.core.audit import checkpoints as audit_checkpoints
 from trustdesk.core.settings import Settings
 from trustdesk.emergency import lane as emergency_lane
-from trustdesk.emergency.api import router as emergency_router
-from trustdesk.emergency.console import router as emergency_console_router
+from trustdesk.emergency import routers as emergency_routers
 from trustdesk.http import limits, log_redaction, observability, openapi, problems
-from trustdesk.legal.api import discovery_router
-from trustdesk.legal.api import registry_router as agency_router
-from trustdesk.legal.api import router as lawful_requests_router
-from trustdesk.legal.console_pages import router as requests_console_router
-from trustdesk.legal.disclosure.api import router as legal_disclosure_router
-from trustdesk.legal.disclosure.pages import console_router as disclosure_console_router
-from trustdesk.legal.disclosure.pages import portal_router as disclosure_portal_router
-from trustdesk.legal.portal import router as portal_router
-from trustdesk.platform.matrix.api import router as matrix_connector_router
-from trustdesk.safety.banks.api import router as banks_router
-from trustdesk.safety.banks.console import router as banks_console_router
-from trustdesk.safety.enforcement.api import router as enforcement_router
-from trustdesk.safety.pipeline.api import router as pipeline_router
-from trustdesk.safety.pipeline.console import router as pipeline_console_router
-from trustdesk.safety.reports.api import router as notices_router
-from trustdesk.safety.reports.public import router as public_safety_router
-from trustdesk.safety.review.api import router as review_router
-from trustdesk.safety.review.console import router as review_console_router
+from trustdesk.legal import routers as legal_routers
+from trustdesk.platform import routers as platform_routers
+from trustdesk.safety import routers as safety_routers
 from trustdesk.safety.signals import index as index_kernels
-from trustdesk.transparency.reports.pages import console_router as transparency_console_router
-from trustdesk.transparency.reports.pages import public_router as transparency_public_router
+from trustdesk.transparency import routers as transparency_routers
 from trustdesk.web.audit import router as audit_router
 from trustdesk.web.console.staff import router as staff_console_router
 from trustdesk.web.console.views import router as console_router
@@ -45,11 +28,10 @@ from trustdesk.web.container import Container, build_container
 from trustdesk.web.identity import router as identity_router
 
 STATIC = Path(__file__).parent / "static"
-API_ROUTERS: list[APIRouter] = [identity_router, audit_router, matrix_connector_router, pipeline_router]
-API_ROUTERS += [lawful_requests_router, agency_router, banks_router]
-API_ROUTERS += [notices_router, review_router, enforcement_router]
-API_ROUTERS += [legal_disclosure_router]
-API_ROUTERS += [emergency_router]
+# Each domain exports its routers (`<domain>/routers.py`); core's own are the top's (web/).
+DOMAINS = [platform_routers, safety_routers, legal_routers, emergency_routers, transparency_routers]
+API_ROUTERS: list[APIRouter] = [identity_router, audit_router, *(r for d in DOMAINS for r in d.API_ROUTERS)]  # under /api/v1
+PAGE_ROUTERS: list[APIRouter] = [console_router, staff_console_router, *(r for d in DOMAINS for r in d.PAGE_ROUTERS)]
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
@@ -92,20 +74,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         api.include_router(router)
     app.include_router(api)
     app.include_router(_health_router(container, metrics))
-    app.include_router(console_router)
-    app.include_router(banks_console_router)
-    app.include_router(review_console_router)
-    app.include_router(public_safety_router)
-    app.include_router(pipeline_console_router)
-    app.include_router(staff_console_router)
-    app.include_router(requests_console_router)
-    app.include_router(portal_router)
-    app.include_router(disclosure_console_router)
-    app.include_router(disclosure_portal_router)
-    app.include_router(discovery_router)
-    app.include_router(transparency_public_router)
-    app.include_router(transparency_console_router)
-    app.include_router(emergency_console_router)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     log_redaction.install(app)  # after the routes: its patterns are built from them
     return app
