@@ -36,10 +36,6 @@ class AuthenticationFailed(TrustdeskError):
     status, type_slug, title = 401, "authentication-failed", "Authentication failed"
 
 
-class AccountLocked(TrustdeskError):
-    status, type_slug, title = 423, "account-locked", "Account locked"
-
-
 class Forbidden(TrustdeskError):
     status, type_slug, title = 403, "forbidden", "Not allowed"
 

@@ -153,8 +153,3 @@ def run_checks(parts: RequestParts) -> list[CheckItem]:
 
 def overall(items: list[CheckItem]) -> Verdict:
     return Verdict.FAIL if any(i.verdict is Verdict.FAIL for i in items) else Verdict.PASS
-
-
-def answer_reasons(items: list[CheckItem]) -> list[RefusalReason]:
-    """The Annex III reasons to send back, in the order of the form, once each."""
-    return list(dict.fromkeys(i.refusal_reason for i in items if i.refusal_reason is not None))

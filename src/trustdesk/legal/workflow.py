@@ -54,7 +54,3 @@ def check_transition(current: RequestState, target: RequestState, *, by_authorit
         raise Conflict(f"A request that is {current.value} cannot become {target.value}; allowed next: {allowed}.")
     if by_authority and target not in AUTHORITY_MOVES:
         raise Forbidden(f"The authority may withdraw its request or answer a clarification, not set it to {target.value}.")
-
-
-def is_open(state: RequestState) -> bool:
-    return state not in FINAL

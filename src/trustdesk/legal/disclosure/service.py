@@ -26,7 +26,7 @@ from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import packages, retrieval
 from trustdesk.legal.disclosure.models import Disclosure, DisclosureApproval, DisclosurePackage, LegalHold
-from trustdesk.legal.models import Agency, LawfulRequest, Officer
+from trustdesk.legal.models import Agency, LawfulRequest
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.policy.engine import Outcome
 from trustdesk.legal.policy.models import PolicyDecision
@@ -239,9 +239,3 @@ def _answer(session: Session, *, actor: Actor, clock: Clock, principal: Principa
     state = RequestState.PARTLY_ANSWERED if partly else RequestState.ANSWERED
     legal_requests.transition(session, actor=actor, clock=clock, principal=principal, request_id=request.id, to_state=state,
                               reason=f"package {row.id} ({row.sha256[:12]}) delivered to the requesting officer in the portal")
-
-
-def officer_of(session: Session, package_row: DisclosurePackage) -> Officer:
-    officer = session.get(Officer, package_row.officer_id)
-    assert officer is not None
-    return officer

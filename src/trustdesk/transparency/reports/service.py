@@ -62,10 +62,6 @@ def render(session: Session, *, kind: ReportKind, period: Period, now: datetime)
     return government_files.files(government_report(session, period=period, now=now))
 
 
-def render_all(session: Session, *, period: Period, now: datetime) -> list[RenderedFile]:
-    return [f for kind in ReportKind for f in render(session, kind=kind, period=period, now=now)]
-
-
 def create_draft(session: Session, *, actor: Actor, clock: Clock, principal: Principal, kind: str, period: str) -> TransparencyReport:
     """Generate the report's files now and keep them, unpublished, for review."""
     authorize(principal, Permission.TRANSPARENCY_PUBLISH)
