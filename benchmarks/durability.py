@@ -24,6 +24,7 @@ import argparse
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -55,7 +56,7 @@ def _drop(name: str) -> None:
     admin.dispose()
 
 
-def run_backend(label: str, url_of: "callable[[Path], str]", args: argparse.Namespace) -> dict[str, float]:  # type: ignore[valid-type]
+def run_backend(label: str, url_of: Callable[[Path], str], args: argparse.Namespace) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix=f"td-durability-{label}-") as tmp:
         deployment = Deployment(data_dir=Path(tmp), database_url=url_of(Path(tmp)))
         deployment.prepare()
