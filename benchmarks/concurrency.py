@@ -111,11 +111,19 @@ def start_server(backend: str, pool: str, folder: Path) -> tuple[Server, str | N
         admin.dispose()
         env["TRUSTDESK_DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_name}"
     subprocess.run([TRUSTDESK, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=300)
-    made = subprocess.run([TRUSTDESK, "tokens", "create", "bench", "-s", "match:lookup", "-s", "safety:read"],
-                          env=env, check=True, capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [TRUSTDESK, "tokens", "create", "bench", "-s", "match:lookup", "-s", "safety:read"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     token = made.stdout.strip().splitlines()[-1].strip()
     port, log = free_port(), folder / "server.log"
-    process = subprocess.Popen([TRUSTDESK, "serve", "--port", str(port)], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [TRUSTDESK, "serve", "--port", str(port)], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
     server = Server(f"http://127.0.0.1:{port}", token, process, log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -155,7 +163,9 @@ def uploader(url: str, token: str, photos: list[bytes], stop: mp.Event, results:
         while not stop.is_set():
             start = time.perf_counter()
             try:
-                response = client.post("/api/v1/match/lookup", files={"file": ("photo.jpg", photos[n % len(photos)], "image/jpeg")})
+                response = client.post(
+                    "/api/v1/match/lookup", files={"file": ("photo.jpg", photos[n % len(photos)], "image/jpeg")}
+                )
                 ok = response.status_code == 200
             except httpx.HTTPError:
                 ok = False
@@ -192,10 +202,15 @@ def probes() -> list[Probe]:
     return [Probe("healthz", "/healthz"), Probe("lookup", "/api/v1/match/raw", {"signal_type": "pdq", "value": PROBE_PDQ})]
 
 
-def measure(server: Server, *, seconds: float, interval: float, uploaders: int, photos: list[bytes]) -> tuple[list[Probe], dict[str, float]]:
+def measure(
+    server: Server, *, seconds: float, interval: float, uploaders: int, photos: list[bytes]
+) -> tuple[list[Probe], dict[str, float]]:
     context = mp.get_context("spawn")
     stop, results = context.Event(), context.Queue()
-    workers = [context.Process(target=uploader, args=(server.url, server.token, photos, stop, results, i), daemon=True) for i in range(uploaders)]
+    workers = [
+        context.Process(target=uploader, args=(server.url, server.token, photos, stop, results, i), daemon=True)
+        for i in range(uploaders)
+    ]
     for worker in workers:
         worker.start()
     if uploaders:
@@ -215,9 +230,13 @@ def measure(server: Server, *, seconds: float, interval: float, uploaders: int, 
         done, errors, latencies = done + d, errors + e, latencies + lat
     for worker in workers:
         worker.join(30)
-    load = {"uploads": done, "upload_errors": errors, "uploads_per_s": done / elapsed if uploaders else 0.0,
-            "server_cpu_share": server_cpu / elapsed,
-            "upload_p50_ms": percentile(latencies, 50) * 1e3 if latencies else 0.0}
+    load = {
+        "uploads": done,
+        "upload_errors": errors,
+        "uploads_per_s": done / elapsed if uploaders else 0.0,
+        "server_cpu_share": server_cpu / elapsed,
+        "upload_p50_ms": percentile(latencies, 50) * 1e3 if latencies else 0.0,
+    }
     return running, load
 
 
@@ -226,17 +245,33 @@ def measure(server: Server, *, seconds: float, interval: float, uploaders: int, 
 
 def row(backend: str, pool: str, phase: str, probe: Probe) -> dict[str, float | str]:
     ms = [v * 1e3 for v in probe.latencies]
-    return {"backend": backend, "pool": pool, "phase": phase, "probe": probe.name, "n": len(ms), "errors": probe.errors, "p50": percentile(ms, 50),
-            "p95": percentile(ms, 95), "p99": percentile(ms, 99), "max": max(ms) if ms else float("nan")}
+    return {
+        "backend": backend,
+        "pool": pool,
+        "phase": phase,
+        "probe": probe.name,
+        "n": len(ms),
+        "errors": probe.errors,
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "max": max(ms) if ms else float("nan"),
+    }
 
 
 def print_table(rows: list[dict[str, float | str]]) -> None:
-    print(f"{'backend':<11} {'pool':<8} {'phase':<12} {'probe':<8} {'n':>5} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    print(
+        f"{'backend':<11} {'pool':<8} {'phase':<12} {'probe':<8} {'n':>5} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+    )
     for r in rows:
-        print(f"{r['backend']:<11} {r['pool']:<8} {r['phase']:<12} {r['probe']:<8} {r['n']:>5} {r['errors']:>4} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f}")
+        print(
+            f"{r['backend']:<11} {r['pool']:<8} {r['phase']:<12} {r['probe']:<8} {r['n']:>5} {r['errors']:>4} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f}"
+        )
 
 
-def run_backend(backend: str, pool: str, args: argparse.Namespace, photos: list[bytes]) -> tuple[list[dict[str, float | str]], dict[str, float]]:
+def run_backend(
+    backend: str, pool: str, args: argparse.Namespace, photos: list[bytes]
+) -> tuple[list[dict[str, float | str]], dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix=f"td-bench-{backend}-") as tmp:
         server, pg_name = start_server(backend, pool, Path(tmp))
         try:
@@ -265,16 +300,22 @@ def main() -> None:
 
     started = time.perf_counter()
     photos = [photo(seed) for seed in range(args.photos)]
-    print(f"{len(photos)} photos of 4000x3000 px, {sum(map(len, photos)) / len(photos) / 1e6:.1f} MB on average "
-          f"(made in {time.perf_counter() - started:.1f} s); {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"{len(photos)} photos of 4000x3000 px, {sum(map(len, photos)) / len(photos) / 1e6:.1f} MB on average "
+        f"(made in {time.perf_counter() - started:.1f} s); {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     rows, loads = [], {}
     for backend in backends:
         for pool in pools:
             backend_rows, load = run_backend(backend, pool, args, photos)
             rows, loads[f"{backend}_{pool}"] = rows + backend_rows, load
-            print(f"{backend}, {pool} pool: {load['uploads']} uploads in the loaded phase ({load['uploads_per_s']:.2f}/s, p50 {load['upload_p50_ms']:.0f} ms, "
-                  f"{load['upload_errors']} errors); the server process used {load['server_cpu_share']:.2f} CPUs "
-                  f"(its own threads; a process pool's workers not counted)", flush=True)
+            print(
+                f"{backend}, {pool} pool: {load['uploads']} uploads in the loaded phase ({load['uploads_per_s']:.2f}/s, p50 {load['upload_p50_ms']:.0f} ms, "
+                f"{load['upload_errors']} errors); the server process used {load['server_cpu_share']:.2f} CPUs "
+                f"(its own threads; a process pool's workers not counted)",
+                flush=True,
+            )
     print()
     print_table(rows)
     print()
@@ -283,7 +324,9 @@ def main() -> None:
         if r["phase"] == "idle":
             continue
         verdict = "PASS" if r["p99"] <= GOAL_P99_MS and not r["errors"] else "FAIL"
-        print(f"{verdict}  {r['backend']} {r['pool']} pool, {r['probe']}: p99 {r['p99']:.1f} ms while {args.uploaders} clients upload (goal <= {GOAL_P99_MS:.0f} ms)")
+        print(
+            f"{verdict}  {r['backend']} {r['pool']} pool, {r['probe']}: p99 {r['p99']:.1f} ms while {args.uploaders} clients upload (goal <= {GOAL_P99_MS:.0f} ms)"
+        )
         summary.append(f"{r['backend']}_{r['pool']}_{r['probe']}_p99_ms={r['p99']:.1f}")
     for r in rows:
         if r["phase"] == "idle":

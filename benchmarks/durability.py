@@ -77,8 +77,13 @@ def run_backend(label: str, url_of: Callable[[Path], str], args: argparse.Namesp
                 print(f"{label:10} killed #{round_}   {summary(result)} lost={n_lost} doubled={n_doubled}")
         finally:
             deployment.stop()
-    return {f"{label}_steady_per_s": summary(steady)["accepted_per_s"], f"{label}_killed_per_s": round(sum(rates) / len(rates), 1),
-            f"{label}_accepted": accepted, f"{label}_lost": lost_n, f"{label}_doubled": doubled}
+    return {
+        f"{label}_steady_per_s": summary(steady)["accepted_per_s"],
+        f"{label}_killed_per_s": round(sum(rates) / len(rates), 1),
+        f"{label}_accepted": accepted,
+        f"{label}_lost": lost_n,
+        f"{label}_doubled": doubled,
+    }
 
 
 def main() -> None:

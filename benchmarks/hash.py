@@ -27,8 +27,8 @@ import pdqhash
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from trustdesk.safety.signals.hashing import hash_media, pdq_distance  # noqa: E402
 from trustdesk.safety.signals import hashing  # noqa: E402
+from trustdesk.safety.signals.hashing import hash_media, pdq_distance  # noqa: E402
 
 CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "pdq"
 SIZES = {"1024x768": (1024, 768), "12mp": (4000, 3000)}
@@ -112,18 +112,29 @@ def main() -> None:
         photos += [upscaled(d, size[0] * size[1], rng) for _, d in conformance[9:12]]  # bridge photos
         peer, ours = per_second(plain_pdqhash, photos), per_second(fast_pdq, photos)
         with_files = per_second(hash_media, photos)
-        figures |= {f"pdqhash_ips_{label}": peer, f"fast_ips_{label}": ours,
-                    f"hash_media_ips_{label}": with_files, f"speedup_{label}": ours / peer}
-        print(f"{label}: pdqhash {peer:.1f} img/s, fast path {ours:.1f} img/s ({ours / peer:.1f}x), "
-              f"hash_media incl. MD5+SHA-256 {with_files:.1f} img/s", flush=True)
+        figures |= {
+            f"pdqhash_ips_{label}": peer,
+            f"fast_ips_{label}": ours,
+            f"hash_media_ips_{label}": with_files,
+            f"speedup_{label}": ours / peer,
+        }
+        print(
+            f"{label}: pdqhash {peer:.1f} img/s, fast path {ours:.1f} img/s ({ours / peer:.1f}x), "
+            f"hash_media incl. MD5+SHA-256 {with_files:.1f} img/s",
+            flush=True,
+        )
     big, native = distances(big_conformance), distances([d for _, d in conformance])
     usable = [d for d, ok in big if ok]
     print(f"fast vs full on {len(big)} conformance images upscaled to 12 MP (distance, usable): {big}")
     print(f"fast vs full on the conformance images as they are: {native}")
-    figures |= {"mean_distance": float(np.mean(usable)), "max_distance": max(usable),
-                "mean_distance_all": float(np.mean([d for d, _ in big])), "max_distance_all": max(d for d, _ in big),
-                "native_mean_distance": float(np.mean([d for d, _ in native])),
-                "native_max_distance": max(d for d, _ in native)}
+    figures |= {
+        "mean_distance": float(np.mean(usable)),
+        "max_distance": max(usable),
+        "mean_distance_all": float(np.mean([d for d, _ in big])),
+        "max_distance_all": max(d for d, _ in big),
+        "native_mean_distance": float(np.mean([d for d, _ in native])),
+        "native_max_distance": max(d for d, _ in native),
+    }
     print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
 
 

@@ -58,12 +58,12 @@ class Result:
 def hex_rows(rows: np.ndarray) -> list[str]:
     """The peer's input format: one 64-digit hex string per hash."""
     text = rows.tobytes().hex()
-    return [text[i:i + 64] for i in range(0, len(text), 64)]
+    return [text[i : i + 64] for i in range(0, len(text), 64)]
 
 
 def rss_bytes() -> int:
     with open("/proc/self/status") as status:
-        line = next(l for l in status if l.startswith("VmRSS"))
+        line = next(row for row in status if row.startswith("VmRSS"))
     return int(line.split()[1]) * 1024
 
 
@@ -84,14 +84,14 @@ def make_corpus(n: int, n_queries: int, seed: int) -> Corpus:
     planted = flip_bits(queries[planted_query], planted_distance, rng)
     hashes = np.concatenate([rng.integers(0, 256, (n - len(planted), 32), dtype=np.uint8), planted])
     ids = rng.permutation(np.arange(n, dtype=np.int64) * 7 + 1_000)
-    return Corpus(hashes, ids, queries, planted_query, planted_distance, ids[n - len(planted):])
+    return Corpus(hashes, ids, queries, planted_query, planted_distance, ids[n - len(planted) :])
 
 
 def score(corpus: Corpus, query_idx: np.ndarray, found_ids: np.ndarray) -> tuple[float, int]:
     """(recall of planted rows within the threshold, results that are not such rows)."""
     truth = corpus.planted_distance <= THRESHOLD
-    want = set(zip(corpus.planted_query[truth].tolist(), corpus.planted_ids[truth].tolist()))
-    got = set(zip(query_idx.tolist(), found_ids.tolist()))
+    want = set(zip(corpus.planted_query[truth].tolist(), corpus.planted_ids[truth].tolist(), strict=True))
+    got = set(zip(query_idx.tolist(), found_ids.tolist(), strict=True))
     return len(want & got) / len(want), len(got - want)
 
 
@@ -104,8 +104,11 @@ def spot_check(corpus: Corpus, index: PDQIndex, k: int = 5) -> None:
 
 
 def print_passes(name: str, batch: list[float], single: list[float]) -> None:
-    print(f"{name:>14} passes: batch {', '.join(f'{q:,.0f}' for q in batch)} q/s; "
-          f"single {', '.join(f'{q:,.0f}' for q in single)} q/s", flush=True)
+    print(
+        f"{name:>14} passes: batch {', '.join(f'{q:,.0f}' for q in batch)} q/s; "
+        f"single {', '.join(f'{q:,.0f}' for q in single)} q/s",
+        flush=True,
+    )
 
 
 def bench_ours(corpus: Corpus, n_single: int, repeat: int) -> Result:
@@ -141,7 +144,7 @@ def bench_peer(corpus: Corpus, n_single: int, repeat: int) -> Result:
     from threatexchange.signal_type.pdq.pdq_index import PDQIndex as PeerIndex
 
     faiss.omp_set_num_threads(1)
-    entries = list(zip(hex_rows(corpus.hashes), corpus.ids.tolist()))
+    entries = list(zip(hex_rows(corpus.hashes), corpus.ids.tolist(), strict=True))
     rss0 = rss_bytes()
     start = time.perf_counter()
     index = PeerIndex(entries)
@@ -172,10 +175,13 @@ def bench_peer(corpus: Corpus, n_single: int, repeat: int) -> Result:
 
 
 def report(name: str, n: int, r: Result) -> None:
-    print(f"{name:>14} n={n:,}: build {r.build_s:.1f} s, {r.bytes_per_hash:.1f} B/hash (arrays), "
-          f"{r.rss_per_hash:.1f} B/hash (RSS growth), batch {r.batch_qps:,.0f} q/s, single "
-          f"{r.single_qps:,.0f} q/s, recall {r.recall:.4f}, false positives {r.false_positives}, "
-          f"add 10k {r.add10k_s:.3f} s", flush=True)
+    print(
+        f"{name:>14} n={n:,}: build {r.build_s:.1f} s, {r.bytes_per_hash:.1f} B/hash (arrays), "
+        f"{r.rss_per_hash:.1f} B/hash (RSS growth), batch {r.batch_qps:,.0f} q/s, single "
+        f"{r.single_qps:,.0f} q/s, recall {r.recall:.4f}, false positives {r.false_positives}, "
+        f"add 10k {r.add10k_s:.3f} s",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -199,14 +205,16 @@ def main() -> None:
         report("threatexchange", peer_n, peer)
     qps = min(ours.batch_qps, ours.single_qps)
     peer_qps = peer.single_qps if peer else float("nan")
-    print(f"n={n} peer_n={peer_n if peer else 0} qps={qps:.0f} batch_qps={ours.batch_qps:.0f} "
-          f"single_qps={ours.single_qps:.0f} peer_qps={peer_qps:.0f} "
-          f"peer_batch_qps={peer.batch_qps if peer else float('nan'):.0f} ratio={qps / peer_qps:.1f} "
-          f"recall={ours.recall:.4f} false_positives={ours.false_positives} "
-          f"peer_recall={peer.recall if peer else float('nan'):.4f} bytes_per_hash={ours.bytes_per_hash:.1f} "
-          f"rss_bytes_per_hash={ours.rss_per_hash:.1f} peer_rss_bytes_per_hash={peer.rss_per_hash if peer else float('nan'):.1f} "
-          f"build_s={ours.build_s:.2f} peer_build_s={peer.build_s if peer else float('nan'):.1f} "
-          f"add10k_s={ours.add10k_s:.4f} peer_add10k_s={peer.add10k_s if peer else float('nan'):.3f}")
+    print(
+        f"n={n} peer_n={peer_n if peer else 0} qps={qps:.0f} batch_qps={ours.batch_qps:.0f} "
+        f"single_qps={ours.single_qps:.0f} peer_qps={peer_qps:.0f} "
+        f"peer_batch_qps={peer.batch_qps if peer else float('nan'):.0f} ratio={qps / peer_qps:.1f} "
+        f"recall={ours.recall:.4f} false_positives={ours.false_positives} "
+        f"peer_recall={peer.recall if peer else float('nan'):.4f} bytes_per_hash={ours.bytes_per_hash:.1f} "
+        f"rss_bytes_per_hash={ours.rss_per_hash:.1f} peer_rss_bytes_per_hash={peer.rss_per_hash if peer else float('nan'):.1f} "
+        f"build_s={ours.build_s:.2f} peer_build_s={peer.build_s if peer else float('nan'):.1f} "
+        f"add10k_s={ours.add10k_s:.4f} peer_add10k_s={peer.add10k_s if peer else float('nan'):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -93,9 +93,11 @@ def main() -> None:
             _drop_postgres_database(pg_name)
     p50_without, p50_with = statistics.median(without), statistics.median(with_module)
     roundtrip = f"{statistics.median(roundtrips):.2f}" if roundtrips else "nan"
-    print(f"backend={args.backend} messages={args.messages} synapse_send_p50_ms={p50_without:.2f} "
-          f"trustdesk_send_p50_ms={p50_with:.2f} check_roundtrip_p50_ms={roundtrip} "
-          f"check_overhead_p50_ms={p50_with - p50_without:.2f} goal_check_overhead_p50_ms=10")
+    print(
+        f"backend={args.backend} messages={args.messages} synapse_send_p50_ms={p50_without:.2f} "
+        f"trustdesk_send_p50_ms={p50_with:.2f} check_roundtrip_p50_ms={roundtrip} "
+        f"check_overhead_p50_ms={p50_with - p50_without:.2f} goal_check_overhead_p50_ms=10"
+    )
 
 
 if __name__ == "__main__":

@@ -64,33 +64,63 @@ RNG = random.Random(7)
 
 # -- the workload ------------------------------------------------------------------------
 
+
 def rule_file(mode: str = "live") -> str:
     """100 rules: 30 keyword-list rules, 20 pattern rules, 50 others (kind checks, counters,
     labels, length, classifier, hash matches)."""
     lines = ['ruleset "bench" version 1']
     for i in range(30):
         words = ", ".join(f'"{w}"' for w in BAD[i * 20 : (i + 1) * 20])
-        lines.append(f"list l{i} = [{words}, \"bad phrase {i}\"]")
+        lines.append(f'list l{i} = [{words}, "bad phrase {i}"]')
     rules = []
     for i in range(30):
         label = f', add_label(event.actor, "kw{i}", expires=1h)' if i < 10 else ""
         rules.append((f'event.kind == "message" and contains_any(event.text, l{i})', f'verdict("kw{i}"){label}'))
     for i in range(20):
         # a raw '...' string: RE2 gets the backslashes as written (doubled, they matched a literal backslash and never hit)
-        rules.append((f"event.kind == \"message\" and matches(event.text, '(?:pay|send)\\s+{i}\\d{{2}}\\s*(?:eur|usd)')", f'verdict("pattern{i}")'))
+        rules.append(
+            (
+                f"event.kind == \"message\" and matches(event.text, '(?:pay|send)\\s+{i}\\d{{2}}\\s*(?:eur|usd)')",
+                f'verdict("pattern{i}")',
+            )
+        )
     for i in range(10):
-        rules.append((f'event.kind == "message" and count("message", event.actor, {i + 1}m) > {40 + i * 10}', f'verdict("flood{i}")'))
+        rules.append(
+            (f'event.kind == "message" and count("message", event.actor, {i + 1}m) > {40 + i * 10}', f'verdict("flood{i}")')
+        )
     for i in range(10):
-        rules.append((f'event.kind == "message" and has_label(event.actor, "kw{i}") and length(event.text) > {60 + i}', f'verdict("repeat{i}")'))
+        rules.append(
+            (
+                f'event.kind == "message" and has_label(event.actor, "kw{i}") and length(event.text) > {60 + i}',
+                f'verdict("repeat{i}")',
+            )
+        )
     for i in range(10):
-        rules.append((f'event.kind in ["message", "media"] and hash_match("bank{i % 3}", max_distance={10 + i})', f'verdict("hash{i}")'))
+        rules.append(
+            (f'event.kind in ["message", "media"] and hash_match("bank{i % 3}", max_distance={10 + i})', f'verdict("hash{i}")')
+        )
     for i in range(5):
-        rules.append((f'event.kind == "message" and length(event.text) > 20 and classify("spam", event.text) > 0.{90 + i}', f'verdict("spam{i}")'))
+        rules.append(
+            (
+                f'event.kind == "message" and length(event.text) > 20 and classify("spam", event.text) > 0.{90 + i}',
+                f'verdict("spam{i}")',
+            )
+        )
     for i in range(5):
         rules.append((f'event.kind == "media" and event.media_count > {i + 2}', f'verdict("many_media{i}")'))
     for i in range(9):
-        rules.append((f'event.kind == "message" and event.chat_kind == "channel" and length(event.text) > {200 + i}', f'verdict("long{i}")'))
-    rules.append(('event.kind == "message" and hash_match("csam_verified")', 'take_action(action="remove_message", policy="child_sexual_exploitation"), verdict("csam")'))
+        rules.append(
+            (
+                f'event.kind == "message" and event.chat_kind == "channel" and length(event.text) > {200 + i}',
+                f'verdict("long{i}")',
+            )
+        )
+    rules.append(
+        (
+            'event.kind == "message" and hash_match("csam_verified")',
+            'take_action(action="remove_message", policy="child_sexual_exploitation"), verdict("csam")',
+        )
+    )
     rules = rules[:100]
     for n, (when, then) in enumerate(rules):
         lines.append(f"rule r{n} {{\n  version 1\n  mode {mode}\n  when {when}\n  then {then}\n}}")
@@ -126,19 +156,32 @@ def events(n: int, targets: list[str], start: datetime) -> list[dict]:
         at = (start + timedelta(milliseconds=i * 5)).isoformat()
         if i % 5 == 4:  # one in five: a media upload with its hashes
             pdq = near(RNG.choice(targets), RNG.randrange(0, 20)) if RNG.random() < 0.1 else random_pdq()
-            out.append({"id": f"ev{i}", "kind": "media", "occurred_at": at, "actor": actor, "media": [{"media_id": f"x{i}", "pdq": pdq}]})
+            out.append(
+                {"id": f"ev{i}", "kind": "media", "occurred_at": at, "actor": actor, "media": [{"media_id": f"x{i}", "pdq": pdq}]}
+            )
             continue
         words = RNG.choices(VOCAB, k=RNG.randrange(6, 18))
         if RNG.random() < 0.03:
             words.append(RNG.choice(BAD))
         if RNG.random() < 0.01:
             words.append(f"pay {RNG.randrange(20)}{RNG.randrange(10, 99)} eur")
-        out.append({"id": f"ev{i}", "kind": "message", "occurred_at": at, "actor": actor, "message": f"m{i}", "chat": f"c{i % 50}",
-                    "chat_kind": "group", "text": " ".join(words)})
+        out.append(
+            {
+                "id": f"ev{i}",
+                "kind": "message",
+                "occurred_at": at,
+                "actor": actor,
+                "message": f"m{i}",
+                "chat": f"c{i % 50}",
+                "chat_kind": "group",
+                "text": " ".join(words),
+            }
+        )
     return out
 
 
 # -- runs --------------------------------------------------------------------------------
+
 
 def fresh_sqlite(directory: Path, name: str) -> str:
     url = f"sqlite:///{directory / name}.db"
@@ -153,7 +196,9 @@ def prepare(url: str) -> Database:
     return db
 
 
-def embedded(url: str, rules_dir: Path, batch: list[dict], matcher: InMemoryHashMatcher, *, guards: bool = True) -> tuple[float, float, int]:
+def embedded(
+    url: str, rules_dir: Path, batch: list[dict], matcher: InMemoryHashMatcher, *, guards: bool = True
+) -> tuple[float, float, int]:
     """(events per wall second, events per CPU second of this process, rule hits). On a
     shared machine the CPU figure is the steadier measure of one core's throughput."""
     db = prepare(url)
@@ -189,10 +234,17 @@ def _strip_guards(book: RuleBook) -> None:
     from trustdesk.safety.rules.ruleset import Plan
 
     current = book.current()
-    rules = tuple(replace(r, kinds=None, required_lists=(), required_fields=(), required_patterns=(), when=r.whole) for r in current.rules)
+    rules = tuple(
+        replace(r, kinds=None, required_lists=(), required_fields=(), required_patterns=(), when=r.whole) for r in current.rules
+    )
     plan = Plan(plain=rules)
-    book._current = replace(current, rules=rules, by_kind={k.value: rules for k in EventKind}, plans={k.value: plan for k in EventKind},  # noqa: SLF001
-                            order={id(r): i for i, r in enumerate(rules)})
+    book._current = replace(
+        current,
+        rules=rules,
+        by_kind={k.value: rules for k in EventKind},
+        plans={k.value: plan for k in EventKind},  # noqa: SLF001
+        order={id(r): i for i, r in enumerate(rules)},
+    )
 
 
 def postgres_url(label: str) -> str | None:
@@ -239,12 +291,37 @@ def nats_run(workers: int, batch: list[dict], rules_dir: Path, hash_list: Path, 
     prepare(url).dispose()
     prefix = f"bench_{uuid.uuid4().hex[:8]}"
     asyncio.run(publish(prefix, batch))
-    env = {**os.environ, "TRUSTDESK_DATABASE_URL": url, "TRUSTDESK_DATA_DIR": str(work), "TRUSTDESK_BUS": "nats",
-           "TRUSTDESK_NATS_URL": NATS_URL, "TRUSTDESK_PIPELINE_PREFIX": prefix}
+    env = {
+        **os.environ,
+        "TRUSTDESK_DATABASE_URL": url,
+        "TRUSTDESK_DATA_DIR": str(work),
+        "TRUSTDESK_BUS": "nats",
+        "TRUSTDESK_NATS_URL": NATS_URL,
+        "TRUSTDESK_PIPELINE_PREFIX": prefix,
+    }
     (work / "rules").mkdir(exist_ok=True)
     shutil.copy(rules_dir / "bench.rules", work / "rules" / "bench.rules")
-    procs = [subprocess.Popen([sys.executable, "-m", "trustdesk", "pipeline", "worker", "--name", f"w{i}", "--batch", "500", "--hash-list", str(hash_list)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "trustdesk",
+                "pipeline",
+                "worker",
+                "--name",
+                f"w{i}",
+                "--batch",
+                "500",
+                "--hash-list",
+                str(hash_list),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(workers)
+    ]
     db = Database.from_url(url)
     try:
         deadline = time.monotonic() + 600
@@ -273,8 +350,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="5,000 events and no NATS runs")
-    parser.add_argument("--repeat", type=int, default=3, help="interleaved live and shadow runs; the best and the median are shown")
-    parser.add_argument("--worker-repeat", type=int, default=2, help="interleaved 1- and 2-worker NATS runs; the best of each is reported")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="interleaved live and shadow runs; the best and the median are shown"
+    )
+    parser.add_argument(
+        "--worker-repeat", type=int, default=2, help="interleaved 1- and 2-worker NATS runs; the best of each is reported"
+    )
     args = parser.parse_args()
     n = 5_000 if args.quick else args.events
     work = Path(tempfile.mkdtemp(prefix="trustdesk-bench-"))
@@ -298,13 +379,19 @@ def main() -> None:
             live.append(embedded(fresh_sqlite(work, f"live{run}"), live_dir, batch, matcher))
             shadow.append(embedded(fresh_sqlite(work, f"shadow{run}"), shadow_dir, batch, matcher))
         rate, cpu_rate, hits = max(live, key=lambda r: r[1])
-        print(f"embedded: best {rate:,.0f} events/s wall, {cpu_rate:,.0f} per CPU second; median {median(r[0] for r in live):,.0f} wall, "
-              f"{median(r[1] for r in live):,.0f} CPU over {args.repeat} runs ({hits} rule hits over {n} events)")
+        print(
+            f"embedded: best {rate:,.0f} events/s wall, {cpu_rate:,.0f} per CPU second; median {median(r[0] for r in live):,.0f} wall, "
+            f"{median(r[1] for r in live):,.0f} CPU over {args.repeat} runs ({hits} rule hits over {n} events)"
+        )
         naive, naive_cpu, _ = embedded(fresh_sqlite(work, "naive"), live_dir, batch, matcher, guards=False)
-        print(f"peer, the same rules unplanned (every whole condition for every event): {naive:,.0f} events/s wall, {naive_cpu:,.0f} per CPU second")
+        print(
+            f"peer, the same rules unplanned (every whole condition for every event): {naive:,.0f} events/s wall, {naive_cpu:,.0f} per CPU second"
+        )
         shadow_cpu = max(r[1] for r in shadow)
         overhead = (cpu_rate / shadow_cpu - 1) * 100
-        print(f"shadow: best {shadow_cpu:,.0f} events per CPU second, median {median(r[1] for r in shadow):,.0f} ({overhead:+.1f}% CPU time against live)")
+        print(
+            f"shadow: best {shadow_cpu:,.0f} events per CPU second, median {median(r[1] for r in shadow):,.0f} ({overhead:+.1f}% CPU time against live)"
+        )
         w1 = w2 = 0.0
         kind = "none"
         if not args.quick:
@@ -317,13 +404,29 @@ def main() -> None:
                 twos.append(two)
                 print(f"NATS, 2 workers ({kind}): {two:,.0f} events/s")
             w1, w2 = max(ones), max(twos)
-            print(f"NATS, best of {args.worker_repeat}: 1 worker {w1:,.0f}, 2 workers {w2:,.0f} events/s ({w2 / w1:.2f}x; "
-                  f"{os.cpu_count()} cores shared with nats-server and the database)")
-        print(" ".join([
-            f"events_per_s={rate:.0f}", f"workers_1={w1:.0f}", f"workers_2={w2:.0f}", f"scaling_2_over_1={w2 / w1 if w1 else 0:.2f}",
-            f"events_per_cpu_s={cpu_rate:.0f}", f"shadow_overhead_pct={overhead:.1f}", f"naive_events_per_cpu_s={naive_cpu:.0f}", f"guard_speedup={cpu_rate / naive_cpu:.2f}",
-            f"events={n}", f"rules={len(rules)}", f"keyword_rules={keyword_rules}", f"hit_rate={hits / n:.3f}", f"nats_db={kind}",
-        ]))
+            print(
+                f"NATS, best of {args.worker_repeat}: 1 worker {w1:,.0f}, 2 workers {w2:,.0f} events/s ({w2 / w1:.2f}x; "
+                f"{os.cpu_count()} cores shared with nats-server and the database)"
+            )
+        print(
+            " ".join(
+                [
+                    f"events_per_s={rate:.0f}",
+                    f"workers_1={w1:.0f}",
+                    f"workers_2={w2:.0f}",
+                    f"scaling_2_over_1={w2 / w1 if w1 else 0:.2f}",
+                    f"events_per_cpu_s={cpu_rate:.0f}",
+                    f"shadow_overhead_pct={overhead:.1f}",
+                    f"naive_events_per_cpu_s={naive_cpu:.0f}",
+                    f"guard_speedup={cpu_rate / naive_cpu:.2f}",
+                    f"events={n}",
+                    f"rules={len(rules)}",
+                    f"keyword_rules={keyword_rules}",
+                    f"hit_rate={hits / n:.3f}",
+                    f"nats_db={kind}",
+                ]
+            )
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -117,8 +117,11 @@ def main() -> None:
         checked.start()
         plain.start()
         bot = checked.register("trustdesk-bot", PASSWORD, admin=True)
-        trustdesk.container.platform = MatrixPlatform(admin=SynapseAdmin(base_url=checked.url, token=bot),
-                                                      bot_user_id=checked.user_id("trustdesk-bot"), server_name="trustdesk.test")
+        trustdesk.container.platform = MatrixPlatform(
+            admin=SynapseAdmin(base_url=checked.url, token=bot),
+            bot_user_id=checked.user_id("trustdesk-bot"),
+            server_name="trustdesk.test",
+        )
         removal_s, accept_s = measure_removals(trustdesk, checked, args.orders)
         with_s, without_s = measure_sends(checked, plain, args.sends)
     finally:
@@ -127,16 +130,22 @@ def main() -> None:
         trustdesk.stop()
     overhead_ms = (statistics.median(with_s) - statistics.median(without_s)) * 1000
     print(f"removal (API accepted order -> redaction seen by the other user), {len(removal_s)} orders:")
-    print(f"  p50 {statistics.median(removal_s):.3f} s, p90 {percentile(removal_s, 0.9):.3f} s, max {max(removal_s):.3f} s "
-          f"(the law: 3600 s); API answer p50 {statistics.median(accept_s):.3f} s")
-    print(f"send latency, {len(with_s)} sends each: with the Trustdesk check p50 {statistics.median(with_s) * 1000:.1f} ms, "
-          f"plain Synapse p50 {statistics.median(without_s) * 1000:.1f} ms")
+    print(
+        f"  p50 {statistics.median(removal_s):.3f} s, p90 {percentile(removal_s, 0.9):.3f} s, max {max(removal_s):.3f} s "
+        f"(the law: 3600 s); API answer p50 {statistics.median(accept_s):.3f} s"
+    )
+    print(
+        f"send latency, {len(with_s)} sends each: with the Trustdesk check p50 {statistics.median(with_s) * 1000:.1f} ms, "
+        f"plain Synapse p50 {statistics.median(without_s) * 1000:.1f} ms"
+    )
     met = statistics.median(removal_s) < 2 and overhead_ms <= 10
-    print(f"orders={len(removal_s)} removal_p50_s={statistics.median(removal_s):.3f} removal_p90_s={percentile(removal_s, 0.9):.3f} "
-          f"removal_max_s={max(removal_s):.3f} api_accept_p50_s={statistics.median(accept_s):.3f} law_s=3600 "
-          f"sends={len(with_s)} send_p50_with_check_ms={statistics.median(with_s) * 1000:.2f} "
-          f"send_p50_plain_ms={statistics.median(without_s) * 1000:.2f} check_overhead_p50_ms={overhead_ms:.2f} "
-          f"goal_removal_p50_s=2 goal_check_overhead_p50_ms=10 goals_met={str(met).lower()}")
+    print(
+        f"orders={len(removal_s)} removal_p50_s={statistics.median(removal_s):.3f} removal_p90_s={percentile(removal_s, 0.9):.3f} "
+        f"removal_max_s={max(removal_s):.3f} api_accept_p50_s={statistics.median(accept_s):.3f} law_s=3600 "
+        f"sends={len(with_s)} send_p50_with_check_ms={statistics.median(with_s) * 1000:.2f} "
+        f"send_p50_plain_ms={statistics.median(without_s) * 1000:.2f} check_overhead_p50_ms={overhead_ms:.2f} "
+        f"goal_removal_p50_s=2 goal_check_overhead_p50_ms=10 goals_met={str(met).lower()}"
+    )
 
 
 if __name__ == "__main__":

@@ -165,8 +165,14 @@ class StaffFactory:
         self.count += 1
         with self.db.transaction() as session:
             return identity.create_user(
-                session, actor=TEST_ACTOR, clock=self.clock, username=username or f"staff{self.count}",
-                display_name=f"Staff {self.count}", email=f"staff{self.count}@example.org", password=PASSWORD, roles=list(roles),
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                username=username or f"staff{self.count}",
+                display_name=f"Staff {self.count}",
+                email=f"staff{self.count}@example.org",
+                password=PASSWORD,
+                roles=list(roles),
             )
 
     def code(self, user: StaffUser, *, step_offset: int = 0) -> str:
@@ -175,7 +181,9 @@ class StaffFactory:
 
     def sign_in(self, client: TestClient, user: StaffUser) -> str:
         """Signs in and returns the session's CSRF token."""
-        response = client.post("/login", data={"username": user.username, "password": PASSWORD, "totp": self.code(user)}, follow_redirects=False)
+        response = client.post(
+            "/login", data={"username": user.username, "password": PASSWORD, "totp": self.code(user)}, follow_redirects=False
+        )
         assert response.status_code == 303, response.text
         self.clock.advance(seconds=30)  # the next sign-in of this user needs a fresh step
         page = client.get("/console")
@@ -185,7 +193,15 @@ class StaffFactory:
 
     def token(self, *scopes: Permission, days: int = 30) -> str:
         with self.db.transaction() as session:
-            secret, _ = identity.create_token(session, actor=TEST_ACTOR, clock=self.clock, grantor=TEST_GRANTOR, name=f"svc{self.count}", scopes=list(scopes), days=days)
+            secret, _ = identity.create_token(
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                grantor=TEST_GRANTOR,
+                name=f"svc{self.count}",
+                scopes=list(scopes),
+                days=days,
+            )
         self.count += 1
         return secret
 

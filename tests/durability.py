@@ -35,8 +35,10 @@ from trustdesk.safety.reports.models import Notice
 KINDS = ("event", "notice", "request")
 EVENT_BATCH = 20  # events per pipeline request
 EPOC_ELEMENTS = {
-    "issuing_authority": "Juge d'instruction, TJ Paris", "case_reference": "JI-2026-0042",
-    "offence": "Extortion (art. 312-1 code pénal)", "grounds": "The account sent the threats; subscriber data identify the author.",
+    "issuing_authority": "Juge d'instruction, TJ Paris",
+    "case_reference": "JI-2026-0042",
+    "offence": "Extortion (art. 312-1 code pénal)",
+    "grounds": "The account sent the threats; subscriber data identify the author.",
 }
 
 
@@ -69,8 +71,14 @@ class Deployment:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "TRUSTDESK_DATA_DIR": str(self.data_dir), "TRUSTDESK_DATABASE_URL": self.database_url,
-                "TRUSTDESK_EMERGENCY_SWEEP_S": "0", "TRUSTDESK_BUS": "in-process", "TRUSTDESK_ORGANISATION_NAME": self.marker}
+        return {
+            **os.environ,
+            "TRUSTDESK_DATA_DIR": str(self.data_dir),
+            "TRUSTDESK_DATABASE_URL": self.database_url,
+            "TRUSTDESK_EMERGENCY_SWEEP_S": "0",
+            "TRUSTDESK_BUS": "in-process",
+            "TRUSTDESK_ORGANISATION_NAME": self.marker,
+        }
 
     def prepare(self) -> None:
         """Migrate, load the demo, and make the tokens the bursts use (as the operator would)."""
@@ -79,12 +87,30 @@ class Deployment:
         db = Database.from_url(load_settings(data_dir=self.data_dir, database_url=self.database_url).sqlalchemy_url)
         actor = Actor("cli", "durability")
         with db.transaction() as session:
-            agency = session.scalars(select(Agency).where(Agency.country == "FR").order_by(Agency.id)).first() or session.scalars(select(Agency)).first()
+            agency = (
+                session.scalars(select(Agency).where(Agency.country == "FR").order_by(Agency.id)).first()
+                or session.scalars(select(Agency)).first()
+            )
             grantor = operator_principal("durability")
-            self.ingest_token, _ = identity.create_token(session, actor=actor, clock=_clock(), grantor=grantor, name="burst-ingest",
-                                                         scopes=[Permission.EVENTS_INGEST], days=2)
-            self.agency_token, _ = identity.create_token(session, actor=actor, clock=_clock(), grantor=grantor, name="burst-agency",
-                                                         scopes=[Permission.PORTAL_SUBMIT], days=2, agency_id=agency.id)
+            self.ingest_token, _ = identity.create_token(
+                session,
+                actor=actor,
+                clock=_clock(),
+                grantor=grantor,
+                name="burst-ingest",
+                scopes=[Permission.EVENTS_INGEST],
+                days=2,
+            )
+            self.agency_token, _ = identity.create_token(
+                session,
+                actor=actor,
+                clock=_clock(),
+                grantor=grantor,
+                name="burst-agency",
+                scopes=[Permission.PORTAL_SUBMIT],
+                days=2,
+                agency_id=agency.id,
+            )
         db.dispose()
 
     def start(self, *, ready_timeout: float = 180.0, tries: int = 3) -> None:
@@ -96,12 +122,18 @@ class Deployment:
                 return
             self.kill()
             self.port = free_port()
-        raise RuntimeError(f"trustdesk serve did not come up on a port of its own in {tries} tries; see {self.data_dir / 'server.log'}")
+        raise RuntimeError(
+            f"trustdesk serve did not come up on a port of its own in {tries} tries; see {self.data_dir / 'server.log'}"
+        )
 
     def _serve(self, ready_timeout: float) -> bool:
         log = (self.data_dir / "server.log").open("ab")
-        self.process = subprocess.Popen([_trustdesk(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                        env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [_trustdesk(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -151,24 +183,58 @@ class Burst:
 
 def _send(deployment: Deployment, client: httpx.Client, kind: str, n: int) -> tuple[int, str | list[str] | None, str]:
     if kind == "event":  # a platform sends events in batches
-        events = [{"kind": "message", "id": f"burst-{uuid.uuid4().hex}", "platform": "demo", "actor": "u1001", "chat": "c1",
-                   "chat_kind": "group", "message": f"m-{n}-{i}", "text": f"burst message {n}.{i}", "occurred_at": "2026-12-01T10:00:00Z"}
-                  for i in range(EVENT_BATCH)]
-        response = client.post("/api/v1/pipeline/events", json={"events": events}, headers={"Authorization": f"Bearer {deployment.ingest_token}"})
+        events = [
+            {
+                "kind": "message",
+                "id": f"burst-{uuid.uuid4().hex}",
+                "platform": "demo",
+                "actor": "u1001",
+                "chat": "c1",
+                "chat_kind": "group",
+                "message": f"m-{n}-{i}",
+                "text": f"burst message {n}.{i}",
+                "occurred_at": "2026-12-01T10:00:00Z",
+            }
+            for i in range(EVENT_BATCH)
+        ]
+        response = client.post(
+            "/api/v1/pipeline/events", json={"events": events}, headers={"Authorization": f"Bearer {deployment.ingest_token}"}
+        )
         return response.status_code, [e["id"] for e in events] if response.status_code == 202 else None, response.text
     if kind == "notice":
-        body = {"reason": "spam", "subject_kind": "account", "subject_id": "u1001", "explanation": f"Burst notice {n}.",
-                "good_faith": True, "notifier_name": "Tom", "notifier_email": "tom@example.de"}
+        body = {
+            "reason": "spam",
+            "subject_kind": "account",
+            "subject_id": "u1001",
+            "explanation": f"Burst notice {n}.",
+            "good_faith": True,
+            "notifier_name": "Tom",
+            "notifier_email": "tom@example.de",
+        }
         response = client.post("/api/v1/notices", json=body)
-        return response.status_code, response.json().get("id") and str(response.json()["id"]) if response.status_code == 201 else None, response.text
-    body = {"instrument": "eu_epoc", "categories": ["subscriber"], "elements": EPOC_ELEMENTS,
-            "targets": [{"value": deployment.target or "@lena"}]}
+        return (
+            response.status_code,
+            response.json().get("id") and str(response.json()["id"]) if response.status_code == 201 else None,
+            response.text,
+        )
+    body = {
+        "instrument": "eu_epoc",
+        "categories": ["subscriber"],
+        "elements": EPOC_ELEMENTS,
+        "targets": [{"value": deployment.target or "@lena"}],
+    }
     response = client.post("/api/v1/lawful-requests", json=body, headers={"Authorization": f"Bearer {deployment.agency_token}"})
     return response.status_code, str(response.json()["request"]["id"]) if response.status_code == 201 else None, response.text
 
 
-def burst(deployment: Deployment, *, clients: int, per_client: int, kill_after: int | None = None,
-          on_kill: Callable[[], None] | None = None) -> Burst:
+def burst(
+    deployment: Deployment,
+    *,
+    clients: int,
+    per_client: int,
+    kill_after: int | None = None,
+    on_kill: Callable[[], None] | None = None,
+) -> Burst:
     """`clients` threads each send `per_client` requests, cycling through the kinds. With
     `kill_after`, the server is SIGKILLed once that many requests have been answered 2xx."""
     result, started = Burst(), time.monotonic()
@@ -219,14 +285,28 @@ def lost(deployment: Deployment, accepted: dict[str, list[str]], *, handled_time
     db = Database.from_url(load_settings(data_dir=deployment.data_dir, database_url=deployment.database_url).sqlalchemy_url)
     try:
         with db.transaction() as session:
-            notices = {str(i) for i in session.scalars(select(Notice.id).where(Notice.id.in_([int(i) for i in accepted["notice"]])))}
-            requests = {str(i) for i in session.scalars(select(LawfulRequest.id).where(LawfulRequest.id.in_([int(i) for i in accepted["request"]])))}
-        missing = {"notice": [i for i in accepted["notice"] if i not in notices],
-                   "request": [i for i in accepted["request"] if i not in requests], "event": []}
+            notices = {
+                str(i) for i in session.scalars(select(Notice.id).where(Notice.id.in_([int(i) for i in accepted["notice"]])))
+            }
+            requests = {
+                str(i)
+                for i in session.scalars(
+                    select(LawfulRequest.id).where(LawfulRequest.id.in_([int(i) for i in accepted["request"]]))
+                )
+            }
+        missing = {
+            "notice": [i for i in accepted["notice"] if i not in notices],
+            "request": [i for i in accepted["request"] if i not in requests],
+            "event": [],
+        }
         deadline = time.monotonic() + handled_timeout
         while True:
             with db.transaction() as session:
-                rows = session.execute(select(HandledEvent.event_id).where(HandledEvent.event_id.in_(accepted["event"]))).scalars().all()
+                rows = (
+                    session.execute(select(HandledEvent.event_id).where(HandledEvent.event_id.in_(accepted["event"])))
+                    .scalars()
+                    .all()
+                )
             handled: dict[str, int] = {}
             for event_id in rows:
                 handled[event_id] = handled.get(event_id, 0) + 1
@@ -243,5 +323,9 @@ def lost(deployment: Deployment, accepted: dict[str, list[str]], *, handled_time
 
 
 def summary(result: Burst) -> dict[str, Any]:
-    return {"accepted": {k: len(v) for k, v in result.accepted.items()}, "refused": result.refused, "seconds": round(result.seconds, 2),
-            "accepted_per_s": round(result.total() / result.seconds, 1) if result.seconds else 0.0}
+    return {
+        "accepted": {k: len(v) for k, v in result.accepted.items()},
+        "refused": result.refused,
+        "seconds": round(result.seconds, 2),
+        "accepted_per_s": round(result.total() / result.seconds, 1) if result.seconds else 0.0,
+    }

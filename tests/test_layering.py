@@ -24,8 +24,15 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "trustdesk"
 
 LAYERS = {
-    "core": "core", "http": "http", "web": "top", "cli": "cli",
-    "platform": "domain", "legal": "domain", "safety": "domain", "emergency": "domain", "transparency": "domain",
+    "core": "core",
+    "http": "http",
+    "web": "top",
+    "cli": "cli",
+    "platform": "domain",
+    "legal": "domain",
+    "safety": "domain",
+    "emergency": "domain",
+    "transparency": "domain",
 }
 ALLOWED_LAYERS = {  # which layers a layer may import at run time
     "core": {"core"},
@@ -37,11 +44,19 @@ ALLOWED_LAYERS = {  # which layers a layer may import at run time
 # Edges between domains as they stand: cross-domain work (flows) that predates this check.
 # Cutting them (ports in core, events on the bus) is further work; a new one must be added here.
 DOMAIN_EDGES = {
-    ("emergency", "legal"), ("emergency", "platform"), ("emergency", "safety"),
-    ("legal", "emergency"), ("legal", "platform"),
-    ("platform", "emergency"), ("platform", "safety"),
-    ("safety", "emergency"), ("safety", "legal"), ("safety", "platform"), ("safety", "transparency"),
-    ("transparency", "legal"), ("transparency", "safety"),
+    ("emergency", "legal"),
+    ("emergency", "platform"),
+    ("emergency", "safety"),
+    ("legal", "emergency"),
+    ("legal", "platform"),
+    ("platform", "emergency"),
+    ("platform", "safety"),
+    ("safety", "emergency"),
+    ("safety", "legal"),
+    ("safety", "platform"),
+    ("safety", "transparency"),
+    ("transparency", "legal"),
+    ("transparency", "safety"),
 }
 # Imports against the layers, each with why it is still there and what takes it away. A new one
 # fails; one that is gone fails too, until it is taken off this list.
@@ -59,7 +74,8 @@ def module_name(path: Path) -> str:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imported_modules(path: Path, *, module: str | None = None) -> list[str]:
@@ -116,9 +132,11 @@ def package_edges(*, excepted: bool = False) -> dict[tuple[str, str], set[str]]:
 
 
 def layer_violations() -> list[str]:
-    return [f"{LAYERS[a]} {a} imports {LAYERS[b]} {b}: {', '.join(sorted(modules))}"
-            for (a, b), modules in sorted(package_edges().items())
-            if LAYERS[b] not in ALLOWED_LAYERS[LAYERS[a]]]
+    return [
+        f"{LAYERS[a]} {a} imports {LAYERS[b]} {b}: {', '.join(sorted(modules))}"
+        for (a, b), modules in sorted(package_edges().items())
+        if LAYERS[b] not in ALLOWED_LAYERS[LAYERS[a]]
+    ]
 
 
 def test_every_package_is_in_a_layer() -> None:
@@ -155,7 +173,9 @@ def test_only_the_cli_imports_the_top() -> None:
 
 def test_the_check_sees_imports_inside_functions_and_skips_type_checking(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a.typed\nelse:\n    import c.plain\n"
-                      "def f():\n    from b import late\n")
+    sample.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a.typed\nelse:\n    import c.plain\n"
+        "def f():\n    from b import late\n"
+    )
     names = imported_modules(sample, module="sample")
     assert {"b.late", "c.plain"} <= set(names) and "a.typed" not in names

@@ -23,8 +23,9 @@ def patience(seconds: float = DEFAULT_S) -> float:
     return seconds * float(os.environ.get("TRUSTDESK_TEST_PATIENCE", "1"))
 
 
-def wait_until(check: Callable[[], T], *, seconds: float = DEFAULT_S, interval: float = 0.05,
-               what: str | Callable[[], str] = "the condition") -> T:
+def wait_until(
+    check: Callable[[], T], *, seconds: float = DEFAULT_S, interval: float = 0.05, what: str | Callable[[], str] = "the condition"
+) -> T:
     """Call `check` until it returns something truthy, and return that; AssertionError once
     `patience(seconds)` have passed. `what` (or what it returns) says what was awaited."""
     deadline = time.monotonic() + patience(seconds)

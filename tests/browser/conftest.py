@@ -25,8 +25,14 @@ from trustdesk.web.app import create_app
 
 CHROMIUM = os.environ.get("TRUSTDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -58,7 +64,9 @@ def live_server(fresh_database_url, tmp_path_factory) -> Iterator[LiveServer]:
     seed_demo(platform)
     container = Container(settings=settings, db=Database.from_url(url), clock=SystemClock(), platform=platform)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, container=container), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, container=container), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started or not thread.is_alive(), what="the live server starting")

@@ -20,8 +20,17 @@ def _admin(live_server, username: str) -> str:
     secret = pyotp.random_base32()
     c = live_server.container
     with c.db.transaction() as session:
-        identity.create_user(session, actor=Actor("test", "browser"), clock=c.clock, username=username, display_name="Bank Admin",
-                             email=f"{username}@example.org", password=PASSWORD, roles=[Role.ADMIN], totp_secret=secret)
+        identity.create_user(
+            session,
+            actor=Actor("test", "browser"),
+            clock=c.clock,
+            username=username,
+            display_name="Bank Admin",
+            email=f"{username}@example.org",
+            password=PASSWORD,
+            roles=[Role.ADMIN],
+            totp_secret=secret,
+        )
     return secret
 
 

@@ -58,7 +58,9 @@ def _file_tco(page, live_server, message_id: str) -> str:
     page.get_by_role("button", name="Sign in").click()
     page.goto(live_server.url + "/portal/requests/new?instrument=tco_removal")
     page.locator('textarea[name="element.issuing_authority"]').fill("LKA Baden-Württemberg, Abteilung Cybercrime, signiert")
-    page.locator('textarea[name="element.reasons"]').fill("The message glorifies an armed attack and calls for more (Art. 2(7)(a), (c)).")
+    page.locator('textarea[name="element.reasons"]').fill(
+        "The message glorifies an armed attack and calls for more (Art. 2(7)(a), (c))."
+    )
     page.locator('textarea[name="element.redress"]').fill("Verwaltungsgericht Stuttgart, within one month.")
     page.locator('textarea[name="targets"]').fill(f"https://demo.messenger.invalid/m/{message_id}")
     page.get_by_role("button", name="File the request").click()
@@ -114,8 +116,14 @@ def test_a_tco_order_is_held_for_the_call_back_then_removed_at_once_and_confirme
 def test_a_threat_to_life_draft_is_edited_confirmed_and_sent(page, live_server) -> None:
     c = live_server.container
     with c.db.transaction() as session:
-        case = ttl.open_case(session, actor=ACTOR, clock=c.clock, source=ThreatSource.RULE, suspect="PL",
-                             summary="A user announces he will shoot his former teacher in Kraków tomorrow morning.")
+        case = ttl.open_case(
+            session,
+            actor=ACTOR,
+            clock=c.clock,
+            source=ThreatSource.RULE,
+            suspect="PL",
+            summary="A user announces he will shoot his former teacher in Kraków tomorrow morning.",
+        )
         case_id = case.id
     console = _staff_page(page, live_server, LEGAL)
     expect(console.locator("#emergency-banner")).to_contain_text("1 threat-to-life notification to confirm")
@@ -136,7 +144,9 @@ def test_a_threat_to_life_draft_is_edited_confirmed_and_sent(page, live_server) 
 def test_a_reviewer_sees_no_banner_and_is_not_let_in(page, live_server) -> None:
     c = live_server.container
     with c.db.transaction() as session:
-        ttl.open_case(session, actor=ACTOR, clock=c.clock, source=ThreatSource.REVIEW, summary="Threat to kill a neighbour", place="DE")
+        ttl.open_case(
+            session, actor=ACTOR, clock=c.clock, source=ThreatSource.REVIEW, summary="Threat to kill a neighbour", place="DE"
+        )
     console = _staff_page(page, live_server, REVIEWER)
     expect(console.locator("#emergency-banner")).to_have_count(0)
     console.goto(live_server.url + "/console/emergencies")

@@ -42,7 +42,9 @@ def _fill_epoc(page) -> None:
     page.locator('textarea[name="element.issuing_authority"]').fill("Juge d'instruction, cabinet 12, TJ Paris")
     page.locator('textarea[name="element.case_reference"]').fill("JI-2026-0099")
     page.locator('textarea[name="element.offence"]').fill("Menaces de mort (art. 222-17 code pénal)")
-    page.locator('textarea[name="element.grounds"]').fill("Threats announce an attack tonight; the subscriber data identify the author.")
+    page.locator('textarea[name="element.grounds"]').fill(
+        "Threats announce an attack tonight; the subscriber data identify the author."
+    )
     page.locator('input[name="categories"][value="subscriber"]').check()
     page.locator('textarea[name="targets"]').fill("@lena_berlin")
 
@@ -89,7 +91,9 @@ def test_a_wrong_type_attachment_is_refused_and_nothing_is_filed(page, live_serv
     _officer_sign_in(page, live_server, KATRIN)
     page.goto(live_server.url + "/portal/requests/new?instrument=eu_epoc")
     _fill_epoc(page)
-    page.locator('input[name="attachments"]').set_input_files(files=[{"name": "order.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00 not a pdf"}])
+    page.locator('input[name="attachments"]').set_input_files(
+        files=[{"name": "order.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00 not a pdf"}]
+    )
     page.get_by_role("button", name="File the request").click()
     expect(page.get_by_role("alert")).to_contain_text("not a PDF or an image")
     expect(page.locator('textarea[name="element.case_reference"]')).to_have_value("JI-2026-0099")

@@ -28,8 +28,17 @@ def people(live_server):  # type: ignore[no-untyped-def]
     with c.db.transaction() as session:
         review.ensure_queues(session, actor=ACTOR, clock=c.clock)
         for name, secret in secrets.items():
-            identity.create_user(session, actor=ACTOR, clock=c.clock, username=name, display_name=name, email=f"{name}@example.org",
-                                 password=PASSWORD, roles=[Role.REVIEWER], totp_secret=secret)
+            identity.create_user(
+                session,
+                actor=ACTOR,
+                clock=c.clock,
+                username=name,
+                display_name=name,
+                email=f"{name}@example.org",
+                password=PASSWORD,
+                roles=[Role.REVIEWER],
+                totp_secret=secret,
+            )
         review.add_member(session, actor=ACTOR, clock=c.clock, queue="illegal_goods", username="rita_b")
         review.add_member(session, actor=ACTOR, clock=c.clock, queue="appeals", username="ravi_b")
     return secrets
@@ -121,11 +130,29 @@ def test_a_reviewer_outside_the_queue_gets_not_found(page, live_server) -> None:
     secret = pyotp.random_base32()
     with c.db.transaction() as session:
         review.ensure_queues(session, actor=ACTOR, clock=c.clock)
-        identity.create_user(session, actor=ACTOR, clock=c.clock, username="olga_b", display_name="Olga", email="olga@example.org",
-                             password=PASSWORD, roles=[Role.REVIEWER], totp_secret=secret)
+        identity.create_user(
+            session,
+            actor=ACTOR,
+            clock=c.clock,
+            username="olga_b",
+            display_name="Olga",
+            email="olga@example.org",
+            password=PASSWORD,
+            roles=[Role.REVIEWER],
+            totp_secret=secret,
+        )
         review.add_member(session, actor=ACTOR, clock=c.clock, queue="general", username="olga_b")
-        case_id = review.open_case(session, actor=ACTOR, clock=c.clock, subject_kind="account", subject_id="u1001",
-                                   queue="terrorism", priority=90, source="rule", reason="rule hit").id
+        case_id = review.open_case(
+            session,
+            actor=ACTOR,
+            clock=c.clock,
+            subject_kind="account",
+            subject_id="u1001",
+            queue="terrorism",
+            priority=90,
+            source="rule",
+            reason="rule hit",
+        ).id
     sign_in(page, live_server, "olga_b", secret)
     page.goto(live_server.url + "/console/review")
     expect(page.locator("#queues")).to_contain_text("General")

@@ -30,7 +30,13 @@ def _seed_2025(live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
         fr, br = seed.agency("FR", IssuerKind.INVESTIGATING_JUDGE), seed.agency("BR", IssuerKind.COURT)
         first = seed.request(fr, "eu_epoc", at=clock.now(), targets=[("account_id", seed.account("FR"))])
         seed.answer(first, at=clock.now() + timedelta(hours=30))
-        second = seed.request(br, "mlat_cloud", at=clock.now() + timedelta(days=2), targets=[("username", "nobody_here")], categories=("subscriber",))
+        second = seed.request(
+            br,
+            "mlat_cloud",
+            at=clock.now() + timedelta(days=2),
+            targets=[("username", "nobody_here")],
+            categories=("subscriber",),
+        )
         seed.move(second, RequestState.REFUSED, at=clock.now() + timedelta(hours=5), refusal=RefusalReason.NOT_HELD)
 
 

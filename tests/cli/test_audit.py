@@ -30,7 +30,20 @@ def run(fresh_database_url, tmp_path: Path):
 
     assert invoke("db", "upgrade").exit_code == 0
     for name in ("a1", "a2", "a3"):
-        assert invoke("users", "create", name, "--email", f"{name}@example.org", "--role", "auditor", "--password", "a long enough secret").exit_code == 0
+        assert (
+            invoke(
+                "users",
+                "create",
+                name,
+                "--email",
+                f"{name}@example.org",
+                "--role",
+                "auditor",
+                "--password",
+                "a long enough secret",
+            ).exit_code
+            == 0
+        )
     invoke.url, invoke.log = url, tmp_path / "checkpoints" / LOG_NAME
     return invoke
 
@@ -48,7 +61,9 @@ def _tamper(url: str, sql: str | None = None, *, rewrite_reason_of: int | None =
 
 def test_verify_without_a_checkpoint_says_what_it_cannot_see(run) -> None:
     result = run("audit", "verify")
-    assert result.exit_code == 0 and "3 entries verified" in result.output and "no signed checkpoint to hold it to" in result.output
+    assert (
+        result.exit_code == 0 and "3 entries verified" in result.output and "no signed checkpoint to hold it to" in result.output
+    )
 
 
 def test_a_rewritten_chain_passes_alone_and_fails_against_the_checkpoint(run, tmp_path: Path) -> None:
@@ -62,7 +77,11 @@ def test_a_rewritten_chain_passes_alone_and_fails_against_the_checkpoint(run, tm
     broken = run("audit", "verify")
     assert broken.exit_code == 1 and "broken at entry 1" in broken.output and "entries 1..3 do not recompute" in broken.output
     refused = run("audit", "checkpoint")
-    assert refused.exit_code == 2 and "at entry 1: entries 1..3 do not recompute" in refused.output and "No checkpoint was signed" in " ".join(refused.output.split())
+    assert (
+        refused.exit_code == 2
+        and "at entry 1: entries 1..3 do not recompute" in refused.output
+        and "No checkpoint was signed" in " ".join(refused.output.split())
+    )
 
 
 def test_an_emptied_chain_is_an_error_not_zero_entries_verified(run) -> None:
@@ -78,9 +97,17 @@ def test_a_rotated_key_is_recorded_and_verifies(run, tmp_path: Path) -> None:
     assert rotated.exit_code == 0, rotated.output
     records = [json.loads(line) for line in run.log.read_text().splitlines()]
     assert [r["type"] for r in records] == ["key", "checkpoint", "key", "checkpoint"]
-    assert records[2]["signed_by"] == records[0]["key_id"] and records[3]["key_id"] == records[2]["key_id"] and records[3]["seq"] == 4
+    assert (
+        records[2]["signed_by"] == records[0]["key_id"]
+        and records[3]["key_id"] == records[2]["key_id"]
+        and records[3]["seq"] == 4
+    )
     listed = run("audit", "verify", "--checkpoints", str(run.log.parent))
-    assert listed.exit_code == 0 and "4 entries verified" in listed.output and f"keys {records[0]['key_id']}, {records[2]['key_id']}" in listed.output
+    assert (
+        listed.exit_code == 0
+        and "4 entries verified" in listed.output
+        and f"keys {records[0]['key_id']}, {records[2]['key_id']}" in listed.output
+    )
 
 
 def test_a_forged_checkpoint_log_is_refused_naming_the_line(run) -> None:

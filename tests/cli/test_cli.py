@@ -26,7 +26,9 @@ def run(fresh_database_url, tmp_path):
 
 
 def test_users_create_list_and_disable(run) -> None:
-    created = run("users", "create", "lena", "--email", "lena@example.org", "--role", "legal_officer", "--password", "a long enough secret")
+    created = run(
+        "users", "create", "lena", "--email", "lena@example.org", "--role", "legal_officer", "--password", "a long enough secret"
+    )
     assert created.exit_code == 0, created.output
     assert "otpauth://totp/" in created.output
     listed = run("users", "list")
@@ -36,10 +38,14 @@ def test_users_create_list_and_disable(run) -> None:
 
 
 def test_bad_input_is_a_clear_error_with_a_non_zero_exit(run) -> None:
-    result = run("users", "create", "Bad Name", "--email", "x@example.org", "--role", "admin", "--password", "a long enough secret")
+    result = run(
+        "users", "create", "Bad Name", "--email", "x@example.org", "--role", "admin", "--password", "a long enough secret"
+    )
     assert result.exit_code == 2 and "username" in result.output
     assert "Bad Name" not in run("users", "list").output
-    unknown_role = run("users", "create", "sam", "--email", "s@example.org", "--role", "emperor", "--password", "a long enough secret")
+    unknown_role = run(
+        "users", "create", "sam", "--email", "s@example.org", "--role", "emperor", "--password", "a long enough secret"
+    )
     assert unknown_role.exit_code != 0
 
 

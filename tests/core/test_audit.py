@@ -14,7 +14,16 @@ from trustdesk.core.database import Database
 def _write(db: Database, clock, n: int) -> None:
     with db.transaction() as session:
         for i in range(n):
-            audit.record(session, actor=TEST_ACTOR, action="thing.change", object_type="thing", object_id=i, reason=f"r{i}", change={"i": i}, clock=clock)
+            audit.record(
+                session,
+                actor=TEST_ACTOR,
+                action="thing.change",
+                object_type="thing",
+                object_id=i,
+                reason=f"r{i}",
+                change={"i": i},
+                clock=clock,
+            )
 
 
 def test_a_fresh_chain_verifies(db: Database, clock) -> None:
@@ -71,8 +80,13 @@ def test_a_relinked_forgery_still_breaks_at_the_forged_entry(db: Database, clock
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(
     entries=st.lists(
-        st.tuples(st.text(min_size=1, max_size=20), st.one_of(st.none(), st.text(max_size=50)), st.dictionaries(st.text(max_size=5), st.integers())),
-        min_size=1, max_size=8,
+        st.tuples(
+            st.text(min_size=1, max_size=20),
+            st.one_of(st.none(), st.text(max_size=50)),
+            st.dictionaries(st.text(max_size=5), st.integers()),
+        ),
+        min_size=1,
+        max_size=8,
     )
 )
 def test_any_chain_of_entries_verifies(db: Database, clock, entries) -> None:

@@ -36,7 +36,16 @@ def anchor(tmp_path: Path) -> Anchor:
 def _write(db: Database, clock, n: int, start: int = 0) -> None:
     with db.transaction() as session:
         for i in range(start, start + n):
-            audit.record(session, actor=TEST_ACTOR, action="thing.change", object_type="thing", object_id=i, reason=f"r{i}", change={"i": i}, clock=clock)
+            audit.record(
+                session,
+                actor=TEST_ACTOR,
+                action="thing.change",
+                object_type="thing",
+                object_id=i,
+                reason=f"r{i}",
+                change={"i": i},
+                clock=clock,
+            )
 
 
 def _verify(db: Database, anchor: Anchor) -> audit.service.Verification:
@@ -51,11 +60,17 @@ def _rechain(session: Session, edit: Callable[[list[dict[str, Any]]], None]) -> 
     rows = [{name: getattr(e, name) for name in _HASHED} for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
     edit(rows)
     prev = GENESIS
-    session.execute(update(AuditEntry).values(entry_hash=AuditEntry.seq.cast(AuditEntry.entry_hash.type)))  # free the unique hashes
+    session.execute(
+        update(AuditEntry).values(entry_hash=AuditEntry.seq.cast(AuditEntry.entry_hash.type))
+    )  # free the unique hashes
     for row in rows:
         row["prev_hash"] = prev
         prev = _chain_hash(row)
-        session.execute(update(AuditEntry).where(AuditEntry.seq == row["seq"]).values(**{n: row[n] for n in _HASHED if n != "seq"}, entry_hash=prev))
+        session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.seq == row["seq"])
+            .values(**{n: row[n] for n in _HASHED if n != "seq"}, entry_hash=prev)
+        )
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=len(rows), last_hash=prev))
 
 

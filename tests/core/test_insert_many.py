@@ -21,17 +21,45 @@ TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=(
 
 
 def _rows(prefix: str, texts: list[str]) -> tuple[list[dict], list[dict]]:
-    events = [{"event_id": f"{prefix}{i}", "kind": "message", "platform": "demo", "actor": t or "a", "occurred_at": AT - timedelta(seconds=i),
-               "handled_at": AT, "payload": t, "verdicts": [t, "kw"] if i % 2 else [], "hits": i, "worker": "w"} for i, t in enumerate(texts)]
-    hits = [{"event_id": f"{prefix}{i}", "ruleset": "r", "ruleset_version": 1, "rule": "x", "rule_version": 2, "shadow": i % 3 == 0,
-             "effects": [{"effect": "verdict", "args": {"verdict": t}}], "at": AT} for i, t in enumerate(texts)]
+    events = [
+        {
+            "event_id": f"{prefix}{i}",
+            "kind": "message",
+            "platform": "demo",
+            "actor": t or "a",
+            "occurred_at": AT - timedelta(seconds=i),
+            "handled_at": AT,
+            "payload": t,
+            "verdicts": [t, "kw"] if i % 2 else [],
+            "hits": i,
+            "worker": "w",
+        }
+        for i, t in enumerate(texts)
+    ]
+    hits = [
+        {
+            "event_id": f"{prefix}{i}",
+            "ruleset": "r",
+            "ruleset_version": 1,
+            "rule": "x",
+            "rule_version": 2,
+            "shadow": i % 3 == 0,
+            "effects": [{"effect": "verdict", "args": {"verdict": t}}],
+            "at": AT,
+        }
+        for i, t in enumerate(texts)
+    ]
     return events, hits
 
 
 def _read(db: Database, prefix: str) -> tuple[list[tuple], list[tuple]]:
     with db.transaction() as session:
-        events = session.execute(select(HandledEvent.__table__).where(HandledEvent.event_id.startswith(prefix)).order_by(HandledEvent.event_id)).all()
-        hits = session.execute(select(RuleHit.__table__).where(RuleHit.event_id.startswith(prefix)).order_by(RuleHit.event_id)).all()
+        events = session.execute(
+            select(HandledEvent.__table__).where(HandledEvent.event_id.startswith(prefix)).order_by(HandledEvent.event_id)
+        ).all()
+        hits = session.execute(
+            select(RuleHit.__table__).where(RuleHit.event_id.startswith(prefix)).order_by(RuleHit.event_id)
+        ).all()
     return [tuple(e) for e in events], [tuple(h)[1:] for h in hits]  # hit ids differ
 
 

@@ -25,7 +25,7 @@ def test_the_config_file_gives_defaults_and_the_environment_wins(tmp_path: Path,
 
 def test_an_unknown_setting_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "trustdesk.toml"
-    config.write_text('[trustdesk]\nno_such_knob = 1\n')
+    config.write_text("[trustdesk]\nno_such_knob = 1\n")
     with pytest.raises(ValidationError, match="no_such_knob"):
         load_settings(config)
 

@@ -31,8 +31,12 @@ def world(platform: DemoPlatform, clock: FrozenClock) -> World:
     """A poster and a reader in a group; accounts made before the frozen clock's now, as
     real accounts are (a statement of reasons refuses content dated after the decision)."""
     post, before = platform.posting, clock.now() - timedelta(days=30)
-    poster = post.create_account(username="Poster_One", display_name="Poster", phone="+33 6 12 00 00 09", country="FR", created_at=before)
-    reader = post.create_account(username="reader_two", display_name="Reader", phone="+49 151 0000 0002", country="DE", created_at=before)
+    poster = post.create_account(
+        username="Poster_One", display_name="Poster", phone="+33 6 12 00 00 09", country="FR", created_at=before
+    )
+    reader = post.create_account(
+        username="reader_two", display_name="Reader", phone="+49 151 0000 0002", country="DE", created_at=before
+    )
     chat = post.create_chat(kind=ChatKind.GROUP, title="g", member_ids=[poster.id, reader.id])
     message = post.post_message(chat_id=chat.id, sender_id=poster.id, text="threat", sent_at=clock.now() - timedelta(days=1))
     return World(account_id=poster.id, username="Poster_One", phone="+33612000009", message_id=message.id)
@@ -49,13 +53,18 @@ def lane(platform: DemoPlatform, clock: FrozenClock, pager: InMemoryPager) -> La
 
 
 def tco(world: World, **overrides: Any) -> Submission:
-    values: dict[str, Any] = {"instrument": "tco_removal", "categories": [], "elements": dict(TCO_ELEMENTS),
-                              "targets": [("message_id", world.message_id)]}
+    values: dict[str, Any] = {
+        "instrument": "tco_removal",
+        "categories": [],
+        "elements": dict(TCO_ELEMENTS),
+        "targets": [("message_id", world.message_id)],
+    }
     return Submission(**{**values, **overrides})
 
 
-def file_tco(factory: LegalFactory, world: World, *, confirmed: bool = True, channel: Channel = Channel.PORTAL,
-             **overrides: Any) -> LawfulRequest:
+def file_tco(
+    factory: LegalFactory, world: World, *, confirmed: bool = True, channel: Channel = Channel.PORTAL, **overrides: Any
+) -> LawfulRequest:
     """A TCO order filed by an officer of a French police agency (confirmed by an earlier
     call-back unless told otherwise), or by staff when the channel is STAFF."""
     agency = factory.agency(IssuerKind.POLICE)

@@ -17,7 +17,9 @@ def test_an_order_the_lane_removed_shows_up_for_confirmation_then_leaves_the_ove
     order = file_tco(legal, world)  # committed: the lane installed by create_app takes it in
     rows = client.get("/api/v1/emergency", headers=headers).json()["removals"]
     assert [(r["reference"], r["removal"]["state"]) for r in rows] == [(order.reference, "auto_removed")]
-    confirmed = client.post(f"/api/v1/emergency/removals/{rows[0]['removal']['id']}/confirm", json={"note": "ok"}, headers=headers)
+    confirmed = client.post(
+        f"/api/v1/emergency/removals/{rows[0]['removal']['id']}/confirm", json={"note": "ok"}, headers=headers
+    )
     assert confirmed.status_code == 200 and confirmed.json()["state"] == "confirmed"
     assert client.get("/api/v1/emergency", headers=headers).json()["removals"] == []
 
@@ -35,7 +37,9 @@ def test_threat_cases_over_the_api(client, staff) -> None:
     headers = _auth(staff.token(Permission.EMERGENCY_HANDLE))
     bad = client.post("/api/v1/emergency/threats", json={"summary": "x", "place": "France"}, headers=headers)
     assert bad.status_code == 422 and "two-letter" in bad.json()["detail"]
-    case = client.post("/api/v1/emergency/threats", json={"summary": "Threat to shoot a teacher", "suspect": "PL"}, headers=headers).json()
+    case = client.post(
+        "/api/v1/emergency/threats", json={"summary": "Threat to shoot a teacher", "suspect": "PL"}, headers=headers
+    ).json()
     assert [r["key"] for r in case["recipients"]] == ["PL"]
     sent = client.post(f"/api/v1/emergency/threats/{case['id']}/send", json={"note": "sent"}, headers=headers)
     assert sent.json()["state"] == "sent"

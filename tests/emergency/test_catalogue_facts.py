@@ -19,7 +19,11 @@ EMERGENCY = sorted((SOURCE / "emergency").glob("*.py"))
 
 def _strings(path: Path) -> list[str]:
     tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
-    return [ast.literal_eval(t.string) for t in tokens if t.type == tokenize.STRING and not t.string.startswith(("f", "F", "rf", "fr"))]
+    return [
+        ast.literal_eval(t.string)
+        for t in tokens
+        if t.type == tokenize.STRING and not t.string.startswith(("f", "F", "rf", "fr"))
+    ]
 
 
 def test_the_lane_names_the_catalogue_s_instrument() -> None:
@@ -32,7 +36,9 @@ def test_the_lane_names_the_catalogue_s_instrument() -> None:
 def test_no_instrument_code_or_legal_basis_is_retyped() -> None:
     catalogue = load_catalogue()
     codes = {str(code) for code in catalogue.instruments}
-    bases = {i.legal_basis.split(",")[0] for i in catalogue.instruments.values()}  # "Regulation (EU) 2021/784 (terrorist content online)"
+    bases = {
+        i.legal_basis.split(",")[0] for i in catalogue.instruments.values()
+    }  # "Regulation (EU) 2021/784 (terrorist content online)"
     for path in EMERGENCY:
         for text in _strings(path):
             assert text not in codes, f"{path.name} retypes the instrument code {text!r}: use InstrumentCode"

@@ -53,15 +53,20 @@ def test_an_automatic_removal_waits_at_the_top_for_a_person_who_confirms_it(clie
     row = _row(client.get(PAGE).text, order.reference)
     assert "removed automatically: confirm" in row and "the authority was told" in row
     assert platform.get_message(world.message_id).state is MessageState.REMOVED
-    done = client.post(f"{PAGE}/removals/{_removal(db, order.id).id}/confirm", data={"csrf_token": oncall, "note": "clear call"},
-                       follow_redirects=False)
+    done = client.post(
+        f"{PAGE}/removals/{_removal(db, order.id).id}/confirm",
+        data={"csrf_token": oncall, "note": "clear call"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"].startswith(PAGE)
     page = client.get(PAGE).text
     assert "No TCO order is waiting for anyone." in page and "removed and confirmed" in page
     assert _removal(db, order.id).confirmed_by.endswith("omar") and "removal.confirm" in _actions(db, "emergency_removal")
 
 
-def test_a_held_order_counts_down_and_cannot_be_removed_before_the_call_back(client, oncall, legal, world, db, clock, platform) -> None:
+def test_a_held_order_counts_down_and_cannot_be_removed_before_the_call_back(
+    client, oncall, legal, world, db, clock, platform
+) -> None:
     order = file_tco(legal, world, confirmed=False)  # a first-time officer: held for the call-back
     row = _row(client.get(PAGE).text, order.reference)
     assert "1h 00m left" in row and "Blocked until the call-back is done" in row and "disabled" in row
@@ -78,35 +83,49 @@ def test_a_held_order_counts_down_and_cannot_be_removed_before_the_call_back(cli
 
 def test_after_the_call_back_a_person_removes_an_order_entered_by_staff(client, oncall, legal, world, db, platform) -> None:
     order = file_tco(legal, world, channel=Channel.STAFF)
-    called = client.post(f"/console/requests/{order.id}/callback", data={"csrf_token": oncall, "spoke_to": "Duty officer", "outcome": "confirmed"},
-                         follow_redirects=False)
+    called = client.post(
+        f"/console/requests/{order.id}/callback",
+        data={"csrf_token": oncall, "spoke_to": "Duty officer", "outcome": "confirmed"},
+        follow_redirects=False,
+    )
     assert called.status_code == 303
     row = _row(client.get(PAGE).text, order.reference)
     assert "filed by staff" in row and "Blocked" not in row
     removal_id = _removal(db, order.id).id
     empty = client.post(f"{PAGE}/removals/{removal_id}/remove", data={"csrf_token": oncall, "reason": "  "})
     assert empty.status_code == 422 and "Say why you remove it" in empty.text
-    done = client.post(f"{PAGE}/removals/{removal_id}/remove", data={"csrf_token": oncall, "reason": "order by post, signature checked"},
-                       follow_redirects=False)
+    done = client.post(
+        f"{PAGE}/removals/{removal_id}/remove",
+        data={"csrf_token": oncall, "reason": "order by post, signature checked"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and _removal(db, order.id).state == RemovalState.REMOVED_BY_PERSON
     assert platform.get_message(world.message_id).state is MessageState.REMOVED
 
 
 def test_a_threat_to_life_case_is_opened_edited_and_sent(client, oncall, db) -> None:
-    bad = client.post(f"{PAGE}/threats", data={"csrf_token": oncall, "summary": "Threat to stab a teacher tomorrow", "place": "France"})
+    bad = client.post(
+        f"{PAGE}/threats", data={"csrf_token": oncall, "summary": "Threat to stab a teacher tomorrow", "place": "France"}
+    )
     assert bad.status_code == 422 and "two-letter" in bad.text and "Threat to stab a teacher tomorrow</textarea>" in bad.text
     with db.transaction() as session:
         assert session.scalars(select(ThreatCase)).all() == [], "a refused case is not opened"
-    opened = client.post(f"{PAGE}/threats", data={"csrf_token": oncall, "summary": "Threat to stab a teacher tomorrow", "place": "FR"},
-                         follow_redirects=False)
+    opened = client.post(
+        f"{PAGE}/threats",
+        data={"csrf_token": oncall, "summary": "Threat to stab a teacher tomorrow", "place": "FR"},
+        follow_redirects=False,
+    )
     assert opened.status_code == 303
     page = client.get(PAGE).text
     assert "Threat to stab a teacher tomorrow" in page and "(FR)" in page and "contact point not yet confirmed" in page
     with db.transaction() as session:
         case_id = session.scalars(select(ThreatCase.id)).one()
     assert client.post(f"{PAGE}/threats/{case_id}/dismiss", data={"csrf_token": oncall, "note": ""}).status_code == 422
-    sent = client.post(f"{PAGE}/threats/{case_id}/send", data={"csrf_token": oncall, "draft": "Edited notification text", "note": "by phone"},
-                       follow_redirects=False)
+    sent = client.post(
+        f"{PAGE}/threats/{case_id}/send",
+        data={"csrf_token": oncall, "draft": "Edited notification text", "note": "by phone"},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303
     with db.transaction() as session:
         case = session.get(ThreatCase, case_id)

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tests.conftest import TEST_ACTOR, StaffFactory
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
@@ -39,10 +40,15 @@ from trustdesk.emergency.paging import (
 )
 from trustdesk.emergency.paging_models import PageDelivery
 from trustdesk.platform.webhook.signing import SIGNATURE_HEADER, verify
-from tests.conftest import TEST_ACTOR, StaffFactory
 
-MESSAGE = PageMessage(page_id=7, urgency=PageUrgency.EMERGENCY, subject="TCO order 12",
-                      body="One-hour clock running", level=0, ack_url="http://td/console/emergency/pages/7")
+MESSAGE = PageMessage(
+    page_id=7,
+    urgency=PageUrgency.EMERGENCY,
+    subject="TCO order 12",
+    body="One-hour clock running",
+    level=0,
+    ack_url="http://td/console/emergency/pages/7",
+)
 ALICE = Recipient(username="alice", display_name="Alice", email="alice@example.org")
 
 
@@ -54,10 +60,19 @@ def rota(staff: StaffFactory) -> list[str]:
 
 def _open(db: Database, clock: FrozenClock, pager: InMemoryPager, **kw: object) -> int:
     with db.transaction() as session:
-        page = page_on_call(session, pager=pager, actor=TEST_ACTOR, urgency=PageUrgency.EMERGENCY,
-                            subject="Threat to life: case 4", body="Call the police liaison",
-                            object_type="case", object_id=4, escalate_after=timedelta(minutes=5),
-                            clock=clock, **kw)
+        page = page_on_call(
+            session,
+            pager=pager,
+            actor=TEST_ACTOR,
+            urgency=PageUrgency.EMERGENCY,
+            subject="Threat to life: case 4",
+            body="Call the police liaison",
+            object_type="case",
+            object_id=4,
+            escalate_after=timedelta(minutes=5),
+            clock=clock,
+            **kw,
+        )
         return page.id
 
 
@@ -143,8 +158,9 @@ def test_bad_page_parameters_are_refused_before_anything_is_written(
 ) -> None:
     pager = InMemoryPager()
     with pytest.raises(InvalidInput), db.transaction() as session:
-        page_on_call(session, pager=pager, actor=TEST_ACTOR, urgency=PageUrgency.DEADLINE,
-                     body="b", clock=clock, **{"subject": "s", **kw})
+        page_on_call(
+            session, pager=pager, actor=TEST_ACTOR, urgency=PageUrgency.DEADLINE, body="b", clock=clock, **{"subject": "s", **kw}
+        )
     assert pager.sent == []
 
 
@@ -168,8 +184,7 @@ def test_webhook_pager_signs_and_retries_on_server_errors(clock: FrozenClock) ->
         seen.append(request)
         return httpx.Response(503 if len(seen) < 3 else 204)
 
-    pager = WebhookPager(url="https://pager.example/hook", secret=b"s3cret", clock=clock,
-                         transport=httpx.MockTransport(handler))
+    pager = WebhookPager(url="https://pager.example/hook", secret=b"s3cret", clock=clock, transport=httpx.MockTransport(handler))
     pager.send(MESSAGE, ALICE)
     assert len(seen) == 3
     assert len({r.headers["Trustdesk-Delivery"] for r in seen}) == 1  # one id, so receivers dedupe
@@ -185,8 +200,7 @@ def test_webhook_pager_gives_up_on_a_refusal_without_retrying(clock: FrozenClock
         calls.append(1)
         return httpx.Response(401)
 
-    pager = WebhookPager(url="https://pager.example/hook", secret=b"k", clock=clock,
-                         transport=httpx.MockTransport(handler))
+    pager = WebhookPager(url="https://pager.example/hook", secret=b"k", clock=clock, transport=httpx.MockTransport(handler))
     with pytest.raises(PagingFailed, match="HTTP 401"):
         pager.send(MESSAGE, ALICE)
     assert calls == [1]
@@ -236,7 +250,10 @@ def test_the_pager_setting_picks_the_adapter_and_refuses_half_configurations() -
     from trustdesk.emergency.paging import LogPager, SmtpPager, WebhookPager, build_pager
 
     assert isinstance(build_pager(load_settings()), LogPager)
-    assert isinstance(build_pager(load_settings(pager="webhook", pager_webhook_url="http://127.0.0.1:9/p", pager_webhook_secret="s" * 20)), WebhookPager)
+    assert isinstance(
+        build_pager(load_settings(pager="webhook", pager_webhook_url="http://127.0.0.1:9/p", pager_webhook_secret="s" * 20)),
+        WebhookPager,
+    )
     assert isinstance(build_pager(load_settings(pager="smtp", smtp_host="127.0.0.1")), SmtpPager)
     with pytest.raises(ValueError, match="PAGER_WEBHOOK_URL"):
         build_pager(load_settings(pager="webhook"))

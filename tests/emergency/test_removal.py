@@ -32,7 +32,9 @@ def _actions(db, object_type):
         return [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.object_type == object_type))]
 
 
-def test_an_order_from_a_verified_authority_is_removed_at_once_and_confirmed_to_it(db, clock, legal, world, lane, platform) -> None:
+def test_an_order_from_a_verified_authority_is_removed_at_once_and_confirmed_to_it(
+    db, clock, legal, world, lane, platform
+) -> None:
     order = file_tco(legal, world)
     done = _take_in(db, lane, order.id)
     assert done.state == RemovalState.AUTO_REMOVED and done.automatic and done.removed_at == clock.now()
@@ -46,7 +48,9 @@ def test_an_order_from_a_verified_authority_is_removed_at_once_and_confirmed_to_
         assert [k.message_id for k in kept] == [world.message_id] and kept[0].platform_ok
         assert kept[0].snapshot["message"]["text"] == "threat", "the content is kept as it was before removal"
         assert kept[0].preserve_until == clock.now() + timedelta(days=183)
-    assert {"removal.preserve", "removal.removed"} <= set(_actions(db, "emergency_removed_content") + _actions(db, "emergency_removal"))
+    assert {"removal.preserve", "removal.removed"} <= set(
+        _actions(db, "emergency_removed_content") + _actions(db, "emergency_removal")
+    )
 
 
 def test_a_person_confirms_the_automatic_removal_afterwards_once(db, clock, legal, world, lane) -> None:
@@ -67,7 +71,9 @@ def test_the_lane_runs_on_its_own_when_the_order_is_committed(db, clock, legal, 
     assert platform.get_message(world.message_id).state is MessageState.REMOVED
 
 
-def test_the_lane_waits_for_the_transaction_to_commit_not_for_a_savepoint(db, clock, legal, world, lane, platform, tmp_path) -> None:
+def test_the_lane_waits_for_the_transaction_to_commit_not_for_a_savepoint(
+    db, clock, legal, world, lane, platform, tmp_path
+) -> None:
     """Request handlers file inside a savepoint; on SQLite the lane running at its release
     would wait for the write lock its own request still holds."""
     from tests.emergency.conftest import tco
@@ -78,19 +84,32 @@ def test_the_lane_waits_for_the_transaction_to_commit_not_for_a_savepoint(db, cl
     officer = legal.officer(legal.agency(), confirmed=True)
     with db.transaction() as session:
         with session.begin_nested():
-            order = submit_request(session, actor=TEST_ACTOR, clock=clock, platform=platform, data_dir=tmp_path,
-                                   principal=officer_principal(officer), submission=tco(world), channel=Channel.PORTAL)
+            order = submit_request(
+                session,
+                actor=TEST_ACTOR,
+                clock=clock,
+                platform=platform,
+                data_dir=tmp_path,
+                principal=officer_principal(officer),
+                submission=tco(world),
+                channel=Channel.PORTAL,
+            )
         assert removal.removal_for(session, request_id=order.id) is None, "not yet: the request is not committed"
     with db.transaction() as session:
         assert removal.removal_for(session, request_id=order.id).state == RemovalState.AUTO_REMOVED
     assert platform.get_message(world.message_id).state is MessageState.REMOVED
 
 
-@pytest.mark.parametrize(("why", "kwargs"), [
-    ("call-back", {"confirmed": False}),
-    ("failed its checks", {"targets": [("message_id", "m999999")]}),
-])
-def test_an_order_that_may_not_be_trusted_alone_goes_to_a_person_and_pages(db, legal, world, lane, platform, pager, staff, why, kwargs) -> None:
+@pytest.mark.parametrize(
+    ("why", "kwargs"),
+    [
+        ("call-back", {"confirmed": False}),
+        ("failed its checks", {"targets": [("message_id", "m999999")]}),
+    ],
+)
+def test_an_order_that_may_not_be_trusted_alone_goes_to_a_person_and_pages(
+    db, legal, world, lane, platform, pager, staff, why, kwargs
+) -> None:
     from trustdesk.core.identity.permissions import Role
 
     staff.create(Role.ON_CALL, username="oncall1")
@@ -105,13 +124,28 @@ def test_a_person_removes_an_order_the_lane_could_not(db, clock, legal, world, l
     waiting = _take_in(db, lane, order.id)
     assert "filed by staff" in waiting.why_not_automatic
     with pytest.raises(Conflict, match="call-back"), db.transaction() as session:
-        removal.remove_by_person(session, lane=lane, actor=TEST_ACTOR, principal=staff_principal(), removal_id=waiting.id, reason="x")
+        removal.remove_by_person(
+            session, lane=lane, actor=TEST_ACTOR, principal=staff_principal(), removal_id=waiting.id, reason="x"
+        )
     assert platform.get_message(world.message_id).state is MessageState.VISIBLE, "a held order changes nothing"
     with db.transaction() as session:
-        legal_service.record_callback(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=order.id,
-                                      spoke_to="Duty officer", outcome="confirmed")
-        done = removal.remove_by_person(session, lane=lane, actor=TEST_ACTOR, principal=staff_principal(), removal_id=waiting.id,
-                                        reason="order received by post, signature checked")
+        legal_service.record_callback(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=order.id,
+            spoke_to="Duty officer",
+            outcome="confirmed",
+        )
+        done = removal.remove_by_person(
+            session,
+            lane=lane,
+            actor=TEST_ACTOR,
+            principal=staff_principal(),
+            removal_id=waiting.id,
+            reason="order received by post, signature checked",
+        )
         assert done.state == RemovalState.REMOVED_BY_PERSON and not done.automatic
     assert platform.get_message(world.message_id).state is MessageState.REMOVED
 
@@ -123,8 +157,14 @@ def test_the_hour_restarts_when_the_missing_element_arrives_and_the_lane_follows
     assert waiting.due_at == clock.now() + timedelta(hours=1) and "missing" in waiting.why_not_automatic
     clock.advance(minutes=40)
     with db.transaction() as session:
-        legal_service.supply_elements(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=order.id,
-                                      elements={"redress": "Administrative court"})
+        legal_service.supply_elements(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=order.id,
+            elements={"redress": "Administrative court"},
+        )
     again = _take_in(db, lane, order.id)
     assert again.due_at == clock.now() + timedelta(hours=1), "a full hour from the moment the order became complete"
     assert "missing" not in again.why_not_automatic

@@ -24,14 +24,17 @@ def test_the_contact_point_file_covers_every_member_state_with_a_source() -> Non
     assert all(p.source_url.startswith("https://") and p.authority for p in [*BOOK.states.values(), BOOK.europol])
 
 
-@pytest.mark.parametrize(("place", "suspect", "victim", "expected"), [
-    ("FR", None, None, ["FR"]),
-    (None, "DE", "FR", ["DE", "FR"]),
-    ("FR", "FR", "PL", ["FR", "PL"]),
-    ("US", "DE", None, ["DE"]),
-    (None, None, None, ["IE", "EUROPOL"]),
-    ("US", "GB", None, ["IE", "EUROPOL"]),
-])
+@pytest.mark.parametrize(
+    ("place", "suspect", "victim", "expected"),
+    [
+        ("FR", None, None, ["FR"]),
+        (None, "DE", "FR", ["DE", "FR"]),
+        ("FR", "FR", "PL", ["FR", "PL"]),
+        ("US", "DE", None, ["DE"]),
+        (None, None, None, ["IE", "EUROPOL"]),
+        ("US", "GB", None, ["IE", "EUROPOL"]),
+    ],
+)
 def test_recipients_are_the_states_concerned_or_establishment_and_europol(place, suspect, victim, expected) -> None:
     recipients, why = ttl.recipients_for(place=place, suspect=suspect, victim=victim)
     assert [r.key for r in recipients] == expected
@@ -50,9 +53,18 @@ def test_someone_is_always_told_and_only_states_concerned_or_the_fallback(place,
 
 def test_a_case_from_review_produces_a_draft_for_the_right_state_that_a_person_sends(db, clock) -> None:
     with db.transaction() as session:
-        case = ttl.open_case(session, actor=TEST_ACTOR, clock=clock, source=ThreatSource.REVIEW, source_ref="case:42",
-                             summary="A user announces he will shoot his former partner tonight in Lyon.",
-                             message_id="m7", account_id="u3", place="fr", victim="FR")
+        case = ttl.open_case(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            source=ThreatSource.REVIEW,
+            source_ref="case:42",
+            summary="A user announces he will shoot his former partner tonight in Lyon.",
+            message_id="m7",
+            account_id="u3",
+            place="fr",
+            victim="FR",
+        )
         assert case.state == ThreatState.DRAFT and [r["key"] for r in case.recipients] == ["FR"]
         assert "Art. 18" in case.draft and BOOK.states["FR"].authority in case.draft and "m7" in case.draft
         sent = ttl.confirm_and_send(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note="sent by e-mail, called PHAROS")
@@ -65,7 +77,9 @@ def test_a_case_from_review_produces_a_draft_for_the_right_state_that_a_person_s
 
 def test_an_unclear_case_goes_to_establishment_and_europol(db, clock) -> None:
     with db.transaction() as session:
-        case = ttl.open_case(session, actor=TEST_ACTOR, clock=clock, source=ThreatSource.RULE, summary="Bomb threat, no location given.")
+        case = ttl.open_case(
+            session, actor=TEST_ACTOR, clock=clock, source=ThreatSource.RULE, summary="Bomb threat, no location given."
+        )
         assert [r["key"] for r in case.recipients] == [BOOK.establishment, "EUROPOL"] and "Europol" in case.draft
 
 
@@ -84,4 +98,7 @@ def test_dismissing_needs_a_reason(db, clock) -> None:
         case = ttl.open_case(session, actor=TEST_ACTOR, clock=clock, source=ThreatSource.STAFF, summary="joke among friends?")
         with pytest.raises(InvalidInput):
             ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note=" ")
-        assert ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note="a quote from a film").state == ThreatState.DISMISSED
+        assert (
+            ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note="a quote from a film").state
+            == ThreatState.DISMISSED
+        )

@@ -24,8 +24,10 @@ from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.port import ChatKind
 
 EPOC_ELEMENTS = {
-    "issuing_authority": "Juge d'instruction, TJ Paris", "case_reference": "JI-2026-0042",
-    "offence": "Extortion (art. 312-1 code pénal)", "grounds": "The account sent the threats; subscriber data identify the author.",
+    "issuing_authority": "Juge d'instruction, TJ Paris",
+    "case_reference": "JI-2026-0042",
+    "offence": "Extortion (art. 312-1 code pénal)",
+    "grounds": "The account sent the threats; subscriber data identify the author.",
 }
 
 
@@ -57,20 +59,38 @@ class LegalFactory:
         self.db, self.clock, self.platform, self.data_dir = db, clock, platform, data_dir
         self.seq = count(1)
 
-    def agency(self, kind: IssuerKind = IssuerKind.INVESTIGATING_JUDGE, *, country: str = "FR", domain: str | None = None) -> Agency:
+    def agency(
+        self, kind: IssuerKind = IssuerKind.INVESTIGATING_JUDGE, *, country: str = "FR", domain: str | None = None
+    ) -> Agency:
         n = next(self.seq)
         with self.db.transaction() as session:
             return registry.create_agency(
-                session, actor=TEST_ACTOR, clock=self.clock, code=f"agency-{n}", name=f"Agency {n}", country=country, kind=kind,
-                email_domains=[domain or f"agency{n}.justice.invalid"], callback_phone="+33 1 99 00 01 01", callback_source="test registry",
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                code=f"agency-{n}",
+                name=f"Agency {n}",
+                country=country,
+                kind=kind,
+                email_domains=[domain or f"agency{n}.justice.invalid"],
+                callback_phone="+33 1 99 00 01 01",
+                callback_source="test registry",
             )
 
     def officer(self, agency: Agency, *, verified: bool = True, confirmed: bool = False) -> Officer:
         n = next(self.seq)
         with self.db.transaction() as session:
             officer = registry.register_officer(
-                session, actor=TEST_ACTOR, clock=self.clock, agency_code=agency.code, name=f"Officer {n}", rank="Judge",
-                email=f"officer{n}@{agency.email_domains[0]}", supervisor="Chief, +33 1 99 00 01 02", password=PASSWORD, verified=verified,
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                agency_code=agency.code,
+                name=f"Officer {n}",
+                rank="Judge",
+                email=f"officer{n}@{agency.email_domains[0]}",
+                supervisor="Chief, +33 1 99 00 01 02",
+                password=PASSWORD,
+                verified=verified,
             )
             if confirmed:
                 officer.confirmed_at = self.clock.now()
@@ -82,15 +102,28 @@ class LegalFactory:
 
     def submission(self, world: World, **overrides: Any) -> Submission:
         values: dict[str, Any] = {
-            "instrument": "eu_epoc", "categories": ["subscriber"], "elements": dict(EPOC_ELEMENTS),
+            "instrument": "eu_epoc",
+            "categories": ["subscriber"],
+            "elements": dict(EPOC_ELEMENTS),
             "targets": [("username", world.username)],
         }
         return Submission(**{**values, **overrides})
 
-    def file(self, principal: Principal, submission: Submission, *, channel: Channel = Channel.PORTAL, agency_id: int | None = None) -> LawfulRequest:
+    def file(
+        self, principal: Principal, submission: Submission, *, channel: Channel = Channel.PORTAL, agency_id: int | None = None
+    ) -> LawfulRequest:
         with self.db.transaction() as session:
-            return submit_request(session, actor=TEST_ACTOR, clock=self.clock, platform=self.platform, data_dir=self.data_dir,
-                                  principal=principal, submission=submission, channel=channel, agency_id=agency_id)
+            return submit_request(
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                platform=self.platform,
+                data_dir=self.data_dir,
+                principal=principal,
+                submission=submission,
+                channel=channel,
+                agency_id=agency_id,
+            )
 
 
 @pytest.fixture

@@ -46,6 +46,13 @@ def test_closed_requests_raise_nothing(db, clock, legal, world) -> None:
     officer = legal.officer(legal.agency(), confirmed=True)
     request = legal.file(officer_principal(officer), legal.submission(world, emergency=True))
     with db.transaction() as session:
-        service.withdraw(session, actor=TEST_ACTOR, clock=clock, principal=officer_principal(officer), request_id=request.id, reason="no longer needed")
+        service.withdraw(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=officer_principal(officer),
+            request_id=request.id,
+            reason="no longer needed",
+        )
     clock.advance(days=2)
     assert _scan(db, clock, None) == []

@@ -20,12 +20,27 @@ from trustdesk.legal.signing import verify_document
 
 def _agency_token(db, clock, agency) -> dict[str, str]:
     with db.transaction() as session:
-        secret, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=TEST_GRANTOR, name=f"{agency.code}-api", scopes=[Permission.PORTAL_SUBMIT], days=30, agency_id=agency.id)
+        secret, _ = identity.create_token(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            grantor=TEST_GRANTOR,
+            name=f"{agency.code}-api",
+            scopes=[Permission.PORTAL_SUBMIT],
+            days=30,
+            agency_id=agency.id,
+        )
     return {"Authorization": f"Bearer {secret}"}
 
 
 def _body(world, **overrides):
-    return {"instrument": "eu_epoc", "categories": ["subscriber"], "elements": EPOC_ELEMENTS, "targets": [{"value": "@" + world.username}], **overrides}
+    return {
+        "instrument": "eu_epoc",
+        "categories": ["subscriber"],
+        "elements": EPOC_ELEMENTS,
+        "targets": [{"value": "@" + world.username}],
+        **overrides,
+    }
 
 
 def _count(db) -> int:
@@ -39,9 +54,16 @@ def test_discovery_document_is_generated_from_settings_and_catalogue(client) -> 
     assert doc["contact_points"]["portal"].endswith("/portal")
     assert {i["code"] for i in doc["accepted_instruments"]} == {i.code.value for i in load_catalogue().incoming}
     assert doc["instrument_catalogue_version"] == load_catalogue().version
-    assert doc["disclosure_signing_key"]["alg"] == "Ed25519" and len(base64.b64decode(doc["disclosure_signing_key"]["public_key"])) == 32
+    assert (
+        doc["disclosure_signing_key"]["alg"] == "Ed25519"
+        and len(base64.b64decode(doc["disclosure_signing_key"]["public_key"])) == 32
+    )
     page = client.get("/lawful-requests")
-    assert page.status_code == 200 and "European Production Order" in page.text and doc["disclosure_signing_key"]["key_id"] in page.text
+    assert (
+        page.status_code == 200
+        and "European Production Order" in page.text
+        and doc["disclosure_signing_key"]["key_id"] in page.text
+    )
 
 
 def test_an_agency_files_by_api_and_gets_a_signed_receipt(client, db, clock, legal, world) -> None:
@@ -60,8 +82,16 @@ def test_an_agency_files_by_api_and_gets_a_signed_receipt(client, db, clock, leg
         ({"instrument": "fbi_letter"}, 422, "not an instrument we accept"),
         ({"elements": {"case_reference": "x"}}, 422, "Required elements"),
         ({"targets": [{"value": "https://t.me/suspect"}]}, 422, "Telegram link"),
-        ({"attachments": [{"filename": "a.pdf", "content_base64": base64.b64encode(b"MZ....").decode()}]}, 422, "not a PDF or an image"),
-        ({"attachments": [{"filename": "a.pdf", "content_base64": base64.b64encode(b"%PDF-" + b"0" * MAX_BYTES).decode()}]}, 413, "limit is 10 MiB"),
+        (
+            {"attachments": [{"filename": "a.pdf", "content_base64": base64.b64encode(b"MZ....").decode()}]},
+            422,
+            "not a PDF or an image",
+        ),
+        (
+            {"attachments": [{"filename": "a.pdf", "content_base64": base64.b64encode(b"%PDF-" + b"0" * MAX_BYTES).decode()}]},
+            413,
+            "limit is 10 MiB",
+        ),
         ({"attachments": [{"filename": "a.pdf", "content_base64": "@@not base64@@"}]}, 422, "not valid base64"),
         ({"categories": ["everything"]}, 422, "categories"),
     ],
@@ -82,25 +112,39 @@ def test_agencies_are_kept_apart(client, db, clock, legal, world) -> None:
     b_headers = _agency_token(db, clock, b)
     assert client.get(f"/api/v1/lawful-requests/{created['id']}", headers=b_headers).status_code == 404
     assert client.get("/api/v1/lawful-requests", headers=b_headers).json() == []
-    assert client.post(f"/api/v1/lawful-requests/{created['id']}/withdraw", json={"reason": "x"}, headers=b_headers).status_code == 404
+    assert (
+        client.post(f"/api/v1/lawful-requests/{created['id']}/withdraw", json={"reason": "x"}, headers=b_headers).status_code
+        == 404
+    )
 
 
 def test_an_agency_token_cannot_decide_or_read_the_registry(client, db, clock, legal, world) -> None:
     a = legal.agency()
     headers = _agency_token(db, clock, a)
     created = client.post("/api/v1/lawful-requests", json=_body(world), headers=headers).json()["request"]
-    moved = client.post(f"/api/v1/lawful-requests/{created['id']}/transitions", json={"to_state": "verified", "reason": "self-approval"}, headers=headers)
+    moved = client.post(
+        f"/api/v1/lawful-requests/{created['id']}/transitions",
+        json={"to_state": "verified", "reason": "self-approval"},
+        headers=headers,
+    )
     assert moved.status_code == 403
     assert client.get("/api/v1/agencies", headers=headers).status_code == 403
 
 
 def test_staff_handle_a_request_end_to_end(client, db, clock, legal, world, staff) -> None:
     agency = legal.agency()
-    created = client.post("/api/v1/lawful-requests", json=_body(world), headers=_agency_token(db, clock, agency)).json()["request"]
+    created = client.post("/api/v1/lawful-requests", json=_body(world), headers=_agency_token(db, clock, agency)).json()[
+        "request"
+    ]
     legal_token = {"Authorization": "Bearer " + staff.token(Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE)}
     path = f"/api/v1/lawful-requests/{created['id']}"
-    assert client.post(path + "/transitions", json={"to_state": "verified", "reason": "r"}, headers=legal_token).status_code == 409  # held
-    assert client.post(path + "/callbacks", json={"spoke_to": "Clerk", "outcome": "confirmed"}, headers=legal_token).status_code == 201
+    assert (
+        client.post(path + "/transitions", json={"to_state": "verified", "reason": "r"}, headers=legal_token).status_code == 409
+    )  # held
+    assert (
+        client.post(path + "/callbacks", json={"spoke_to": "Clerk", "outcome": "confirmed"}, headers=legal_token).status_code
+        == 201
+    )
     for state in ("verified", "under_review", "approved", "answered", "closed"):
         response = client.post(path + "/transitions", json={"to_state": state, "reason": f"to {state}"}, headers=legal_token)
         assert response.status_code == 200, response.text
@@ -113,7 +157,9 @@ def test_staff_handle_a_request_end_to_end(client, db, clock, legal, world, staf
 def test_staff_enter_a_request_for_a_registered_agency(client, legal, world, staff) -> None:
     agency = legal.agency()
     token = {"Authorization": "Bearer " + staff.token(Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE)}
-    response = client.post("/api/v1/lawful-requests", json=_body(world, agency_id=agency.id, sender_email="judge@elsewhere.example"), headers=token)
+    response = client.post(
+        "/api/v1/lawful-requests", json=_body(world, agency_id=agency.id, sender_email="judge@elsewhere.example"), headers=token
+    )
     assert response.status_code == 201, response.text
     assert response.json()["request"]["channel"] == "staff" and "domain_not_registered" in response.json()["request"]["flags"]
     missing = client.post("/api/v1/lawful-requests", json=_body(world), headers=token)
@@ -122,8 +168,15 @@ def test_staff_enter_a_request_for_a_registered_agency(client, legal, world, sta
 
 def test_the_registry_by_api(client, staff) -> None:
     admin = {"Authorization": "Bearer " + staff.token(Permission.AGENCIES_MANAGE, Permission.REQUESTS_READ)}
-    body = {"code": "be-fccu", "name": "Federal Computer Crime Unit", "country": "BE", "kind": "police", "email_domains": ["fccu.police.invalid"],
-            "callback_phone": "+32 2 555 01 01", "callback_source": "police.be directory"}
+    body = {
+        "code": "be-fccu",
+        "name": "Federal Computer Crime Unit",
+        "country": "BE",
+        "kind": "police",
+        "email_domains": ["fccu.police.invalid"],
+        "callback_phone": "+32 2 555 01 01",
+        "callback_source": "police.be directory",
+    }
     assert client.post("/api/v1/agencies", json=body, headers=admin).status_code == 201
     again = client.post("/api/v1/agencies", json=body, headers=admin)
     assert again.status_code == 409

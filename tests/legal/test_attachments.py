@@ -15,7 +15,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 20
 
 
-@pytest.mark.parametrize(("data", "content_type"), [(PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg"), (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp")])
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [(PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg"), (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp")],
+)
 def test_types_come_from_the_bytes(data: bytes, content_type: str) -> None:
     assert attachments.check(Upload("anything.bin", data)).content_type == content_type
 

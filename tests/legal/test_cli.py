@@ -23,7 +23,11 @@ def run(fresh_database_url, tmp_path):
 def test_demo_load_prints_officer_logins_and_the_registry_lists_them(run) -> None:
     loaded = run("demo", "load")
     assert loaded.exit_code == 0, loaded.output
-    assert "7 agencies" in loaded.output and "claire.martin@tj-paris.justice.invalid" in loaded.output and "/portal/login" in loaded.output
+    assert (
+        "7 agencies" in loaded.output
+        and "claire.martin@tj-paris.justice.invalid" in loaded.output
+        and "/portal/login" in loaded.output
+    )
     listed = run("requests", "agencies")
     assert "de-lka-bw-cyber" in listed.output and "blocked" in listed.output
     token = run("requests", "agency-token", "us-usao-demo")

@@ -17,9 +17,20 @@ CAT = load_catalogue()
 EPOC = CAT.get("eu_epoc").clock
 TCO = CAT.get("tco_removal").clock
 T0 = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # the night Europe springs forward
-ZONES = ["UTC", "Europe/Paris", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Santiago", "Pacific/Chatham"]
+ZONES = [
+    "UTC",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "America/Santiago",
+    "Pacific/Chatham",
+]
 
-instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.sampled_from([ZoneInfo(z) for z in ZONES]))
+instants = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.sampled_from([ZoneInfo(z) for z in ZONES])
+)
 
 
 def test_emergency_epoc_is_eight_hours() -> None:
@@ -85,7 +96,9 @@ def test_eight_hours_across_the_spring_change_shows_nine_wall_clock_hours_in_par
 
 @settings(max_examples=300, deadline=None)
 @given(received=instants, emergency=st.booleans(), notified=st.booleans())
-def test_deadlines_do_not_depend_on_the_zone_the_receipt_was_written_in(received: datetime, emergency: bool, notified: bool) -> None:
+def test_deadlines_do_not_depend_on_the_zone_the_receipt_was_written_in(
+    received: datetime, emergency: bool, notified: bool
+) -> None:
     in_utc = received.astimezone(UTC)
     a = clocks.compute(EPOC, received_at=received, emergency=emergency, enforcing_state_notified=notified)
     b = clocks.compute(EPOC, received_at=in_utc, emergency=emergency, enforcing_state_notified=notified)

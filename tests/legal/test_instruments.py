@@ -93,7 +93,11 @@ def test_the_clocks_of_legal_md() -> None:
     assert (c.get("eu_epoc_pr").clock.preserve_days, c.get("eu_epoc_pr").clock.extension_days) == (60, 30)
     tco = c.get("tco_removal").clock
     assert tco.due_hours == 1 and tco.restart_on_completion
-    assert (c.get("us_2703f").clock.preserve_days, c.get("us_2703f").clock.extension_days, c.get("us_2703f").clock.max_extensions) == (90, 90, 1)
+    assert (
+        c.get("us_2703f").clock.preserve_days,
+        c.get("us_2703f").clock.extension_days,
+        c.get("us_2703f").clock.max_extensions,
+    ) == (90, 90, 1)
     assert c.get("us_warrant").categories == frozenset(DataCategory)
     assert c.get("us_subpoena").categories == {DataCategory.SUBSCRIBER, DataCategory.IDENTIFICATION}
 

@@ -74,7 +74,12 @@ def test_every_incoming_instrument_has_examples() -> None:
 def test_valid_example_passes_every_check(code: str, legal, world) -> None:
     kind, categories, extra = VALID[code]
     officer = legal.officer(legal.agency(kind), confirmed=True)
-    request = legal.file(officer_principal(officer), legal.submission(world, instrument=code, categories=categories, elements=_elements(code), targets=_targets(code, world), **extra))
+    request = legal.file(
+        officer_principal(officer),
+        legal.submission(
+            world, instrument=code, categories=categories, elements=_elements(code), targets=_targets(code, world), **extra
+        ),
+    )
     failing = [i for i in request.checklist if i["verdict"] == "fail"]
     assert failing == [] and request.verdict == "pass"
     assert request.reference.startswith("LR-2026-") and request.state == "received"
@@ -84,7 +89,10 @@ def test_valid_example_passes_every_check(code: str, legal, world) -> None:
 def test_invalid_example_fails_the_right_check(code: str, legal, world) -> None:
     kind, categories, check, reason = INVALID[code]
     officer = legal.officer(legal.agency(kind), confirmed=True)
-    request = legal.file(officer_principal(officer), legal.submission(world, instrument=code, categories=categories, elements=_elements(code), targets=_targets(code, world)))
+    request = legal.file(
+        officer_principal(officer),
+        legal.submission(world, instrument=code, categories=categories, elements=_elements(code), targets=_targets(code, world)),
+    )
     failing = {i["check"]: i["refusal_reason"] for i in request.checklist if i["verdict"] == "fail"}
     assert failing.get(check) == reason, request.checklist
     assert request.verdict == "fail"
@@ -110,12 +118,20 @@ def test_enforcing_state_rule_for_traffic_and_content(categories, extra, verdict
 def test_an_unresolvable_target_is_answered_not_held(legal, world) -> None:
     officer = legal.officer(legal.agency(), confirmed=True)
     request = legal.file(officer_principal(officer), legal.submission(world, targets=[(None, "nobody_here")]))
-    assert {"check": "target:username:nobody_here", "verdict": "fail", "note": "no account matches", "refusal_reason": "not_held"} in request.checklist
+    assert {
+        "check": "target:username:nobody_here",
+        "verdict": "fail",
+        "note": "no account matches",
+        "refusal_reason": "not_held",
+    } in request.checklist
 
 
 def _counts(db) -> tuple[int, int, int, int]:
     with db.transaction() as session:
-        return tuple(session.scalar(select(func.count()).select_from(m)) for m in (LawfulRequest, RequestTarget, RequestAttachment, AuditEntry))  # type: ignore[return-value]
+        return tuple(
+            session.scalar(select(func.count()).select_from(m))
+            for m in (LawfulRequest, RequestTarget, RequestAttachment, AuditEntry)
+        )  # type: ignore[return-value]
 
 
 BAD = [
@@ -126,9 +142,17 @@ BAD = [
     ({"categories": ["location"]}, InvalidInput, "Data categories are"),
     ({"targets": [(None, "https://t.me/suspect")]}, InvalidInput, "Telegram link"),
     ({"targets": [("account_id", "100004567891234")]}, InvalidInput, "not a account id"),
-    ({"attachments": [Upload("order.pdf", b"%PDF-1.7 ok"), Upload("order2.pdf", b"MZ not a pdf")]}, InvalidInput, "not a PDF or an image"),
+    (
+        {"attachments": [Upload("order.pdf", b"%PDF-1.7 ok"), Upload("order2.pdf", b"MZ not a pdf")]},
+        InvalidInput,
+        "not a PDF or an image",
+    ),
     ({"attachments": [Upload("huge.pdf", b"%PDF-" + b"0" * MAX_BYTES)]}, TooLarge, "limit is 10 MiB"),
-    ({"period_start": datetime(2026, 2, 1, tzinfo=UTC), "period_end": datetime(2026, 1, 1, tzinfo=UTC)}, InvalidInput, "ends before it starts"),
+    (
+        {"period_start": datetime(2026, 2, 1, tzinfo=UTC), "period_end": datetime(2026, 1, 1, tzinfo=UTC)},
+        InvalidInput,
+        "ends before it starts",
+    ),
 ]
 
 
@@ -144,7 +168,9 @@ def test_bad_input_gets_a_clear_answer_and_creates_nothing(overrides, error, mes
 
 def test_attachments_are_stored_with_their_hash(legal, world, db) -> None:
     officer = legal.officer(legal.agency(), confirmed=True)
-    request = legal.file(officer_principal(officer), legal.submission(world, attachments=[Upload("order.pdf", b"%PDF-1.7 signed order")]))
+    request = legal.file(
+        officer_principal(officer), legal.submission(world, attachments=[Upload("order.pdf", b"%PDF-1.7 signed order")])
+    )
     with db.transaction() as session:
         [row] = session.scalars(select(RequestAttachment).where(RequestAttachment.request_id == request.id))
     assert row.content_type == "application/pdf" and blob_path(legal.data_dir, row.sha256).exists()
@@ -156,11 +182,35 @@ def test_emergency_and_first_time_officers_are_held_until_a_call_back(db, clock,
     assert request.held and request.due_at == clock.now() + timedelta(hours=8)
     assert Flag.NEW_OFFICER_EMERGENCY_SENSITIVE in request.flags
     with pytest.raises(Conflict, match="held"), db.transaction() as session:
-        service.transition(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, to_state=RequestState.VERIFIED, reason="ok")
+        service.transition(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=request.id,
+            to_state=RequestState.VERIFIED,
+            reason="ok",
+        )
     with db.transaction() as session:
-        call = service.record_callback(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, spoke_to="Greffier Dupont", outcome="confirmed")
+        call = service.record_callback(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=request.id,
+            spoke_to="Greffier Dupont",
+            outcome="confirmed",
+        )
         assert call.number_called == "+33199000101", "always the registry's number"
-        service.transition(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, to_state=RequestState.VERIFIED, reason="confirmed by call-back")
+        service.transition(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=request.id,
+            to_state=RequestState.VERIFIED,
+            reason="confirmed by call-back",
+        )
     later = legal.file(officer_principal(officer), legal.submission(world))
     assert not later.held, "a confirmed officer's ordinary request is not held"
 
@@ -169,7 +219,15 @@ def test_a_denied_call_back_refuses_the_request_as_forged(db, clock, legal, worl
     officer = legal.officer(legal.agency())
     request = legal.file(officer_principal(officer), legal.submission(world, emergency=True))
     with db.transaction() as session:
-        service.record_callback(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, spoke_to="Duty officer", outcome="denied")
+        service.record_callback(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=request.id,
+            spoke_to="Duty officer",
+            outcome="denied",
+        )
         refreshed = service.get_request(session, principal=staff_principal(), request_id=request.id)
         assert refreshed.state == "refused" and Flag.CALLBACK_DENIED in refreshed.flags
 
@@ -177,9 +235,19 @@ def test_a_denied_call_back_refuses_the_request_as_forged(db, clock, legal, worl
 def test_staff_entry_from_e_mail_flags_an_unregistered_domain_and_accepts_an_incomplete_paper_order(legal, world, clock) -> None:
     agency = legal.agency()
     elements = {k: v for k, v in EPOC_ELEMENTS.items() if k != "grounds"}
-    request = legal.file(staff_principal(), legal.submission(world, elements=elements, sender_email="judge@gmail.example"), channel=Channel.STAFF, agency_id=agency.id)
+    request = legal.file(
+        staff_principal(),
+        legal.submission(world, elements=elements, sender_email="judge@gmail.example"),
+        channel=Channel.STAFF,
+        agency_id=agency.id,
+    )
     assert Flag.DOMAIN_NOT_REGISTERED in request.flags and request.held
-    assert {"check": "element:grounds", "verdict": "fail", "note": "Grounds: why the data are necessary and proportionate: missing", "refusal_reason": "incomplete"} in request.checklist
+    assert {
+        "check": "element:grounds",
+        "verdict": "fail",
+        "note": "Grounds: why the data are necessary and proportionate: missing",
+        "refusal_reason": "incomplete",
+    } in request.checklist
 
 
 def test_a_burst_from_one_agency_is_flagged(legal, world) -> None:
@@ -191,11 +259,25 @@ def test_a_burst_from_one_agency_is_flagged(legal, world) -> None:
 def test_tco_hour_restarts_when_the_missing_element_is_supplied(db, clock, legal, world) -> None:
     agency = legal.agency(IssuerKind.POLICE)
     elements = {k: v for k, v in _elements("tco_removal").items() if k != "redress"}
-    request = legal.file(staff_principal(), legal.submission(world, instrument="tco_removal", categories=[], elements=elements, targets=_targets("tco_removal", world)), channel=Channel.STAFF, agency_id=agency.id)
+    request = legal.file(
+        staff_principal(),
+        legal.submission(
+            world, instrument="tco_removal", categories=[], elements=elements, targets=_targets("tco_removal", world)
+        ),
+        channel=Channel.STAFF,
+        agency_id=agency.id,
+    )
     assert request.due_at == clock.now() + timedelta(hours=1)
     clock.advance(minutes=40)
     with db.transaction() as session:
-        updated = service.supply_elements(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, elements={"redress": "Administrative court"})
+        updated = service.supply_elements(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=request.id,
+            elements={"redress": "Administrative court"},
+        )
         assert updated.due_at == clock.now() + timedelta(hours=1)
         assert updated.verdict == "pass"
 
@@ -229,4 +311,3 @@ def test_the_receipt_is_signed_with_the_published_key(legal, world, tmp_path) ->
     assert signed["reference"] == request.reference and verify_document(signed, key.public_key_b64)
     assert not verify_document({**signed, "due_at": "2099-01-01"}, key.public_key_b64)
     assert load_or_create(tmp_path).public_key_b64 == key.public_key_b64, "the key persists"
-

@@ -21,7 +21,9 @@ from trustdesk.legal.registry import officer_principal
 
 
 def _portal_sign_in(client, legal, officer) -> str:
-    response = client.post("/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)}, follow_redirects=False)
+    response = client.post(
+        "/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     legal.clock.advance(seconds=30)
     home = client.get("/portal")
@@ -29,7 +31,13 @@ def _portal_sign_in(client, legal, officer) -> str:
 
 
 def _form(csrf: str, world, **extra) -> dict[str, object]:
-    data: dict[str, object] = {"csrf_token": csrf, "instrument": "eu_epoc", "language": "fr", "categories": ["subscriber"], "targets": "@" + world.username}
+    data: dict[str, object] = {
+        "csrf_token": csrf,
+        "instrument": "eu_epoc",
+        "language": "fr",
+        "categories": ["subscriber"],
+        "targets": "@" + world.username,
+    }
     data.update({f"element.{k}": v for k, v in EPOC_ELEMENTS.items()})
     data.update(extra)
     return data
@@ -67,7 +75,12 @@ def test_bad_input_on_the_portal_is_answered_on_the_form_and_creates_nothing(cli
         (_form(csrf, world, **{"element.grounds": ""}), None, 422, "missing"),
         (_form(csrf, world, targets="https://t.me/suspect"), None, 422, "Telegram link"),
         (_form(csrf, world), {"attachments": ("order.pdf", b"MZ program", "application/pdf")}, 422, "not a PDF or an image"),
-        (_form(csrf, world), {"attachments": ("order.pdf", b"%PDF-" + b"0" * MAX_BYTES, "application/pdf")}, 413, "limit is 10 MiB"),
+        (
+            _form(csrf, world),
+            {"attachments": ("order.pdf", b"%PDF-" + b"0" * MAX_BYTES, "application/pdf")},
+            413,
+            "limit is 10 MiB",
+        ),
         (_form(csrf, world, instrument="fbi_letter"), None, 422, "not an instrument we accept"),
     ]
     for data, files, status, message in cases:
@@ -120,20 +133,36 @@ def test_console_refuses_a_reviewer(client, staff) -> None:
     assert client.get("/console/requests").status_code == 403
 
 
-
 def test_staff_manage_the_registry_in_the_console(client, staff, db) -> None:
     csrf = staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
-    agency = {"csrf_token": csrf, "code": "be-fccu", "name": "Federal Computer Crime Unit", "country": "be", "kind": "police",
-              "email_domains": "fccu.police.invalid", "callback_phone": "+32 2 555 01 01", "callback_source": "police.be directory"}
+    agency = {
+        "csrf_token": csrf,
+        "code": "be-fccu",
+        "name": "Federal Computer Crime Unit",
+        "country": "be",
+        "kind": "police",
+        "email_domains": "fccu.police.invalid",
+        "callback_phone": "+32 2 555 01 01",
+        "callback_source": "police.be directory",
+    }
     bad = client.post("/console/requests/agencies", data={**agency, "callback_phone": "ask the sender"})
     assert bad.status_code == 422 and "call-back number" in bad.text and "Federal Computer Crime Unit" in bad.text
     with db.transaction() as session:
         assert registry.list_agencies(session) == []
     assert "Registered Federal Computer Crime Unit." in client.post("/console/requests/agencies", data=agency).text
-    officer = {"csrf_token": csrf, "name": "An Peeters", "rank": "Inspector", "email": "an.peeters@fccu.police.invalid", "supervisor": "Chief, +32 2 555 01 02", "password": PASSWORD}
+    officer = {
+        "csrf_token": csrf,
+        "name": "An Peeters",
+        "rank": "Inspector",
+        "email": "an.peeters@fccu.police.invalid",
+        "supervisor": "Chief, +32 2 555 01 02",
+        "password": PASSWORD,
+    }
     added = client.post("/console/requests/agencies/be-fccu/officers", data=officer)
     assert "otpauth://totp/" in added.text and "An Peeters" in added.text
-    blocked = client.post(f"/console/requests/officers/{_officer_id(db)}/block", data={"csrf_token": csrf, "reason": "mailbox compromised"})
+    blocked = client.post(
+        f"/console/requests/officers/{_officer_id(db)}/block", data={"csrf_token": csrf, "reason": "mailbox compromised"}
+    )
     assert "An Peeters is now blocked." in blocked.text
 
 
@@ -148,7 +177,12 @@ def test_every_instrument_can_be_filed_through_the_portal(code, client, legal, w
     officer = legal.officer(legal.agency(kind), confirmed=True)
     csrf = _portal_sign_in(client, legal, officer)
     assert client.get(f"/portal/requests/new?instrument={code}").status_code == 200
-    data: dict[str, object] = {"csrf_token": csrf, "instrument": code, "categories": categories, "targets": "\n".join(v for _, v in _targets(code, world))}
+    data: dict[str, object] = {
+        "csrf_token": csrf,
+        "instrument": code,
+        "categories": categories,
+        "targets": "\n".join(v for _, v in _targets(code, world)),
+    }
     data.update({f"element.{k}": v for k, v in _elements(code).items()})
     for key, value in extra.items():
         data[key] = "on" if value is True else f"{value:%Y-%m-%d}"
@@ -169,8 +203,14 @@ def test_times_are_shown_in_the_viewers_zone(client, legal, world, staff) -> Non
 
 def test_an_officer_registers_waits_for_verification_then_signs_in(client, legal, staff, db) -> None:
     agency = legal.agency(domain="pj.interieur.invalid")
-    form = {"agency": agency.code, "name": "Hugo Bernard", "rank": "Commandant", "email": "hugo.bernard@pj.interieur.invalid",
-            "supervisor": "Commissaire divisionnaire, +33 1 99 00 01 09", "password": PASSWORD}
+    form = {
+        "agency": agency.code,
+        "name": "Hugo Bernard",
+        "rank": "Commandant",
+        "email": "hugo.bernard@pj.interieur.invalid",
+        "supervisor": "Commissaire divisionnaire, +33 1 99 00 01 09",
+        "password": PASSWORD,
+    }
     outside = client.post("/portal/register", data={**form, "email": "hugo@gmail.example"})
     assert outside.status_code == 422 and "not in a domain registered" in outside.text
     registered = client.post("/portal/register", data=form)
@@ -178,10 +218,15 @@ def test_an_officer_registers_waits_for_verification_then_signs_in(client, legal
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', registered.text).group(1)
     with db.transaction() as session:
         [officer] = registry.list_officers(session, agency_id=agency.id)
-    waiting = client.post("/portal/login", data={"email": form["email"], "password": PASSWORD, "totp": pyotp.TOTP(secret).at(legal.clock.now())})
+    waiting = client.post(
+        "/portal/login", data={"email": form["email"], "password": PASSWORD, "totp": pyotp.TOTP(secret).at(legal.clock.now())}
+    )
     assert waiting.status_code == 403 and "awaiting verification" in waiting.text
     csrf = staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
-    client.post(f"/console/requests/officers/{officer.id}/verify", data={"csrf_token": csrf, "reason": "confirmed by call to the registry number"})
+    client.post(
+        f"/console/requests/officers/{officer.id}/verify",
+        data={"csrf_token": csrf, "reason": "confirmed by call to the registry number"},
+    )
     client.cookies.clear()
     legal.clock.advance(seconds=30)
     assert _portal_sign_in(client, legal, officer)

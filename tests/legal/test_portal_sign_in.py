@@ -47,7 +47,14 @@ def _shape(response, echoed: str) -> tuple[int, list[tuple[str, str]], str]:
 def _blocked(db, clock, legal, agency):
     officer = legal.officer(agency)
     with db.transaction() as session:
-        registry.set_officer_state(session, actor=TEST_ACTOR, clock=clock, officer_id=officer.id, state=OfficerState.BLOCKED, reason="mailbox compromised")
+        registry.set_officer_state(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            officer_id=officer.id,
+            state=OfficerState.BLOCKED,
+            reason="mailbox compromised",
+        )
     return officer
 
 
@@ -84,8 +91,10 @@ def test_a_right_password_with_a_wrong_code_tells_nothing_either(client, db, clo
     agency = legal.agency()
     pending, blocked = legal.officer(agency, verified=False), _blocked(db, clock, legal, agency)
     verified = legal.officer(agency)
-    answers = [_shape(client.post("/portal/login", data={"email": o.email, "password": PASSWORD, "totp": "000000"}), o.email)
-               for o in (verified, pending, blocked)]
+    answers = [
+        _shape(client.post("/portal/login", data={"email": o.email, "password": PASSWORD, "totp": "000000"}), o.email)
+        for o in (verified, pending, blocked)
+    ]
     assert answers[0] == answers[1] == answers[2]
 
 
@@ -107,5 +116,7 @@ def test_a_locked_account_signs_in_again_after_the_pause(client, legal, settings
     during = client.post("/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)})
     assert during.status_code == 401, "no sign-in while locked, and no sign that it is locked"
     legal.clock.advance(minutes=settings.login_lockout_minutes + 1)
-    after = client.post("/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)}, follow_redirects=False)
+    after = client.post(
+        "/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)}, follow_redirects=False
+    )
     assert after.status_code == 303

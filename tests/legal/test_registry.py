@@ -13,28 +13,73 @@ from trustdesk.legal.registry import OfficerState
 
 def _login(db, clock, officer, *, password=PASSWORD, code=None, legal=None):
     with db.transaction() as session:
-        return registry.login(session, clock=clock, email=officer.email, password=password, totp_code=code or legal.code(officer),
-                              max_failures=3, lockout_minutes=15)
+        return registry.login(
+            session,
+            clock=clock,
+            email=officer.email,
+            password=password,
+            totp_code=code or legal.code(officer),
+            max_failures=3,
+            lockout_minutes=15,
+        )
 
 
 def test_agency_needs_an_official_call_back_number_and_domains(db, clock) -> None:
     with pytest.raises(InvalidInput, match="call-back number"), db.transaction() as session:
-        registry.create_agency(session, actor=TEST_ACTOR, clock=clock, code="x-police", name="X", country="FR", kind=IssuerKind.POLICE,
-                               email_domains=["police.invalid"], callback_phone="call us", callback_source="")
+        registry.create_agency(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            code="x-police",
+            name="X",
+            country="FR",
+            kind=IssuerKind.POLICE,
+            email_domains=["police.invalid"],
+            callback_phone="call us",
+            callback_source="",
+        )
     with pytest.raises(InvalidInput, match="ISO 3166"), db.transaction() as session:
-        registry.create_agency(session, actor=TEST_ACTOR, clock=clock, code="x-police", name="X", country="France", kind=IssuerKind.POLICE,
-                               email_domains=["police.invalid"], callback_phone="+33 1 99 00 01 01", callback_source="directory")
+        registry.create_agency(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            code="x-police",
+            name="X",
+            country="France",
+            kind=IssuerKind.POLICE,
+            email_domains=["police.invalid"],
+            callback_phone="+33 1 99 00 01 01",
+            callback_source="directory",
+        )
 
 
 def test_an_officer_outside_the_agency_domains_cannot_register(db, clock, legal) -> None:
     agency = legal.agency(domain="police.example.invalid")
     with pytest.raises(InvalidInput, match="not in a domain registered"), db.transaction() as session:
-        registry.register_officer(session, actor=TEST_ACTOR, clock=clock, agency_code=agency.code, name="Eve", rank="x",
-                                  email="eve@gmail.example", supervisor="Boss", password=PASSWORD)
+        registry.register_officer(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            agency_code=agency.code,
+            name="Eve",
+            rank="x",
+            email="eve@gmail.example",
+            supervisor="Boss",
+            password=PASSWORD,
+        )
     officer = legal.officer(agency)
     with pytest.raises(Conflict), db.transaction() as session:
-        registry.register_officer(session, actor=TEST_ACTOR, clock=clock, agency_code=agency.code, name="Eve", rank="x",
-                                  email=officer.email, supervisor="Boss", password=PASSWORD)
+        registry.register_officer(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            agency_code=agency.code,
+            name="Eve",
+            rank="x",
+            email=officer.email,
+            supervisor="Boss",
+            password=PASSWORD,
+        )
 
 
 def test_officer_signs_in_with_password_and_one_time_code(db, clock, legal) -> None:
@@ -51,7 +96,14 @@ def test_pending_and_blocked_officers_cannot_sign_in(db, clock, legal) -> None:
     assert "awaiting verification" in _login(db, clock, pending, legal=legal)[1].detail
     blocked = legal.officer(agency)
     with db.transaction() as session:
-        registry.set_officer_state(session, actor=TEST_ACTOR, clock=clock, officer_id=blocked.id, state=OfficerState.BLOCKED, reason="mailbox compromised")
+        registry.set_officer_state(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            officer_id=blocked.id,
+            state=OfficerState.BLOCKED,
+            reason="mailbox compromised",
+        )
     assert "blocked" in _login(db, clock, blocked, legal=legal)[1].detail
 
 
@@ -70,7 +122,9 @@ def test_blocking_ends_portal_sessions(db, clock, legal) -> None:
     with db.transaction() as session:
         secret = registry.open_portal_session(session, clock=clock, officer=officer, hours=8)
         assert registry.resolve_portal_session(session, clock=clock, secret=secret).agency_id == officer.agency_id
-        registry.set_officer_state(session, actor=TEST_ACTOR, clock=clock, officer_id=officer.id, state=OfficerState.BLOCKED, reason="compromised")
+        registry.set_officer_state(
+            session, actor=TEST_ACTOR, clock=clock, officer_id=officer.id, state=OfficerState.BLOCKED, reason="compromised"
+        )
         assert registry.resolve_portal_session(session, clock=clock, secret=secret) is None
 
 

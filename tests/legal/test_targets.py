@@ -78,14 +78,20 @@ def test_a_phone_is_the_same_target_however_spaced(digits: str, prefix: str, sep
 
 
 def test_resolution_through_the_platform(world, platform) -> None:
-    by_name, by_phone, by_message, missing = parse_targets([(None, "@suspect_one"), (None, world.phone), (None, world.message_id), (None, "nobody_here")])
+    by_name, by_phone, by_message, missing = parse_targets(
+        [(None, "@suspect_one"), (None, world.phone), (None, world.message_id), (None, "nobody_here")]
+    )
     assert resolve(by_name, platform).account_id == world.account_id
     assert resolve(by_phone, platform).account_id == world.account_id
     assert resolve(by_message, platform).message_id == world.message_id
     assert not resolve(missing, platform).resolved
 
 
-@given(st.sampled_from(sorted(FMT.foreign_hosts)), st.from_regex(r"/[A-Za-z0-9_/@.-]{0,30}", fullmatch=True), st.sampled_from(["https://", "http://", ""]))
+@given(
+    st.sampled_from(sorted(FMT.foreign_hosts)),
+    st.from_regex(r"/[A-Za-z0-9_/@.-]{0,30}", fullmatch=True),
+    st.sampled_from(["https://", "http://", ""]),
+)
 def test_no_link_to_another_platform_is_ever_taken_for_ours(host: str, path: str, scheme: str) -> None:
     with pytest.raises(InvalidInput, match=f"is a {FMT.foreign_hosts[host]} link"):
         parse_targets([(None, f"{scheme}{host}{path}")])
@@ -93,10 +99,20 @@ def test_no_link_to_another_platform_is_ever_taken_for_ours(host: str, path: str
 
 def test_matrix_ids_and_permalinks_are_targets_of_a_matrix_platform() -> None:
     matrix = platform_format("matrix")
-    targets = parse_targets([(None, "@alice:example.org"), (None, "$AbCdEf0123456789"), (None, "https://matrix.to/#/@bob:example.org:8448"),
-                             (None, "https://matrix.to/#/!room:example.org/$AbCdEf0123456789?via=example.org")], matrix)
+    targets = parse_targets(
+        [
+            (None, "@alice:example.org"),
+            (None, "$AbCdEf0123456789"),
+            (None, "https://matrix.to/#/@bob:example.org:8448"),
+            (None, "https://matrix.to/#/!room:example.org/$AbCdEf0123456789?via=example.org"),
+        ],
+        matrix,
+    )
     assert [(t.kind.value, t.normalised) for t in targets] == [
-        ("account_id", "@alice:example.org"), ("message_id", "$AbCdEf0123456789"), ("account_id", "@bob:example.org:8448")]
+        ("account_id", "@alice:example.org"),
+        ("message_id", "$AbCdEf0123456789"),
+        ("account_id", "@bob:example.org:8448"),
+    ]
     with pytest.raises(InvalidInput, match="Telegram link"):
         parse_targets([(None, "https://t.me/someone")], matrix)
     with pytest.raises(InvalidInput, match="not a message id"):

@@ -52,16 +52,30 @@ def _confirmed_request(legal, world):
 
 def _move(db, clock, request, to, reason="because", principal=None, **kw):
     with db.transaction() as session:
-        return service.transition(session, actor=TEST_ACTOR, clock=clock, principal=principal or staff_principal(), request_id=request.id,
-                                  to_state=to, reason=reason, **kw)
+        return service.transition(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=principal or staff_principal(),
+            request_id=request.id,
+            to_state=to,
+            reason=reason,
+            **kw,
+        )
 
 
 def test_a_transition_is_a_row_and_an_audit_entry_with_its_reason(db, clock, legal, world) -> None:
     _, request = _confirmed_request(legal, world)
     _move(db, clock, request, RequestState.VERIFIED, reason="call-back not needed; officer known")
     with db.transaction() as session:
-        rows = list(session.scalars(select(RequestTransition).where(RequestTransition.request_id == request.id).order_by(RequestTransition.id)))
-        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "request.transition").order_by(AuditEntry.seq.desc())).first()
+        rows = list(
+            session.scalars(
+                select(RequestTransition).where(RequestTransition.request_id == request.id).order_by(RequestTransition.id)
+            )
+        )
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "request.transition").order_by(AuditEntry.seq.desc())
+        ).first()
     assert [(r.from_state, r.to_state) for r in rows] == [(None, "received"), ("received", "verified")]
     assert entry.reason == "call-back not needed; officer known"
 
@@ -89,7 +103,14 @@ def test_a_reason_is_required_and_a_refusal_needs_annex_iii(db, clock, legal, wo
 def test_the_authority_withdraws_its_request(db, clock, legal, world) -> None:
     officer, request = _confirmed_request(legal, world)
     with db.transaction() as session:
-        done = service.withdraw(session, actor=TEST_ACTOR, clock=clock, principal=officer_principal(officer), request_id=request.id, reason="suspect identified otherwise")
+        done = service.withdraw(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=officer_principal(officer),
+            request_id=request.id,
+            reason="suspect identified otherwise",
+        )
         assert done.state == "withdrawn"
     with pytest.raises(Forbidden):
         _move(db, clock, request, RequestState.CLOSED, principal=officer_principal(officer))
@@ -98,9 +119,23 @@ def test_the_authority_withdraws_its_request(db, clock, legal, world) -> None:
 def test_messages_go_both_ways(db, clock, legal, world) -> None:
     officer, request = _confirmed_request(legal, world)
     with db.transaction() as session:
-        service.post_message(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, body="Please give the time zone of the period.")
-        service.post_message(session, actor=TEST_ACTOR, clock=clock, principal=officer_principal(officer), request_id=request.id, body="UTC.")
+        service.post_message(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(),
+            request_id=request.id,
+            body="Please give the time zone of the period.",
+        )
+        service.post_message(
+            session, actor=TEST_ACTOR, clock=clock, principal=officer_principal(officer), request_id=request.id, body="UTC."
+        )
         view = service.view(session, principal=officer_principal(officer), request_id=request.id)
-    assert [(m.from_authority, m.body) for m in view.messages] == [(False, "Please give the time zone of the period."), (True, "UTC.")]
+    assert [(m.from_authority, m.body) for m in view.messages] == [
+        (False, "Please give the time zone of the period."),
+        (True, "UTC."),
+    ]
     with pytest.raises(InvalidInput), db.transaction() as session:
-        service.post_message(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, body="  ")
+        service.post_message(
+            session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(), request_id=request.id, body="  "
+        )

@@ -98,7 +98,11 @@ class PlatformContract:
 
     def test_get_message_returns_text_sender_and_chat(self, platform: Platform, world: ContractWorld) -> None:
         message = platform.get_message(world.group_message_ids[0])
-        assert (message.chat_id, message.sender_id, message.state) == (world.group_chat_id, world.account_id, MessageState.VISIBLE)
+        assert (message.chat_id, message.sender_id, message.state) == (
+            world.group_chat_id,
+            world.account_id,
+            MessageState.VISIBLE,
+        )
         assert message.text
 
     def test_secret_chat_messages_have_no_text(self, platform: Platform, world: ContractWorld) -> None:

@@ -23,7 +23,10 @@ def build_contract_world(platform: DemoPlatform, *, now: datetime) -> ContractWo
     for hour in range(6):
         media = [("image/png", PNG_BYTES)] if hour == 1 else None
         message = post.post_message(
-            chat_id=group.id, sender_id=alice.id, text=f"group message {hour}", media=media,
+            chat_id=group.id,
+            sender_id=alice.id,
+            text=f"group message {hour}",
+            media=media,
             sent_at=start + timedelta(hours=hour),
         )
         ids.append(message.id)

@@ -43,8 +43,10 @@ def test_a_geo_restriction_hides_the_message_only_in_its_territories(demo: DemoP
     message_id = world.group_message_ids[0]
     in_austria, in_italy, nowhere = _viewer(demo, "AT", "anna"), _viewer(demo, "IT", "ivo"), _viewer(demo, None, "nemo")
     demo.restrict_message(message_id, reason="Illegal in Austria.", territories=frozenset({"AT", "DE"}))
-    sees = {viewer: demo.posting.sees(viewer_id=viewer, message_id=message_id)
-            for viewer in (in_austria, in_italy, nowhere, world.other_account_id, world.account_id)}
+    sees = {
+        viewer: demo.posting.sees(viewer_id=viewer, message_id=message_id)
+        for viewer in (in_austria, in_italy, nowhere, world.other_account_id, world.account_id)
+    }
     # Bob is in FR (outside), Alice wrote it (the author always sees her own message).
     assert sees == {in_austria: False, in_italy: True, nowhere: True, world.other_account_id: True, world.account_id: True}
 
@@ -67,7 +69,9 @@ def test_a_timed_restriction_lapses_by_itself(demo: DemoPlatform, world: Contrac
     assert late.ok and "already ended" in late.detail and late.platform_ref == started.platform_ref
 
 
-def test_removal_outranks_a_restriction_and_restoring_brings_the_restriction_back(demo: DemoPlatform, world: ContractWorld) -> None:
+def test_removal_outranks_a_restriction_and_restoring_brings_the_restriction_back(
+    demo: DemoPlatform, world: ContractWorld
+) -> None:
     message_id = world.group_message_ids[0]
     demo.restrict_message(message_id, reason="Hidden in DE.", territories=frozenset({"DE"}))
     demo.remove_message(message_id, reason="Removed after all.")
@@ -83,8 +87,14 @@ def test_every_restriction_is_kept_and_logged(demo: DemoPlatform, world: Contrac
     demo.lift_message_restriction(message_id, reason="Appeal upheld.")
     with demo.store.transaction() as session:
         rows = list(session.scalars(select(DemoMessageRestriction).order_by(DemoMessageRestriction.id)))
-        logged = [a.action for a in session.scalars(select(DemoAction).where(DemoAction.target_id == message_id).order_by(DemoAction.id))]
-    assert [(r.territories, r.until, r.ended_at is not None) for r in rows] == [(["FR"], None, True), (None, NOW + timedelta(days=7), True)]
+        logged = [
+            a.action
+            for a in session.scalars(select(DemoAction).where(DemoAction.target_id == message_id).order_by(DemoAction.id))
+        ]
+    assert [(r.territories, r.until, r.ended_at is not None) for r in rows] == [
+        (["FR"], None, True),
+        (None, NOW + timedelta(days=7), True),
+    ]
     assert logged == ["restrict", "restrict", "lift_restriction"]
 
 

@@ -72,7 +72,9 @@ def test_the_reposted_posters_are_edits_of_the_original(seeded: tuple[DemoPlatfo
     images = {name: platform.get_media(cast.media[name]) for name in ("poster", "poster_resized", "poster_cropped")}
     assert len({item.sha256 for item, _ in images.values()}) == 3
     pdqhash = pytest.importorskip("pdqhash")
-    hashes = {name: pdqhash.compute(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))[0] for name, (_, data) in images.items()}
+    hashes = {
+        name: pdqhash.compute(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))[0] for name, (_, data) in images.items()
+    }
     for edit in ("poster_resized", "poster_cropped"):
         assert int((hashes["poster"] != hashes[edit]).sum()) <= 31, edit
 

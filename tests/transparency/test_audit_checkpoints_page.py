@@ -23,12 +23,16 @@ def _record(db: Database, clock, n: int) -> None:
 
 def test_the_page_says_when_nothing_is_signed_yet(client: TestClient) -> None:
     page = client.get("/transparency")
-    assert page.status_code == 200 and "Audit chain checkpoints" in page.text and "No checkpoint has been signed yet." in page.text
+    assert (
+        page.status_code == 200 and "Audit chain checkpoints" in page.text and "No checkpoint has been signed yet." in page.text
+    )
     published = client.get("/transparency/audit-checkpoints.json").json()
     assert published["keys"] == [] and published["records"] == []
 
 
-def test_signed_checkpoints_are_published_with_their_keys(client: TestClient, container: Container, db: Database, clock, tmp_path: Path) -> None:
+def test_signed_checkpoints_are_published_with_their_keys(
+    client: TestClient, container: Container, db: Database, clock, tmp_path: Path
+) -> None:
     anchor = checkpoints.Anchor.of(container.settings)
     _record(db, clock, 3)
     first, _ = checkpoints.take(db, anchor, clock=clock)

@@ -11,7 +11,11 @@ from trustdesk.cli.main import app
 
 
 def _runner(fresh_database_url, tmp_path):  # type: ignore[no-untyped-def]
-    env = {"TRUSTDESK_DATABASE_URL": fresh_database_url("cli_transparency"), "TRUSTDESK_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    env = {
+        "TRUSTDESK_DATABASE_URL": fresh_database_url("cli_transparency"),
+        "TRUSTDESK_DATA_DIR": str(tmp_path / "data"),
+        "COLUMNS": "200",
+    }
     runner = CliRunner()
 
     def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -27,8 +31,14 @@ def test_writes_every_file_of_both_reports(fresh_database_url, tmp_path) -> None
     result = run("transparency", "report", "--period", "2026-H1", "--out", str(out))
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["SHA256SUMS", "dsa-transparency-2026-H1.csv", "dsa-transparency-2026-H1.html", "government-requests-2026-H1.csv",
-                     "government-requests-2026-H1.html", "government-requests-2026-H1.json"]
+    assert names == [
+        "SHA256SUMS",
+        "dsa-transparency-2026-H1.csv",
+        "dsa-transparency-2026-H1.html",
+        "government-requests-2026-H1.csv",
+        "government-requests-2026-H1.html",
+        "government-requests-2026-H1.json",
+    ]
     for line in (out / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest

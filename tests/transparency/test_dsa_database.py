@@ -25,11 +25,19 @@ TOKEN = "test-token-0123456789"
 
 def statement(puid: str, **change: object) -> dict:
     base = {
-        "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"], "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
-        "incompatible_content_ground": "Spam", "incompatible_content_explanation": "Bulk ads", "category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
-        "content_type": ["CONTENT_TYPE_TEXT"], "content_date": "2026-03-01", "application_date": "2026-03-02",
-        "decision_facts": "Reviewed.", "source_type": "SOURCE_ARTICLE_16", "automated_detection": "No",
-        "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED", "puid": puid,
+        "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"],
+        "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+        "incompatible_content_ground": "Spam",
+        "incompatible_content_explanation": "Bulk ads",
+        "category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+        "content_type": ["CONTENT_TYPE_TEXT"],
+        "content_date": "2026-03-01",
+        "application_date": "2026-03-02",
+        "decision_facts": "Reviewed.",
+        "source_type": "SOURCE_ARTICLE_16",
+        "automated_detection": "No",
+        "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "puid": puid,
     }
     return {**base, **change}
 
@@ -57,8 +65,11 @@ def test_batches_hold_at_most_100_and_all_are_accepted(client, double) -> None:
 
 def test_the_double_refuses_what_the_api_refuses(double) -> None:
     url, _ = double
-    too_many = httpx.post(f"{url}/api/v1/statements", json={"statements": [statement(f"x{i}") for i in range(101)]},
-                          headers={"Authorization": f"Bearer {TOKEN}"})
+    too_many = httpx.post(
+        f"{url}/api/v1/statements",
+        json={"statements": [statement(f"x{i}") for i in range(101)]},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     assert too_many.status_code == 422 and "statements" in too_many.json()["errors"]
     assert httpx.post(f"{url}/api/v1/statement", json=statement("a")).status_code == 401
     one = httpx.post(f"{url}/api/v1/statement", json=statement("a"), headers={"Authorization": f"Bearer {TOKEN}"})
@@ -99,9 +110,20 @@ def test_a_statement_already_known_from_an_earlier_try_counts_as_submitted(clien
 
 
 def test_pending_statements_are_submitted_and_rejections_kept_for_a_person(session, clock, platform, cast, client) -> None:
-    action = enforcement.take_action(session, actor=TEST_ACTOR, clock=clock, platform=platform, subject_kind="message",
-                                     subject_id=cast.messages["drug_ad"], action="remove_message", policy="illegal_goods",
-                                     automated=False, source="notice", reason="Drug advertising.", legal_ground="BtMG § 29")
+    action = enforcement.take_action(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        platform=platform,
+        subject_kind="message",
+        subject_id=cast.messages["drug_ad"],
+        action="remove_message",
+        policy="illegal_goods",
+        automated=False,
+        source="notice",
+        reason="Drug advertising.",
+        legal_ground="BtMG § 29",
+    )
     broken = dict(action.statement.payload)
     broken.pop("illegal_content_explanation")
     action.statement.payload = broken  # as if an older version had produced it
@@ -111,19 +133,27 @@ def test_pending_statements_are_submitted_and_rejections_kept_for_a_person(sessi
     assert "illegal_content_explanation" in rejected.dsa_errors
     with pytest.raises(InvalidInput):
         dsadb.revise_statement(session, actor=TEST_ACTOR, clock=clock, statement_id=rejected.id, payload=broken)
-    dsadb.revise_statement(session, actor=TEST_ACTOR, clock=clock, statement_id=rejected.id,
-                           payload={**broken, "illegal_content_explanation": "Advertises drugs."})
+    dsadb.revise_statement(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        statement_id=rejected.id,
+        payload={**broken, "illegal_content_explanation": "Advertises drugs."},
+    )
     assert dsadb.submit_pending(session, actor=TEST_ACTOR, clock=clock, client=client).submitted == 1
     assert rejected.dsa_state == "submitted" and rejected.dsa_uuid
 
 
-@pytest.mark.parametrize(("text", "start", "end"), [
-    ("2026", datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
-    ("2026-H2", datetime(2026, 7, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
-    ("2026-Q1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
-    ("2026-12", datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
-    ("2026-03-01..2026-03-31", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026", datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ("2026-H2", datetime(2026, 7, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ("2026-Q1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
+        ("2026-12", datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ("2026-03-01..2026-03-31", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
+    ],
+)
 def test_periods(text: str, start: datetime, end: datetime) -> None:
     assert parse_interval(text) == (start, end)
 
@@ -139,16 +169,28 @@ def test_any_period_text_parses_to_a_non_empty_span_or_a_clear_error(text: str) 
 
 
 def test_export_writes_one_statement_per_line(session, clock, platform, cast, tmp_path) -> None:
-    enforcement.take_action(session, actor=TEST_ACTOR, clock=clock, platform=platform, subject_kind="message",
-                            subject_id=cast.messages["drug_ad"], action="remove_message", policy="spam", automated=False,
-                            source="notice", reason="Spam.")
+    enforcement.take_action(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        platform=platform,
+        subject_kind="message",
+        subject_id=cast.messages["drug_ad"],
+        action="remove_message",
+        policy="spam",
+        automated=False,
+        source="notice",
+        reason="Spam.",
+    )
     start, end = parse_interval("2026-03")
     lines = [dsadb.as_json_line(s) for s in dsadb.statements_in(session, start=start, end=end)]
     assert lines and all(json.loads(line)["puid"].startswith("td-") for line in lines)
     assert not list(dsadb.statements_in(session, start=end, end=parse_interval("2026-04")[1]))
 
 
-def test_the_cli_exports_a_period_and_submits_to_the_database(fresh_database_url, tmp_path, clock, platform, cast, double) -> None:
+def test_the_cli_exports_a_period_and_submits_to_the_database(
+    fresh_database_url, tmp_path, clock, platform, cast, double
+) -> None:
     from typer.testing import CliRunner
 
     from trustdesk.cli.main import app
@@ -159,9 +201,19 @@ def test_the_cli_exports_a_period_and_submits_to_the_database(fresh_database_url
     migrate.upgrade(url)
     db = Database.from_url(url)
     with db.transaction() as s:
-        enforcement.take_action(s, actor=TEST_ACTOR, clock=clock, platform=platform, subject_kind="message",
-                                subject_id=cast.messages["drug_ad"], action="remove_message", policy="illegal_goods",
-                                automated=False, source="notice", reason="Drug advertising.")
+        enforcement.take_action(
+            s,
+            actor=TEST_ACTOR,
+            clock=clock,
+            platform=platform,
+            subject_kind="message",
+            subject_id=cast.messages["drug_ad"],
+            action="remove_message",
+            policy="illegal_goods",
+            automated=False,
+            source="notice",
+            reason="Drug advertising.",
+        )
     db.dispose()
     env = {"TRUSTDESK_DATABASE_URL": url, "TRUSTDESK_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
     out = tmp_path / "sor.jsonl"
@@ -173,6 +225,7 @@ def test_the_cli_exports_a_period_and_submits_to_the_database(fresh_database_url
     assert all(not dsadb.validate_statement(json.loads(line)) for line in lines)
     bad = runner.invoke(app, ["transparency", "export-sor", "--period", "March", "--out", str(out)], env=env)
     assert bad.exit_code == 2 and "Period" in bad.output
-    submitted = runner.invoke(app, ["transparency", "submit-sor", "--endpoint", double[0]],
-                              env={**env, "TRUSTDESK_DSA_DATABASE_TOKEN": TOKEN})
+    submitted = runner.invoke(
+        app, ["transparency", "submit-sor", "--endpoint", double[0]], env={**env, "TRUSTDESK_DSA_DATABASE_TOKEN": TOKEN}
+    )
     assert submitted.exit_code == 0 and "submitted 2" in submitted.output, submitted.output

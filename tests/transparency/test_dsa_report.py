@@ -18,7 +18,12 @@ from trustdesk.transparency.reports.template import load_template
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)
 H = timedelta(hours=1)
-SCAMS, SPEECH, OTHER_TC, CYBER = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "STATEMENT_CATEGORY_CYBER_VIOLENCE"
+SCAMS, SPEECH, OTHER_TC, CYBER = (
+    "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+    "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+    "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+    "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+)
 SELF_HARM, PRIVACY = "STATEMENT_CATEGORY_SELF_HARM", "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS"
 SECURITY, UNSPECIFIED = "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE"
 
@@ -31,15 +36,27 @@ def seed_orders(seed: Seeder) -> None:
     us = seed.agency("US", IssuerKind.REGULATOR)
     t = START
     art9 = seed.request(de, "dsa_art9", at=t, targets=[("message_id", seed.message())], categories=())
-    seed.act(at=t + 5 * H, policy="scams", source="legal", automated=False, legal_ground="StGB § 263", rule_ref=art9.reference, actor=STAFF)
+    seed.act(
+        at=t + 5 * H,
+        policy="scams",
+        source="legal",
+        automated=False,
+        legal_ground="StGB § 263",
+        rule_ref=art9.reference,
+        actor=STAFF,
+    )
     seed.answer(art9, at=t + 6 * H)
-    tco = seed.request(fr, "tco_removal", at=t + 24 * H, targets=[("message_id", seed.message())], channel=Channel.STAFF, categories=())
+    tco = seed.request(
+        fr, "tco_removal", at=t + 24 * H, targets=[("message_id", seed.message())], channel=Channel.STAFF, categories=()
+    )
     seed.message_authority(tco, at=t + 24.5 * H)
     seed.answer(tco, at=t + 25 * H)
     art10 = seed.request(fr, "dsa_art10", at=t + 48 * H, targets=[("account_id", seed.account())])
     seed.answer(art10, at=t + 68 * H)
     seed.request(us, "dsa_art9", at=t + 72 * H, targets=[("message_id", seed.message())], categories=())
-    seed.request(de, "dsa_art9", at=datetime(2025, 12, 31, 12, tzinfo=UTC), targets=[("message_id", seed.message())], categories=())
+    seed.request(
+        de, "dsa_art9", at=datetime(2025, 12, 31, 12, tzinfo=UTC), targets=[("message_id", seed.message())], categories=()
+    )
 
 
 def seed_safety(seed: Seeder) -> None:
@@ -76,52 +93,95 @@ def seed_safety(seed: Seeder) -> None:
 ALL = "ALL"
 EXPECTED: dict[tuple[str, str, str, str, str], str] = {
     # ORD.1 orders to act
-    ("ORD.1", SCAMS, ALL, "", "count"): "1", ("ORD.1", SECURITY, ALL, "", "count"): "1", ("ORD.1", ALL, ALL, "", "count"): "2",
-    ("ORD.1", SCAMS, "DE", "", "count"): "1", ("ORD.1", ALL, "DE", "", "count"): "1",
-    ("ORD.1", SECURITY, "FR", "", "count"): "1", ("ORD.1", ALL, "FR", "", "count"): "1",
+    ("ORD.1", SCAMS, ALL, "", "count"): "1",
+    ("ORD.1", SECURITY, ALL, "", "count"): "1",
+    ("ORD.1", ALL, ALL, "", "count"): "2",
+    ("ORD.1", SCAMS, "DE", "", "count"): "1",
+    ("ORD.1", ALL, "DE", "", "count"): "1",
+    ("ORD.1", SECURITY, "FR", "", "count"): "1",
+    ("ORD.1", ALL, "FR", "", "count"): "1",
     # ORD.2 orders to provide information
-    ("ORD.2", UNSPECIFIED, ALL, "", "count"): "1", ("ORD.2", ALL, ALL, "", "count"): "1",
-    ("ORD.2", UNSPECIFIED, "FR", "", "count"): "1", ("ORD.2", ALL, "FR", "", "count"): "1",
+    ("ORD.2", UNSPECIFIED, ALL, "", "count"): "1",
+    ("ORD.2", ALL, ALL, "", "count"): "1",
+    ("ORD.2", UNSPECIFIED, "FR", "", "count"): "1",
+    ("ORD.2", ALL, "FR", "", "count"): "1",
     # ORD.3 median times
-    ("ORD.3", ALL, ALL, "act", "median_hours_to_confirm_receipt"): "0.25", ("ORD.3", ALL, ALL, "act", "median_hours_to_give_effect"): "3.50",
-    ("ORD.3", ALL, "DE", "act", "median_hours_to_confirm_receipt"): "0.00", ("ORD.3", ALL, "DE", "act", "median_hours_to_give_effect"): "6.00",
-    ("ORD.3", ALL, "FR", "act", "median_hours_to_confirm_receipt"): "0.50", ("ORD.3", ALL, "FR", "act", "median_hours_to_give_effect"): "1.00",
-    ("ORD.3", ALL, ALL, "information", "median_hours_to_confirm_receipt"): "0.00", ("ORD.3", ALL, ALL, "information", "median_hours_to_give_effect"): "20.00",
-    ("ORD.3", ALL, "FR", "information", "median_hours_to_confirm_receipt"): "0.00", ("ORD.3", ALL, "FR", "information", "median_hours_to_give_effect"): "20.00",
+    ("ORD.3", ALL, ALL, "act", "median_hours_to_confirm_receipt"): "0.25",
+    ("ORD.3", ALL, ALL, "act", "median_hours_to_give_effect"): "3.50",
+    ("ORD.3", ALL, "DE", "act", "median_hours_to_confirm_receipt"): "0.00",
+    ("ORD.3", ALL, "DE", "act", "median_hours_to_give_effect"): "6.00",
+    ("ORD.3", ALL, "FR", "act", "median_hours_to_confirm_receipt"): "0.50",
+    ("ORD.3", ALL, "FR", "act", "median_hours_to_give_effect"): "1.00",
+    ("ORD.3", ALL, ALL, "information", "median_hours_to_confirm_receipt"): "0.00",
+    ("ORD.3", ALL, ALL, "information", "median_hours_to_give_effect"): "20.00",
+    ("ORD.3", ALL, "FR", "information", "median_hours_to_confirm_receipt"): "0.00",
+    ("ORD.3", ALL, "FR", "information", "median_hours_to_give_effect"): "20.00",
     # NOT.1 notices, and those from trusted flaggers
-    ("NOT.1", SCAMS, ALL, "", "count"): "2", ("NOT.1", SPEECH, ALL, "", "count"): "1", ("NOT.1", OTHER_TC, ALL, "", "count"): "1",
-    ("NOT.1", CYBER, ALL, "", "count"): "1", ("NOT.1", ALL, ALL, "", "count"): "5",
-    ("NOT.1", SPEECH, ALL, "trusted_flagger", "count"): "1", ("NOT.1", ALL, ALL, "trusted_flagger", "count"): "1",
+    ("NOT.1", SCAMS, ALL, "", "count"): "2",
+    ("NOT.1", SPEECH, ALL, "", "count"): "1",
+    ("NOT.1", OTHER_TC, ALL, "", "count"): "1",
+    ("NOT.1", CYBER, ALL, "", "count"): "1",
+    ("NOT.1", ALL, ALL, "", "count"): "5",
+    ("NOT.1", SPEECH, ALL, "trusted_flagger", "count"): "1",
+    ("NOT.1", ALL, ALL, "trusted_flagger", "count"): "1",
     # NOT.2 actions by ground
-    ("NOT.2", SCAMS, ALL, "law", "count"): "1", ("NOT.2", ALL, ALL, "law", "count"): "1",
-    ("NOT.2", SPEECH, ALL, "terms", "count"): "1", ("NOT.2", ALL, ALL, "terms", "count"): "1",
-    ("NOT.2", ALL, ALL, "no_action", "count"): "1", ("NOT.2", ALL, ALL, "pending", "count"): "2",
+    ("NOT.2", SCAMS, ALL, "law", "count"): "1",
+    ("NOT.2", ALL, ALL, "law", "count"): "1",
+    ("NOT.2", SPEECH, ALL, "terms", "count"): "1",
+    ("NOT.2", ALL, ALL, "terms", "count"): "1",
+    ("NOT.2", ALL, ALL, "no_action", "count"): "1",
+    ("NOT.2", ALL, ALL, "pending", "count"): "2",
     # NOT.3 automated processing and median time to act
-    ("NOT.3", ALL, ALL, "automated", "count"): "0", ("NOT.3", ALL, ALL, "automated", "share_percent"): "0.0",
-    ("NOT.3", ALL, ALL, "", "median_hours_to_take_action"): "3.50", ("NOT.3", ALL, ALL, "trusted_flagger", "median_hours_to_take_action"): "2.00",
+    ("NOT.3", ALL, ALL, "automated", "count"): "0",
+    ("NOT.3", ALL, ALL, "automated", "share_percent"): "0.0",
+    ("NOT.3", ALL, ALL, "", "median_hours_to_take_action"): "3.50",
+    ("NOT.3", ALL, ALL, "trusted_flagger", "median_hours_to_take_action"): "2.00",
     # OWN.1 by type and detection
-    ("OWN.1", SELF_HARM, ALL, "automated", "count"): "1", ("OWN.1", OTHER_TC, ALL, "automated", "count"): "1",
-    ("OWN.1", CYBER, ALL, "automated", "count"): "1", ("OWN.1", ALL, ALL, "automated", "count"): "3",
-    ("OWN.1", PRIVACY, ALL, "manual", "count"): "1", ("OWN.1", ALL, ALL, "manual", "count"): "1",
-    ("OWN.1", SELF_HARM, ALL, "", "count"): "1", ("OWN.1", OTHER_TC, ALL, "", "count"): "1", ("OWN.1", CYBER, ALL, "", "count"): "1",
-    ("OWN.1", PRIVACY, ALL, "", "count"): "1", ("OWN.1", ALL, ALL, "", "count"): "4",
+    ("OWN.1", SELF_HARM, ALL, "automated", "count"): "1",
+    ("OWN.1", OTHER_TC, ALL, "automated", "count"): "1",
+    ("OWN.1", CYBER, ALL, "automated", "count"): "1",
+    ("OWN.1", ALL, ALL, "automated", "count"): "3",
+    ("OWN.1", PRIVACY, ALL, "manual", "count"): "1",
+    ("OWN.1", ALL, ALL, "manual", "count"): "1",
+    ("OWN.1", SELF_HARM, ALL, "", "count"): "1",
+    ("OWN.1", OTHER_TC, ALL, "", "count"): "1",
+    ("OWN.1", CYBER, ALL, "", "count"): "1",
+    ("OWN.1", PRIVACY, ALL, "", "count"): "1",
+    ("OWN.1", ALL, ALL, "", "count"): "4",
     # OWN.2 restriction, OWN.3 ground
-    ("OWN.2", ALL, ALL, "visibility", "count"): "3", ("OWN.2", ALL, ALL, "account", "count"): "1",
-    ("OWN.3", ALL, ALL, "law", "count"): "1", ("OWN.3", ALL, ALL, "terms", "count"): "3",
+    ("OWN.2", ALL, ALL, "visibility", "count"): "3",
+    ("OWN.2", ALL, ALL, "account", "count"): "1",
+    ("OWN.3", ALL, ALL, "law", "count"): "1",
+    ("OWN.3", ALL, ALL, "terms", "count"): "3",
     # COM complaints
-    ("COM.1", ALL, ALL, "visibility", "count"): "2", ("COM.1", ALL, ALL, "account", "count"): "1", ("COM.1", ALL, ALL, "", "count"): "3",
-    ("COM.2", ALL, ALL, "confirmed", "count"): "1", ("COM.2", ALL, ALL, "reversed", "count"): "1", ("COM.2", ALL, ALL, "pending", "count"): "1",
-    ("COM.2", ALL, ALL, "reversed", "share_percent"): "50.0", ("COM.2", ALL, ALL, "", "median_hours_to_decide"): "24.00",
+    ("COM.1", ALL, ALL, "visibility", "count"): "2",
+    ("COM.1", ALL, ALL, "account", "count"): "1",
+    ("COM.1", ALL, ALL, "", "count"): "3",
+    ("COM.2", ALL, ALL, "confirmed", "count"): "1",
+    ("COM.2", ALL, ALL, "reversed", "count"): "1",
+    ("COM.2", ALL, ALL, "pending", "count"): "1",
+    ("COM.2", ALL, ALL, "reversed", "share_percent"): "50.0",
+    ("COM.2", ALL, ALL, "", "median_hours_to_decide"): "24.00",
     # AUT.1 automated decisions reversed on complaint
-    ("AUT.1", ALL, ALL, "hash_match", "count"): "1", ("AUT.1", ALL, ALL, "hash_match:reversed", "count"): "1",
-    ("AUT.1", ALL, ALL, "hash_match:reversed", "share_percent"): "100.0", ("AUT.1", ALL, ALL, "rule", "count"): "1",
-    ("AUT.1", ALL, ALL, "rule:reversed", "count"): "0", ("AUT.1", ALL, ALL, "rule:reversed", "share_percent"): "0.0",
-    ("AUT.1", ALL, ALL, "ALL", "count"): "2", ("AUT.1", ALL, ALL, "ALL:reversed", "count"): "1", ("AUT.1", ALL, ALL, "ALL:reversed", "share_percent"): "50.0",
+    ("AUT.1", ALL, ALL, "hash_match", "count"): "1",
+    ("AUT.1", ALL, ALL, "hash_match:reversed", "count"): "1",
+    ("AUT.1", ALL, ALL, "hash_match:reversed", "share_percent"): "100.0",
+    ("AUT.1", ALL, ALL, "rule", "count"): "1",
+    ("AUT.1", ALL, ALL, "rule:reversed", "count"): "0",
+    ("AUT.1", ALL, ALL, "rule:reversed", "share_percent"): "0.0",
+    ("AUT.1", ALL, ALL, "ALL", "count"): "2",
+    ("AUT.1", ALL, ALL, "ALL:reversed", "count"): "1",
+    ("AUT.1", ALL, ALL, "ALL:reversed", "share_percent"): "50.0",
     # AUT.2 automated detections overturned by the reviewer
-    ("AUT.2", ALL, ALL, "hash_match", "count"): "1", ("AUT.2", ALL, ALL, "hash_match:overturned", "count"): "0",
-    ("AUT.2", ALL, ALL, "hash_match:overturned", "share_percent"): "0.0", ("AUT.2", ALL, ALL, "rule", "count"): "1",
-    ("AUT.2", ALL, ALL, "rule:overturned", "count"): "1", ("AUT.2", ALL, ALL, "rule:overturned", "share_percent"): "100.0",
-    ("AUT.2", ALL, ALL, "ALL", "count"): "2", ("AUT.2", ALL, ALL, "ALL:overturned", "count"): "1", ("AUT.2", ALL, ALL, "ALL:overturned", "share_percent"): "50.0",
+    ("AUT.2", ALL, ALL, "hash_match", "count"): "1",
+    ("AUT.2", ALL, ALL, "hash_match:overturned", "count"): "0",
+    ("AUT.2", ALL, ALL, "hash_match:overturned", "share_percent"): "0.0",
+    ("AUT.2", ALL, ALL, "rule", "count"): "1",
+    ("AUT.2", ALL, ALL, "rule:overturned", "count"): "1",
+    ("AUT.2", ALL, ALL, "rule:overturned", "share_percent"): "100.0",
+    ("AUT.2", ALL, ALL, "ALL", "count"): "2",
+    ("AUT.2", ALL, ALL, "ALL:overturned", "count"): "1",
+    ("AUT.2", ALL, ALL, "ALL:overturned", "share_percent"): "50.0",
 }
 
 
@@ -173,4 +233,8 @@ def test_the_page_reads_like_a_report(seed: Seeder) -> None:
     assert "Action was taken on 2: 1 on the basis of the law and 1 on the basis of our terms" in html
     assert "4 measures: 3 detected by automated means and 1 by people" in html
     assert "50.0% of the decided complaints led to the decision being reversed" in html
-    assert html.count("<svg") >= 4 and "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert (
+        html.count("<svg") >= 4
+        and "<script" not in html
+        and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )

@@ -55,20 +55,76 @@ def seed_year(seed: Seeder) -> None:
 
 
 EXPECTED = {  # country -> CSV columns (the CSV writes every figure as text); a column not listed is 0
-    "FR": {"country_name": "France", "requests": "3", "requests_eu_epoc": "2", "requests_eu_epoc_pr": "1", "accounts_specified": "4",
-           "accounts_affected": "1", "valid": "3", "data_produced": "1", "data_produced_percent": "33.3", "refused_percent": "0.0",
-           "narrowed_percent": "0.0", "emergency_percent": "0.0", "non_disclosure_percent": "0.0", "median_hours_to_answer": "10.00"},
-    "DE": {"country_name": "Germany", "requests": "2", "requests_eu_epoc": "2", "accounts_specified": "2", "valid": "2", "clarified": "1",
-           "refused": "1", "emergency": "1", "data_produced_percent": "0.0", "refused_percent": "50.0", "narrowed_percent": "0.0",
-           "emergency_percent": "50.0", "non_disclosure_percent": "0.0", "median_hours_to_answer": "17.00"},
+    "FR": {
+        "country_name": "France",
+        "requests": "3",
+        "requests_eu_epoc": "2",
+        "requests_eu_epoc_pr": "1",
+        "accounts_specified": "4",
+        "accounts_affected": "1",
+        "valid": "3",
+        "data_produced": "1",
+        "data_produced_percent": "33.3",
+        "refused_percent": "0.0",
+        "narrowed_percent": "0.0",
+        "emergency_percent": "0.0",
+        "non_disclosure_percent": "0.0",
+        "median_hours_to_answer": "10.00",
+    },
+    "DE": {
+        "country_name": "Germany",
+        "requests": "2",
+        "requests_eu_epoc": "2",
+        "accounts_specified": "2",
+        "valid": "2",
+        "clarified": "1",
+        "refused": "1",
+        "emergency": "1",
+        "data_produced_percent": "0.0",
+        "refused_percent": "50.0",
+        "narrowed_percent": "0.0",
+        "emergency_percent": "50.0",
+        "non_disclosure_percent": "0.0",
+        "median_hours_to_answer": "17.00",
+    },
     # The subpoena names an account the platform does not know, so it fails its checks: not valid.
-    "US": {"country_name": "United States", "requests": "2", "requests_us_subpoena": "1", "requests_us_2705b_ndo": "1", "accounts_specified": "2",
-           "valid": "1", "non_disclosure": "1", "data_produced_percent": "0.0", "refused_percent": "0.0", "narrowed_percent": "0.0",
-           "emergency_percent": "0.0", "non_disclosure_percent": "50.0", "median_hours_to_answer": "100.00"},
-    "ALL": {"country_name": "All countries", "requests": "7", "requests_eu_epoc": "4", "requests_eu_epoc_pr": "1", "requests_us_subpoena": "1",
-            "requests_us_2705b_ndo": "1", "accounts_specified": "8", "accounts_affected": "1", "valid": "6", "clarified": "1", "refused": "1",
-            "data_produced": "1", "emergency": "1", "non_disclosure": "1", "data_produced_percent": "14.3", "refused_percent": "14.3",
-            "narrowed_percent": "0.0", "emergency_percent": "14.3", "non_disclosure_percent": "14.3", "median_hours_to_answer": "20.00"},
+    "US": {
+        "country_name": "United States",
+        "requests": "2",
+        "requests_us_subpoena": "1",
+        "requests_us_2705b_ndo": "1",
+        "accounts_specified": "2",
+        "valid": "1",
+        "non_disclosure": "1",
+        "data_produced_percent": "0.0",
+        "refused_percent": "0.0",
+        "narrowed_percent": "0.0",
+        "emergency_percent": "0.0",
+        "non_disclosure_percent": "50.0",
+        "median_hours_to_answer": "100.00",
+    },
+    "ALL": {
+        "country_name": "All countries",
+        "requests": "7",
+        "requests_eu_epoc": "4",
+        "requests_eu_epoc_pr": "1",
+        "requests_us_subpoena": "1",
+        "requests_us_2705b_ndo": "1",
+        "accounts_specified": "8",
+        "accounts_affected": "1",
+        "valid": "6",
+        "clarified": "1",
+        "refused": "1",
+        "data_produced": "1",
+        "emergency": "1",
+        "non_disclosure": "1",
+        "data_produced_percent": "14.3",
+        "refused_percent": "14.3",
+        "narrowed_percent": "0.0",
+        "emergency_percent": "14.3",
+        "non_disclosure_percent": "14.3",
+        "median_hours_to_answer": "20.00",
+    },
 }
 
 
@@ -95,10 +151,29 @@ def test_the_json_says_the_same(seed: Seeder) -> None:
     for code, expected in EXPECTED.items():
         got = by_code[code]
         assert got["requests"] == int(expected["requests"])
-        assert got["requests_by_instrument"] == {k.removeprefix("requests_"): int(v) for k, v in expected.items() if k.startswith("requests_")}
-        for column in ("accounts_specified", "accounts_affected", "valid", "clarified", "narrowed", "refused", "data_produced", "emergency", "non_disclosure"):
+        assert got["requests_by_instrument"] == {
+            k.removeprefix("requests_"): int(v) for k, v in expected.items() if k.startswith("requests_")
+        }
+        for column in (
+            "accounts_specified",
+            "accounts_affected",
+            "valid",
+            "clarified",
+            "narrowed",
+            "refused",
+            "data_produced",
+            "emergency",
+            "non_disclosure",
+        ):
             assert got[column] == int(expected.get(column, "0")), f"{code} {column}"
-        for column in ("data_produced_percent", "refused_percent", "narrowed_percent", "emergency_percent", "non_disclosure_percent", "median_hours_to_answer"):
+        for column in (
+            "data_produced_percent",
+            "refused_percent",
+            "narrowed_percent",
+            "emergency_percent",
+            "non_disclosure_percent",
+            "median_hours_to_answer",
+        ):
             assert got[column] == float(expected[column]), f"{code} {column}"
 
 
@@ -106,7 +181,7 @@ def test_the_page_shows_the_world_table(seed: Seeder) -> None:
     seed_year(seed)
     report = government.build(seed.session, period=parse_period("2026"), now=NOW)
     html = next(f for f in government_files.files(report) if f.name == "government-requests-2026.html").content.decode()
-    table = html[html.index('id="world-table"'):html.index("</table>", html.index('id="world-table"'))]
+    table = html[html.index('id="world-table"') : html.index("</table>", html.index('id="world-table"'))]
     for name in ("France", "Germany", "United States", "All countries"):
         assert name in table
     assert "1 (14.3%)" in table and "<svg" in html and "<script" not in html
@@ -122,9 +197,18 @@ def test_half_years_split_the_year(seed: Seeder) -> None:
 
 
 facts = st.builds(
-    RequestFacts, country=st.sampled_from(["FR", "DE", "US", "BR", "IN"]), instrument=st.sampled_from(["eu_epoc", "us_subpoena", "mlat_cloud"]),
-    accounts=st.integers(0, 50), affected=st.frozensets(st.sampled_from(["a1", "a2", "a3", "a4"])), valid=st.booleans(), clarified=st.booleans(), narrowed=st.booleans(), refused=st.booleans(),
-    produced=st.booleans(), emergency=st.booleans(), non_disclosure=st.booleans(),
+    RequestFacts,
+    country=st.sampled_from(["FR", "DE", "US", "BR", "IN"]),
+    instrument=st.sampled_from(["eu_epoc", "us_subpoena", "mlat_cloud"]),
+    accounts=st.integers(0, 50),
+    affected=st.frozensets(st.sampled_from(["a1", "a2", "a3", "a4"])),
+    valid=st.booleans(),
+    clarified=st.booleans(),
+    narrowed=st.booleans(),
+    refused=st.booleans(),
+    produced=st.booleans(),
+    emergency=st.booleans(),
+    non_disclosure=st.booleans(),
     hours_to_answer=st.none() | st.floats(0, 10_000, allow_nan=False),
 )
 
@@ -133,7 +217,17 @@ facts = st.builds(
 def test_per_country_counts_add_up_to_the_totals(items: list[RequestFacts]) -> None:
     rows, total = government.by_country(items), government.aggregate(government.ALL, items)
     assert len(frozenset().union(*(f.affected for f in items))) == total.accounts_affected
-    for column in ("received", "accounts", "valid", "clarified", "narrowed", "refused", "produced", "emergency", "non_disclosure"):
+    for column in (
+        "received",
+        "accounts",
+        "valid",
+        "clarified",
+        "narrowed",
+        "refused",
+        "produced",
+        "emergency",
+        "non_disclosure",
+    ):
         assert sum(getattr(r, column) for r in rows) == getattr(total, column)
     for code in total.by_instrument:
         assert sum(r.by_instrument.get(code, 0) for r in rows) == total.by_instrument[code]
@@ -162,7 +256,10 @@ def test_both_count_refused_and_never_what_the_provider_sent(seed: Seeder) -> No
     seed.session.flush()
     period = parse_period("2026")
     report = government.build(seed.session, period=period, now=NOW)
-    theirs = {row["country"]: row for row in numbers.government_numbers(seed.session, principal=seed.legal_staff, start=period.start, end=period.end)}
+    theirs = {
+        row["country"]: row
+        for row in numbers.government_numbers(seed.session, principal=seed.legal_staff, start=period.start, end=period.end)
+    }
     assert theirs["FR"]["received"] == next(c for c in report.countries if c.country == "FR").received == 3
     assert theirs["DE"]["refused"] == 1 and "dsa_art18" not in report.total.by_instrument
 

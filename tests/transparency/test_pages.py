@@ -41,16 +41,25 @@ def test_staff_publish_and_the_public_reads_the_frozen_files(client: TestClient,
     client.cookies.clear()  # the public, signed out
     index = client.get("/transparency")
     assert "Government requests for user data, 2025" in index.text and "government-requests-2025.csv" in index.text
-    assert client.get("/transparency/government-2025", follow_redirects=False).headers["location"] == "/transparency/government-2025/1/"
+    assert (
+        client.get("/transparency/government-2025", follow_redirects=False).headers["location"]
+        == "/transparency/government-2025/1/"
+    )
     assert client.get("/transparency/government-2025/1", follow_redirects=False).status_code == 308
     with db.transaction() as session:
         stored = {f.name: (f.content, f.sha256) for f in session.scalars(select(TransparencyReport)).first().files}
     page = client.get("/transparency/government-2025/1/")
     assert page.content == stored["government-requests-2025.html"][0]
-    assert page.headers["etag"] == f'"{stored["government-requests-2025.html"][1]}"' and "immutable" in page.headers["cache-control"]
+    assert (
+        page.headers["etag"] == f'"{stored["government-requests-2025.html"][1]}"' and "immutable" in page.headers["cache-control"]
+    )
     csv_file = client.get("/transparency/government-2025/1/government-requests-2025.csv")
     assert csv_file.headers["content-disposition"] == 'attachment; filename="government-requests-2025.csv"'
-    assert hashlib.sha256(csv_file.content).hexdigest() == csv_file.headers["x-content-sha256"] == stored["government-requests-2025.csv"][1]
+    assert (
+        hashlib.sha256(csv_file.content).hexdigest()
+        == csv_file.headers["x-content-sha256"]
+        == stored["government-requests-2025.csv"][1]
+    )
     missing = client.get("/transparency/government-2025/1/secrets.txt")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
     assert client.get("/console/transparency", follow_redirects=False).status_code in (303, 401)
@@ -63,7 +72,9 @@ def test_a_second_version_needs_its_correction_note(client: TestClient, staff, d
     draft = _draft_id(db)
     refused = client.post(f"/console/transparency/drafts/{draft}/publish", data={"csrf_token": csrf, "correction_note": ""})
     assert refused.status_code == 422 and "say what this version corrects" in refused.text
-    done = client.post(f"/console/transparency/drafts/{draft}/publish", data={"csrf_token": csrf, "correction_note": "A late answer was missed."})
+    done = client.post(
+        f"/console/transparency/drafts/{draft}/publish", data={"csrf_token": csrf, "correction_note": "A late answer was missed."}
+    )
     assert "version 2" in done.text
     index = client.get("/transparency")
     assert "Correction: A late answer was missed." in index.text and "version 1</a>" in index.text

@@ -16,11 +16,14 @@ from trustdesk.core.errors import InvalidInput
 from trustdesk.transparency.reports.periods import Half, Period, parse_interval, parse_period
 
 
-@pytest.mark.parametrize(("text", "start", "end"), [
-    ("2026", datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
-    ("2026-H1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)),
-    ("2026-h2", datetime(2026, 7, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026", datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ("2026-H1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)),
+        ("2026-h2", datetime(2026, 7, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+    ],
+)
 def test_bounds(text: str, start: datetime, end: datetime) -> None:
     period = parse_period(text)
     assert (period.start, period.end) == (start, end)
@@ -43,7 +46,13 @@ def test_the_label_parses_back(year: int, half: Half | None) -> None:
     assert parse_period(Period(year, half).label) == Period(year, half)
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30), timezones=st.sampled_from([UTC, timezone(timedelta(hours=-11)), timezone(timedelta(hours=14))])))
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 2),
+        max_value=datetime(2099, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-11)), timezone(timedelta(hours=14))]),
+    )
+)
 def test_every_instant_is_in_its_year_and_exactly_one_half(moment: datetime) -> None:
     year = moment.astimezone(UTC).year
     halves = [Period(year, Half.H1).contains(moment), Period(year, Half.H2).contains(moment)]
@@ -57,6 +66,7 @@ def test_one_period_parser() -> None:
     source = Path(trustdesk.__file__).parent
     parsers = re.compile(r"^\s*def parse_period\(", re.MULTILINE)
     assert [str(p.relative_to(source)) for p in source.rglob("*.py") if parsers.search(p.read_text(encoding="utf-8"))] == [
-        "transparency/reports/periods.py"]
+        "transparency/reports/periods.py"
+    ]
     for text in ("2026", "2026-H1", "2026-h2"):
         assert parse_interval(text) == (parse_period(text).start, parse_period(text).end)

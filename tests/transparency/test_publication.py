@@ -29,7 +29,9 @@ def session(db: Database) -> Iterator[Session]:
         yield session
 
 
-def _publish(session: Session, clock: FrozenClock, kind: str = "government", period: str = "2025", note: str | None = None) -> TransparencyReport:
+def _publish(
+    session: Session, clock: FrozenClock, kind: str = "government", period: str = "2025", note: str | None = None
+) -> TransparencyReport:
     draft = service.create_draft(session, actor=ACTOR, clock=clock, principal=PUBLISHER, kind=kind, period=period)
     return service.publish(session, actor=ACTOR, clock=clock, principal=PUBLISHER, report_id=draft.id, correction_note=note)
 
@@ -41,7 +43,9 @@ def test_publishing_freezes_the_draft_as_version_one_with_an_audit_entry(session
     assert all(hashlib.sha256(f.content).hexdigest() == f.sha256 and f.size == len(f.content) for f in draft.files)
     published = service.publish(session, actor=ACTOR, clock=clock, principal=PUBLISHER, report_id=draft.id)
     assert (published.state, published.version, published.published_at) == ("published", 1, clock.now())
-    entries = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "transparency_report").order_by(AuditEntry.seq)).all()
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "transparency_report").order_by(AuditEntry.seq)
+    ).all()
     assert [e.action for e in entries] == ["transparency.draft", "transparency.publish"]
     assert entries[1].details["files"] == {f.name: f.sha256 for f in draft.files} and entries[1].details["version"] == 1
 
@@ -52,7 +56,14 @@ def test_a_correction_is_a_new_version_that_says_what_it_corrects(session: Sessi
     with pytest.raises(InvalidInput, match="say what this version corrects"):
         service.publish(session, actor=ACTOR, clock=clock, principal=PUBLISHER, report_id=second_draft.id)
     assert second_draft.state == "draft"
-    second = service.publish(session, actor=ACTOR, clock=clock, principal=PUBLISHER, report_id=second_draft.id, correction_note="Counted a withdrawn order twice.")
+    second = service.publish(
+        session,
+        actor=ACTOR,
+        clock=clock,
+        principal=PUBLISHER,
+        report_id=second_draft.id,
+        correction_note="Counted a withdrawn order twice.",
+    )
     assert (first.version, second.version, second.correction_note) == (1, 2, "Counted a withdrawn order twice.")
     assert service.get_published(session, slug="government-2025", version=1).id == first.id
 
@@ -93,7 +104,9 @@ def test_a_file_that_no_longer_matches_its_hash_is_not_served(session: Session, 
 
 
 def test_a_period_must_end_before_its_report_is_published(session: Session, clock: FrozenClock) -> None:
-    draft = service.create_draft(session, actor=ACTOR, clock=clock, principal=PUBLISHER, kind="dsa", period="2026")  # the clock is in March 2026
+    draft = service.create_draft(
+        session, actor=ACTOR, clock=clock, principal=PUBLISHER, kind="dsa", period="2026"
+    )  # the clock is in March 2026
     with pytest.raises(Conflict, match="before the period ended"):
         service.publish(session, actor=ACTOR, clock=clock, principal=PUBLISHER, report_id=draft.id)
     with pytest.raises(InvalidInput, match="not started"):

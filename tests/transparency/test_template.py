@@ -27,4 +27,6 @@ def test_sources_and_table_codes() -> None:
     template = load_template()
     assert template.sources["eu_2024_2835"].startswith("https://eur-lex.europa.eu/")
     codes = [t.code for s in template.sections for t in s.tables]
-    assert len(codes) == len(set(codes)) and all(c.startswith(s.code + ".") for s in template.sections for c in [t.code for t in s.tables])
+    assert len(codes) == len(set(codes)) and all(
+        c.startswith(s.code + ".") for s in template.sections for c in [t.code for t in s.tables]
+    )

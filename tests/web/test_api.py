@@ -55,7 +55,8 @@ def test_a_forbidden_role_changes_nothing(client, staff, db) -> None:
     csrf = staff.sign_in(client, reviewer)
     before = _entries(db)
     response = client.post(
-        "/api/v1/users", headers={"X-CSRF-Token": csrf},
+        "/api/v1/users",
+        headers={"X-CSRF-Token": csrf},
         json={"username": "mallory", "display_name": "M", "email": "m@example.org", "password": "x" * 14, "roles": ["admin"]},
     )
     assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
@@ -70,8 +71,15 @@ def test_admin_creates_a_user_through_the_api(client, staff) -> None:
     admin = staff.create(Role.ADMIN)
     csrf = staff.sign_in(client, admin)
     response = client.post(
-        "/api/v1/users", headers={"X-CSRF-Token": csrf},
-        json={"username": "lena", "display_name": "Lena", "email": "lena@example.org", "password": "y" * 14, "roles": ["legal_officer"]},
+        "/api/v1/users",
+        headers={"X-CSRF-Token": csrf},
+        json={
+            "username": "lena",
+            "display_name": "Lena",
+            "email": "lena@example.org",
+            "password": "y" * 14,
+            "roles": ["legal_officer"],
+        },
     )
     assert response.status_code == 201, response.text
     assert response.json()["totp_uri"].startswith("otpauth://totp/")
@@ -89,7 +97,9 @@ def test_cookie_writes_need_the_csrf_token(client, staff, db) -> None:
 
 def test_invalid_body_is_422_with_each_error(client, staff) -> None:
     token = staff.token(Permission.TOKENS_MANAGE)
-    response = client.post("/api/v1/tokens", headers={"Authorization": f"Bearer {token}"}, json={"name": "x", "scopes": ["no:such"], "days": 0})
+    response = client.post(
+        "/api/v1/tokens", headers={"Authorization": f"Bearer {token}"}, json={"name": "x", "scopes": ["no:such"], "days": 0}
+    )
     assert response.status_code == 422
     locations = {e["location"] for e in response.json()["errors"]}
     assert {"body.name", "body.days"} <= locations and any(loc.startswith("body.scopes") for loc in locations)

@@ -15,8 +15,14 @@ from trustdesk.core.identity.models import StaffUser
 from trustdesk.core.identity.permissions import Role
 from trustdesk.safety.reports.models import Notice
 
-NOTICE = {"reason": "drugs_weapons", "subject_kind": "message", "explanation": "Sells drugs.", "good_faith": True,
-          "notifier_name": "Tom", "notifier_email": "tom@example.de"}
+NOTICE = {
+    "reason": "drugs_weapons",
+    "subject_kind": "message",
+    "explanation": "Sells drugs.",
+    "good_faith": True,
+    "notifier_name": "Tom",
+    "notifier_email": "tom@example.de",
+}
 
 
 class CommitFails:
@@ -67,10 +73,17 @@ def test_a_failed_commit_in_the_console_is_the_error_page(client, db, staff, com
     admin = staff.create(Role.ADMIN)
     csrf = staff.sign_in(client, admin)
     commit_fails.armed = True
-    response = client.post("/console/users", headers={"X-CSRF-Token": csrf}, data={
-        "username": "newcomer", "display_name": "New Comer", "email": "new@example.org",
-        "password": "a long enough password 123", "roles": ["reviewer"],
-    })
+    response = client.post(
+        "/console/users",
+        headers={"X-CSRF-Token": csrf},
+        data={
+            "username": "newcomer",
+            "display_name": "New Comer",
+            "email": "new@example.org",
+            "password": "a long enough password 123",
+            "roles": ["reviewer"],
+        },
+    )
     assert commit_fails.fired == 1
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("text/html") and "Created newcomer" not in response.text

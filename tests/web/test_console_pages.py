@@ -18,7 +18,11 @@ def test_a_forbidden_page_is_a_readable_html_page(client, staff) -> None:
 
 def test_the_session_cookie_is_http_only_and_same_site(client, staff) -> None:
     user = staff.create(Role.AUDITOR)
-    response = client.post("/login", data={"username": user.username, "password": "correct horse battery staple", "totp": staff.code(user)}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"username": user.username, "password": "correct horse battery staple", "totp": staff.code(user)},
+        follow_redirects=False,
+    )
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
 
@@ -29,7 +33,14 @@ def test_cookies_are_secure_by_default(settings) -> None:
 
 def test_admin_creates_staff_in_the_console(client, staff) -> None:
     csrf = staff.sign_in(client, staff.create(Role.ADMIN))
-    form = {"csrf_token": csrf, "username": "nora", "display_name": "Nora", "email": "nora@example.org", "password": "p" * 14, "roles": ["reviewer", "triage"]}
+    form = {
+        "csrf_token": csrf,
+        "username": "nora",
+        "display_name": "Nora",
+        "email": "nora@example.org",
+        "password": "p" * 14,
+        "roles": ["reviewer", "triage"],
+    }
     page = client.post("/console/users", data=form)
     assert page.status_code == 200 and "Created nora" in page.text and "otpauth://totp/" in page.text
     short = client.post("/console/users", data=form | {"username": "omar", "password": "short"})
@@ -39,7 +50,10 @@ def test_admin_creates_staff_in_the_console(client, staff) -> None:
 
 def test_a_console_form_without_the_csrf_token_is_refused(client, staff) -> None:
     staff.sign_in(client, staff.create(Role.ADMIN))
-    page = client.post("/console/users", data={"username": "mallory", "display_name": "E", "email": "e@example.org", "password": "p" * 14, "roles": ["admin"]})
+    page = client.post(
+        "/console/users",
+        data={"username": "mallory", "display_name": "E", "email": "e@example.org", "password": "p" * 14, "roles": ["admin"]},
+    )
     assert page.status_code == 403 and "CSRF" in page.text
     assert "mallory" not in client.get("/console/users").text
 

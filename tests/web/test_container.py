@@ -11,8 +11,13 @@ from trustdesk.web.container import build_platform
 
 def test_the_platform_setting_picks_the_adapter(tmp_path) -> None:
     assert isinstance(build_platform(load_settings(data_dir=tmp_path)), DemoPlatform)
-    matrix = load_settings(platform="matrix", matrix_homeserver_url="http://127.0.0.1:9", matrix_server_name="example.org",
-                           matrix_bot_user_id="@trustdesk:example.org", matrix_bot_token="syt_x")
+    matrix = load_settings(
+        platform="matrix",
+        matrix_homeserver_url="http://127.0.0.1:9",
+        matrix_server_name="example.org",
+        matrix_bot_user_id="@trustdesk:example.org",
+        matrix_bot_token="syt_x",
+    )
     assert isinstance(build_platform(matrix), MatrixPlatform)
     webhook = load_settings(platform="webhook", webhook_base_url="http://127.0.0.1:9/td", webhook_secret="s" * 32)
     assert isinstance(build_platform(webhook), WebhookPlatform)

@@ -42,17 +42,29 @@ def test_every_path_parameter_is_known_to_be_secret_personal_or_plain(settings: 
     assert {"token", "secret", "account_id"} <= found
 
 
-@pytest.mark.parametrize("line, expected", [
-    ('1.2.3.4:5 - "GET /statement/Ab_-9x?lang=fr HTTP/1.1" 200', '1.2.3.4:5 - "GET /statement/[redacted]?lang=fr HTTP/1.1" 200'),
-    ("unhandled error on /portal/disclosures/s3cr3t", "unhandled error on /portal/disclosures/[redacted]"),
-    ("/api/v1/notices/t0k", "/api/v1/notices/[redacted]"),
-    ("/console/review/accounts/@bob:example.org", "/console/review/accounts/[redacted]"),
-    ("/console/audit?before=3&actor=anonymous%3Ajo%40police.fr&action=x", "/console/audit?before=3&actor=[redacted]&action=x"),
-    ('HTTP Request: GET https://td.example:8443/report/r3c "HTTP/1.1 200 OK"', 'HTTP Request: GET https://td.example:8443/report/[redacted] "HTTP/1.1 200 OK"'),
-    ("/report?subject_id=m1&token=abc", "/report?subject_id=m1&token=[redacted]"),
-    ("/api/v1/tokens/5/revoke", "/api/v1/tokens/5/revoke"),
-    ("/console/review/cases/7", "/console/review/cases/7"),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        (
+            '1.2.3.4:5 - "GET /statement/Ab_-9x?lang=fr HTTP/1.1" 200',
+            '1.2.3.4:5 - "GET /statement/[redacted]?lang=fr HTTP/1.1" 200',
+        ),
+        ("unhandled error on /portal/disclosures/s3cr3t", "unhandled error on /portal/disclosures/[redacted]"),
+        ("/api/v1/notices/t0k", "/api/v1/notices/[redacted]"),
+        ("/console/review/accounts/@bob:example.org", "/console/review/accounts/[redacted]"),
+        (
+            "/console/audit?before=3&actor=anonymous%3Ajo%40police.fr&action=x",
+            "/console/audit?before=3&actor=[redacted]&action=x",
+        ),
+        (
+            'HTTP Request: GET https://td.example:8443/report/r3c "HTTP/1.1 200 OK"',
+            'HTTP Request: GET https://td.example:8443/report/[redacted] "HTTP/1.1 200 OK"',
+        ),
+        ("/report?subject_id=m1&token=abc", "/report?subject_id=m1&token=[redacted]"),
+        ("/api/v1/tokens/5/revoke", "/api/v1/tokens/5/revoke"),
+        ("/console/review/cases/7", "/console/review/cases/7"),
+    ],
+)
 def test_the_redactor_blanks_secret_segments_and_nothing_else(settings: Settings, line: str, expected: str) -> None:
     assert log_redaction.Redactor(log_redaction.route_paths(create_app(settings)))(line) == expected
 
@@ -115,8 +127,16 @@ def live(fresh_database_url, tmp_path: Path) -> Iterator[Live]:
         logger.setLevel(logging.DEBUG)
     port = _free_port()
     # log_config=None: uvicorn keeps its access log on but leaves this process's logging set-up alone
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, container=container), host="127.0.0.1", port=port,
-                                           log_config=None, log_level="debug", access_log=True))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, container=container),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            log_level="debug",
+            access_log=True,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -138,9 +158,19 @@ def live(fresh_database_url, tmp_path: Path) -> Iterator[Live]:
 def _statement_token(live: Live, message_id: str) -> str:
     with live.container.db.transaction() as session:
         review.ensure_queues(session, actor=TEST_ACTOR, clock=live.container.clock)
-        action = enforcement.take_action(session, actor=TEST_ACTOR, clock=live.container.clock, platform=live.container.platform,
-                                         subject_kind="message", subject_id=message_id, action="remove_message", policy="illegal_goods",
-                                         automated=False, source="notice", reason="Advertises drugs for sale in a neighbourhood group.")
+        action = enforcement.take_action(
+            session,
+            actor=TEST_ACTOR,
+            clock=live.container.clock,
+            platform=live.container.platform,
+            subject_kind="message",
+            subject_id=message_id,
+            action="remove_message",
+            policy="illegal_goods",
+            automated=False,
+            source="notice",
+            reason="Advertises drugs for sale in a neighbourhood group.",
+        )
         return session.scalar(select(StatementOfReasons.token).where(StatementOfReasons.action_id == action.id))
 
 
@@ -150,8 +180,18 @@ def test_no_link_secret_or_personal_datum_reaches_any_log_line(live: Live) -> No
     package = secrets.token_urlsafe(32)  # the access log writes the path whatever the answer
     reporter = "tom.notifier@example.de"
     with httpx.Client(base_url=live.url, timeout=30) as http:
-        filed = http.post("/report", data={"reason": "drugs_weapons", "subject_kind": "message", "subject_id": cast.messages["drug_ad"],
-                                           "explanation": "Drugs.", "notifier_name": "Tom", "notifier_email": reporter, "good_faith": "1"})
+        filed = http.post(
+            "/report",
+            data={
+                "reason": "drugs_weapons",
+                "subject_kind": "message",
+                "subject_id": cast.messages["drug_ad"],
+                "explanation": "Drugs.",
+                "notifier_name": "Tom",
+                "notifier_email": reporter,
+                "good_faith": "1",
+            },
+        )
         assert filed.status_code == 303, filed.text[:300]
         receipt = filed.headers["location"].rsplit("/", 1)[-1]
         assert http.get(f"/report/{receipt}").status_code == 200
@@ -159,7 +199,9 @@ def test_no_link_secret_or_personal_datum_reaches_any_log_line(live: Live) -> No
         assert http.get(f"/statement/{statement}?lang=fr").status_code == 200
         assert http.get(f"/api/v1/statements/{statement}").status_code == 200
         assert http.get(f"/appeal/{statement}").status_code == 200
-        assert http.post(f"/appeal/{statement}", data={"text": "This was a joke between friends, not an offer."}).status_code == 303
+        assert (
+            http.post(f"/appeal/{statement}", data={"text": "This was a joke between friends, not an offer."}).status_code == 303
+        )
         http.get(f"/portal/disclosures/{package}")
         http.get(f"/console/review/accounts/{cast.accounts['dealer']}")
         http.get("/console/audit", params={"actor": f"anonymous:{reporter}"})
@@ -167,7 +209,9 @@ def test_no_link_secret_or_personal_datum_reaches_any_log_line(live: Live) -> No
         http.post("/portal/login", data={"email": reporter, "password": "a wrong password", "totp": "123456"})
     lines = live.log.lines
     access = [line for line in lines if line.startswith("uvicorn.access")]
-    assert any("/statement/[redacted]" in line for line in access) and any("/portal/disclosures/[redacted]" in line for line in access)
+    assert any("/statement/[redacted]" in line for line in access) and any(
+        "/portal/disclosures/[redacted]" in line for line in access
+    )
     for secret in (receipt, statement, package, reporter, cast.accounts["dealer"]):
         leaked = [line for line in lines if secret in line or quote(secret, safe="") in line]
         assert leaked == [], f"{secret!r} was logged"

@@ -40,10 +40,14 @@ def _calls(value: str) -> list[tuple[str, str, str]]:
     calls = []
     for route in _routes():
         path_ints = set(_int_params(route, "path"))
-        ok_path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: "1" if m[1] in path_ints else "x", route.path_format)
+        ok_path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, ints=path_ints: "1" if m[1] in ints else "x", route.path_format)
         for method in sorted(route.methods - {"HEAD"}):
             for name in sorted(path_ints):
-                url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, n=name: value if m[1] == n else ("1" if m[1] in path_ints else "x"), route.path_format)
+                url = re.sub(
+                    r"\{(\w+)(:\w+)?\}",
+                    lambda m, n=name, ints=path_ints: value if m[1] == n else ("1" if m[1] in ints else "x"),
+                    route.path_format,
+                )
                 calls.append((method, url, name))
             for name in _int_params(route, "query"):
                 calls.append((method, f"{ok_path}?{name}={value}", name))
@@ -131,7 +135,9 @@ def test_the_document_names_the_credentials_and_who_needs_them(client) -> None:
     assert ops["GET /api/v1/me"]["security"] == [{"bearerToken": []}, {"consoleSession": []}]
     assert {} in ops["POST /api/v1/notices"]["security"]  # anyone may send a notice; a trusted flagger with its token
     assert "security" not in ops["GET /api/v1/report-reasons"] and "401" not in ops["GET /api/v1/report-reasons"]["responses"]
-    assert ops["POST /api/v1/banks/{bank_id}/import"]["security"] == ops["GET /api/v1/me"]["security"]  # require_outside_transaction
+    assert (
+        ops["POST /api/v1/banks/{bank_id}/import"]["security"] == ops["GET /api/v1/me"]["security"]
+    )  # require_outside_transaction
     for name, op in ops.items():
         assert ("401" in op["responses"]) == (op.get("security", [{}])[-1] != {}), name
 
@@ -165,12 +171,46 @@ def test_every_integer_in_a_request_body_is_bounded(client) -> None:
 @pytest.mark.parametrize(
     ("url", "body"),
     [
-        ("/api/v1/lawful-requests", {"instrument": "eu_epoc", "categories": ["subscriber"], "elements": {}, "targets": [{"value": "@x"}],
-                                     "agency_id": int(TOO_BIG)}),
-        ("/api/v1/connector/matrix/events", {"events": [{"event_id": "$e1", "room_id": "!r:x", "sender": "@a:x", "type": "m.room.message",
-                                                         "origin_server_ts": int(TOO_BIG), "content": {}}]}),
-        ("/api/v1/connector/matrix/events", {"events": [{"event_id": "$e1", "room_id": "!r:x", "sender": "@a:x", "type": "m.room.message",
-                                                         "origin_server_ts": 10**15, "content": {}}]}),  # past year 9999
+        (
+            "/api/v1/lawful-requests",
+            {
+                "instrument": "eu_epoc",
+                "categories": ["subscriber"],
+                "elements": {},
+                "targets": [{"value": "@x"}],
+                "agency_id": int(TOO_BIG),
+            },
+        ),
+        (
+            "/api/v1/connector/matrix/events",
+            {
+                "events": [
+                    {
+                        "event_id": "$e1",
+                        "room_id": "!r:x",
+                        "sender": "@a:x",
+                        "type": "m.room.message",
+                        "origin_server_ts": int(TOO_BIG),
+                        "content": {},
+                    }
+                ]
+            },
+        ),
+        (
+            "/api/v1/connector/matrix/events",
+            {
+                "events": [
+                    {
+                        "event_id": "$e1",
+                        "room_id": "!r:x",
+                        "sender": "@a:x",
+                        "type": "m.room.message",
+                        "origin_server_ts": 10**15,
+                        "content": {},
+                    }
+                ]
+            },
+        ),  # past year 9999
     ],
 )
 def test_an_out_of_range_integer_in_a_body_is_bad_input(client, admin_headers, url, body) -> None:

@@ -40,8 +40,13 @@ from trustdesk.legal.instruments import IssuerKind
 pytestmark = pytest.mark.conformance
 
 EXAMPLES = 4  # per operation, mode and caller
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 
 
@@ -60,13 +65,37 @@ def _callers(db, clock, *, label: str) -> dict[str, dict[str, str]]:
     """An admin's token (every scope the role holds), an agency's token, and no credentials."""
     code = "conf-" + hashlib.sha256(label.encode()).hexdigest()[:12]
     with db.transaction() as session:
-        admin, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=TEST_GRANTOR, name=f"{code}-admin",
-                                         scopes=sorted(ROLE_PERMISSIONS[Role.ADMIN]), days=30)
-        agency = registry.create_agency(session, actor=TEST_ACTOR, clock=clock, code=code, name=f"Police {code}",
-                                        country="FR", kind=IssuerKind.POLICE, email_domains=["police.example"],
-                                        callback_phone="+33 1 23 45 67 89", callback_source="the ministry's directory")
-        officer, _ = identity.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=TEST_GRANTOR, name=f"{code}-officer",
-                                           scopes=[Permission.PORTAL_SUBMIT], days=30, agency_id=agency.id)
+        admin, _ = identity.create_token(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            grantor=TEST_GRANTOR,
+            name=f"{code}-admin",
+            scopes=sorted(ROLE_PERMISSIONS[Role.ADMIN]),
+            days=30,
+        )
+        agency = registry.create_agency(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            code=code,
+            name=f"Police {code}",
+            country="FR",
+            kind=IssuerKind.POLICE,
+            email_domains=["police.example"],
+            callback_phone="+33 1 23 45 67 89",
+            callback_source="the ministry's directory",
+        )
+        officer, _ = identity.create_token(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            grantor=TEST_GRANTOR,
+            name=f"{code}-officer",
+            scopes=[Permission.PORTAL_SUBMIT],
+            days=30,
+            agency_id=agency.id,
+        )
     return {"admin": {"Authorization": f"Bearer {admin}"}, "officer": {"Authorization": f"Bearer {officer}"}, "anonymous": {}}
 
 
@@ -104,8 +133,14 @@ def _problems(case: schemathesis.Case, response: httpx.Response) -> list[str]:
 def _run(client, operation: Any, mode: schemathesis.GenerationMode, headers: dict[str, str], tally: Tally) -> None:
     name = f"{operation.method.upper()} {operation.path}"
 
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def one(case: schemathesis.Case) -> None:
         try:

@@ -24,7 +24,9 @@ def _locked(client, staff, max_failures: int):
     return user
 
 
-def test_a_wrong_password_looks_the_same_for_every_account_state(client, db, clock, staff, hasher: CountingHasher, settings) -> None:  # noqa: F811
+def test_a_wrong_password_looks_the_same_for_every_account_state(
+    client, db, clock, staff, hasher: CountingHasher, settings
+) -> None:  # noqa: F811
     accounts = {
         "active": staff.create(Role.REVIEWER).username,
         "unknown": "nobody-here",
@@ -44,5 +46,7 @@ def test_a_wrong_password_looks_the_same_for_every_account_state(client, db, clo
 
 def test_a_disabled_account_is_told_so_after_the_right_password_and_code(client, db, clock, staff) -> None:
     user = _disabled(db, clock, staff)
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD, "totp": staff.code(user)}, follow_redirects=False)
+    response = client.post(
+        "/login", data={"username": user.username, "password": PASSWORD, "totp": staff.code(user)}, follow_redirects=False
+    )
     assert response.status_code == 403 and "This account is disabled" in response.text

@@ -14,7 +14,9 @@ def test_a_nul_character_in_a_query_is_bad_input(client, staff) -> None:
     response = client.get("/api/v1/audit", params={"actor": "a\x00b"}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code in (200, 422), response.text  # SQLite stores NUL; PostgreSQL refuses it
     if response.status_code == 422:
-        assert response.headers["content-type"] == "application/problem+json" and response.json()["type"].endswith("/invalid-input")
+        assert response.headers["content-type"] == "application/problem+json" and response.json()["type"].endswith(
+            "/invalid-input"
+        )
 
 
 def test_a_nul_character_in_a_body_is_bad_input_and_changes_nothing(client, db) -> None:

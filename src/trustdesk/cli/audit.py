@@ -30,8 +30,10 @@ def _checkpoints(ctx: typer.Context, given: Path | None, first_key: str | None) 
         err_console.print(f"[bold red]checkpoint log does not verify[/]: {exc.detail}")
         raise typer.Exit(code=1) from None
     if first_key is not None and (not log.keys or log.keys[0].key_id != first_key):
-        err_console.print(f"[bold red]checkpoint log does not verify[/]: {path} starts with key "
-                          f"{log.keys[0].key_id if log.keys else '(none)'}, not {first_key}: it is not the log that was published")
+        err_console.print(
+            f"[bold red]checkpoint log does not verify[/]: {path} starts with key "
+            f"{log.keys[0].key_id if log.keys else '(none)'}, not {first_key}: it is not the log that was published"
+        )
         raise typer.Exit(code=1)
     return log
 
@@ -39,23 +41,40 @@ def _checkpoints(ctx: typer.Context, given: Path | None, first_key: str | None) 
 @app.command()
 def verify(
     ctx: typer.Context,
-    checkpoints_at: Annotated[Path | None, typer.Option("--checkpoints", exists=True, help="A checkpoint log (audit-checkpoints.jsonl), "
-                              "its directory, or a copy of /transparency/audit-checkpoints.json; default: the configured one, if any.")] = None,
-    first_key: Annotated[str | None, typer.Option("--first-key", help="The key id the log must start with, as published earlier; "
-                         "without it, a log is trusted from its own first line.")] = None,
+    checkpoints_at: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            exists=True,
+            help="A checkpoint log (audit-checkpoints.jsonl), "
+            "its directory, or a copy of /transparency/audit-checkpoints.json; default: the configured one, if any.",
+        ),
+    ] = None,
+    first_key: Annotated[
+        str | None,
+        typer.Option(
+            "--first-key",
+            help="The key id the log must start with, as published earlier; "
+            "without it, a log is trusted from its own first line.",
+        ),
+    ] = None,
 ) -> None:
     """Check every entry's hash and link, and that the chain still holds every signed
     checkpoint; exit 1 naming the first broken entry or the missing ones."""
     log = _checkpoints(ctx, checkpoints_at, first_key)
     result, _ = verify_in_pages(state(ctx).container.db, checkpoints=log.checkpoints if log else ())
     if not result.ok:
-        err_console.print(f"[bold red]audit chain broken at entry {result.first_broken}[/]: {result.problem} "
-                          f"({result.checked} entries before it are intact)")
+        err_console.print(
+            f"[bold red]audit chain broken at entry {result.first_broken}[/]: {result.problem} "
+            f"({result.checked} entries before it are intact)"
+        )
         raise typer.Exit(code=1)
     console.print(f"[green]audit chain intact[/]: {result.checked} entries verified")
     if log is None or log.latest is None:
-        console.print("[yellow]no signed checkpoint to hold it to[/]: a chain rewritten with recomputed hashes, or emptied, "
-                      "cannot be told from a true one (run `trustdesk audit checkpoint`)")
+        console.print(
+            "[yellow]no signed checkpoint to hold it to[/]: a chain rewritten with recomputed hashes, or emptied, "
+            "cannot be told from a true one (run `trustdesk audit checkpoint`)"
+        )
         return
     keys = ", ".join(k.key_id for k in log.keys)
     console.print(f"and it holds all {len(log.checkpoints)} signed checkpoints (latest: entry {log.latest}; keys {keys})")
@@ -94,8 +113,16 @@ def rotate_key(
     try:
         old, new = checkpoints.rotate_key(anchor, clock=container.clock)
         with container.db.transaction() as session:
-            record_entry(session, actor=operator(), action="audit.key_rotated", object_type="audit_key", object_id=new.key_id, reason=reason,
-                         details={"replaces": old.key_id, "key_id": new.key_id, "log_line": new.line}, clock=container.clock)
+            record_entry(
+                session,
+                actor=operator(),
+                action="audit.key_rotated",
+                object_type="audit_key",
+                object_id=new.key_id,
+                reason=reason,
+                details={"replaces": old.key_id, "key_id": new.key_id, "log_line": new.line},
+                clock=container.clock,
+            )
         mark, _ = checkpoints.take(container.db, anchor, clock=container.clock)
     except TrustdeskError as exc:
         raise fail(exc) from None

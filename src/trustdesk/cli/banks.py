@@ -31,20 +31,37 @@ def list_banks(ctx: typer.Context) -> None:
         table = Table("id", "name", "kind", "policy", "threshold", "rollout", "entries (enabled)", "state")
         for s in service.list_banks(session):
             b = s.bank
-            table.add_row(str(b.id), b.name, b.kind, b.policy or "—", str(b.threshold), f"{b.rollout_percent}%",
-                          f"{s.entries} ({s.enabled_entries})", "enabled" if b.enabled else "[yellow]disabled[/]")
+            table.add_row(
+                str(b.id),
+                b.name,
+                b.kind,
+                b.policy or "—",
+                str(b.threshold),
+                f"{b.rollout_percent}%",
+                f"{s.entries} ({s.enabled_entries})",
+                "enabled" if b.enabled else "[yellow]disabled[/]",
+            )
         console.print(table)
         rows = exchanges.list_exchanges(session)
     if rows:
         ex = Table("exchange", "api", "bank", "state", "last fetch", "fetched", "error")
         for e in rows:
-            ex.add_row(e.name, e.api, str(e.bank_id), e.state, str(e.last_finished_at or "never"), str(e.fetched_total), (e.last_error or "")[:60])
+            ex.add_row(
+                e.name,
+                e.api,
+                str(e.bank_id),
+                e.state,
+                str(e.last_finished_at or "never"),
+                str(e.fetched_total),
+                (e.last_error or "")[:60],
+            )
         console.print(ex)
 
 
 @app.command()
 def create(
-    ctx: typer.Context, name: str,
+    ctx: typer.Context,
+    name: str,
     policy: Annotated[str | None, typer.Option(help="Platform policy key, e.g. terrorism (sets the DSA category).")] = None,
     kind: Annotated[BankKind, typer.Option(help="positive, or negative for known false positives.")] = BankKind.POSITIVE,
     threshold: Annotated[int, typer.Option(help="PDQ distance threshold, 0-64.")] = 31,
@@ -56,8 +73,18 @@ def create(
     container = state(ctx).container
     try:
         with container.db.transaction() as session:
-            bank = service.create_bank(session, actor=operator(), clock=container.clock, name=name, policy=policy, kind=kind,
-                                       threshold=threshold, rollout_percent=rollout, labels=label or [], description=description)
+            bank = service.create_bank(
+                session,
+                actor=operator(),
+                clock=container.clock,
+                name=name,
+                policy=policy,
+                kind=kind,
+                threshold=threshold,
+                rollout_percent=rollout,
+                labels=label or [],
+                description=description,
+            )
     except TrustdeskError as exc:
         raise fail(exc) from None
     console.print(f"created bank {bank.id} [bold]{bank.name}[/] ({bank.kind}, {bank.dsa_category or 'no DSA category'})")
@@ -65,8 +92,12 @@ def create(
 
 @app.command("import")
 def import_entries(
-    ctx: typer.Context, bank: str, file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    format: Annotated[transfer.TransferFormat, typer.Option(help="csv or threatexchange ('<type> <value>' lines).")] = transfer.TransferFormat.CSV,
+    ctx: typer.Context,
+    bank: str,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    format: Annotated[
+        transfer.TransferFormat, typer.Option(help="csv or threatexchange ('<type> <value>' lines).")
+    ] = transfer.TransferFormat.CSV,
 ) -> None:
     """Import entries into a bank; stored uploads are matched against the new ones."""
     container = state(ctx).container
@@ -74,19 +105,34 @@ def import_entries(
         with container.db.transaction() as session:
             target = service.get_bank_by_name(session, name=bank)
             entries = transfer.parse(file.read_bytes(), fmt=format)
-            added = add_entries_flow(session, actor=operator(), clock=container.clock, bank_id=target.id, entries=entries,
-                                     reason=f"import of {file.name}", trigger=f"import of {file.name}", platform=container.platform,
-                                     pager=container.pager)
+            added = add_entries_flow(
+                session,
+                actor=operator(),
+                clock=container.clock,
+                bank_id=target.id,
+                entries=entries,
+                reason=f"import of {file.name}",
+                trigger=f"import of {file.name}",
+                platform=container.platform,
+                pager=container.pager,
+            )
     except TrustdeskError as exc:
         raise fail(exc) from None
     run = added.retroaction
-    console.print(f"{len(added.result.added)} added, {added.result.skipped} already there"
-                  + (f"; retroaction: {run.media_scanned} stored uploads scanned, {run.matches} new matches, {run.cases} cases, {run.removed} removed automatically" if run else ""))
+    console.print(
+        f"{len(added.result.added)} added, {added.result.skipped} already there"
+        + (
+            f"; retroaction: {run.media_scanned} stored uploads scanned, {run.matches} new matches, {run.cases} cases, {run.removed} removed automatically"
+            if run
+            else ""
+        )
+    )
 
 
 @app.command()
 def export(
-    ctx: typer.Context, bank: str,
+    ctx: typer.Context,
+    bank: str,
     format: Annotated[transfer.TransferFormat, typer.Option()] = transfer.TransferFormat.CSV,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
 ) -> None:
@@ -106,10 +152,13 @@ def export(
 
 @app.command("add-exchange")
 def add_exchange(
-    ctx: typer.Context, name: str,
+    ctx: typer.Context,
+    name: str,
     api: Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(exchanges.APIS))}.")],
     bank: Annotated[str, typer.Option(help="The bank it fills.")],
-    config: Annotated[list[str] | None, typer.Option(help="key=value collaboration setting; repeat (e.g. filename=/path).")] = None,
+    config: Annotated[
+        list[str] | None, typer.Option(help="key=value collaboration setting; repeat (e.g. filename=/path).")
+    ] = None,
 ) -> None:
     """Configure an exchange. Credentials go in settings (exchange_credentials), never here."""
     container = state(ctx).container
@@ -117,7 +166,9 @@ def add_exchange(
     try:
         with container.db.transaction() as session:
             target = service.get_bank_by_name(session, name=bank)
-            exchanges.create_exchange(session, actor=operator(), clock=container.clock, name=name, api=api, bank_id=target.id, config=values)
+            exchanges.create_exchange(
+                session, actor=operator(), clock=container.clock, name=name, api=api, bank_id=target.id, config=values
+            )
     except TrustdeskError as exc:
         raise fail(exc) from None
     console.print(f"exchange [bold]{name}[/] ({api}) fills bank {bank}")
@@ -133,7 +184,8 @@ def parse_every(text: str) -> float:
 
 @app.command()
 def fetch(
-    ctx: typer.Context, name: Annotated[str | None, typer.Argument(help="One exchange (default: every enabled one).")] = None,
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="One exchange (default: every enabled one).")] = None,
     every: Annotated[str | None, typer.Option(help="Keep fetching on this interval, e.g. 15m (the scheduler loop).")] = None,
 ) -> None:
     """Fetch exchanges into their banks, resuming from each one's checkpoint."""
@@ -153,20 +205,30 @@ def _fetch_once(ctx: typer.Context, name: str | None) -> bool:
     failed = False
     for each in names:
         with console.status(f"fetching {each}…") as status:
-            report = exchanges.run_fetch(container.db.transaction, actor=operator(), clock=container.clock, name=each,
-                                         credentials=cli.settings.exchange_credentials,
-                                         progress=lambda seen, added, s=status, n=each: s.update(f"fetching {n}: {seen} records, {added} added"))
+            report = exchanges.run_fetch(
+                container.db.transaction,
+                actor=operator(),
+                clock=container.clock,
+                name=each,
+                credentials=cli.settings.exchange_credentials,
+                progress=lambda seen, added, s=status, n=each: s.update(f"fetching {n}: {seen} records, {added} added"),
+            )
         if report.error:
             failed = True
-            err_console.print(f"[red]{each}: failed[/] after {report.added} added: {report.error} (the next fetch resumes from the last checkpoint)")
+            err_console.print(
+                f"[red]{each}: failed[/] after {report.added} added: {report.error} (the next fetch resumes from the last checkpoint)"
+            )
         else:
-            console.print(f"{each}: {report.records} records, {report.added} added, {report.disabled} disabled, "
-                          f"{report.skipped_invalid} invalid skipped, {report.retro_matches} retroactive matches")
+            console.print(
+                f"{each}: {report.records} records, {report.added} added, {report.disabled} disabled, "
+                f"{report.skipped_invalid} invalid skipped, {report.retro_matches} retroactive matches"
+            )
     return failed
 
 
 def match_folder(
-    ctx: typer.Context, folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of media files (searched recursively).")],
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of media files (searched recursively).")],
 ) -> None:
     """Hash every file in a folder and match it against the banks (nothing is stored)."""
     container = state(ctx).container
@@ -185,7 +247,14 @@ def match_folder(
             else:
                 matched += bool(found.result.matches)
                 for m in found.result.matches:
-                    table.add_row(str(path.relative_to(folder)), str(found.hashes.pdq_quality or "—"), m.bank, str(m.entry_id), m.signal_type, str(m.distance))
+                    table.add_row(
+                        str(path.relative_to(folder)),
+                        str(found.hashes.pdq_quality or "—"),
+                        m.bank,
+                        str(m.entry_id),
+                        m.signal_type,
+                        str(m.distance),
+                    )
             progress.advance(task)
     console.print(table if matched else "no matches")
     console.print(f"{len(files)} files, {matched} matched, {len(unreadable)} unreadable")

@@ -39,7 +39,9 @@ def load(ctx: typer.Context) -> None:
     with container.db.transaction() as session:
         agencies, officers = ensure_demo_agencies(session, clock=container.clock, actor=operator())
     orders, threats = load_demo_emergency(container, actor=operator())  # after the officers it files as
-    console.print(f"demo loaded ({len(created)} staff accounts created; {agencies} agencies and {officers} officers registered; emergency lane: {orders} TCO order, {threats} threat-to-life draft)")
+    console.print(
+        f"demo loaded ({len(created)} staff accounts created; {agencies} agencies and {officers} officers registered; emergency lane: {orders} TCO order, {threats} threat-to-life draft)"
+    )
     _print_logins(container)
 
 

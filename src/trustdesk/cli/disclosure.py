@@ -43,7 +43,9 @@ def verify(
     ctx: typer.Context,
     package: Annotated[Path, typer.Argument(help="The downloaded ZIP.", exists=True, dir_okay=False)],
     public_key: Annotated[str | None, typer.Option(help="The provider's Ed25519 public key, base64.")] = None,
-    discovery: Annotated[Path | None, typer.Option(help="The provider's /.well-known/lawful-requests.json, saved.", exists=True, dir_okay=False)] = None,
+    discovery: Annotated[
+        Path | None, typer.Option(help="The provider's /.well-known/lawful-requests.json, saved.", exists=True, dir_okay=False)
+    ] = None,
 ) -> None:
     """Check the signature over the manifest and every file's SHA-256; exit 1 if anything fails."""
     try:
@@ -58,8 +60,10 @@ def verify(
             err_console.print(f"[bold red]FAILED[/] {problem}")
         raise typer.Exit(code=1)
     request = result.manifest.get("request", {})
-    console.print(f"[green]package verified[/]: signature valid, {result.checked_files} file(s) match the manifest "
-                  f"(request {request.get('reference', '?')}, {len(result.manifest.get('not_held', []))} item(s) not held).")
+    console.print(
+        f"[green]package verified[/]: signature valid, {result.checked_files} file(s) match the manifest "
+        f"(request {request.get('reference', '?')}, {len(result.manifest.get('not_held', []))} item(s) not held)."
+    )
 
 
 @app.command("release-expired")
@@ -91,7 +95,9 @@ def notices(ctx: typer.Context) -> None:
         for label, rows in (("due", queue.due), ("waiting", queue.waiting), ("withheld", queue.withheld), ("sent", queue.sent)):
             console.print(f"[bold]{label}[/]: {len(rows)}")
             for n in rows:
-                console.print(f"  #{n.id} request {n.request_id} account {n.account_id} not before {n.not_before or '—'}: {n.basis}")
+                console.print(
+                    f"  #{n.id} request {n.request_id} account {n.account_id} not before {n.not_before or '—'}: {n.basis}"
+                )
 
 
 def _day(value: str) -> datetime:
@@ -112,7 +118,9 @@ def numbers_(
     container = state(ctx).container
     try:
         with container.db.transaction() as session:
-            rows = numbers.government_numbers(session, principal=cli_principal(), start=_day(start), end=_day(end), country=country)
+            rows = numbers.government_numbers(
+                session, principal=cli_principal(), start=_day(start), end=_day(end), country=country
+            )
     except TrustdeskError as exc:
         raise fail(exc) from None
     console.print_json(json.dumps(rows))

@@ -37,8 +37,16 @@ def list_(ctx: typer.Context, all_: Annotated[bool, typer.Option("--all", help="
         agencies = {a.id: a for a in registry.list_agencies(session)}
         for r in service.list_requests(session, principal=_operator_principal(), open_only=not all_):
             due = r.due_at or r.expires_at
-            table.add_row(describe_time_left(time_left(due, now=now)), f"{due:%Y-%m-%d %H:%M}" if due else "—", r.reference + (" (emergency)" if r.emergency else ""),
-                          r.instrument, f"{agencies[r.agency_id].country} {agencies[r.agency_id].name}", r.state, r.verdict, "yes" if r.held else "")
+            table.add_row(
+                describe_time_left(time_left(due, now=now)),
+                f"{due:%Y-%m-%d %H:%M}" if due else "—",
+                r.reference + (" (emergency)" if r.emergency else ""),
+                r.instrument,
+                f"{agencies[r.agency_id].country} {agencies[r.agency_id].name}",
+                r.state,
+                r.verdict,
+                "yes" if r.held else "",
+            )
     console.print(table)
 
 
@@ -47,7 +55,9 @@ def alerts_(ctx: typer.Context) -> None:
     """Raise the deadline alerts that are due (run every minute from cron or a worker)."""
     container = state(ctx).container
     with container.db.transaction() as session:
-        raised = alerts.scan(session, clock=container.clock, pager=container.pager, actor=operator(), base_url=container.settings.base_url)
+        raised = alerts.scan(
+            session, clock=container.clock, pager=container.pager, actor=operator(), base_url=container.settings.base_url
+        )
         lines = [a.detail for a in raised]
     for line in lines:
         console.print(f"[yellow]alert[/] {line}")
@@ -60,7 +70,13 @@ def catalogue() -> None:
     cat = load_catalogue()
     table = Table("code", "instrument", "data", "clock", "required elements", title=f"Instrument catalogue {cat.version}")
     for i in cat.instruments.values():
-        table.add_row(i.code.value, i.name, ", ".join(sorted(c.value for c in i.categories)) or "—", i.clock.kind.value, ", ".join(i.required_elements))
+        table.add_row(
+            i.code.value,
+            i.name,
+            ", ".join(sorted(c.value for c in i.categories)) or "—",
+            i.clock.kind.value,
+            ", ".join(i.required_elements),
+        )
     console.print(table)
 
 
@@ -74,17 +90,23 @@ def agencies(ctx: typer.Context) -> None:
         for a in registry.list_agencies(session):
             mine = [o for o in officers if o.agency_id == a.id] or [None]
             for o in mine:
-                table.add_row(a.code, a.country, a.kind, a.callback_phone, o.name if o else "—", o.email if o else "", o.state if o else "")
+                table.add_row(
+                    a.code, a.country, a.kind, a.callback_phone, o.name if o else "—", o.email if o else "", o.state if o else ""
+                )
     console.print(table)
 
 
 @app.command("block-officer")
-def block_officer(ctx: typer.Context, officer_id: int, reason: Annotated[str, typer.Option(help="Why; goes into the audit log.")]) -> None:
+def block_officer(
+    ctx: typer.Context, officer_id: int, reason: Annotated[str, typer.Option(help="Why; goes into the audit log.")]
+) -> None:
     """Block a compromised officer account at once (ends its portal sessions)."""
     container = state(ctx).container
     try:
         with container.db.transaction() as session:
-            officer = registry.set_officer_state(session, actor=operator(), clock=container.clock, officer_id=officer_id, state=OfficerState.BLOCKED, reason=reason)
+            officer = registry.set_officer_state(
+                session, actor=operator(), clock=container.clock, officer_id=officer_id, state=OfficerState.BLOCKED, reason=reason
+            )
             name = officer.name
     except TrustdeskError as exc:
         raise fail(exc) from exc
@@ -92,15 +114,25 @@ def block_officer(ctx: typer.Context, officer_id: int, reason: Annotated[str, ty
 
 
 @app.command("agency-token")
-def agency_token(ctx: typer.Context, agency_code: str, days: Annotated[int, typer.Option(help="Lifetime in days (1-366).")] = 90) -> None:
+def agency_token(
+    ctx: typer.Context, agency_code: str, days: Annotated[int, typer.Option(help="Lifetime in days (1-366).")] = 90
+) -> None:
     """A service token for an agency's own system to file requests by API (shown once)."""
     container = state(ctx).container
     try:
         with container.db.transaction() as session:
             agency = registry.get_agency(session, code=agency_code)
             actor = operator()
-            secret, _ = identity.create_token(session, actor=actor, clock=container.clock, grantor=operator_principal(actor.name),
-                                              name=f"agency:{agency.code}", scopes=[Permission.PORTAL_SUBMIT], days=days, agency_id=agency.id)
+            secret, _ = identity.create_token(
+                session,
+                actor=actor,
+                clock=container.clock,
+                grantor=operator_principal(actor.name),
+                name=f"agency:{agency.code}",
+                scopes=[Permission.PORTAL_SUBMIT],
+                days=days,
+                agency_id=agency.id,
+            )
     except TrustdeskError as exc:
         raise fail(exc) from exc
     console.print(f"token for [bold]{agency_code}[/] (POST /api/v1/lawful-requests); shown once:")

@@ -28,22 +28,38 @@ app.add_typer(policy_app, name="policy")
 
 
 @jurisdictions_app.command("show")
-def show(ctx: typer.Context, country: Annotated[str | None, typer.Argument(help="ISO alpha-2 code; all when left out.")] = None) -> None:
+def show(
+    ctx: typer.Context, country: Annotated[str | None, typer.Argument(help="ISO alpha-2 code; all when left out.")] = None
+) -> None:
     """Profiles with their rule-of-law estimate and tier."""
     profiles = jurisdictions.load(state(ctx).settings.data_dir)
-    console.print(f"profiles {profiles.version}; {profiles.index['index']} ({profiles.estimates_year}), licence {profiles.index['licence']}")
+    console.print(
+        f"profiles {profiles.version}; {profiles.index['index']} ({profiles.estimates_year}), licence {profiles.index['licence']}"
+    )
     table = Table("code", "name", "EU", "EEA", "estimate", "tier", "instruments")
     for p in [profiles.get(country.upper())] if country else profiles.countries.values():
-        table.add_row(p.code, p.name, "yes" if p.eu else "", "yes" if p.eea else "", str(p.estimate), f"{p.tier} {p.tier_label}",
-                      ", ".join(sorted(p.instruments)))
+        table.add_row(
+            p.code,
+            p.name,
+            "yes" if p.eu else "",
+            "yes" if p.eea else "",
+            str(p.estimate),
+            f"{p.tier} {p.tier_label}",
+            ", ".join(sorted(p.instruments)),
+        )
     console.print(table)
 
 
 @jurisdictions_app.command("update")
-def update(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="CSV: country (ISO alpha-3), year, estimate.", exists=True, dir_okay=False)]) -> None:
+def update(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV: country (ISO alpha-3), year, estimate.", exists=True, dir_okay=False)],
+) -> None:
     """Install newer WGI Rule of Law estimates; print every country whose tier changes."""
     try:
-        before, after = jurisdictions.install_estimates(data_dir=state(ctx).settings.data_dir, text=file.read_text(encoding="utf-8"))
+        before, after = jurisdictions.install_estimates(
+            data_dir=state(ctx).settings.data_dir, text=file.read_text(encoding="utf-8")
+        )
     except TrustdeskError as exc:
         raise fail(exc) from None
     console.print(f"profiles {before.version} -> [bold]{after.version}[/]")
@@ -57,7 +73,9 @@ def update(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="CSV: c
 def show_policy() -> None:
     """The policy in force: version, digest and rules."""
     policy = load_policy()
-    console.print(f"[bold]{policy.title}[/] version {policy.version} (sha256 {policy.sha256[:16]}…), effective {policy.effective}")
+    console.print(
+        f"[bold]{policy.title}[/] version {policy.version} (sha256 {policy.sha256[:16]}…), effective {policy.effective}"
+    )
     for name, rule in policy.rules.items():
         console.print(f"  {rule.id:8} [{name}] {rule.text}")
     for gate in policy.gates:
@@ -67,19 +85,30 @@ def show_policy() -> None:
 
 
 @policy_app.command("dry-run")
-def dry_run(ctx: typer.Context, draft: Annotated[Path, typer.Argument(help="A draft policy TOML file.", exists=True, dir_okay=False)]) -> None:
+def dry_run(
+    ctx: typer.Context, draft: Annotated[Path, typer.Argument(help="A draft policy TOML file.", exists=True, dir_okay=False)]
+) -> None:
     """What the draft would decide on past requests, next to what was decided. Writes nothing."""
     container = state(ctx).container
     try:
         with container.db.transaction() as session, Progress(console=console, transient=True) as progress:
             progress.add_task("replaying past decisions", total=None)
-            policy, rows = policy_service.dry_run(session, principal=cli_principal(), draft_text=draft.read_text(encoding="utf-8"),
-                                                  data_dir=container.settings.data_dir)
+            policy, rows = policy_service.dry_run(
+                session,
+                principal=cli_principal(),
+                draft_text=draft.read_text(encoding="utf-8"),
+                data_dir=container.settings.data_dir,
+            )
             table = Table("request", "decided", "policy", "draft would", "rules")
             for row in rows:
                 style = "bold yellow" if row.changed else ""
-                table.add_row(row.decision.facts["reference"], row.decision.outcome, row.decision.policy_version,
-                              f"[{style}]{row.draft.outcome.value}[/]" if style else row.draft.outcome.value, ", ".join(row.draft.rule_ids))
+                table.add_row(
+                    row.decision.facts["reference"],
+                    row.decision.outcome,
+                    row.decision.policy_version,
+                    f"[{style}]{row.draft.outcome.value}[/]" if style else row.draft.outcome.value,
+                    ", ".join(row.draft.rule_ids),
+                )
     except TrustdeskError as exc:
         raise fail(exc) from None
     console.print(table)

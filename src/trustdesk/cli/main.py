@@ -8,15 +8,15 @@ from typing import Annotated
 import typer
 
 from trustdesk.cli import audit, db, demo, tokens, users
-from trustdesk.cli import lawful_requests as lawful_requests_cli
-from trustdesk.cli import pipeline as pipeline_cli
-from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
 from trustdesk.cli import emergency as emergency_cli
+from trustdesk.cli import lawful_requests as lawful_requests_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
 from trustdesk.cli import matrix as matrix_cli
+from trustdesk.cli import pipeline as pipeline_cli
 from trustdesk.cli import settings as settings_cli
+from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli.context import CliState, console, state
 
 app = typer.Typer(help="Trustdesk: the trust & safety back office.", no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -41,7 +41,16 @@ app.add_typer(matrix_cli.app, name="matrix")
 @app.callback()
 def root(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file with a \\[trustdesk] table (see docs/configuration.md).", exists=True, dir_okay=False)] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML file with a \\[trustdesk] table (see docs/configuration.md).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = CliState(config=config)
 

@@ -25,7 +25,9 @@ LISTED = 20  # imported reports named one per line; more are counted
 @app.command("import-reports")
 def import_reports(
     ctx: typer.Context,
-    every: Annotated[float, typer.Option("--every", min=0, help="Seconds between imports, until SIGINT or SIGTERM; 0: once.")] = 0,
+    every: Annotated[
+        float, typer.Option("--every", min=0, help="Seconds between imports, until SIGINT or SIGTERM; 0: once.")
+    ] = 0,
 ) -> None:
     """Import Synapse's new user reports into review: each opens (or joins) a review case about
     the reported message. A report already imported is skipped, so running it again, or while
@@ -33,7 +35,9 @@ def import_reports(
     container = state(ctx).container
     platform = container.platform
     if not isinstance(platform, MatrixPlatform):
-        err_console.print("[bold red]not a Matrix deployment:[/] set platform = matrix and the matrix_* settings (docs/matrix.md)")
+        err_console.print(
+            "[bold red]not a Matrix deployment:[/] set platform = matrix and the matrix_* settings (docs/matrix.md)"
+        )
         raise typer.Exit(code=2)
     stop = threading.Event()
     with _stopped_by_signals(stop, install=every > 0):
@@ -41,7 +45,9 @@ def import_reports(
             try:
                 _import_once(container.db, container.clock, platform)
             except PlatformError as exc:
-                err_console.print(f"[bold red]Synapse could not be read:[/] {exc}" + (f"; trying again in {every:g} s" if every > 0 else ""))
+                err_console.print(
+                    f"[bold red]Synapse could not be read:[/] {exc}" + (f"; trying again in {every:g} s" if every > 0 else "")
+                )
                 if every <= 0:
                     raise typer.Exit(code=2) from None
             if every <= 0 or stop.wait(every):
@@ -52,8 +58,13 @@ def _import_once(db: Database, clock: Clock, platform: MatrixPlatform) -> None:
     columns = (TextColumn("importing Matrix reports"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("import", total=None)
-        run = reports.import_new(db, platform=platform, clock=clock, actor=operator(),
-                                 progress=lambda done, total: progress.update(task, completed=done, total=total))
+        run = reports.import_new(
+            db,
+            platform=platform,
+            clock=clock,
+            actor=operator(),
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     for each in run.imported[:LISTED]:
         console.print(f"  report {each.synapse_report_id} on {each.event_id} -> case {each.case_id}")
     if len(run.imported) > LISTED:

@@ -31,8 +31,15 @@ from trustdesk.safety.signals import index as index_kernels
 
 app = typer.Typer(help="The event pipeline: replay events, run workers, dead letters.", no_args_is_help=True)
 rules_app = typer.Typer(help="The rules: check files, backtest them on stored events.", no_args_is_help=True)
-Prefix = Annotated[str, typer.Option("--prefix", envvar="TRUSTDESK_PIPELINE_PREFIX", help="Bus subject prefix (one per deployment).")]
-HashList = Annotated[Path | None, typer.Option("--hash-list", exists=True, dir_okay=False, help="JSON lines of {bank, entry_id, pdq|md5|sha256} to match media against.")]
+Prefix = Annotated[
+    str, typer.Option("--prefix", envvar="TRUSTDESK_PIPELINE_PREFIX", help="Bus subject prefix (one per deployment).")
+]
+HashList = Annotated[
+    Path | None,
+    typer.Option(
+        "--hash-list", exists=True, dir_okay=False, help="JSON lines of {bank, entry_id, pdq|md5|sha256} to match media against."
+    ),
+]
 
 
 def _runtime(ctx: typer.Context, prefix: str, hash_list: Path | None = None, **options: Any) -> PipelineRuntime:
@@ -174,7 +181,9 @@ def dead_letters(ctx: typer.Context, limit: Annotated[int, typer.Option(min=1, m
         rows = deadletters.waiting(session, limit=limit)
         table = Table("#", "when", "event", "attempts", "error", title=f"{len(rows)} dead letters")
         for row in rows:
-            table.add_row(str(row.id), row.at.isoformat(timespec="seconds"), row.event_id or "-", str(row.attempts), row.error[:200])
+            table.add_row(
+                str(row.id), row.at.isoformat(timespec="seconds"), row.event_id or "-", str(row.attempts), row.error[:200]
+            )
     console.print(table)
 
 
@@ -188,7 +197,9 @@ def replay_dead(ctx: typer.Context, dead_letter_id: int, prefix: Prefix = DEFAUL
         await runtime.start(run_worker=False)
         try:
             with container.db.transaction() as session:
-                await deadletters.replay(session, bus=runtime.bus, actor=operator(), clock=container.clock, dead_letter_id=dead_letter_id)
+                await deadletters.replay(
+                    session, bus=runtime.bus, actor=operator(), clock=container.clock, dead_letter_id=dead_letter_id
+                )
             if runtime.embedded:
                 await runtime.worker.drain(idle_timeout=0)
         finally:
@@ -204,7 +215,9 @@ def replay_dead(ctx: typer.Context, dead_letter_id: int, prefix: Prefix = DEFAUL
 @app.command()
 def purge(
     ctx: typer.Context,
-    days: Annotated[int | None, typer.Option(min=1, max=3650, help="Keep this many days (default: the pipeline_payload_days setting).")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Keep this many days (default: the pipeline_payload_days setting).")
+    ] = None,
 ) -> None:
     """Blank the content of events handled longer ago than the retention period (run it daily)."""
     cli = state(ctx)
@@ -229,7 +242,10 @@ def check(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fals
             for problem in exc.problems:
                 err_console.print(f"[red]{problem}[/]", highlight=False)
             continue
-        console.print(f"{path}: ruleset {loaded.ruleset} v{loaded.version}, {len(loaded.rules)} rules, {len(loaded.lists)} lists", highlight=False)
+        console.print(
+            f"{path}: ruleset {loaded.ruleset} v{loaded.version}, {len(loaded.rules)} rules, {len(loaded.lists)} lists",
+            highlight=False,
+        )
         for rule in loaded.rules:
             console.print(f"  [green]ok[/] {rule.ref} ({rule.mode}) line {rule.line}", highlight=False)
         for problem in loaded.problems:
@@ -260,9 +276,24 @@ def backtest(
     matcher = load_hash_list(hash_list) if hash_list else None
     with _progress() as progress, container.db.transaction() as session:
         task = progress.add_task(f"backtesting {file.name}", total=None)
-        row = run_backtest(session, actor=operator(), clock=container.clock, rule_file=rule_file, since=since, until=until,
-                           hashes=matcher, progress=lambda n: progress.advance(task, n))
-    table = Table("rule", "version", "mode", "hits", "sample events", title=f"{rule_file.ruleset} v{rule_file.version} over {row.events} events")
+        row = run_backtest(
+            session,
+            actor=operator(),
+            clock=container.clock,
+            rule_file=rule_file,
+            since=since,
+            until=until,
+            hashes=matcher,
+            progress=lambda n: progress.advance(task, n),
+        )
+    table = Table(
+        "rule",
+        "version",
+        "mode",
+        "hits",
+        "sample events",
+        title=f"{rule_file.ruleset} v{rule_file.version} over {row.events} events",
+    )
     for name, result in row.results.items():
         table.add_row(name, str(result["version"]), result["mode"], str(result["hits"]), ", ".join(result["samples"][:5]))
     console.print(table)

@@ -24,8 +24,15 @@ def create(
     container, actor = state(ctx).container, operator()
     try:
         with container.db.transaction() as session:
-            secret, token = service.create_token(session, actor=actor, clock=container.clock, grantor=operator_principal(actor.name),
-                                                 name=name, scopes=scope, days=days)
+            secret, token = service.create_token(
+                session,
+                actor=actor,
+                clock=container.clock,
+                grantor=operator_principal(actor.name),
+                name=name,
+                scopes=scope,
+                days=days,
+            )
             expires = token.expires_at
     except TrustdeskError as exc:
         raise fail(exc) from exc

@@ -32,8 +32,14 @@ def export_sor(
     except TrustdeskError as exc:
         raise fail(exc) from None
     with container.db.transaction() as session:
-        total = session.scalar(select(func.count()).select_from(StatementOfReasons)
-                               .where(StatementOfReasons.told_at >= start, StatementOfReasons.told_at < end)) or 0
+        total = (
+            session.scalar(
+                select(func.count())
+                .select_from(StatementOfReasons)
+                .where(StatementOfReasons.told_at >= start, StatementOfReasons.told_at < end)
+            )
+            or 0
+        )
         with out.open("w", encoding="utf-8") as fh, _progress() as progress:
             task = progress.add_task("statements", total=total)
             for statement in dsadb.statements_in(session, start=start, end=end):
@@ -45,7 +51,9 @@ def export_sor(
 @app.command("submit-sor")
 def submit_sor(
     ctx: typer.Context,
-    endpoint: Annotated[str | None, typer.Option(help="Base URL of the DSA Transparency Database API; default: the dsa_database_url setting.")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option(help="Base URL of the DSA Transparency Database API; default: the dsa_database_url setting.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many pending statements this run.")] = 1000,
 ) -> None:
     """Submit pending statements (token: the dsa_database_token setting); rejections are kept
@@ -63,20 +71,26 @@ def submit_sor(
     client = dsadb.DsaDatabaseClient(base_url=endpoint, token=token)
     with container.db.transaction() as session:
         summary = dsadb.submit_pending(session, actor=operator(), clock=container.clock, client=client, limit=limit)
-    console.print(f"submitted {summary.submitted}, rejected {summary.rejected} (fix them in the console), failed {summary.failed} (will retry)")
+    console.print(
+        f"submitted {summary.submitted}, rejected {summary.rejected} (fix them in the console), failed {summary.failed} (will retry)"
+    )
     if summary.rejected or summary.failed:
         raise typer.Exit(code=1)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True)
+    return Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    )
 
 
 @app.command("report")
 def report(
     ctx: typer.Context,
     period: Annotated[str, typer.Option(help="A year (2026) or a half-year (2026-H1, 2026-H2), in UTC.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write every file of both reports into (created if missing).", file_okay=False)],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write every file of both reports into (created if missing).", file_okay=False)
+    ],
 ) -> None:
     """Write the DSA transparency report and the government-request report of a period (not published)."""
     from trustdesk.transparency.reports import service as reports

@@ -62,8 +62,12 @@ class CpuPool:
         with self._lock:
             if self._executor is None:
                 if self.kind is CpuPoolKind.PROCESS:
-                    self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                         initializer=os.nice, initargs=(PROCESS_NICENESS,))
+                    self._executor = ProcessPoolExecutor(
+                        self.workers,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=os.nice,
+                        initargs=(PROCESS_NICENESS,),
+                    )
                 else:
                     self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="trustdesk-cpu", initializer=self._enter)
             return self._executor

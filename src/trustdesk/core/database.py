@@ -94,7 +94,11 @@ def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]],
     connection = session.connection()
     dialect = connection.dialect
     first = rows[0].keys()
-    if dialect.name not in ("sqlite", "postgresql") or (upsert and dialect.name == "postgresql") or any(row.keys() != first for row in rows):
+    if (
+        dialect.name not in ("sqlite", "postgresql")
+        or (upsert and dialect.name == "postgresql")
+        or any(row.keys() != first for row in rows)
+    ):
         session.execute(statement, rows)
         return
     keys = tuple(first)
@@ -180,9 +184,7 @@ class Database:
         if bind is None:
             self._factory = sessionmaker(engine, expire_on_commit=False)
         else:  # tests: everything happens inside one outer transaction that is rolled back
-            self._factory = sessionmaker(
-                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
-            )
+            self._factory = sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
 
     @classmethod
     def from_url(cls, url: str) -> Database:

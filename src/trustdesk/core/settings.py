@@ -50,38 +50,49 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRUSTDESK_", extra="forbid", frozen=True)
 
     data_dir: Path = Field(Path("var"), description="Where the embedded database and files live.")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy URL; unset means SQLite at data_dir/trustdesk.db."
-    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; unset means SQLite at data_dir/trustdesk.db.")
     secret_key: SecretStr = Field(
         SecretStr(DEV_SECRET),
         description="Signs session cookies and links. Must be set in production.",
     )
     environment: str = Field("development", description="development | production")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
-    session_cookie_secure: bool = Field(
-        True, description="Send the console cookie only over HTTPS (browsers allow localhost)."
-    )
+    session_cookie_secure: bool = Field(True, description="Send the console cookie only over HTTPS (browsers allow localhost).")
     session_hours: float = Field(12.0, gt=0, description="How long a console sign-in lasts.")
     login_max_failures: int = Field(5, ge=1, description="Failed sign-ins in a row before the account is locked.")
     login_lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked.")
     token_default_days: int = Field(90, ge=1, le=366, description="Lifetime of a new API token when none is given.")
-    dsa_database_url: str | None = Field(None, description="The EU DSA Transparency Database API (its base URL) that `trustdesk transparency submit-sor` sends statements of reasons to; `--endpoint` overrides it.")
-    dsa_database_token: SecretStr | None = Field(None, description="The platform's API token for the DSA Transparency Database; submission is refused while it is unset.")
+    dsa_database_url: str | None = Field(
+        None,
+        description="The EU DSA Transparency Database API (its base URL) that `trustdesk transparency submit-sor` sends statements of reasons to; `--endpoint` overrides it.",
+    )
+    dsa_database_token: SecretStr | None = Field(
+        None, description="The platform's API token for the DSA Transparency Database; submission is refused while it is unset."
+    )
     bus: BusKind = Field(BusKind.IN_PROCESS, description="Event bus: in-process (embedded) or nats (JetStream, many workers).")
     nats_url: str = Field("nats://127.0.0.1:4222", description="bus = nats: the NATS server.")
-    platform: PlatformKind = Field(PlatformKind.DEMO, description="The moderated platform: demo (built in), matrix (Synapse) or webhook.")
-    webhook_base_url: str | None = Field(None, description="platform = webhook: where the platform's endpoints are (docs/webhook.md).")
+    platform: PlatformKind = Field(
+        PlatformKind.DEMO, description="The moderated platform: demo (built in), matrix (Synapse) or webhook."
+    )
+    webhook_base_url: str | None = Field(
+        None, description="platform = webhook: where the platform's endpoints are (docs/webhook.md)."
+    )
     webhook_secret: SecretStr | None = Field(None, description="platform = webhook: the shared secret that signs requests.")
     webhook_timeout_s: float = Field(5.0, gt=0, description="platform = webhook: seconds one attempt may take.")
     webhook_attempts: int = Field(4, ge=1, le=10, description="platform = webhook: attempts per call on network errors and 5xx.")
-    webhook_backoff_s: float = Field(0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter.")
+    webhook_backoff_s: float = Field(
+        0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter."
+    )
     organisation_name: str = Field("Demo Messenger Ltd", description="The provider's legal name, shown to authorities and users.")
     matrix_homeserver_url: str | None = Field(None, description="platform = matrix: Synapse's client/admin API base URL.")
     matrix_server_name: str | None = Field(None, description="platform = matrix: the homeserver's server_name.")
     matrix_bot_user_id: str | None = Field(None, description="platform = matrix: the Synapse admin account Trustdesk acts as.")
     matrix_bot_token: SecretStr | None = Field(None, description="platform = matrix: that account's access token.")
-    matrix_reports_every_s: float = Field(60.0, ge=0, description="platform = matrix: seconds between the server's imports of Synapse's user reports into review; 0 turns them off (then run `trustdesk matrix import-reports --every 60`).")
+    matrix_reports_every_s: float = Field(
+        60.0,
+        ge=0,
+        description="platform = matrix: seconds between the server's imports of Synapse's user reports into review; 0 turns them off (then run `trustdesk matrix import-reports --every 60`).",
+    )
     pager: PagerKind = Field(PagerKind.LOG, description="How on-call is paged: log (embedded default), webhook or smtp.")
     pager_webhook_url: str | None = Field(None, description="pager = webhook: the incident tool's URL.")
     pager_webhook_secret: SecretStr | None = Field(None, description="pager = webhook: HMAC secret that signs pages.")
@@ -91,11 +102,15 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, description="pager = smtp: login, if the relay needs one.")
     smtp_password: SecretStr | None = Field(None, description="pager = smtp: password, if the relay needs one.")
     smtp_starttls: bool = Field(False, description="pager = smtp: upgrade the connection with STARTTLS.")
-    emergency_sweep_s: float = Field(10.0, ge=0, description="Seconds between the emergency lane's sweeps inside the server (missed TCO orders, deadline pages, page escalation); 0 turns the sweep off (then run `trustdesk emergency run --every 10`).")
+    emergency_sweep_s: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds between the emergency lane's sweeps inside the server (missed TCO orders, deadline pages, page escalation); 0 turns the sweep off (then run `trustdesk emergency run --every 10`).",
+    )
     exchange_credentials: dict[str, dict[str, SecretStr]] = Field(
         default_factory=dict,
         description="Hash-list exchange credentials by API name (ncmec, stop_ncii, tat, fb_threatexchange): "
-        "the fields of python-threatexchange's credential class, e.g. {\"ncmec\": {\"user\": ..., \"password\": ...}}.",
+        'the fields of python-threatexchange\'s credential class, e.g. {"ncmec": {"user": ..., "password": ...}}.',
     )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
@@ -104,24 +119,91 @@ class Settings(BaseSettings):
         description="The signal types banks hold and the matcher matches, by name (safety/signals/types/); "
         "an unknown name is refused at start.",
     )
-    request_max_json_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body of a JSON route, in bytes; refused with 413 while it is read (a declared Content-Length over it before a byte is read).")
-    request_max_form_bytes: int = Field(1024 * 1024, ge=1024, description="Largest body of a console or portal form without files, in bytes.")
-    request_max_upload_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body of a route that takes a file or a bulk load (hash and lookup uploads, bank imports and entries, Matrix media checks), in bytes.")
-    request_max_attachment_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body of a lawful request with its attachments (API, portal, console), in bytes; each attachment is also held to 10 MiB, and a request to 10 of them.")
-    request_max_form_parts: int = Field(200, ge=1, description="Most parts of a multipart form, or fields of a URL-encoded one, counted as the body arrives.")
-    json_max_depth: int = Field(64, ge=2, description="Deepest nesting of arrays and objects in a JSON body, checked before it is parsed (422).")
-    json_max_string_bytes: int = Field(256 * 1024, ge=256, description="Longest string in a JSON body, in bytes as sent, checked before it is parsed (422); attachment and upload routes, whose files travel as base64 strings, are held to their body limit instead.")
-    image_max_pixels: int = Field(50_000_000, ge=1, description="Most pixels (width x height) of an image that is decoded for hashing, read from its header before decoding; a larger one is refused with 413.")
-    archive_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024, description="Most bytes an archive (a disclosure package being verified) may expand to; reading stops there.")
-    pipeline_max_batch: int = Field(5000, ge=1, le=100_000, description="Most events one POST /api/v1/pipeline/events may carry; a larger batch is refused whole (413) before any event is validated.")
-    lawful_request_max_targets: int = Field(50, ge=1, le=10_000, description="Most targets (accounts, messages, links) one lawful request may name, by API, portal or console; more is a 422 asking to split the request.")
-    review_bulk_max_cases: int = Field(200, ge=1, le=10_000, description="Most cases one bulk review decision (API or console) may take; more is a 422 before any case is read.")
-    cpu_workers: int | None = Field(None, ge=1, description="Workers that run CPU-bound work (media hashing, upload parsing) off the event loop, and so the most such jobs at once; unset: one fewer than the CPUs this process may use (at least 1), leaving one to serve requests.")
-    cpu_pool: CpuPoolKind = Field(CpuPoolKind.PROCESS, description="What the CPU workers are: process (the default: at a lower OS priority than the server, so a busy machine serves requests first) or thread (shares memory, starts at once; what is costly releases the GIL). benchmarks/concurrency.py compares them.")
-    pipeline_payload_days: int = Field(90, ge=1, le=3650, description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.")
-    audit_key_file: Path | None = Field(None, description="The Ed25519 key that signs audit checkpoints; unset means data_dir/keys/audit-ed25519.key. Created owner-only on first use; keep it off the database host and out of its backups, and change it with `trustdesk audit rotate-key`.")
-    audit_checkpoint_dir: Path | None = Field(None, description="Where the signed checkpoints of the audit chain are appended (audit-checkpoints.jsonl), outside the database; unset means data_dir/checkpoints. Published at /transparency/audit-checkpoints.json.")
-    audit_checkpoint_every_s: float = Field(3600.0, ge=0, description="Seconds between the server's checkpoints of the audit chain; 0 turns them off (then run `trustdesk audit checkpoint --every 3600`, or from a scheduler).")
+    request_max_json_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body of a JSON route, in bytes; refused with 413 while it is read (a declared Content-Length over it before a byte is read).",
+    )
+    request_max_form_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest body of a console or portal form without files, in bytes."
+    )
+    request_max_upload_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of a route that takes a file or a bulk load (hash and lookup uploads, bank imports and entries, Matrix media checks), in bytes.",
+    )
+    request_max_attachment_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of a lawful request with its attachments (API, portal, console), in bytes; each attachment is also held to 10 MiB, and a request to 10 of them.",
+    )
+    request_max_form_parts: int = Field(
+        200, ge=1, description="Most parts of a multipart form, or fields of a URL-encoded one, counted as the body arrives."
+    )
+    json_max_depth: int = Field(
+        64, ge=2, description="Deepest nesting of arrays and objects in a JSON body, checked before it is parsed (422)."
+    )
+    json_max_string_bytes: int = Field(
+        256 * 1024,
+        ge=256,
+        description="Longest string in a JSON body, in bytes as sent, checked before it is parsed (422); attachment and upload routes, whose files travel as base64 strings, are held to their body limit instead.",
+    )
+    image_max_pixels: int = Field(
+        50_000_000,
+        ge=1,
+        description="Most pixels (width x height) of an image that is decoded for hashing, read from its header before decoding; a larger one is refused with 413.",
+    )
+    archive_max_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes an archive (a disclosure package being verified) may expand to; reading stops there.",
+    )
+    pipeline_max_batch: int = Field(
+        5000,
+        ge=1,
+        le=100_000,
+        description="Most events one POST /api/v1/pipeline/events may carry; a larger batch is refused whole (413) before any event is validated.",
+    )
+    lawful_request_max_targets: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        description="Most targets (accounts, messages, links) one lawful request may name, by API, portal or console; more is a 422 asking to split the request.",
+    )
+    review_bulk_max_cases: int = Field(
+        200,
+        ge=1,
+        le=10_000,
+        description="Most cases one bulk review decision (API or console) may take; more is a 422 before any case is read.",
+    )
+    cpu_workers: int | None = Field(
+        None,
+        ge=1,
+        description="Workers that run CPU-bound work (media hashing, upload parsing) off the event loop, and so the most such jobs at once; unset: one fewer than the CPUs this process may use (at least 1), leaving one to serve requests.",
+    )
+    cpu_pool: CpuPoolKind = Field(
+        CpuPoolKind.PROCESS,
+        description="What the CPU workers are: process (the default: at a lower OS priority than the server, so a busy machine serves requests first) or thread (shares memory, starts at once; what is costly releases the GIL). benchmarks/concurrency.py compares them.",
+    )
+    pipeline_payload_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.",
+    )
+    audit_key_file: Path | None = Field(
+        None,
+        description="The Ed25519 key that signs audit checkpoints; unset means data_dir/keys/audit-ed25519.key. Created owner-only on first use; keep it off the database host and out of its backups, and change it with `trustdesk audit rotate-key`.",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        None,
+        description="Where the signed checkpoints of the audit chain are appended (audit-checkpoints.jsonl), outside the database; unset means data_dir/checkpoints. Published at /transparency/audit-checkpoints.json.",
+    )
+    audit_checkpoint_every_s: float = Field(
+        3600.0,
+        ge=0,
+        description="Seconds between the server's checkpoints of the audit chain; 0 turns them off (then run `trustdesk audit checkpoint --every 3600`, or from a scheduler).",
+    )
 
     @field_validator("signal_types")
     @classmethod

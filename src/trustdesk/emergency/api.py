@@ -37,42 +37,67 @@ def _lane(container: Container) -> removal.Lane:
 
 
 def _row(row: service.RemovalRow) -> RemovalRow:
-    return RemovalRow(removal=RemovalRead.model_validate(row.removal), reference=row.reference, time_left=row.time_left, overdue=row.overdue)
+    return RemovalRow(
+        removal=RemovalRead.model_validate(row.removal), reference=row.reference, time_left=row.time_left, overdue=row.overdue
+    )
 
 
 @router.get("", response_model=OverviewRead)
 def overview(session: SessionDep, container: ContainerDep, _: Handler) -> OverviewRead:
     view = service.overview(session, now=container.clock.now())
-    return OverviewRead(removals=[_row(r) for r in view.removals], threats=[ThreatRead.model_validate(t) for t in view.threats],
-                        open_pages=len(view.pages))
+    return OverviewRead(
+        removals=[_row(r) for r in view.removals],
+        threats=[ThreatRead.model_validate(t) for t in view.threats],
+        open_pages=len(view.pages),
+    )
 
 
 @router.post("/removals/{removal_id}/confirm", response_model=RemovalRead)
-def confirm(removal_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> RemovalRead:
-    done = removal.confirm(session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=body.note)
+def confirm(
+    removal_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> RemovalRead:
+    done = removal.confirm(
+        session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=body.note
+    )
     return RemovalRead.model_validate(done)
 
 
 @router.post("/removals/{removal_id}/remove", response_model=RemovalRead)
-def remove(removal_id: RowId, body: PersonRemoval, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> RemovalRead:
-    done = removal.remove_by_person(session, lane=_lane(container), actor=actor_of(request, principal), principal=principal,
-                                    removal_id=removal_id, reason=body.reason)
+def remove(
+    removal_id: RowId, body: PersonRemoval, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> RemovalRead:
+    done = removal.remove_by_person(
+        session,
+        lane=_lane(container),
+        actor=actor_of(request, principal),
+        principal=principal,
+        removal_id=removal_id,
+        reason=body.reason,
+    )
     return RemovalRead.model_validate(done)
 
 
 @router.post("/threats", response_model=ThreatRead, status_code=201)
-def open_threat(body: ThreatCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> ThreatRead:
+def open_threat(
+    body: ThreatCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> ThreatRead:
     case = ttl.open_case(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
     return ThreatRead.model_validate(case)
 
 
 @router.post("/threats/{case_id}/send", response_model=ThreatRead)
-def send_threat(case_id: RowId, body: ThreatSend, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> ThreatRead:
-    case = ttl.confirm_and_send(session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=body.draft, note=body.note)
+def send_threat(
+    case_id: RowId, body: ThreatSend, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> ThreatRead:
+    case = ttl.confirm_and_send(
+        session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=body.draft, note=body.note
+    )
     return ThreatRead.model_validate(case)
 
 
 @router.post("/threats/{case_id}/dismiss", response_model=ThreatRead)
-def dismiss_threat(case_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> ThreatRead:
+def dismiss_threat(
+    case_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> ThreatRead:
     case = ttl.dismiss(session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, note=body.note)
     return ThreatRead.model_validate(case)

@@ -48,16 +48,27 @@ CLOSED = frozenset({RemovalState.CONFIRMED.value, RemovalState.REMOVED_BY_PERSON
 def _context(session: Session, container: Container) -> dict[str, Any]:
     now = container.clock.now()
     view = service.overview(session, now=now)
-    return {"view": view, "pages": service.page_rows(session, view.pages), "escalations": service.escalations(session),
-            "words": STATE_WORDS, "now": now}
+    return {
+        "view": view,
+        "pages": service.page_rows(session, view.pages),
+        "escalations": service.escalations(session),
+        "words": STATE_WORDS,
+        "now": now,
+    }
 
 
 def _page(request: Request, session: Session, container: Container, status_code: int = 200, **extra: Any) -> HTMLResponse:
-    return render(request, "console/emergencies/index.html", status_code=status_code, active="emergencies",
-                  **_context(session, container), recent=[r for r in service.recent_removals(session, now=container.clock.now(), limit=10)
-                                                          if r.removal.state in CLOSED],
-                  closed=[c for c in ttl.recent_cases(session, limit=10) if c.state != "draft"], sources=list(ThreatSource),
-                  **{"values": {}, **extra})
+    return render(
+        request,
+        "console/emergencies/index.html",
+        status_code=status_code,
+        active="emergencies",
+        **_context(session, container),
+        recent=[r for r in service.recent_removals(session, now=container.clock.now(), limit=10) if r.removal.state in CLOSED],
+        closed=[c for c in ttl.recent_cases(session, limit=10) if c.state != "draft"],
+        sources=list(ThreatSource),
+        **{"values": {}, **extra},
+    )
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -74,8 +85,9 @@ def live(request: Request, session: SessionDep, container: ContainerDep, _: Hand
 @router.get(PAGE + "/banner", response_class=HTMLResponse)
 def banner(request: Request, session: SessionDep, container: ContainerDep, _: Handler) -> HTMLResponse:
     """The strip at the top of every console page; empty when nothing is open."""
-    return render(request, "console/emergencies/_banner.html", view=service.overview(session, now=container.clock.now()),
-                  words=STATE_WORDS)
+    return render(
+        request, "console/emergencies/_banner.html", view=service.overview(session, now=container.clock.now()), words=STATE_WORDS
+    )
 
 
 @router.get("/console/emergency/pages/{page_id:int}", response_model=None)
@@ -84,8 +96,15 @@ def page_link(page_id: RowId, _: Handler) -> RedirectResponse:
     return RedirectResponse(f"{PAGE}#page-{page_id}", status_code=303)
 
 
-def _act(request: Request, session: Session, container: Container, change: Callable[[], object], *, anchor: str,
-         values: dict[str, str] | None = None) -> Response:
+def _act(
+    request: Request,
+    session: Session,
+    container: Container,
+    change: Callable[[], object],
+    *,
+    anchor: str,
+    values: dict[str, str] | None = None,
+) -> Response:
     """Run one change in a savepoint: done, back to the page at `anchor`; refused, the page
     again with the reason and what was typed, nothing changed."""
     try:
@@ -104,47 +123,127 @@ def _lane(container: Container) -> removal.Lane:
 
 
 @router.post(PAGE + "/removals/{removal_id:int}/confirm", response_model=None)
-def confirm(removal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
-            note: Text = "") -> Response:
-    return _act(request, session, container, lambda: removal.confirm(
-        session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=note), anchor=f"removal-{removal_id}")
+def confirm(
+    removal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler, note: Text = ""
+) -> Response:
+    return _act(
+        request,
+        session,
+        container,
+        lambda: removal.confirm(
+            session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=note
+        ),
+        anchor=f"removal-{removal_id}",
+    )
 
 
 @router.post(PAGE + "/removals/{removal_id:int}/remove", response_model=None)
-def remove(removal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
-           reason: Text = "") -> Response:
-    return _act(request, session, container, lambda: removal.remove_by_person(
-        session, lane=_lane(container), actor=actor_of(request, principal), principal=principal, removal_id=removal_id, reason=reason),
-        anchor=f"removal-{removal_id}", values={f"reason-{removal_id}": reason})
+def remove(
+    removal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler, reason: Text = ""
+) -> Response:
+    return _act(
+        request,
+        session,
+        container,
+        lambda: removal.remove_by_person(
+            session,
+            lane=_lane(container),
+            actor=actor_of(request, principal),
+            principal=principal,
+            removal_id=removal_id,
+            reason=reason,
+        ),
+        anchor=f"removal-{removal_id}",
+        values={f"reason-{removal_id}": reason},
+    )
 
 
 @router.post(PAGE + "/threats", response_model=None)
-def open_threat(request: Request, session: SessionDep, container: ContainerDep, principal: Handler, summary: Text = "",
-                place: Text = "", suspect: Text = "", victim: Text = "", message_id: Text = "", account_id: Text = "") -> Response:
-    typed = {"summary": summary, "place": place, "suspect": suspect, "victim": victim, "message_id": message_id, "account_id": account_id}
-    return _act(request, session, container, lambda: ttl.open_case(
-        session, actor=actor_of(request, principal), clock=container.clock, source=ThreatSource.STAFF, summary=summary,
-        place=place, suspect=suspect, victim=victim, message_id=message_id.strip() or None, account_id=account_id.strip() or None),
-        anchor="threats", values=typed)
+def open_threat(
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Handler,
+    summary: Text = "",
+    place: Text = "",
+    suspect: Text = "",
+    victim: Text = "",
+    message_id: Text = "",
+    account_id: Text = "",
+) -> Response:
+    typed = {
+        "summary": summary,
+        "place": place,
+        "suspect": suspect,
+        "victim": victim,
+        "message_id": message_id,
+        "account_id": account_id,
+    }
+    return _act(
+        request,
+        session,
+        container,
+        lambda: ttl.open_case(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            source=ThreatSource.STAFF,
+            summary=summary,
+            place=place,
+            suspect=suspect,
+            victim=victim,
+            message_id=message_id.strip() or None,
+            account_id=account_id.strip() or None,
+        ),
+        anchor="threats",
+        values=typed,
+    )
 
 
 @router.post(PAGE + "/threats/{case_id:int}/send", response_model=None)
-def send_threat(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
-                draft: Text = "", note: Text = "") -> Response:
-    return _act(request, session, container, lambda: ttl.confirm_and_send(
-        session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=draft, note=note),
-        anchor="threats", values={f"draft-{case_id}": draft, f"note-{case_id}": note})
+def send_threat(
+    case_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Handler,
+    draft: Text = "",
+    note: Text = "",
+) -> Response:
+    return _act(
+        request,
+        session,
+        container,
+        lambda: ttl.confirm_and_send(
+            session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=draft, note=note
+        ),
+        anchor="threats",
+        values={f"draft-{case_id}": draft, f"note-{case_id}": note},
+    )
 
 
 @router.post(PAGE + "/threats/{case_id:int}/dismiss", response_model=None)
-def dismiss_threat(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler,
-                   note: Text = "") -> Response:
-    return _act(request, session, container, lambda: ttl.dismiss(
-        session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, note=note),
-        anchor="threats", values={f"dismiss-{case_id}": note})
+def dismiss_threat(
+    case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler, note: Text = ""
+) -> Response:
+    return _act(
+        request,
+        session,
+        container,
+        lambda: ttl.dismiss(session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, note=note),
+        anchor="threats",
+        values={f"dismiss-{case_id}": note},
+    )
 
 
 @router.post(PAGE + "/pages/{page_id:int}/acknowledge", response_model=None)
 def acknowledge(page_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> Response:
-    return _act(request, session, container, lambda: paging.acknowledge(
-        session, page_id=page_id, actor=actor_of(request, principal), username=principal.name, clock=container.clock), anchor="pages")
+    return _act(
+        request,
+        session,
+        container,
+        lambda: paging.acknowledge(
+            session, page_id=page_id, actor=actor_of(request, principal), username=principal.name, clock=container.clock
+        ),
+        anchor="pages",
+    )

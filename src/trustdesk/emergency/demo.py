@@ -46,8 +46,16 @@ def _file_order(container: Any, *, actor: Actor, message_id: str) -> bool:
         if officer is None:
             return False
         submission = Submission(instrument=TCO, categories=[], elements=dict(ELEMENTS), targets=[("message_id", message_id)])
-        submit_request(session, actor=actor, clock=container.clock, platform=container.platform, data_dir=container.settings.data_dir,
-                       principal=officer_principal(officer), submission=submission, channel=Channel.PORTAL)
+        submit_request(
+            session,
+            actor=actor,
+            clock=container.clock,
+            platform=container.platform,
+            data_dir=container.settings.data_dir,
+            principal=officer_principal(officer),
+            submission=submission,
+            channel=Channel.PORTAL,
+        )
     return True
 
 
@@ -56,10 +64,17 @@ def _open_case(container: Any, *, actor: Actor, cast: DemoCast) -> bool:
         if session.scalar(select(ThreatCase.id).limit(1)) is not None:
             return False
         ttl.open_case(
-            session, actor=actor, clock=container.clock, source=ThreatSource.RULE, source_ref="demo rule: call to violence",
-            message_id=cast.messages["propaganda_attack"], account_id=cast.accounts["herald"], place="DE", suspect="GB",
+            session,
+            actor=actor,
+            clock=container.clock,
+            source=ThreatSource.RULE,
+            source_ref="demo rule: call to violence",
+            message_id=cast.messages["propaganda_attack"],
+            account_id=cast.accounts["herald"],
+            place="DE",
+            suspect="GB",
             summary="The 'Iron Dawn Bulletin' channel celebrates an armed attack 'last night' and calls on its followers to act next; "
-                    "its members are in Germany, the poster's phone number is British.",
+            "its members are in Germany, the poster's phone number is British.",
         )
     return True
 

@@ -94,8 +94,9 @@ def lane_of(container: Container) -> removal.Lane | None:
     platform adapter is set)."""
     if container.platform is None:
         return None
-    return removal.Lane(platform=container.platform, clock=container.clock, pager=container.pager,
-                        base_url=container.settings.base_url)
+    return removal.Lane(
+        platform=container.platform, clock=container.clock, pager=container.pager, base_url=container.settings.base_url
+    )
 
 
 def install_for(container: Container) -> None:

@@ -197,14 +197,8 @@ def _payload(message: PageMessage, recipient: Recipient) -> dict[str, object]:
 
 def on_call_rota(session: Session) -> list[Recipient]:
     """Active staff holding the on-call role, in the order they were added (first = primary)."""
-    staff = session.scalars(
-        select(StaffUser).where(StaffUser.disabled_at.is_(None)).order_by(StaffUser.id)
-    )
-    return [
-        Recipient(username=s.username, display_name=s.display_name, email=s.email)
-        for s in staff
-        if Role.ON_CALL in s.roles
-    ]
+    staff = session.scalars(select(StaffUser).where(StaffUser.disabled_at.is_(None)).order_by(StaffUser.id))
+    return [Recipient(username=s.username, display_name=s.display_name, email=s.email) for s in staff if Role.ON_CALL in s.roles]
 
 
 def page_on_call(
@@ -232,30 +226,48 @@ def page_on_call(
         raise Conflict("Nobody holds the on-call role: add one before paging.")
     now = (clock or SystemClock()).now()
     page = Page(
-        urgency=urgency, subject=subject.strip(), body=body, created_by=str(actor),
-        object_type=object_type, object_id=None if object_id is None else str(object_id),
-        state=PageState.OPEN, escalate_after_s=int(escalate_after.total_seconds()),
-        max_rounds=max_rounds, level=0, last_paged_at=now, created_at=now,
+        urgency=urgency,
+        subject=subject.strip(),
+        body=body,
+        created_by=str(actor),
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        state=PageState.OPEN,
+        escalate_after_s=int(escalate_after.total_seconds()),
+        max_rounds=max_rounds,
+        level=0,
+        last_paged_at=now,
+        created_at=now,
     )
     session.add(page)
     session.flush()
-    record(session, actor=actor, action="page.open", object_type="page", object_id=page.id,
-           reason=subject, details={"urgency": str(urgency), "about": f"{object_type}:{object_id}"},
-           clock=clock)
+    record(
+        session,
+        actor=actor,
+        action="page.open",
+        object_type="page",
+        object_id=page.id,
+        reason=subject,
+        details={"urgency": str(urgency), "about": f"{object_type}:{object_id}"},
+        clock=clock,
+    )
     _deliver(session, page=page, pager=pager, rota=rota, now=now, base_url=base_url)
     return page
 
 
-def _deliver(
-    session: Session, *, page: Page, pager: Pager, rota: list[Recipient], now: datetime, base_url: str
-) -> PageDelivery:
+def _deliver(session: Session, *, page: Page, pager: Pager, rota: list[Recipient], now: datetime, base_url: str) -> PageDelivery:
     recipient = rota[page.level % len(rota)]
     message = PageMessage(
-        page_id=page.id, urgency=PageUrgency(page.urgency), subject=page.subject, body=page.body,
-        level=page.level, ack_url=f"{base_url}/console/emergency/pages/{page.id}",
+        page_id=page.id,
+        urgency=PageUrgency(page.urgency),
+        subject=page.subject,
+        body=page.body,
+        level=page.level,
+        ack_url=f"{base_url}/console/emergency/pages/{page.id}",
     )
-    delivery = PageDelivery(page_id=page.id, level=page.level, recipient=recipient.username,
-                            channel=pager.channel, sent_at=now, ok=True)
+    delivery = PageDelivery(
+        page_id=page.id, level=page.level, recipient=recipient.username, channel=pager.channel, sent_at=now, ok=True
+    )
     try:
         pager.send(message, recipient)
     except PagingFailed as exc:
@@ -265,9 +277,7 @@ def _deliver(
     return delivery
 
 
-def escalate_due(
-    session: Session, *, pager: Pager, actor: Actor, clock: Clock | None = None, base_url: str = ""
-) -> list[Page]:
+def escalate_due(session: Session, *, pager: Pager, actor: Actor, clock: Clock | None = None, base_url: str = "") -> list[Page]:
     """Page the next person for every open page left unacknowledged past its delay. A failed
     delivery counts as unanswered at once, so a dead phone does not cost the full delay."""
     now = (clock or SystemClock()).now()
@@ -276,16 +286,13 @@ def escalate_due(
     for page in session.scalars(select(Page).where(Page.state == PageState.OPEN).order_by(Page.id)):
         if not rota or not _is_due(session, page=page, now=now):
             continue
-        _escalate(session, page=page, pager=pager, rota=rota, now=now, actor=actor,
-                  clock=clock, base_url=base_url)
+        _escalate(session, page=page, pager=pager, rota=rota, now=now, actor=actor, clock=clock, base_url=base_url)
         escalated.append(page)
     return escalated
 
 
 def _is_due(session: Session, *, page: Page, now: datetime) -> bool:
-    last = session.scalars(
-        select(PageDelivery).where(PageDelivery.page_id == page.id).order_by(PageDelivery.id.desc())
-    ).first()
+    last = session.scalars(select(PageDelivery).where(PageDelivery.page_id == page.id).order_by(PageDelivery.id.desc())).first()
     if last is not None and not last.ok:
         return True
     return now - page.last_paged_at >= timedelta(seconds=page.escalate_after_s)
@@ -298,26 +305,45 @@ def next_level(*, level: int, rota_size: int, max_rounds: int) -> int | None:
 
 
 def _escalate(
-    session: Session, *, page: Page, pager: Pager, rota: list[Recipient], now: datetime,
-    actor: Actor, clock: Clock | None, base_url: str,
+    session: Session,
+    *,
+    page: Page,
+    pager: Pager,
+    rota: list[Recipient],
+    now: datetime,
+    actor: Actor,
+    clock: Clock | None,
+    base_url: str,
 ) -> None:
     level = next_level(level=page.level, rota_size=len(rota), max_rounds=page.max_rounds)
     if level is None:
         page.state = PageState.UNANSWERED
-        record(session, actor=actor, action="page.unanswered", object_type="page",
-               object_id=page.id, reason="every round of the rota was paged", clock=clock)
+        record(
+            session,
+            actor=actor,
+            action="page.unanswered",
+            object_type="page",
+            object_id=page.id,
+            reason="every round of the rota was paged",
+            clock=clock,
+        )
         return
     page.level = level
     page.last_paged_at = now
     delivery = _deliver(session, page=page, pager=pager, rota=rota, now=now, base_url=base_url)
-    record(session, actor=actor, action="page.escalate", object_type="page", object_id=page.id,
-           reason=f"unacknowledged; paging {delivery.recipient}",
-           details={"level": page.level, "delivered": delivery.ok}, clock=clock)
+    record(
+        session,
+        actor=actor,
+        action="page.escalate",
+        object_type="page",
+        object_id=page.id,
+        reason=f"unacknowledged; paging {delivery.recipient}",
+        details={"level": page.level, "delivered": delivery.ok},
+        clock=clock,
+    )
 
 
-def acknowledge(
-    session: Session, *, page_id: int, actor: Actor, username: str, clock: Clock | None = None
-) -> Page:
+def acknowledge(session: Session, *, page_id: int, actor: Actor, username: str, clock: Clock | None = None) -> Page:
     """Record that `username` has the page in hand; escalation stops."""
     page = session.get(Page, page_id)
     if page is None:
@@ -328,8 +354,15 @@ def acknowledge(
     page.acknowledged_at = (clock or SystemClock()).now()
     page.acknowledged_by = username
     session.flush()
-    record(session, actor=actor, action="page.acknowledge", object_type="page", object_id=page.id,
-           reason=f"acknowledged by {username}", clock=clock)
+    record(
+        session,
+        actor=actor,
+        action="page.acknowledge",
+        object_type="page",
+        object_id=page.id,
+        reason=f"acknowledged by {username}",
+        clock=clock,
+    )
     return page
 
 
@@ -344,7 +377,11 @@ def build_pager(settings: Settings) -> Pager:
             raise ValueError("pager = smtp needs TRUSTDESK_SMTP_HOST")
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         return SmtpPager(
-            host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
-            username=settings.smtp_username, password=password, starttls=settings.smtp_starttls,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=password,
+            starttls=settings.smtp_starttls,
         )
     return LogPager()

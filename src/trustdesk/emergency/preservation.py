@@ -52,18 +52,45 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def keep(session: Session, *, lane_clock: Clock, removal: Removal, target: RequestTarget, action: EnforcementAction,
-         snapshot: dict[str, Any], days: int, actor: Actor) -> RemovedContent:
+def keep(
+    session: Session,
+    *,
+    lane_clock: Clock,
+    removal: Removal,
+    target: RequestTarget,
+    action: EnforcementAction,
+    snapshot: dict[str, Any],
+    days: int,
+    actor: Actor,
+) -> RemovedContent:
     now = lane_clock.now()
     row = RemovedContent(
-        removal_id=removal.id, message_id=target.message_id or "", account_id=target.account_id, action_id=action.id,
-        platform_ok=action.platform_ok, platform_detail=action.platform_detail or "", snapshot=snapshot,
-        snapshot_sha256=digest(snapshot), preserved_at=now, preserve_until=now + timedelta(days=days),
+        removal_id=removal.id,
+        message_id=target.message_id or "",
+        account_id=target.account_id,
+        action_id=action.id,
+        platform_ok=action.platform_ok,
+        platform_detail=action.platform_detail or "",
+        snapshot=snapshot,
+        snapshot_sha256=digest(snapshot),
+        preserved_at=now,
+        preserve_until=now + timedelta(days=days),
     )
     session.add(row)
     session.flush()
-    record(session, actor=actor, action="removal.preserve", object_type="emergency_removed_content", object_id=row.id, clock=lane_clock,
-           details={"removal_id": removal.id, "snapshot_sha256": row.snapshot_sha256, "preserve_until": row.preserve_until.isoformat()})
+    record(
+        session,
+        actor=actor,
+        action="removal.preserve",
+        object_type="emergency_removed_content",
+        object_id=row.id,
+        clock=lane_clock,
+        details={
+            "removal_id": removal.id,
+            "snapshot_sha256": row.snapshot_sha256,
+            "preserve_until": row.preserve_until.isoformat(),
+        },
+    )
     return row
 
 

@@ -39,8 +39,9 @@ from trustdesk.safety.enforcement import service as enforcement
 TCO = InstrumentCode.TCO_REMOVAL
 POLICY = "terrorism"
 # The lane acts for Trustdesk itself on requests: it may read and handle them, nothing else.
-LANE = Principal(kind="system", id=0, name="emergency-lane",
-                 permissions=frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE}))
+LANE = Principal(
+    kind="system", id=0, name="emergency-lane", permissions=frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE})
+)
 LANE_ACTOR = Actor("system", "emergency-lane")
 OPEN_STATES = frozenset({RemovalState.AWAITING_PERSON, RemovalState.FAILED})
 
@@ -101,8 +102,11 @@ def why_not_automatic(session: Session, *, request: LawfulRequest) -> list[str]:
 
 
 def _message_targets(session: Session, *, request_id: int) -> list[RequestTarget]:
-    query = select(RequestTarget).where(RequestTarget.request_id == request_id, RequestTarget.resolved.is_(True),
-                                        RequestTarget.message_id.is_not(None)).order_by(RequestTarget.id)
+    query = (
+        select(RequestTarget)
+        .where(RequestTarget.request_id == request_id, RequestTarget.resolved.is_(True), RequestTarget.message_id.is_not(None))
+        .order_by(RequestTarget.id)
+    )
     return list(session.scalars(query))
 
 
@@ -120,8 +124,11 @@ def get_removal(session: Session, *, removal_id: int) -> Removal:
 def pending_orders(session: Session) -> list[int]:
     """TCO orders the lane has not taken in yet, and those waiting for a person whose
     request changed since (a missing element may have arrived)."""
-    new = select(LawfulRequest.id).where(LawfulRequest.instrument == TCO, LawfulRequest.id.not_in(select(Removal.request_id)),
-                                         LawfulRequest.state.not_in([str(s) for s in FINAL]))
+    new = select(LawfulRequest.id).where(
+        LawfulRequest.instrument == TCO,
+        LawfulRequest.id.not_in(select(Removal.request_id)),
+        LawfulRequest.state.not_in([str(s) for s in FINAL]),
+    )
     waiting = select(Removal.request_id).where(Removal.state == RemovalState.AWAITING_PERSON.value)
     return sorted({*session.scalars(new), *session.scalars(waiting)})
 
@@ -145,56 +152,116 @@ def take_in(session: Session, *, lane: Lane, request_id: int) -> Removal:
 
 
 def _new_removal(session: Session, *, request: LawfulRequest, clock: Clock) -> Removal:
-    removal = Removal(request_id=request.id, state=RemovalState.AWAITING_PERSON.value, received_at=request.received_at, created_at=clock.now())
+    removal = Removal(
+        request_id=request.id, state=RemovalState.AWAITING_PERSON.value, received_at=request.received_at, created_at=clock.now()
+    )
     follow_due(removal, request)
     session.add(removal)
     session.flush()
     return removal
 
 
-def _to_person(session: Session, *, lane: Lane, removal: Removal, request: LawfulRequest, reasons: list[str], first: bool) -> Removal:
+def _to_person(
+    session: Session, *, lane: Lane, removal: Removal, request: LawfulRequest, reasons: list[str], first: bool
+) -> Removal:
     why = "; ".join(reasons)
     if not first and removal.why_not_automatic == why:
         return removal
     removal.state, removal.why_not_automatic = RemovalState.AWAITING_PERSON.value, why
     session.flush()
-    record(session, actor=LANE_ACTOR, action="removal.to_person", object_type="emergency_removal", object_id=removal.id,
-           reason=why, details={"request": request.reference}, clock=lane.clock)
+    record(
+        session,
+        actor=LANE_ACTOR,
+        action="removal.to_person",
+        object_type="emergency_removal",
+        object_id=removal.id,
+        reason=why,
+        details={"request": request.reference},
+        clock=lane.clock,
+    )
     if first:
-        _page(session, lane=lane, removal=removal, urgency=PageUrgency.EMERGENCY,
-              subject=f"TCO order {request.reference} needs a person: {hour_text()} clock running")
+        _page(
+            session,
+            lane=lane,
+            removal=removal,
+            urgency=PageUrgency.EMERGENCY,
+            subject=f"TCO order {request.reference} needs a person: {hour_text()} clock running",
+        )
     return removal
 
 
-def _remove(session: Session, *, lane: Lane, removal: Removal, request: LawfulRequest, actor: Actor, automatic: bool,
-            principal: Principal = LANE) -> Removal:
+def _remove(
+    session: Session,
+    *,
+    lane: Lane,
+    removal: Removal,
+    request: LawfulRequest,
+    actor: Actor,
+    automatic: bool,
+    principal: Principal = LANE,
+) -> Removal:
     """Preserve, remove, record; tell the authority only when everything came down."""
-    _advance(session, lane=lane, request=request, actor=actor, principal=principal, to=RequestState.APPROVED,
-             reason="TCO removal order: checks passed, removing" if automatic else "TCO removal order: a person decided to remove")
-    rows = [_remove_one(session, lane=lane, removal=removal, target=t, actor=actor, automatic=automatic)
-            for t in _message_targets(session, request_id=request.id)]
+    _advance(
+        session,
+        lane=lane,
+        request=request,
+        actor=actor,
+        principal=principal,
+        to=RequestState.APPROVED,
+        reason="TCO removal order: checks passed, removing" if automatic else "TCO removal order: a person decided to remove",
+    )
+    rows = [
+        _remove_one(session, lane=lane, removal=removal, target=t, actor=actor, automatic=automatic)
+        for t in _message_targets(session, request_id=request.id)
+    ]
     removal.automatic = automatic
     if not rows or not all(r.platform_ok for r in rows):
         return _failed(session, lane=lane, removal=removal, request=request, rows=rows)
     removal.removed_at = lane.clock.now()
     removal.state = (RemovalState.AUTO_REMOVED if automatic else RemovalState.REMOVED_BY_PERSON).value
     session.flush()
-    record(session, actor=actor, action="removal.removed", object_type="emergency_removal", object_id=removal.id, clock=lane.clock,
-           details={"request": request.reference, "automatic": automatic, "messages": [r.message_id for r in rows]})
+    record(
+        session,
+        actor=actor,
+        action="removal.removed",
+        object_type="emergency_removal",
+        object_id=removal.id,
+        clock=lane.clock,
+        details={"request": request.reference, "automatic": automatic, "messages": [r.message_id for r in rows]},
+    )
     _tell_authority(session, lane=lane, removal=removal, request=request, rows=rows, actor=actor, principal=principal)
     return removal
 
 
-def _remove_one(session: Session, *, lane: Lane, removal: Removal, target: RequestTarget, actor: Actor, automatic: bool) -> RemovedContent:
+def _remove_one(
+    session: Session, *, lane: Lane, removal: Removal, target: RequestTarget, actor: Actor, automatic: bool
+) -> RemovedContent:
     assert target.message_id is not None
     snapshot = preservation.snapshot(lane.platform, message_id=target.message_id, account_id=target.account_id)
     action = enforcement.take_action(
-        session, actor=actor, clock=lane.clock, platform=lane.platform, subject_kind="message", subject_id=target.message_id,
-        action="remove_message", policy=POLICY, automated=automatic, source="legal", legal_ground=legal_ground(),
+        session,
+        actor=actor,
+        clock=lane.clock,
+        platform=lane.platform,
+        subject_kind="message",
+        subject_id=target.message_id,
+        action="remove_message",
+        policy=POLICY,
+        automated=automatic,
+        source="legal",
+        legal_ground=legal_ground(),
         reason="Removed on a removal order of a competent authority under the EU regulation on terrorist content online.",
     )
-    return preservation.keep(session, lane_clock=lane.clock, removal=removal, target=target, action=action, snapshot=snapshot,
-                             days=_preserve_days(), actor=actor)
+    return preservation.keep(
+        session,
+        lane_clock=lane.clock,
+        removal=removal,
+        target=target,
+        action=action,
+        snapshot=snapshot,
+        days=_preserve_days(),
+        actor=actor,
+    )
 
 
 def _preserve_days() -> int:
@@ -207,32 +274,66 @@ def _failed(session: Session, *, lane: Lane, removal: Removal, request: LawfulRe
     removal.state = RemovalState.FAILED.value
     detail = "; ".join(f"{r.message_id}: {r.platform_detail}" for r in rows if not r.platform_ok) or "nothing to remove"
     session.flush()
-    record(session, actor=LANE_ACTOR, action="removal.failed", object_type="emergency_removal", object_id=removal.id,
-           reason=detail, details={"request": request.reference}, clock=lane.clock)
-    _page(session, lane=lane, removal=removal, urgency=PageUrgency.EMERGENCY,
-          subject=f"TCO order {request.reference}: the platform refused the removal")
+    record(
+        session,
+        actor=LANE_ACTOR,
+        action="removal.failed",
+        object_type="emergency_removal",
+        object_id=removal.id,
+        reason=detail,
+        details={"request": request.reference},
+        clock=lane.clock,
+    )
+    _page(
+        session,
+        lane=lane,
+        removal=removal,
+        urgency=PageUrgency.EMERGENCY,
+        subject=f"TCO order {request.reference}: the platform refused the removal",
+    )
     return removal
 
 
-def _advance(session: Session, *, lane: Lane, request: LawfulRequest, actor: Actor, principal: Principal, to: RequestState, reason: str) -> None:
+def _advance(
+    session: Session, *, lane: Lane, request: LawfulRequest, actor: Actor, principal: Principal, to: RequestState, reason: str
+) -> None:
     """Walk the request along the legal workflow up to `to`, one allowed step at a time."""
     path = [RequestState.VERIFIED, RequestState.UNDER_REVIEW, RequestState.APPROVED, RequestState.ANSWERED]
-    for state in path[path.index(RequestState(request.state)) + 1 if request.state in path else 0: path.index(to) + 1]:
-        legal.transition(session, actor=actor, clock=lane.clock, principal=principal, request_id=request.id, to_state=state, reason=reason)
+    for state in path[path.index(RequestState(request.state)) + 1 if request.state in path else 0 : path.index(to) + 1]:
+        legal.transition(
+            session, actor=actor, clock=lane.clock, principal=principal, request_id=request.id, to_state=state, reason=reason
+        )
 
 
-def _tell_authority(session: Session, *, lane: Lane, removal: Removal, request: LawfulRequest, rows: list[RemovedContent],
-                    actor: Actor, principal: Principal) -> None:
+def _tell_authority(
+    session: Session,
+    *,
+    lane: Lane,
+    removal: Removal,
+    request: LawfulRequest,
+    rows: list[RemovedContent],
+    actor: Actor,
+    principal: Principal,
+) -> None:
     """TCO Art. 3(6): inform the issuing authority, without undue delay, of the removal and
     its time; the message stays on the request for the authority to read."""
     assert removal.removed_at is not None
     at = removal.removed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     items = ", ".join(r.message_id for r in rows)
-    body = (f"Removal order {request.reference}: the content was removed on {at} ({items}). The removed content and related data "
-            f"are preserved until {rows[0].preserve_until:%Y-%m-%d} (Art. 6 of Regulation (EU) 2021/784).")
+    body = (
+        f"Removal order {request.reference}: the content was removed on {at} ({items}). The removed content and related data "
+        f"are preserved until {rows[0].preserve_until:%Y-%m-%d} (Art. 6 of Regulation (EU) 2021/784)."
+    )
     legal.post_message(session, actor=actor, clock=lane.clock, principal=principal, request_id=request.id, body=body)
-    _advance(session, lane=lane, request=request, actor=actor, principal=principal, to=RequestState.ANSWERED,
-             reason=f"content removed on {at}; the authority was told")
+    _advance(
+        session,
+        lane=lane,
+        request=request,
+        actor=actor,
+        principal=principal,
+        to=RequestState.ANSWERED,
+        reason=f"content removed on {at}; the authority was told",
+    )
     removal.authority_told_at = lane.clock.now()
     session.flush()
 
@@ -241,14 +342,25 @@ def _page(session: Session, *, lane: Lane, removal: Removal, urgency: PageUrgenc
     if lane.pager is None:
         return
     try:
-        page_on_call(session, pager=lane.pager, actor=LANE_ACTOR, urgency=urgency, subject=subject[:200],
-                     body=f"Open {lane.base_url}/console/emergencies", object_type="emergency_removal", object_id=removal.id,
-                     base_url=lane.base_url, clock=lane.clock)
+        page_on_call(
+            session,
+            pager=lane.pager,
+            actor=LANE_ACTOR,
+            urgency=urgency,
+            subject=subject[:200],
+            body=f"Open {lane.base_url}/console/emergencies",
+            object_type="emergency_removal",
+            object_id=removal.id,
+            base_url=lane.base_url,
+            clock=lane.clock,
+        )
     except Conflict:  # nobody holds the on-call role: the console banner still shows it
         return
 
 
-def remove_by_person(session: Session, *, lane: Lane, actor: Actor, principal: Principal, removal_id: int, reason: str) -> Removal:
+def remove_by_person(
+    session: Session, *, lane: Lane, actor: Actor, principal: Principal, removal_id: int, reason: str
+) -> Removal:
     """A person removes an order the lane could not act on alone. Their own permissions move
     the request, so a request held for a call-back stays held until it is done."""
     removal = get_removal(session, removal_id=removal_id)
@@ -257,8 +369,15 @@ def remove_by_person(session: Session, *, lane: Lane, actor: Actor, principal: P
     if not reason.strip():
         raise InvalidInput("Say why you remove it; it is kept in the record.", field="reason")
     request = legal.get_request(session, principal=principal, request_id=removal.request_id)
-    record(session, actor=actor, action="removal.decide", object_type="emergency_removal", object_id=removal.id,
-           reason=reason.strip(), clock=lane.clock)
+    record(
+        session,
+        actor=actor,
+        action="removal.decide",
+        object_type="emergency_removal",
+        object_id=removal.id,
+        reason=reason.strip(),
+        clock=lane.clock,
+    )
     return _remove(session, lane=lane, removal=removal, request=request, actor=actor, automatic=False, principal=principal)
 
 
@@ -269,8 +388,15 @@ def confirm(session: Session, *, clock: Clock, actor: Actor, removal_id: int, no
         raise Conflict(f"Only an automatic removal waits for confirmation; this one is {removal.state.replace('_', ' ')}.")
     removal.state, removal.confirmed_at, removal.confirmed_by = RemovalState.CONFIRMED.value, clock.now(), str(actor)
     session.flush()
-    record(session, actor=actor, action="removal.confirm", object_type="emergency_removal", object_id=removal.id,
-           reason=note.strip() or None, clock=clock)
+    record(
+        session,
+        actor=actor,
+        action="removal.confirm",
+        object_type="emergency_removal",
+        object_id=removal.id,
+        reason=note.strip() or None,
+        clock=clock,
+    )
     return removal
 
 
@@ -286,7 +412,11 @@ def scan_deadlines(session: Session, *, lane: Lane) -> list[Removal]:
             removal.missed_paged_at = now
             _deadline_page(session, lane=lane, removal=removal, request=request, missed=True)
             paged.append(removal)
-        elif now >= clocks.warn_at(received_at=_start(request), due_at=request.due_at) and removal.warned_at is None and now < request.due_at:
+        elif (
+            now >= clocks.warn_at(received_at=_start(request), due_at=request.due_at)
+            and removal.warned_at is None
+            and now < request.due_at
+        ):
             removal.warned_at = now
             _deadline_page(session, lane=lane, removal=removal, request=request, missed=False)
             paged.append(removal)
@@ -301,8 +431,15 @@ def _start(request: LawfulRequest) -> datetime:
 def _deadline_page(session: Session, *, lane: Lane, removal: Removal, request: LawfulRequest, missed: bool) -> None:
     left = clocks.describe_time_left(request.due_at - lane.clock.now() if request.due_at else None)
     subject = f"TCO order {request.reference}: {hour_text()} deadline {'MISSED' if missed else 'near'} ({left})"
-    record(session, actor=LANE_ACTOR, action="removal.deadline_missed" if missed else "removal.deadline_near",
-           object_type="emergency_removal", object_id=removal.id, reason=subject, clock=lane.clock)
+    record(
+        session,
+        actor=LANE_ACTOR,
+        action="removal.deadline_missed" if missed else "removal.deadline_near",
+        object_type="emergency_removal",
+        object_id=removal.id,
+        reason=subject,
+        clock=lane.clock,
+    )
     _page(session, lane=lane, removal=removal, urgency=PageUrgency.EMERGENCY if missed else PageUrgency.DEADLINE, subject=subject)
 
 

@@ -61,8 +61,14 @@ def _row(session: Session, removal: Removal, now: datetime) -> RemovalRow:
     assert request is not None
     done = removal.removed_at is not None
     left = None if done or request.due_at is None else request.due_at - now
-    return RemovalRow(removal, request.reference, "removed" if done else describe_time_left(left),
-                      bool(left and left.total_seconds() < 0), request, session.get(Agency, request.agency_id))
+    return RemovalRow(
+        removal,
+        request.reference,
+        "removed" if done else describe_time_left(left),
+        bool(left and left.total_seconds() < 0),
+        request,
+        session.get(Agency, request.agency_id),
+    )
 
 
 def overview(session: Session, *, now: datetime) -> Overview:
@@ -89,6 +95,10 @@ def page_rows(session: Session, pages: list[Page]) -> list[PageRow]:
 def escalations(session: Session, *, limit: int = 20) -> list[PageRow]:
     """Pages that went past the first person (or round the whole rota unanswered), latest
     first: the trail a lead reads to see who was called when nobody answered."""
-    query = (select(Page).where(or_(Page.level > 0, Page.state == PageState.UNANSWERED))
-             .order_by(Page.last_paged_at.desc(), Page.id.desc()).limit(limit))
+    query = (
+        select(Page)
+        .where(or_(Page.level > 0, Page.state == PageState.UNANSWERED))
+        .order_by(Page.last_paged_at.desc(), Page.id.desc())
+        .limit(limit)
+    )
     return page_rows(session, list(session.scalars(query)))

@@ -54,8 +54,9 @@ def contact_book(path: Path = CONTACT_POINTS) -> ContactBook:
         return ContactPoint(key, entry["authority"], bool(entry["confirmed"]), sources[entry["source"]]["url"])
 
     states = {s["country"]: point(s["country"], s) for s in raw["states"]}
-    return ContactBook(raw["version"], raw["provider"]["establishment"], states, point("EUROPOL", raw["europol"]),
-                       sources["dsa_art_18"]["rule"])
+    return ContactBook(
+        raw["version"], raw["provider"]["establishment"], states, point("EUROPOL", raw["europol"]), sources["dsa_art_18"]["rule"]
+    )
 
 
 def _country(value: str | None, field: str) -> str | None:
@@ -67,21 +68,35 @@ def _country(value: str | None, field: str) -> str | None:
     return code
 
 
-def recipients_for(*, place: str | None, suspect: str | None, victim: str | None,
-                   book: ContactBook | None = None) -> tuple[list[ContactPoint], str]:
+def recipients_for(
+    *, place: str | None, suspect: str | None, victim: str | None, book: ContactBook | None = None
+) -> tuple[list[ContactPoint], str]:
     """The authorities to notify and why, in the order place, suspect, victim."""
     book = book or contact_book()
     given = [c for c in (place, suspect, victim) if c]
     concerned = list(dict.fromkeys(c for c in given if c in book.states))
     if concerned:
         return [book.states[c] for c in concerned], f"member state(s) concerned: {', '.join(concerned)} (place, suspect, victim)"
-    outside = f" ({', '.join(dict.fromkeys(given))} outside the EU: consider that country's authorities separately)" if given else ""
+    outside = (
+        f" ({', '.join(dict.fromkeys(given))} outside the EU: consider that country's authorities separately)" if given else ""
+    )
     fallback = [book.states[book.establishment], book.europol]
-    return fallback, f"no member state identified with reasonable certainty{outside}: the state of establishment ({book.establishment}) and Europol"
+    return (
+        fallback,
+        f"no member state identified with reasonable certainty{outside}: the state of establishment ({book.establishment}) and Europol",
+    )
 
 
-def _draft(*, summary: str, recipients: list[ContactPoint], message_id: str | None, account_id: str | None,
-           place: str | None, suspect: str | None, victim: str | None) -> str:
+def _draft(
+    *,
+    summary: str,
+    recipients: list[ContactPoint],
+    message_id: str | None,
+    account_id: str | None,
+    place: str | None,
+    suspect: str | None,
+    victim: str | None,
+) -> str:
     to = "; ".join(r.authority for r in recipients)
     lines = [
         f"To: {to}",
@@ -99,8 +114,17 @@ def _draft(*, summary: str, recipients: list[ContactPoint], message_id: str | No
 
 
 def open_case(
-    session: Session, *, actor: Actor, clock: Clock, source: ThreatSource, summary: str, source_ref: str | None = None,
-    message_id: str | None = None, account_id: str | None = None, place: str | None = None, suspect: str | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    source: ThreatSource,
+    summary: str,
+    source_ref: str | None = None,
+    message_id: str | None = None,
+    account_id: str | None = None,
+    place: str | None = None,
+    suspect: str | None = None,
     victim: str | None = None,
 ) -> ThreatCase:
     """Open a threat-to-life case with its recipients and notification draft."""
@@ -111,17 +135,44 @@ def open_case(
     book = contact_book()
     recipients, why = recipients_for(place=place, suspect=suspect, victim=victim, book=book)
     case = ThreatCase(
-        state=ThreatState.DRAFT.value, source=source.value, source_ref=source_ref, message_id=message_id, account_id=account_id,
-        summary=text, place_country=place, suspect_country=suspect, victim_country=victim,
-        recipients=[{"key": r.key, "authority": r.authority, "confirmed": r.confirmed, "source": r.source_url} for r in recipients],
-        recipient_reason=why, draft=_draft(summary=text, recipients=recipients, message_id=message_id, account_id=account_id,
-                                           place=place, suspect=suspect, victim=victim),
-        contact_points_version=book.version, created_at=clock.now(), created_by=str(actor),
+        state=ThreatState.DRAFT.value,
+        source=source.value,
+        source_ref=source_ref,
+        message_id=message_id,
+        account_id=account_id,
+        summary=text,
+        place_country=place,
+        suspect_country=suspect,
+        victim_country=victim,
+        recipients=[
+            {"key": r.key, "authority": r.authority, "confirmed": r.confirmed, "source": r.source_url} for r in recipients
+        ],
+        recipient_reason=why,
+        draft=_draft(
+            summary=text,
+            recipients=recipients,
+            message_id=message_id,
+            account_id=account_id,
+            place=place,
+            suspect=suspect,
+            victim=victim,
+        ),
+        contact_points_version=book.version,
+        created_at=clock.now(),
+        created_by=str(actor),
     )
     session.add(case)
     session.flush()
-    record(session, actor=actor, action="threat.open", object_type="threat_case", object_id=case.id, reason=why, clock=clock,
-           details={"source": case.source, "recipients": [r.key for r in recipients], "contact_points_version": book.version})
+    record(
+        session,
+        actor=actor,
+        action="threat.open",
+        object_type="threat_case",
+        object_id=case.id,
+        reason=why,
+        clock=clock,
+        details={"source": case.source, "recipients": [r.key for r in recipients], "contact_points_version": book.version},
+    )
     return case
 
 
@@ -148,12 +199,22 @@ def _decide(session: Session, *, actor: Actor, clock: Clock, case_id: int, state
     case.state, case.decision_note = state.value, note.strip() or None
     case.decided_at, case.decided_by = clock.now(), str(actor)
     session.flush()
-    record(session, actor=actor, action=f"threat.{state.value}", object_type="threat_case", object_id=case.id,
-           reason=note.strip() or None, clock=clock, details={"recipients": [r["key"] for r in case.recipients]})
+    record(
+        session,
+        actor=actor,
+        action=f"threat.{state.value}",
+        object_type="threat_case",
+        object_id=case.id,
+        reason=note.strip() or None,
+        clock=clock,
+        details={"recipients": [r["key"] for r in case.recipients]},
+    )
     return case
 
 
-def confirm_and_send(session: Session, *, actor: Actor, clock: Clock, case_id: int, draft: str | None = None, note: str = "") -> ThreatCase:
+def confirm_and_send(
+    session: Session, *, actor: Actor, clock: Clock, case_id: int, draft: str | None = None, note: str = ""
+) -> ThreatCase:
     """A person confirms the notification (edited or not) and records that it went out."""
     case = get_case(session, case_id=case_id)
     if draft is not None:

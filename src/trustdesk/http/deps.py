@@ -51,7 +51,9 @@ def get_session(request: Request) -> Iterator[Session]:
         except Exception as exc:
             session.rollback()
             log.exception("commit failed on %s %s", request.method, request.url.path)
-            raise NotStored("The change could not be stored (the database refused the commit); nothing was changed. Try again.") from exc
+            raise NotStored(
+                "The change could not be stored (the database refused the commit); nothing was changed. Try again."
+            ) from exc
     finally:
         session.close()
 

@@ -54,9 +54,13 @@ def _routes(*templates: str) -> re.Pattern[str]:
 # Routes that take files, or bulk loads of hashes, and so a larger body. A route not named
 # here gets the JSON (or form) limit: a new upload route is refused until it is listed.
 UPLOAD_ROUTES = _routes(
-    "POST /api/v1/banks/{bank_id}/import", "POST /api/v1/banks/{bank_id}/entries", "POST /api/v1/match/hash",
-    "POST /api/v1/match/lookup", "POST /api/v1/connector/matrix/media-check",
-    "POST /console/safety/banks/lookup", "POST /console/safety/banks/{bank_id}/import",
+    "POST /api/v1/banks/{bank_id}/import",
+    "POST /api/v1/banks/{bank_id}/entries",
+    "POST /api/v1/match/hash",
+    "POST /api/v1/match/lookup",
+    "POST /api/v1/connector/matrix/media-check",
+    "POST /console/safety/banks/lookup",
+    "POST /console/safety/banks/{bank_id}/import",
 )
 # Lawful requests with their attachments (base64 in JSON on the API, multipart in the portal).
 ATTACHMENT_ROUTES = _routes("POST /api/v1/lawful-requests", "POST /portal/requests", "POST /console/requests/new")
@@ -77,15 +81,22 @@ class Limits:
     @classmethod
     def of(cls, settings: Settings) -> Limits:
         return cls(
-            json_bytes=settings.request_max_json_bytes, form_bytes=settings.request_max_form_bytes,
-            upload_bytes=settings.request_max_upload_bytes, attachment_bytes=settings.request_max_attachment_bytes,
-            form_parts=settings.request_max_form_parts, json_depth=settings.json_max_depth,
+            json_bytes=settings.request_max_json_bytes,
+            form_bytes=settings.request_max_form_bytes,
+            upload_bytes=settings.request_max_upload_bytes,
+            attachment_bytes=settings.request_max_attachment_bytes,
+            form_parts=settings.request_max_form_parts,
+            json_depth=settings.json_max_depth,
             json_string_bytes=settings.json_max_string_bytes,
         )
 
     def bytes_for(self, body: BodyClass) -> int:
-        return {BodyClass.JSON: self.json_bytes, BodyClass.FORM: self.form_bytes,
-                BodyClass.UPLOAD: self.upload_bytes, BodyClass.ATTACHMENT: self.attachment_bytes}[body]
+        return {
+            BodyClass.JSON: self.json_bytes,
+            BodyClass.FORM: self.form_bytes,
+            BodyClass.UPLOAD: self.upload_bytes,
+            BodyClass.ATTACHMENT: self.attachment_bytes,
+        }[body]
 
 
 class Refused(HTTPException):
@@ -98,7 +109,9 @@ class Refused(HTTPException):
 
 
 def too_large(what: str, limit: int, setting: str) -> Refused:
-    return Refused(413, "too-large", "Request too large", f"The {what} is over the limit of {limit:,} bytes (TRUSTDESK_{setting.upper()}).")
+    return Refused(
+        413, "too-large", "Request too large", f"The {what} is over the limit of {limit:,} bytes (TRUSTDESK_{setting.upper()})."
+    )
 
 
 def classify(method: str, path: str, media_type: str) -> BodyClass:
@@ -170,7 +183,11 @@ class BodyReader:
         self.limit = limits.bytes_for(body)
         self.media_type = content_type.split(";", 1)[0].strip().lower()
         self.read = 0
-        self.marker = _boundary(content_type) if self.media_type == "multipart/form-data" else (b"&" if self.media_type == "application/x-www-form-urlencoded" else None)
+        self.marker = (
+            _boundary(content_type)
+            if self.media_type == "multipart/form-data"
+            else (b"&" if self.media_type == "application/x-www-form-urlencoded" else None)
+        )
         self.markers, self.tail = 0, b""
         self.pending: list[Message] | None = None
 
@@ -192,11 +209,15 @@ class BodyReader:
             return
         window = self.tail + chunk
         self.markers += window.count(self.marker) - self.tail.count(self.marker)
-        self.tail = window[-(len(self.marker) - 1):] if len(self.marker) > 1 else b""
+        self.tail = window[-(len(self.marker) - 1) :] if len(self.marker) > 1 else b""
         parts = self.markers - 1 if self.marker != b"&" else self.markers + 1  # the closing boundary is no part
         if parts > self.limits.form_parts:
-            raise Refused(413, "too-large", "Request too large",
-                          f"The form has more than {self.limits.form_parts:,} parts or fields (TRUSTDESK_REQUEST_MAX_FORM_PARTS).")
+            raise Refused(
+                413,
+                "too-large",
+                "Request too large",
+                f"The form has more than {self.limits.form_parts:,} parts or fields (TRUSTDESK_REQUEST_MAX_FORM_PARTS).",
+            )
 
     async def _whole_json(self) -> Message:
         chunks: list[bytes] = []
@@ -214,9 +235,15 @@ class BodyReader:
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise Refused(422, "invalid-input", "The input is not valid", f"The JSON body is not valid UTF-8 (byte {exc.start:,}).") from None
+                raise Refused(
+                    422, "invalid-input", "The input is not valid", f"The JSON body is not valid UTF-8 (byte {exc.start:,})."
+                ) from None
         if self.body is not BodyClass.JSON:
-            return {"type": "http.request", "body": body, "more_body": False}  # files as long base64 strings: the size limit holds them
+            return {
+                "type": "http.request",
+                "body": body,
+                "more_body": False,
+            }  # files as long base64 strings: the size limit holds them
         reason = json_shape_problem(body, max_depth=self.limits.json_depth, max_string=self.limits.json_string_bytes)
         if reason is not None:
             raise Refused(422, "invalid-input", "The input is not valid", reason)
@@ -265,9 +292,15 @@ class RequestLimits:
         declared = int(length) if length is not None and length.isdigit() else None
         has_body = (declared or 0) > 0 or "chunked" in headers.get("transfer-encoding", "").lower()
         if path.startswith(API_PREFIX) and has_body and not self._accepts(body, media_type):
-            wanted = "multipart/form-data or application/x-www-form-urlencoded" if body is BodyClass.UPLOAD else "application/json"
-            return Refused(415, "unsupported-media-type", "Unsupported media type",
-                           f"This route takes {wanted}, not {media_type or 'a body without a Content-Type'}.")
+            wanted = (
+                "multipart/form-data or application/x-www-form-urlencoded" if body is BodyClass.UPLOAD else "application/json"
+            )
+            return Refused(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                f"This route takes {wanted}, not {media_type or 'a body without a Content-Type'}.",
+            )
         limit = self.limits.bytes_for(body)
         if declared is not None and declared > limit:
             return too_large(f"{body} request body", limit, f"request_max_{body}_bytes")
@@ -285,7 +318,9 @@ class RequestLimits:
 
 
 def answer(request: Request, refusal: Refused) -> Response:
-    response = problems.problem(request, status=refusal.status_code, slug=refusal.slug, title=refusal.title, detail=refusal.detail)
+    response = problems.problem(
+        request, status=refusal.status_code, slug=refusal.slug, title=refusal.title, detail=refusal.detail
+    )
     response.headers["Connection"] = "close"  # the rest of the body is not read
     return response
 

@@ -30,13 +30,42 @@ SECRET_PARAMETERS = frozenset({"token", "secret"})
 # Path parameters whose value names a person on the platform.
 PERSONAL_PARAMETERS = frozenset({"account_id"})
 # Path parameters that are neither: ids of our own records, codes, names of queues and files.
-PLAIN_PARAMETERS = frozenset({
-    "action", "alert_id", "appeal_id", "attachment_id", "bank_id", "case_id", "code", "dead_letter_id", "decision_id",
-    "disclosure_id", "entry_id", "event_id", "hold_id", "key", "media_id", "name", "notice_id", "officer_id", "page_id",
-    "queue", "removal_id", "report_id", "request_id", "slug", "statement_id", "token_id", "username", "version",
-})
+PLAIN_PARAMETERS = frozenset(
+    {
+        "action",
+        "alert_id",
+        "appeal_id",
+        "attachment_id",
+        "bank_id",
+        "case_id",
+        "code",
+        "dead_letter_id",
+        "decision_id",
+        "disclosure_id",
+        "entry_id",
+        "event_id",
+        "hold_id",
+        "key",
+        "media_id",
+        "name",
+        "notice_id",
+        "officer_id",
+        "page_id",
+        "queue",
+        "removal_id",
+        "report_id",
+        "request_id",
+        "slug",
+        "statement_id",
+        "token_id",
+        "username",
+        "version",
+    }
+)
 # Query parameters redacted wherever they appear in a logged URL.
-SECRET_QUERY = frozenset({"token", "secret", "password", "totp", "access_token", "api_key", "actor", "account", "account_id", "email"})
+SECRET_QUERY = frozenset(
+    {"token", "secret", "password", "totp", "access_token", "api_key", "actor", "account", "account_id", "email"}
+)
 
 _TRACEBACKS = logging.Formatter()
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z_]+)?\}")
@@ -62,7 +91,7 @@ def _template_pattern(template: str) -> re.Pattern[str] | None:
     not inside a longer path."""
     parts, redacted, at = [], False, 0
     for match in _PARAMETER.finditer(template):
-        parts.append(re.escape(template[at:match.start()]))
+        parts.append(re.escape(template[at : match.start()]))
         name = match.group(1)
         if name in SECRET_PARAMETERS or name in PERSONAL_PARAMETERS:
             parts.append(f"({_SEGMENT})")

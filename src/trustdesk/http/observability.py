@@ -24,11 +24,12 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "trustdesk_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"], registry=self.registry
+            "trustdesk_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
-        self.latency = Histogram(
-            "trustdesk_http_request_seconds", "HTTP request latency", ["route"], registry=self.registry
-        )
+        self.latency = Histogram("trustdesk_http_request_seconds", "HTTP request latency", ["route"], registry=self.registry)
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

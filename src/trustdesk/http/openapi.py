@@ -28,8 +28,12 @@ from trustdesk.http.problems import MEDIA_TYPE
 BEARER, COOKIE = "bearerToken", "consoleSession"
 SECURITY_SCHEMES = {
     BEARER: {"type": "http", "scheme": "bearer", "description": "An API token: `Authorization: Bearer <token>`."},
-    COOKIE: {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
-             "description": "A signed-in console session; a request that changes state also sends its `X-CSRF-Token`."},
+    COOKIE: {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "A signed-in console session; a request that changes state also sends its `X-CSRF-Token`.",
+    },
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -45,8 +49,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "request_id": {"type": ["string", "null"]},
         "errors": {
             "type": "array",
-            "items": {"type": "object", "required": ["location", "message"],
-                      "properties": {"location": {"type": "string"}, "message": {"type": "string"}}},
+            "items": {
+                "type": "object",
+                "required": ["location", "message"],
+                "properties": {"location": {"type": "string"}, "message": {"type": "string"}},
+            },
         },
     },
     "additionalProperties": True,
@@ -128,8 +135,10 @@ def _problem_statuses(operation: dict[str, Any], method: str, caller: Callable[.
 
 
 def _problem_response(status: int) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": DESCRIPTIONS[status],
-                                "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    response: dict[str, Any] = {
+        "description": DESCRIPTIONS[status],
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Bearer`"}}
     return response

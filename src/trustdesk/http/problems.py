@@ -57,11 +57,21 @@ def _record_refusal(request: Request, exc: TrustdeskError) -> None:
     principal = getattr(request.state, "principal", None)
     if principal is None and not request.headers.get("Authorization"):
         return  # anonymous traffic without credentials is not worth a chain entry
-    actor = Actor(principal.kind, principal.name, request.state.request_id) if principal else Actor("anonymous", "bearer-token", request.state.request_id)
+    actor = (
+        Actor(principal.kind, principal.name, request.state.request_id)
+        if principal
+        else Actor("anonymous", "bearer-token", request.state.request_id)
+    )
     with request.app.state.container.db.transaction() as session:
         audit.record(
-            session, actor=actor, action="access.denied", object_type="route", object_id=request.url.path[:100],
-            reason=exc.detail, details={"method": request.method, "status": exc.status}, clock=request.app.state.container.clock,
+            session,
+            actor=actor,
+            action="access.denied",
+            object_type="route",
+            object_id=request.url.path[:100],
+            reason=exc.detail,
+            details={"method": request.method, "status": exc.status},
+            clock=request.app.state.container.clock,
         )
 
 
@@ -76,15 +86,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"location": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
-        ]
+        errors = [{"location": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
         detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
         return problem(request, status=422, slug="invalid-input", title="The input is not valid", detail=detail, errors=errors)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        response = problem(request, status=exc.status_code, slug=f"http-{exc.status_code}", title=str(exc.detail), detail=str(exc.detail))
+        response = problem(
+            request, status=exc.status_code, slug=f"http-{exc.status_code}", title=str(exc.detail), detail=str(exc.detail)
+        )
         response.headers.update(exc.headers or {})  # e.g. the router's Allow on a 405
         return response
 
@@ -102,9 +112,17 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         if _is_page(request):
-            return render(request, "console/error.html", status_code=500, title="Something went wrong",
-                          detail="Something went wrong on our side; nothing was changed. Quote the request id when reporting it.")
+            return render(
+                request,
+                "console/error.html",
+                status_code=500,
+                title="Something went wrong",
+                detail="Something went wrong on our side; nothing was changed. Quote the request id when reporting it.",
+            )
         return problem(
-            request, status=500, slug="internal", title="Internal error",
+            request,
+            status=500,
+            slug="internal",
+            title="Internal error",
             detail="Something went wrong on our side; nothing was changed. Quote the request id when reporting it.",
         )

@@ -57,31 +57,80 @@ def scan(session: Session, *, clock: Clock, pager: Pager | None, actor: Actor, b
         for kind, deadline in due_alerts(request, now=now):
             if _already(session, request=request, kind=kind, deadline=deadline):
                 continue
-            raised.append(_raise(session, request=request, kind=kind, deadline=deadline, clock=clock, pager=pager, actor=actor, base_url=base_url))
+            raised.append(
+                _raise(
+                    session,
+                    request=request,
+                    kind=kind,
+                    deadline=deadline,
+                    clock=clock,
+                    pager=pager,
+                    actor=actor,
+                    base_url=base_url,
+                )
+            )
     return raised
 
 
 def _already(session: Session, *, request: LawfulRequest, kind: AlertKind, deadline: datetime) -> bool:
-    query = select(DeadlineAlert.id).where(DeadlineAlert.request_id == request.id, DeadlineAlert.kind == str(kind), DeadlineAlert.deadline_at == deadline)
+    query = select(DeadlineAlert.id).where(
+        DeadlineAlert.request_id == request.id, DeadlineAlert.kind == str(kind), DeadlineAlert.deadline_at == deadline
+    )
     return session.scalar(query) is not None
 
 
-def _raise(session: Session, *, request: LawfulRequest, kind: AlertKind, deadline: datetime, clock: Clock, pager: Pager | None, actor: Actor, base_url: str) -> DeadlineAlert:
+def _raise(
+    session: Session,
+    *,
+    request: LawfulRequest,
+    kind: AlertKind,
+    deadline: datetime,
+    clock: Clock,
+    pager: Pager | None,
+    actor: Actor,
+    base_url: str,
+) -> DeadlineAlert:
     left = describe_time_left(deadline - clock.now())
     detail = f"{request.reference} ({request.instrument}{', emergency' if request.emergency else ''}): {kind.value.replace('_', ' ')}, {left}"
-    alert = DeadlineAlert(request_id=request.id, kind=str(kind), deadline_at=deadline, raised_at=clock.now(), role=str(Role.ON_CALL), detail=detail[:300])
+    alert = DeadlineAlert(
+        request_id=request.id,
+        kind=str(kind),
+        deadline_at=deadline,
+        raised_at=clock.now(),
+        role=str(Role.ON_CALL),
+        detail=detail[:300],
+    )
     session.add(alert)
     session.flush()
-    audit.record(session, actor=actor, action="request.alert", object_type="lawful_request", object_id=request.id, reason=detail, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="request.alert",
+        object_type="lawful_request",
+        object_id=request.id,
+        reason=detail,
+        clock=clock,
+    )
     if pager is not None:
         try:
-            page_on_call(session, pager=pager, actor=actor, urgency=PageUrgency.DEADLINE, subject=detail[:200],
-                         body=f"Open {base_url}/console/requests/{request.id}", object_type="lawful_request", object_id=request.id,
-                         base_url=base_url, clock=clock)
+            page_on_call(
+                session,
+                pager=pager,
+                actor=actor,
+                urgency=PageUrgency.DEADLINE,
+                subject=detail[:200],
+                body=f"Open {base_url}/console/requests/{request.id}",
+                object_type="lawful_request",
+                object_id=request.id,
+                base_url=base_url,
+                clock=clock,
+            )
         except Conflict:
             alert.detail = (detail + " (nobody on call: not paged)")[:300]
     return alert
 
 
 def list_alerts(session: Session, *, limit: int = 100) -> list[DeadlineAlert]:
-    return list(session.scalars(select(DeadlineAlert).order_by(DeadlineAlert.raised_at.desc(), DeadlineAlert.id.desc()).limit(limit)))
+    return list(
+        session.scalars(select(DeadlineAlert).order_by(DeadlineAlert.raised_at.desc(), DeadlineAlert.id.desc()).limit(limit))
+    )

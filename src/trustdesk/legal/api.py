@@ -69,11 +69,20 @@ def instruments() -> dict[str, Any]:
 
 
 @router.post("", response_model=LawfulRequestCreated, status_code=201)
-def create(body: LawfulRequestCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestCreated:
+def create(
+    body: LawfulRequestCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> LawfulRequestCreated:
     channel = Channel.API if principal.agency_id is not None else Channel.STAFF
     created = submit_request(
-        session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform, data_dir=container.settings.data_dir,
-        principal=principal, submission=body.submission(), channel=channel, agency_id=body.agency_id,
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        platform=container.platform,
+        data_dir=container.settings.data_dir,
+        principal=principal,
+        submission=body.submission(),
+        channel=channel,
+        agency_id=body.agency_id,
         max_targets=container.settings.lawful_request_max_targets,
     )
     receipt = service.receipt(created, key=provider_key(container.settings.data_dir))
@@ -81,8 +90,13 @@ def create(body: LawfulRequestCreate, request: Request, session: SessionDep, con
 
 
 @router.get("", response_model=list[LawfulRequestRead])
-def list_all(session: SessionDep, principal: Caller, open_only: bool = False, state: RequestState | None = None) -> list[LawfulRequestRead]:
-    return [LawfulRequestRead.model_validate(r) for r in service.list_requests(session, principal=principal, open_only=open_only, state=state)]
+def list_all(
+    session: SessionDep, principal: Caller, open_only: bool = False, state: RequestState | None = None
+) -> list[LawfulRequestRead]:
+    return [
+        LawfulRequestRead.model_validate(r)
+        for r in service.list_requests(session, principal=principal, open_only=open_only, state=state)
+    ]
 
 
 @router.get("/alerts", response_model=list[AlertRead])
@@ -92,7 +106,13 @@ def list_alerts(session: SessionDep, _: Reader) -> list[AlertRead]:
 
 @router.post("/alerts/scan", response_model=list[AlertRead])
 def scan_alerts(request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[AlertRead]:
-    raised = alerts.scan(session, clock=container.clock, pager=pager_of(container), actor=actor_of(request, principal), base_url=container.settings.base_url)
+    raised = alerts.scan(
+        session,
+        clock=container.clock,
+        pager=pager_of(container),
+        actor=actor_of(request, principal),
+        base_url=container.settings.base_url,
+    )
     return [AlertRead.model_validate(a) for a in raised]
 
 
@@ -104,40 +124,90 @@ def detail(request_id: RowId, session: SessionDep, principal: Caller) -> LawfulR
 def _detail(session: Any, principal: Principal, request_id: int) -> LawfulRequestDetail:
     v = service.view(session, principal=principal, request_id=request_id)
     return LawfulRequestDetail(
-        **LawfulRequestRead.model_validate(v.request).model_dump(), targets=v.targets, attachments=v.attachments,
-        messages=v.messages, transitions=v.transitions,
+        **LawfulRequestRead.model_validate(v.request).model_dump(),
+        targets=v.targets,
+        attachments=v.attachments,
+        messages=v.messages,
+        transitions=v.transitions,
     )
 
 
 @router.post("/{request_id}/transitions", response_model=LawfulRequestDetail)
-def move(request_id: RowId, body: TransitionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
-    service.transition(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id,
-                       to_state=body.to_state, reason=body.reason, refusal_reason=body.refusal_reason)
+def move(
+    request_id: RowId, body: TransitionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> LawfulRequestDetail:
+    service.transition(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        to_state=body.to_state,
+        reason=body.reason,
+        refusal_reason=body.refusal_reason,
+    )
     return _detail(session, principal, request_id)
 
 
 @router.post("/{request_id}/withdraw", response_model=LawfulRequestDetail)
-def withdraw(request_id: RowId, body: Withdrawal, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
-    service.withdraw(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, reason=body.reason)
+def withdraw(
+    request_id: RowId, body: Withdrawal, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> LawfulRequestDetail:
+    service.withdraw(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        reason=body.reason,
+    )
     return _detail(session, principal, request_id)
 
 
 @router.post("/{request_id}/messages", response_model=MessageRead, status_code=201)
-def message(request_id: RowId, body: MessageCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> MessageRead:
-    sent = service.post_message(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, body=body.body)
+def message(
+    request_id: RowId, body: MessageCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> MessageRead:
+    sent = service.post_message(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        body=body.body,
+    )
     return MessageRead.model_validate(sent)
 
 
 @router.post("/{request_id}/elements", response_model=LawfulRequestDetail)
-def elements(request_id: RowId, body: ElementsCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller) -> LawfulRequestDetail:
-    service.supply_elements(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id, elements=body.elements)
+def elements(
+    request_id: RowId, body: ElementsCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> LawfulRequestDetail:
+    service.supply_elements(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        elements=body.elements,
+    )
     return _detail(session, principal, request_id)
 
 
 @router.post("/{request_id}/callbacks", response_model=LawfulRequestDetail, status_code=201)
-def callback(request_id: RowId, body: CallbackCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> LawfulRequestDetail:
-    service.record_callback(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id,
-                            spoke_to=body.spoke_to, outcome=body.outcome, note=body.note)
+def callback(
+    request_id: RowId, body: CallbackCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> LawfulRequestDetail:
+    service.record_callback(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        spoke_to=body.spoke_to,
+        outcome=body.outcome,
+        note=body.note,
+    )
     return _detail(session, principal, request_id)
 
 
@@ -147,7 +217,9 @@ def agencies(session: SessionDep, _: Reader) -> list[AgencyRead]:
 
 
 @registry_router.post("", response_model=AgencyRead, status_code=201)
-def create_agency(body: AgencyCreate, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> AgencyRead:
+def create_agency(
+    body: AgencyCreate, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin
+) -> AgencyRead:
     agency = registry.create_agency(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
     return AgencyRead.model_validate(agency)
 
@@ -159,11 +231,26 @@ def officers(code: str, session: SessionDep, _: Reader) -> list[OfficerRead]:
 
 
 @registry_router.post("/officers/{officer_id}/{action}", response_model=OfficerRead)
-def officer_state(officer_id: RowId, action: str, body: OfficerStateChange, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin) -> OfficerRead:
+def officer_state(
+    officer_id: RowId,
+    action: str,
+    body: OfficerStateChange,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: RegistryAdmin,
+) -> OfficerRead:
     states = {"verify": OfficerState.VERIFIED, "block": OfficerState.BLOCKED}
     if action not in states:
         raise NotFound(f"Officers can be verified or blocked, not '{action}'.")
-    officer = registry.set_officer_state(session, actor=actor_of(request, principal), clock=container.clock, officer_id=officer_id, state=states[action], reason=body.reason)
+    officer = registry.set_officer_state(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        officer_id=officer_id,
+        state=states[action],
+        reason=body.reason,
+    )
     return OfficerRead.model_validate(officer)
 
 

@@ -59,10 +59,15 @@ def check(upload: Upload) -> CheckedFile:
     if not upload.data:
         raise InvalidInput(f"The attachment '{name}' is empty.", attachment=name)
     if len(upload.data) > MAX_BYTES:
-        raise TooLarge(f"The attachment '{name}' is {len(upload.data) / 1048576:.1f} MiB; the limit is {MAX_BYTES // 1048576} MiB.", attachment=name)
+        raise TooLarge(
+            f"The attachment '{name}' is {len(upload.data) / 1048576:.1f} MiB; the limit is {MAX_BYTES // 1048576} MiB.",
+            attachment=name,
+        )
     content_type = sniff(upload.data)
     if content_type is None:
-        raise InvalidInput(f"The attachment '{name}' is not a PDF or an image (PNG, JPEG, TIFF, WebP), whatever its name says.", attachment=name)
+        raise InvalidInput(
+            f"The attachment '{name}' is not a PDF or an image (PNG, JPEG, TIFF, WebP), whatever its name says.", attachment=name
+        )
     return CheckedFile(name, content_type, len(upload.data), hashlib.sha256(upload.data).hexdigest(), upload.data)
 
 

@@ -31,7 +31,11 @@ class CheckItem:
     refusal_reason: RefusalReason | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "verdict": self.verdict.value, "refusal_reason": self.refusal_reason and self.refusal_reason.value}
+        return {
+            **asdict(self),
+            "verdict": self.verdict.value,
+            "refusal_reason": self.refusal_reason and self.refusal_reason.value,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,13 @@ def check_issuer(parts: RequestParts) -> list[CheckItem]:
             items.append(_ok(f"issuer:{category.value}", f"{_issuer_name(issuer)} may order {category.value} data"))
         else:
             allowed = ", ".join(sorted(k.value for k in instrument.issuers.get(category, ()))) or "nobody under this instrument"
-            items.append(_fail(f"issuer:{category.value}", f"{_issuer_name(issuer)} may not order {category.value} data (only: {allowed})", RefusalReason.MANIFEST_ERROR))
+            items.append(
+                _fail(
+                    f"issuer:{category.value}",
+                    f"{_issuer_name(issuer)} may not order {category.value} data (only: {allowed})",
+                    RefusalReason.MANIFEST_ERROR,
+                )
+            )
     return items
 
 
@@ -99,7 +109,13 @@ def check_scope(parts: RequestParts) -> list[CheckItem]:
     instrument, items = parts.instrument, []
     outside = parts.categories - instrument.categories
     if outside:
-        items.append(_fail("scope:categories", f"{instrument.name} cannot ask for {', '.join(sorted(c.value for c in outside))} data", RefusalReason.MANIFEST_ERROR))
+        items.append(
+            _fail(
+                "scope:categories",
+                f"{instrument.name} cannot ask for {', '.join(sorted(c.value for c in outside))} data",
+                RefusalReason.MANIFEST_ERROR,
+            )
+        )
     elif instrument.action in (Action.PRODUCE, Action.PRESERVE) and not parts.categories:
         items.append(_fail("scope:categories", "no data category asked", RefusalReason.INCOMPLETE))
     else:
@@ -124,7 +140,13 @@ def _check_enforcing_state(parts: RequestParts) -> list[CheckItem]:
         return [_ok("enforcing_state", "the enforcing state was notified: its objection period applies")]
     if parts.elements.get("offence_location", "").strip():
         return [_ok("enforcing_state", "not notified: the issuer states offence and person are in the issuing state")]
-    return [CheckItem("enforcing_state", Verdict.ATTENTION, "traffic or content asked, enforcing state not notified, and no statement that the case is domestic: ask the issuer")]
+    return [
+        CheckItem(
+            "enforcing_state",
+            Verdict.ATTENTION,
+            "traffic or content asked, enforcing state not notified, and no statement that the case is domestic: ask the issuer",
+        )
+    ]
 
 
 def _check_period(parts: RequestParts) -> CheckItem:
@@ -133,7 +155,11 @@ def _check_period(parts: RequestParts) -> CheckItem:
         return _fail("scope:period", "the period ends before it starts", RefusalReason.MANIFEST_ERROR)
     if heavy and not (parts.period_start and parts.period_end) and parts.instrument.action is Action.PRODUCE:
         return _fail("scope:period", "traffic or content data need a time range", RefusalReason.INCOMPLETE)
-    return CheckItem("scope:period", Verdict.PASS if parts.period_start else Verdict.NOT_APPLICABLE, "time range given" if parts.period_start else "no time range")
+    return CheckItem(
+        "scope:period",
+        Verdict.PASS if parts.period_start else Verdict.NOT_APPLICABLE,
+        "time range given" if parts.period_start else "no time range",
+    )
 
 
 def check_targets(parts: RequestParts) -> list[CheckItem]:

@@ -30,9 +30,7 @@ class Deadlines:
     statutory: bool = True
 
 
-def production_deadline(
-    rule: ClockRule, *, received_at: datetime, emergency: bool, enforcing_state_notified: bool
-) -> Deadlines:
+def production_deadline(rule: ClockRule, *, received_at: datetime, emergency: bool, enforcing_state_notified: bool) -> Deadlines:
     """e-Evidence Art. 10: 10 days, 8 hours in an emergency. When the enforcing state was
     notified, ordinary data go out only at the end of the 10 days unless it objects; in an
     emergency the 8 hours still hold and the state has 96 hours to object afterwards."""
@@ -61,7 +59,9 @@ def removal_deadline(rule: ClockRule, *, received_at: datetime, completed_at: da
     """TCO Art. 3: one hour from receipt; when the order lacked an element, the hour runs
     again from the moment the missing element arrives."""
     assert rule.due_hours is not None
-    return Deadlines(due_at=removal_start(rule, received_at=received_at, completed_at=completed_at) + timedelta(hours=rule.due_hours))
+    return Deadlines(
+        due_at=removal_start(rule, received_at=received_at, completed_at=completed_at) + timedelta(hours=rule.due_hours)
+    )
 
 
 def preservation_expiry(rule: ClockRule, *, received_at: datetime, extensions: int = 0) -> Deadlines:
@@ -97,7 +97,9 @@ def compute(
     """The deadlines of one request, whatever its instrument's clock kind."""
     match rule.kind:
         case ClockKind.PRODUCE:
-            return production_deadline(rule, received_at=received_at, emergency=emergency, enforcing_state_notified=enforcing_state_notified)
+            return production_deadline(
+                rule, received_at=received_at, emergency=emergency, enforcing_state_notified=enforcing_state_notified
+            )
         case ClockKind.REMOVE:
             return removal_deadline(rule, received_at=received_at, completed_at=completed_at)
         case ClockKind.PRESERVE:
@@ -113,15 +115,25 @@ def compute(
 def of_request(request: LawfulRequest) -> Deadlines:
     """The deadlines of a stored request, from its instrument's clock in the catalogue: the one
     computation for intake and for a supplied element (the emergency lane follows its result)."""
-    return compute(load_catalogue().get(request.instrument).clock, received_at=request.received_at, emergency=request.emergency,
-                   enforcing_state_notified=request.enforcing_state_notified, completed_at=request.elements_completed_at,
-                   extensions=request.extensions, stated_due_at=request.stated_due_at)
+    return compute(
+        load_catalogue().get(request.instrument).clock,
+        received_at=request.received_at,
+        emergency=request.emergency,
+        enforcing_state_notified=request.enforcing_state_notified,
+        completed_at=request.elements_completed_at,
+        extensions=request.extensions,
+        stated_due_at=request.stated_due_at,
+    )
 
 
 def set_deadlines(request: LawfulRequest) -> None:
     """Write `of_request` onto the request (at intake, and when a missing element restarts the clock)."""
     deadlines = of_request(request)
-    request.due_at, request.not_before, request.objection_ends_at = deadlines.due_at, deadlines.not_before, deadlines.objection_ends_at
+    request.due_at, request.not_before, request.objection_ends_at = (
+        deadlines.due_at,
+        deadlines.not_before,
+        deadlines.objection_ends_at,
+    )
     request.expires_at, request.deadline_statutory = deadlines.expires_at, deadlines.statutory
 
 

@@ -44,8 +44,17 @@ def queue(request: Request, session: SessionDep, container: ContainerDep, princi
     agencies = {a.id: a for a in registry.list_agencies(session)}
     clocks = {r.id: describe_time_left(time_left(r.due_at or r.expires_at, now=now)) for r in rows}
     overdue = {r.id for r in rows if r.due_at is not None and r.due_at <= now}
-    return _page(request, principal, "queue.html", rows=rows, agencies=agencies, clocks=clocks, overdue=overdue, show=show,
-                 alerts=alerts.list_alerts(session, limit=5))
+    return _page(
+        request,
+        principal,
+        "queue.html",
+        rows=rows,
+        agencies=agencies,
+        clocks=clocks,
+        overdue=overdue,
+        show=show,
+        alerts=alerts.list_alerts(session, limit=5),
+    )
 
 
 @router.get("/{request_id:int}", response_class=HTMLResponse)
@@ -53,19 +62,42 @@ def detail(request: Request, request_id: RowId, session: SessionDep, container: 
     return _detail(request, session, container, principal, request_id)
 
 
-def _detail(request: Request, session: Session, container: Container, principal: Principal, request_id: int, status_code: int = 200, **extra: object) -> HTMLResponse:
+def _detail(
+    request: Request,
+    session: Session,
+    container: Container,
+    principal: Principal,
+    request_id: int,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
     view = service.view(session, principal=principal, request_id=request_id)
     now = container.clock.now()
     return _page(
-        request, principal, "detail.html", status_code=status_code, view=view, instrument=load_catalogue().get(view.request.instrument),
+        request,
+        principal,
+        "detail.html",
+        status_code=status_code,
+        view=view,
+        instrument=load_catalogue().get(view.request.instrument),
         left=describe_time_left(time_left(view.request.due_at or view.request.expires_at, now=now)),
-        next_states=sorted(ALLOWED[RequestState(view.request.state)]), reasons=load_catalogue().refusal_reasons,
-        outcomes=list(CallbackOutcome), **extra,
+        next_states=sorted(ALLOWED[RequestState(view.request.state)]),
+        reasons=load_catalogue().refusal_reasons,
+        outcomes=list(CallbackOutcome),
+        **extra,
     )
 
 
 @router.post("/{request_id:int}/{action}", response_model=None)
-def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Handler, form: FormDep) -> Response:
+def act(
+    request: Request,
+    request_id: RowId,
+    action: str,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Handler,
+    form: FormDep,
+) -> Response:
     actor, clock = actor_of(request, principal), container.clock
 
     def text(key: str) -> str:
@@ -76,13 +108,31 @@ def act(request: Request, request_id: RowId, action: str, session: SessionDep, c
         with session.begin_nested():
             if action == "transition":
                 reason = RefusalReason(text("refusal_reason")) if text("refusal_reason") else None
-                service.transition(session, actor=actor, clock=clock, principal=principal, request_id=request_id,
-                                   to_state=RequestState(text("to_state")), reason=text("reason"), refusal_reason=reason)
+                service.transition(
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    principal=principal,
+                    request_id=request_id,
+                    to_state=RequestState(text("to_state")),
+                    reason=text("reason"),
+                    refusal_reason=reason,
+                )
             elif action == "callback":
-                service.record_callback(session, actor=actor, clock=clock, principal=principal, request_id=request_id,
-                                        spoke_to=text("spoke_to"), outcome=text("outcome"), note=text("note"))
+                service.record_callback(
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    principal=principal,
+                    request_id=request_id,
+                    spoke_to=text("spoke_to"),
+                    outcome=text("outcome"),
+                    note=text("note"),
+                )
             elif action == "messages":
-                service.post_message(session, actor=actor, clock=clock, principal=principal, request_id=request_id, body=text("body"))
+                service.post_message(
+                    session, actor=actor, clock=clock, principal=principal, request_id=request_id, body=text("body")
+                )
             else:
                 raise NotFound(f"Unknown action '{action}'.")
     except ValueError as exc:
@@ -93,20 +143,38 @@ def act(request: Request, request_id: RowId, action: str, session: SessionDep, c
 
 
 @router.get("/{request_id:int}/attachments/{attachment_id:int}", response_model=None)
-def download(request_id: RowId, attachment_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
+def download(
+    request_id: RowId, attachment_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader
+) -> Response:
     view = service.view(session, principal=principal, request_id=request_id)
     found = next((a for a in view.attachments if a.id == attachment_id), None)
     if found is None:
         raise NotFound(f"Request {view.request.reference} has no attachment {attachment_id}.")
     data = attachments.read(container.settings.data_dir, found.sha256)
-    return Response(data, media_type=found.content_type, headers={"Content-Disposition": f'attachment; filename="{found.sha256[:12]}"', "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type=found.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.sha256[:12]}"', "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/new", response_class=HTMLResponse)
 def new_form(request: Request, session: SessionDep, principal: Handler, instrument: str = "eu_epoc") -> HTMLResponse:
-    chosen = load_catalogue().get(instrument) if instrument in {i.code.value for i in load_catalogue().incoming} else load_catalogue().get("eu_epoc")
-    return _page(request, principal, "new.html", instrument=chosen, instruments=load_catalogue().incoming,
-                 agencies=registry.list_agencies(session), values={}, prefix=ELEMENT_PREFIX)
+    chosen = (
+        load_catalogue().get(instrument)
+        if instrument in {i.code.value for i in load_catalogue().incoming}
+        else load_catalogue().get("eu_epoc")
+    )
+    return _page(
+        request,
+        principal,
+        "new.html",
+        instrument=chosen,
+        instruments=load_catalogue().incoming,
+        agencies=registry.list_agencies(session),
+        values={},
+        prefix=ELEMENT_PREFIX,
+    )
 
 
 @router.post("/new", response_model=None)
@@ -119,14 +187,37 @@ def enter(request: Request, session: SessionDep, container: ContainerDep, princi
         agency_id = None
     try:
         with session.begin_nested():
-            created = submit_request(session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform,
-                                     data_dir=container.settings.data_dir, principal=principal, submission=submission_from_form(form),
-                                     channel=Channel.STAFF, agency_id=agency_id, max_targets=container.settings.lawful_request_max_targets)
+            created = submit_request(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                platform=container.platform,
+                data_dir=container.settings.data_dir,
+                principal=principal,
+                submission=submission_from_form(form),
+                channel=Channel.STAFF,
+                agency_id=agency_id,
+                max_targets=container.settings.lawful_request_max_targets,
+            )
     except TrustdeskError as exc:
         code = str(form.get("instrument", "eu_epoc"))
-        chosen = load_catalogue().get(code) if code in {i.code.value for i in load_catalogue().incoming} else load_catalogue().get("eu_epoc")
-        return _page(request, principal, "new.html", status_code=exc.status, instrument=chosen, instruments=load_catalogue().incoming,
-                     agencies=registry.list_agencies(session), values=form_values(form), prefix=ELEMENT_PREFIX, error=exc.detail)
+        chosen = (
+            load_catalogue().get(code)
+            if code in {i.code.value for i in load_catalogue().incoming}
+            else load_catalogue().get("eu_epoc")
+        )
+        return _page(
+            request,
+            principal,
+            "new.html",
+            status_code=exc.status,
+            instrument=chosen,
+            instruments=load_catalogue().incoming,
+            agencies=registry.list_agencies(session),
+            values=form_values(form),
+            prefix=ELEMENT_PREFIX,
+            error=exc.detail,
+        )
     return RedirectResponse(f"/console/requests/{created.id}", status_code=303)
 
 
@@ -139,19 +230,51 @@ def _registry(request: Request, session: Session, principal: Principal, status_c
     officers: dict[int, list[object]] = {}
     for officer in registry.list_officers(session):
         officers.setdefault(officer.agency_id, []).append(officer)
-    return _page(request, principal, "agencies.html", status_code=status_code, agencies=registry.list_agencies(session), officers=officers,
-                 can_manage=principal.can(Permission.AGENCIES_MANAGE), kinds=list(IssuerKind), **{"values": {}, **extra})
+    return _page(
+        request,
+        principal,
+        "agencies.html",
+        status_code=status_code,
+        agencies=registry.list_agencies(session),
+        officers=officers,
+        can_manage=principal.can(Permission.AGENCIES_MANAGE),
+        kinds=list(IssuerKind),
+        **{"values": {}, **extra},
+    )
 
 
 @router.post("/agencies", response_class=HTMLResponse)
-def create_agency(request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
-    values = {k: str(form.get(k, "")).strip() for k in ("code", "name", "country", "kind", "email_domains", "callback_phone", "callback_source", "language", "parent_code")}
+def create_agency(
+    request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep
+) -> HTMLResponse:
+    values = {
+        k: str(form.get(k, "")).strip()
+        for k in (
+            "code",
+            "name",
+            "country",
+            "kind",
+            "email_domains",
+            "callback_phone",
+            "callback_source",
+            "language",
+            "parent_code",
+        )
+    }
     try:
         with session.begin_nested():
             agency = registry.create_agency(
-                session, actor=actor_of(request, principal), clock=container.clock, code=values["code"], name=values["name"],
-                country=values["country"].upper(), kind=_issuer_kind(values["kind"]), email_domains=values["email_domains"].replace(",", " ").split(),
-                callback_phone=values["callback_phone"], callback_source=values["callback_source"], language=values["language"] or "en",
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                code=values["code"],
+                name=values["name"],
+                country=values["country"].upper(),
+                kind=_issuer_kind(values["kind"]),
+                email_domains=values["email_domains"].replace(",", " ").split(),
+                callback_phone=values["callback_phone"],
+                callback_source=values["callback_source"],
+                language=values["language"] or "en",
                 parent_code=values["parent_code"] or None,
             )
     except TrustdeskError as exc:
@@ -160,16 +283,26 @@ def create_agency(request: Request, session: SessionDep, container: ContainerDep
 
 
 @router.post("/agencies/{code}/officers", response_class=HTMLResponse)
-def add_officer(request: Request, code: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
+def add_officer(
+    request: Request, code: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep
+) -> HTMLResponse:
     """Staff add an officer they have confirmed with the agency; the officer's second-factor
     key is shown once, to be passed on through the agency."""
     field = {k: str(form.get(k, "")) for k in ("name", "rank", "email", "supervisor", "password")}
     try:
         with session.begin_nested():
-            officer = registry.register_officer(session, actor=actor_of(request, principal), clock=container.clock, agency_code=code, verified=True, **field)
+            officer = registry.register_officer(
+                session, actor=actor_of(request, principal), clock=container.clock, agency_code=code, verified=True, **field
+            )
     except TrustdeskError as exc:
         return _registry(request, session, principal, status_code=exc.status, error=exc.detail)
-    return _registry(request, session, principal, notice=f"Added {officer.name}. Their authenticator key (shown once):", secret=registry.totp_uri(officer))
+    return _registry(
+        request,
+        session,
+        principal,
+        notice=f"Added {officer.name}. Their authenticator key (shown once):",
+        secret=registry.totp_uri(officer),
+    )
 
 
 def _issuer_kind(value: str) -> IssuerKind:
@@ -180,14 +313,28 @@ def _issuer_kind(value: str) -> IssuerKind:
 
 
 @router.post("/officers/{officer_id:int}/{action}", response_class=HTMLResponse)
-def officer_action(request: Request, officer_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep) -> HTMLResponse:
+def officer_action(
+    request: Request,
+    officer_id: RowId,
+    action: str,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: RegistryAdmin,
+    form: FormDep,
+) -> HTMLResponse:
     states = {"verify": OfficerState.VERIFIED, "block": OfficerState.BLOCKED}
     try:
         if action not in states:
             raise InvalidInput(f"Officers can be verified or blocked, not '{action}'.")
         with session.begin_nested():
-            officer = registry.set_officer_state(session, actor=actor_of(request, principal), clock=container.clock, officer_id=officer_id,
-                                                 state=states[action], reason=str(form.get("reason", "")))
+            officer = registry.set_officer_state(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                officer_id=officer_id,
+                state=states[action],
+                reason=str(form.get("reason", "")),
+            )
     except TrustdeskError as exc:
         return _registry(request, session, principal, status_code=exc.status, error=exc.detail)
     return _registry(request, session, principal, notice=f"{officer.name} is now {officer.state}.")
@@ -200,5 +347,11 @@ def alerts_page(request: Request, session: SessionDep, principal: Reader) -> HTM
 
 @router.post("/alerts/scan", response_class=HTMLResponse)
 def scan(request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HTMLResponse:
-    raised = alerts.scan(session, clock=container.clock, pager=pager_of(container), actor=actor_of(request, principal), base_url=container.settings.base_url)
+    raised = alerts.scan(
+        session,
+        clock=container.clock,
+        pager=pager_of(container),
+        actor=actor_of(request, principal),
+        base_url=container.settings.base_url,
+    )
     return _page(request, principal, "alerts.html", alerts=alerts.list_alerts(session), notice=f"{len(raised)} new alert(s).")

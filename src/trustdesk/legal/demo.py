@@ -51,9 +51,21 @@ def ensure_demo_agencies(session: Session, *, clock: Clock, actor: Actor) -> tup
     agencies = 0
     for raw in data["agencies"]:
         if raw["code"] not in codes:
-            registry.create_agency(session, actor=actor, clock=clock, code=raw["code"], name=raw["name"], country=raw["country"],
-                                   kind=IssuerKind(raw["kind"]), email_domains=raw["email_domains"], callback_phone=raw["callback_phone"],
-                                   callback_source=raw["callback_source"], language=raw["language"], parent_code=raw.get("parent"), is_demo=True)
+            registry.create_agency(
+                session,
+                actor=actor,
+                clock=clock,
+                code=raw["code"],
+                name=raw["name"],
+                country=raw["country"],
+                kind=IssuerKind(raw["kind"]),
+                email_domains=raw["email_domains"],
+                callback_phone=raw["callback_phone"],
+                callback_source=raw["callback_source"],
+                language=raw["language"],
+                parent_code=raw.get("parent"),
+                is_demo=True,
+            )
             agencies += 1
     emails = set(session.scalars(select(Officer.email)))
     officers = 0
@@ -65,8 +77,21 @@ def ensure_demo_agencies(session: Session, *, clock: Clock, actor: Actor) -> tup
 
 
 def _officer(session: Session, *, clock: Clock, actor: Actor, raw: dict[str, Any]) -> None:
-    officer = registry.register_officer(session, actor=actor, clock=clock, agency_code=raw["agency"], name=raw["name"], rank=raw["rank"],
-                                        email=raw["email"], supervisor=raw["supervisor"], password=DEMO_PASSWORD,
-                                        totp_secret=raw["totp_secret"], verified=raw["state"] == "verified", is_demo=True)
+    officer = registry.register_officer(
+        session,
+        actor=actor,
+        clock=clock,
+        agency_code=raw["agency"],
+        name=raw["name"],
+        rank=raw["rank"],
+        email=raw["email"],
+        supervisor=raw["supervisor"],
+        password=DEMO_PASSWORD,
+        totp_secret=raw["totp_secret"],
+        verified=raw["state"] == "verified",
+        is_demo=True,
+    )
     if raw["state"] == "blocked":
-        registry.set_officer_state(session, actor=actor, clock=clock, officer_id=officer.id, state=OfficerState.BLOCKED, reason=raw["state_reason"])
+        registry.set_officer_state(
+            session, actor=actor, clock=clock, officer_id=officer.id, state=OfficerState.BLOCKED, reason=raw["state_reason"]
+        )

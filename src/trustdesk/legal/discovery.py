@@ -57,9 +57,13 @@ def document_instruments(catalogue: Catalogue) -> list[dict[str, Any]]:
 
 def _instrument(instrument: Instrument) -> dict[str, Any]:
     return {
-        "code": instrument.code.value, "name": instrument.name, "legal_basis": instrument.legal_basis,
-        "sources": list(instrument.sources), "data_categories": sorted(c.value for c in instrument.categories),
-        "emergency": instrument.emergency_allowed, "required_elements": list(instrument.required_elements),
+        "code": instrument.code.value,
+        "name": instrument.name,
+        "legal_basis": instrument.legal_basis,
+        "sources": list(instrument.sources),
+        "data_categories": sorted(c.value for c in instrument.categories),
+        "emergency": instrument.emergency_allowed,
+        "required_elements": list(instrument.required_elements),
         "languages": sorted(instrument.languages),
         "issued_by": sorted(k.value for k in instrument.issued_by),
         "clock": instrument.clock.kind.value,

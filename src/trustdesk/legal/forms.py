@@ -43,7 +43,9 @@ def submission_from_form(form: FormData) -> Submission:
     return Submission(
         instrument=_text(form, "instrument"),
         categories=[v for v in form.getlist("categories") if isinstance(v, str)],
-        elements={k.removeprefix(ELEMENT_PREFIX): v for k, v in form.items() if k.startswith(ELEMENT_PREFIX) and isinstance(v, str)},
+        elements={
+            k.removeprefix(ELEMENT_PREFIX): v for k, v in form.items() if k.startswith(ELEMENT_PREFIX) and isinstance(v, str)
+        },
         targets=targets,
         emergency=_text(form, "emergency") == "on",
         period_start=_date(_text(form, "period_start"), end=False),

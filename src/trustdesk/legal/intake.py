@@ -101,7 +101,9 @@ def _elements(instrument: Instrument, given: dict[str, str], *, allow_incomplete
     return elements
 
 
-def validate(submission: Submission, *, allow_incomplete: bool, platform_name: str = "demo", max_targets: int = MAX_TARGETS) -> Validated:
+def validate(
+    submission: Submission, *, allow_incomplete: bool, platform_name: str = "demo", max_targets: int = MAX_TARGETS
+) -> Validated:
     """Every structural check, in the order a person fixes them; raises on the first."""
     instrument = instrument_for(submission.instrument)
     categories = _categories(submission.categories)
@@ -127,27 +129,44 @@ def _issuer(session: Session, principal: Principal, agency_id: int | None) -> tu
     return get_agency(session, agency_id=agency_id), None
 
 
-def _flags(session: Session, *, agency: Agency, officer: Officer | None, validated: Validated, submission: Submission, now: datetime) -> list[Flag]:
+def _flags(
+    session: Session, *, agency: Agency, officer: Officer | None, validated: Validated, submission: Submission, now: datetime
+) -> list[Flag]:
     flags = []
     sensitive = validated.categories & {DataCategory.TRAFFIC, DataCategory.CONTENT}
     if officer is not None and officer.confirmed_at is None and submission.emergency and sensitive:
         flags.append(Flag.NEW_OFFICER_EMERGENCY_SENSITIVE)
     if submission.sender_email and not domain_registered(agency, submission.sender_email):
         flags.append(Flag.DOMAIN_NOT_REGISTERED)
-    recent = session.scalar(select(func.count(LawfulRequest.id)).where(LawfulRequest.agency_id == agency.id, LawfulRequest.received_at > now - BURST_WINDOW))
+    recent = session.scalar(
+        select(func.count(LawfulRequest.id)).where(
+            LawfulRequest.agency_id == agency.id, LawfulRequest.received_at > now - BURST_WINDOW
+        )
+    )
     if (recent or 0) + 1 >= BURST_COUNT:
         flags.append(Flag.AGENCY_BURST)
     return flags
 
 
 def submit_request(
-    session: Session, *, actor: Actor, clock: Clock, platform: Platform, data_dir: Path, principal: Principal,
-    submission: Submission, channel: Channel, agency_id: int | None = None, max_targets: int = MAX_TARGETS,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    data_dir: Path,
+    principal: Principal,
+    submission: Submission,
+    channel: Channel,
+    agency_id: int | None = None,
+    max_targets: int = MAX_TARGETS,
 ) -> LawfulRequest:
     """File one request. Raises (and writes nothing) on bad input; otherwise the request is
     received, checked, timed, and held for a call-back where it must be."""
     agency, officer = _issuer(session, principal, agency_id)
-    validated = validate(submission, allow_incomplete=channel is Channel.STAFF, platform_name=platform.name, max_targets=max_targets)
+    validated = validate(
+        submission, allow_incomplete=channel is Channel.STAFF, platform_name=platform.name, max_targets=max_targets
+    )
     resolutions = [(t, resolve(t, platform)) for t in validated.targets]
     now = clock.now()
     checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))
@@ -158,16 +177,37 @@ def submit_request(
     session.flush()
     request.reference = f"LR-{now:%Y}-{request.id:06d}"
     _children(session, request=request, resolutions=resolutions, files=validated.files, data_dir=data_dir, actor=actor, now=now)
-    audit.record(session, actor=actor, action="request.receive", object_type="lawful_request", object_id=request.id,
-                 details={"reference": request.reference, "instrument": request.instrument, "emergency": request.emergency,
-                          "verdict": request.verdict, "held": request.held, "flags": request.flags}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="request.receive",
+        object_type="lawful_request",
+        object_id=request.id,
+        details={
+            "reference": request.reference,
+            "instrument": request.instrument,
+            "emergency": request.emergency,
+            "verdict": request.verdict,
+            "held": request.held,
+            "flags": request.flags,
+        },
+        clock=clock,
+    )
     return request
 
 
-def _parts(validated: Validated, submission: Submission, issuer: IssuerKind, resolutions: list[tuple[Target, Resolution]]) -> RequestParts:
+def _parts(
+    validated: Validated, submission: Submission, issuer: IssuerKind, resolutions: list[tuple[Target, Resolution]]
+) -> RequestParts:
     return RequestParts(
-        instrument=validated.instrument, issuer_kind=issuer, categories=validated.categories, elements=validated.elements,
-        emergency=submission.emergency, period_start=submission.period_start, period_end=submission.period_end, targets=resolutions,
+        instrument=validated.instrument,
+        issuer_kind=issuer,
+        categories=validated.categories,
+        elements=validated.elements,
+        emergency=submission.emergency,
+        period_start=submission.period_start,
+        period_end=submission.period_end,
+        targets=resolutions,
         enforcing_state_notified=submission.enforcing_state_notified,
     )
 
@@ -177,23 +217,53 @@ def _first_time(session: Session, *, agency: Agency, officer: Officer | None) ->
     agency's API token), an agency none of whose requests was ever confirmed."""
     if officer is not None:
         return officer.confirmed_at is None
-    confirmed = select(LawfulRequest.id).where(LawfulRequest.agency_id == agency.id, LawfulRequest.callback_confirmed_at.is_not(None))
+    confirmed = select(LawfulRequest.id).where(
+        LawfulRequest.agency_id == agency.id, LawfulRequest.callback_confirmed_at.is_not(None)
+    )
     return session.scalar(confirmed.limit(1)) is None
 
 
-def _new_request(agency: Agency, officer: Officer | None, validated: Validated, submission: Submission, channel: Channel,
-                 checklist: list[CheckItem], flags: list[Flag], actor: Actor, now: datetime, *, first_time: bool) -> LawfulRequest:
+def _new_request(
+    agency: Agency,
+    officer: Officer | None,
+    validated: Validated,
+    submission: Submission,
+    channel: Channel,
+    checklist: list[CheckItem],
+    flags: list[Flag],
+    actor: Actor,
+    now: datetime,
+    *,
+    first_time: bool,
+) -> LawfulRequest:
     instrument = validated.instrument
     complete = all(k in validated.elements for k in instrument.required_elements)
     request = LawfulRequest(
-        reference=f"pending-{now.timestamp()}", agency_id=agency.id, officer_id=officer.id if officer else None, channel=str(channel),
-        instrument=str(instrument.code), catalogue_version=load_catalogue().version, issuer_kind=agency.kind,
-        emergency=submission.emergency, categories=sorted(str(c) for c in validated.categories), elements=validated.elements,
-        period_start=submission.period_start, period_end=submission.period_end, enforcing_state_notified=submission.enforcing_state_notified,
-        language=submission.language, state=str(RequestState.RECEIVED), received_at=now, elements_completed_at=now if complete else None,
-        stated_due_at=submission.stated_due_at, extensions=0, checklist=[i.as_dict() for i in checklist], verdict=str(overall(checklist)),
-        callback_required=submission.emergency or first_time or bool(flags), flags=[str(f) for f in flags],
-        submission_sha256=digest(_fingerprint(validated, submission)), submitted_by=str(actor),
+        reference=f"pending-{now.timestamp()}",
+        agency_id=agency.id,
+        officer_id=officer.id if officer else None,
+        channel=str(channel),
+        instrument=str(instrument.code),
+        catalogue_version=load_catalogue().version,
+        issuer_kind=agency.kind,
+        emergency=submission.emergency,
+        categories=sorted(str(c) for c in validated.categories),
+        elements=validated.elements,
+        period_start=submission.period_start,
+        period_end=submission.period_end,
+        enforcing_state_notified=submission.enforcing_state_notified,
+        language=submission.language,
+        state=str(RequestState.RECEIVED),
+        received_at=now,
+        elements_completed_at=now if complete else None,
+        stated_due_at=submission.stated_due_at,
+        extensions=0,
+        checklist=[i.as_dict() for i in checklist],
+        verdict=str(overall(checklist)),
+        callback_required=submission.emergency or first_time or bool(flags),
+        flags=[str(f) for f in flags],
+        submission_sha256=digest(_fingerprint(validated, submission)),
+        submitted_by=str(actor),
     )
     clocks.set_deadlines(request)
     return request
@@ -202,21 +272,60 @@ def _new_request(agency: Agency, officer: Officer | None, validated: Validated, 
 def _fingerprint(validated: Validated, submission: Submission) -> dict[str, object]:
     """What the receipt's hash covers: the request as understood, attachments by hash."""
     return {
-        "instrument": str(validated.instrument.code), "categories": sorted(validated.categories), "elements": validated.elements,
-        "targets": [[str(t.kind), t.normalised] for t in validated.targets], "emergency": submission.emergency,
-        "period": [submission.period_start, submission.period_end], "attachments": [f.sha256 for f in validated.files],
+        "instrument": str(validated.instrument.code),
+        "categories": sorted(validated.categories),
+        "elements": validated.elements,
+        "targets": [[str(t.kind), t.normalised] for t in validated.targets],
+        "emergency": submission.emergency,
+        "period": [submission.period_start, submission.period_end],
+        "attachments": [f.sha256 for f in validated.files],
     }
 
 
-def _children(session: Session, *, request: LawfulRequest, resolutions: list[tuple[Target, Resolution]],
-              files: list[attachments.CheckedFile], data_dir: Path, actor: Actor, now: datetime) -> None:
+def _children(
+    session: Session,
+    *,
+    request: LawfulRequest,
+    resolutions: list[tuple[Target, Resolution]],
+    files: list[attachments.CheckedFile],
+    data_dir: Path,
+    actor: Actor,
+    now: datetime,
+) -> None:
     for target, res in resolutions:
-        session.add(RequestTarget(request_id=request.id, kind=str(target.kind), raw=target.raw[:500], normalised=target.normalised,
-                                  account_id=res.account_id, message_id=res.message_id, resolved=res.resolved, note=res.note))
+        session.add(
+            RequestTarget(
+                request_id=request.id,
+                kind=str(target.kind),
+                raw=target.raw[:500],
+                normalised=target.normalised,
+                account_id=res.account_id,
+                message_id=res.message_id,
+                resolved=res.resolved,
+                note=res.note,
+            )
+        )
     for checked in files:
         attachments.store(data_dir, checked)
-        session.add(RequestAttachment(request_id=request.id, filename=checked.filename, content_type=checked.content_type,
-                                      size=checked.size, sha256=checked.sha256, uploaded_by=str(actor), uploaded_at=now))
-    session.add(RequestTransition(request_id=request.id, from_state=None, to_state=request.state, actor=str(actor),
-                                  reason=f"received by {request.channel}", at=now))
+        session.add(
+            RequestAttachment(
+                request_id=request.id,
+                filename=checked.filename,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                uploaded_by=str(actor),
+                uploaded_at=now,
+            )
+        )
+    session.add(
+        RequestTransition(
+            request_id=request.id,
+            from_state=None,
+            to_state=request.state,
+            actor=str(actor),
+            reason=f"received by {request.channel}",
+            at=now,
+        )
+    )
     session.flush()

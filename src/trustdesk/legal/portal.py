@@ -44,7 +44,9 @@ def _csrf(principal: Principal, sent: object) -> None:
         raise Forbidden("The form is stale (CSRF check failed). Reload the page and try again.")
 
 
-def _page(request: Request, template: str, principal: Principal | None, status_code: int = 200, **context: object) -> HTMLResponse:
+def _page(
+    request: Request, template: str, principal: Principal | None, status_code: int = 200, **context: object
+) -> HTMLResponse:
     return render(request, f"portal/{template}", status_code=status_code, officer=principal, **context)
 
 
@@ -62,15 +64,26 @@ def login(request: Request, container: ContainerDep, form: FormDep) -> Response:
     email, password, code = (str(form.get(k, "")) for k in ("email", "password", "totp"))
     settings = container.settings
     with container.db.transaction() as session:  # committed even on failure: the audit entry stays
-        officer, error = registry.login(session, clock=container.clock, email=email, password=password, totp_code=code,
-                                        max_failures=settings.login_max_failures, lockout_minutes=settings.login_lockout_minutes,
-                                        request_id=getattr(request.state, "request_id", None))
+        officer, error = registry.login(
+            session,
+            clock=container.clock,
+            email=email,
+            password=password,
+            totp_code=code,
+            max_failures=settings.login_max_failures,
+            lockout_minutes=settings.login_lockout_minutes,
+            request_id=getattr(request.state, "request_id", None),
+        )
         if officer is None:
             assert error is not None
             return _page(request, "login.html", None, status_code=error.status, error=error.detail, email=email)
-        secret = registry.open_portal_session(session, clock=container.clock, officer=officer, hours=min(settings.session_hours, 8))
+        secret = registry.open_portal_session(
+            session, clock=container.clock, officer=officer, hours=min(settings.session_hours, 8)
+        )
     response = RedirectResponse("/portal", status_code=303)
-    response.set_cookie(PORTAL_COOKIE, secret, httponly=True, secure=settings.session_cookie_secure, samesite="strict", path="/portal")
+    response.set_cookie(
+        PORTAL_COOKIE, secret, httponly=True, secure=settings.session_cookie_secure, samesite="strict", path="/portal"
+    )
     return response
 
 
@@ -95,11 +108,27 @@ def register(request: Request, session: SessionDep, container: ContainerDep, for
     values = {k: str(form.get(k, "")) for k in ("agency", "name", "rank", "email", "supervisor")}
     try:
         with session.begin_nested():
-            officer = registry.register_officer(session, actor=actor_of(request, _anonymous(values["email"])), clock=container.clock,
-                                                agency_code=values["agency"], name=values["name"], rank=values["rank"], email=values["email"],
-                                                supervisor=values["supervisor"], password=str(form.get("password", "")))
+            officer = registry.register_officer(
+                session,
+                actor=actor_of(request, _anonymous(values["email"])),
+                clock=container.clock,
+                agency_code=values["agency"],
+                name=values["name"],
+                rank=values["rank"],
+                email=values["email"],
+                supervisor=values["supervisor"],
+                password=str(form.get("password", "")),
+            )
     except TrustdeskError as exc:
-        return _page(request, "register.html", None, status_code=exc.status, agencies=registry.list_agencies(session), values=values, error=exc.detail)
+        return _page(
+            request,
+            "register.html",
+            None,
+            status_code=exc.status,
+            agencies=registry.list_agencies(session),
+            values=values,
+            error=exc.detail,
+        )
     return _page(request, "registered.html", None, totp_uri=registry.totp_uri(officer), totp_secret=officer.totp_secret)
 
 
@@ -114,7 +143,9 @@ def home(request: Request, session: SessionDep, container: ContainerDep, princip
     agency = registry.get_agency(session, agency_id=principal.agency_id)
     requests = service.list_requests(session, principal=principal)
     offered = [i for i in load_catalogue().incoming if IssuerKind(agency.kind) in i.issued_by]
-    return _page(request, "index.html", principal, agency=agency, requests=requests, instruments=offered, now=container.clock.now())
+    return _page(
+        request, "index.html", principal, agency=agency, requests=requests, instruments=offered, now=container.clock.now()
+    )
 
 
 @router.get("/requests/new", response_model=None)
@@ -129,9 +160,26 @@ def new_form(request: Request, session: SessionDep, principal: Officer, instrume
     return _form(request, principal, chosen.code.value, lang or agency.language, values={})
 
 
-def _form(request: Request, principal: Principal, code: str, language: str, values: dict[str, object], status_code: int = 200, error: str | None = None) -> HTMLResponse:
-    return _page(request, "new.html", principal, status_code=status_code, instrument=load_catalogue().get(code), language=language,
-                 values=values, error=error, prefix=ELEMENT_PREFIX)
+def _form(
+    request: Request,
+    principal: Principal,
+    code: str,
+    language: str,
+    values: dict[str, object],
+    status_code: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
+    return _page(
+        request,
+        "new.html",
+        principal,
+        status_code=status_code,
+        instrument=load_catalogue().get(code),
+        language=language,
+        values=values,
+        error=error,
+        prefix=ELEMENT_PREFIX,
+    )
 
 
 @router.post("/requests", response_model=None)
@@ -141,35 +189,74 @@ def file_request(request: Request, session: SessionDep, container: ContainerDep,
     _csrf(principal, form.get("csrf_token"))
     try:
         with session.begin_nested():
-            created = submit_request(session, actor=actor_of(request, principal), clock=container.clock, platform=container.platform,
-                                     data_dir=container.settings.data_dir, principal=principal, submission=submission_from_form(form), channel=Channel.PORTAL,
-                                     max_targets=container.settings.lawful_request_max_targets)
+            created = submit_request(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                platform=container.platform,
+                data_dir=container.settings.data_dir,
+                principal=principal,
+                submission=submission_from_form(form),
+                channel=Channel.PORTAL,
+                max_targets=container.settings.lawful_request_max_targets,
+            )
     except TrustdeskError as exc:
         code = str(form.get("instrument", ""))
         if code not in {i.code.value for i in load_catalogue().incoming}:
             return _page(request, "error.html", principal, status_code=exc.status, error=exc.detail)
-        return _form(request, principal, code, str(form.get("language", "en")), form_values(form), status_code=exc.status, error=exc.detail)
+        return _form(
+            request, principal, code, str(form.get("language", "en")), form_values(form), status_code=exc.status, error=exc.detail
+        )
     return RedirectResponse(f"/portal/requests/{created.id}?filed=1", status_code=303)
 
 
 @router.get("/requests/{request_id:int}", response_model=None)
-def show(request: Request, request_id: RowId, session: SessionDep, container: ContainerDep, principal: Officer, filed: bool = False) -> Response:
+def show(
+    request: Request, request_id: RowId, session: SessionDep, container: ContainerDep, principal: Officer, filed: bool = False
+) -> Response:
     if principal is None:
         return _login_redirect()
     return _detail(request, session, container, principal, request_id, notice="Request received." if filed else None)
 
 
-def _detail(request: Request, session: Session, container: Container, principal: Principal, request_id: int, status_code: int = 200, **extra: object) -> HTMLResponse:
+def _detail(
+    request: Request,
+    session: Session,
+    container: Container,
+    principal: Principal,
+    request_id: int,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
     view = service.view(session, principal=principal, request_id=request_id)
     instrument = load_catalogue().get(view.request.instrument)
     receipt = service.receipt(view.request, key=provider_key(container.settings.data_dir))
     can_withdraw = RequestState.WITHDRAWN in ALLOWED[RequestState(view.request.state)]
-    return _page(request, "request.html", principal, status_code=status_code, view=view, instrument=instrument, receipt=receipt,
-                 can_withdraw=can_withdraw, now=container.clock.now(), prefix=ELEMENT_PREFIX, **extra)
+    return _page(
+        request,
+        "request.html",
+        principal,
+        status_code=status_code,
+        view=view,
+        instrument=instrument,
+        receipt=receipt,
+        can_withdraw=can_withdraw,
+        now=container.clock.now(),
+        prefix=ELEMENT_PREFIX,
+        **extra,
+    )
 
 
 @router.post("/requests/{request_id:int}/{action}", response_model=None)
-def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Officer, form: FormDep) -> Response:
+def act(
+    request: Request,
+    request_id: RowId,
+    action: str,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Officer,
+    form: FormDep,
+) -> Response:
     if principal is None:
         return _login_redirect()
     _csrf(principal, form.get("csrf_token"))
@@ -177,12 +264,23 @@ def act(request: Request, request_id: RowId, action: str, session: SessionDep, c
     try:
         with session.begin_nested():
             if action == "messages":
-                service.post_message(session, actor=actor, clock=clock, principal=principal, request_id=request_id, body=str(form.get("body", "")))
+                service.post_message(
+                    session, actor=actor, clock=clock, principal=principal, request_id=request_id, body=str(form.get("body", ""))
+                )
             elif action == "withdraw":
-                service.withdraw(session, actor=actor, clock=clock, principal=principal, request_id=request_id, reason=str(form.get("reason", "")))
+                service.withdraw(
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    principal=principal,
+                    request_id=request_id,
+                    reason=str(form.get("reason", "")),
+                )
             elif action == "elements":
                 elements = {k.removeprefix(ELEMENT_PREFIX): str(v) for k, v in form.items() if k.startswith(ELEMENT_PREFIX)}
-                service.supply_elements(session, actor=actor, clock=clock, principal=principal, request_id=request_id, elements=elements)
+                service.supply_elements(
+                    session, actor=actor, clock=clock, principal=principal, request_id=request_id, elements=elements
+                )
             else:
                 raise InvalidInput(f"Unknown action '{action}'.")
     except TrustdeskError as exc:

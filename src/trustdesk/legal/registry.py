@@ -45,9 +45,20 @@ def _sha256(value: str) -> str:
 
 
 def create_agency(
-    session: Session, *, actor: Actor, clock: Clock, code: str, name: str, country: str, kind: IssuerKind,
-    email_domains: list[str], callback_phone: str, callback_source: str, language: str = "en",
-    parent_code: str | None = None, is_demo: bool = False,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    code: str,
+    name: str,
+    country: str,
+    kind: IssuerKind,
+    email_domains: list[str],
+    callback_phone: str,
+    callback_source: str,
+    language: str = "en",
+    parent_code: str | None = None,
+    is_demo: bool = False,
 ) -> Agency:
     """Register an agency. The call-back number must come with its official source."""
     if not AGENCY_CODE.match(code):
@@ -59,16 +70,36 @@ def create_agency(
         raise InvalidInput("Give at least one valid e-mail domain (e.g. justice.fr).")
     phone = normalise_phone(callback_phone)
     if phone is None or not callback_source.strip():
-        raise InvalidInput("The call-back number must be a full international number, with the official source it was taken from.")
+        raise InvalidInput(
+            "The call-back number must be a full international number, with the official source it was taken from."
+        )
     if session.scalar(select(Agency.id).where(Agency.code == code)) is not None:
         raise Conflict(f"An agency with code '{code}' already exists.")
     parent = get_agency(session, code=parent_code).id if parent_code else None
-    agency = Agency(code=code, name=name.strip(), country=country, kind=str(kind), parent_id=parent, email_domains=domains,
-                    callback_phone=phone, callback_source=callback_source.strip(), language=language, created_at=clock.now(), is_demo=is_demo)
+    agency = Agency(
+        code=code,
+        name=name.strip(),
+        country=country,
+        kind=str(kind),
+        parent_id=parent,
+        email_domains=domains,
+        callback_phone=phone,
+        callback_source=callback_source.strip(),
+        language=language,
+        created_at=clock.now(),
+        is_demo=is_demo,
+    )
     session.add(agency)
     session.flush()
-    audit.record(session, actor=actor, action="agency.create", object_type="agency", object_id=agency.id,
-                 details={"code": code, "country": country, "kind": str(kind)}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="agency.create",
+        object_type="agency",
+        object_id=agency.id,
+        details={"code": code, "country": country, "kind": str(kind)},
+        clock=clock,
+    )
     return agency
 
 
@@ -93,8 +124,19 @@ def domain_registered(agency: Agency, email: str) -> bool:
 
 
 def register_officer(
-    session: Session, *, actor: Actor, clock: Clock, agency_code: str, name: str, rank: str, email: str,
-    supervisor: str, password: str, totp_secret: str | None = None, verified: bool = False, is_demo: bool = False,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    agency_code: str,
+    name: str,
+    rank: str,
+    email: str,
+    supervisor: str,
+    password: str,
+    totp_secret: str | None = None,
+    verified: bool = False,
+    is_demo: bool = False,
 ) -> Officer:
     """A new officer, pending until staff verify them (unless staff create them verified).
     The e-mail must be in one of the agency's registered domains."""
@@ -111,14 +153,30 @@ def register_officer(
     if session.scalar(select(Officer.id).where(Officer.email == email)) is not None:
         raise Conflict(f"An officer with e-mail {email} is already registered.")
     officer = Officer(
-        agency_id=agency.id, name=name.strip(), rank=rank.strip(), email=email, supervisor=supervisor.strip(),
-        state=str(OfficerState.VERIFIED if verified else OfficerState.PENDING), password_hash=identity.hash_password(password),
-        totp_secret=totp_secret or pyotp.random_base32(), totp_last_step=0, failed_logins=0, created_at=clock.now(), is_demo=is_demo,
+        agency_id=agency.id,
+        name=name.strip(),
+        rank=rank.strip(),
+        email=email,
+        supervisor=supervisor.strip(),
+        state=str(OfficerState.VERIFIED if verified else OfficerState.PENDING),
+        password_hash=identity.hash_password(password),
+        totp_secret=totp_secret or pyotp.random_base32(),
+        totp_last_step=0,
+        failed_logins=0,
+        created_at=clock.now(),
+        is_demo=is_demo,
     )
     session.add(officer)
     session.flush()
-    audit.record(session, actor=actor, action="officer.register", object_type="officer", object_id=officer.id,
-                 details={"agency": agency.code, "state": officer.state}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="officer.register",
+        object_type="officer",
+        object_id=officer.id,
+        details={"agency": agency.code, "state": officer.state},
+        clock=clock,
+    )
     return officer
 
 
@@ -136,7 +194,9 @@ def list_officers(session: Session, *, agency_id: int | None = None) -> list[Off
     return list(session.scalars(query))
 
 
-def set_officer_state(session: Session, *, actor: Actor, clock: Clock, officer_id: int, state: OfficerState, reason: str) -> Officer:
+def set_officer_state(
+    session: Session, *, actor: Actor, clock: Clock, officer_id: int, state: OfficerState, reason: str
+) -> Officer:
     """Verify or block an officer (blocking ends their portal sessions at once)."""
     officer = get_officer(session, officer_id=officer_id)
     if not reason.strip():
@@ -145,16 +205,32 @@ def set_officer_state(session: Session, *, actor: Actor, clock: Clock, officer_i
         raise Conflict(f"{officer.name} is already {state.value}.")
     before, officer.state, officer.state_reason = officer.state, str(state), reason.strip()
     if state is OfficerState.BLOCKED:
-        for live in session.scalars(select(PortalSession).where(PortalSession.officer_id == officer.id, PortalSession.ended_at.is_(None))):
+        for live in session.scalars(
+            select(PortalSession).where(PortalSession.officer_id == officer.id, PortalSession.ended_at.is_(None))
+        ):
             live.ended_at = clock.now()
-    audit.record(session, actor=actor, action=f"officer.{'block' if state is OfficerState.BLOCKED else 'state'}", object_type="officer",
-                 object_id=officer.id, reason=reason, change={"state": [before, str(state)]}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"officer.{'block' if state is OfficerState.BLOCKED else 'state'}",
+        object_type="officer",
+        object_id=officer.id,
+        reason=reason,
+        change={"state": [before, str(state)]},
+        clock=clock,
+    )
     return officer
 
 
 def officer_principal(officer: Officer, csrf_token: str | None = None) -> Principal:
-    return Principal(kind="officer", id=officer.id, name=officer.email, permissions=OFFICER_PERMISSIONS,
-                     agency_id=officer.agency_id, csrf_token=csrf_token)
+    return Principal(
+        kind="officer",
+        id=officer.id,
+        name=officer.email,
+        permissions=OFFICER_PERMISSIONS,
+        agency_id=officer.agency_id,
+        csrf_token=csrf_token,
+    )
 
 
 def totp_uri(officer: Officer, issuer: str = "Trustdesk portal") -> str:
@@ -164,8 +240,17 @@ def totp_uri(officer: Officer, issuer: str = "Trustdesk portal") -> str:
 # -- portal sign-in ---------------------------------------------------------------------------
 
 
-def login(session: Session, *, clock: Clock, email: str, password: str, totp_code: str, max_failures: int,
-          lockout_minutes: int, request_id: str | None = None) -> tuple[Officer | None, AuthenticationFailed | Forbidden | None]:
+def login(
+    session: Session,
+    *,
+    clock: Clock,
+    email: str,
+    password: str,
+    totp_code: str,
+    max_failures: int,
+    lockout_minutes: int,
+    request_id: str | None = None,
+) -> tuple[Officer | None, AuthenticationFailed | Forbidden | None]:
     """Like staff sign-in: failures are outcomes (committed with their audit entry), not raises.
 
     No account-state oracle: a wrong password or code, an unknown e-mail and a locked account
@@ -179,20 +264,43 @@ def login(session: Session, *, clock: Clock, email: str, password: str, totp_cod
     if officer is None or (officer.locked_until is not None and officer.locked_until > now):
         identity.spend_dummy_verify(password)
         reason = "unknown officer" if officer is None else f"account locked until {officer.locked_until:%H:%M} UTC"
-        audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id if officer else None,
-                     reason=reason, clock=clock)
+        audit.record(
+            session,
+            actor=actor,
+            action="portal.login.fail",
+            object_type="officer",
+            object_id=officer.id if officer else None,
+            reason=reason,
+            clock=clock,
+        )
         return None, generic
     if not (identity.password_matches(officer.password_hash, password) and identity.check_totp(officer, totp_code, now)):
-        _count_failure(session, officer=officer, actor=actor, clock=clock, max_failures=max_failures, lockout_minutes=lockout_minutes)
+        _count_failure(
+            session, officer=officer, actor=actor, clock=clock, max_failures=max_failures, lockout_minutes=lockout_minutes
+        )
         return None, generic
     officer.failed_logins, officer.locked_until = 0, None
     refusal = _refusal(officer)
     if refusal is not None:
-        audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id,
-                     reason=f"right password and code, but the account is {officer.state}", clock=clock)
+        audit.record(
+            session,
+            actor=actor,
+            action="portal.login.fail",
+            object_type="officer",
+            object_id=officer.id,
+            reason=f"right password and code, but the account is {officer.state}",
+            clock=clock,
+        )
         return None, refusal
     officer.last_login_at = now
-    audit.record(session, actor=Actor("officer", officer.email, request_id), action="portal.login.ok", object_type="officer", object_id=officer.id, clock=clock)
+    audit.record(
+        session,
+        actor=Actor("officer", officer.email, request_id),
+        action="portal.login.ok",
+        object_type="officer",
+        object_id=officer.id,
+        clock=clock,
+    )
     return officer, None
 
 
@@ -205,19 +313,35 @@ def _refusal(officer: Officer) -> Forbidden | None:
     return None
 
 
-def _count_failure(session: Session, *, officer: Officer, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int) -> None:
+def _count_failure(
+    session: Session, *, officer: Officer, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int
+) -> None:
     officer.failed_logins += 1
     locked = officer.failed_logins >= max_failures
     if locked:
         officer.locked_until, officer.failed_logins = clock.now() + timedelta(minutes=lockout_minutes), 0
-    audit.record(session, actor=actor, action="portal.login.fail", object_type="officer", object_id=officer.id,
-                 reason="wrong password or one-time code" + (f"; locked for {lockout_minutes} minutes" if locked else ""), clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="portal.login.fail",
+        object_type="officer",
+        object_id=officer.id,
+        reason="wrong password or one-time code" + (f"; locked for {lockout_minutes} minutes" if locked else ""),
+        clock=clock,
+    )
 
 
 def open_portal_session(session: Session, *, clock: Clock, officer: Officer, hours: float) -> str:
     secret = secrets.token_urlsafe(32)
-    session.add(PortalSession(secret_hash=_sha256(secret), officer_id=officer.id, csrf_token=secrets.token_urlsafe(32),
-                              created_at=clock.now(), expires_at=clock.now() + timedelta(hours=hours)))
+    session.add(
+        PortalSession(
+            secret_hash=_sha256(secret),
+            officer_id=officer.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=clock.now(),
+            expires_at=clock.now() + timedelta(hours=hours),
+        )
+    )
     session.flush()
     return secret
 

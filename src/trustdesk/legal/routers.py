@@ -13,5 +13,10 @@ from trustdesk.legal.disclosure.pages import portal_router as disclosure_portal_
 from trustdesk.legal.portal import router as portal_router
 
 API_ROUTERS: list[APIRouter] = [lawful_requests_router, agency_router, legal_disclosure_router]
-PAGE_ROUTERS: list[APIRouter] = [requests_console_router, portal_router, disclosure_console_router, disclosure_portal_router,
-                                 discovery_router]
+PAGE_ROUTERS: list[APIRouter] = [
+    requests_console_router,
+    portal_router,
+    disclosure_console_router,
+    disclosure_portal_router,
+    discovery_router,
+]

@@ -61,10 +61,17 @@ class LawfulRequestCreate(BaseModel):
 
     def submission(self) -> Submission:
         return Submission(
-            instrument=self.instrument, categories=[str(c) for c in self.categories], elements=self.elements,
-            targets=[(t.kind and str(t.kind), t.value) for t in self.targets], emergency=self.emergency,
-            period_start=self.period_start, period_end=self.period_end, enforcing_state_notified=self.enforcing_state_notified,
-            stated_due_at=self.stated_due_at, language=self.language, sender_email=self.sender_email,
+            instrument=self.instrument,
+            categories=[str(c) for c in self.categories],
+            elements=self.elements,
+            targets=[(t.kind and str(t.kind), t.value) for t in self.targets],
+            emergency=self.emergency,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            enforcing_state_notified=self.enforcing_state_notified,
+            stated_due_at=self.stated_due_at,
+            language=self.language,
+            sender_email=self.sender_email,
             attachments=[a.upload() for a in self.attachments],
         )
 

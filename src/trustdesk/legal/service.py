@@ -46,17 +46,25 @@ def _scoped(principal: Principal) -> Select[tuple[LawfulRequest]]:
     return query if agency_id is None else query.where(LawfulRequest.agency_id == agency_id)
 
 
-def get_request(session: Session, *, principal: Principal, request_id: int | None = None, reference: str | None = None) -> LawfulRequest:
+def get_request(
+    session: Session, *, principal: Principal, request_id: int | None = None, reference: str | None = None
+) -> LawfulRequest:
     """One request the caller may see; another agency's request is 'not found'."""
     query = _scoped(principal)
-    query = query.where(LawfulRequest.id == request_id) if request_id is not None else query.where(LawfulRequest.reference == reference)
+    query = (
+        query.where(LawfulRequest.id == request_id)
+        if request_id is not None
+        else query.where(LawfulRequest.reference == reference)
+    )
     request = session.scalar(query)
     if request is None:
         raise NotFound(f"No request {reference or request_id} that you may see.")
     return request
 
 
-def list_requests(session: Session, *, principal: Principal, open_only: bool = False, state: RequestState | None = None, limit: int = 200) -> list[LawfulRequest]:
+def list_requests(
+    session: Session, *, principal: Principal, open_only: bool = False, state: RequestState | None = None, limit: int = 200
+) -> list[LawfulRequest]:
     """Sorted by time left: the nearest deadline first, requests without one last."""
     query = _scoped(principal)
     if open_only:
@@ -79,8 +87,15 @@ def _authorize_handling(principal: Principal) -> None:
 
 
 def transition(
-    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, to_state: RequestState,
-    reason: str, refusal_reason: RefusalReason | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    request_id: int,
+    to_state: RequestState,
+    reason: str,
+    refusal_reason: RefusalReason | None = None,
 ) -> LawfulRequest:
     """Move a request along the state machine, with its reason, as a row and an audit entry."""
     _authorize_handling(principal)
@@ -90,44 +105,94 @@ def transition(
     if not reason.strip():
         raise InvalidInput("Every change of state needs a reason; it is kept in the record.")
     if to_state is RequestState.REFUSED and refusal_reason is None:
-        raise InvalidInput("A refusal needs its reason from Annex III (incomplete, manifest error, not held, immunities, third-country conflict, other).")
+        raise InvalidInput(
+            "A refusal needs its reason from Annex III (incomplete, manifest error, not held, immunities, third-country conflict, other)."
+        )
     if request.held and to_state not in (RequestState.REFUSED, RequestState.WITHDRAWN, RequestState.CLARIFICATION_REQUESTED):
         raise Conflict("This request is held until a call-back to the agency's registered number confirms it.")
     _move(session, request=request, to_state=to_state, actor=actor, clock=clock, reason=reason, refusal_reason=refusal_reason)
     return request
 
 
-def _move(session: Session, *, request: LawfulRequest, to_state: RequestState, actor: Actor, clock: Clock, reason: str,
-          refusal_reason: RefusalReason | None = None) -> None:
+def _move(
+    session: Session,
+    *,
+    request: LawfulRequest,
+    to_state: RequestState,
+    actor: Actor,
+    clock: Clock,
+    reason: str,
+    refusal_reason: RefusalReason | None = None,
+) -> None:
     before, request.state = request.state, str(to_state)
-    session.add(RequestTransition(request_id=request.id, from_state=before, to_state=request.state, actor=str(actor), reason=reason.strip(),
-                                  refusal_reason=refusal_reason and str(refusal_reason), at=clock.now()))
+    session.add(
+        RequestTransition(
+            request_id=request.id,
+            from_state=before,
+            to_state=request.state,
+            actor=str(actor),
+            reason=reason.strip(),
+            refusal_reason=refusal_reason and str(refusal_reason),
+            at=clock.now(),
+        )
+    )
     session.flush()
-    audit.record(session, actor=actor, action="request.transition", object_type="lawful_request", object_id=request.id, reason=reason.strip(),
-                 details={"reference": request.reference, "refusal_reason": refusal_reason and str(refusal_reason)},
-                 change={"state": [before, request.state]}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="request.transition",
+        object_type="lawful_request",
+        object_id=request.id,
+        reason=reason.strip(),
+        details={"reference": request.reference, "refusal_reason": refusal_reason and str(refusal_reason)},
+        change={"state": [before, request.state]},
+        clock=clock,
+    )
 
 
-def withdraw(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, reason: str) -> LawfulRequest:
-    return transition(session, actor=actor, clock=clock, principal=principal, request_id=request_id, to_state=RequestState.WITHDRAWN, reason=reason)
+def withdraw(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, reason: str
+) -> LawfulRequest:
+    return transition(
+        session,
+        actor=actor,
+        clock=clock,
+        principal=principal,
+        request_id=request_id,
+        to_state=RequestState.WITHDRAWN,
+        reason=reason,
+    )
 
 
-def post_message(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, body: str) -> RequestMessage:
+def post_message(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, body: str
+) -> RequestMessage:
     """A message between staff and the authority, kept with the request."""
     _authorize_handling(principal)
     request = get_request(session, principal=principal, request_id=request_id)
     text = body.strip()
     if not text or len(text) > MAX_MESSAGE:
         raise InvalidInput(f"A message is 1 to {MAX_MESSAGE} characters.")
-    message = RequestMessage(request_id=request.id, from_authority=_by_authority(principal), author=principal.name, body=text, sent_at=clock.now())
+    message = RequestMessage(
+        request_id=request.id, from_authority=_by_authority(principal), author=principal.name, body=text, sent_at=clock.now()
+    )
     session.add(message)
     session.flush()
-    audit.record(session, actor=actor, action="request.message", object_type="lawful_request", object_id=request.id,
-                 details={"message_id": message.id, "from_authority": message.from_authority}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="request.message",
+        object_type="lawful_request",
+        object_id=request.id,
+        details={"message_id": message.id, "from_authority": message.from_authority},
+        clock=clock,
+    )
     return message
 
 
-def supply_elements(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, elements: dict[str, str]) -> LawfulRequest:
+def supply_elements(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, elements: dict[str, str]
+) -> LawfulRequest:
     """Missing elements arrive: the checklist is run again, the TCO hour restarts from now,
     and a request waiting on clarification goes back to 'received'."""
     _authorize_handling(principal)
@@ -141,19 +206,46 @@ def supply_elements(session: Session, *, actor: Actor, clock: Clock, principal: 
         raise InvalidInput(f"Give one or more of the sections of {instrument.name}: {', '.join(sorted(keys))}.")
     before, request.elements = dict(request.elements), {**request.elements, **given}
     _recheck(session, request=request, clock=clock)
-    audit.record(session, actor=actor, action="request.elements", object_type="lawful_request", object_id=request.id,
-                 details={"sections": sorted(given), "verdict": request.verdict}, change={"elements": [before, request.elements]}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="request.elements",
+        object_type="lawful_request",
+        object_id=request.id,
+        details={"sections": sorted(given), "verdict": request.verdict},
+        change={"elements": [before, request.elements]},
+        clock=clock,
+    )
     if request.state == RequestState.CLARIFICATION_REQUESTED:
-        _move(session, request=request, to_state=RequestState.RECEIVED, actor=actor, clock=clock, reason="the authority supplied what was asked")
+        _move(
+            session,
+            request=request,
+            to_state=RequestState.RECEIVED,
+            actor=actor,
+            clock=clock,
+            reason="the authority supplied what was asked",
+        )
     return request
 
 
 def _recheck(session: Session, *, request: LawfulRequest, clock: Clock) -> None:
     instrument = load_catalogue().get(request.instrument)
     rows = list(session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id)))
-    resolutions = [(Target(TargetKind(r.kind), r.raw, r.normalised), Resolution(r.resolved, r.account_id, r.message_id, r.note)) for r in rows]
-    parts = RequestParts(instrument, IssuerKind(request.issuer_kind), frozenset(DataCategory(c) for c in request.categories), request.elements,
-                         request.emergency, request.period_start, request.period_end, resolutions, request.enforcing_state_notified)
+    resolutions = [
+        (Target(TargetKind(r.kind), r.raw, r.normalised), Resolution(r.resolved, r.account_id, r.message_id, r.note))
+        for r in rows
+    ]
+    parts = RequestParts(
+        instrument,
+        IssuerKind(request.issuer_kind),
+        frozenset(DataCategory(c) for c in request.categories),
+        request.elements,
+        request.emergency,
+        request.period_start,
+        request.period_end,
+        resolutions,
+        request.enforcing_state_notified,
+    )
     items = run_checks(parts)
     request.checklist, request.verdict = [i.as_dict() for i in items], str(overall(items))
     if request.elements_completed_at is None and all(k in request.elements for k in instrument.required_elements):
@@ -167,7 +259,17 @@ class CallbackOutcome(StrEnum):
     NO_ANSWER = "no_answer"
 
 
-def record_callback(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, spoke_to: str, outcome: str, note: str = "") -> Callback:
+def record_callback(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    request_id: int,
+    spoke_to: str,
+    outcome: str,
+    note: str = "",
+) -> Callback:
     """Staff called the agency on the registry's number (never one from the request). A
     confirmation releases the hold and confirms a first-time officer; a denial refuses the
     request as forged and flags it."""
@@ -179,11 +281,27 @@ def record_callback(session: Session, *, actor: Actor, clock: Clock, principal: 
         raise InvalidInput("Name the person you spoke to at the agency.")
     agency = session.get(Agency, request.agency_id)
     assert agency is not None
-    row = Callback(request_id=request.id, number_called=agency.callback_phone, spoke_to=spoke_to.strip(), outcome=outcome, note=note.strip(), by=str(actor), at=clock.now())
+    row = Callback(
+        request_id=request.id,
+        number_called=agency.callback_phone,
+        spoke_to=spoke_to.strip(),
+        outcome=outcome,
+        note=note.strip(),
+        by=str(actor),
+        at=clock.now(),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="request.callback", object_type="lawful_request", object_id=request.id, reason=note or None,
-                 details={"outcome": outcome, "number_called": agency.callback_phone, "spoke_to": row.spoke_to}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="request.callback",
+        object_type="lawful_request",
+        object_id=request.id,
+        reason=note or None,
+        details={"outcome": outcome, "number_called": agency.callback_phone, "spoke_to": row.spoke_to},
+        clock=clock,
+    )
     _apply_callback(session, request=request, outcome=outcome, actor=actor, clock=clock)
     return row
 
@@ -197,8 +315,15 @@ def _apply_callback(session: Session, *, request: LawfulRequest, outcome: str, a
     elif outcome == CallbackOutcome.DENIED:
         request.flags = [*request.flags, str(Flag.CALLBACK_DENIED)]
         if RequestState.REFUSED in ALLOWED[RequestState(request.state)]:
-            _move(session, request=request, to_state=RequestState.REFUSED, actor=actor, clock=clock,
-                  reason="the agency, called on its registered number, denied sending this request", refusal_reason=RefusalReason.OTHER)
+            _move(
+                session,
+                request=request,
+                to_state=RequestState.REFUSED,
+                actor=actor,
+                clock=clock,
+                reason="the agency, called on its registered number, denied sending this request",
+                refusal_reason=RefusalReason.OTHER,
+            )
 
 
 @dataclass(frozen=True)
@@ -225,18 +350,31 @@ def view(session: Session, *, principal: Principal, request_id: int) -> RequestV
     assert agency is not None
     officer = session.get(Officer, request.officer_id) if request.officer_id else None
     callbacks = rows(Callback, Callback.id) if not _by_authority(principal) else []
-    return RequestView(request, agency, officer, rows(RequestTarget, RequestTarget.id), rows(RequestAttachment, RequestAttachment.id),
-                       rows(RequestMessage, RequestMessage.id), rows(RequestTransition, RequestTransition.id), callbacks)
+    return RequestView(
+        request,
+        agency,
+        officer,
+        rows(RequestTarget, RequestTarget.id),
+        rows(RequestAttachment, RequestAttachment.id),
+        rows(RequestMessage, RequestMessage.id),
+        rows(RequestTransition, RequestTransition.id),
+        callbacks,
+    )
 
 
 def receipt(request: LawfulRequest, *, key: ProviderKey) -> dict[str, Any]:
     """The signed acknowledgement the authority keeps: what we received, when, and by when
     it is due. Signed with the key published in the discovery document."""
     document = {
-        "reference": request.reference, "received_at": request.received_at.isoformat(), "instrument": request.instrument,
-        "catalogue_version": request.catalogue_version, "emergency": request.emergency, "due_at": request.due_at and request.due_at.isoformat(),
-        "expires_at": request.expires_at and request.expires_at.isoformat(), "submission_sha256": request.submission_sha256,
-        "state": request.state, "held_for_callback": request.held,
+        "reference": request.reference,
+        "received_at": request.received_at.isoformat(),
+        "instrument": request.instrument,
+        "catalogue_version": request.catalogue_version,
+        "emergency": request.emergency,
+        "due_at": request.due_at and request.due_at.isoformat(),
+        "expires_at": request.expires_at and request.expires_at.isoformat(),
+        "submission_sha256": request.submission_sha256,
+        "state": request.state,
+        "held_for_callback": request.held,
     }
     return key.sign_document(document)
-

@@ -69,9 +69,12 @@ def platform_format(name: str = "demo") -> PlatformFormat:
     p = raw["platforms"][name]
     own = frozenset(p["link_hosts"])
     return PlatformFormat(
-        account_id=re.compile(p["account_id"]), message_id=re.compile(p["message_id"]),
-        link_hosts=frozenset(p["link_hosts"]), link_username=re.compile(p["link_username"]),
-        link_account=re.compile(p["link_account"]), link_message=re.compile(p["link_message"]),
+        account_id=re.compile(p["account_id"]),
+        message_id=re.compile(p["message_id"]),
+        link_hosts=frozenset(p["link_hosts"]),
+        link_username=re.compile(p["link_username"]),
+        link_account=re.compile(p["link_account"]),
+        link_message=re.compile(p["link_message"]),
         foreign_hosts={host: name for host, name in raw["foreign_hosts"].items() if host not in own},
     )
 
@@ -101,7 +104,9 @@ def normalise(kind: TargetKind, raw: str, fmt: PlatformFormat) -> Target:
         case TargetKind.PHONE:
             phone = normalise_phone(text)
             if phone is None:
-                raise InvalidInput(f"'{text}' is not a full international phone number (write it as +<country code><number>).", target=text)
+                raise InvalidInput(
+                    f"'{text}' is not a full international phone number (write it as +<country code><number>).", target=text
+                )
             return Target(TargetKind.PHONE, text, phone)
         case TargetKind.USERNAME:
             if not valid_username(text):
@@ -110,7 +115,10 @@ def normalise(kind: TargetKind, raw: str, fmt: PlatformFormat) -> Target:
         case TargetKind.ACCOUNT_ID | TargetKind.MESSAGE_ID:
             pattern = fmt.account_id if kind is TargetKind.ACCOUNT_ID else fmt.message_id
             if not pattern.fullmatch(text):
-                raise InvalidInput(f"'{text}' is not a {kind.value.replace('_', ' ')} of this platform (expected the form {pattern.pattern}).", target=text)
+                raise InvalidInput(
+                    f"'{text}' is not a {kind.value.replace('_', ' ')} of this platform (expected the form {pattern.pattern}).",
+                    target=text,
+                )
             return Target(kind, text, text)
     raise InvalidInput(f"Unknown target kind '{kind}'.")
 
@@ -121,10 +129,16 @@ def _from_link(text: str, fmt: PlatformFormat) -> Target:
     foreign = fmt.foreign_hosts.get(host.removeprefix("www."))
     ours = f"a link to {sorted(fmt.link_hosts)[0]}" if fmt.link_hosts else "the platform's own id"
     if foreign is not None:
-        raise InvalidInput(f"'{text}' is a {foreign} link, not a link to this platform; send the username, phone number or {ours}.", target=text)
+        raise InvalidInput(
+            f"'{text}' is a {foreign} link, not a link to this platform; send the username, phone number or {ours}.", target=text
+        )
     if host not in fmt.link_hosts:
         raise InvalidInput(f"'{text}' is not a link to this platform (send {ours}).", target=text)
-    for pattern, kind in ((fmt.link_username, TargetKind.USERNAME), (fmt.link_account, TargetKind.ACCOUNT_ID), (fmt.link_message, TargetKind.MESSAGE_ID)):
+    for pattern, kind in (
+        (fmt.link_username, TargetKind.USERNAME),
+        (fmt.link_account, TargetKind.ACCOUNT_ID),
+        (fmt.link_message, TargetKind.MESSAGE_ID),
+    ):
         found = pattern.fullmatch(parts.path + (f"#{parts.fragment}" if parts.fragment else ""))
         if found:
             value = found.group(1)
@@ -132,7 +146,9 @@ def _from_link(text: str, fmt: PlatformFormat) -> Target:
     raise InvalidInput(f"'{text}' links to this platform but not to an account or a message.", target=text)
 
 
-def parse_targets(items: list[tuple[str | None, str]], fmt: PlatformFormat | None = None, *, max_targets: int = MAX_TARGETS) -> list[Target]:
+def parse_targets(
+    items: list[tuple[str | None, str]], fmt: PlatformFormat | None = None, *, max_targets: int = MAX_TARGETS
+) -> list[Target]:
     """(kind or None, value) pairs to normalised targets, duplicates dropped, order kept; at
     most `max_targets` (the lawful_request_max_targets setting)."""
     fmt = fmt or platform_format()

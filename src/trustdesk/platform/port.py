@@ -128,8 +128,11 @@ def territories_of(codes: Iterable[str] | None) -> frozenset[str] | None:
         raise ValueError("territories must be a collection of country codes, not one string")
     # Checked before capitalising: "ß".upper() is "SS" (South Sudan), "ﬀ".upper() is "FF".
     written = [code.strip() for code in codes]
-    unknown = sorted(code for code in written
-                     if len(code) != 2 or not (code.isascii() and code.isalpha()) or pycountry.countries.get(alpha_2=code.upper()) is None)
+    unknown = sorted(
+        code
+        for code in written
+        if len(code) != 2 or not (code.isascii() and code.isalpha()) or pycountry.countries.get(alpha_2=code.upper()) is None
+    )
     found = frozenset(code.upper() for code in written)
     if unknown:
         raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(unknown)}")
@@ -160,7 +163,9 @@ class Platform(ABC):
     def get_media(self, media_id: str) -> tuple[MediaItem, bytes]: ...
 
     @abstractmethod
-    def list_messages(self, account_id: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[Message]: ...
+    def list_messages(
+        self, account_id: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 1000
+    ) -> list[Message]: ...
 
     @abstractmethod
     def chat_context(self, message_id: str, *, before: int = 5, after: int = 5) -> list[Message]: ...
@@ -209,4 +214,6 @@ class Platform(ABC):
     def categories_held(self, chat_kind: ChatKind) -> frozenset[DataCategory]: ...
 
     @abstractmethod
-    def retrieve(self, account_id: str, category: DataCategory, *, since: datetime | None = None, until: datetime | None = None) -> HeldData: ...
+    def retrieve(
+        self, account_id: str, category: DataCategory, *, since: datetime | None = None, until: datetime | None = None
+    ) -> HeldData: ...

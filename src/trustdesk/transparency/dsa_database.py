@@ -46,8 +46,16 @@ class BatchOutcome:
 class DsaDatabaseClient:
     """`base_url` like https://transparency.dsa.ec.europa.eu; `token` the platform's API token."""
 
-    def __init__(self, *, base_url: str, token: str, http: httpx.Client | None = None, attempts: int = 4,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        http: httpx.Client | None = None,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=30.0)
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self.attempts, self.backoff, self.sleep = attempts, backoff, sleep
@@ -58,7 +66,7 @@ class DsaDatabaseClient:
             raise InvalidInput("Two statements share a puid; each must be unique.", field="puid")
         outcome = BatchOutcome()
         for start in range(0, len(statements), MAX_BATCH):
-            self._submit_batch(statements[start:start + MAX_BATCH], outcome)
+            self._submit_batch(statements[start : start + MAX_BATCH], outcome)
         return outcome
 
     def exists(self, puid: str) -> bool:
@@ -112,11 +120,11 @@ class DsaDatabaseClient:
             except httpx.TransportError:
                 if attempt == self.attempts - 1:
                     raise
-                self.sleep(self.backoff * 2 ** attempt)
+                self.sleep(self.backoff * 2**attempt)
                 continue
             if response.status_code not in RETRY_STATUSES or attempt == self.attempts - 1:
                 return response
-            self.sleep(_retry_after(response) or self.backoff * 2 ** attempt)
+            self.sleep(_retry_after(response) or self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
 
@@ -135,30 +143,55 @@ class SubmissionSummary:
     failed: int
 
 
-def submit_pending(session: Session, *, actor: Actor, clock: Clock, client: DsaDatabaseClient, limit: int = 1000) -> SubmissionSummary:
-    rows = list(session.scalars(select(StatementOfReasons).where(StatementOfReasons.dsa_state == "pending")
-                                .order_by(StatementOfReasons.id).limit(limit)))
+def submit_pending(
+    session: Session, *, actor: Actor, clock: Clock, client: DsaDatabaseClient, limit: int = 1000
+) -> SubmissionSummary:
+    rows = list(
+        session.scalars(
+            select(StatementOfReasons)
+            .where(StatementOfReasons.dsa_state == "pending")
+            .order_by(StatementOfReasons.id)
+            .limit(limit)
+        )
+    )
     outcome = client.submit([row.payload for row in rows])
     now = clock.now()
     for row in rows:
         row.dsa_attempts += 1
         if row.puid in outcome.accepted:
-            row.dsa_state, row.dsa_uuid, row.dsa_errors, row.dsa_submitted_at = "submitted", outcome.accepted[row.puid] or None, None, now
+            row.dsa_state, row.dsa_uuid, row.dsa_errors, row.dsa_submitted_at = (
+                "submitted",
+                outcome.accepted[row.puid] or None,
+                None,
+                now,
+            )
         elif row.puid in outcome.rejected:
             row.dsa_state, row.dsa_errors = "rejected", outcome.rejected[row.puid]
         else:
             row.dsa_errors = {"transport": [outcome.failed.get(row.puid, "no answer")]}
     summary = SubmissionSummary(len(outcome.accepted), len(outcome.rejected), len(outcome.failed))
-    record(session, actor=actor, clock=clock, action="dsa.submit", object_type="statement_of_reasons",
-           details={"submitted": summary.submitted, "rejected": summary.rejected, "failed": summary.failed})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="dsa.submit",
+        object_type="statement_of_reasons",
+        details={"submitted": summary.submitted, "rejected": summary.rejected, "failed": summary.failed},
+    )
     return summary
 
 
 def rejected_statements(session: Session) -> list[StatementOfReasons]:
-    return list(session.scalars(select(StatementOfReasons).where(StatementOfReasons.dsa_state == "rejected").order_by(StatementOfReasons.id)))
+    return list(
+        session.scalars(
+            select(StatementOfReasons).where(StatementOfReasons.dsa_state == "rejected").order_by(StatementOfReasons.id)
+        )
+    )
 
 
-def revise_statement(session: Session, *, actor: Actor, clock: Clock, statement_id: int, payload: dict[str, Any]) -> StatementOfReasons:
+def revise_statement(
+    session: Session, *, actor: Actor, clock: Clock, statement_id: int, payload: dict[str, Any]
+) -> StatementOfReasons:
     """A person's fix of a rejected statement: checked by the same rules, then queued again."""
     row = session.get(StatementOfReasons, statement_id)
     if row is None:
@@ -169,8 +202,16 @@ def revise_statement(session: Session, *, actor: Actor, clock: Clock, statement_
     if errors:
         raise InvalidInput("The statement still breaks the database's rules.", errors=errors)
     row.payload, row.dsa_state, row.dsa_errors = payload, "pending", None
-    record(session, actor=actor, clock=clock, action="dsa.revise", object_type="statement_of_reasons", object_id=row.id,
-           change=payload, details={"puid": row.puid})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="dsa.revise",
+        object_type="statement_of_reasons",
+        object_id=row.id,
+        change=payload,
+        details={"puid": row.puid},
+    )
     return row
 
 
@@ -275,4 +316,3 @@ def serve_double(*, token: str) -> Iterator[tuple[str, FastAPI]]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-

@@ -55,8 +55,15 @@ def list_audit(
 ) -> Page[AuditEntryRead]:
     before = decode_cursor(cursor).get("before_seq")
     rows = service.list_entries(
-        session, actor=actor, action=action, object_type=object_type, object_id=object_id,
-        since=since, until=until, before_seq=before, limit=limit,
+        session,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+        before_seq=before,
+        limit=limit,
     )
     next_cursor = encode_cursor({"before_seq": rows[-1].seq}) if len(rows) == limit else None
     return Page[AuditEntryRead](items=[AuditEntryRead.model_validate(r) for r in rows], next_cursor=next_cursor)
@@ -71,4 +78,6 @@ def verify_chain(session: SessionDep, container: ContainerDep, _: Auditor) -> Ve
     except checkpoints.CheckpointLogError as exc:
         return VerificationRead(ok=False, checked=0, first_broken=None, problem=exc.detail)
     result = service.verify(session, checkpoints=marks)
-    return VerificationRead(ok=result.ok, checked=result.checked, first_broken=result.first_broken, problem=result.problem, checkpoints=len(marks))
+    return VerificationRead(
+        ok=result.ok, checked=result.checked, first_broken=result.first_broken, problem=result.problem, checkpoints=len(marks)
+    )

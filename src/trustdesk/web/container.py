@@ -27,5 +27,9 @@ def build_platform(settings: Settings) -> Platform:
 
 
 def build_container(settings: Settings) -> Container:
-    return Container(settings=settings, db=Database.from_url(settings.sqlalchemy_url), platform=build_platform(settings),
-                     pager=build_pager(settings))
+    return Container(
+        settings=settings,
+        db=Database.from_url(settings.sqlalchemy_url),
+        platform=build_platform(settings),
+        pager=build_pager(settings),
+    )

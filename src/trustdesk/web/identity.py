@@ -41,14 +41,20 @@ def list_users(session: SessionDep, _: UsersAdmin) -> list[UserRead]:
 
 
 @router.post("/users", response_model=UserCreated, status_code=201)
-def create_user(body: UserCreate, request: Request, session: SessionDep, container: ContainerDep, principal: UsersAdmin) -> UserCreated:
+def create_user(
+    body: UserCreate, request: Request, session: SessionDep, container: ContainerDep, principal: UsersAdmin
+) -> UserCreated:
     user = service.create_user(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
     return UserCreated(**UserRead.model_validate(user).model_dump(), totp_uri=service.totp_uri(user))
 
 
 @router.post("/users/{username}/disable", response_model=UserRead)
-def disable_user(username: str, body: Reason, request: Request, session: SessionDep, container: ContainerDep, principal: UsersAdmin) -> UserRead:
-    user = service.disable_user(session, actor=actor_of(request, principal), clock=container.clock, username=username, reason=body.reason)
+def disable_user(
+    username: str, body: Reason, request: Request, session: SessionDep, container: ContainerDep, principal: UsersAdmin
+) -> UserRead:
+    user = service.disable_user(
+        session, actor=actor_of(request, principal), clock=container.clock, username=username, reason=body.reason
+    )
     return UserRead.model_validate(user)
 
 
@@ -58,12 +64,20 @@ def list_tokens(session: SessionDep, _: TokensAdmin) -> list[TokenRead]:
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
-def create_token(body: TokenCreate, request: Request, session: SessionDep, container: ContainerDep, principal: TokensAdmin) -> TokenCreated:
-    secret, token = service.create_token(session, actor=actor_of(request, principal), clock=container.clock, grantor=principal, **body.model_dump())
+def create_token(
+    body: TokenCreate, request: Request, session: SessionDep, container: ContainerDep, principal: TokensAdmin
+) -> TokenCreated:
+    secret, token = service.create_token(
+        session, actor=actor_of(request, principal), clock=container.clock, grantor=principal, **body.model_dump()
+    )
     return TokenCreated(**TokenRead.model_validate(token).model_dump(), token=secret)
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenRead)
-def revoke_token(token_id: RowId, body: Reason, request: Request, session: SessionDep, container: ContainerDep, principal: TokensAdmin) -> TokenRead:
-    token = service.revoke_token(session, actor=actor_of(request, principal), clock=container.clock, token_id=token_id, reason=body.reason)
+def revoke_token(
+    token_id: RowId, body: Reason, request: Request, session: SessionDep, container: ContainerDep, principal: TokensAdmin
+) -> TokenRead:
+    token = service.revoke_token(
+        session, actor=actor_of(request, principal), clock=container.clock, token_id=token_id, reason=body.reason
+    )
     return TokenRead.model_validate(token)

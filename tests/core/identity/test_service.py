@@ -26,8 +26,13 @@ from trustdesk.core.identity.permissions import (
 def _login(db, clock, staff, user, *, password=PASSWORD, code=None):
     with db.transaction() as session:
         return service.login(
-            session, clock=clock, username=user.username, password=password,
-            totp_code=code if code is not None else staff.code(user), max_failures=5, lockout_minutes=15,
+            session,
+            clock=clock,
+            username=user.username,
+            password=password,
+            totp_code=code if code is not None else staff.code(user),
+            max_failures=5,
+            lockout_minutes=15,
         )
 
 
@@ -78,7 +83,9 @@ def test_repeated_failures_lock_the_account_and_the_message_names_the_rule(db, c
 
 def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(db, clock, staff) -> None:
     with db.transaction() as session:
-        outcome = service.login(session, clock=clock, username="nobody", password="x" * 12, totp_code="123456", max_failures=5, lockout_minutes=15)
+        outcome = service.login(
+            session, clock=clock, username="nobody", password="x" * 12, totp_code="123456", max_failures=5, lockout_minutes=15
+        )
     assert outcome.error.detail.startswith("The username, password or one-time code is wrong.")
 
 
@@ -100,7 +107,13 @@ def test_a_disabled_user_cannot_sign_in(db, clock, staff) -> None:
     ],
 )
 def test_bad_user_input_is_refused_and_creates_nothing(db, clock, kwargs, message) -> None:
-    values = {"username": "valid", "display_name": "V", "email": "v@example.org", "password": PASSWORD, "roles": [Role.TRIAGE]} | kwargs
+    values = {
+        "username": "valid",
+        "display_name": "V",
+        "email": "v@example.org",
+        "password": PASSWORD,
+        "roles": [Role.TRIAGE],
+    } | kwargs
     with pytest.raises(InvalidInput, match=message):
         with db.transaction() as session:
             service.create_user(session, actor=TEST_ACTOR, clock=clock, **values)

@@ -60,23 +60,39 @@ def test_an_admin_cannot_mint_the_legal_teams_scopes(db, clock, staff) -> None:
     admin = service.staff_principal(staff.create(Role.ADMIN))
     with pytest.raises(Forbidden, match="disclosure:approve, emergency:handle, requests:handle"):
         with db.transaction() as session:
-            service.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=admin, name="escalate", days=1,
-                                 scopes=[Permission.EMERGENCY_HANDLE, Permission.REQUESTS_HANDLE, Permission.DISCLOSURE_APPROVE])
+            service.create_token(
+                session,
+                actor=TEST_ACTOR,
+                clock=clock,
+                grantor=admin,
+                name="escalate",
+                days=1,
+                scopes=[Permission.EMERGENCY_HANDLE, Permission.REQUESTS_HANDLE, Permission.DISCLOSURE_APPROVE],
+            )
     assert _tokens(db) == 0
 
 
 def test_holding_a_scope_is_not_enough_without_tokens_manage(db, clock, staff) -> None:
     officer = service.staff_principal(staff.create(Role.LEGAL_OFFICER))
     with pytest.raises(Forbidden, match="tokens:manage"), db.transaction() as session:
-        service.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=officer, name="mine", days=1, scopes=[Permission.REQUESTS_READ])
+        service.create_token(
+            session, actor=TEST_ACTOR, clock=clock, grantor=officer, name="mine", days=1, scopes=[Permission.REQUESTS_READ]
+        )
     assert _tokens(db) == 0
 
 
 def test_an_admin_mints_what_it_holds(db, clock, staff) -> None:
     admin = service.staff_principal(staff.create(Role.ADMIN))
     with db.transaction() as session:
-        _, token = service.create_token(session, actor=TEST_ACTOR, clock=clock, grantor=admin, name="ingest", days=1,
-                                        scopes=[Permission.AUDIT_READ, Permission.BANKS_MANAGE])
+        _, token = service.create_token(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            grantor=admin,
+            name="ingest",
+            days=1,
+            scopes=[Permission.AUDIT_READ, Permission.BANKS_MANAGE],
+        )
         assert token.scopes == ["audit:read", "banks:manage"]
 
 
@@ -107,7 +123,9 @@ def test_the_console_offers_and_grants_only_the_admins_own_scopes(client, staff,
     csrf = staff.sign_in(client, staff.create(Role.ADMIN))
     page = client.get("/console/users").text
     assert 'value="audit:read"' in page and 'value="disclosure:approve"' not in page
-    refused = client.post("/console/tokens", data={"csrf_token": csrf, "name": "escalate", "scopes": ["disclosure:approve"], "days": "1"})
+    refused = client.post(
+        "/console/tokens", data={"csrf_token": csrf, "name": "escalate", "scopes": ["disclosure:approve"], "days": "1"}
+    )
     assert "cannot grant scopes they do not hold: disclosure:approve" in refused.text
     assert _tokens(db) == 0
 

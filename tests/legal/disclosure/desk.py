@@ -30,7 +30,9 @@ class Desk:
 
     def decide(self, request_id: int, by: Principal = LENA) -> PolicyDecision:
         with self.db.transaction() as session:
-            return policy.propose_decision(session, actor=TEST_ACTOR, clock=self.clock, principal=by, platform=self.platform, request_id=request_id)
+            return policy.propose_decision(
+                session, actor=TEST_ACTOR, clock=self.clock, principal=by, platform=self.platform, request_id=request_id
+            )
 
     def adopt(self, decision: PolicyDecision, by: Principal = LENA) -> None:
         with self.db.transaction() as session:
@@ -38,8 +40,15 @@ class Desk:
 
     def call_back(self, request_id: int, by: Principal = LENA) -> None:
         with self.db.transaction() as session:
-            legal_requests.record_callback(session, actor=TEST_ACTOR, clock=self.clock, principal=by, request_id=request_id,
-                                           spoke_to="Duty sergeant", outcome="confirmed")
+            legal_requests.record_callback(
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                principal=by,
+                request_id=request_id,
+                spoke_to="Duty sergeant",
+                outcome="confirmed",
+            )
 
     def prepare(self, request_id: int, by: Principal = LENA) -> Disclosure:
         with self.db.transaction() as session:
@@ -49,19 +58,38 @@ class Desk:
         with self.db.transaction() as session:
             return service.approve(session, actor=TEST_ACTOR, clock=self.clock, principal=by, disclosure_id=disclosure.id)
 
-    def widen(self, disclosure: Disclosure, categories: list[str], by: Principal = MAX, note: str = "the victim's last messages") -> Disclosure:
+    def widen(
+        self, disclosure: Disclosure, categories: list[str], by: Principal = MAX, note: str = "the victim's last messages"
+    ) -> Disclosure:
         with self.db.transaction() as session:
-            return service.widen(session, actor=TEST_ACTOR, clock=self.clock, principal=by, disclosure_id=disclosure.id,
-                                 categories=categories, note=note)
+            return service.widen(
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                principal=by,
+                disclosure_id=disclosure.id,
+                categories=categories,
+                note=note,
+            )
 
     def package(self, disclosure: Disclosure, by: Principal = LENA) -> tuple[DisclosurePackage, str]:
         with self.db.transaction() as session:
-            return service.package(session, actor=TEST_ACTOR, clock=self.clock, principal=by, platform=self.platform, key=self.key,
-                                   data_dir=self.data_dir, disclosure_id=disclosure.id)
+            return service.package(
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                principal=by,
+                platform=self.platform,
+                key=self.key,
+                data_dir=self.data_dir,
+                disclosure_id=disclosure.id,
+            )
 
     def download(self, principal: Principal | None, secret: str) -> Opened:
         with self.db.transaction() as session:
-            return delivery.open_package(session, actor=TEST_ACTOR, clock=self.clock, principal=principal, secret=secret, data_dir=self.data_dir)
+            return delivery.open_package(
+                session, actor=TEST_ACTOR, clock=self.clock, principal=principal, secret=secret, data_dir=self.data_dir
+            )
 
     def through_approval(self, request_id: int) -> Disclosure:
         """Decide, adopt, prepare (Lena) and approve (Max)."""

@@ -61,54 +61,131 @@ class Scenarios:
     def __init__(self, legal: LegalFactory, cast: Cast) -> None:
         self.legal, self.cast = legal, cast
 
-    def file(self, *, kind: IssuerKind, country: str, instrument: str, categories: list[str], elements: dict[str, str],
-             account: str, confirmed: bool = True, **extra: Any) -> Filed:
+    def file(
+        self,
+        *,
+        kind: IssuerKind,
+        country: str,
+        instrument: str,
+        categories: list[str],
+        elements: dict[str, str],
+        account: str,
+        confirmed: bool = True,
+        **extra: Any,
+    ) -> Filed:
         agency = self.legal.agency(kind, country=country)
         officer = self.legal.officer(agency, confirmed=confirmed)
         principal = officer_principal(officer)
-        submission = Submission(instrument=instrument, categories=categories, elements=elements, targets=[("account_id", account)],
-                                period_start=extra.pop("period_start", PERIOD_START), period_end=extra.pop("period_end", PERIOD_END), **extra)
+        submission = Submission(
+            instrument=instrument,
+            categories=categories,
+            elements=elements,
+            targets=[("account_id", account)],
+            period_start=extra.pop("period_start", PERIOD_START),
+            period_end=extra.pop("period_end", PERIOD_END),
+            **extra,
+        )
         request = self.legal.file(principal, submission, channel=Channel.PORTAL)
         return Filed(request, agency, officer, principal)
 
     def french_judge_content_order(self) -> Filed:
-        return self.file(kind=IssuerKind.INVESTIGATING_JUDGE, country="FR", instrument="eu_epoc", categories=["subscriber", "content"],
-                         account=self.cast.suspect, enforcing_state_notified=True, elements={
-                             "issuing_authority": "Juge d'instruction, Tribunal judiciaire de Paris", "case_reference": "JI-2026-0107",
-                             "offence": "Trafic de stupéfiants en bande organisée (art. 222-37 code pénal)",
-                             "grounds": "The account arranges deliveries; content identifies the network."})
+        return self.file(
+            kind=IssuerKind.INVESTIGATING_JUDGE,
+            country="FR",
+            instrument="eu_epoc",
+            categories=["subscriber", "content"],
+            account=self.cast.suspect,
+            enforcing_state_notified=True,
+            elements={
+                "issuing_authority": "Juge d'instruction, Tribunal judiciaire de Paris",
+                "case_reference": "JI-2026-0107",
+                "offence": "Trafic de stupéfiants en bande organisée (art. 222-37 code pénal)",
+                "grounds": "The account arranges deliveries; content identifies the network.",
+            },
+        )
 
     def prosecutor_content_order(self) -> Filed:
-        return self.file(kind=IssuerKind.PROSECUTOR, country="FR", instrument="eu_epoc", categories=["content"], account=self.cast.suspect,
-                         elements={"issuing_authority": "Parquet de Paris", "case_reference": "P-2026-0033",
-                                   "offence": "Trafic de stupéfiants (art. 222-37 code pénal)", "grounds": "Needed for the investigation."})
+        return self.file(
+            kind=IssuerKind.PROSECUTOR,
+            country="FR",
+            instrument="eu_epoc",
+            categories=["content"],
+            account=self.cast.suspect,
+            elements={
+                "issuing_authority": "Parquet de Paris",
+                "case_reference": "P-2026-0033",
+                "offence": "Trafic de stupéfiants (art. 222-37 code pénal)",
+                "grounds": "Needed for the investigation.",
+            },
+        )
 
     def journalist_insult_order(self) -> Filed:
-        return self.file(kind=IssuerKind.COURT, country="TR", instrument="national_court_order", categories=["subscriber", "content"],
-                         account=self.cast.journalist, elements={
-                             "legal_basis": "Turkish Penal Code Art. 125(3): insulting public officials",
-                             "case_reference": "2026/118 Esas", "issuing_court": "Ankara 12th Criminal Court of Peace"})
+        return self.file(
+            kind=IssuerKind.COURT,
+            country="TR",
+            instrument="national_court_order",
+            categories=["subscriber", "content"],
+            account=self.cast.journalist,
+            elements={
+                "legal_basis": "Turkish Penal Code Art. 125(3): insulting public officials",
+                "case_reference": "2026/118 Esas",
+                "issuing_court": "Ankara 12th Criminal Court of Peace",
+            },
+        )
 
     def us_emergency_request(self) -> Filed:
-        return self.file(kind=IssuerKind.POLICE, country="US", instrument="us_emergency", categories=["subscriber", "identification", "content"],
-                         account=self.cast.suspect, emergency=True, confirmed=False, elements={
-                             "emergency_facts": "A hostage is held; the account sent the ransom demand an hour ago.",
-                             "supervisor": "Lt. Dana Reyes, +1 202 555 0100"})
+        return self.file(
+            kind=IssuerKind.POLICE,
+            country="US",
+            instrument="us_emergency",
+            categories=["subscriber", "identification", "content"],
+            account=self.cast.suspect,
+            emergency=True,
+            confirmed=False,
+            elements={
+                "emergency_facts": "A hostage is held; the account sent the ransom demand an hour ago.",
+                "supervisor": "Lt. Dana Reyes, +1 202 555 0100",
+            },
+        )
 
     def french_preservation_order(self) -> Filed:
-        return self.file(kind=IssuerKind.PROSECUTOR, country="FR", instrument="eu_epoc_pr", categories=["traffic", "content"],
-                         account=self.cast.suspect, elements={"issuing_authority": "Parquet de Paris", "case_reference": "P-2026-0090",
-                                                               "offence": "Trafic de stupéfiants (art. 222-37 code pénal)"})
+        return self.file(
+            kind=IssuerKind.PROSECUTOR,
+            country="FR",
+            instrument="eu_epoc_pr",
+            categories=["traffic", "content"],
+            account=self.cast.suspect,
+            elements={
+                "issuing_authority": "Parquet de Paris",
+                "case_reference": "P-2026-0090",
+                "offence": "Trafic de stupéfiants (art. 222-37 code pénal)",
+            },
+        )
 
     def us_non_disclosure_order(self, *, account: str, end_date: str) -> Filed:
-        return self.file(kind=IssuerKind.COURT, country="US", instrument="us_2705b_ndo", categories=[], account=account,
-                         elements={"case_reference": "1:26-mj-00417", "end_date": end_date})
+        return self.file(
+            kind=IssuerKind.COURT,
+            country="US",
+            instrument="us_2705b_ndo",
+            categories=[],
+            account=account,
+            elements={"case_reference": "1:26-mj-00417", "end_date": end_date},
+        )
 
     def secret_chat_content_order(self) -> Filed:
-        return self.file(kind=IssuerKind.INVESTIGATING_JUDGE, country="FR", instrument="eu_epoc", categories=["content"],
-                         account=self.cast.secretive, elements={
-                             "issuing_authority": "Juge d'instruction, TJ Lyon", "case_reference": "JI-2026-0200",
-                             "offence": "Escroquerie en bande organisée (art. 313-2 code pénal)", "grounds": "Messages of the suspect."})
+        return self.file(
+            kind=IssuerKind.INVESTIGATING_JUDGE,
+            country="FR",
+            instrument="eu_epoc",
+            categories=["content"],
+            account=self.cast.secretive,
+            elements={
+                "issuing_authority": "Juge d'instruction, TJ Lyon",
+                "case_reference": "JI-2026-0200",
+                "offence": "Escroquerie en bande organisée (art. 313-2 code pénal)",
+                "grounds": "Messages of the suspect.",
+            },
+        )
 
 
 def legal_staff(name: str = "lena", user_id: int = 1) -> Principal:

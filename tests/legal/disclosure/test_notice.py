@@ -39,7 +39,9 @@ def test_the_journalist_is_told_once_the_refusal_closes_the_case(db, clock, desk
     assert sent.state == "sent" and [n.id for n in _queue(db, clock).sent] == [scheduled.id]
 
 
-def test_an_emergency_notice_waits_and_a_non_disclosure_order_holds_it_to_its_end_date(db, clock, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
+def test_an_emergency_notice_waits_and_a_non_disclosure_order_holds_it_to_its_end_date(
+    db, clock, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
     filed = scenarios.us_emergency_request()
     desk.call_back(filed.request.id)
     desk.package(desk.through_approval(filed.request.id))
@@ -55,10 +57,23 @@ def test_an_emergency_notice_waits_and_a_non_disclosure_order_holds_it_to_its_en
     assert _send(db, clock, scheduled.id).state == "sent"
 
 
-def test_an_issuer_asking_for_confidentiality_without_a_date_withholds_the_notice(db, clock, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
-    filed = scenarios.file(kind=IssuerKind.INVESTIGATING_JUDGE, country="FR", instrument="eu_epoc", categories=["subscriber"], account=cast.suspect,
-                           elements={"issuing_authority": "JI Paris", "case_reference": "JI-1", "offence": "Meurtre", "grounds": "identify",
-                                     "user_notice": "Do not inform the user."})
+def test_an_issuer_asking_for_confidentiality_without_a_date_withholds_the_notice(
+    db, clock, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
+    filed = scenarios.file(
+        kind=IssuerKind.INVESTIGATING_JUDGE,
+        country="FR",
+        instrument="eu_epoc",
+        categories=["subscriber"],
+        account=cast.suspect,
+        elements={
+            "issuing_authority": "JI Paris",
+            "case_reference": "JI-1",
+            "offence": "Meurtre",
+            "grounds": "identify",
+            "user_notice": "Do not inform the user.",
+        },
+    )
     desk.adopt(desk.decide(filed.request.id))
     desk.package(desk.approve(desk.prepare(filed.request.id)))
     (scheduled,) = _schedule(db, clock, filed.request.id)

@@ -34,7 +34,13 @@ def test_per_country_counts(db, clock, desk: Desk, scenarios: Scenarios) -> None
     assert set(table) == {"FR", "US", "TR"}
     fr, us, tr = table["FR"], table["US"], table["TR"]
     assert (fr["received"], fr["valid"], fr["refused"], fr["data_produced"]) == (2, 1, 1, 0)
-    assert (us["received"], us["data_produced"], us["accounts_affected"], us["emergency_share"], us["narrowed"]) == (1, 1, 1, 1.0, 1)
+    assert (us["received"], us["data_produced"], us["accounts_affected"], us["emergency_share"], us["narrowed"]) == (
+        1,
+        1,
+        1,
+        1.0,
+        1,
+    )
     assert us["median_hours_to_answer"] == 2.0
     assert (tr["refused"], tr["emergency_share"], tr["median_hours_to_answer"]) == (1, 0.0, 0.0)
     assert set(_numbers(db, country="tr")) == {"TR"}

@@ -19,8 +19,10 @@ from trustdesk.legal.disclosure import packages
 from trustdesk.legal.disclosure.packages import PackageFile
 from trustdesk.legal.signing import ProviderKey, load_or_create
 
-FILES = [PackageFile("data/u1/subscriber.json", b'{"phone": "+33612000031"}', "u1", "subscriber"),
-         PackageFile("data/u1/content.json", b'{"records": [{"text": "delivery at the usual place"}]}', "u1", "content")]
+FILES = [
+    PackageFile("data/u1/subscriber.json", b'{"phone": "+33612000031"}', "u1", "subscriber"),
+    PackageFile("data/u1/content.json", b'{"records": [{"text": "delivery at the usual place"}]}', "u1", "content"),
+]
 
 
 @pytest.fixture
@@ -29,8 +31,12 @@ def key(tmp_path: Path):
 
 
 def _build(key) -> bytes:
-    return packages.build(header={"request": {"reference": "LR-2026-000001"}}, files=FILES,
-                          not_held=[{"account_id": "u1", "category": "traffic", "note": "not held"}], key=key)
+    return packages.build(
+        header={"request": {"reference": "LR-2026-000001"}},
+        files=FILES,
+        not_held=[{"account_id": "u1", "category": "traffic", "note": "not held"}],
+        key=key,
+    )
 
 
 def _rewrite(data: bytes, change) -> bytes:
@@ -92,7 +98,7 @@ def test_any_flipped_byte_in_a_file_is_caught(path: str, data) -> None:
     flip = data.draw(st.integers(1, 255))
 
     def change(name: str, body: bytes) -> bytes:
-        return body[:index] + bytes([body[index] ^ flip]) + body[index + 1:] if name == path else body
+        return body[:index] + bytes([body[index] ^ flip]) + body[index + 1 :] if name == path else body
 
     assert not packages.verify(_rewrite(_build(key), change), public_key_b64=key.public_key_b64).ok
 

@@ -22,7 +22,9 @@ from trustdesk.platform.demo.models import DemoMessage
 
 def _freeze(db, clock, platform, request_id: int) -> list[LegalHold]:
     with db.transaction() as session:
-        return preservation.freeze(session, actor=TEST_ACTOR, clock=clock, principal=LENA, platform=platform, request_id=request_id)
+        return preservation.freeze(
+            session, actor=TEST_ACTOR, clock=clock, principal=LENA, platform=platform, request_id=request_id
+        )
 
 
 def _user_deletes_everything(platform, account_id: str) -> None:
@@ -39,14 +41,18 @@ def _preserved(db, clock, platform, desk: Desk, scenarios: Scenarios) -> LegalHo
     return hold
 
 
-def test_a_frozen_snapshot_outlives_deletion_and_is_produced_on_conversion(db, clock, platform, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
+def test_a_frozen_snapshot_outlives_deletion_and_is_produced_on_conversion(
+    db, clock, platform, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
     hold = _preserved(db, clock, platform, desk, scenarios)
     assert [r["text"] for r in hold.snapshot["content"]["records"]] == [f"delivery {d} at the usual place" for d in range(3)]
     _user_deletes_everything(platform, cast.suspect)
     assert platform.retrieve(cast.suspect, "content").records == []
     production = scenarios.french_judge_content_order()
     with db.transaction() as session:
-        preservation.convert(session, actor=TEST_ACTOR, clock=clock, principal=LENA, hold_id=hold.id, production_request_id=production.request.id)
+        preservation.convert(
+            session, actor=TEST_ACTOR, clock=clock, principal=LENA, hold_id=hold.id, production_request_id=production.request.id
+        )
     clock.advance(days=11)
     _, secret = desk.package(desk.through_approval(production.request.id))
     data = desk.download(production.principal, secret).data
@@ -75,7 +81,9 @@ def test_a_hold_extends_once_by_thirty_days_and_no_more(db, clock, platform, des
     hold = _preserved(db, clock, platform, desk, scenarios)
     first_expiry = hold.expires_at
     with db.transaction() as session:
-        extended = preservation.extend(session, actor=TEST_ACTOR, clock=clock, principal=LENA, hold_id=hold.id, reason="issuer asked")
+        extended = preservation.extend(
+            session, actor=TEST_ACTOR, clock=clock, principal=LENA, hold_id=hold.id, reason="issuer asked"
+        )
         assert (extended.expires_at - first_expiry).days == 30
     with db.transaction() as session, pytest.raises(Conflict, match="at most 1 extension"):
         preservation.extend(session, actor=TEST_ACTOR, clock=clock, principal=LENA, hold_id=hold.id, reason="again")

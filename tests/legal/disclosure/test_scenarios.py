@@ -20,7 +20,8 @@ def _state(db, request_id: int) -> str:
 
 
 def test_a_french_investigating_judge_gets_the_suspects_messages_after_the_enforcing_state_wait(
-        db, clock, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
+    db, clock, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
     filed = scenarios.french_judge_content_order()
     decision = desk.decide(filed.request.id)
     assert decision.outcome == "produce" and decision.categories == ["content", "subscriber"]
@@ -52,7 +53,9 @@ def test_a_prosecutors_content_order_is_refused_because_the_issuer_is_not_compet
         desk.prepare(filed.request.id)
 
 
-def test_a_journalists_chats_sought_for_insulting_officials_by_a_lower_tier_state_are_refused(db, desk: Desk, scenarios: Scenarios) -> None:
+def test_a_journalists_chats_sought_for_insulting_officials_by_a_lower_tier_state_are_refused(
+    db, desk: Desk, scenarios: Scenarios
+) -> None:
     filed = scenarios.journalist_insult_order()
     decision = desk.decide(filed.request.id)
     assert (decision.outcome, decision.refusal_reason) == ("refuse", "immunities")
@@ -63,7 +66,9 @@ def test_a_journalists_chats_sought_for_insulting_officials_by_a_lower_tier_stat
     assert _state(db, filed.request.id) == RequestState.REFUSED
 
 
-def test_a_us_emergency_request_gets_the_minimal_set_only_after_the_call_back(db, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
+def test_a_us_emergency_request_gets_the_minimal_set_only_after_the_call_back(
+    db, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
     filed = scenarios.us_emergency_request()
     decision = desk.decide(filed.request.id)
     assert decision.categories == ["identification", "subscriber"] and decision.widenable == ["content"]
@@ -78,7 +83,9 @@ def test_a_us_emergency_request_gets_the_minimal_set_only_after_the_call_back(db
     assert _state(db, filed.request.id) == RequestState.PARTLY_ANSWERED
 
 
-def test_a_second_legal_officer_may_widen_an_emergency_disclosure_but_not_the_preparer(db, desk: Desk, scenarios: Scenarios) -> None:
+def test_a_second_legal_officer_may_widen_an_emergency_disclosure_but_not_the_preparer(
+    db, desk: Desk, scenarios: Scenarios
+) -> None:
     filed = scenarios.us_emergency_request()
     desk.call_back(filed.request.id)
     desk.adopt(desk.decide(filed.request.id))
@@ -120,4 +127,6 @@ def test_a_download_by_another_officer_is_refused_and_recorded(db, clock, desk: 
     with db.transaction() as session:
         rows = delivery.downloads(session, package_id=package.id)
     assert [(r.allowed, r.reason, r.officer_id) for r in rows] == [
-        (False, "not the requesting officer", colleague.id), (False, "link expired", filed.officer.id)]
+        (False, "not the requesting officer", colleague.id),
+        (False, "link expired", filed.officer.id),
+    ]

@@ -39,7 +39,9 @@ def _staff(client: TestClient, staff: StaffFactory, name: str) -> Persona:
 
 def _officer(client: TestClient, legal: LegalFactory, officer) -> Persona:
     client.cookies.clear()
-    response = client.post("/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)}, follow_redirects=False)
+    response = client.post(
+        "/portal/login", data={"email": officer.email, "password": PASSWORD, "totp": legal.code(officer)}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     return Persona(client, dict(client.cookies))
 
@@ -62,12 +64,19 @@ def _to_package(lena: Persona, maxp: Persona, filed: Filed) -> dict:
 def test_from_decision_to_the_officers_download_over_http(client, staff, legal, scenarios: Scenarios, settings) -> None:
     filed = scenarios.us_emergency_request()
     lena, maxp = _staff(client, staff, "lena"), _staff(client, staff, "max")
-    assert lena.post(f"/api/v1/lawful-requests/{filed.request.id}/callbacks", json={"spoke_to": "Duty sergeant", "outcome": "confirmed"}).status_code == 201
+    assert (
+        lena.post(
+            f"/api/v1/lawful-requests/{filed.request.id}/callbacks", json={"spoke_to": "Duty sergeant", "outcome": "confirmed"}
+        ).status_code
+        == 201
+    )
     built = _to_package(lena, maxp, filed)
     response = _officer(client, legal, filed.officer).get(built["link"].removeprefix(settings.base_url))
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     assert packages.verify(response.content, public_key_b64=load_or_create(settings.data_dir).public_key_b64).ok
-    numbers = lena.get("/api/v1/legal/transparency/numbers", params={"start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"})
+    numbers = lena.get(
+        "/api/v1/legal/transparency/numbers", params={"start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"}
+    )
     assert numbers.json()["countries"][0]["data_produced"] == 1
 
 

@@ -39,14 +39,19 @@ def test_membership_is_read_from_the_profiles() -> None:
 
 def test_no_module_lists_the_member_states() -> None:
     offenders = {str(p.relative_to(SOURCE)): len(codes) for p in SOURCE.rglob("*.py") if len(codes := _codes_in_python(p)) > MOST}
-    assert not offenders, f"member states listed in code (read legal.policy.jurisdictions.eu_countries/eea_countries): {offenders}"
+    assert not offenders, (
+        f"member states listed in code (read legal.policy.jurisdictions.eu_countries/eea_countries): {offenders}"
+    )
 
 
 def test_no_other_data_file_lists_them_but_the_contact_points() -> None:
     """Only the profiles say who is a member; the Art. 18 contact points (one authority per
     member state) must name exactly the member states."""
-    listing = {str(p.relative_to(SOURCE)) for p in SOURCE.rglob("*.toml")
-               if len(set(re.findall(r'"([A-Z]{2})"', p.read_text(encoding="utf-8"))) & eea_countries()) > MOST}
+    listing = {
+        str(p.relative_to(SOURCE))
+        for p in SOURCE.rglob("*.toml")
+        if len(set(re.findall(r'"([A-Z]{2})"', p.read_text(encoding="utf-8"))) & eea_countries()) > MOST
+    }
     assert listing == {"emergency/data/art18_contact_points.toml"}
     book = contact_book()
     assert set(book.states) == eu_countries()

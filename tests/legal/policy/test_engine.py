@@ -25,9 +25,18 @@ START, END = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
 
 def facts(**overrides: object) -> RequestFacts:
     base = RequestFacts(
-        reference="LR-T", instrument=CAT.get("eu_epoc"), issuer=IssuerKind.INVESTIGATING_JUDGE, country="FR",
-        categories=frozenset({C.SUBSCRIBER, C.CONTENT}), emergency=False, offence="Drug trafficking (art. 222-37 code pénal)",
-        missing_elements=(), manifest_errors=(), targets=(TargetFacts("@suspect", "u1", ALL),), period_start=START, period_end=END,
+        reference="LR-T",
+        instrument=CAT.get("eu_epoc"),
+        issuer=IssuerKind.INVESTIGATING_JUDGE,
+        country="FR",
+        categories=frozenset({C.SUBSCRIBER, C.CONTENT}),
+        emergency=False,
+        offence="Drug trafficking (art. 222-37 code pénal)",
+        missing_elements=(),
+        manifest_errors=(),
+        targets=(TargetFacts("@suspect", "u1", ALL),),
+        period_start=START,
+        period_end=END,
     )
     return replace(base, **overrides)
 
@@ -44,8 +53,12 @@ def test_a_complete_lawful_order_is_produced_in_full() -> None:
 
 def test_protected_expression_is_refused_whatever_the_tier() -> None:
     for country in ("FR", "US", "TR", "RU"):
-        proposal = decide(country=country, instrument=CAT.get("national_court_order"), issuer=IssuerKind.COURT,
-                          offence="Insulting the President (Art. 299)")
+        proposal = decide(
+            country=country,
+            instrument=CAT.get("national_court_order"),
+            issuer=IssuerKind.COURT,
+            offence="Insulting the President (Art. 299)",
+        )
         assert proposal.outcome is Outcome.REFUSE, country
         assert proposal.refusal_reason is RefusalReason.IMMUNITIES and proposal.rule_ids == ("PE-1",)
         assert not proposal.categories and not proposal.accounts
@@ -110,12 +123,20 @@ def test_unresolved_targets_are_not_held_and_the_rest_proceed() -> None:
 def test_an_overbroad_period_is_narrowed_to_its_most_recent_part() -> None:
     proposal = decide(period_start=END - timedelta(days=400))
     assert proposal.outcome is Outcome.PRODUCE_IN_PART and proposal.narrowed
-    assert proposal.period_end == END and proposal.period_end - proposal.period_start == timedelta(days=POLICY.max_period_days[C.CONTENT])
+    assert proposal.period_end == END and proposal.period_end - proposal.period_start == timedelta(
+        days=POLICY.max_period_days[C.CONTENT]
+    )
 
 
 def test_emergency_keeps_the_minimal_set_and_needs_a_call_back() -> None:
-    proposal = decide(instrument=CAT.get("us_emergency"), issuer=IssuerKind.POLICE, country="US", emergency=True,
-                      categories=frozenset({C.SUBSCRIBER, C.IDENTIFICATION, C.CONTENT}), callback_pending=True)
+    proposal = decide(
+        instrument=CAT.get("us_emergency"),
+        issuer=IssuerKind.POLICE,
+        country="US",
+        emergency=True,
+        categories=frozenset({C.SUBSCRIBER, C.IDENTIFICATION, C.CONTENT}),
+        callback_pending=True,
+    )
     assert proposal.categories == {C.SUBSCRIBER, C.IDENTIFICATION} and proposal.widenable == {C.CONTENT}
     assert proposal.callback_required and {"EM-1", "EM-2"} <= set(proposal.rule_ids)
 
@@ -133,13 +154,25 @@ def test_preservation_orders_preserve_only() -> None:
 
 def test_every_reason_points_at_a_rule_of_the_file() -> None:
     known = {r.id for r in POLICY.rules.values()} | {g.rule.id for g in POLICY.gates} | {t.rule.id for t in POLICY.tiers.values()}
-    for proposal in (decide(), decide(offence="blasphemy"), decide(issuer=IssuerKind.PROSECUTOR), decide(country="RU", instrument=CAT.get("mlat_cloud"))):
+    for proposal in (
+        decide(),
+        decide(offence="blasphemy"),
+        decide(issuer=IssuerKind.PROSECUTOR),
+        decide(country="RU", instrument=CAT.get("mlat_cloud")),
+    ):
         assert proposal.reasons and {r.rule_id for r in proposal.reasons} <= known
 
 
-@given(st.sampled_from(sorted(PROFILES.countries)), st.sampled_from([c for c in CAT.incoming if c.categories]),
-       st.sets(st.sampled_from(list(C)), min_size=1), st.sampled_from(list(IssuerKind)), st.booleans())
-def test_no_proposal_ever_releases_more_than_asked_or_than_the_issuer_may_order(country, instrument, asked, issuer, emergency) -> None:
+@given(
+    st.sampled_from(sorted(PROFILES.countries)),
+    st.sampled_from([c for c in CAT.incoming if c.categories]),
+    st.sets(st.sampled_from(list(C)), min_size=1),
+    st.sampled_from(list(IssuerKind)),
+    st.booleans(),
+)
+def test_no_proposal_ever_releases_more_than_asked_or_than_the_issuer_may_order(
+    country, instrument, asked, issuer, emergency
+) -> None:
     proposal = decide(country=country, instrument=instrument, categories=frozenset(asked), issuer=issuer, emergency=emergency)
     assert proposal.categories <= asked
     assert all(instrument.may_issue(issuer, c) for c in proposal.categories | proposal.widenable)

@@ -15,8 +15,35 @@ from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.policy import jurisdictions
 from trustdesk.legal.policy.offences import OffenceKind, pattern_matches, words
 
-EU = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL",
-      "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+EU = {
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+}
 PROFILES = jurisdictions.load()
 RAW = tomllib.loads(jurisdictions.PROFILES.read_text())
 
@@ -67,19 +94,24 @@ def test_every_offence_has_a_kind_a_source_and_patterns() -> None:
         assert offence.patterns and offence.source.strip(), offence.code
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("Insulting public officials (Art. 125 TCK)", "insulting_officials"),
-    ("Discrediting the Armed Forces, Art. 280.3", "insulting_officials"),
-    ("LÈSE-MAJESTÉ", "insulting_officials"),
-    ("spreading FALSE information", "false_information"),
-    ("Propaganda for non-traditional relations", "sexuality"),
-    ("Adultery (zina)", "adultery"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Insulting public officials (Art. 125 TCK)", "insulting_officials"),
+        ("Discrediting the Armed Forces, Art. 280.3", "insulting_officials"),
+        ("LÈSE-MAJESTÉ", "insulting_officials"),
+        ("spreading FALSE information", "false_information"),
+        ("Propaganda for non-traditional relations", "sexuality"),
+        ("Adultery (zina)", "adultery"),
+    ],
+)
 def test_listed_offences_are_recognised(text: str, code: str) -> None:
     assert code in [o.code for o in PROFILES.offences_in(text)]
 
 
-@pytest.mark.parametrize("text", ["Drug trafficking (art. 222-37 code pénal)", "Murder", "Extortion", "Child sexual abuse material"])
+@pytest.mark.parametrize(
+    "text", ["Drug trafficking (art. 222-37 code pénal)", "Murder", "Extortion", "Child sexual abuse material"]
+)
 def test_ordinary_crimes_match_no_list(text: str) -> None:
     assert PROFILES.offences_in(text) == []
 
@@ -87,8 +119,11 @@ def test_ordinary_crimes_match_no_list(text: str) -> None:
 SEPARATORS = st.sampled_from([" ", "  ", ", ", " - ", "\n", "; ", " (", ") "])
 
 
-@given(st.permutations(["insulting", "public", "officials"]), st.lists(SEPARATORS, min_size=3, max_size=3),
-       st.lists(st.booleans(), min_size=3, max_size=3))
+@given(
+    st.permutations(["insulting", "public", "officials"]),
+    st.lists(SEPARATORS, min_size=3, max_size=3),
+    st.lists(st.booleans(), min_size=3, max_size=3),
+)
 def test_matching_ignores_order_case_and_punctuation(order: list[str], seps: list[str], upper: list[bool]) -> None:
     text = "".join(s + (w.upper() if u else w) for w, s, u in zip(order, seps, upper, strict=True))
     assert pattern_matches("insult* official*", words(text))
@@ -115,15 +150,18 @@ def test_a_newer_estimates_file_changes_tiers_and_the_version(tmp_path: Path) ->
     assert jurisdictions.load().get("FR").tier == 1  # the shipped snapshot is untouched
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("country;year;estimate\nFRA;2024;1.0\n", "columns"),
-    ("country,year,estimate\nFRANCE,2024,1.0\n", "alpha-3"),
-    ("country,year,estimate\nFRA,2024,abc\n", "numbers"),
-    ("country,year,estimate\nFRA,2024,7.5\n", "scale"),
-    ("country,year,estimate\nFRA,2024,1.0\nFRA,2024,1.1\n", "twice"),
-    ("country,year,estimate\nFRA,2023,1.0\nDEU,2024,1.1\n", "one year"),
-    ("country,year,estimate\nFRA,2024,1.0\n", "no estimate for"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("country;year;estimate\nFRA;2024;1.0\n", "columns"),
+        ("country,year,estimate\nFRANCE,2024,1.0\n", "alpha-3"),
+        ("country,year,estimate\nFRA,2024,abc\n", "numbers"),
+        ("country,year,estimate\nFRA,2024,7.5\n", "scale"),
+        ("country,year,estimate\nFRA,2024,1.0\nFRA,2024,1.1\n", "twice"),
+        ("country,year,estimate\nFRA,2023,1.0\nDEU,2024,1.1\n", "one year"),
+        ("country,year,estimate\nFRA,2024,1.0\n", "no estimate for"),
+    ],
+)
 def test_a_bad_estimates_file_is_refused_and_changes_nothing(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         jurisdictions.install_estimates(data_dir=tmp_path, text=text)

@@ -24,15 +24,21 @@ def test_the_digest_changes_with_the_text() -> None:
     assert parse_policy(TEXT).sha256 != parse_policy(TEXT + "\n# edited\n").sha256
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ('tier = 4\nid = "TIER-4"\ntext = "Very weak rule of law: two extra reviews, one by counsel; traffic and content only through an MLAT or CLOUD Act request."\nextra_reviews = 2',
-     'tier = 4\nid = "TIER-4"\ntext = "Very weak"\nextra_reviews = 0', "fewer reviews"),
-    ('withhold = ["traffic", "content"]', 'withhold = []', "release categories"),
-    ('id = "DC-1"', 'id = "PE-1"', "used twice"),
-    ('minimal = ["subscriber", "identification"]', 'minimal = ["subscriber", "passwords"]', "unknown data category"),
-    ('version = "2026-11-24.1"', 'version = ', "not valid TOML"),
-    ('[protected_expression]\nid = "PE-1"', '[not_protected]\nid = "PE-1"', "lacks the section"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'tier = 4\nid = "TIER-4"\ntext = "Very weak rule of law: two extra reviews, one by counsel; traffic and content only through an MLAT or CLOUD Act request."\nextra_reviews = 2',
+            'tier = 4\nid = "TIER-4"\ntext = "Very weak"\nextra_reviews = 0',
+            "fewer reviews",
+        ),
+        ('withhold = ["traffic", "content"]', "withhold = []", "release categories"),
+        ('id = "DC-1"', 'id = "PE-1"', "used twice"),
+        ('minimal = ["subscriber", "identification"]', 'minimal = ["subscriber", "passwords"]', "unknown data category"),
+        ('version = "2026-11-24.1"', "version = ", "not valid TOML"),
+        ('[protected_expression]\nid = "PE-1"', '[not_protected]\nid = "PE-1"', "lacks the section"),
+    ],
+)
 def test_a_bad_draft_is_refused_with_the_reason(old: str, new: str, message: str) -> None:
     assert old in TEXT
     with pytest.raises(InvalidInput, match=message):

@@ -28,7 +28,9 @@ LENA = legal_staff()
 
 def _propose(db: Database, clock: FrozenClock, platform: DemoPlatform, request_id: int, **kw) -> PolicyDecision:
     with db.transaction() as session:
-        return policy.propose_decision(session, actor=TEST_ACTOR, clock=clock, principal=LENA, platform=platform, request_id=request_id, **kw)
+        return policy.propose_decision(
+            session, actor=TEST_ACTOR, clock=clock, principal=LENA, platform=platform, request_id=request_id, **kw
+        )
 
 
 def test_a_decision_records_its_reasons_and_the_versions_that_made_it(db, clock, platform, scenarios: Scenarios) -> None:
@@ -47,8 +49,11 @@ def test_a_decision_records_its_reasons_and_the_versions_that_made_it(db, clock,
 def test_a_new_policy_decides_new_proposals_and_leaves_past_ones_as_they_were(db, clock, platform, scenarios: Scenarios) -> None:
     filed = scenarios.french_judge_content_order()
     first = _propose(db, clock, platform, filed.request.id)
-    strict = parse_policy(POLICY.read_text().replace('version = "2026-11-24.1"', 'version = "2099-01-01.1"').replace(
-        'issuers = ["regulator"]', 'issuers = ["regulator", "investigating_judge"]'))
+    strict = parse_policy(
+        POLICY.read_text()
+        .replace('version = "2026-11-24.1"', 'version = "2099-01-01.1"')
+        .replace('issuers = ["regulator"]', 'issuers = ["regulator", "investigating_judge"]')
+    )
     second = _propose(db, clock, platform, filed.request.id, policy=strict)
     with db.transaction() as session:
         again = session.get(PolicyDecision, first.id)
@@ -70,8 +75,11 @@ def test_the_dry_run_shows_what_a_draft_would_change_and_writes_nothing(db, cloc
     turkish = scenarios.journalist_insult_order()
     _propose(db, clock, platform, judge.request.id)
     _propose(db, clock, platform, turkish.request.id)
-    draft = POLICY.read_text().replace('version = "2026-11-24.1"', 'version = "draft"').replace(
-        'issuers = ["regulator"]', 'issuers = ["regulator", "investigating_judge"]')
+    draft = (
+        POLICY.read_text()
+        .replace('version = "2026-11-24.1"', 'version = "draft"')
+        .replace('issuers = ["regulator"]', 'issuers = ["regulator", "investigating_judge"]')
+    )
     with db.transaction() as session:
         before = session.scalar(select(func.count()).select_from(PolicyDecision))
         _, rows = policy.dry_run(session, principal=LENA, draft_text=draft)
@@ -98,7 +106,10 @@ def test_adopting_a_production_takes_the_request_under_review(db, clock, platfor
     filed = scenarios.french_judge_content_order()
     decision = _propose(db, clock, platform, filed.request.id)
     with db.transaction() as session:
-        assert policy.adopt(session, actor=TEST_ACTOR, clock=clock, principal=LENA, decision_id=decision.id).state == RequestState.UNDER_REVIEW
+        assert (
+            policy.adopt(session, actor=TEST_ACTOR, clock=clock, principal=LENA, decision_id=decision.id).state
+            == RequestState.UNDER_REVIEW
+        )
 
 
 def test_a_superseded_decision_cannot_be_adopted(db, clock, platform, scenarios: Scenarios) -> None:
@@ -112,8 +123,14 @@ def test_a_superseded_decision_cannot_be_adopted(db, clock, platform, scenarios:
 def test_only_legal_staff_propose(db, clock, platform, scenarios: Scenarios) -> None:
     filed = scenarios.french_judge_content_order()
     with db.transaction() as session, pytest.raises(Forbidden):
-        policy.propose_decision(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(Role.AUDITOR), platform=platform,
-                                request_id=filed.request.id)
+        policy.propose_decision(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(Role.AUDITOR),
+            platform=platform,
+            request_id=filed.request.id,
+        )
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(PolicyDecision)) == 0
         assert session.get(LawfulRequest, filed.request.id).state == RequestState.RECEIVED

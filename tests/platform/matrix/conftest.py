@@ -60,8 +60,9 @@ class LiveTrustdesk:
     thread: threading.Thread | None = None
 
     def start(self) -> None:
-        config = uvicorn.Config(create_app(self.container.settings, container=self.container),
-                                host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(self.container.settings, container=self.container), host="127.0.0.1", port=self.port, log_level="warning"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -88,17 +89,31 @@ def make_trustdesk(database_url: str, data_dir: Path) -> LiveTrustdesk:
     container = Container(settings=settings, db=db, platform=build_platform(settings), clock=SystemClock(), content_screen=screen)
     with db.transaction() as session:
         review.ensure_queues(session, actor=TEST_ACTOR, clock=SystemClock())
-        token, _ = identity.create_token(session, actor=TEST_ACTOR, clock=SystemClock(), grantor=TEST_GRANTOR, name="synapse-module",
-                                         scopes=[Permission.EVENTS_INGEST], days=1)
+        token, _ = identity.create_token(
+            session,
+            actor=TEST_ACTOR,
+            clock=SystemClock(),
+            grantor=TEST_GRANTOR,
+            name="synapse-module",
+            scopes=[Permission.EVENTS_INGEST],
+            days=1,
+        )
     port = free_port()
     return LiveTrustdesk(url=f"http://127.0.0.1:{port}", port=port, container=container, token=token, screen=screen)
 
 
 def module_config(trustdesk: LiveTrustdesk, data: Path, *, on_unreachable: str = "allow") -> dict[str, Any]:
-    return {"module": "trustdesk.platform.matrix.module.TrustdeskModule",
-            "config": {"trustdesk_url": trustdesk.url, "token": trustdesk.token, "check_timeout_s": float(os.environ.get("TD_CHECK_TIMEOUT", patience(30))),
-                       "on_unreachable": on_unreachable, "spool_path": str(data / "spool.sqlite"),
-                       "flush_interval_s": 0.2}}
+    return {
+        "module": "trustdesk.platform.matrix.module.TrustdeskModule",
+        "config": {
+            "trustdesk_url": trustdesk.url,
+            "token": trustdesk.token,
+            "check_timeout_s": float(os.environ.get("TD_CHECK_TIMEOUT", patience(30))),
+            "on_unreachable": on_unreachable,
+            "spool_path": str(data / "spool.sqlite"),
+            "flush_interval_s": 0.2,
+        },
+    }
 
 
 class MatrixUser:
@@ -128,24 +143,33 @@ class MatrixUser:
         return self.run(self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body}))
 
     def send_ciphertext(self, room_id: str) -> RoomSendResponse | Any:
-        content = {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEn...opaque", "sender_key": "k",
-                   "device_id": "DEV", "session_id": "s"}
+        content = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgAEn...opaque",
+            "sender_key": "k",
+            "device_id": "DEV",
+            "session_id": "s",
+        }
         return self.run(self.client.room_send(room_id, "m.room.encrypted", content))
 
     def upload(self, data: bytes, content_type: str = "image/png") -> UploadResponse | Any:
-        response, _ = self.run(self.client.upload(lambda *_: data, content_type=content_type,
-                                                  filename="picture.png", filesize=len(data)))
+        response, _ = self.run(
+            self.client.upload(lambda *_: data, content_type=content_type, filename="picture.png", filesize=len(data))
+        )
         return response
 
     def send_image(self, room_id: str, mxc: str, size: int) -> RoomSendResponse | Any:
-        content = {"msgtype": "m.image", "body": "picture.png", "url": mxc,
-                   "info": {"mimetype": "image/png", "size": size}}
+        content = {"msgtype": "m.image", "body": "picture.png", "url": mxc, "info": {"mimetype": "image/png", "size": size}}
         return self.run(self.client.room_send(room_id, "m.room.message", content))
 
     def report(self, room_id: str, event_id: str, reason: str) -> httpx.Response:
         """nio has no report call: the same client-server request, with this user's token."""
-        return httpx.post(f"{self._url}/_matrix/client/v3/rooms/{room_id}/report/{event_id}", timeout=patience(30),
-                          headers={"Authorization": f"Bearer {self.token}"}, json={"reason": reason, "score": -100})
+        return httpx.post(
+            f"{self._url}/_matrix/client/v3/rooms/{room_id}/report/{event_id}",
+            timeout=patience(30),
+            headers={"Authorization": f"Bearer {self.token}"},
+            json={"reason": reason, "score": -100},
+        )
 
     def close(self) -> None:
         self.run(self.client.close())
@@ -171,8 +195,11 @@ def matrix(fresh_database_url: Callable[[str], str], tmp_path_factory: pytest.Te
     try:
         synapse.start()
         bot_token = synapse.register("trustdesk-bot", PASSWORD, admin=True)
-        platform = MatrixPlatform(admin=SynapseAdmin(base_url=synapse.url, token=bot_token),
-                                  bot_user_id=synapse.user_id("trustdesk-bot"), server_name="trustdesk.test")
+        platform = MatrixPlatform(
+            admin=SynapseAdmin(base_url=synapse.url, token=bot_token),
+            bot_user_id=synapse.user_id("trustdesk-bot"),
+            server_name="trustdesk.test",
+        )
         trustdesk.container.platform = platform
 
         def user(localpart: str) -> MatrixUser:

@@ -43,8 +43,16 @@ def _config(data: Path, port: int, secret: str, module: dict[str, Any] | None) -
     config: dict[str, Any] = {
         "server_name": SERVER_NAME,
         "pid_file": str(data / "homeserver.pid"),
-        "listeners": [{"port": port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": False,
-                       "x_forwarded": False, "resources": [{"names": ["client"], "compress": False}]}],
+        "listeners": [
+            {
+                "port": port,
+                "bind_addresses": ["127.0.0.1"],
+                "type": "http",
+                "tls": False,
+                "x_forwarded": False,
+                "resources": [{"names": ["client"], "compress": False}],
+            }
+        ],
         "database": {"name": "sqlite3", "args": {"database": str(data / "homeserver.db")}},
         "log_config": str(data / "log.yaml"),
         "media_store_path": str(data / "media"),
@@ -59,8 +67,7 @@ def _config(data: Path, port: int, secret: str, module: dict[str, Any] | None) -
         "url_preview_enabled": False,
         "presence": {"enabled": False},
         "redaction_retention_period": "7d",
-        **{key: generous for key in ("rc_message", "rc_admin_redaction", "rc_joins", "rc_invites",
-                                     "rc_media_create")},
+        **{key: generous for key in ("rc_message", "rc_admin_redaction", "rc_joins", "rc_invites", "rc_media_create")},
         "rc_login": {"address": generous, "account": generous, "failed_attempts": generous},
         "rc_registration": generous,
         "modules": [module] if module else [],
@@ -91,11 +98,17 @@ class SynapseServer:
         config_path = self.data / "homeserver.yaml"
         config_path.write_text(json.dumps(_config(self.data, self.port, self.secret, self.module_config)))
         env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-        subprocess.run([str(SYNAPSE_PYTHON), "-m", "synapse.app.homeserver", "-c", str(config_path),
-                        "--generate-keys"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [str(SYNAPSE_PYTHON), "-m", "synapse.app.homeserver", "-c", str(config_path), "--generate-keys"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         self.process = subprocess.Popen(
             [str(SYNAPSE_PYTHON), "-m", "synapse.app.homeserver", "-c", str(config_path)],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(self.data / "stderr.log", "wb"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.data / "stderr.log", "wb"),
         )
         self._wait_healthy()
 
@@ -136,9 +149,11 @@ class SynapseServer:
         endpoint = f"{self.url}/_synapse/admin/v1/register"
         nonce = httpx.get(endpoint, timeout=patience(30)).json()["nonce"]
         mac = hmac.new(self.secret.encode(), digestmod=hashlib.sha1)
-        mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
-                                 b"admin" if admin else b"notadmin"]))
-        response = httpx.post(endpoint, json={"nonce": nonce, "username": localpart, "password": password,
-                                              "admin": admin, "mac": mac.hexdigest()}, timeout=patience(30))
+        mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"admin" if admin else b"notadmin"]))
+        response = httpx.post(
+            endpoint,
+            json={"nonce": nonce, "username": localpart, "password": password, "admin": admin, "mac": mac.hexdigest()},
+            timeout=patience(30),
+        )
         response.raise_for_status()
         return response.json()["access_token"]

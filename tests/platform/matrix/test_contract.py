@@ -26,10 +26,14 @@ from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.matrix.admin import q
 from trustdesk.platform.port import Capability, MessageState
 
-NO_VISIBILITY = ("Matrix has no per-viewer visibility or geo-blocking (every event reaches every member of the room); "
-                 "test_restricting_a_message_is_refused_and_says_why checks the adapter says so")
-NO_REOPENING = ("a Synapse room shutdown removes every member, admins included, so a room cannot be reopened; "
-                "test_reopening_after_a_shutdown_is_refused_and_says_why checks the adapter says so")
+NO_VISIBILITY = (
+    "Matrix has no per-viewer visibility or geo-blocking (every event reaches every member of the room); "
+    "test_restricting_a_message_is_refused_and_says_why checks the adapter says so"
+)
+NO_REOPENING = (
+    "a Synapse room shutdown removes every member, admins included, so a room cannot be reopened; "
+    "test_reopening_after_a_shutdown_is_refused_and_says_why checks the adapter says so"
+)
 
 PHONE_DIGITS = "4915123450001"
 
@@ -52,15 +56,22 @@ def build_matrix_world(matrix: MatrixWorld) -> ContractWorld:
     secret_id = alice.send_ciphertext(secret).event_id
     eventually(lambda: matrix.platform.admin.whois(alice.user_id).get("devices"))
     return ContractWorld(
-        account_id=alice.user_id, username=alice.user_id[1:].split(":")[0], phone=f"+{PHONE_DIGITS[:-4]}{suffix % 10**4:04d}",
-        other_account_id=bob.user_id, group_chat_id=group, group_message_ids=tuple(ids),
-        media_id=upload.content_uri.removeprefix("mxc://"), secret_chat_id=secret, secret_message_id=secret_id,
+        account_id=alice.user_id,
+        username=alice.user_id[1:].split(":")[0],
+        phone=f"+{PHONE_DIGITS[:-4]}{suffix % 10**4:04d}",
+        other_account_id=bob.user_id,
+        group_chat_id=group,
+        group_message_ids=tuple(ids),
+        media_id=upload.content_uri.removeprefix("mxc://"),
+        secret_chat_id=secret,
+        secret_message_id=secret_id,
     )
 
 
 def _set_phone(matrix: MatrixWorld, user_id: str, digits: str) -> None:
-    matrix.platform.admin.call("PUT", f"/_synapse/admin/v2/users/{q(user_id)}",
-                               json={"threepids": [{"medium": "msisdn", "address": digits}]})
+    matrix.platform.admin.call(
+        "PUT", f"/_synapse/admin/v2/users/{q(user_id)}", json={"threepids": [{"medium": "msisdn", "address": digits}]}
+    )
 
 
 class TestMatrixContract(PlatformContract):
@@ -73,8 +84,10 @@ class TestMatrixContract(PlatformContract):
         return build_matrix_world(matrix)
 
     def test_remove_then_restore_brings_back_the_same_text(self, platform: MatrixPlatform, world: ContractWorld) -> None:
-        pytest.skip("Matrix redactions are final (the event is stripped on every server); "
-                    "test_restore_after_removal_is_refused_and_says_why checks the adapter says so")
+        pytest.skip(
+            "Matrix redactions are final (the event is stripped on every server); "
+            "test_restore_after_removal_is_refused_and_says_why checks the adapter says so"
+        )
 
     def test_restore_after_removal_is_refused_and_says_why(self, platform: MatrixPlatform, world: ContractWorld) -> None:
         platform.remove_message(world.group_message_ids[0], reason="test: removal")
@@ -83,8 +96,10 @@ class TestMatrixContract(PlatformContract):
         assert platform.get_message(world.group_message_ids[0]).state is MessageState.REMOVED
 
     def test_get_media_bytes_match_size_and_sha256(self, platform: MatrixPlatform, world: ContractWorld) -> None:
-        pytest.skip("Synapse cannot tell which event carries a media item: get_media by id alone has no "
-                    "message_id; test_media_reached_through_its_message_names_it checks the rest")
+        pytest.skip(
+            "Synapse cannot tell which event carries a media item: get_media by id alone has no "
+            "message_id; test_media_reached_through_its_message_names_it checks the rest"
+        )
 
     def test_media_reached_through_its_message_names_it(self, platform: MatrixPlatform, world: ContractWorld) -> None:
         item, data = platform.get_media(world.media_id)

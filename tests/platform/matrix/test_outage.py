@@ -10,7 +10,12 @@ from nio import RoomSendError, RoomSendResponse
 from sqlalchemy import select
 
 from tests.platform.matrix.conftest import (
-    BLOCKED_TERM, PASSWORD, MatrixUser, eventually, make_trustdesk, module_config,
+    BLOCKED_TERM,
+    PASSWORD,
+    MatrixUser,
+    eventually,
+    make_trustdesk,
+    module_config,
 )
 from tests.platform.matrix.synapse_server import SynapseServer
 from trustdesk.platform.matrix.adapter import MatrixPlatform
@@ -56,8 +61,11 @@ def test_fail_open_lets_sends_through_and_screens_them_once_trustdesk_is_back(
         harmful = alice.send(room, f"{BLOCKED_TERM} cheap")
         assert isinstance(harmless, RoomSendResponse) and isinstance(harmful, RoomSendResponse)
         bot = synapse.register("trustdesk-bot", PASSWORD, admin=True)
-        platform = MatrixPlatform(admin=SynapseAdmin(base_url=synapse.url, token=bot),
-                                  bot_user_id=synapse.user_id("trustdesk-bot"), server_name="trustdesk.test")
+        platform = MatrixPlatform(
+            admin=SynapseAdmin(base_url=synapse.url, token=bot),
+            bot_user_id=synapse.user_id("trustdesk-bot"),
+            server_name="trustdesk.test",
+        )
         trustdesk.container.platform = platform
         trustdesk.start()
 

@@ -31,10 +31,16 @@ from trustdesk.web.app import create_app
 def env(matrix: MatrixWorld, tmp_path: Path) -> dict[str, str]:
     """The settings of a Matrix deployment, as the CLI reads them: the live Trustdesk's
     database and the Synapse it moderates."""
-    return {"TRUSTDESK_DATABASE_URL": matrix.trustdesk.container.settings.sqlalchemy_url, "TRUSTDESK_DATA_DIR": str(tmp_path),
-            "TRUSTDESK_PLATFORM": "matrix", "TRUSTDESK_MATRIX_HOMESERVER_URL": matrix.synapse.url,
-            "TRUSTDESK_MATRIX_SERVER_NAME": "trustdesk.test", "TRUSTDESK_MATRIX_BOT_USER_ID": matrix.synapse.user_id("trustdesk-bot"),
-            "TRUSTDESK_MATRIX_BOT_TOKEN": matrix.bot_token, "COLUMNS": "200"}
+    return {
+        "TRUSTDESK_DATABASE_URL": matrix.trustdesk.container.settings.sqlalchemy_url,
+        "TRUSTDESK_DATA_DIR": str(tmp_path),
+        "TRUSTDESK_PLATFORM": "matrix",
+        "TRUSTDESK_MATRIX_HOMESERVER_URL": matrix.synapse.url,
+        "TRUSTDESK_MATRIX_SERVER_NAME": "trustdesk.test",
+        "TRUSTDESK_MATRIX_BOT_USER_ID": matrix.synapse.user_id("trustdesk-bot"),
+        "TRUSTDESK_MATRIX_BOT_TOKEN": matrix.bot_token,
+        "COLUMNS": "200",
+    }
 
 
 def _reported(matrix: MatrixWorld, name: str, text: str, reason: str) -> tuple[str, str, str]:
@@ -72,7 +78,9 @@ def test_the_cli_imports_a_report_into_a_review_case_once(matrix: MatrixWorld, e
     assert (notice.reporter, notice.sender, notice.reason, notice.case_ref) == (bob, alice, "threatening me", str(case_id))
 
     again = runner.invoke(cli, ["matrix", "import-reports"], env=env)
-    assert again.exit_code == 0 and "0 new reports imported" in again.output and "1 read again were already imported" in again.output
+    assert (
+        again.exit_code == 0 and "0 new reports imported" in again.output and "1 read again were already imported" in again.output
+    )
     assert _cases(matrix, event_id) == [(case_id, kind, source, 1, reason)] and len(_stored(matrix, event_id)) == 1
 
 
@@ -122,7 +130,9 @@ def test_the_server_imports_reports_on_its_schedule(matrix: MatrixWorld) -> None
     live = matrix.trustdesk.container
     assert reports.ReportSchedule.start_for(live, every_s=0) is None  # the tests' default: off
     settings = live.settings.model_copy(update={"matrix_reports_every_s": 0.2})
-    container = type(live)(settings=settings, db=Database.from_url(settings.sqlalchemy_url), clock=live.clock, platform=matrix.platform)
+    container = type(live)(
+        settings=settings, db=Database.from_url(settings.sqlalchemy_url), clock=live.clock, platform=matrix.platform
+    )
     with TestClient(create_app(settings, container=container)):
         event_id, _, _ = _reported(matrix, "schedule", "send me your password", "phishing")
         eventually(lambda: _cases(matrix, event_id))
@@ -131,8 +141,13 @@ def test_the_server_imports_reports_on_its_schedule(matrix: MatrixWorld) -> None
 
 
 def test_the_cli_keeps_importing_until_sigterm(matrix: MatrixWorld, env: dict[str, str]) -> None:
-    worker = subprocess.Popen([sys.executable, "-m", "trustdesk", "matrix", "import-reports", "--every", "0.2"],
-                              env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "trustdesk", "matrix", "import-reports", "--every", "0.2"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         event_id, _, _ = _reported(matrix, "loop", "pay or else", "extortion")
         eventually(lambda: _cases(matrix, event_id))

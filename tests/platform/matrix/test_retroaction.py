@@ -47,8 +47,15 @@ def _linked(matrix: MatrixWorld, event_id: str) -> MediaHash | None:
 
 def _token(matrix: MatrixWorld) -> str:
     with matrix.trustdesk.container.db.transaction() as session:
-        token, _ = identity.create_token(session, actor=TEST_ACTOR, clock=SystemClock(), grantor=TEST_GRANTOR, name="bank-curator",
-                                         scopes=[Permission.BANKS_MANAGE, Permission.SAFETY_READ], days=1)
+        token, _ = identity.create_token(
+            session,
+            actor=TEST_ACTOR,
+            clock=SystemClock(),
+            grantor=TEST_GRANTOR,
+            name="bank-curator",
+            scopes=[Permission.BANKS_MANAGE, Permission.SAFETY_READ],
+            days=1,
+        )
     return token
 
 
@@ -67,8 +74,12 @@ def test_a_bank_update_redacts_an_image_already_posted(matrix: MatrixWorld) -> N
     bank = httpx.post(url, json={"name": "tco_verified", "policy": "terrorism"}, headers=headers, timeout=patience(30))
     assert bank.status_code == 201, bank.text
     near_duplicate = hash_media(imagery.poster_resized()[1]).pdq
-    added = httpx.post(f"{url}/{bank.json()['id']}/entries", headers=headers, timeout=patience(60),
-                       json={"entries": [{"signal_type": "pdq", "value": near_duplicate, "notes": "shared by a partner"}]})
+    added = httpx.post(
+        f"{url}/{bank.json()['id']}/entries",
+        headers=headers,
+        timeout=patience(60),
+        json={"entries": [{"signal_type": "pdq", "value": near_duplicate, "notes": "shared by a partner"}]},
+    )
     assert added.status_code == 201, added.text
     assert added.json()["retroaction"]["removed"] == 1
 

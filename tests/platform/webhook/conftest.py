@@ -28,8 +28,9 @@ SECRET = b"webhook-test-secret-0123456789"
 def example_server(platform: Platform, *, secret: bytes = SECRET) -> Iterator[str]:
     """Serve `platform` through the example app on a free loopback port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_example_app(platform, secret=secret), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        create_example_app(platform, secret=secret), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

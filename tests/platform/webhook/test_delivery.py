@@ -20,8 +20,9 @@ from trustdesk.platform.webhook.adapter import WebhookPlatform
 from trustdesk.web.container import build_platform
 
 
-def _post(base_url: str, body: dict[str, object], *, secret: bytes = SECRET, at: datetime | None = None,
-          tamper: bool = False) -> httpx.Response:
+def _post(
+    base_url: str, body: dict[str, object], *, secret: bytes = SECRET, at: datetime | None = None, tamper: bool = False
+) -> httpx.Response:
     raw = json.dumps(body).encode()
     header = signing.sign(secret=secret, body=raw, at=at or datetime.now(UTC))
     sent = raw.replace(b"reason", b"REASON") if tamper else raw
@@ -34,8 +35,11 @@ def _removal(world: ContractWorld) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     ("case", "kwargs"),
-    [("wrong secret", {"secret": b"not-the-shared-secret"}), ("too old", {"at": datetime.now(UTC) - timedelta(hours=1)}),
-     ("body changed after signing", {"tamper": True})],
+    [
+        ("wrong secret", {"secret": b"not-the-shared-secret"}),
+        ("too old", {"at": datetime.now(UTC) - timedelta(hours=1)}),
+        ("body changed after signing", {"tamper": True}),
+    ],
 )
 def test_the_platform_refuses_requests_not_signed_by_trustdesk(
     base_url: str, demo: DemoPlatform, demo_world: ContractWorld, case: str, kwargs: dict[str, object]
@@ -120,8 +124,9 @@ def test_a_timeout_is_retried_then_reported(demo_world: ContractWorld) -> None:
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("no answer in time", request=request)
 
-    adapter = WebhookPlatform(base_url="http://platform.invalid", secret=SECRET, attempts=2, backoff_s=0.01,
-                              transport=httpx.MockTransport(slow))
+    adapter = WebhookPlatform(
+        base_url="http://platform.invalid", secret=SECRET, attempts=2, backoff_s=0.01, transport=httpx.MockTransport(slow)
+    )
     with pytest.raises(PlatformError, match="after 2 attempts: timed out"):
         adapter.suspend_account(demo_world.other_account_id, reason="spam")
 
@@ -144,8 +149,13 @@ def test_bad_input_is_refused_before_anything_is_sent(demo_world: ContractWorld)
 
 
 def test_the_platform_setting_selects_the_webhook_adapter(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = load_settings(data_dir=tmp_path, platform="webhook", webhook_base_url="http://platform.example/td",
-                             webhook_secret="s3cret", webhook_attempts=2)
+    settings = load_settings(
+        data_dir=tmp_path,
+        platform="webhook",
+        webhook_base_url="http://platform.example/td",
+        webhook_secret="s3cret",
+        webhook_attempts=2,
+    )
     assert isinstance(build_platform(settings), WebhookPlatform)
     with pytest.raises(ValueError, match="TRUSTDESK_WEBHOOK_SECRET"):
         build_platform(load_settings(data_dir=tmp_path, platform="webhook", webhook_base_url="http://platform.example"))

@@ -37,8 +37,10 @@ def test_a_bank_fetched_from_an_exchange_matches_uploads_through_the_lookup_api(
     bank = _bank(api)
     signals = tmp_path / "partner.txt"
     signals.write_text(f"pdq {hash_media(imagery.poster_original()[1]).pdq}\n")
-    created = api.post("/api/v1/exchanges", json={"name": "partner", "api": "local_file", "bank_id": bank["id"],
-                                                  "config": {"filename": str(signals)}})
+    created = api.post(
+        "/api/v1/exchanges",
+        json={"name": "partner", "api": "local_file", "bank_id": bank["id"], "config": {"filename": str(signals)}},
+    )
     assert created.status_code == 201, created.text
     fetched = api.post("/api/v1/exchanges/partner/fetch").json()
     assert fetched["added"] == 1 and fetched["error"] is None
@@ -58,10 +60,18 @@ def test_entries_added_later_find_platform_media_seen_before(api, platform) -> N
         response = api.post("/api/v1/match/lookup", data={"media_id": cast.media[name]})
         assert response.status_code == 200 and response.json()["media_hash_id"] and response.json()["matches"] == []
     bank = _bank(api)
-    added = api.post(f"/api/v1/banks/{bank['id']}/entries",
-                     json={"entries": [{"signal_type": "pdq", "value": hash_media(imagery.poster_original()[1]).pdq, "notes": "demo"}]})
+    added = api.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "value": hash_media(imagery.poster_original()[1]).pdq, "notes": "demo"}]},
+    )
     assert added.status_code == 201, added.text
-    assert added.json()["retroaction"] == {"entries": 1, "media_scanned": 4, "matches": 3, "cases": 3, "removed": 0}  # not an automation bank
+    assert added.json()["retroaction"] == {
+        "entries": 1,
+        "media_scanned": 4,
+        "matches": 3,
+        "cases": 3,
+        "removed": 0,
+    }  # not an automation bank
 
 
 def test_raw_lookup_and_status(api) -> None:
@@ -76,8 +86,11 @@ def test_raw_lookup_and_status(api) -> None:
 
 @pytest.mark.parametrize(
     ("params", "message"),
-    [({"signal_type": "pdq", "value": "abc"}, "64 hex digits"), ({"signal_type": "pdq", "value": "z" * 64}, "0-9 and a-f"),
-     ({"signal_type": "phash", "value": "a" * 16}, "Unknown signal type")],
+    [
+        ({"signal_type": "pdq", "value": "abc"}, "64 hex digits"),
+        ({"signal_type": "pdq", "value": "z" * 64}, "0-9 and a-f"),
+        ({"signal_type": "phash", "value": "a" * 16}, "Unknown signal type"),
+    ],
 )
 def test_a_bad_hash_is_a_problem(api, params: dict, message: str) -> None:
     response = api.get("/api/v1/match/raw", params=params)
@@ -96,8 +109,10 @@ def test_bad_uploads_and_unknown_banks_are_problems_that_change_nothing(api) -> 
     bank = _bank(api)
     empty = api.post(f"/api/v1/banks/{bank['id']}/import", files={"file": ("e.csv", b"", "text/csv")}, data={"format": "csv"})
     assert empty.status_code == 422 and "empty" in empty.json()["detail"]
-    bad = api.post(f"/api/v1/banks/{bank['id']}/entries", json={"entries": [{"signal_type": "md5", "value": "a" * 32},
-                                                                            {"signal_type": "pdq", "value": "a" * 63}]})
+    bad = api.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={"entries": [{"signal_type": "md5", "value": "a" * 32}, {"signal_type": "pdq", "value": "a" * 63}]},
+    )
     assert bad.status_code == 422 and "Entry 2" in bad.json()["detail"]
     assert api.get(f"/api/v1/banks/{bank['id']}").json()["entries"] == 0
 

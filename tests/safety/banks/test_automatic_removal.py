@@ -51,8 +51,10 @@ def test_a_verified_bank_update_removes_posted_matches_with_statements(api, plat
     cast = seed_demo(platform)
     _seen(api, cast)
     bank = api.post("/api/v1/banks", json={"name": "tco_verified", "policy": "terrorism"}).json()
-    added = api.post(f"/api/v1/banks/{bank['id']}/entries",
-                     json={"entries": [{"signal_type": "pdq", "value": pdq_of(imagery.poster_original()[1])}]})
+    added = api.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "value": pdq_of(imagery.poster_original()[1])}]},
+    )
     assert added.status_code == 201, added.text
     assert added.json()["retroaction"]["matches"] == 3 and added.json()["retroaction"]["removed"] == 3
     for key in POSTS:
@@ -61,8 +63,12 @@ def test_a_verified_bank_update_removes_posted_matches_with_statements(api, plat
         actions = session.scalars(select(EnforcementAction).where(EnforcementAction.action == "remove_message")).all()
         assert sorted(a.subject_id for a in actions) == sorted(cast.messages[k] for k in POSTS)
         assert all(a.automated and a.source == "hash_match" and a.platform_ok and a.policy == "terrorism" for a in actions)
-        statements = session.scalars(select(StatementOfReasons).where(StatementOfReasons.action_id.in_([a.id for a in actions]))).all()
-        assert len(statements) == 3 and all(s.payload["automated_decision"] != "AUTOMATED_DECISION_NOT_AUTOMATED" for s in statements)
+        statements = session.scalars(
+            select(StatementOfReasons).where(StatementOfReasons.action_id.in_([a.id for a in actions]))
+        ).all()
+        assert len(statements) == 3 and all(
+            s.payload["automated_decision"] != "AUTOMATED_DECISION_NOT_AUTOMATED" for s in statements
+        )
         cases = session.scalars(select(Case).where(Case.source == "hash_match")).all()
         assert len(cases) == 3 and all(c.state == "open" and c.signals["automatic_removal"]["removed"] for c in cases)
         assert session.scalars(select(CaseEvent).where(CaseEvent.kind == "automatic_removal")).all()
@@ -73,8 +79,10 @@ def test_a_bank_the_policy_does_not_name_only_opens_cases(api, platform, db) -> 
     cast = seed_demo(platform)
     _seen(api, cast)
     bank = api.post("/api/v1/banks", json={"name": "partner list (unverified)", "policy": "terrorism"}).json()
-    added = api.post(f"/api/v1/banks/{bank['id']}/entries",
-                     json={"entries": [{"signal_type": "pdq", "value": pdq_of(imagery.poster_original()[1])}]}).json()
+    added = api.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "value": pdq_of(imagery.poster_original()[1])}]},
+    ).json()
     assert added["retroaction"]["cases"] == 3 and added["retroaction"]["removed"] == 0
     assert all(platform.get_message(cast.messages[k]).state is MessageState.VISIBLE for k in POSTS)
     with db.transaction() as session:
@@ -85,14 +93,24 @@ def test_a_paused_entry_never_removes(session, clock, platform, matcher) -> None
     cast = seed_demo(platform)
     for name in ("poster", "poster_resized"):
         item, data = platform.get_media(cast.media[name])
-        remember(session, clock=clock, platform_name=platform.name, media_id=item.id, hashes=hash_bytes(data), message_id=item.message_id)
+        remember(
+            session,
+            clock=clock,
+            platform_name=platform.name,
+            media_id=item.id,
+            hashes=hash_bytes(data),
+            message_id=item.message_id,
+        )
     bank = make_bank(session, clock, name="tco_verified")
-    [entry] = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id,
-                                  entries=[NewEntry("pdq", pdq_of(imagery.poster_original()[1]))]).added
+    [entry] = service.add_entries(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(imagery.poster_original()[1]))]
+    ).added
     for _ in range(3):  # a burst on a brand-new entry: the flood guard pauses it
         flood.count_hits(session, actor=TEST_ACTOR, clock=clock, entry_ids=[entry.id], policy=flood.FloodPolicy(min_hits=3))
     assert entry.flood_paused_at is not None
-    run = retroact(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], trigger="test", platform=platform)
+    run = retroact(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], trigger="test", platform=platform
+    )
     assert run.matches == 2 and run.cases == 2 and run.removed == 0
     assert platform.get_message(cast.messages["propaganda_poster"]).state is MessageState.VISIBLE
     assert all(m.action_paused for m in session.scalars(select(HashMatch)))
@@ -109,8 +127,9 @@ def test_a_bank_update_matching_a_crowd_of_old_uploads_is_paused_before_it_acts(
         message = cast.messages["propaganda_poster"] if number == 0 else None
         remember(session, clock=clock, platform_name=platform.name, media_id=f"crowd-{number}", hashes=hashes, message_id=message)
     bank = make_bank(session, clock, name="tco_verified")
-    added = add_entries_flow(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, platform=platform,
-                             entries=[NewEntry("pdq", hashes.pdq or "")])
+    added = add_entries_flow(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, platform=platform, entries=[NewEntry("pdq", hashes.pdq or "")]
+    )
     assert added.retroaction is not None and added.retroaction.matches == 60 and added.retroaction.removed == 0
     assert session.scalars(select(FloodAlert)).all()
     assert platform.get_message(cast.messages["propaganda_poster"]).state is MessageState.VISIBLE

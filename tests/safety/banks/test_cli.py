@@ -30,7 +30,9 @@ def test_create_fetch_and_match_a_folder(run, tmp_path: Path) -> None:
     assert run("banks", "create", "Propaganda", "--policy", "terrorism").exit_code == 0
     signals = tmp_path / "list.txt"
     signals.write_text(f"pdq {hash_media(imagery.poster_original()[1]).pdq}\n")
-    added = run("banks", "add-exchange", "partner", "--api", "local_file", "--bank", "Propaganda", "--config", f"filename={signals}")
+    added = run(
+        "banks", "add-exchange", "partner", "--api", "local_file", "--bank", "Propaganda", "--config", f"filename={signals}"
+    )
     assert added.exit_code == 0, added.output
     fetched = run("banks", "fetch")
     assert fetched.exit_code == 0 and "1 added" in fetched.output

@@ -14,7 +14,9 @@ def test_admin_creates_a_bank_adds_an_entry_and_looks_up_a_file(client, staff) -
     csrf = staff.sign_in(client, admin)
     page = client.get("/console/safety/banks")
     assert page.status_code == 200 and "No banks yet" in page.text
-    created = client.post("/console/safety/banks", data={"csrf_token": csrf, "name": "Posters", "policy": "terrorism", "kind": "positive"})
+    created = client.post(
+        "/console/safety/banks", data={"csrf_token": csrf, "name": "Posters", "policy": "terrorism", "kind": "positive"}
+    )
     assert created.status_code == 200 and "Posters" in created.text  # followed to the bank page
     bank_url = str(created.url)
     bad = client.post(bank_url + "/entries", data={"csrf_token": csrf, "signal_type": "pdq", "value": "xyz"})
@@ -22,12 +24,18 @@ def test_admin_creates_a_bank_adds_an_entry_and_looks_up_a_file(client, staff) -
     pdq = hash_media(imagery.poster_original()[1]).pdq
     added = client.post(bank_url + "/entries", data={"csrf_token": csrf, "signal_type": "pdq", "value": pdq, "notes": "poster"})
     assert "1 added" in added.text and "Retroaction" in added.text
-    found = client.post("/console/safety/banks/lookup", files={"file": ("p.jpg", imagery.poster_resized()[1], "image/jpeg")},
-                        headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+    found = client.post(
+        "/console/safety/banks/lookup",
+        files={"file": ("p.jpg", imagery.poster_resized()[1], "image/jpeg")},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
     assert found.status_code == 200 and "Posters" in found.text.split('id="lookup-matches"')[1]
     assert "quality 100" in found.text and hash_media(imagery.poster_resized()[1]).sha256 in found.text
-    corrupt = client.post("/console/safety/banks/lookup", files={"file": ("x.jpg", b"\xff\xd8\xffjunk", "image/jpeg")},
-                          headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+    corrupt = client.post(
+        "/console/safety/banks/lookup",
+        files={"file": ("x.jpg", b"\xff\xd8\xffjunk", "image/jpeg")},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
     assert "could not be read" in corrupt.text
 
 

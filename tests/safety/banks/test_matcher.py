@@ -64,9 +64,13 @@ def test_disable_and_enable_take_effect_without_a_rebuild(session, clock, matche
     matcher.load(session)
     [entry] = _add(session, clock, bank, NewEntry("pdq", pdq_of(poster)))
     assert lookup_file(session, matcher=matcher, data=poster).result.matches  # picked up by refresh
-    service.set_entries_enabled(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason="fp")
+    service.set_entries_enabled(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason="fp"
+    )
     assert lookup_file(session, matcher=matcher, data=poster).result.matches == []
-    service.set_entries_enabled(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=True, reason="ok")
+    service.set_entries_enabled(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=True, reason="ok"
+    )
     assert lookup_file(session, matcher=matcher, data=poster).result.matches
     service.update_bank(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, enabled=False)
     assert lookup_file(session, matcher=matcher, data=poster).result.matches == []
@@ -79,7 +83,9 @@ def test_a_stale_matcher_is_still_right_about_disabled_entries(session, clock, p
     bank = make_bank(session, clock)
     [entry] = _add(session, clock, bank, NewEntry("pdq", pdq_of(poster)))
     slow.load(session)
-    service.set_entries_enabled(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason="fp")
+    service.set_entries_enabled(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason="fp"
+    )
     assert lookup_file(session, matcher=slow, data=poster).result.matches == []
 
 
@@ -101,8 +107,11 @@ def test_rollout_is_a_deterministic_coin_flip(session, clock, matcher, poster) -
     assert result.matches == [] and result.held_back == 1
 
 
-@given(st.text(min_size=1, max_size=20), st.lists(st.binary(min_size=8, max_size=8), min_size=200, max_size=200, unique=True),
-       st.integers(0, 100))
+@given(
+    st.text(min_size=1, max_size=20),
+    st.lists(st.binary(min_size=8, max_size=8), min_size=200, max_size=200, unique=True),
+    st.integers(0, 100),
+)
 def test_rollout_share_is_monotone_in_the_percentage(bank: str, keys: list[bytes], percent: int) -> None:
     inside = {k for k in keys if in_rollout(bank_name=bank, content_key=k.hex(), percent=percent)}
     more = {k for k in keys if in_rollout(bank_name=bank, content_key=k.hex(), percent=min(100, percent + 10))}

@@ -49,13 +49,17 @@ def api(client: TestClient, staff) -> TestClient:  # type: ignore[no-untyped-def
 
 UPLOADS = {
     "hash": lambda api, media: api.post("/api/v1/match/hash", files={"file": ("a.jpg", imagery.cat()[1], "image/jpeg")}),
-    "lookup a file": lambda api, media: api.post("/api/v1/match/lookup", files={"file": ("a.jpg", imagery.cat()[1], "image/jpeg")}),
+    "lookup a file": lambda api, media: api.post(
+        "/api/v1/match/lookup", files={"file": ("a.jpg", imagery.cat()[1], "image/jpeg")}
+    ),
     "lookup a platform media id": lambda api, media: api.post("/api/v1/match/lookup", data={"media_id": media["cat"]}),
 }
 
 
 @pytest.mark.parametrize("upload", UPLOADS.values(), ids=UPLOADS.keys())
-def test_health_and_a_lookup_are_answered_while_an_upload_is_being_hashed(api: TestClient, platform, hasher: Blocked, upload) -> None:  # type: ignore[no-untyped-def]
+def test_health_and_a_lookup_are_answered_while_an_upload_is_being_hashed(
+    api: TestClient, platform, hasher: Blocked, upload
+) -> None:  # type: ignore[no-untyped-def]
     media = seed_demo(platform).media
     uploading, uploaded = in_background(lambda: upload(api, media))
     assert hasher.entered.acquire(timeout=wait_s())
@@ -72,13 +76,17 @@ def test_health_and_a_lookup_are_answered_while_an_upload_is_being_hashed(api: T
 
 
 @pytest.mark.parametrize("path", ["/api/v1/match/hash", "/console/safety/banks/lookup"])
-def test_no_more_uploads_are_hashed_at_once_than_the_pool_has_threads(client: TestClient, container, staff, hasher: Blocked, path: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_no_more_uploads_are_hashed_at_once_than_the_pool_has_threads(
+    client: TestClient, container, staff, hasher: Blocked, path: str
+) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client.headers["Authorization"] = f"Bearer {staff.token(*ALL)}"
     post = lambda: client.post(path, files={"file": ("a.jpg", imagery.cat()[1], "image/jpeg")})  # noqa: E731
     first, _ = in_background(post)
     assert hasher.entered.acquire(timeout=wait_s())
     second, answers = in_background(post)
-    wait_until(lambda: container.cpu.queued or hasher.inside > 1, what="the second upload queued or hashing")  # before the fix: hashing
+    wait_until(
+        lambda: container.cpu.queued or hasher.inside > 1, what="the second upload queued or hashing"
+    )  # before the fix: hashing
     assert (hasher.inside, hasher.left, container.cpu.queued) == (1, 0, 1)
     hasher.release.set()
     first.join(wait_s())
@@ -86,19 +94,32 @@ def test_no_more_uploads_are_hashed_at_once_than_the_pool_has_threads(client: Te
     assert hasher.inside == 2 and answers[0].status_code == 200, answers[0].text
 
 
-def test_no_more_matrix_uploads_are_hashed_at_once_than_the_pool_has_threads(client: TestClient, container, db: Database, staff,  # noqa: F811
-                                                                            hasher: Blocked) -> None:  # type: ignore[no-untyped-def]
+def test_no_more_matrix_uploads_are_hashed_at_once_than_the_pool_has_threads(
+    client: TestClient,
+    container,
+    db: Database,
+    staff,  # noqa: F811
+    hasher: Blocked,
+) -> None:  # type: ignore[no-untyped-def]
     if db.is_sqlite:
-        pytest.skip("on SQLite the media check hashes inside its request's transaction, which holds the write lock: "
-                    "a second check waits for the lock, not for the pool (issue 14, left to do)")
+        pytest.skip(
+            "on SQLite the media check hashes inside its request's transaction, which holds the write lock: "
+            "a second check waits for the lock, not for the pool (issue 14, left to do)"
+        )
     client.headers["Authorization"] = f"Bearer {staff.token(Permission.EVENTS_INGEST)}"
     data = imagery.cat()[1]
-    body = {"server_name": "example.org", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-            "data_b64": base64.b64encode(data).decode()}
+    body = {
+        "server_name": "example.org",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "data_b64": base64.b64encode(data).decode(),
+    }
     first, _ = in_background(lambda: client.post("/api/v1/connector/matrix/media-check", json={**body, "media_id": "one"}))
     assert hasher.entered.acquire(timeout=wait_s())
     second, answers = in_background(lambda: client.post("/api/v1/connector/matrix/media-check", json={**body, "media_id": "two"}))
-    wait_until(lambda: container.cpu.queued or hasher.inside > 1, what="the second check queued or hashing")  # before the fix: hashing
+    wait_until(
+        lambda: container.cpu.queued or hasher.inside > 1, what="the second check queued or hashing"
+    )  # before the fix: hashing
     assert (hasher.inside, hasher.left, container.cpu.queued) == (1, 0, 1)
     hasher.release.set()
     first.join(wait_s())

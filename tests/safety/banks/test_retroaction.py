@@ -20,7 +20,9 @@ from trustdesk.safety.signals.hashing import hash_media
 
 
 def _upload(session, clock, matcher, media_id: str, data: bytes):  # type: ignore[no-untyped-def]
-    return check_upload(session, matcher=matcher, actor=TEST_ACTOR, clock=clock, platform_name="demo", media_id=media_id, data=data)
+    return check_upload(
+        session, matcher=matcher, actor=TEST_ACTOR, clock=clock, platform_name="demo", media_id=media_id, data=data
+    )
 
 
 def test_new_entries_find_old_uploads_and_open_review_cases(session, clock, matcher, poster, poster_edits, unrelated) -> None:
@@ -28,25 +30,39 @@ def test_new_entries_find_old_uploads_and_open_review_cases(session, clock, matc
         assert _upload(session, clock, matcher, f"m{number}", data).result.matches == []
     clock.advance(days=3)
     bank = make_bank(session, clock)
-    added = add_entries_flow(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(poster))],
-                             trigger="test import")
+    added = add_entries_flow(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(poster))], trigger="test import"
+    )
     run = added.retroaction
     assert run is not None and run.matches == 3 and run.cases == 3 and run.media_scanned >= 6
     cases = session.scalars(select(Case).where(Case.source == "hash_match").order_by(Case.subject_id)).all()
-    assert [(c.subject_kind, c.subject_id, c.queue) for c in cases] == [("media", "m0", "terrorism"), ("media", "m1", "terrorism"),
-                                                                        ("media", "m2", "terrorism")]
+    assert [(c.subject_kind, c.subject_id, c.queue) for c in cases] == [
+        ("media", "m0", "terrorism"),
+        ("media", "m1", "terrorism"),
+        ("media", "m2", "terrorism"),
+    ]
     assert cases[0].signals["hash_match"]["retroactive"] is True
 
 
-def test_retroaction_never_reports_a_pair_twice_and_respects_negative_banks(session, clock, matcher, poster, poster_edits) -> None:
+def test_retroaction_never_reports_a_pair_twice_and_respects_negative_banks(
+    session, clock, matcher, poster, poster_edits
+) -> None:
     _upload(session, clock, matcher, "orig", poster)
     _upload(session, clock, matcher, "edit", poster_edits[0])
     negative = make_bank(session, clock, name="cleared", kind="negative", threshold=4)
-    service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=negative.id, entries=[NewEntry("sha256", hash_media(poster_edits[0]).sha256)])
+    service.add_entries(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        bank_id=negative.id,
+        entries=[NewEntry("sha256", hash_media(poster_edits[0]).sha256)],
+    )
     bank = make_bank(session, clock)
     first = add_entries_flow(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(poster))])
     assert first.retroaction is not None and first.retroaction.matches == 1  # the cleared edit is suppressed
-    md5 = add_entries_flow(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("md5", hash_media(poster).md5)])
+    md5 = add_entries_flow(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("md5", hash_media(poster).md5)]
+    )
     assert md5.retroaction is not None and md5.retroaction.matches == 1 and md5.retroaction.cases == 1
     assert len(session.scalars(select(Case).where(Case.subject_id == "orig")).all()) == 1  # grouped into the open case
 
@@ -54,7 +70,9 @@ def test_retroaction_never_reports_a_pair_twice_and_respects_negative_banks(sess
 def test_a_negative_bank_gaining_entries_opens_nothing(session, clock, matcher, poster) -> None:
     _upload(session, clock, matcher, "orig", poster)
     negative = make_bank(session, clock, name="cleared", kind="negative")
-    run = add_entries_flow(session, actor=TEST_ACTOR, clock=clock, bank_id=negative.id, entries=[NewEntry("pdq", pdq_of(poster))]).retroaction
+    run = add_entries_flow(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=negative.id, entries=[NewEntry("pdq", pdq_of(poster))]
+    ).retroaction
     assert run is not None and run.matches == 0 and run.entries == 0
 
 
@@ -73,7 +91,9 @@ def test_a_flooding_entry_is_paused_and_a_person_is_paged(session, clock, matche
     staff.create(Role.ON_CALL, username="oncall")
     pager = InMemoryPager()
     bank = make_bank(session, clock)
-    [entry] = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(poster))]).added
+    [entry] = service.add_entries(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(poster))]
+    ).added
     policy = flood.FloodPolicy(min_hits=5, factor=10)
     clock.at = clock.at.replace(minute=0)
     for _day in range(7):  # a quiet week: one match a day
@@ -92,7 +112,9 @@ def test_a_flooding_entry_is_paused_and_a_person_is_paged(session, clock, matche
 
 def test_a_steady_popular_entry_is_not_a_flood(session, clock) -> None:
     bank = make_bank(session, clock)
-    [entry] = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("md5", "a" * 32)]).added
+    [entry] = service.add_entries(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("md5", "a" * 32)]
+    ).added
     hour = clock.now().replace(minute=0, second=0, microsecond=0)
     session.add_all(EntryHits(entry_id=entry.id, hour=hour - timedelta(hours=h), hits=5) for h in range(1, 169))
     policy = flood.FloodPolicy(min_hits=3, factor=10)
@@ -105,9 +127,13 @@ def test_a_steady_popular_entry_is_not_a_flood(session, clock) -> None:
 def test_a_new_entry_that_matches_a_burst_at_once_is_paused(session, clock) -> None:
     """No history is the classic bad entry: a blank frame added today matching everything."""
     bank = make_bank(session, clock)
-    [entry] = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("md5", "a" * 32)]).added
+    [entry] = service.add_entries(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("md5", "a" * 32)]
+    ).added
     policy = flood.FloodPolicy(min_hits=3, factor=10)
-    raised = [a for _ in range(3) for a in flood.count_hits(session, actor=TEST_ACTOR, clock=clock, entry_ids=[entry.id], policy=policy)]
+    raised = [
+        a for _ in range(3) for a in flood.count_hits(session, actor=TEST_ACTOR, clock=clock, entry_ids=[entry.id], policy=policy)
+    ]
     assert len(raised) == 1 and "console only" in raised[0].paging_note
     assert [a.id for a in flood.open_alerts(session)] == [raised[0].id]
 

@@ -69,8 +69,13 @@ def test_unknown_bank_is_not_found(session, clock) -> None:
 
 def test_entries_are_added_once_and_audited(session, clock) -> None:
     bank = make_bank(session, clock)
-    first = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id,
-                                entries=[NewEntry("pdq", PDQ.upper(), notes="poster"), NewEntry("md5", MD5)])
+    first = service.add_entries(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        bank_id=bank.id,
+        entries=[NewEntry("pdq", PDQ.upper(), notes="poster"), NewEntry("md5", MD5)],
+    )
     assert [e.value for e in first.added] == [PDQ, MD5] and first.skipped == 0
     again = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", PDQ)])
     assert again.added == [] and again.skipped == 1
@@ -110,15 +115,19 @@ def test_disabling_entries_needs_a_reason_and_is_logged_for_matchers(session, cl
     bank = make_bank(session, clock)
     [entry] = service.add_entries(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", PDQ)]).added
     with pytest.raises(InvalidInput, match="reason"):
-        service.set_entries_enabled(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason=" ")
-    changed = service.set_entries_enabled(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id],
-                                          enabled=False, reason="false positive")
+        service.set_entries_enabled(
+            session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason=" "
+        )
+    changed = service.set_entries_enabled(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason="false positive"
+    )
     assert changed == [entry] and not entry.enabled
     kinds = session.scalars(select(BankEntryChange.kind).order_by(BankEntryChange.id)).all()
     assert kinds == ["created", "state"]
     with pytest.raises(NotFound):
-        service.set_entries_enabled(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id + 100],
-                                    enabled=False, reason="x")
+        service.set_entries_enabled(
+            session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id + 100], enabled=False, reason="x"
+        )
 
 
 def test_update_bank_records_only_what_changed(session, clock) -> None:

@@ -22,14 +22,26 @@ TOKEN = "test-token-restrictions"
 
 
 def act(session, clock, platform, **overrides):  # type: ignore[no-untyped-def]
-    args = dict(subject_kind="message", action="geo_restrict", policy="illegal_goods", automated=False, source="notice",
-                reason="Advertises drugs for sale; illegal where the buyers are.")
+    args = dict(
+        subject_kind="message",
+        action="geo_restrict",
+        policy="illegal_goods",
+        automated=False,
+        source="notice",
+        reason="Advertises drugs for sale; illegal where the buyers are.",
+    )
     return enforcement.take_action(session, actor=TEST_ACTOR, clock=clock, platform=platform, **{**args, **overrides})
 
 
 def reverse(session, clock, platform, action):  # type: ignore[no-untyped-def]
-    return enforcement.reverse_action(session, actor=TEST_ACTOR, clock=clock, platform=platform, action_id=action.id,
-                                      reason="Appeal upheld: the item is legal there.")
+    return enforcement.reverse_action(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        platform=platform,
+        action_id=action.id,
+        reason="Appeal upheld: the item is legal there.",
+    )
 
 
 @pytest.fixture
@@ -44,7 +56,9 @@ def viewer(platform, country: str, name: str) -> str:  # type: ignore[no-untyped
 
 def test_a_geo_restriction_hides_the_message_in_its_countries_until_its_end(session, clock, platform, cast, dsa_client) -> None:
     message_id, until = cast.messages["drug_ad"], clock.now() + timedelta(days=30)
-    action = act(session, clock, platform, subject_id=message_id, territorial_scope=["de", "AT"], until=until, legal_ground="BtMG § 29")
+    action = act(
+        session, clock, platform, subject_id=message_id, territorial_scope=["de", "AT"], until=until, legal_ground="BtMG § 29"
+    )
     assert action.platform_ok and action.platform_ref and action.territorial_scope == ["AT", "DE"]
     assert platform.get_message(message_id).state is MessageState.RESTRICTED
     in_austria, in_italy = viewer(platform, "AT", "anna_at"), viewer(platform, "IT", "ivo_it")
@@ -94,17 +108,27 @@ def test_an_upheld_appeal_lifts_the_restriction(session, clock, platform, cast, 
 
 
 def test_reversing_a_restriction_that_already_ended_is_recorded_as_done(session, clock, platform, cast) -> None:
-    row = act(session, clock, platform, subject_id=cast.messages["drug_ad"], territorial_scope=["DE"], until=clock.now() + timedelta(days=2))
+    row = act(
+        session,
+        clock,
+        platform,
+        subject_id=cast.messages["drug_ad"],
+        territorial_scope=["DE"],
+        until=clock.now() + timedelta(days=2),
+    )
     clock.advance(days=3)
     reverse(session, clock, platform, row)
     assert row.reversal_ok and "already ended" in row.reversal_detail
 
 
-@pytest.mark.parametrize(("overrides", "words"), [
-    ({"territorial_scope": None}, "needs the countries"),
-    ({"territorial_scope": ["DE", "TR"]}, "EU/EEA"),
-    ({"action": "remove_message", "territorial_scope": ["DE"]}, "applies everywhere"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"territorial_scope": None}, "needs the countries"),
+        ({"territorial_scope": ["DE", "TR"]}, "EU/EEA"),
+        ({"action": "remove_message", "territorial_scope": ["DE"]}, "applies everywhere"),
+    ],
+)
 def test_a_scope_that_cannot_be_carried_out_changes_nothing(session, clock, platform, cast, overrides, words) -> None:
     message_id = cast.messages["drug_ad"]
     with pytest.raises(InvalidInput, match=words) as raised:
@@ -122,8 +146,16 @@ def test_a_platform_that_cannot_restrict_is_never_asked(session, clock, platform
 
 def test_an_upheld_appeal_reopens_a_closed_chat(session, clock, platform, cast) -> None:
     chat_id = cast.chats["bulletin"]
-    row = act(session, clock, platform, subject_kind="chat", subject_id=chat_id, action="close_chat", policy="terrorism",
-              territorial_scope=None)
+    row = act(
+        session,
+        clock,
+        platform,
+        subject_kind="chat",
+        subject_id=chat_id,
+        action="close_chat",
+        policy="terrorism",
+        territorial_scope=None,
+    )
     assert platform.get_chat(chat_id).closed
     reverse(session, clock, platform, row)
     assert row.reversal_ok and not platform.get_chat(chat_id).closed

@@ -20,8 +20,14 @@ from trustdesk.safety.enforcement.statements import render
 
 
 def act(session, clock, platform, **overrides):  # type: ignore[no-untyped-def]
-    args = dict(subject_kind="message", action="remove_message", policy="illegal_goods", automated=False, source="notice",
-                reason="Advertises drugs for sale in a neighbourhood group.")
+    args = dict(
+        subject_kind="message",
+        action="remove_message",
+        policy="illegal_goods",
+        automated=False,
+        source="notice",
+        reason="Advertises drugs for sale in a neighbourhood group.",
+    )
     return enforcement.take_action(session, actor=TEST_ACTOR, clock=clock, platform=platform, **{**args, **overrides})
 
 
@@ -51,15 +57,18 @@ def test_the_statement_renders_in_english_and_french(session, clock, platform, c
     assert "Correction" not in english
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"policy": "no_such_policy"}, "policy"),
-    ({"action": "suspend_account"}, "action"),
-    ({"action": "explode"}, "action"),
-    ({"source": "rumour"}, "source"),
-    ({"reason": "  "}, "reason"),
-    ({"territorial_scope": ["DE", "US"]}, "territorial_scope"),
-    ({"until": "past"}, "until"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"policy": "no_such_policy"}, "policy"),
+        ({"action": "suspend_account"}, "action"),
+        ({"action": "explode"}, "action"),
+        ({"source": "rumour"}, "source"),
+        ({"reason": "  "}, "reason"),
+        ({"territorial_scope": ["DE", "US"]}, "territorial_scope"),
+        ({"until": "past"}, "until"),
+    ],
+)
 def test_bad_input_changes_nothing(session, clock, platform, cast, overrides, field) -> None:
     message_id = cast.messages["drug_ad"]
     if overrides.get("until") == "past":
@@ -103,11 +112,15 @@ def test_reversal_restores_voids_the_strike_corrects_the_statement_and_undoes_fo
     message_id, dealer = cast.messages["drug_ad"], cast.accounts["dealer"]
     action = act(session, clock, platform, subject_id=message_id)
     clock.advance(days=2)
-    enforcement.reverse_action(session, actor=TEST_ACTOR, clock=clock, platform=platform, action_id=action.id, reason="Appeal upheld: it was a joke.")
+    enforcement.reverse_action(
+        session, actor=TEST_ACTOR, clock=clock, platform=platform, action_id=action.id, reason="Appeal upheld: it was a joke."
+    )
     assert platform.get_message(message_id).state is MessageState.VISIBLE
     assert platform.get_account(dealer).state is AccountState.ACTIVE
     assert action.reversal_ok and action.statement.correction.startswith("On 2026-03-30 this decision was reversed")
-    assert "Correction" in dict(render(action.statement.facts, language="en", appeal_url="u", correction=action.statement.correction))
+    assert "Correction" in dict(
+        render(action.statement.facts, language="en", appeal_url="u", correction=action.statement.correction)
+    )
     assert strikes.active_points(session, account_id=dealer, now=clock.now()) == 0
     assert session.scalars(select(Strike)).one().voided_at is not None
     with pytest.raises(Conflict):
@@ -117,7 +130,9 @@ def test_reversal_restores_voids_the_strike_corrects_the_statement_and_undoes_fo
 def test_a_platform_refusal_is_recorded_without_statement_or_strike(session, clock, platform, cast) -> None:
     herald = cast.accounts["herald"]
     platform.suspend_account(herald, reason="set up")
-    action = act(session, clock, platform, subject_kind="account", subject_id=herald, action="restrict_account", policy="terrorism")
+    action = act(
+        session, clock, platform, subject_kind="account", subject_id=herald, action="restrict_account", policy="terrorism"
+    )
     assert not action.platform_ok and "suspended" in action.platform_detail
     assert session.scalar(select(func.count()).select_from(StatementOfReasons)) == 0
     assert session.scalar(select(func.count()).select_from(Strike)) == 0
@@ -125,8 +140,14 @@ def test_a_platform_refusal_is_recorded_without_statement_or_strike(session, clo
 
 def test_child_exploitation_makes_a_cybertipline_draft_with_preserved_media(session, clock, platform, cast) -> None:
     media_message = next(key for key in ("drug_price_list",) if key in cast.messages)
-    action = act(session, clock, platform, subject_id=cast.messages[media_message], policy="child_sexual_exploitation",
-                 legal_ground="Directive 2011/93/EU Art. 5")
+    action = act(
+        session,
+        clock,
+        platform,
+        subject_id=cast.messages[media_message],
+        policy="child_sexual_exploitation",
+        legal_ground="Directive 2011/93/EU Art. 5",
+    )
     [report] = cybertipline.filing_queue(session)
     assert report.account_id == action.account_id
     assert report.fields["reported_person"]["screen_name"] == "greenleaf_delivery"

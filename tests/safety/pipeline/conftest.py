@@ -25,7 +25,7 @@ from trustdesk.safety.review.service import ensure_queues
 from trustdesk.safety.rules.book import RuleBook
 from trustdesk.safety.signals.hashing import hash_media
 
-RULES = '''ruleset "test" version 7
+RULES = """ruleset "test" version 7
 list drugs = ["mdma", "cocaine", "pills for sale"]
 
 rule known_csam {
@@ -54,7 +54,7 @@ rule flood_alert {
   when event.kind == "message" and count("message", event.actor, 1m) == 6
   then alert(role="on_call", message="message flood")
 }
-'''
+"""
 TEST_ACTOR = Actor("test", "pytest")
 
 
@@ -117,10 +117,18 @@ def worker(bus: InProcessBus, handler: Handler) -> Worker:
     return Worker(bus, handler, batch=100, threaded=False, retry_delay=0)
 
 
-def message_event(message: Message, *, at: datetime, event_id: str | None = None, pdq: str | None = None, **overrides: Any) -> dict[str, Any]:
+def message_event(
+    message: Message, *, at: datetime, event_id: str | None = None, pdq: str | None = None, **overrides: Any
+) -> dict[str, Any]:
     body = {
-        "id": event_id or f"msg:{message.id}", "kind": "message", "occurred_at": at.isoformat(), "actor": message.sender_id,
-        "message": message.id, "chat": message.chat_id, "chat_kind": "group", "text": message.text,
+        "id": event_id or f"msg:{message.id}",
+        "kind": "message",
+        "occurred_at": at.isoformat(),
+        "actor": message.sender_id,
+        "message": message.id,
+        "chat": message.chat_id,
+        "chat_kind": "group",
+        "text": message.text,
         "media": [{"media_id": m.id, "sha256": m.sha256, "pdq": pdq} for m in message.media],
     }
     return {**body, **overrides}

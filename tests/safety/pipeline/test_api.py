@@ -37,7 +37,9 @@ def test_a_submitted_message_gets_its_verdict_and_case(client: TestClient, conta
     message = world.post("fresh mdma, dm me")
     event = message_event(message, at=clock.now())
     ingest = _headers(staff, Permission.EVENTS_INGEST)
-    response = client.post("/api/v1/pipeline/events", json={"events": [event, message_event(world.post("hi"), at=clock.now())]}, headers=ingest)
+    response = client.post(
+        "/api/v1/pipeline/events", json={"events": [event, message_event(world.post("hi"), at=clock.now())]}, headers=ingest
+    )
     assert response.status_code == 202 and response.json()["accepted"] == 2
     reader = _headers(staff, Permission.SAFETY_READ)
     assert client.get(f"/api/v1/pipeline/events/{event['id']}", headers=reader).json()["handled"] is False
@@ -54,7 +56,9 @@ def test_a_submitted_message_gets_its_verdict_and_case(client: TestClient, conta
 def test_a_batch_with_a_bad_event_is_refused_whole(client: TestClient, container, staff, clock, world: DemoWorld) -> None:
     good = message_event(world.post("hello"), at=clock.now())
     bad = {**good, "id": "b1", "occurred_at": "2026-03-28T10:00:00", "chat_kind": "planet"}
-    response = client.post("/api/v1/pipeline/events", json={"events": [good, bad]}, headers=_headers(staff, Permission.EVENTS_INGEST))
+    response = client.post(
+        "/api/v1/pipeline/events", json={"events": [good, bad]}, headers=_headers(staff, Permission.EVENTS_INGEST)
+    )
     assert response.status_code == 422
     problem = response.json()
     assert problem["type"].endswith("/invalid-input") and "nothing was accepted" in problem["detail"]
@@ -69,7 +73,9 @@ def test_ingest_needs_the_ingest_scope(client: TestClient, staff, clock, world: 
 
 
 def test_rules_in_force_show_refused_lines(client: TestClient, staff, rules_dir: Path) -> None:
-    (rules_dir / "broken.rules").write_text('ruleset "b" version 1\nrule r {\n version 1\n when event.nope == 1\n then verdict("x")\n}\n')
+    (rules_dir / "broken.rules").write_text(
+        'ruleset "b" version 1\nrule r {\n version 1\n when event.nope == 1\n then verdict("x")\n}\n'
+    )
     runtime_body = client.get("/api/v1/rules", headers=_headers(staff, Permission.SAFETY_READ)).json()
     assert "test/drug_offer@v5" in [r["ref"] for r in runtime_body["rules"]]
     assert any("broken.rules:4:" in p for p in runtime_body["problems"])
@@ -77,9 +83,17 @@ def test_rules_in_force_show_refused_lines(client: TestClient, staff, rules_dir:
 
 def test_backtest_over_http_refuses_a_bad_file(client: TestClient, staff) -> None:
     manage = _headers(staff, Permission.RULES_MANAGE)
-    bad = client.post("/api/v1/rules/backtest", json={"source": 'ruleset "x" version 1\nrule r {\n version 1\n when event.kind == 3 and nope()\n then verdict("x")\n}\n'}, headers=manage)
+    bad = client.post(
+        "/api/v1/rules/backtest",
+        json={"source": 'ruleset "x" version 1\nrule r {\n version 1\n when event.kind == 3 and nope()\n then verdict("x")\n}\n'},
+        headers=manage,
+    )
     assert bad.status_code == 422 and "<submitted>:4:" in bad.json()["detail"]
-    good = client.post("/api/v1/rules/backtest", json={"source": 'ruleset "x" version 1\nrule r {\n version 1\n when true\n then verdict("x")\n}\n'}, headers=manage)
+    good = client.post(
+        "/api/v1/rules/backtest",
+        json={"source": 'ruleset "x" version 1\nrule r {\n version 1\n when true\n then verdict("x")\n}\n'},
+        headers=manage,
+    )
     assert good.status_code == 200 and good.json()["results"]["r"]["hits"] == 0
 
 

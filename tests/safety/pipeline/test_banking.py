@@ -31,8 +31,14 @@ from trustdesk.safety.pipeline.worker import Worker
 def bank_handler(db: Database, clock: FrozenClock, world: DemoWorld, handler: Handler) -> Handler:
     with db.transaction() as session:
         bank = banks.create_bank(session, actor=TEST_ACTOR, clock=clock, name="csam_verified", policy="child_sexual_exploitation")
-        add_entries_flow(session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, trigger="test",
-                         entries=[banks.NewEntry("pdq", world.poster_pdq, notes="verified", exchange=None)])
+        add_entries_flow(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            bank_id=bank.id,
+            trigger="test",
+            entries=[banks.NewEntry("pdq", world.poster_pdq, notes="verified", exchange=None)],
+        )
     handler.hashes = BankHashMatcher(MatchService(refresh_seconds=0))
     return handler
 
@@ -45,7 +51,9 @@ def _media_event(world: DemoWorld, clock: FrozenClock) -> tuple[dict, str]:
 
 
 @pytest.mark.anyio
-async def test_a_bank_match_fires_the_rule_and_the_media_is_remembered(db, clock, world: DemoWorld, bus, bank_handler: Handler) -> None:
+async def test_a_bank_match_fires_the_rule_and_the_media_is_remembered(
+    db, clock, world: DemoWorld, bus, bank_handler: Handler
+) -> None:
     event, message_id = _media_event(world, clock)
     bus.publish_now("events.message", as_bytes(event), msg_id=None)
     await Worker(bus, bank_handler, threaded=False).drain(idle_timeout=0)
@@ -58,7 +66,9 @@ async def test_a_bank_match_fires_the_rule_and_the_media_is_remembered(db, clock
 
 
 @pytest.mark.anyio
-async def test_an_on_call_alert_pages_the_rota_and_without_one_is_still_recorded(db, clock, world: DemoWorld, bus, handler: Handler, staff) -> None:
+async def test_an_on_call_alert_pages_the_rota_and_without_one_is_still_recorded(
+    db, clock, world: DemoWorld, bus, handler: Handler, staff
+) -> None:
     pager = InMemoryPager()
     handler.pager = pager
     worker = Worker(bus, handler, threaded=False)

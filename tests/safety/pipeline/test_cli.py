@@ -43,14 +43,17 @@ def test_rules_check_names_each_problem_with_its_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["rules", "check", str(good)])
     assert result.exit_code == 0 and "ok test/drug_offer@v5" in result.output
     bad = tmp_path / "bad.rules"
-    bad.write_text(RULES.replace('contains_any(event.text, drugs)', 'contains_any(event.txt, drugs)'))
+    bad.write_text(RULES.replace("contains_any(event.text, drugs)", "contains_any(event.txt, drugs)"))
     result = runner.invoke(app, ["rules", "check", str(bad)])
     assert result.exit_code == 1 and "bad.rules:14:" in result.output and "no field 'txt'" in result.output
 
 
 def test_replay_handles_a_file_once_and_reports_bad_lines(env: Database, tmp_path: Path) -> None:
     at = datetime.now(UTC).isoformat()
-    lines = [json.dumps({"id": f"e{i}", "kind": "account_created", "occurred_at": at, "actor": f"u{i}", "username": f"user{i}"}) for i in range(30)]
+    lines = [
+        json.dumps({"id": f"e{i}", "kind": "account_created", "occurred_at": at, "actor": f"u{i}", "username": f"user{i}"})
+        for i in range(30)
+    ]
     lines.insert(5, '{"id": "broken", "kind": "account_created"}')
     lines.insert(9, "this is not json")
     file = tmp_path / "events.jsonl"
@@ -72,8 +75,24 @@ def test_worker_refuses_the_in_process_bus(env: Database) -> None:
 def test_backtest_prints_hits(env: Database, tmp_path: Path) -> None:
     at = datetime.now(UTC).isoformat()
     file = tmp_path / "events.jsonl"
-    file.write_text("".join(json.dumps({"id": f"m{i}", "kind": "message", "occurred_at": at, "actor": "u1", "message": f"m{i}", "chat": "c1",
-                                        "chat_kind": "group", "text": "mdma" if i % 2 else "hello"}) + "\n" for i in range(6)))
+    file.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"m{i}",
+                    "kind": "message",
+                    "occurred_at": at,
+                    "actor": "u1",
+                    "message": f"m{i}",
+                    "chat": "c1",
+                    "chat_kind": "group",
+                    "text": "mdma" if i % 2 else "hello",
+                }
+            )
+            + "\n"
+            for i in range(6)
+        )
+    )
     assert runner.invoke(app, ["pipeline", "replay", str(file)]).exit_code == 0
     result = runner.invoke(app, ["rules", "backtest", str(tmp_path / "rules" / "test.rules")])
     assert result.exit_code == 0, result.output
@@ -82,7 +101,13 @@ def test_backtest_prints_hits(env: Database, tmp_path: Path) -> None:
 
 def test_purge_blanks_old_payloads_keeps_the_records_and_a_replay_still_changes_nothing(env: Database, tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
-    old = {"id": "old-1", "kind": "account_created", "occurred_at": "2020-01-01T00:00:00+00:00", "actor": "u1", "username": "someone"}
+    old = {
+        "id": "old-1",
+        "kind": "account_created",
+        "occurred_at": "2020-01-01T00:00:00+00:00",
+        "actor": "u1",
+        "username": "someone",
+    }
     events.write_text(json.dumps(old) + "\n")
     assert runner.invoke(app, ["pipeline", "replay", str(events)]).exit_code == 0
     with env.transaction() as session:

@@ -21,7 +21,7 @@ from trustdesk.safety.rules.ruleset import build_ruleset
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BANKED = "f" * 64
-RULES = '''ruleset "plan" version 1
+RULES = """ruleset "plan" version 1
 list drugs = ["mdma", "pills for sale"]
 list scam = ["wire", "gift card"]
 
@@ -40,7 +40,7 @@ rule quiet_chat { version 1 when event.kind == "message" and count("message", ev
 rule banked { version 1 when event.kind in ["message", "media"] and hash_match("bank", max_distance=8) then verdict("banked") }
 rule media_many { version 1 when event.kind == "media" and event.media_count > 1 then verdict("media_many") }
 rule anything { version 1 when length(event.text) > 0 or event.media_count > 0 then verdict("anything") }
-'''
+"""
 WORDS = ["hello", "mdma", "pills", "for", "sale", "wire", "gift", "card", "pay", "send", "12", "M.D.M.A", "caffè"]
 
 
@@ -48,13 +48,27 @@ def _events(rng: random.Random, n: int) -> list[dict]:
     out = []
     for i in range(n):
         actor, at = f"u{rng.randrange(4)}", (NOW + timedelta(seconds=i)).isoformat()
-        media = [{"media_id": f"m{i}-{k}", "pdq": BANKED if rng.random() < 0.3 else f"{rng.getrandbits(256):064x}"} for k in range(rng.randrange(0, 3))]
+        media = [
+            {"media_id": f"m{i}-{k}", "pdq": BANKED if rng.random() < 0.3 else f"{rng.getrandbits(256):064x}"}
+            for k in range(rng.randrange(0, 3))
+        ]
         if rng.random() < 0.3 and media:
             out.append({"id": f"e{i}", "kind": "media", "occurred_at": at, "actor": actor, "media": media})
             continue
         text = " ".join(rng.choices(WORDS, k=rng.randrange(0, 9))) or None
-        out.append({"id": f"e{i}", "kind": "message", "occurred_at": at, "actor": actor, "message": f"m{i}", "chat": "c1",
-                    "chat_kind": rng.choice(["group", "channel", "direct"]), "text": text, "media": media})
+        out.append(
+            {
+                "id": f"e{i}",
+                "kind": "message",
+                "occurred_at": at,
+                "actor": actor,
+                "message": f"m{i}",
+                "chat": "c1",
+                "chat_kind": rng.choice(["group", "channel", "direct"]),
+                "text": text,
+                "media": media,
+            }
+        )
     return out
 
 
@@ -66,7 +80,9 @@ def test_planned_rules_hit_what_every_whole_condition_hits(seed: int) -> None:
     matcher.add_pdq("bank", [("b1", BANKED)])
     labels = Labels()
     labels.put("account", "u1", "suspect", None)
-    labels.put("account", "u2", "suspect", NOW - timedelta(hours=1))  # expired: the guard lets it through, the condition refuses it
+    labels.put(
+        "account", "u2", "suspect", NOW - timedelta(hours=1)
+    )  # expired: the guard lets it through, the condition refuses it
     signals = Signals(ruleset, default_registry(), matcher, Counters(), labels)
     events = ingest.validate(_events(random.Random(seed), 200))
     signals.prefetch_pdq([m.pdq for e in events for m in e.media if m.pdq])
@@ -77,7 +93,19 @@ def test_planned_rules_hit_what_every_whole_condition_hits(seed: int) -> None:
         whole = [r.name for r in ruleset.rules if r.whole(EventContext(event, signals, now=NOW))]
         assert planned == whole, event
         seen.update(planned)
-    assert seen >= {"kw", "pay", "labelled", "labelled_or", "channel", "not_group", "flood", "flood_long", "busy_chat", "banked", "anything"}
+    assert seen >= {
+        "kw",
+        "pay",
+        "labelled",
+        "labelled_or",
+        "channel",
+        "not_group",
+        "flood",
+        "flood_long",
+        "busy_chat",
+        "banked",
+        "anything",
+    }
     assert "quiet_chat" not in seen
 
 
@@ -88,5 +116,8 @@ def test_value_label_and_count_guards_file_the_rules() -> None:
     assert [r.name for r in plan.by_label[("actor", "suspect")]] == ["labelled"]
     assert {r.name for r in plan.plain} >= {"not_labelled", "not_group", "labelled_or"}
     by_actor, by_chat = (plan.by_count[(k, f)] for k, f in (("message", "actor"), ("message", "chat")))
-    assert by_actor[0] == 120 and [(m, r.name) for m, r in by_actor[1]] == [(3, "flood"), (25, "flood_long")]  # widest window, rising minimum
+    assert by_actor[0] == 120 and [(m, r.name) for m, r in by_actor[1]] == [
+        (3, "flood"),
+        (25, "flood_long"),
+    ]  # widest window, rising minimum
     assert by_chat[0] == 600 and [(m, r.name) for m, r in by_chat[1]] == [(61, "busy_chat"), (501, "quiet_chat")]

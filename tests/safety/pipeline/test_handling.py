@@ -42,17 +42,31 @@ async def test_drug_offer_opens_a_case_and_labels_the_sender(db, clock, world: D
     await _run(bus, worker, message_event(message, at=clock.now()))
     with db.transaction() as session:
         case = session.scalars(select(Case).where(Case.subject_id == message.id)).one()
-        assert (case.queue, case.subject_kind, case.rule_ref, case.priority) == ("illegal_goods", "message", "test/drug_offer@v5", 40)
+        assert (case.queue, case.subject_kind, case.rule_ref, case.priority) == (
+            "illegal_goods",
+            "message",
+            "test/drug_offer@v5",
+            40,
+        )
         label = session.scalars(select(EntityLabel).where(EntityLabel.entity_id == world.sender)).one()
-        assert (label.label, label.expires_at, label.set_by) == ("drug_offer", clock.now() + timedelta(days=1), "test/drug_offer@v5")
+        assert (label.label, label.expires_at, label.set_by) == (
+            "drug_offer",
+            clock.now() + timedelta(days=1),
+            "test/drug_offer@v5",
+        )
         entries = session.scalars(select(AuditEntry).where(AuditEntry.action.like("pipeline.effect.%"))).all()
         assert {e.action for e in entries} == {"pipeline.effect.open_case", "pipeline.effect.add_label"}
-        assert all(e.actor == "rule:test/drug_offer@v5" and e.details["rule_version"] == 5 and e.policy_version == "test@7" for e in entries)
+        assert all(
+            e.actor == "rule:test/drug_offer@v5" and e.details["rule_version"] == 5 and e.policy_version == "test@7"
+            for e in entries
+        )
         assert session.get(HandledEvent, f"msg:{message.id}").verdicts == ["drugs"]
 
 
 @pytest.mark.anyio
-async def test_a_batch_writes_its_effects_audit_entries_in_the_order_things_happened(db, clock, world: DemoWorld, bus, worker) -> None:
+async def test_a_batch_writes_its_effects_audit_entries_in_the_order_things_happened(
+    db, clock, world: DemoWorld, bus, worker
+) -> None:
     """The effects' entries are written once per batch, but flushed before a case is opened,
     so the chain reads case, its effects, next case, its effects; and it verifies."""
     first, second = world.post("mdma here"), world.post("pills for sale")
@@ -61,7 +75,10 @@ async def test_a_batch_writes_its_effects_audit_entries_in_the_order_things_happ
         entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
         pipeline = [(e.action, e.object_id) for e in entries if e.actor == "rule:test/drug_offer@v5"]
         assert verify(session).ok
-    assert [action for action, _ in pipeline if action.startswith("pipeline.")] == ["pipeline.effect.open_case", "pipeline.effect.add_label"] * 2
+    assert [action for action, _ in pipeline if action.startswith("pipeline.")] == [
+        "pipeline.effect.open_case",
+        "pipeline.effect.add_label",
+    ] * 2
     opened = [i for i, (action, _) in enumerate(pipeline) if not action.startswith("pipeline.")]
     assert len(opened) == 2 and pipeline[opened[0] + 1][1] == pipeline[opened[0] + 2][1] == f"msg:{first.id}"
     assert pipeline[opened[1] + 1][1] == f"msg:{second.id}"
@@ -116,8 +133,16 @@ async def test_counters_span_batches_and_windows(db, clock: FrozenClock, world: 
 @pytest.mark.anyio
 async def test_labels_expire(db, clock: FrozenClock, world: DemoWorld, bus, worker) -> None:
     with db.transaction() as session:
-        session.add(EntityLabel(entity_kind="account", entity_id=world.sender, label="trusted_pharmacist", set_at=clock.now(),
-                                expires_at=clock.now() + timedelta(hours=1), set_by="staff:test"))
+        session.add(
+            EntityLabel(
+                entity_kind="account",
+                entity_id=world.sender,
+                label="trusted_pharmacist",
+                set_at=clock.now(),
+                expires_at=clock.now() + timedelta(hours=1),
+                set_by="staff:test",
+            )
+        )
     await _run(bus, worker, message_event(world.post("cocaine"), at=clock.now()))
     assert _count(db, Case) == 0
     clock.advance(hours=2)
@@ -156,7 +181,9 @@ class _BrokenMatcher:
 
 
 @pytest.mark.anyio
-async def test_a_failing_rule_retries_then_dead_letters_without_stopping_others(db, clock, world: DemoWorld, bus, handler: Handler, platform) -> None:
+async def test_a_failing_rule_retries_then_dead_letters_without_stopping_others(
+    db, clock, world: DemoWorld, bus, handler: Handler, platform
+) -> None:
     broken = _BrokenMatcher()
     handler.hashes = broken
     worker = Worker(bus, handler, batch=100, threaded=False, retry_delay=0, max_attempts=3)
@@ -179,7 +206,9 @@ def test_backtest_shows_hits_and_changes_nothing(db, clock, world: DemoWorld, ha
     items = [message_event(world.post(text), at=clock.now()) for text in ("buy xanax", "hello", "cheap x4n4x")]
     handler.handle([Received(parse_event(as_bytes(e)), as_bytes(e).decode()) for e in items])
     cases_before = _count(db, Case)
-    candidate = parse_rules('ruleset "next" version 1\nlist pills = ["xanax"]\nrule xanax {\n version 1\n when contains_any(event.text, pills)\n then open_case(queue="illegal_goods", priority=50)\n}\n')
+    candidate = parse_rules(
+        'ruleset "next" version 1\nlist pills = ["xanax"]\nrule xanax {\n version 1\n when contains_any(event.text, pills)\n then open_case(queue="illegal_goods", priority=50)\n}\n'
+    )
     with db.transaction() as session:
         result = run_backtest(session, actor=TEST_ACTOR, clock=clock, rule_file=candidate)
         assert result.events == 3 and result.results["xanax"]["hits"] == 2
@@ -188,15 +217,20 @@ def test_backtest_shows_hits_and_changes_nothing(db, clock, world: DemoWorld, ha
     assert _count(db, AuditEntry, AuditEntry.action == "pipeline.backtest.run") == 1
 
 
-def test_a_label_set_and_removed_within_one_batch_is_stored_removed(db, clock, world: DemoWorld, rules_dir, handler: Handler) -> None:
+def test_a_label_set_and_removed_within_one_batch_is_stored_removed(
+    db, clock, world: DemoWorld, rules_dir, handler: Handler
+) -> None:
     """Labels that effects set are written with the batch's rows: a later event of the same
     batch sees them at once, a removal in the same batch finds the row, and the next batch
     reads the removal back from the database."""
-    (rules_dir / "watch.rules").write_text('''ruleset "watch" version 1
+    (rules_dir / "watch.rules").write_text(
+        """ruleset "watch" version 1
 rule watch { version 1 when event.kind == "message" and event.text == "watch me" then add_label(event.actor, "watched") }
 rule unwatch { version 1 when event.kind == "message" and event.text == "all clear" then remove_label(event.actor, "watched") }
 rule watched { version 1 when event.kind == "message" and has_label(event.actor, "watched") then verdict("watched") }
-''', encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     texts = ["watch me", "hello", "all clear", "hello again"]
     items = [message_event(world.post(t), at=clock.now()) for t in texts]
     handler.handle([Received(parse_event(as_bytes(e)), as_bytes(e).decode()) for e in items])
@@ -207,4 +241,5 @@ rule watched { version 1 when event.kind == "message" and has_label(event.actor,
         labels = session.scalars(select(EntityLabel).where(EntityLabel.label == "watched")).all()
     assert ["watched" in v for v in verdicts] == [False, True, True, False, False]  # an event's effects apply after its rules
     assert [(lb.entity_id, lb.set_by, lb.removed_by, lb.removed_at is not None) for lb in labels] == [
-        (world.sender, "watch/watch@v1", "watch/unwatch@v1", True)]
+        (world.sender, "watch/watch@v1", "watch/unwatch@v1", True)
+    ]

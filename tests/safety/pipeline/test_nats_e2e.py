@@ -55,8 +55,22 @@ class Setup:
     def worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
         log = self.data_dir / f"{name}.log"
         self.logs.append(log)
-        command = [sys.executable, "-m", "trustdesk", "pipeline", "worker", "--name", name, "--batch", "50", "--ack-wait", "2",
-                   "--hash-list", str(self.hash_list), *extra]
+        command = [
+            sys.executable,
+            "-m",
+            "trustdesk",
+            "pipeline",
+            "worker",
+            "--name",
+            name,
+            "--batch",
+            "50",
+            "--ack-wait",
+            "2",
+            "--hash-list",
+            str(self.hash_list),
+            *extra,
+        ]
         return subprocess.Popen(command, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
     def count(self, model: type, *where: object) -> int:
@@ -70,7 +84,10 @@ class Setup:
         deadline = time.monotonic() + patience(seconds)
         while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError("timed out; worker logs:\n" + "\n".join(p.read_text(errors="replace")[-2000:] for p in self.logs if p.exists()))
+                raise AssertionError(
+                    "timed out; worker logs:\n"
+                    + "\n".join(p.read_text(errors="replace")[-2000:] for p in self.logs if p.exists())
+                )
             time.sleep(0.1)
 
 
@@ -87,8 +104,14 @@ def setup(fresh_database_url: Callable[[str], str], tmp_path: Path) -> Iterator[
     hash_list = tmp_path / "hashes.jsonl"
     hash_list.write_text(json.dumps({"bank": "csam_verified", "entry_id": "e1", "pdq": hash_media(poster).pdq}) + "\n")
     prefix = f"e2e_{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "TRUSTDESK_DATABASE_URL": url, "TRUSTDESK_DATA_DIR": str(tmp_path), "TRUSTDESK_BUS": "nats",
-           "TRUSTDESK_NATS_URL": NATS_URL, "TRUSTDESK_PIPELINE_PREFIX": prefix}
+    env = {
+        **os.environ,
+        "TRUSTDESK_DATABASE_URL": url,
+        "TRUSTDESK_DATA_DIR": str(tmp_path),
+        "TRUSTDESK_BUS": "nats",
+        "TRUSTDESK_NATS_URL": NATS_URL,
+        "TRUSTDESK_PIPELINE_PREFIX": prefix,
+    }
     platform = DemoPlatform.from_url(f"sqlite:///{tmp_path / 'demo-platform.db'}")
     yield Setup(db, tmp_path, prefix, env, platform, hash_list, [])
     asyncio.run(_destroy(prefix))
@@ -158,8 +181,11 @@ def test_demo_message_is_removed_or_sent_to_review_as_the_rules_say(setup: Setup
     offer = setup.platform.posting.post_message(chat_id=chat.id, sender_id=bob.id, text="c0caine delivered tonight")
     _, poster = imagery.poster_original()
     now = datetime.now(UTC)
-    events = [message_event(known, at=now, pdq=hash_media(poster).pdq), message_event(offer, at=now),
-              {"id": "bad-1", "kind": "message", "actor": "u1"}]
+    events = [
+        message_event(known, at=now, pdq=hash_media(poster).pdq),
+        message_event(offer, at=now),
+        {"id": "bad-1", "kind": "message", "actor": "u1"},
+    ]
     asyncio.run(_publish(setup.prefix, events[:2]))
     asyncio.run(_publish_raw(setup.prefix, json.dumps(events[2]).encode()))
     worker = setup.worker("demo")

@@ -36,7 +36,9 @@ def validating(monkeypatch: pytest.MonkeyPatch) -> Iterator[Blocked]:
     blocked.release.set()
 
 
-def test_health_is_answered_while_a_batch_is_validated(client: TestClient, staff, clock, world: DemoWorld, validating: Blocked) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_health_is_answered_while_a_batch_is_validated(
+    client: TestClient, staff, clock, world: DemoWorld, validating: Blocked
+) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     headers = {"Authorization": f"Bearer {staff.token(Permission.EVENTS_INGEST)}"}
     batch = {"events": [message_event(world.post("hi"), at=clock.now())]}
     submitting, submitted = in_background(lambda: client.post("/api/v1/pipeline/events", json=batch, headers=headers))
@@ -50,9 +52,13 @@ def test_health_is_answered_while_a_batch_is_validated(client: TestClient, staff
     assert submitted[0].json()["accepted"] == 1
 
 
-def test_health_is_answered_while_a_replay_reads_its_dead_letter(client: TestClient, db, staff, clock, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_health_is_answered_while_a_replay_reads_its_dead_letter(
+    client: TestClient, db, staff, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     with db.transaction() as session:
-        dead = deadletters.add(session, clock=clock, subject="trustdesk.events.message", data=b'{"id": "m1"}', error="boom", attempts=5)
+        dead = deadletters.add(
+            session, clock=clock, subject="trustdesk.events.message", data=b'{"id": "m1"}', error="boom", attempts=5
+        )
     reading = Blocked(deadletters.get)
     monkeypatch.setattr(deadletters, "get", reading)
     headers = {"Authorization": f"Bearer {staff.token(Permission.RULES_MANAGE)}"}

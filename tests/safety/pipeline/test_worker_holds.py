@@ -46,8 +46,17 @@ class SlowHandler:
 
 
 async def test_a_batch_that_outlasts_the_ack_wait_stays_with_its_worker(bus: NatsBus) -> None:
-    event = {"id": "ev-1", "kind": "message", "occurred_at": "2026-03-28T23:00:00+00:00", "actor": "u1", "message": "m1",
-             "chat": "c1", "chat_kind": "group", "text": "hello", "media": []}
+    event = {
+        "id": "ev-1",
+        "kind": "message",
+        "occurred_at": "2026-03-28T23:00:00+00:00",
+        "actor": "u1",
+        "message": "m1",
+        "chat": "c1",
+        "chat_kind": "group",
+        "text": "hello",
+        "media": [],
+    }
     await bus.publish("events.message", json.dumps(event).encode(), msg_id="ev-1")
     handler = SlowHandler()
     worker = Worker(bus, handler, batch=10)  # type: ignore[arg-type]

@@ -14,9 +14,16 @@ from trustdesk.safety.review.models import Case
 
 
 def notice(session, clock, platform, cast, **overrides):  # type: ignore[no-untyped-def]
-    args = dict(reason="drugs_weapons", subject_kind="message", subject_id=cast.messages["drug_ad"],
-                explanation="This account sells drugs in our neighbourhood group.", good_faith=True,
-                notifier_name="Lena Hoffmann", notifier_email="lena@example.de", language="de")
+    args = dict(
+        reason="drugs_weapons",
+        subject_kind="message",
+        subject_id=cast.messages["drug_ad"],
+        explanation="This account sells drugs in our neighbourhood group.",
+        good_faith=True,
+        notifier_name="Lena Hoffmann",
+        notifier_email="lena@example.de",
+        language="de",
+    )
     return reports.submit_notice(session, actor=TEST_ACTOR, clock=clock, platform=platform, **{**args, **overrides})
 
 
@@ -36,16 +43,19 @@ def test_notices_about_the_same_item_are_grouped(session, clock, platform, cast)
     assert first.case_id == second.case_id and session.get(Case, first.case_id).reports == 2
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"notifier_name": ""}, "notifier_name"),
-    ({"notifier_email": "not-an-address"}, "notifier_email"),
-    ({"good_faith": False}, "good_faith"),
-    ({"explanation": " "}, "explanation"),
-    ({"reason": "annoying"}, "reason"),
-    ({"subject_kind": "post"}, "subject_kind"),
-    ({"subject_id": "m999999"}, "subject_id"),
-    ({"language": "german"}, "language"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"notifier_name": ""}, "notifier_name"),
+        ({"notifier_email": "not-an-address"}, "notifier_email"),
+        ({"good_faith": False}, "good_faith"),
+        ({"explanation": " "}, "explanation"),
+        ({"reason": "annoying"}, "reason"),
+        ({"subject_kind": "post"}, "subject_kind"),
+        ({"subject_id": "m999999"}, "subject_id"),
+        ({"language": "german"}, "language"),
+    ],
+)
 def test_an_incomplete_notice_is_refused_and_stores_nothing(session, clock, platform, cast, overrides, field) -> None:
     with pytest.raises((InvalidInput, NotFound)) as raised:
         notice(session, clock, platform, cast, **overrides)
@@ -60,8 +70,16 @@ def test_child_sexual_abuse_may_be_reported_anonymously(session, clock, platform
 
 
 def test_trusted_flaggers_go_first_within_their_field(session, clock, platform, cast) -> None:
-    flagger = reports.register_trusted_flagger(session, actor=TEST_ACTOR, clock=clock, organisation="Safer Streets e.V.",
-                                               fields=["drugs_weapons"], email="flags@saferstreets.example", awarded_by="DSC Germany (BNetzA)", token_id=77)
+    flagger = reports.register_trusted_flagger(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        organisation="Safer Streets e.V.",
+        fields=["drugs_weapons"],
+        email="flags@saferstreets.example",
+        awarded_by="DSC Germany (BNetzA)",
+        token_id=77,
+    )
     ordinary = notice(session, clock, platform, cast, subject_id=cast.messages["drug_price_list"])
     trusted = notice(session, clock, platform, cast, flagger=flagger, notifier_name=None, notifier_email=None)
     case = session.get(Case, trusted.case_id)
@@ -75,5 +93,12 @@ def test_trusted_flaggers_go_first_within_their_field(session, clock, platform, 
 
 def test_trusted_flagger_fields_must_be_report_reasons(session, clock) -> None:
     with pytest.raises(InvalidInput):
-        reports.register_trusted_flagger(session, actor=TEST_ACTOR, clock=clock, organisation="X", fields=["everything"],
-                                         email="x@example.org", awarded_by="DSC")
+        reports.register_trusted_flagger(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            organisation="X",
+            fields=["everything"],
+            email="x@example.org",
+            awarded_by="DSC",
+        )

@@ -24,8 +24,14 @@ def reviewers(db, clock, staff, client):  # type: ignore[no-untyped-def]
     return rita, ravi
 
 
-NOTICE = {"reason": "drugs_weapons", "subject_kind": "message", "explanation": "Sells drugs.", "good_faith": True,
-          "notifier_name": "Tom", "notifier_email": "tom@example.de"}
+NOTICE = {
+    "reason": "drugs_weapons",
+    "subject_kind": "message",
+    "explanation": "Sells drugs.",
+    "good_faith": True,
+    "notifier_name": "Tom",
+    "notifier_email": "tom@example.de",
+}
 
 
 def test_a_notice_is_refused_with_problem_details_and_nothing_is_stored(client, cast) -> None:
@@ -52,12 +58,23 @@ def test_notice_to_decision_to_appeal_over_the_api(client, staff, reviewers, pla
     [case] = client.get("/api/v1/review/cases").json()
     case_id = case["id"]
     assert client.post(f"/api/v1/review/cases/{case_id}/claim", headers={"X-CSRF-Token": csrf}).status_code == 200
-    bad = client.post(f"/api/v1/review/cases/{case_id}/decision", headers={"X-CSRF-Token": csrf},
-                      json={"outcome": "action", "action": "remove_message", "policy": "nope", "reason": "Drugs."})
+    bad = client.post(
+        f"/api/v1/review/cases/{case_id}/decision",
+        headers={"X-CSRF-Token": csrf},
+        json={"outcome": "action", "action": "remove_message", "policy": "nope", "reason": "Drugs."},
+    )
     assert bad.status_code == 422 and platform.get_message(message_id).state is MessageState.VISIBLE
-    decided = client.post(f"/api/v1/review/cases/{case_id}/decision", headers={"X-CSRF-Token": csrf},
-                          json={"outcome": "action", "action": "remove_message", "policy": "illegal_goods", "reason": "Drugs for sale.",
-                                "legal_ground": "BtMG § 29"})
+    decided = client.post(
+        f"/api/v1/review/cases/{case_id}/decision",
+        headers={"X-CSRF-Token": csrf},
+        json={
+            "outcome": "action",
+            "action": "remove_message",
+            "policy": "illegal_goods",
+            "reason": "Drugs for sale.",
+            "legal_ground": "BtMG § 29",
+        },
+    )
     assert decided.status_code == 201, decided.text
     assert platform.get_message(message_id).state is MessageState.REMOVED
     assert client.get(f"/api/v1/notices/{token}").json()["outcome"] == "action"
@@ -69,13 +86,18 @@ def test_notice_to_decision_to_appeal_over_the_api(client, staff, reviewers, pla
     assert client.get(f"/api/v1/review/cases/{case_id}").status_code == 404  # not in ravi's queues
     assert client.post(f"/api/v1/review/cases/{case_id}/claim", headers={"X-CSRF-Token": csrf}).status_code == 404
     with client.app.state.container.db.transaction() as s:
-        sor_token = s.scalars(select(StatementOfReasons.token).where(StatementOfReasons.action_id == decided.json()["action_id"])).one()
+        sor_token = s.scalars(
+            select(StatementOfReasons.token).where(StatementOfReasons.action_id == decided.json()["action_id"])
+        ).one()
     statement = client.get(f"/api/v1/statements/{sor_token}").json()
     assert statement["language"] == "de" and any("entfernt" in text for _, text in statement["sections"])
     appeal = client.post("/api/v1/appeals", json={"token": sor_token, "text": "I was warning the neighbours."})
     assert appeal.status_code == 201
-    upheld = client.post(f"/api/v1/review/appeals/{appeal.json()['id']}/decision", headers={"X-CSRF-Token": csrf},
-                         json={"outcome": "reversed", "reason": "It was a warning."})
+    upheld = client.post(
+        f"/api/v1/review/appeals/{appeal.json()['id']}/decision",
+        headers={"X-CSRF-Token": csrf},
+        json={"outcome": "reversed", "reason": "It was a warning."},
+    )
     assert upheld.status_code == 200, upheld.text
     assert platform.get_message(message_id).state is MessageState.VISIBLE
     assert "Correction" in [h for h, _ in client.get(f"/api/v1/statements/{sor_token}?lang=en").json()["sections"]]

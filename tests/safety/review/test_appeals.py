@@ -16,13 +16,30 @@ from trustdesk.safety.review.decisions import Plan
 
 @pytest.fixture
 def removed(session, clock, platform, cast):  # type: ignore[no-untyped-def]
-    case = review.open_case(session, actor=TEST_ACTOR, clock=clock, subject_kind="message", subject_id=cast.messages["drug_ad"],
-                            queue="illegal_goods", priority=30, source="notice", reason="reported")
+    case = review.open_case(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        subject_kind="message",
+        subject_id=cast.messages["drug_ad"],
+        queue="illegal_goods",
+        priority=30,
+        source="notice",
+        reason="reported",
+    )
     rita = reviewer(session, clock, "rita", "illegal_goods", "appeals")
     review.claim(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=case.id)
-    decision = decisions.decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=case.id,
-                                plan=Plan(outcome="action", action="remove_message", policy="spam", reason="Spam."))
+    decision = decisions.decide(
+        session,
+        principal=rita.principal,
+        actor=rita.actor,
+        clock=clock,
+        platform=platform,
+        case_id=case.id,
+        plan=Plan(outcome="action", action="remove_message", policy="spam", reason="Spam."),
+    )
     from trustdesk.safety.enforcement.service import get_action
+
     return rita, get_action(session, action_id=decision.action_id).statement
 
 
@@ -33,11 +50,27 @@ def test_an_upheld_appeal_by_another_reviewer_restores_the_message(session, cloc
     with pytest.raises(Conflict):
         appeals.file_appeal(session, clock=clock, token=statement.token, text="again")
     with pytest.raises(Forbidden, match="another reviewer"):
-        appeals.decide_appeal(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform,
-                              appeal_id=appeal.id, outcome="reversed", reason="ok")
+        appeals.decide_appeal(
+            session,
+            principal=rita.principal,
+            actor=rita.actor,
+            clock=clock,
+            platform=platform,
+            appeal_id=appeal.id,
+            outcome="reversed",
+            reason="ok",
+        )
     ravi = reviewer(session, clock, "ravi", "appeals")
-    appeals.decide_appeal(session, principal=ravi.principal, actor=ravi.actor, clock=clock, platform=platform,
-                          appeal_id=appeal.id, outcome="reversed", reason="Context shows a warning.")
+    appeals.decide_appeal(
+        session,
+        principal=ravi.principal,
+        actor=ravi.actor,
+        clock=clock,
+        platform=platform,
+        appeal_id=appeal.id,
+        outcome="reversed",
+        reason="Context shows a warning.",
+    )
     assert platform.get_message(cast.messages["drug_ad"]).state is MessageState.VISIBLE
     assert appeal.outcome == "reversed" and statement.correction and statement.action.reversed_by == "staff:ravi"
 
@@ -47,8 +80,26 @@ def test_a_confirmed_appeal_leaves_the_action(session, clock, platform, cast, re
     appeal = appeals.file_appeal(session, clock=clock, token=statement.token, text="Unfair.")
     ravi = reviewer(session, clock, "ravi", "appeals")
     with pytest.raises(InvalidInput):
-        appeals.decide_appeal(session, principal=ravi.principal, actor=ravi.actor, clock=clock, platform=platform, appeal_id=appeal.id, outcome="maybe", reason="x")
-    appeals.decide_appeal(session, principal=ravi.principal, actor=ravi.actor, clock=clock, platform=platform, appeal_id=appeal.id, outcome="confirmed", reason="Clear spam.")
+        appeals.decide_appeal(
+            session,
+            principal=ravi.principal,
+            actor=ravi.actor,
+            clock=clock,
+            platform=platform,
+            appeal_id=appeal.id,
+            outcome="maybe",
+            reason="x",
+        )
+    appeals.decide_appeal(
+        session,
+        principal=ravi.principal,
+        actor=ravi.actor,
+        clock=clock,
+        platform=platform,
+        appeal_id=appeal.id,
+        outcome="confirmed",
+        reason="Clear spam.",
+    )
     assert platform.get_message(cast.messages["drug_ad"]).state is MessageState.REMOVED
     assert statement.correction is None
 

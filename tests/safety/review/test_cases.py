@@ -30,7 +30,9 @@ def open_(session, clock, subject_id, queue="illegal_goods", **kw):  # type: ign
 
 def test_reports_about_one_open_subject_are_grouped(session, clock, cast) -> None:
     first = open_(session, clock, cast.messages["drug_ad"])
-    second = open_(session, clock, cast.messages["drug_ad"], source="hash_match", priority=80, signals={"pdq": "ab12"}, rule_ref="bank:drugs")
+    second = open_(
+        session, clock, cast.messages["drug_ad"], source="hash_match", priority=80, signals={"pdq": "ab12"}, rule_ref="bank:drugs"
+    )
     assert second.id == first.id and first.reports == 2 and first.priority == 80
     assert first.sources == ["notice", "hash_match"] and first.signals == {"pdq": "ab12"}
     assert [e.kind for e in first.events] == ["open", "grouped"]
@@ -69,7 +71,9 @@ def test_claims_are_exclusive_until_they_expire(session, clock, cast) -> None:
     with pytest.raises(Conflict, match="claimed by rita"):
         review.claim(session, principal=ravi.principal, actor=ravi.actor, clock=clock, case_id=case.id)
     with pytest.raises(Conflict, match="Claim case"):
-        decisions.decide(session, principal=ravi.principal, actor=ravi.actor, clock=clock, platform=None, case_id=case.id, plan=REMOVE)  # type: ignore[arg-type]
+        decisions.decide(
+            session, principal=ravi.principal, actor=ravi.actor, clock=clock, platform=None, case_id=case.id, plan=REMOVE
+        )  # type: ignore[arg-type]
     clock.advance(minutes=review.CLAIM_MINUTES + 1)
     assert review.claim(session, principal=ravi.principal, actor=ravi.actor, clock=clock, case_id=case.id).claimed_by == "ravi"
 
@@ -79,8 +83,18 @@ def test_escalation_moves_the_case_to_the_senior_queue(session, clock, cast) -> 
     rita = reviewer(session, clock, "rita", "illegal_goods")
     review.claim(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=case.id)
     with pytest.raises(InvalidInput):
-        review.escalate(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=case.id, to="general", reason="x")
-    review.escalate(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=case.id, to="legal", reason="National law unclear")
+        review.escalate(
+            session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=case.id, to="general", reason="x"
+        )
+    review.escalate(
+        session,
+        principal=rita.principal,
+        actor=rita.actor,
+        clock=clock,
+        case_id=case.id,
+        to="legal",
+        reason="National law unclear",
+    )
     assert case.queue == "legal" and case.state == "escalated" and case.claimed_by is None
     assert case.due_at == clock.now() + timedelta(hours=24)
     with pytest.raises(NotFound):  # rita is not on the legal team
@@ -88,27 +102,48 @@ def test_escalation_moves_the_case_to_the_senior_queue(session, clock, cast) -> 
 
 
 def test_a_decision_acts_closes_the_case_and_tells_the_notifier(session, clock, platform, cast) -> None:
-    notice = reports.submit_notice(session, actor=TEST_ACTOR, clock=clock, platform=platform, reason="drugs_weapons",
-                                   subject_kind="message", subject_id=cast.messages["drug_ad"], explanation="Selling drugs here.",
-                                   good_faith=True, notifier_name="Tom Meier", notifier_email="tom@example.de")
+    notice = reports.submit_notice(
+        session,
+        actor=TEST_ACTOR,
+        clock=clock,
+        platform=platform,
+        reason="drugs_weapons",
+        subject_kind="message",
+        subject_id=cast.messages["drug_ad"],
+        explanation="Selling drugs here.",
+        good_faith=True,
+        notifier_name="Tom Meier",
+        notifier_email="tom@example.de",
+    )
     rita = reviewer(session, clock, "rita", "illegal_goods")
     review.claim(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=notice.case_id)
-    decision = decisions.decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform,
-                                case_id=notice.case_id, plan=REMOVE)
+    decision = decisions.decide(
+        session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=notice.case_id, plan=REMOVE
+    )
     assert platform.get_message(cast.messages["drug_ad"]).state is MessageState.REMOVED
     assert decision.action_id is not None and notice.outcome == "action" and "out-of-court" in notice.outcome_text
     case = review.get_case(session, principal=rita.principal, case_id=notice.case_id)
     assert case.state == "decided" and case.claimed_by is None
     with pytest.raises(Conflict):
-        decisions.decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=case.id, plan=REMOVE)
+        decisions.decide(
+            session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=case.id, plan=REMOVE
+        )
 
 
 def test_account_actions_on_a_message_case_reach_the_sender(session, clock, platform, cast) -> None:
     case = open_(session, clock, cast.messages["drug_ad"])
     rita = reviewer(session, clock, "rita", "illegal_goods")
     review.claim(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=case.id)
-    plan = Plan(outcome="action", action="suspend_account", policy="illegal_goods", reason="Dealer.", until=clock.now() + timedelta(days=30))
-    decisions.decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=case.id, plan=plan)
+    plan = Plan(
+        outcome="action",
+        action="suspend_account",
+        policy="illegal_goods",
+        reason="Dealer.",
+        until=clock.now() + timedelta(days=30),
+    )
+    decisions.decide(
+        session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=case.id, plan=plan
+    )
     assert platform.get_account(cast.accounts["dealer"]).state is AccountState.SUSPENDED
 
 
@@ -117,8 +152,24 @@ def test_no_action_needs_a_reason_and_changes_nothing_on_the_platform(session, c
     rita = reviewer(session, clock, "rita", "illegal_goods")
     review.claim(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=case.id)
     with pytest.raises(InvalidInput):
-        decisions.decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=case.id, plan=Plan(outcome="no_action", reason=" "))
-    decisions.decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_id=case.id, plan=Plan(outcome="no_action", reason="Satire."))
+        decisions.decide(
+            session,
+            principal=rita.principal,
+            actor=rita.actor,
+            clock=clock,
+            platform=platform,
+            case_id=case.id,
+            plan=Plan(outcome="no_action", reason=" "),
+        )
+    decisions.decide(
+        session,
+        principal=rita.principal,
+        actor=rita.actor,
+        clock=clock,
+        platform=platform,
+        case_id=case.id,
+        plan=Plan(outcome="no_action", reason="Satire."),
+    )
     assert platform.get_message(cast.messages["drug_ad"]).state is MessageState.VISIBLE and case.outcome == "no_action"
 
 
@@ -129,8 +180,26 @@ def test_bulk_decisions_are_previewed_then_confirmed(session, clock, platform, c
     assert [r.problem for r in rows] == [None, None] and all(r.target.startswith("message:") for r in rows)
     assert platform.get_message(cast.messages["drug_ad"]).state is MessageState.VISIBLE  # the preview changed nothing
     with pytest.raises(Conflict):
-        decisions.bulk_decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_ids=ids, plan=REMOVE, confirm="stale")
-    made = decisions.bulk_decide(session, principal=rita.principal, actor=rita.actor, clock=clock, platform=platform, case_ids=ids, plan=REMOVE, confirm=digest)
+        decisions.bulk_decide(
+            session,
+            principal=rita.principal,
+            actor=rita.actor,
+            clock=clock,
+            platform=platform,
+            case_ids=ids,
+            plan=REMOVE,
+            confirm="stale",
+        )
+    made = decisions.bulk_decide(
+        session,
+        principal=rita.principal,
+        actor=rita.actor,
+        clock=clock,
+        platform=platform,
+        case_ids=ids,
+        plan=REMOVE,
+        confirm=digest,
+    )
     assert len({d.bulk_ref for d in made}) == 1
     assert all(platform.get_message(cast.messages[k]).state is MessageState.REMOVED for k in ("drug_ad", "drug_price_list"))
 
@@ -146,14 +215,24 @@ def test_context_shows_surroundings_history_and_only_the_cases_media(session, cl
 
 def test_a_reviewers_own_daily_limit_on_sensitive_queues(session, clock, cast) -> None:
     rita = reviewer(session, clock, "rita", "child_safety")
-    preferences.set_preferences(session, actor=rita.actor, clock=clock, username="rita", blur_media=True, greyscale_media=True, daily_sensitive_limit=1)
+    preferences.set_preferences(
+        session, actor=rita.actor, clock=clock, username="rita", blur_media=True, greyscale_media=True, daily_sensitive_limit=1
+    )
     first = open_(session, clock, cast.messages["drug_ad"], queue="child_safety")
     second = open_(session, clock, cast.messages["drug_price_list"], queue="child_safety")
     review.claim(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=first.id)
     with pytest.raises(Conflict, match="limit of 1"):
         review.claim(session, principal=rita.principal, actor=rita.actor, clock=clock, case_id=second.id)
     with pytest.raises(InvalidInput):
-        preferences.set_preferences(session, actor=rita.actor, clock=clock, username="rita", blur_media=True, greyscale_media=True, daily_sensitive_limit=0)
+        preferences.set_preferences(
+            session,
+            actor=rita.actor,
+            clock=clock,
+            username="rita",
+            blur_media=True,
+            greyscale_media=True,
+            daily_sensitive_limit=0,
+        )
 
 
 def test_triage_without_membership_sees_nothing_and_managers_see_all(session, clock, cast) -> None:

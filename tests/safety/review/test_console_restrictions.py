@@ -21,8 +21,17 @@ def case_id(db, clock, cast) -> int:  # type: ignore[no-untyped-def]
     with db.transaction() as s:
         review.ensure_queues(s, actor=TEST_ACTOR, clock=clock)
         review.add_member(s, actor=TEST_ACTOR, clock=clock, queue="illegal_goods", username="rita")
-        return review.open_case(s, actor=TEST_ACTOR, clock=clock, subject_kind="message", subject_id=cast.messages["drug_ad"],
-                                queue="illegal_goods", priority=30, source="notice", reason="reported").id
+        return review.open_case(
+            s,
+            actor=TEST_ACTOR,
+            clock=clock,
+            subject_kind="message",
+            subject_id=cast.messages["drug_ad"],
+            queue="illegal_goods",
+            priority=30,
+            source="notice",
+            reason="reported",
+        ).id
 
 
 @pytest.fixture
@@ -33,8 +42,14 @@ def csrf(client, staff, case_id) -> str:  # type: ignore[no-untyped-def]
 
 
 def decide(client, case_id, csrf, **fields):  # type: ignore[no-untyped-def]
-    data = {"csrf_token": csrf, "outcome": "action", "action": "geo_restrict", "policy": "illegal_goods",
-            "reason": "Illegal drug sales in the EU.", **fields}
+    data = {
+        "csrf_token": csrf,
+        "outcome": "action",
+        "action": "geo_restrict",
+        "policy": "illegal_goods",
+        "reason": "Illegal drug sales in the EU.",
+        **fields,
+    }
     return client.post(f"/console/review/cases/{case_id}/decide", data=data, follow_redirects=True)
 
 

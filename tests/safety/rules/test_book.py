@@ -31,7 +31,7 @@ def test_a_broken_edit_keeps_the_last_good_rule(tmp_path: Path) -> None:
     assert [r.ref for r in book.current().rules] == ["ops/r@v1"]
     (problem,) = book.status().problems
     assert problem.line == 4 and "bogus" in problem.message
-    _write(path, "ruleset \"ops\" version 1\nrule r {\n")
+    _write(path, 'ruleset "ops" version 1\nrule r {\n')
     assert [r.ref for r in book.current().rules] == ["ops/r@v1"]
     assert book.status().problems[0].line >= 2
 

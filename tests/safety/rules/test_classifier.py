@@ -29,7 +29,12 @@ def test_scores_scams_high_and_chat_low_through_obfuscation() -> None:
     assert spam.score(normalise("are we still on for dinner tonight?")) < 0.1
 
 
-@given(st.lists(st.sampled_from(["send", "me", "bitcoin", "seed", "phrase", "dinner", "tonight", "café", "x"]) | st.text(max_size=8), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(["send", "me", "bitcoin", "seed", "phrase", "dinner", "tonight", "café", "x"]) | st.text(max_size=8),
+        max_size=12,
+    )
+)
 def test_scores_are_the_features_sum_to_the_last_bit(words: list[str]) -> None:
     """`score` remembers words' CRCs and continues them over bigrams; the sum is the one
     `features` gives, in the same order."""

@@ -16,7 +16,18 @@ from trustdesk.safety.text import DATA, fold_keyword, normalise
 
 @pytest.mark.parametrize(
     "written",
-    ["cocaine", "COCAINE", "C0CA1NE", "cocaïne", "c o c a i n e", "c.o.c.a.i.n.e", "co\u200bcaine", "со\u00adcaine", "ｃｏｃａｉｎｅ", "cooocaaaine"],
+    [
+        "cocaine",
+        "COCAINE",
+        "C0CA1NE",
+        "cocaïne",
+        "c o c a i n e",
+        "c.o.c.a.i.n.e",
+        "co\u200bcaine",
+        "со\u00adcaine",
+        "ｃｏｃａｉｎｅ",
+        "cooocaaaine",
+    ],
 )
 def test_obfuscations_fold_to_the_keyword(written: str) -> None:
     assert "cocaine" in normalise(f"get {written} here").words

@@ -30,7 +30,7 @@ def planted(seed: int, n_random: int, n_centres: int) -> tuple[np.ndarray, np.nd
 def brute(stored: np.ndarray, ids: np.ndarray, live: np.ndarray, q: np.ndarray, t: int) -> set[tuple[int, int]]:
     d = np.bitwise_count(stored ^ q).sum(axis=1)
     hit = (d <= t) & live
-    return set(zip(ids[hit].tolist(), d[hit].tolist()))
+    return set(zip(ids[hit].tolist(), d[hit].tolist(), strict=True))
 
 
 @pytest.fixture(params=["tables", "scan"])
@@ -42,8 +42,12 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.usefixtures("strategy")
 @settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n_random=st.integers(0, 400), threshold=st.sampled_from(THRESHOLDS),
-       chunks=st.sampled_from([None, 8, 11, 13, 16, 32]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_random=st.integers(0, 400),
+    threshold=st.sampled_from(THRESHOLDS),
+    chunks=st.sampled_from([None, 8, 11, 13, 16, 32]),
+)
 def test_build_then_query_is_exact(seed: int, n_random: int, threshold: int, chunks: int | None) -> None:
     """Every chunk count the cost model may pick (11..16) and the odd ones a caller may ask
     for: the pigeonring filter and the duplicate test must hold for each layout."""
@@ -51,14 +55,16 @@ def test_build_then_query_is_exact(seed: int, n_random: int, threshold: int, chu
     ids = np.random.default_rng(seed).permutation(len(stored)).astype(np.int64) * 3 - 50
     index = PDQIndex.build(stored, ids, chunks=chunks)
     live = np.ones(len(stored), bool)
-    for q, got in zip(centres, index.query_batch(centres, threshold)):
+    for q, got in zip(centres, index.query_batch(centres, threshold), strict=True):
         assert {(m.id, m.distance) for m in got} == brute(stored, ids, live, q, threshold)
         assert len(got) == len({m.id for m in got})
 
 
 @pytest.mark.usefixtures("strategy")
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), ops=st.lists(st.sampled_from(["add", "disable", "enable", "remove", "compact"]), max_size=12))
+@given(
+    seed=st.integers(0, 2**32 - 1), ops=st.lists(st.sampled_from(["add", "disable", "enable", "remove", "compact"]), max_size=12)
+)
 def test_mutations_are_immediate_and_exact(seed: int, ops: list[str]) -> None:
     rng = np.random.default_rng(seed)
     stored, centres = planted(seed, 50, 4)
@@ -70,8 +76,8 @@ def test_mutations_are_immediate_and_exact(seed: int, ops: list[str]) -> None:
         pick = rng.choice(len(stored), 6)
         if op == "add" and added < len(stored):
             step = min(len(stored) - added, int(rng.integers(1, 40)))
-            index.add(stored[added:added + step], ids[added:added + step])
-            present[added:added + step] = live[added:added + step] = True
+            index.add(stored[added : added + step], ids[added : added + step])
+            present[added : added + step] = live[added : added + step] = True
             added += step
         elif op == "disable":
             index.disable(ids[pick])
@@ -86,7 +92,7 @@ def test_mutations_are_immediate_and_exact(seed: int, ops: list[str]) -> None:
             index.compact()
         assert len(index) == present.sum()
         for t in (31, 32):
-            for q, got in zip(centres, index.query_batch(centres, t)):
+            for q, got in zip(centres, index.query_batch(centres, t), strict=True):
                 assert {(m.id, m.distance) for m in got} == brute(stored, ids, live, q, t)
 
 
@@ -97,7 +103,9 @@ def test_each_segment_takes_the_cheapest_chunk_count() -> None:
     assert segment.best_chunks(30_000) == 16
     for n in (300_000, 1_000_000, 5_000_000, 10_000_000):  # within the memory bound at every size that matters
         assert segment.segment_bytes(n, segment.ChunkLayout.even(segment.best_chunks(n))) <= 100 * n
-    assert segment.lookup_cost(10_000_000, segment.ChunkLayout.even(11)) < segment.lookup_cost(10_000_000, segment.ChunkLayout.even(16))
+    assert segment.lookup_cost(10_000_000, segment.ChunkLayout.even(11)) < segment.lookup_cost(
+        10_000_000, segment.ChunkLayout.even(16)
+    )
     small = np.random.default_rng(3).integers(0, 256, (100, 32), dtype=np.uint8)
     assert len(PDQIndex.build(small, np.arange(100))._view.segments[0].layout.widths) == 16
     assert len(PDQIndex.build(small, np.arange(100), chunks=11)._view.segments[0].layout.widths) == 11
@@ -128,7 +136,7 @@ def test_added_hashes_match_at_once_and_merge() -> None:
     stored = rng.integers(0, 256, (100, 32), dtype=np.uint8)
     index = PDQIndex(tail_size=8)
     for start in range(0, 100, 10):
-        index.add(stored[start:start + 10], np.arange(start, start + 10))
+        index.add(stored[start : start + 10], np.arange(start, start + 10))
         assert index.query(stored[start + 9]) == [Match(start + 9, 0)]
     assert len(index) == 100
     assert index.memory_bytes() > 32 * 100

@@ -60,8 +60,11 @@ class SignalTypeContract:
     @classmethod
     def garbage(cls) -> st.SearchStrategy[str]:
         n = cls.hex_digits
-        wrong_length = st.integers(0, 2 * n).filter(lambda k: k != n).flatmap(
-            lambda k: st.text("0123456789abcdefABCDEF", min_size=k, max_size=k))
+        wrong_length = (
+            st.integers(0, 2 * n)
+            .filter(lambda k: k != n)
+            .flatmap(lambda k: st.text("0123456789abcdefABCDEF", min_size=k, max_size=k))
+        )
         not_hex = st.text(max_size=2 * n).filter(lambda s: not re.fullmatch(rf"[0-9a-fA-F]{{{n}}}", s.strip()))
         return st.one_of(wrong_length, not_hex)
 

@@ -11,6 +11,7 @@ The log is a chain too: every record carries the SHA-256 of the one before (`pre
 first record is the first key, signed by itself; a key rotation is a record signed by the key
 it replaces. So the log is checked from its first line with no key known beforehand, and an
 outsider compares the first key id with the one they saw published."""
+
 from __future__ import annotations
 
 import base64
@@ -47,8 +48,24 @@ from trustdesk.core.database import Database
 from trustdesk.core.errors import Conflict
 from trustdesk.core.settings import Settings
 
-__all__ = ["LOG_NAME", "Anchor", "ChainDiverged", "Checkpoint", "CheckpointLog", "CheckpointLogError", "KeyRecord", "Published", "Schedule",
-           "key_id", "log_path", "published", "read", "records", "rotate_key", "take"]
+__all__ = [
+    "LOG_NAME",
+    "Anchor",
+    "ChainDiverged",
+    "Checkpoint",
+    "CheckpointLog",
+    "CheckpointLogError",
+    "KeyRecord",
+    "Published",
+    "Schedule",
+    "key_id",
+    "log_path",
+    "published",
+    "read",
+    "records",
+    "rotate_key",
+    "take",
+]
 logger = logging.getLogger(__name__)
 
 
@@ -147,8 +164,15 @@ def _staged(anchor: Anchor) -> Path:
 def _key_record(key: SigningKey, signer: SigningKey, *, log: CheckpointLog, at: datetime) -> dict[str, Any]:
     public = bytes(key.verify_key)
     replaces = log.key.key_id if log.key else None
-    record = {"type": "key", "at": at.isoformat(), "key_id": key_id(public), "public_key": base64.b64encode(public).decode(),
-              "replaces": replaces, "signed_by": key_id(bytes(signer.verify_key)), "prev": log.last_digest}
+    record = {
+        "type": "key",
+        "at": at.isoformat(),
+        "key_id": key_id(public),
+        "public_key": base64.b64encode(public).decode(),
+        "replaces": replaces,
+        "signed_by": key_id(bytes(signer.verify_key)),
+        "prev": log.last_digest,
+    }
     return _signed(signer, record)
 
 
@@ -161,15 +185,19 @@ def _signing_key(anchor: Anchor, log: CheckpointLog, clock: Clock) -> SigningKey
         _fsync_dir(anchor.key_file.parent)
     if not anchor.key_file.exists():
         if log.key is not None:
-            raise CheckpointLogError(f"The signing key {anchor.key_file} is gone, but the log {anchor.log} is signed by key "
-                                     f"{log.key.key_id}: restore the key file (a new key must be signed by the old one).")
+            raise CheckpointLogError(
+                f"The signing key {anchor.key_file} is gone, but the log {anchor.log} is signed by key "
+                f"{log.key.key_id}: restore the key file (a new key must be signed by the old one)."
+            )
         _write_key(anchor.key_file, SigningKey.generate())
     key = _read_key(anchor.key_file)
     if log.key is None:
         _append(anchor, log, _key_record(key, key, log=log, at=clock.now()))
     elif key_id(bytes(key.verify_key)) != log.key.key_id:
-        raise CheckpointLogError(f"The key file {anchor.key_file} holds key {key_id(bytes(key.verify_key))}, but the log "
-                                 f"{anchor.log} is signed by key {log.key.key_id}: this is not the deployment's key.")
+        raise CheckpointLogError(
+            f"The key file {anchor.key_file} holds key {key_id(bytes(key.verify_key))}, but the log "
+            f"{anchor.log} is signed by key {log.key.key_id}: this is not the deployment's key."
+        )
     return key
 
 
@@ -190,12 +218,20 @@ def take(db: Database, anchor: Anchor, *, clock: Clock) -> tuple[Checkpoint, boo
             result, _ = verify_in_pages(db, checkpoints=log.checkpoints)
         seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
         if not result.ok:
-            raise ChainDiverged(f"The audit chain does not verify at entry {result.first_broken}: {result.problem}. "
-                                "No checkpoint was signed.", result)
+            raise ChainDiverged(
+                f"The audit chain does not verify at entry {result.first_broken}: {result.problem}. No checkpoint was signed.",
+                result,
+            )
         if latest is not None and (latest.seq, latest.head) == (seq, head_hash):
             return latest, False
-        record = {"type": "checkpoint", "at": clock.now().isoformat(), "seq": seq, "head": head_hash,
-                  "key_id": key_id(bytes(key.verify_key)), "prev": log.last_digest}
+        record = {
+            "type": "checkpoint",
+            "at": clock.now().isoformat(),
+            "seq": seq,
+            "head": head_hash,
+            "key_id": key_id(bytes(key.verify_key)),
+            "prev": log.last_digest,
+        }
         _append(anchor, log, _signed(key, record))
         return log.checkpoints[-1], True
 
@@ -232,7 +268,9 @@ class Schedule:
     def start_for(cls, container: Any, *, every_s: float) -> Schedule | None:
         if every_s <= 0:
             return None
-        schedule = cls(container.db, Anchor.of(container.settings), clock=container.clock, every_s=every_s, first_after_s=min(every_s, 60.0))
+        schedule = cls(
+            container.db, Anchor.of(container.settings), clock=container.clock, every_s=every_s, first_after_s=min(every_s, 60.0)
+        )
         schedule._thread = threading.Thread(target=schedule.run, name="audit-checkpoints", daemon=True)
         schedule._thread.start()
         return schedule

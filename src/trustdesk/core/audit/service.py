@@ -46,7 +46,20 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
 
 
-_HASHED = ("seq", "at", "actor", "action", "object_type", "object_id", "reason", "details", "change_digest", "policy_version", "request_id", "prev_hash")
+_HASHED = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "reason",
+    "details",
+    "change_digest",
+    "policy_version",
+    "request_id",
+    "prev_hash",
+)
 
 
 def _entry_hash(entry: AuditEntry) -> str:
@@ -72,12 +85,30 @@ def _lock_head(session: Session) -> AuditHead:
     return head
 
 
-def _fields(at: datetime, actor: Actor, action: str, object_type: str, object_id: str | int | None, reason: str | None,
-            change: Any, details: dict[str, Any] | None, policy_version: str | None) -> dict[str, Any]:
+def _fields(
+    at: datetime,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | int | None,
+    reason: str | None,
+    change: Any,
+    details: dict[str, Any] | None,
+    policy_version: str | None,
+) -> dict[str, Any]:
     """An entry's columns but its place in the chain (seq, prev_hash, entry_hash)."""
-    return {"at": at, "actor": _text(str(actor)), "action": _text(action), "object_type": _text(object_type),
-            "object_id": None if object_id is None else _text(str(object_id)), "reason": _text(reason), "details": details or {},
-            "change_digest": digest(change), "policy_version": policy_version, "request_id": actor.request_id}
+    return {
+        "at": at,
+        "actor": _text(str(actor)),
+        "action": _text(action),
+        "object_type": _text(object_type),
+        "object_id": None if object_id is None else _text(str(object_id)),
+        "reason": _text(reason),
+        "details": details or {},
+        "change_digest": digest(change),
+        "policy_version": policy_version,
+        "request_id": actor.request_id,
+    }
 
 
 def record(
@@ -97,7 +128,9 @@ def record(
     it describes does. `change` is hashed, never stored; `details` is stored and must hold no
     secret or personal data."""
     head = _lock_head(session)
-    fields = _fields((clock or SystemClock()).now(), actor, action, object_type, object_id, reason, change, details, policy_version)
+    fields = _fields(
+        (clock or SystemClock()).now(), actor, action, object_type, object_id, reason, change, details, policy_version
+    )
     entry = AuditEntry(seq=head.last_seq + 1, prev_hash=head.last_hash, **fields)
     entry.entry_hash = _entry_hash(entry)
     head.last_seq, head.last_hash = entry.seq, entry.entry_hash
@@ -119,10 +152,22 @@ class AuditBatch:
         self.session, self.clock = session, clock or SystemClock()
         self._pending: list[dict[str, Any]] = []
 
-    def record(self, *, actor: Actor, action: str, object_type: str, object_id: str | int | None = None, reason: str | None = None,
-               change: Any = None, details: dict[str, Any] | None = None, policy_version: str | None = None) -> None:
+    def record(
+        self,
+        *,
+        actor: Actor,
+        action: str,
+        object_type: str,
+        object_id: str | int | None = None,
+        reason: str | None = None,
+        change: Any = None,
+        details: dict[str, Any] | None = None,
+        policy_version: str | None = None,
+    ) -> None:
         """As `record`, without the entry object: it is written at the next `flush`."""
-        self._pending.append(_fields(self.clock.now(), actor, action, object_type, object_id, reason, change, details, policy_version))
+        self._pending.append(
+            _fields(self.clock.now(), actor, action, object_type, object_id, reason, change, details, policy_version)
+        )
 
     def flush(self) -> int:
         """Chain and write the pending entries; returns how many."""
@@ -194,8 +239,10 @@ class _Marks:
         while self.ahead and self.ahead[0].seq == entry.seq:
             mark = self.ahead.popleft()
             if mark.head != entry.entry_hash:
-                return (f"entries {self.agreed + 1}..{entry.seq} do not recompute to the head signed by checkpoint {mark}: "
-                        "they were rewritten or reordered since")
+                return (
+                    f"entries {self.agreed + 1}..{entry.seq} do not recompute to the head signed by checkpoint {mark}: "
+                    "they were rewritten or reordered since"
+                )
             self.agreed = entry.seq
         return None
 
@@ -219,7 +266,9 @@ def verify(session: Session, *, checkpoints: Sequence[Checkpoint] = ()) -> Verif
     return _walk(head, entries, after=0, after_hash=GENESIS, marks=_Marks(checkpoints, 0))
 
 
-def verify_in_pages(db: Database, *, checkpoints: Sequence[Checkpoint] = (), since: Checkpoint | None = None) -> tuple[Verification, ChainHead | None]:
+def verify_in_pages(
+    db: Database, *, checkpoints: Sequence[Checkpoint] = (), since: Checkpoint | None = None
+) -> tuple[Verification, ChainHead | None]:
     """As `verify`, with a transaction per page of entries rather than one for the whole walk
     (on SQLite every transaction holds the one writer's lock: writers wait for a page, not for
     the chain); returns the head the chain was held to, read first. With `since`, only the
@@ -227,7 +276,11 @@ def verify_in_pages(db: Database, *, checkpoints: Sequence[Checkpoint] = (), sin
     before the next checkpoint is signed."""
     with db.transaction() as session:
         head = _head(session)
-        held = since is None or since.seq == 0 or session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == since.seq)) == since.head
+        held = (
+            since is None
+            or since.seq == 0
+            or session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == since.seq)) == since.head
+        )
     if not held:
         return Verification(False, 0, None, f"entry {since.seq} no longer holds the head signed by checkpoint {since}"), head
     after, after_hash = (0, GENESIS) if since is None else (since.seq, since.head)

@@ -105,7 +105,9 @@ class JournaledBus(InProcessBus):
     async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None:
         await self.publish_many([(subject, data, msg_id)])
 
-    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None) -> None:
+    async def publish_many(
+        self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None
+    ) -> None:
         with self._lock:
             fresh = [position for position, (_, _, msg_id) in enumerate(items) if self._admit(msg_id)]
         if not fresh:

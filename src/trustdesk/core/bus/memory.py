@@ -50,7 +50,9 @@ class InProcessBus(Bus):
     async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None:
         self.publish_now(subject, data, msg_id=msg_id)
 
-    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None) -> None:
+    async def publish_many(
+        self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None
+    ) -> None:
         for position, (subject, data, msg_id) in enumerate(items):
             self.publish_now(subject, data, msg_id=msg_id, value=values[position] if values is not None else None)
 

@@ -57,7 +57,12 @@ class NatsBus(Bus):
 
     async def _ensure_streams(self) -> None:
         wanted = [
-            StreamConfig(name=self.events_stream, subjects=[f"{self.prefix}.events.>"], retention=RetentionPolicy.WORK_QUEUE, duplicate_window=120),
+            StreamConfig(
+                name=self.events_stream,
+                subjects=[f"{self.prefix}.events.>"],
+                retention=RetentionPolicy.WORK_QUEUE,
+                duplicate_window=120,
+            ),
             StreamConfig(name=self.dead_stream, subjects=[f"{self.prefix}.dead.>"], retention=RetentionPolicy.LIMITS),
         ]
         for config in wanted:
@@ -68,8 +73,12 @@ class NatsBus(Bus):
 
     async def _subscription(self) -> JetStreamContext.PullSubscription:
         if self._sub is None:
-            config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait, max_ack_pending=self.max_ack_pending, max_deliver=-1)
-            self._sub = await self.js.pull_subscribe(f"{self.prefix}.events.>", durable=CONSUMER, stream=self.events_stream, config=config)
+            config = ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait, max_ack_pending=self.max_ack_pending, max_deliver=-1
+            )
+            self._sub = await self.js.pull_subscribe(
+                f"{self.prefix}.events.>", durable=CONSUMER, stream=self.events_stream, config=config
+            )
         return self._sub
 
     async def close(self) -> None:
@@ -83,12 +92,16 @@ class NatsBus(Bus):
         headers = {"Nats-Msg-Id": msg_id} if msg_id else None
         await self.js.publish(f"{self.prefix}.{subject}", data, stream=self.events_stream, headers=headers)
 
-    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None) -> None:
+    async def publish_many(
+        self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None
+    ) -> None:
         """Pipelined: up to a window of publishes in flight, then wait for their acks, so a
         batch costs round trips per window rather than per message."""
         for start in range(0, len(items), _PUBLISH_WINDOW):
             futures = [
-                await self.js.publish_async(f"{self.prefix}.{s}", d, stream=self.events_stream, headers={"Nats-Msg-Id": m} if m else None)
+                await self.js.publish_async(
+                    f"{self.prefix}.{s}", d, stream=self.events_stream, headers={"Nats-Msg-Id": m} if m else None
+                )
                 for s, d, m in items[start : start + _PUBLISH_WINDOW]
             ]
             await asyncio.gather(*futures)
@@ -107,12 +120,23 @@ class NatsBus(Bus):
         async def retry(delay: float) -> None:
             await message.nak(delay=delay or None)
 
-        return Delivery(message.subject, message.data, message.metadata.num_delivered, headers.get("Nats-Msg-Id"), message.ack, retry,
-                        _working=message.in_progress)
+        return Delivery(
+            message.subject,
+            message.data,
+            message.metadata.num_delivered,
+            headers.get("Nats-Msg-Id"),
+            message.ack,
+            retry,
+            _working=message.in_progress,
+        )
 
     async def dead_letter(self, delivery: Delivery, *, error: str) -> None:
         relative = delivery.subject.removeprefix(f"{self.prefix}.")
-        headers = {"Trustdesk-Error": error[:2000].replace("\n", " "), "Trustdesk-Attempts": str(delivery.attempt), "Trustdesk-Subject": relative}
+        headers = {
+            "Trustdesk-Error": error[:2000].replace("\n", " "),
+            "Trustdesk-Attempts": str(delivery.attempt),
+            "Trustdesk-Subject": relative,
+        }
         await self.js.publish(f"{self.prefix}.dead.{relative}", delivery.data, stream=self.dead_stream, headers=headers)
         await delivery.ack()
 
@@ -128,7 +152,16 @@ class NatsBus(Bus):
                 continue
             headers = raw.headers or {}
             at = raw.time if isinstance(raw.time, datetime) else datetime.now(UTC)
-            found.append(DeadLetter(seq, headers.get("Trustdesk-Subject", raw.subject or ""), raw.data or b"", headers.get("Trustdesk-Error", ""), int(headers.get("Trustdesk-Attempts", "0")), at))
+            found.append(
+                DeadLetter(
+                    seq,
+                    headers.get("Trustdesk-Subject", raw.subject or ""),
+                    raw.data or b"",
+                    headers.get("Trustdesk-Error", ""),
+                    int(headers.get("Trustdesk-Attempts", "0")),
+                    at,
+                )
+            )
             seq += 1
         return found
 

@@ -83,7 +83,9 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None: ...
 
-    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None) -> None:
+    async def publish_many(
+        self, items: Sequence[tuple[str, bytes, str | None]], *, values: Sequence[object] | None = None
+    ) -> None:
         """Publish several messages; adapters override this to pipeline them. `values`, one
         per item, are the already-decoded objects the bytes encode: the in-process bus hands
         them to the consumer so it need not decode again; other adapters ignore them."""

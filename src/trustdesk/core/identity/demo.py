@@ -46,9 +46,16 @@ def ensure_demo_staff(session: Session, *, clock: Clock, actor: Actor) -> list[s
         if staff.username in existing:
             continue
         service.create_user(
-            session, actor=actor, clock=clock, username=staff.username, display_name=staff.name,
-            email=f"{staff.username}@demo.trustdesk.invalid", password=DEMO_PASSWORD, roles=list(staff.roles),
-            totp_secret=staff.totp_secret, is_demo=True,
+            session,
+            actor=actor,
+            clock=clock,
+            username=staff.username,
+            display_name=staff.name,
+            email=f"{staff.username}@demo.trustdesk.invalid",
+            password=DEMO_PASSWORD,
+            roles=list(staff.roles),
+            totp_secret=staff.totp_secret,
+            is_demo=True,
         )
         created.append(staff.username)
     return created

@@ -104,8 +104,14 @@ def create_user(
     session.add(user)
     session.flush()
     audit.record(
-        session, actor=actor, action="user.create", object_type="staff_user", object_id=user.id,
-        details={"username": username, "roles": user.roles}, change={"username": username, "roles": user.roles}, clock=clock,
+        session,
+        actor=actor,
+        action="user.create",
+        object_type="staff_user",
+        object_id=user.id,
+        details={"username": username, "roles": user.roles},
+        change={"username": username, "roles": user.roles},
+        clock=clock,
     )
     return user
 
@@ -126,9 +132,13 @@ def disable_user(session: Session, *, actor: Actor, clock: Clock, username: str,
     if user.disabled_at is not None:
         raise Conflict(f"'{username}' is already disabled.")
     user.disabled_at = clock.now()
-    for live in session.scalars(select(ConsoleSession).where(ConsoleSession.user_id == user.id, ConsoleSession.ended_at.is_(None))):
+    for live in session.scalars(
+        select(ConsoleSession).where(ConsoleSession.user_id == user.id, ConsoleSession.ended_at.is_(None))
+    ):
         live.ended_at = clock.now()
-    audit.record(session, actor=actor, action="user.disable", object_type="staff_user", object_id=user.id, reason=reason, clock=clock)
+    audit.record(
+        session, actor=actor, action="user.disable", object_type="staff_user", object_id=user.id, reason=reason, clock=clock
+    )
     return user
 
 
@@ -197,29 +207,55 @@ def login(
     if user is None or (user.locked_until is not None and user.locked_until > now):
         _hasher_dummy_verify(password)
         reason = "unknown user" if user is None else f"account locked until {user.locked_until:%H:%M} UTC"
-        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id if user else None, reason=reason, clock=clock)
+        audit.record(
+            session,
+            actor=actor,
+            action="login.fail",
+            object_type="staff_user",
+            object_id=user.id if user else None,
+            reason=reason,
+            clock=clock,
+        )
         return LoginOutcome(None, generic)
     if not (_password_ok(user, password) and _check_second_factor(user, totp_code, now)):
         _count_failure(session, user=user, actor=actor, clock=clock, max_failures=max_failures, lockout_minutes=lockout_minutes)
         return LoginOutcome(None, generic)
     user.failed_logins, user.locked_until = 0, None
     if user.disabled_at is not None:
-        audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id,
-                     reason="right password and code, but the account is disabled", clock=clock)
+        audit.record(
+            session,
+            actor=actor,
+            action="login.fail",
+            object_type="staff_user",
+            object_id=user.id,
+            reason="right password and code, but the account is disabled",
+            clock=clock,
+        )
         return LoginOutcome(None, Forbidden("This account is disabled. Ask an administrator."))
     user.last_login_at = now
-    audit.record(session, actor=Actor("staff", user.username, request_id), action="login.ok", object_type="staff_user", object_id=user.id, clock=clock)
+    audit.record(
+        session,
+        actor=Actor("staff", user.username, request_id),
+        action="login.ok",
+        object_type="staff_user",
+        object_id=user.id,
+        clock=clock,
+    )
     return LoginOutcome(user, None)
 
 
-def _count_failure(session: Session, *, user: StaffUser, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int) -> None:
+def _count_failure(
+    session: Session, *, user: StaffUser, actor: Actor, clock: Clock, max_failures: int, lockout_minutes: int
+) -> None:
     user.failed_logins += 1
     reason = "wrong password or one-time code"
     if user.failed_logins >= max_failures:
         user.locked_until = clock.now() + timedelta(minutes=lockout_minutes)
         user.failed_logins = 0
         reason += f"; locked for {lockout_minutes} minutes"
-    audit.record(session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id, reason=reason, clock=clock)
+    audit.record(
+        session, actor=actor, action="login.fail", object_type="staff_user", object_id=user.id, reason=reason, clock=clock
+    )
 
 
 def _password_ok(user: StaffUser, password: str) -> bool:
@@ -321,7 +357,15 @@ def create_token(
     )
     session.add(token)
     session.flush()
-    audit.record(session, actor=actor, action="token.create", object_type="api_token", object_id=token.id, details={"name": name, "scopes": token.scopes}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="token.create",
+        object_type="api_token",
+        object_id=token.id,
+        details={"name": name, "scopes": token.scopes},
+        clock=clock,
+    )
     return secret, token
 
 
@@ -332,7 +376,9 @@ def authenticate_token(session: Session, *, clock: Clock, secret: str) -> Princi
     if token.revoked_at is not None:
         raise AuthenticationFailed(f"The API token '{token.name}' was revoked on {token.revoked_at:%Y-%m-%d}.")
     if token.expires_at <= clock.now():
-        raise AuthenticationFailed(f"The API token '{token.name}' expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one.")
+        raise AuthenticationFailed(
+            f"The API token '{token.name}' expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one."
+        )
     return Principal(
         kind="token",
         id=token.id,
@@ -353,5 +399,7 @@ def revoke_token(session: Session, *, actor: Actor, clock: Clock, token_id: int,
     if token.revoked_at is not None:
         raise Conflict(f"Token {token_id} is already revoked.")
     token.revoked_at = clock.now()
-    audit.record(session, actor=actor, action="token.revoke", object_type="api_token", object_id=token.id, reason=reason, clock=clock)
+    audit.record(
+        session, actor=actor, action="token.revoke", object_type="api_token", object_id=token.id, reason=reason, clock=clock
+    )
     return token

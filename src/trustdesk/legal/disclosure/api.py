@@ -50,15 +50,41 @@ def policy_in_force() -> dict[str, object]:
 @router.get("/jurisdictions")
 def profiles(container: ContainerDep, _: Reader) -> dict[str, object]:
     j = jurisdictions.load(container.settings.data_dir)
-    return {"version": j.version, "home": j.home, "index": j.index, "estimates_year": j.estimates_year,
-            "countries": [{"code": c.code, "name": c.name, "eu": c.eu, "eea": c.eea, "estimate": c.estimate, "tier": c.tier,
-                           "instruments": sorted(c.instruments), "cloud_act_partner": c.cloud_act_partner} for c in j.countries.values()]}
+    return {
+        "version": j.version,
+        "home": j.home,
+        "index": j.index,
+        "estimates_year": j.estimates_year,
+        "countries": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "eu": c.eu,
+                "eea": c.eea,
+                "estimate": c.estimate,
+                "tier": c.tier,
+                "instruments": sorted(c.instruments),
+                "cloud_act_partner": c.cloud_act_partner,
+            }
+            for c in j.countries.values()
+        ],
+    }
 
 
 @router.post("/requests/{request_id}/decisions", response_model=DecisionRead, status_code=201)
-def propose(request_id: RowId, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DecisionRead:
-    decision = policy.propose_decision(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                       platform=container.platform, request_id=request_id, data_dir=container.settings.data_dir, note=body.note)
+def propose(
+    request_id: RowId, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> DecisionRead:
+    decision = policy.propose_decision(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        platform=container.platform,
+        request_id=request_id,
+        data_dir=container.settings.data_dir,
+        note=body.note,
+    )
     return DecisionRead.model_validate(decision)
 
 
@@ -68,44 +94,98 @@ def decisions(request_id: RowId, session: SessionDep, principal: Reader) -> list
 
 
 @router.post("/decisions/{decision_id}/adopt")
-def adopt(decision_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> dict[str, str]:
-    adopted = policy.adopt(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, decision_id=decision_id)
+def adopt(
+    decision_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> dict[str, str]:
+    adopted = policy.adopt(
+        session, actor=actor_of(request, principal), clock=container.clock, principal=principal, decision_id=decision_id
+    )
     return {"reference": adopted.reference, "state": adopted.state}
 
 
 @router.post("/policy/dry-run", response_model=DryRunRead)
 def dry_run(body: DryRunCreate, session: SessionDep, container: ContainerDep, principal: Reader) -> DryRunRead:
     draft, rows = policy.dry_run(session, principal=principal, draft_text=body.draft, data_dir=container.settings.data_dir)
-    out = [DryRunRowRead(request_id=r.decision.request_id, reference=r.decision.facts["reference"], decided=r.decision.outcome,
-                         decided_under=r.decision.policy_version, draft_outcome=r.draft.outcome.value,
-                         draft_categories=sorted(c.value for c in r.draft.categories), draft_rules=list(r.draft.rule_ids), changed=r.changed)
-           for r in rows]
+    out = [
+        DryRunRowRead(
+            request_id=r.decision.request_id,
+            reference=r.decision.facts["reference"],
+            decided=r.decision.outcome,
+            decided_under=r.decision.policy_version,
+            draft_outcome=r.draft.outcome.value,
+            draft_categories=sorted(c.value for c in r.draft.categories),
+            draft_rules=list(r.draft.rule_ids),
+            changed=r.changed,
+        )
+        for r in rows
+    ]
     return DryRunRead(draft_version=draft.version, changed=sum(r.changed for r in out), rows=out)
 
 
 @router.post("/requests/{request_id}/disclosures", response_model=DisclosureRead, status_code=201)
-def prepare(request_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> DisclosureRead:
-    return DisclosureRead.model_validate(service.prepare(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                         request_id=request_id, note=body.note))
+def prepare(
+    request_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> DisclosureRead:
+    return DisclosureRead.model_validate(
+        service.prepare(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            request_id=request_id,
+            note=body.note,
+        )
+    )
 
 
 @router.post("/disclosures/{disclosure_id}/approve", response_model=DisclosureRead)
-def approve(disclosure_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
-    return DisclosureRead.model_validate(service.approve(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                         disclosure_id=disclosure_id, note=body.note))
+def approve(
+    disclosure_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Approver
+) -> DisclosureRead:
+    return DisclosureRead.model_validate(
+        service.approve(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            disclosure_id=disclosure_id,
+            note=body.note,
+        )
+    )
 
 
 @router.post("/disclosures/{disclosure_id}/widen", response_model=DisclosureRead)
-def widen(disclosure_id: RowId, body: Widening, request: Request, session: SessionDep, container: ContainerDep, principal: Approver) -> DisclosureRead:
-    return DisclosureRead.model_validate(service.widen(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                       disclosure_id=disclosure_id, categories=body.categories, note=body.note))
+def widen(
+    disclosure_id: RowId, body: Widening, request: Request, session: SessionDep, container: ContainerDep, principal: Approver
+) -> DisclosureRead:
+    return DisclosureRead.model_validate(
+        service.widen(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            disclosure_id=disclosure_id,
+            categories=body.categories,
+            note=body.note,
+        )
+    )
 
 
 @router.post("/disclosures/{disclosure_id}/package", response_model=PackageCreated, status_code=201)
-def package(disclosure_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> PackageCreated:
+def package(
+    disclosure_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> PackageCreated:
     settings = container.settings
-    row, secret = service.package(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, platform=container.platform,
-                                  key=provider_key(settings.data_dir), data_dir=settings.data_dir, disclosure_id=disclosure_id)
+    row, secret = service.package(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        platform=container.platform,
+        key=provider_key(settings.data_dir),
+        data_dir=settings.data_dir,
+        disclosure_id=disclosure_id,
+    )
     return PackageCreated(package=PackageRead.model_validate(row), link=f"{settings.base_url}/portal/disclosures/{secret}")
 
 
@@ -115,43 +195,93 @@ def holds(session: SessionDep, principal: Reader, state: preservation.HoldState 
 
 
 @router.post("/requests/{request_id}/holds", response_model=list[HoldRead], status_code=201)
-def freeze(request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[HoldRead]:
-    frozen = preservation.freeze(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, platform=container.platform,
-                                 request_id=request_id)
+def freeze(
+    request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> list[HoldRead]:
+    frozen = preservation.freeze(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        platform=container.platform,
+        request_id=request_id,
+    )
     return [HoldRead.model_validate(h) for h in frozen]
 
 
 @router.post("/holds/{hold_id}/extend", response_model=HoldRead)
-def extend(hold_id: RowId, body: HoldExtension, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
-    return HoldRead.model_validate(preservation.extend(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                       hold_id=hold_id, reason=body.reason))
+def extend(
+    hold_id: RowId, body: HoldExtension, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> HoldRead:
+    return HoldRead.model_validate(
+        preservation.extend(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            hold_id=hold_id,
+            reason=body.reason,
+        )
+    )
 
 
 @router.post("/holds/{hold_id}/convert", response_model=HoldRead)
-def convert(hold_id: RowId, body: HoldConversion, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> HoldRead:
-    return HoldRead.model_validate(preservation.convert(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                        hold_id=hold_id, production_request_id=body.production_request_id))
+def convert(
+    hold_id: RowId, body: HoldConversion, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> HoldRead:
+    return HoldRead.model_validate(
+        preservation.convert(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            hold_id=hold_id,
+            production_request_id=body.production_request_id,
+        )
+    )
 
 
 @router.get("/notices", response_model=NoticeQueueRead)
 def notices(session: SessionDep, container: ContainerDep, principal: Reader) -> NoticeQueueRead:
     q = notice.queue(session, principal=principal, clock=container.clock)
-    return NoticeQueueRead(**{k: [NoticeRead.model_validate(n) for n in getattr(q, k)] for k in ("due", "waiting", "withheld", "sent")})
+    return NoticeQueueRead(
+        **{k: [NoticeRead.model_validate(n) for n in getattr(q, k)] for k in ("due", "waiting", "withheld", "sent")}
+    )
 
 
 @router.post("/requests/{request_id}/notices", response_model=list[NoticeRead], status_code=201)
-def schedule(request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> list[NoticeRead]:
-    rows = notice.schedule(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id)
+def schedule(
+    request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> list[NoticeRead]:
+    rows = notice.schedule(
+        session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id
+    )
     return [NoticeRead.model_validate(n) for n in rows]
 
 
 @router.post("/notices/{notice_id}/sent", response_model=NoticeRead)
-def sent(notice_id: RowId, body: NoticeSent, request: Request, session: SessionDep, container: ContainerDep, principal: Handler) -> NoticeRead:
-    return NoticeRead.model_validate(notice.mark_sent(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                      notice_id=notice_id, channel=body.channel))
+def sent(
+    notice_id: RowId, body: NoticeSent, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
+) -> NoticeRead:
+    return NoticeRead.model_validate(
+        notice.mark_sent(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            notice_id=notice_id,
+            channel=body.channel,
+        )
+    )
 
 
 @router.get("/transparency/numbers")
-def transparency_numbers(start: datetime, end: datetime, session: SessionDep, principal: Reader, country: str | None = None) -> dict[str, object]:
+def transparency_numbers(
+    start: datetime, end: datetime, session: SessionDep, principal: Reader, country: str | None = None
+) -> dict[str, object]:
     """Per-country numbers of government requests for [start, end) (the transparency report reads these)."""
-    return {"start": start, "end": end, "countries": numbers.government_numbers(session, principal=principal, start=start, end=end, country=country)}
+    return {
+        "start": start,
+        "end": end,
+        "countries": numbers.government_numbers(session, principal=principal, start=start, end=end, country=country),
+    }

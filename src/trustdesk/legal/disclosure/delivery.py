@@ -38,23 +38,43 @@ def find_by_link(session: Session, *, secret: str) -> DisclosurePackage:
     return row
 
 
-def _record(session: Session, *, actor: Actor, clock: Clock, principal: Principal | None, row: DisclosurePackage, allowed: bool, reason: str) -> None:
+def _record(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal | None,
+    row: DisclosurePackage,
+    allowed: bool,
+    reason: str,
+) -> None:
     officer_id = principal.id if principal is not None and principal.kind == "officer" else None
     session.add(PackageDownload(package_id=row.id, officer_id=officer_id, allowed=allowed, reason=reason, at=clock.now()))
     session.flush()
-    audit.record(session, actor=actor, action="disclosure.download" if allowed else "disclosure.download_refused", object_type="disclosure_package",
-                 object_id=row.id, reason=reason, details={"request_id": row.request_id, "by": principal.actor_name if principal else "anonymous"},
-                 clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="disclosure.download" if allowed else "disclosure.download_refused",
+        object_type="disclosure_package",
+        object_id=row.id,
+        reason=reason,
+        details={"request_id": row.request_id, "by": principal.actor_name if principal else "anonymous"},
+        clock=clock,
+    )
 
 
-def open_package(session: Session, *, actor: Actor, clock: Clock, principal: Principal | None, secret: str, data_dir: Path) -> Opened:
+def open_package(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal | None, secret: str, data_dir: Path
+) -> Opened:
     """The package's bytes for its officer; for anyone else a refusal, recorded. Does not
     raise on a refusal, so that the caller's transaction keeps the record."""
     row = find_by_link(session, secret=secret)
     try:
         authorize_package_download(principal, officer_id=row.officer_id)
     except Forbidden as exc:
-        _record(session, actor=actor, clock=clock, principal=principal, row=row, allowed=False, reason="not the requesting officer")
+        _record(
+            session, actor=actor, clock=clock, principal=principal, row=row, allowed=False, reason="not the requesting officer"
+        )
         return Opened(row, False, exc.detail, status=403)
     if clock.now() >= row.link_expires_at:
         _record(session, actor=actor, clock=clock, principal=principal, row=row, allowed=False, reason="link expired")
@@ -64,4 +84,6 @@ def open_package(session: Session, *, actor: Actor, clock: Clock, principal: Pri
 
 
 def downloads(session: Session, *, package_id: int) -> list[PackageDownload]:
-    return list(session.scalars(select(PackageDownload).where(PackageDownload.package_id == package_id).order_by(PackageDownload.id)))
+    return list(
+        session.scalars(select(PackageDownload).where(PackageDownload.package_id == package_id).order_by(PackageDownload.id))
+    )

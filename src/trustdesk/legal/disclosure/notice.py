@@ -62,9 +62,15 @@ def _date(text: str) -> datetime | None:
 
 def non_disclosure_end(session: Session, *, account_id: str) -> datetime | None:
     """The latest end date of the live non-disclosure orders naming the account."""
-    query = (select(LawfulRequest).join(RequestTarget, RequestTarget.request_id == LawfulRequest.id)
-             .where(LawfulRequest.instrument == InstrumentCode.US_2705B_NDO.value, RequestTarget.account_id == account_id,
-                    LawfulRequest.state.not_in(LIVE_NDO)))
+    query = (
+        select(LawfulRequest)
+        .join(RequestTarget, RequestTarget.request_id == LawfulRequest.id)
+        .where(
+            LawfulRequest.instrument == InstrumentCode.US_2705B_NDO.value,
+            RequestTarget.account_id == account_id,
+            LawfulRequest.state.not_in(LIVE_NDO),
+        )
+    )
     ends = [_date(r.elements.get("end_date", "")) for r in session.scalars(query)]
     return max((e for e in ends if e is not None), default=None)
 
@@ -75,7 +81,10 @@ def instrument_wait(request: LawfulRequest, *, now: datetime, policy: Policy) ->
     if rule is NoticeRule.NOT_APPLICABLE or rule is NoticeRule.SUSPENDED:
         return None
     if rule is NoticeRule.DELAY:
-        return Wait(now + timedelta(days=policy.emergency_notice_delay_days), f"emergency: delayed {policy.emergency_notice_delay_days} days")
+        return Wait(
+            now + timedelta(days=policy.emergency_notice_delay_days),
+            f"emergency: delayed {policy.emergency_notice_delay_days} days",
+        )
     if rule is NoticeRule.ISSUER_DECIDES:
         said = request.elements.get("user_notice", "")
         if _date(said):
@@ -91,7 +100,9 @@ def _combined(wait: Wait, ndo_end: datetime | None) -> Wait:
     return Wait(ndo_end, f"{wait.basis}; a non-disclosure order runs until {ndo_end.date().isoformat()}")
 
 
-def schedule(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, policy: Policy | None = None) -> list[UserNotice]:
+def schedule(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, policy: Policy | None = None
+) -> list[UserNotice]:
     """Schedule the notices of a request that has ended (answered, refused or closed)."""
     authorize(principal, Permission.REQUESTS_HANDLE)
     request = legal_requests.get_request(session, principal=principal, request_id=request_id)
@@ -102,21 +113,37 @@ def schedule(session: Session, *, actor: Actor, clock: Clock, principal: Princip
     wait = instrument_wait(request, now=clock.now(), policy=policy or load_policy())
     if wait is None:
         return []
-    accounts = dict.fromkeys(t.account_id for t in session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id)) if t.account_id)
+    accounts = dict.fromkeys(
+        t.account_id for t in session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id)) if t.account_id
+    )
     notices = [_notice(session, request=request, account_id=a, wait=wait, clock=clock) for a in accounts]
     session.add_all(notices)
     session.flush()
     for n in notices:
-        audit.record(session, actor=actor, action="notice.schedule", object_type="user_notice", object_id=n.id, reason=n.basis, clock=clock,
-                     details={"request_id": request.id, "state": n.state, "not_before": n.not_before and n.not_before.isoformat()})
+        audit.record(
+            session,
+            actor=actor,
+            action="notice.schedule",
+            object_type="user_notice",
+            object_id=n.id,
+            reason=n.basis,
+            clock=clock,
+            details={"request_id": request.id, "state": n.state, "not_before": n.not_before and n.not_before.isoformat()},
+        )
     return notices
 
 
 def _notice(session: Session, *, request: LawfulRequest, account_id: str, wait: Wait, clock: Clock) -> UserNotice:
     final = _combined(wait, non_disclosure_end(session, account_id=account_id))
     state = NoticeState.WAITING if final.not_before is not None else NoticeState.WITHHELD
-    return UserNotice(request_id=request.id, account_id=account_id, state=state.value, not_before=final.not_before, basis=final.basis,
-                      created_at=clock.now())
+    return UserNotice(
+        request_id=request.id,
+        account_id=account_id,
+        state=state.value,
+        not_before=final.not_before,
+        basis=final.basis,
+        created_at=clock.now(),
+    )
 
 
 @dataclass(frozen=True)
@@ -129,11 +156,19 @@ class Queue:
 
 def queue(session: Session, *, principal: Principal, clock: Clock, limit: int = 200) -> Queue:
     authorize(principal, Permission.REQUESTS_READ)
-    rows = list(session.scalars(select(UserNotice).order_by(UserNotice.not_before.is_(None), UserNotice.not_before, UserNotice.id).limit(limit * 4)))
+    rows = list(
+        session.scalars(
+            select(UserNotice).order_by(UserNotice.not_before.is_(None), UserNotice.not_before, UserNotice.id).limit(limit * 4)
+        )
+    )
     now = clock.now()
     waiting = [n for n in rows if n.state == NoticeState.WAITING]
-    return Queue(due=[n for n in waiting if n.not_before and n.not_before <= now][:limit], waiting=[n for n in waiting if n.not_before and n.not_before > now][:limit],
-                 withheld=[n for n in rows if n.state == NoticeState.WITHHELD][:limit], sent=[n for n in rows if n.state == NoticeState.SENT][-limit:])
+    return Queue(
+        due=[n for n in waiting if n.not_before and n.not_before <= now][:limit],
+        waiting=[n for n in waiting if n.not_before and n.not_before > now][:limit],
+        withheld=[n for n in rows if n.state == NoticeState.WITHHELD][:limit],
+        sent=[n for n in rows if n.state == NoticeState.SENT][-limit:],
+    )
 
 
 def mark_sent(session: Session, *, actor: Actor, clock: Clock, principal: Principal, notice_id: int, channel: str) -> UserNotice:
@@ -151,7 +186,22 @@ def mark_sent(session: Session, *, actor: Actor, clock: Clock, principal: Princi
     if ndo_end is not None and ndo_end > clock.now():
         raise Conflict(f"A non-disclosure order covers this account until {ndo_end.date().isoformat()}.")
     if notice.not_before is None or notice.not_before > clock.now():
-        raise Conflict(f"This notice is not due before {notice.not_before.isoformat() if notice.not_before else 'an end date is known'}.")
-    notice.state, notice.sent_at, notice.sent_by, notice.channel = NoticeState.SENT.value, clock.now(), str(actor), channel.strip()[:32]
-    audit.record(session, actor=actor, action="notice.sent", object_type="user_notice", object_id=notice.id, details={"channel": notice.channel}, clock=clock)
+        raise Conflict(
+            f"This notice is not due before {notice.not_before.isoformat() if notice.not_before else 'an end date is known'}."
+        )
+    notice.state, notice.sent_at, notice.sent_by, notice.channel = (
+        NoticeState.SENT.value,
+        clock.now(),
+        str(actor),
+        channel.strip()[:32],
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="notice.sent",
+        object_type="user_notice",
+        object_id=notice.id,
+        details={"channel": notice.channel},
+        clock=clock,
+    )
     return notice

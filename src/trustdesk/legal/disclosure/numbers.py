@@ -87,14 +87,24 @@ class CountryCounts:
 
     def as_dict(self) -> dict[str, object]:
         """The legal team's row (API and CLI): shares as fractions of one to four places."""
+
         def fraction(part: int) -> float | None:
             return round(part / self.received, 4) if self.received else None
 
         median = self.median_hours_to_answer
-        return {"country": self.country, "received": self.received, "valid": self.valid, "clarified": self.clarified,
-                "narrowed": self.narrowed, "refused": self.refused, "data_produced": self.produced,
-                "accounts_affected": self.accounts_affected, "emergency_share": fraction(self.emergency),
-                "non_disclosure_share": fraction(self.non_disclosure), "median_hours_to_answer": None if median is None else float(median)}
+        return {
+            "country": self.country,
+            "received": self.received,
+            "valid": self.valid,
+            "clarified": self.clarified,
+            "narrowed": self.narrowed,
+            "refused": self.refused,
+            "data_produced": self.produced,
+            "accounts_affected": self.accounts_affected,
+            "emergency_share": fraction(self.emergency),
+            "non_disclosure_share": fraction(self.non_disclosure),
+            "median_hours_to_answer": None if median is None else float(median),
+        }
 
 
 def median_hours(values: Iterable[float | None]) -> Decimal | None:
@@ -109,11 +119,19 @@ def count(country: str, facts: Sequence[RequestFacts]) -> CountryCounts:
     """Count one country's requests; totals are the same count over all requests, never a sum
     of per-country figures."""
     return CountryCounts(
-        country=country, received=len(facts), by_instrument=dict(Counter(f.instrument for f in facts)),
-        accounts=sum(f.accounts for f in facts), accounts_affected=len(frozenset().union(*(f.affected for f in facts))),
-        valid=sum(f.valid for f in facts), clarified=sum(f.clarified for f in facts), narrowed=sum(f.narrowed for f in facts),
-        refused=sum(f.refused for f in facts), produced=sum(f.produced for f in facts), emergency=sum(f.emergency for f in facts),
-        non_disclosure=sum(f.non_disclosure for f in facts), median_hours_to_answer=median_hours(f.hours_to_answer for f in facts),
+        country=country,
+        received=len(facts),
+        by_instrument=dict(Counter(f.instrument for f in facts)),
+        accounts=sum(f.accounts for f in facts),
+        accounts_affected=len(frozenset().union(*(f.affected for f in facts))),
+        valid=sum(f.valid for f in facts),
+        clarified=sum(f.clarified for f in facts),
+        narrowed=sum(f.narrowed for f in facts),
+        refused=sum(f.refused for f in facts),
+        produced=sum(f.produced for f in facts),
+        emergency=sum(f.emergency for f in facts),
+        non_disclosure=sum(f.non_disclosure for f in facts),
+        median_hours_to_answer=median_hours(f.hours_to_answer for f in facts),
     )
 
 
@@ -124,7 +142,9 @@ def by_country(facts: Iterable[RequestFacts]) -> dict[str, list[RequestFacts]]:
     return groups
 
 
-def government_numbers(session: Session, *, principal: Principal, start: datetime, end: datetime, country: str | None = None) -> list[dict[str, object]]:
+def government_numbers(
+    session: Session, *, principal: Principal, start: datetime, end: datetime, country: str | None = None
+) -> list[dict[str, object]]:
     """One row per country with requests received in [start, end), sorted by country."""
     authorize(principal, Permission.REQUESTS_READ)
     if start.tzinfo is None or end.tzinfo is None or start >= end:
@@ -142,13 +162,19 @@ def provider_sent() -> frozenset[str]:
 def gather(session: Session, *, start: datetime, end: datetime, country: str | None = None) -> list[RequestFacts]:
     """One `RequestFacts` per government request received in [start, end), in filing order."""
     query = (
-        select(LawfulRequest, Agency.country).join(Agency, Agency.id == LawfulRequest.agency_id)
-        .where(LawfulRequest.received_at >= start, LawfulRequest.received_at < end, LawfulRequest.instrument.not_in(provider_sent()))
+        select(LawfulRequest, Agency.country)
+        .join(Agency, Agency.id == LawfulRequest.agency_id)
+        .where(
+            LawfulRequest.received_at >= start, LawfulRequest.received_at < end, LawfulRequest.instrument.not_in(provider_sent())
+        )
         .order_by(LawfulRequest.id)
     )
     rows = session.execute(query if country is None else query.where(Agency.country == country.upper())).all()
     ids = [request.id for request, _ in rows]
-    related = {m: _by_request(session, m, ids) for m in (RequestTransition, RequestTarget, PolicyDecision, Disclosure, DisclosurePackage, UserNotice)}
+    related = {
+        m: _by_request(session, m, ids)
+        for m in (RequestTransition, RequestTarget, PolicyDecision, Disclosure, DisclosurePackage, UserNotice)
+    }
     return [_facts(request, code, {m: related[m].get(request.id, []) for m in related}) for request, code in rows]
 
 
@@ -176,11 +202,16 @@ def _facts(request: LawfulRequest, country: str, rel: dict[Any, list[Any]]) -> R
     packaged = {p.disclosure_id for p in rel[DisclosurePackage]}
     held_back = any(u.state == "withheld" or (u.not_before and u.not_before > u.created_at) for u in rel[UserNotice])
     return RequestFacts(
-        country=country.upper(), instrument=request.instrument, accounts=_accounts(rel[RequestTarget]),
+        country=country.upper(),
+        instrument=request.instrument,
+        accounts=_accounts(rel[RequestTarget]),
         affected=frozenset(a for d in rel[Disclosure] if d.id in packaged for a in d.accounts),
-        valid=request.verdict == Verdict.PASS, clarified=RequestState.CLARIFICATION_REQUESTED in reached,
-        narrowed=any(d.narrowed or d.outcome == "produce_in_part" for d in rel[PolicyDecision]), refused=RequestState.REFUSED in reached,
-        produced=bool(packaged), emergency=request.emergency,
+        valid=request.verdict == Verdict.PASS,
+        clarified=RequestState.CLARIFICATION_REQUESTED in reached,
+        narrowed=any(d.narrowed or d.outcome == "produce_in_part" for d in rel[PolicyDecision]),
+        refused=RequestState.REFUSED in reached,
+        produced=bool(packaged),
+        emergency=request.emergency,
         non_disclosure=held_back or request.instrument == InstrumentCode.US_2705B_NDO,
         hours_to_answer=_hours_between(request.received_at, answered),
     )

@@ -35,8 +35,13 @@ class PackageFile:
     category: str | None = None
 
     def entry(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": hashlib.sha256(self.data).hexdigest(), "size": len(self.data),
-                "account_id": self.account_id, "category": self.category}
+        return {
+            "path": self.path,
+            "sha256": hashlib.sha256(self.data).hexdigest(),
+            "size": len(self.data),
+            "account_id": self.account_id,
+            "category": self.category,
+        }
 
 
 def json_bytes(value: Any) -> bytes:
@@ -45,8 +50,13 @@ def json_bytes(value: Any) -> bytes:
 
 def build(*, header: dict[str, Any], files: list[PackageFile], not_held: list[dict[str, str]], key: ProviderKey) -> bytes:
     """The signed ZIP. `header` says what the package answers (request, decision, versions)."""
-    manifest = {"format": FORMAT, **header, "key": {"alg": "Ed25519", "key_id": key.key_id, "public_key": key.public_key_b64},
-                "files": [f.entry() for f in files], "not_held": not_held}
+    manifest = {
+        "format": FORMAT,
+        **header,
+        "key": {"alg": "Ed25519", "key_id": key.key_id, "public_key": key.public_key_b64},
+        "files": [f.entry() for f in files],
+        "not_held": not_held,
+    }
     body = json_bytes(manifest)
     signature = json_bytes({"alg": "Ed25519", "key_id": key.key_id, "signature": key.sign(body)})
     out = io.BytesIO()

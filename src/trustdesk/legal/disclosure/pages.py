@@ -43,47 +43,95 @@ def _attempt(session: Session, action: Callable[[], Any]) -> tuple[Any, str | No
     return result, None
 
 
-def _request_page(request: Request, session: Session, container: Container, principal: Principal, request_id: int, *,
-                  error: str | None = None, link: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _request_page(
+    request: Request,
+    session: Session,
+    container: Container,
+    principal: Principal,
+    request_id: int,
+    *,
+    error: str | None = None,
+    link: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     view = legal_requests.view(session, principal=principal, request_id=request_id)
     disclosures = service.disclosures_for(session, principal=principal, request_id=request_id)
     acts = {d.id: service.approvals(session, disclosure_id=d.id) for d in disclosures}
-    return render(request, "console/disclosure/request.html", status_code=status_code, active="requests", view=view, error=error, link=link,
-                  decisions=policy.decisions_for(session, principal=principal, request_id=request_id), disclosures=disclosures, acts=acts,
-                  holds=preservation.holds_for(session, request_id=request_id), policy=load_policy())
+    return render(
+        request,
+        "console/disclosure/request.html",
+        status_code=status_code,
+        active="requests",
+        view=view,
+        error=error,
+        link=link,
+        decisions=policy.decisions_for(session, principal=principal, request_id=request_id),
+        disclosures=disclosures,
+        acts=acts,
+        holds=preservation.holds_for(session, request_id=request_id),
+        policy=load_policy(),
+    )
 
 
 @console_router.get("/requests/{request_id}", response_class=HTMLResponse)
-def request_page(request: Request, request_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
+def request_page(
+    request: Request, request_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader
+) -> HTMLResponse:
     return _request_page(request, session, container, principal, request_id)
 
 
-def _actions(request: Request, container: Container, principal: Principal, session: Session, request_id: int, form: dict[str, str]) -> dict[str, Callable[[], Any]]:
+def _actions(
+    request: Request, container: Container, principal: Principal, session: Session, request_id: int, form: dict[str, str]
+) -> dict[str, Callable[[], Any]]:
     who = {"actor": actor_of(request, principal), "clock": container.clock, "principal": principal}
     target = int(form.get("target") or 0)
     settings = container.settings
     return {
-        "propose": lambda: policy.propose_decision(session, **who, platform=container.platform, request_id=request_id, data_dir=settings.data_dir,
-                                                   note=form.get("note", "")),
+        "propose": lambda: policy.propose_decision(
+            session,
+            **who,
+            platform=container.platform,
+            request_id=request_id,
+            data_dir=settings.data_dir,
+            note=form.get("note", ""),
+        ),
         "adopt": lambda: policy.adopt(session, **who, decision_id=target),
         "prepare": lambda: service.prepare(session, **who, request_id=request_id, note=form.get("note", "")),
         "approve": lambda: service.approve(session, **who, disclosure_id=target, note=form.get("note", "")),
-        "widen": lambda: service.widen(session, **who, disclosure_id=target, categories=form.get("categories", "").split(","), note=form.get("note", "")),
-        "package": lambda: service.package(session, **who, platform=container.platform, key=provider_key(settings.data_dir), data_dir=settings.data_dir,
-                                           disclosure_id=target),
+        "widen": lambda: service.widen(
+            session, **who, disclosure_id=target, categories=form.get("categories", "").split(","), note=form.get("note", "")
+        ),
+        "package": lambda: service.package(
+            session,
+            **who,
+            platform=container.platform,
+            key=provider_key(settings.data_dir),
+            data_dir=settings.data_dir,
+            disclosure_id=target,
+        ),
         "freeze": lambda: preservation.freeze(session, **who, platform=container.platform, request_id=request_id),
         "notify": lambda: notice.schedule(session, **who, request_id=request_id),
     }
 
 
 @console_router.post("/requests/{request_id}/{action}", response_model=None)
-def act(request: Request, request_id: RowId, action: str, session: SessionDep, container: ContainerDep, principal: Reader, sent: FormDep) -> Response:
+def act(
+    request: Request,
+    request_id: RowId,
+    action: str,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Reader,
+    sent: FormDep,
+) -> Response:
     """A plain `def` (the form is read on the loop by FormDep): the actions read and write the
     database, and `package` builds and signs the archive, none of it on the event loop."""
     form = {k: v for k, v in sent.items() if isinstance(v, str)}
     actions = _actions(request, container, principal, session, request_id, form)
     if action not in actions:
-        return _request_page(request, session, container, principal, request_id, error=f"Unknown action '{action}'.", status_code=404)
+        return _request_page(
+            request, session, container, principal, request_id, error=f"Unknown action '{action}'.", status_code=404
+        )
     result, error = _attempt(session, actions[action])
     if error:
         return _request_page(request, session, container, principal, request_id, error=error, status_code=409)
@@ -95,28 +143,69 @@ def act(request: Request, request_id: RowId, action: str, session: SessionDep, c
 
 @console_router.get("/holds", response_class=HTMLResponse)
 def holds_page(request: Request, session: SessionDep, principal: Reader, error: str | None = None) -> HTMLResponse:
-    return render(request, "console/disclosure/holds.html", active="requests", holds=preservation.list_holds(session, principal=principal), error=error)
+    return render(
+        request,
+        "console/disclosure/holds.html",
+        active="requests",
+        holds=preservation.list_holds(session, principal=principal),
+        error=error,
+    )
 
 
 @console_router.post("/holds/{hold_id}/extend", response_model=None)
-def extend_hold(request: Request, hold_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader, reason: Text = "") -> Response:
-    _, error = _attempt(session, lambda: preservation.extend(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                             hold_id=hold_id, reason=reason))
+def extend_hold(
+    request: Request, hold_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader, reason: Text = ""
+) -> Response:
+    _, error = _attempt(
+        session,
+        lambda: preservation.extend(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            hold_id=hold_id,
+            reason=reason,
+        ),
+    )
     if error:
-        return render(request, "console/disclosure/holds.html", status_code=409, active="requests", error=error,
-                      holds=preservation.list_holds(session, principal=principal))
+        return render(
+            request,
+            "console/disclosure/holds.html",
+            status_code=409,
+            active="requests",
+            error=error,
+            holds=preservation.list_holds(session, principal=principal),
+        )
     return RedirectResponse("/console/legal/holds", status_code=303)
 
 
 @console_router.post("/holds/release-expired", response_model=None)
-def release_expired(request: Request, session: SessionDep, container: ContainerDep, principal: Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]) -> Response:
+def release_expired(
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))],
+) -> Response:
     preservation.release_expired(session, actor=actor_of(request, principal), clock=container.clock)
     return RedirectResponse("/console/legal/holds", status_code=303)
 
 
-def _notices(request: Request, session: Session, container: Container, principal: Principal, error: str | None = None, status_code: int = 200) -> HTMLResponse:
-    return render(request, "console/disclosure/notices.html", status_code=status_code, active="requests", error=error,
-                  queue=notice.queue(session, principal=principal, clock=container.clock))
+def _notices(
+    request: Request,
+    session: Session,
+    container: Container,
+    principal: Principal,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "console/disclosure/notices.html",
+        status_code=status_code,
+        active="requests",
+        error=error,
+        queue=notice.queue(session, principal=principal, clock=container.clock),
+    )
 
 
 @console_router.get("/notices", response_class=HTMLResponse)
@@ -125,9 +214,20 @@ def notices_page(request: Request, session: SessionDep, container: ContainerDep,
 
 
 @console_router.post("/notices/{notice_id}/sent", response_model=None)
-def notice_sent(request: Request, notice_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader, channel: Text = "") -> Response:
-    _, error = _attempt(session, lambda: notice.mark_sent(session, actor=actor_of(request, principal), clock=container.clock, principal=principal,
-                                                          notice_id=notice_id, channel=channel))
+def notice_sent(
+    request: Request, notice_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader, channel: Text = ""
+) -> Response:
+    _, error = _attempt(
+        session,
+        lambda: notice.mark_sent(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            notice_id=notice_id,
+            channel=channel,
+        ),
+    )
     if error:
         return _notices(request, session, container, principal, error=error, status_code=409)
     return RedirectResponse("/console/legal/notices", status_code=303)
@@ -135,16 +235,38 @@ def notice_sent(request: Request, notice_id: RowId, session: SessionDep, contain
 
 @console_router.get("/policy", response_class=HTMLResponse)
 def policy_page(request: Request, container: ContainerDep, principal: Reader) -> HTMLResponse:
-    return render(request, "console/policy/index.html", active="policy", policy=load_policy(), draft=None, rows=None, error=None,
-                  profiles=jurisdictions.load(container.settings.data_dir))
+    return render(
+        request,
+        "console/policy/index.html",
+        active="policy",
+        policy=load_policy(),
+        draft=None,
+        rows=None,
+        error=None,
+        profiles=jurisdictions.load(container.settings.data_dir),
+    )
 
 
 @console_router.post("/policy/dry-run", response_class=HTMLResponse)
-def policy_dry_run(request: Request, session: SessionDep, container: ContainerDep, principal: Reader, draft: Text = "") -> HTMLResponse:
-    result, error = _attempt(session, lambda: policy.dry_run(session, principal=principal, draft_text=draft, data_dir=container.settings.data_dir))
+def policy_dry_run(
+    request: Request, session: SessionDep, container: ContainerDep, principal: Reader, draft: Text = ""
+) -> HTMLResponse:
+    result, error = _attempt(
+        session, lambda: policy.dry_run(session, principal=principal, draft_text=draft, data_dir=container.settings.data_dir)
+    )
     draft_policy, rows = result or (None, None)
-    return render(request, "console/policy/index.html", status_code=422 if error else 200, active="policy", policy=load_policy(),
-                  draft=draft, draft_policy=draft_policy, rows=rows, error=error, profiles=jurisdictions.load(container.settings.data_dir))
+    return render(
+        request,
+        "console/policy/index.html",
+        status_code=422 if error else 200,
+        active="policy",
+        policy=load_policy(),
+        draft=draft,
+        draft_policy=draft_policy,
+        rows=rows,
+        error=error,
+        profiles=jurisdictions.load(container.settings.data_dir),
+    )
 
 
 @portal_router.get("/{secret}", response_model=None)
@@ -154,9 +276,16 @@ def download(request: Request, secret: str, session: SessionDep, container: Cont
     if principal is None:
         return RedirectResponse("/portal/login", status_code=303)
     actor = actor_of(request, principal)
-    opened = delivery.open_package(session, actor=actor, clock=container.clock, principal=principal, secret=secret, data_dir=container.settings.data_dir)
+    opened = delivery.open_package(
+        session, actor=actor, clock=container.clock, principal=principal, secret=secret, data_dir=container.settings.data_dir
+    )
     if not opened.allowed:
-        return render(request, "portal/error.html", status_code=opened.status, officer=principal, error=opened.reason, title="Not available")
+        return render(
+            request, "portal/error.html", status_code=opened.status, officer=principal, error=opened.reason, title="Not available"
+        )
     name = f"{opened.package.manifest.get('request', {}).get('reference', 'disclosure')}-{opened.package.sha256[:12]}.zip"
-    return Response(opened.data, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                                                        "Cache-Control": "no-store"})
+    return Response(
+        opened.data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )

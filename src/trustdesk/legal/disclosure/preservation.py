@@ -41,7 +41,9 @@ def _rule(request: LawfulRequest) -> clocks.ClockRule:
     return rule
 
 
-def freeze(session: Session, *, actor: Actor, clock: Clock, principal: Principal, platform: Platform, request_id: int) -> list[LegalHold]:
+def freeze(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, platform: Platform, request_id: int
+) -> list[LegalHold]:
     """Freeze what the adopted 'preserve only' decision names, one hold per account."""
     authorize(principal, Permission.REQUESTS_HANDLE)
     request = legal_requests.get_request(session, principal=principal, request_id=request_id)
@@ -52,24 +54,67 @@ def freeze(session: Session, *, actor: Actor, clock: Clock, principal: Principal
         raise Conflict("This order's data is already frozen.")
     expires = clocks.preservation_expiry(_rule(request), received_at=request.received_at).expires_at
     assert expires is not None
-    holds = [_hold(request=request, account_id=a, categories=decision.categories, platform=platform, actor=actor, clock=clock,
-                   expires=expires, period=(decision.period_start, decision.period_end)) for a in decision.accounts]
+    holds = [
+        _hold(
+            request=request,
+            account_id=a,
+            categories=decision.categories,
+            platform=platform,
+            actor=actor,
+            clock=clock,
+            expires=expires,
+            period=(decision.period_start, decision.period_end),
+        )
+        for a in decision.accounts
+    ]
     session.add_all(holds)
     session.flush()
     for hold in holds:
-        audit.record(session, actor=actor, action="hold.freeze", object_type="legal_hold", object_id=hold.id, clock=clock,
-                     details={"request_id": request.id, "categories": hold.categories, "snapshot_sha256": hold.snapshot_sha256,
-                              "expires_at": hold.expires_at.isoformat()})
+        audit.record(
+            session,
+            actor=actor,
+            action="hold.freeze",
+            object_type="legal_hold",
+            object_id=hold.id,
+            clock=clock,
+            details={
+                "request_id": request.id,
+                "categories": hold.categories,
+                "snapshot_sha256": hold.snapshot_sha256,
+                "expires_at": hold.expires_at.isoformat(),
+            },
+        )
     return holds
 
 
-def _hold(*, request: LawfulRequest, account_id: str, categories: list[str], platform: Platform, actor: Actor, clock: Clock,
-          expires: object, period: tuple) -> LegalHold:
-    snapshot = retrieval.snapshot_of(platform, account_id=account_id, categories=[DataCategory(c) for c in categories],
-                                     since=period[0], until=period[1])
-    return LegalHold(request_id=request.id, account_id=account_id, categories=categories, period_start=period[0], period_end=period[1],
-                     snapshot=snapshot, snapshot_sha256=digest(snapshot), state=HoldState.ACTIVE.value, frozen_by=str(actor),
-                     frozen_at=clock.now(), expires_at=expires, extensions=0)
+def _hold(
+    *,
+    request: LawfulRequest,
+    account_id: str,
+    categories: list[str],
+    platform: Platform,
+    actor: Actor,
+    clock: Clock,
+    expires: object,
+    period: tuple,
+) -> LegalHold:
+    snapshot = retrieval.snapshot_of(
+        platform, account_id=account_id, categories=[DataCategory(c) for c in categories], since=period[0], until=period[1]
+    )
+    return LegalHold(
+        request_id=request.id,
+        account_id=account_id,
+        categories=categories,
+        period_start=period[0],
+        period_end=period[1],
+        snapshot=snapshot,
+        snapshot_sha256=digest(snapshot),
+        state=HoldState.ACTIVE.value,
+        frozen_by=str(actor),
+        frozen_at=clock.now(),
+        expires_at=expires,
+        extensions=0,
+    )
 
 
 def holds_for(session: Session, *, request_id: int) -> list[LegalHold]:
@@ -97,16 +142,29 @@ def extend(session: Session, *, actor: Actor, clock: Clock, principal: Principal
     hold = _active(session, hold_id)
     request = legal_requests.get_request(session, principal=principal, request_id=hold.request_id)
     try:
-        expires = clocks.preservation_expiry(_rule(request), received_at=request.received_at, extensions=hold.extensions + 1).expires_at
+        expires = clocks.preservation_expiry(
+            _rule(request), received_at=request.received_at, extensions=hold.extensions + 1
+        ).expires_at
     except ValueError as exc:
         raise Conflict(f"Cannot extend: {exc}.") from None
     before, hold.expires_at, hold.extensions = hold.expires_at, expires, hold.extensions + 1
-    audit.record(session, actor=actor, action="hold.extend", object_type="legal_hold", object_id=hold.id, reason=reason.strip() or None,
-                 change={"expires_at": [before, hold.expires_at]}, details={"extensions": hold.extensions}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="hold.extend",
+        object_type="legal_hold",
+        object_id=hold.id,
+        reason=reason.strip() or None,
+        change={"expires_at": [before, hold.expires_at]},
+        details={"extensions": hold.extensions},
+        clock=clock,
+    )
     return hold
 
 
-def convert(session: Session, *, actor: Actor, clock: Clock, principal: Principal, hold_id: int, production_request_id: int) -> LegalHold:
+def convert(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, hold_id: int, production_request_id: int
+) -> LegalHold:
     """A production order followed: its package will carry the frozen data."""
     authorize(principal, Permission.REQUESTS_HANDLE)
     hold = _active(session, hold_id)
@@ -114,20 +172,41 @@ def convert(session: Session, *, actor: Actor, clock: Clock, principal: Principa
     if load_catalogue().get(production.instrument).clock.kind is ClockKind.PRESERVE:
         raise Conflict("A hold is converted into a production order, not into another preservation.")
     hold.state, hold.converted_to_request_id = HoldState.CONVERTED.value, production.id
-    audit.record(session, actor=actor, action="hold.convert", object_type="legal_hold", object_id=hold.id, clock=clock,
-                 details={"production_request_id": production.id, "reference": production.reference})
+    audit.record(
+        session,
+        actor=actor,
+        action="hold.convert",
+        object_type="legal_hold",
+        object_id=hold.id,
+        clock=clock,
+        details={"production_request_id": production.id, "reference": production.reference},
+    )
     return hold
 
 
 def release(session: Session, *, actor: Actor, clock: Clock, hold: LegalHold, reason: str) -> LegalHold:
     hold.state, hold.released_at = HoldState.RELEASED.value, clock.now()
-    audit.record(session, actor=actor, action="hold.release", object_type="legal_hold", object_id=hold.id, reason=reason, clock=clock,
-                 details={"request_id": hold.request_id, "expires_at": hold.expires_at.isoformat()})
+    audit.record(
+        session,
+        actor=actor,
+        action="hold.release",
+        object_type="legal_hold",
+        object_id=hold.id,
+        reason=reason,
+        clock=clock,
+        details={"request_id": hold.request_id, "expires_at": hold.expires_at.isoformat()},
+    )
     return hold
 
 
 def release_expired(session: Session, *, actor: Actor, clock: Clock) -> list[LegalHold]:
     """Release every active hold whose time is up (run by a job or the CLI)."""
-    due = select(LegalHold).where(LegalHold.state == HoldState.ACTIVE.value, LegalHold.expires_at <= clock.now()).order_by(LegalHold.id)
-    return [release(session, actor=actor, clock=clock, hold=h, reason="expired: no extension or production order arrived in time")
-            for h in session.scalars(due).all()]
+    due = (
+        select(LegalHold)
+        .where(LegalHold.state == HoldState.ACTIVE.value, LegalHold.expires_at <= clock.now())
+        .order_by(LegalHold.id)
+    )
+    return [
+        release(session, actor=actor, clock=clock, hold=h, reason="expired: no extension or production order arrived in time")
+        for h in session.scalars(due).all()
+    ]

@@ -26,14 +26,22 @@ def _from_snapshot(snapshot: dict[str, dict[str, object]], category: DataCategor
     return HeldData(category=category, held=bool(raw["held"]), records=list(raw["records"]), note=str(raw.get("note", "")))  # type: ignore[arg-type]
 
 
-def held_data(platform: Platform, *, account_id: str, category: DataCategory, since: datetime | None, until: datetime | None,
-              snapshot: dict[str, dict[str, object]] | None = None) -> HeldData:
+def held_data(
+    platform: Platform,
+    *,
+    account_id: str,
+    category: DataCategory,
+    since: datetime | None,
+    until: datetime | None,
+    snapshot: dict[str, dict[str, object]] | None = None,
+) -> HeldData:
     frozen = _from_snapshot(snapshot or {}, category)
     return frozen if frozen is not None else platform.retrieve(account_id, category, since=since, until=until)
 
 
-def snapshot_of(platform: Platform, *, account_id: str, categories: list[DataCategory], since: datetime | None,
-                until: datetime | None) -> dict[str, dict[str, object]]:
+def snapshot_of(
+    platform: Platform, *, account_id: str, categories: list[DataCategory], since: datetime | None, until: datetime | None
+) -> dict[str, dict[str, object]]:
     """A legal hold's frozen copy: every category as the platform answers it now."""
     out: dict[str, dict[str, object]] = {}
     for category in categories:
@@ -51,14 +59,27 @@ def _media(platform: Platform, records: list[dict[str, object]], account_id: str
     return files
 
 
-def collect(platform: Platform, *, accounts: list[str], categories: list[DataCategory], since: datetime | None, until: datetime | None,
-            snapshots: dict[str, dict[str, dict[str, object]]] | None = None) -> Retrieved:
+def collect(
+    platform: Platform,
+    *,
+    accounts: list[str],
+    categories: list[DataCategory],
+    since: datetime | None,
+    until: datetime | None,
+    snapshots: dict[str, dict[str, dict[str, object]]] | None = None,
+) -> Retrieved:
     files: list[PackageFile] = []
     not_held: list[dict[str, str]] = []
     for account_id in accounts:
         for category in categories:
-            data = held_data(platform, account_id=account_id, category=category, since=since, until=until,
-                             snapshot=(snapshots or {}).get(account_id))
+            data = held_data(
+                platform,
+                account_id=account_id,
+                category=category,
+                since=since,
+                until=until,
+                snapshot=(snapshots or {}).get(account_id),
+            )
             if not data.held:
                 not_held.append({"account_id": account_id, "category": category.value, "note": data.note or "not held"})
                 continue

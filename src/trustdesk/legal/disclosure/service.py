@@ -87,23 +87,60 @@ def prepare(session: Session, *, actor: Actor, clock: Clock, principal: Principa
     if any(d.state != DisclosureState.PACKAGED for d in disclosures_for(session, principal=principal, request_id=request_id)):
         raise Conflict("A disclosure for this request is already in preparation.")
     disclosure = Disclosure(
-        request_id=request.id, decision_id=decision.id, state=DisclosureState.PREPARED.value, emergency=request.emergency,
-        categories=decision.categories, accounts=decision.accounts, period_start=decision.period_start, period_end=decision.period_end,
-        not_before=decision.not_before, prepared_by_id=principal.id, prepared_by=principal.name, prepared_at=clock.now(),
+        request_id=request.id,
+        decision_id=decision.id,
+        state=DisclosureState.PREPARED.value,
+        emergency=request.emergency,
+        categories=decision.categories,
+        accounts=decision.accounts,
+        period_start=decision.period_start,
+        period_end=decision.period_end,
+        not_before=decision.not_before,
+        prepared_by_id=principal.id,
+        prepared_by=principal.name,
+        prepared_at=clock.now(),
     )
     session.add(disclosure)
     session.flush()
     _act(session, disclosure=disclosure, kind=ApprovalKind.PREPARE, principal=principal, clock=clock, note=note)
-    audit.record(session, actor=actor, action="disclosure.prepare", object_type="disclosure", object_id=disclosure.id, reason=note or None,
-                 policy_version=decision.policy_version, clock=clock,
-                 details={"request_id": request.id, "decision_id": decision.id, "categories": disclosure.categories, "accounts": len(disclosure.accounts)})
+    audit.record(
+        session,
+        actor=actor,
+        action="disclosure.prepare",
+        object_type="disclosure",
+        object_id=disclosure.id,
+        reason=note or None,
+        policy_version=decision.policy_version,
+        clock=clock,
+        details={
+            "request_id": request.id,
+            "decision_id": decision.id,
+            "categories": disclosure.categories,
+            "accounts": len(disclosure.accounts),
+        },
+    )
     return disclosure
 
 
-def _act(session: Session, *, disclosure: Disclosure, kind: ApprovalKind, principal: Principal, clock: Clock, note: str,
-         categories: list[str] | None = None) -> DisclosureApproval:
-    row = DisclosureApproval(disclosure_id=disclosure.id, kind=kind.value, staff_id=principal.id, staff_name=principal.name,
-                             categories=categories or [], note=note.strip(), at=clock.now())
+def _act(
+    session: Session,
+    *,
+    disclosure: Disclosure,
+    kind: ApprovalKind,
+    principal: Principal,
+    clock: Clock,
+    note: str,
+    categories: list[str] | None = None,
+) -> DisclosureApproval:
+    row = DisclosureApproval(
+        disclosure_id=disclosure.id,
+        kind=kind.value,
+        staff_id=principal.id,
+        staff_name=principal.name,
+        categories=categories or [],
+        note=note.strip(),
+        at=clock.now(),
+    )
     session.add(row)
     session.flush()
     return row
@@ -113,7 +150,9 @@ def _approver_ids(session: Session, disclosure: Disclosure) -> frozenset[int]:
     return frozenset(a.staff_id for a in approvals(session, disclosure_id=disclosure.id) if a.kind == ApprovalKind.APPROVE)
 
 
-def widen(session: Session, *, actor: Actor, clock: Clock, principal: Principal, disclosure_id: int, categories: list[str], note: str) -> Disclosure:
+def widen(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, disclosure_id: int, categories: list[str], note: str
+) -> Disclosure:
     """A second legal officer widens an emergency disclosure past the minimal set."""
     disclosure = get_disclosure(session, principal=principal, disclosure_id=disclosure_id)
     if not disclosure.emergency or disclosure.state != DisclosureState.PREPARED:
@@ -124,13 +163,32 @@ def widen(session: Session, *, actor: Actor, clock: Clock, principal: Principal,
     wanted = _categories(categories)
     allowed = set(decision.categories) | set(decision.widenable)
     if not wanted or not wanted <= allowed:
-        raise InvalidInput(f"An emergency disclosure can be widened only to what the decision allows: {', '.join(sorted(allowed))}.")
+        raise InvalidInput(
+            f"An emergency disclosure can be widened only to what the decision allows: {', '.join(sorted(allowed))}."
+        )
     if not note.strip():
         raise InvalidInput("Say why the emergency needs more than the minimal set; it goes into the record.")
     before, disclosure.categories = disclosure.categories, sorted(set(disclosure.categories) | wanted)
-    _act(session, disclosure=disclosure, kind=ApprovalKind.WIDEN, principal=principal, clock=clock, note=note, categories=sorted(wanted))
-    audit.record(session, actor=actor, action="disclosure.widen", object_type="disclosure", object_id=disclosure.id, reason=note.strip(),
-                 change={"categories": [before, disclosure.categories]}, details={"categories": disclosure.categories}, clock=clock)
+    _act(
+        session,
+        disclosure=disclosure,
+        kind=ApprovalKind.WIDEN,
+        principal=principal,
+        clock=clock,
+        note=note,
+        categories=sorted(wanted),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="disclosure.widen",
+        object_type="disclosure",
+        object_id=disclosure.id,
+        reason=note.strip(),
+        change={"categories": [before, disclosure.categories]},
+        details={"categories": disclosure.categories},
+        clock=clock,
+    )
     return disclosure
 
 
@@ -141,8 +199,16 @@ def _categories(values: list[str]) -> set[str]:
         raise InvalidInput(f"Unknown data category in {values}; known: {', '.join(DataCategory)}.") from None
 
 
-def approve(session: Session, *, actor: Actor, clock: Clock, principal: Principal, disclosure_id: int, note: str = "",
-            policy: Policy | None = None) -> Disclosure:
+def approve(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    disclosure_id: int,
+    note: str = "",
+    policy: Policy | None = None,
+) -> Disclosure:
     """One approval; with the preparer's, two different legal officers approve it and the
     request moves to 'approved'."""
     disclosure = get_disclosure(session, principal=principal, disclosure_id=disclosure_id)
@@ -152,32 +218,69 @@ def approve(session: Session, *, actor: Actor, clock: Clock, principal: Principa
     authorize_disclosure_approval(principal, preparer_id=disclosure.prepared_by_id, earlier_approver_ids=earlier)
     _act(session, disclosure=disclosure, kind=ApprovalKind.APPROVE, principal=principal, clock=clock, note=note)
     people = 1 + len(earlier) + 1  # the preparer, earlier approvers, this approver
-    audit.record(session, actor=actor, action="disclosure.approve", object_type="disclosure", object_id=disclosure.id, reason=note or None,
-                 details={"approvals": people, "categories": disclosure.categories}, clock=clock)
+    audit.record(
+        session,
+        actor=actor,
+        action="disclosure.approve",
+        object_type="disclosure",
+        object_id=disclosure.id,
+        reason=note or None,
+        details={"approvals": people, "categories": disclosure.categories},
+        clock=clock,
+    )
     if people >= (policy or load_policy()).approvals:
         disclosure.state, disclosure.approved_at = DisclosureState.APPROVED.value, clock.now()
-        legal_requests.transition(session, actor=actor, clock=clock, principal=principal, request_id=disclosure.request_id,
-                                  to_state=RequestState.APPROVED, reason=f"disclosure {disclosure.id} approved by {people} legal officers")
+        legal_requests.transition(
+            session,
+            actor=actor,
+            clock=clock,
+            principal=principal,
+            request_id=disclosure.request_id,
+            to_state=RequestState.APPROVED,
+            reason=f"disclosure {disclosure.id} approved by {people} legal officers",
+        )
     return disclosure
 
 
 def _released(request: LawfulRequest, disclosure: Disclosure, clock: Clock) -> None:
     if request.held:
-        raise Conflict("The request is held until a call-back to the agency's registered number confirms it; nothing goes out before.")
+        raise Conflict(
+            "The request is held until a call-back to the agency's registered number confirms it; nothing goes out before."
+        )
     if disclosure.not_before is not None and clock.now() < disclosure.not_before:
-        raise Conflict(f"The enforcing state may object until {disclosure.not_before.isoformat()}; the package can be built after that.")
+        raise Conflict(
+            f"The enforcing state may object until {disclosure.not_before.isoformat()}; the package can be built after that."
+        )
 
 
-def _header(session: Session, *, request: LawfulRequest, disclosure: Disclosure, decision: PolicyDecision, clock: Clock) -> dict[str, object]:
+def _header(
+    session: Session, *, request: LawfulRequest, disclosure: Disclosure, decision: PolicyDecision, clock: Clock
+) -> dict[str, object]:
     agency = session.get(Agency, request.agency_id)
     assert agency is not None
     return {
-        "request": {"reference": request.reference, "instrument": request.instrument, "received_at": request.received_at,
-                    "agency": agency.name, "country": agency.country, "officer_id": request.officer_id},
-        "disclosure": {"id": disclosure.id, "categories": disclosure.categories, "accounts": disclosure.accounts,
-                       "period": [disclosure.period_start, disclosure.period_end], "approved_at": disclosure.approved_at},
-        "decision": {"id": decision.id, "outcome": decision.outcome, "policy_version": decision.policy_version,
-                     "jurisdictions_version": decision.jurisdictions_version, "rules": [r["rule_id"] for r in decision.reasons]},
+        "request": {
+            "reference": request.reference,
+            "instrument": request.instrument,
+            "received_at": request.received_at,
+            "agency": agency.name,
+            "country": agency.country,
+            "officer_id": request.officer_id,
+        },
+        "disclosure": {
+            "id": disclosure.id,
+            "categories": disclosure.categories,
+            "accounts": disclosure.accounts,
+            "period": [disclosure.period_start, disclosure.period_end],
+            "approved_at": disclosure.approved_at,
+        },
+        "decision": {
+            "id": decision.id,
+            "outcome": decision.outcome,
+            "policy_version": decision.policy_version,
+            "jurisdictions_version": decision.jurisdictions_version,
+            "rules": [r["rule_id"] for r in decision.reasons],
+        },
         "created_at": clock.now(),
     }
 
@@ -188,8 +291,18 @@ def _snapshots(session: Session, request_id: int) -> dict[str, dict[str, dict[st
     return {h.account_id: h.snapshot for h in holds}
 
 
-def package(session: Session, *, actor: Actor, clock: Clock, principal: Principal, platform: Platform, key: ProviderKey, data_dir: Path,
-            disclosure_id: int, policy: Policy | None = None) -> tuple[DisclosurePackage, str]:
+def package(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    platform: Platform,
+    key: ProviderKey,
+    data_dir: Path,
+    disclosure_id: int,
+    policy: Policy | None = None,
+) -> tuple[DisclosurePackage, str]:
     """Retrieve, build, sign and store the package; returns it with the one-time link secret
     for the requesting officer (only its hash is kept)."""
     authorize(principal, Permission.REQUESTS_HANDLE)
@@ -202,40 +315,106 @@ def package(session: Session, *, actor: Actor, clock: Clock, principal: Principa
     _released(request, disclosure, clock)
     decision = session.get(PolicyDecision, disclosure.decision_id)
     assert decision is not None
-    got = retrieval.collect(platform, accounts=disclosure.accounts, categories=[DataCategory(c) for c in disclosure.categories],
-                            since=disclosure.period_start, until=disclosure.period_end, snapshots=_snapshots(session, request.id))
+    got = retrieval.collect(
+        platform,
+        accounts=disclosure.accounts,
+        categories=[DataCategory(c) for c in disclosure.categories],
+        since=disclosure.period_start,
+        until=disclosure.period_end,
+        snapshots=_snapshots(session, request.id),
+    )
     not_held = [*got.not_held, *({"account_id": a, "category": c, "note": "not held"} for a, c in decision.not_held)]
-    data = packages.build(header=_header(session, request=request, disclosure=disclosure, decision=decision, clock=clock),
-                          files=got.files, not_held=not_held, key=key)
-    row, secret = _store(session, data=data, disclosure=disclosure, request=request, key=key, data_dir=data_dir, actor=actor, clock=clock,
-                         hours=(policy or load_policy()).link_hours)
+    data = packages.build(
+        header=_header(session, request=request, disclosure=disclosure, decision=decision, clock=clock),
+        files=got.files,
+        not_held=not_held,
+        key=key,
+    )
+    row, secret = _store(
+        session,
+        data=data,
+        disclosure=disclosure,
+        request=request,
+        key=key,
+        data_dir=data_dir,
+        actor=actor,
+        clock=clock,
+        hours=(policy or load_policy()).link_hours,
+    )
     disclosure.state = DisclosureState.PACKAGED.value
     _answer(session, actor=actor, clock=clock, principal=principal, request=request, decision=decision, row=row)
     return row, secret
 
 
-def _store(session: Session, *, data: bytes, disclosure: Disclosure, request: LawfulRequest, key: ProviderKey, data_dir: Path,
-           actor: Actor, clock: Clock, hours: int) -> tuple[DisclosurePackage, str]:
+def _store(
+    session: Session,
+    *,
+    data: bytes,
+    disclosure: Disclosure,
+    request: LawfulRequest,
+    key: ProviderKey,
+    data_dir: Path,
+    actor: Actor,
+    clock: Clock,
+    hours: int,
+) -> tuple[DisclosurePackage, str]:
     digest = hashlib.sha256(data).hexdigest()
     path = data_dir / STORE / f"{digest}.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     secret = secrets.token_urlsafe(32)
     manifest = packages.verify(data).manifest
-    row = DisclosurePackage(disclosure_id=disclosure.id, request_id=request.id, officer_id=request.officer_id, sha256=digest, size=len(data),
-                            manifest=manifest, key_id=key.key_id, link_hash=hashlib.sha256(secret.encode()).hexdigest(),
-                            link_expires_at=clock.now() + timedelta(hours=hours), created_by=str(actor), created_at=clock.now())
+    row = DisclosurePackage(
+        disclosure_id=disclosure.id,
+        request_id=request.id,
+        officer_id=request.officer_id,
+        sha256=digest,
+        size=len(data),
+        manifest=manifest,
+        key_id=key.key_id,
+        link_hash=hashlib.sha256(secret.encode()).hexdigest(),
+        link_expires_at=clock.now() + timedelta(hours=hours),
+        created_by=str(actor),
+        created_at=clock.now(),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="disclosure.package", object_type="disclosure", object_id=disclosure.id, clock=clock,
-                 details={"package_id": row.id, "sha256": digest, "files": len(manifest["files"]), "not_held": len(manifest["not_held"]),
-                          "link_expires_at": row.link_expires_at.isoformat()})
+    audit.record(
+        session,
+        actor=actor,
+        action="disclosure.package",
+        object_type="disclosure",
+        object_id=disclosure.id,
+        clock=clock,
+        details={
+            "package_id": row.id,
+            "sha256": digest,
+            "files": len(manifest["files"]),
+            "not_held": len(manifest["not_held"]),
+            "link_expires_at": row.link_expires_at.isoformat(),
+        },
+    )
     return row, secret
 
 
-def _answer(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request: LawfulRequest, decision: PolicyDecision,
-            row: DisclosurePackage) -> None:
+def _answer(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    request: LawfulRequest,
+    decision: PolicyDecision,
+    row: DisclosurePackage,
+) -> None:
     partly = decision.outcome != Outcome.PRODUCE or bool(row.manifest["not_held"])
     state = RequestState.PARTLY_ANSWERED if partly else RequestState.ANSWERED
-    legal_requests.transition(session, actor=actor, clock=clock, principal=principal, request_id=request.id, to_state=state,
-                              reason=f"package {row.id} ({row.sha256[:12]}) delivered to the requesting officer in the portal")
+    legal_requests.transition(
+        session,
+        actor=actor,
+        clock=clock,
+        principal=principal,
+        request_id=request.id,
+        to_state=state,
+        reason=f"package {row.id} ({row.sha256[:12]}) delivered to the requesting officer in the portal",
+    )

@@ -68,8 +68,12 @@ class Reason:
     refusal_reason: RefusalReason | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"rule_id": self.rule_id, "text": self.text, "detail": self.detail,
-                "refusal_reason": self.refusal_reason and self.refusal_reason.value}
+        return {
+            "rule_id": self.rule_id,
+            "text": self.text,
+            "detail": self.detail,
+            "refusal_reason": self.refusal_reason and self.refusal_reason.value,
+        }
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,9 @@ def _clarification(w: _Work) -> None:
     if w.facts.manifest_errors:
         w.stop(Outcome.REFUSE, w.policy.rule("checks.manifest"), "; ".join(w.facts.manifest_errors), RefusalReason.MANIFEST_ERROR)
     elif w.facts.missing_elements:
-        w.stop(Outcome.CLARIFY, w.policy.rule("checks"), f"missing: {', '.join(w.facts.missing_elements)}", RefusalReason.INCOMPLETE)
+        w.stop(
+            Outcome.CLARIFY, w.policy.rule("checks"), f"missing: {', '.join(w.facts.missing_elements)}", RefusalReason.INCOMPLETE
+        )
     elif len(w.facts.targets) > w.policy.max_targets:
         detail = f"{len(w.facts.targets)} targets; at most {w.policy.max_targets} per request"
         w.stop(Outcome.CLARIFY, w.policy.rule("narrowing.targets"), detail, RefusalReason.INCOMPLETE)
@@ -179,8 +185,12 @@ def _targets(w: _Work) -> None:
 def _catalogue_competence(w: _Work) -> None:
     facts = w.facts
     incompetent = {c for c in w.allowed if not facts.instrument.may_issue(facts.issuer, c)}
-    w.withhold(incompetent, w.policy.rule("competence"), f"a {facts.issuer.value} may not order them under a {facts.instrument.name}",
-               RefusalReason.MANIFEST_ERROR)
+    w.withhold(
+        incompetent,
+        w.policy.rule("competence"),
+        f"a {facts.issuer.value} may not order them under a {facts.instrument.name}",
+        RefusalReason.MANIFEST_ERROR,
+    )
 
 
 def _competence(w: _Work) -> None:
@@ -292,10 +302,17 @@ def _finish(w: _Work, not_before: datetime | None) -> Proposal:
         outcome = Outcome.PRODUCE if complete else Outcome.PRODUCE_IN_PART
     producing = outcome in (Outcome.PRODUCE, Outcome.PRODUCE_IN_PART, Outcome.PRESERVE_ONLY)
     return Proposal(
-        outcome=outcome, categories=frozenset(w.allowed) if producing else frozenset(),
-        widenable=frozenset(w.widenable) if producing else frozenset(), accounts=tuple(w.accounts) if producing else (),
-        period_start=w.period[0] if producing else None, period_end=w.period[1] if producing else None,
-        reasons=tuple(w.reasons), refusal_reason=w.refusal if outcome in (Outcome.REFUSE, Outcome.CLARIFY) else None,
-        extra_reviews=w.extra_reviews, callback_required=w.facts.emergency or w.facts.callback_pending,
-        not_before=not_before, narrowed=w.narrowed, not_held=tuple(w.not_held),
+        outcome=outcome,
+        categories=frozenset(w.allowed) if producing else frozenset(),
+        widenable=frozenset(w.widenable) if producing else frozenset(),
+        accounts=tuple(w.accounts) if producing else (),
+        period_start=w.period[0] if producing else None,
+        period_end=w.period[1] if producing else None,
+        reasons=tuple(w.reasons),
+        refusal_reason=w.refusal if outcome in (Outcome.REFUSE, Outcome.CLARIFY) else None,
+        extra_reviews=w.extra_reviews,
+        callback_required=w.facts.emergency or w.facts.callback_pending,
+        not_before=not_before,
+        narrowed=w.narrowed,
+        not_held=tuple(w.not_held),
     )

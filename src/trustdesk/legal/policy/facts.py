@@ -26,18 +26,25 @@ def _failed(checklist: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def missing_elements(checklist: list[dict[str, Any]]) -> tuple[str, ...]:
-    return tuple(i["check"].removeprefix("element:") for i in _failed(checklist) if i.get("refusal_reason") == RefusalReason.INCOMPLETE
-                 and not i["check"].startswith("target:"))
+    return tuple(
+        i["check"].removeprefix("element:")
+        for i in _failed(checklist)
+        if i.get("refusal_reason") == RefusalReason.INCOMPLETE and not i["check"].startswith("target:")
+    )
 
 
 def manifest_errors(checklist: list[dict[str, Any]]) -> tuple[str, ...]:
     """Scope errors other than categories the issuer may not order (the engine gates those)."""
-    return tuple(i["note"] for i in _failed(checklist) if i["check"] in SCOPE_ERRORS - {"scope:categories"}
-                 and i.get("refusal_reason") == RefusalReason.MANIFEST_ERROR)
+    return tuple(
+        i["note"]
+        for i in _failed(checklist)
+        if i["check"] in SCOPE_ERRORS - {"scope:categories"} and i.get("refusal_reason") == RefusalReason.MANIFEST_ERROR
+    )
 
 
-def held_for(platform: Platform, *, account_id: str, categories: frozenset[DataCategory], since: datetime | None,
-             until: datetime | None) -> frozenset[DataCategory]:
+def held_for(
+    platform: Platform, *, account_id: str, categories: frozenset[DataCategory], since: datetime | None, until: datetime | None
+) -> frozenset[DataCategory]:
     """Which of the categories the platform holds for the account in the period. Only the
     'held' answer is kept: the records themselves are not read into the decision."""
     return frozenset(c for c in categories if platform.retrieve(account_id, c, since=since, until=until).held)
@@ -50,19 +57,35 @@ def gather(session: Session, *, request: LawfulRequest, platform: Platform | Non
     categories = frozenset(DataCategory(c) for c in request.categories)
     targets = tuple(_target(row, platform, categories, request) for row in rows)
     return RequestFacts(
-        reference=request.reference, instrument=load_catalogue().get(request.instrument), issuer=IssuerKind(request.issuer_kind),
-        country=agency.country, categories=categories, emergency=request.emergency,
-        offence="\n".join(request.elements.get(k, "") for k in OFFENCE_SECTIONS), missing_elements=missing_elements(request.checklist),
-        manifest_errors=manifest_errors(request.checklist), targets=targets, period_start=request.period_start,
-        period_end=request.period_end, not_before=request.not_before, callback_pending=request.held,
+        reference=request.reference,
+        instrument=load_catalogue().get(request.instrument),
+        issuer=IssuerKind(request.issuer_kind),
+        country=agency.country,
+        categories=categories,
+        emergency=request.emergency,
+        offence="\n".join(request.elements.get(k, "") for k in OFFENCE_SECTIONS),
+        missing_elements=missing_elements(request.checklist),
+        manifest_errors=manifest_errors(request.checklist),
+        targets=targets,
+        period_start=request.period_start,
+        period_end=request.period_end,
+        not_before=request.not_before,
+        callback_pending=request.held,
     )
 
 
-def _target(row: RequestTarget, platform: Platform | None, categories: frozenset[DataCategory], request: LawfulRequest) -> TargetFacts:
+def _target(
+    row: RequestTarget, platform: Platform | None, categories: frozenset[DataCategory], request: LawfulRequest
+) -> TargetFacts:
     if not row.resolved or row.account_id is None:
         return TargetFacts(row.normalised, None)
-    held = None if platform is None else held_for(platform, account_id=row.account_id, categories=categories,
-                                                   since=request.period_start, until=request.period_end)
+    held = (
+        None
+        if platform is None
+        else held_for(
+            platform, account_id=row.account_id, categories=categories, since=request.period_start, until=request.period_end
+        )
+    )
     return TargetFacts(row.normalised, row.account_id, held)
 
 
@@ -76,23 +99,44 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def to_json(facts: RequestFacts) -> dict[str, Any]:
     return {
-        "reference": facts.reference, "instrument": facts.instrument.code.value, "issuer": facts.issuer.value, "country": facts.country,
-        "categories": sorted(c.value for c in facts.categories), "emergency": facts.emergency, "offence": facts.offence,
-        "missing_elements": list(facts.missing_elements), "manifest_errors": list(facts.manifest_errors),
-        "targets": [{"label": t.label, "account_id": t.account_id, "held": None if t.held is None else sorted(c.value for c in t.held)}
-                    for t in facts.targets],
-        "period_start": _time(facts.period_start), "period_end": _time(facts.period_end), "not_before": _time(facts.not_before),
+        "reference": facts.reference,
+        "instrument": facts.instrument.code.value,
+        "issuer": facts.issuer.value,
+        "country": facts.country,
+        "categories": sorted(c.value for c in facts.categories),
+        "emergency": facts.emergency,
+        "offence": facts.offence,
+        "missing_elements": list(facts.missing_elements),
+        "manifest_errors": list(facts.manifest_errors),
+        "targets": [
+            {"label": t.label, "account_id": t.account_id, "held": None if t.held is None else sorted(c.value for c in t.held)}
+            for t in facts.targets
+        ],
+        "period_start": _time(facts.period_start),
+        "period_end": _time(facts.period_end),
+        "not_before": _time(facts.not_before),
         "callback_pending": facts.callback_pending,
     }
 
 
 def from_json(raw: dict[str, Any]) -> RequestFacts:
-    targets = tuple(TargetFacts(t["label"], t["account_id"], None if t["held"] is None else frozenset(DataCategory(c) for c in t["held"]))
-                    for t in raw["targets"])
+    targets = tuple(
+        TargetFacts(t["label"], t["account_id"], None if t["held"] is None else frozenset(DataCategory(c) for c in t["held"]))
+        for t in raw["targets"]
+    )
     return RequestFacts(
-        reference=raw["reference"], instrument=load_catalogue().get(raw["instrument"]), issuer=IssuerKind(raw["issuer"]),
-        country=raw["country"], categories=frozenset(DataCategory(c) for c in raw["categories"]), emergency=raw["emergency"],
-        offence=raw["offence"], missing_elements=tuple(raw["missing_elements"]), manifest_errors=tuple(raw["manifest_errors"]),
-        targets=targets, period_start=_parse_time(raw["period_start"]), period_end=_parse_time(raw["period_end"]),
-        not_before=_parse_time(raw["not_before"]), callback_pending=raw["callback_pending"],
+        reference=raw["reference"],
+        instrument=load_catalogue().get(raw["instrument"]),
+        issuer=IssuerKind(raw["issuer"]),
+        country=raw["country"],
+        categories=frozenset(DataCategory(c) for c in raw["categories"]),
+        emergency=raw["emergency"],
+        offence=raw["offence"],
+        missing_elements=tuple(raw["missing_elements"]),
+        manifest_errors=tuple(raw["manifest_errors"]),
+        targets=targets,
+        period_start=_parse_time(raw["period_start"]),
+        period_end=_parse_time(raw["period_end"]),
+        not_before=_parse_time(raw["not_before"]),
+        callback_pending=raw["callback_pending"],
     )

@@ -28,8 +28,17 @@ SHIPPED_ESTIMATES = DATA / "wgi_rule_of_law.csv"
 OVERRIDE = Path("policy") / "wgi_rule_of_law.csv"  # under settings.data_dir
 ESTIMATE_RANGE = (-3.0, 3.0)
 
-__all__ = ["CountryProfile", "Jurisdictions", "Offence", "OffenceKind", "eea_countries", "eu_countries", "load", "parse_estimates",
-           "install_estimates"]
+__all__ = [
+    "CountryProfile",
+    "Jurisdictions",
+    "Offence",
+    "OffenceKind",
+    "eea_countries",
+    "eu_countries",
+    "load",
+    "parse_estimates",
+    "install_estimates",
+]
 
 
 class Group(StrEnum):
@@ -97,8 +106,9 @@ class Jurisdictions:
         if code in self.countries:
             return self.countries[code]
         lowest = self.tiers[-1]
-        return CountryProfile(code, "", code, False, False, None, lowest.tier, f"{lowest.label} (not profiled)",
-                              self.groups[Group.OTHER], False, ())
+        return CountryProfile(
+            code, "", code, False, False, None, lowest.tier, f"{lowest.label} (not profiled)", self.groups[Group.OTHER], False, ()
+        )
 
     @property
     def lowest_tier(self) -> int:
@@ -146,24 +156,46 @@ def _estimate_row(row: dict[str, Any], line: int) -> tuple[str, float, int]:
     return code, value, year
 
 
-def _country(code: str, raw: dict[str, Any], *, groups: dict[str, list[str]], tiers: tuple[Tier, ...],
-             estimates: Estimates, partners: frozenset[str]) -> CountryProfile:
+def _country(
+    code: str,
+    raw: dict[str, Any],
+    *,
+    groups: dict[str, list[str]],
+    tiers: tuple[Tier, ...],
+    estimates: Estimates,
+    partners: frozenset[str],
+) -> CountryProfile:
     estimate = estimates.values.get(raw["iso3"])
     tier = tier_for(tiers, estimate)
     group = "eu" if raw["eu"] else "eea" if raw["eea"] else "us" if code == "US" else "other"
     instruments = frozenset(InstrumentCode(i) for i in raw.get("instruments", groups[group]))
     local = tuple(LocalOffence(o["statute"], o["offence"]) for o in raw.get("local_offences", []))
-    return CountryProfile(code, raw["iso3"], raw["name"], bool(raw["eu"]), bool(raw["eea"]), estimate, tier.tier, tier.label,
-                          instruments, code in partners, local)
+    return CountryProfile(
+        code,
+        raw["iso3"],
+        raw["name"],
+        bool(raw["eu"]),
+        bool(raw["eea"]),
+        estimate,
+        tier.tier,
+        tier.label,
+        instruments,
+        code in partners,
+        local,
+    )
 
 
 def parse(raw: dict[str, Any], estimates: Estimates) -> Jurisdictions:
     tiers = tuple(sorted((Tier(**t) for t in raw["rule_of_law"]["tiers"]), key=lambda t: -t.min_estimate))
-    offences = tuple(Offence(code=o["code"], kind=OffenceKind(o["kind"]), label=o["label"], patterns=tuple(o["patterns"]), source=o["source"])
-                     for o in raw["offences"])
+    offences = tuple(
+        Offence(code=o["code"], kind=OffenceKind(o["kind"]), label=o["label"], patterns=tuple(o["patterns"]), source=o["source"])
+        for o in raw["offences"]
+    )
     partners = frozenset(raw["agreements"]["cloud_act"]["partners"])
-    countries = {code: _country(code, c, groups=raw["instrument_groups"], tiers=tiers, estimates=estimates, partners=partners)
-                 for code, c in raw["countries"].items()}
+    countries = {
+        code: _country(code, c, groups=raw["instrument_groups"], tiers=tiers, estimates=estimates, partners=partners)
+        for code, c in raw["countries"].items()
+    }
     known = {o.code for o in offences}
     for profile in countries.values():
         unknown = {lo.offence for lo in profile.local_offences} - known
@@ -172,7 +204,9 @@ def parse(raw: dict[str, Any], estimates: Estimates) -> Jurisdictions:
     index = {k: str(v) for k, v in raw["rule_of_law"].items() if k != "tiers"}
     version = f"{raw['version']}+wgi{estimates.year}.{estimates.sha256[:8]}"
     groups = {g: frozenset(InstrumentCode(i) for i in codes) for g, codes in raw["instrument_groups"].items()}
-    return Jurisdictions(version, raw["version"], raw["home_jurisdiction"], index, tiers, estimates.year, countries, offences, groups)
+    return Jurisdictions(
+        version, raw["version"], raw["home_jurisdiction"], index, tiers, estimates.year, countries, offences, groups
+    )
 
 
 def estimates_path(data_dir: Path | None) -> Path:

@@ -35,8 +35,13 @@ class Gate:
     categories: frozenset[DataCategory]
 
     def applies(self, *, instrument: InstrumentCode, issuer: IssuerKind, group: str) -> bool:
-        return all((not self.instruments or instrument in self.instruments, not self.issuers or issuer in self.issuers,
-                    not self.groups or group in self.groups))
+        return all(
+            (
+                not self.instruments or instrument in self.instruments,
+                not self.issuers or issuer in self.issuers,
+                not self.groups or group in self.groups,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -100,14 +105,24 @@ def _gate(raw: dict[str, Any]) -> Gate:
         issuers = frozenset(IssuerKind(v) for v in raw.get("issuers", []))
     except ValueError:
         raise InvalidInput(f"[{where}] names an unknown issuer kind.") from None
-    return Gate(_rule(raw, where), _instruments(raw.get("instruments", []), where), issuers, frozenset(raw.get("groups", [])),
-                _categories(raw["categories"], where))
+    return Gate(
+        _rule(raw, where),
+        _instruments(raw.get("instruments", []), where),
+        issuers,
+        frozenset(raw.get("groups", [])),
+        _categories(raw["categories"], where),
+    )
 
 
 def _tier(raw: dict[str, Any]) -> TierRule:
     where = f"tiers {raw.get('tier', '?')}"
-    return TierRule(int(raw["tier"]), _rule(raw, where), int(raw.get("extra_reviews", 0)), _categories(raw.get("withhold", []), where),
-                    _instruments(raw.get("except_instruments", []), where))
+    return TierRule(
+        int(raw["tier"]),
+        _rule(raw, where),
+        int(raw.get("extra_reviews", 0)),
+        _categories(raw.get("withhold", []), where),
+        _instruments(raw.get("except_instruments", []), where),
+    )
 
 
 def _check_bar_only_rises(tiers: dict[int, TierRule]) -> None:
@@ -115,15 +130,34 @@ def _check_bar_only_rises(tiers: dict[int, TierRule]) -> None:
     ordered = [tiers[t] for t in sorted(tiers)]
     for stronger, weaker in zip(ordered, ordered[1:], strict=False):
         if weaker.extra_reviews < stronger.extra_reviews:
-            raise InvalidInput(f"Tier {weaker.tier} would get fewer reviews than tier {stronger.tier}: a weaker tier never gets a lower bar.")
+            raise InvalidInput(
+                f"Tier {weaker.tier} would get fewer reviews than tier {stronger.tier}: a weaker tier never gets a lower bar."
+            )
         if not stronger.withhold <= weaker.withhold:
-            raise InvalidInput(f"Tier {weaker.tier} would release categories that tier {stronger.tier} withholds: a weaker tier never gets a lower bar.")
+            raise InvalidInput(
+                f"Tier {weaker.tier} would release categories that tier {stronger.tier} withholds: a weaker tier never gets a lower bar."
+            )
         if stronger.withhold and not weaker.except_instruments <= stronger.except_instruments:
-            raise InvalidInput(f"Tier {weaker.tier} would allow more exceptions than tier {stronger.tier}: a weaker tier never gets a lower bar.")
+            raise InvalidInput(
+                f"Tier {weaker.tier} would allow more exceptions than tier {stronger.tier}: a weaker tier never gets a lower bar."
+            )
 
 
-SECTIONS = ("checks", "jurisdiction", "competence", "double_criminality", "protected_expression", "preservation", "emergency",
-            "enforcing_state", "not_held", "narrowing", "four_eyes", "delivery", "user_notice")
+SECTIONS = (
+    "checks",
+    "jurisdiction",
+    "competence",
+    "double_criminality",
+    "protected_expression",
+    "preservation",
+    "emergency",
+    "enforcing_state",
+    "not_held",
+    "narrowing",
+    "four_eyes",
+    "delivery",
+    "user_notice",
+)
 
 
 def _named_rules(raw: dict[str, Any]) -> dict[str, Rule]:
@@ -168,12 +202,21 @@ def _build(raw: dict[str, Any], text: str) -> Policy:
     _check_unique_ids([*rules.values(), *(g.rule for g in gates), *(t.rule for t in tiers.values())])
     periods = {DataCategory(k): int(v) for k, v in raw["narrowing"]["max_period_days"].items()}
     return Policy(
-        version=str(raw["version"]), sha256=hashlib.sha256(text.encode()).hexdigest(), title=raw.get("title", ""),
-        effective=str(raw.get("effective", "")), text=text, rules=rules, gates=gates,
+        version=str(raw["version"]),
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        title=raw.get("title", ""),
+        effective=str(raw.get("effective", "")),
+        text=text,
+        rules=rules,
+        gates=gates,
         double_criminality_exempt=_instruments(raw["double_criminality"].get("exempt_instruments", []), "double_criminality"),
-        emergency_minimal=_categories(raw["emergency"]["minimal"], "emergency"), max_period_days=periods,
-        max_targets=int(raw["narrowing"]["targets"]["max_targets"]), tiers=tiers, approvals=max(2, int(raw["four_eyes"]["approvals"])),
-        link_hours=int(raw["delivery"]["link_hours"]), emergency_notice_delay_days=int(raw["user_notice"]["emergency_delay_days"]),
+        emergency_minimal=_categories(raw["emergency"]["minimal"], "emergency"),
+        max_period_days=periods,
+        max_targets=int(raw["narrowing"]["targets"]["max_targets"]),
+        tiers=tiers,
+        approvals=max(2, int(raw["four_eyes"]["approvals"])),
+        link_hours=int(raw["delivery"]["link_hours"]),
+        emergency_notice_delay_days=int(raw["user_notice"]["emergency_delay_days"]),
     )
 
 

@@ -38,7 +38,9 @@ def _document(session: Session, *, policy: Policy, clock: Clock) -> PolicyDocume
         if row.sha256 == policy.sha256:
             return row
     if rows:
-        raise Conflict(f"Policy version {policy.version} was already used with different text; give the edited policy a new version.")
+        raise Conflict(
+            f"Policy version {policy.version} was already used with different text; give the edited policy a new version."
+        )
     row = PolicyDocument(version=policy.version, sha256=policy.sha256, text=policy.text, first_used_at=clock.now())
     session.add(row)
     session.flush()
@@ -46,8 +48,16 @@ def _document(session: Session, *, policy: Policy, clock: Clock) -> PolicyDocume
 
 
 def propose_decision(
-    session: Session, *, actor: Actor, clock: Clock, principal: Principal, platform: Platform, request_id: int,
-    data_dir: Path | None = None, policy: Policy | None = None, note: str = "",
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    platform: Platform,
+    request_id: int,
+    data_dir: Path | None = None,
+    policy: Policy | None = None,
+    note: str = "",
 ) -> PolicyDecision:
     """Run the engine on the request as it stands and record its proposal."""
     authorize(principal, Permission.REQUESTS_HANDLE)
@@ -56,27 +66,70 @@ def propose_decision(
     profiles = jurisdictions_.load(data_dir)
     facts = facts_.gather(session, request=request, platform=platform)
     proposal = propose(facts, policy=policy, jurisdictions=profiles)
-    decision = _decision_row(request=request, proposal=proposal, facts_json=facts_.to_json(facts), document=_document(session, policy=policy, clock=clock),
-                             jurisdictions_version=profiles.version, actor=actor, clock=clock, note=note)
+    decision = _decision_row(
+        request=request,
+        proposal=proposal,
+        facts_json=facts_.to_json(facts),
+        document=_document(session, policy=policy, clock=clock),
+        jurisdictions_version=profiles.version,
+        actor=actor,
+        clock=clock,
+        note=note,
+    )
     session.add(decision)
     session.flush()
-    audit.record(session, actor=actor, action="policy.propose", object_type="lawful_request", object_id=request.id,
-                 reason=note or None, policy_version=policy.version, clock=clock,
-                 details={"decision_id": decision.id, "outcome": decision.outcome, "rules": list(proposal.rule_ids),
-                          "jurisdictions_version": profiles.version})
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.propose",
+        object_type="lawful_request",
+        object_id=request.id,
+        reason=note or None,
+        policy_version=policy.version,
+        clock=clock,
+        details={
+            "decision_id": decision.id,
+            "outcome": decision.outcome,
+            "rules": list(proposal.rule_ids),
+            "jurisdictions_version": profiles.version,
+        },
+    )
     return decision
 
 
-def _decision_row(*, request: LawfulRequest, proposal: Proposal, facts_json: dict, document: PolicyDocument, jurisdictions_version: str,
-                  actor: Actor, clock: Clock, note: str) -> PolicyDecision:
+def _decision_row(
+    *,
+    request: LawfulRequest,
+    proposal: Proposal,
+    facts_json: dict,
+    document: PolicyDocument,
+    jurisdictions_version: str,
+    actor: Actor,
+    clock: Clock,
+    note: str,
+) -> PolicyDecision:
     return PolicyDecision(
-        request_id=request.id, outcome=proposal.outcome.value, categories=sorted(c.value for c in proposal.categories),
-        widenable=sorted(c.value for c in proposal.widenable), accounts=list(proposal.accounts), period_start=proposal.period_start,
-        period_end=proposal.period_end, reasons=[r.as_dict() for r in proposal.reasons],
-        refusal_reason=proposal.refusal_reason and proposal.refusal_reason.value, extra_reviews=proposal.extra_reviews,
-        callback_required=proposal.callback_required, not_before=proposal.not_before, narrowed=proposal.narrowed,
-        not_held=[list(p) for p in proposal.not_held], facts=facts_json, policy_document_id=document.id, policy_version=document.version,
-        jurisdictions_version=jurisdictions_version, proposed_by=str(actor), proposed_at=clock.now(), note=note.strip(),
+        request_id=request.id,
+        outcome=proposal.outcome.value,
+        categories=sorted(c.value for c in proposal.categories),
+        widenable=sorted(c.value for c in proposal.widenable),
+        accounts=list(proposal.accounts),
+        period_start=proposal.period_start,
+        period_end=proposal.period_end,
+        reasons=[r.as_dict() for r in proposal.reasons],
+        refusal_reason=proposal.refusal_reason and proposal.refusal_reason.value,
+        extra_reviews=proposal.extra_reviews,
+        callback_required=proposal.callback_required,
+        not_before=proposal.not_before,
+        narrowed=proposal.narrowed,
+        not_held=[list(p) for p in proposal.not_held],
+        facts=facts_json,
+        policy_document_id=document.id,
+        policy_version=document.version,
+        jurisdictions_version=jurisdictions_version,
+        proposed_by=str(actor),
+        proposed_at=clock.now(),
+        note=note.strip(),
     )
 
 
@@ -117,8 +170,16 @@ def adopt(session: Session, *, actor: Actor, clock: Clock, principal: Principal,
     reason = _reason_text(decision)
     refusal = RefusalReason(decision.refusal_reason or RefusalReason.OTHER)
     for state in _path(Outcome(decision.outcome), RequestState(request.state)):
-        request = legal_requests.transition(session, actor=actor, clock=clock, principal=principal, request_id=request.id, to_state=state,
-                                            reason=reason, refusal_reason=refusal if state is RequestState.REFUSED else None)
+        request = legal_requests.transition(
+            session,
+            actor=actor,
+            clock=clock,
+            principal=principal,
+            request_id=request.id,
+            to_state=state,
+            reason=reason,
+            refusal_reason=refusal if state is RequestState.REFUSED else None,
+        )
     return request
 
 
@@ -144,10 +205,15 @@ class DryRunRow:
 
     @property
     def changed(self) -> bool:
-        return self.draft.outcome.value != self.decision.outcome or sorted(c.value for c in self.draft.categories) != self.decision.categories
+        return (
+            self.draft.outcome.value != self.decision.outcome
+            or sorted(c.value for c in self.draft.categories) != self.decision.categories
+        )
 
 
-def dry_run(session: Session, *, principal: Principal, draft_text: str, data_dir: Path | None = None, limit: int = 500) -> tuple[Policy, list[DryRunRow]]:
+def dry_run(
+    session: Session, *, principal: Principal, draft_text: str, data_dir: Path | None = None, limit: int = 500
+) -> tuple[Policy, list[DryRunRow]]:
     """What a draft policy would decide on past requests, replaying the facts each decision
     recorded. Writes nothing: past decisions stay as they were made."""
     authorize(principal, Permission.REQUESTS_READ)
@@ -157,5 +223,8 @@ def dry_run(session: Session, *, principal: Principal, draft_text: str, data_dir
     latest: dict[int, PolicyDecision] = {}
     for decision in session.scalars(newest):
         latest.setdefault(decision.request_id, decision)
-    rows = [DryRunRow(d, propose(facts_.from_json(d.facts), policy=draft, jurisdictions=profiles)) for d in list(latest.values())[-limit:]]
+    rows = [
+        DryRunRow(d, propose(facts_.from_json(d.facts), policy=draft, jurisdictions=profiles))
+        for d in list(latest.values())[-limit:]
+    ]
     return draft, rows

@@ -110,7 +110,9 @@ def _set_state(
         earlier = _last_action(session=session, kind="account", target_id=account.id, action=verb)
         detail = f"account {account.id} was already {to} {term}"
         return ActionResult(ok=True, detail=detail, platform_ref=earlier.ref if earlier else None)
-    action = record_action(session=session, kind="account", target_id=account.id, action=verb, reason=reason, now=now, until=until)
+    action = record_action(
+        session=session, kind="account", target_id=account.id, action=verb, reason=reason, now=now, until=until
+    )
     account.state, account.state_until = to.value, until
     return ActionResult(ok=True, detail=f"account {account.id} {to} {term}", platform_ref=action.ref)
 

@@ -126,8 +126,14 @@ class DemoPlatform(Platform):
         self, message_id: str, *, reason: str, territories: frozenset[str] | None = None, until: datetime | None = None
     ) -> ActionResult:
         with self.store.transaction() as session:
-            return restrictions.restrict_message(session=session, message=_message(session, message_id), reason=reason,
-                                                 territories=territories, until=until, now=self.clock.now())
+            return restrictions.restrict_message(
+                session=session,
+                message=_message(session, message_id),
+                reason=reason,
+                territories=territories,
+                until=until,
+                now=self.clock.now(),
+            )
 
     def lift_message_restriction(self, message_id: str, *, reason: str) -> ActionResult:
         with self.store.transaction() as session:
@@ -189,4 +195,3 @@ def _message(session: Session, message_id: str) -> DemoMessage:
     if row is None:
         raise LookupError(f"no message with id {message_id!r} on the demo platform")
     return row
-

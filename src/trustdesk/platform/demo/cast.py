@@ -72,32 +72,82 @@ CHATS = (
 
 SCRIPT = (
     # A drug seller advertising in a neighbourhood group.
-    Line("neighbours", "dealer", 21.3, "Hi neighbours! Fresh stock just arrived: weed, pills and 'party powder'. "
-         "Same-day delivery in Berlin, discreet packaging. DM me, crypto only.", key="drug_ad"),
+    Line(
+        "neighbours",
+        "dealer",
+        21.3,
+        "Hi neighbours! Fresh stock just arrived: weed, pills and 'party powder'. "
+        "Same-day delivery in Berlin, discreet packaging. DM me, crypto only.",
+        key="drug_ad",
+    ),
     Line("neighbours", "lena", 21.2, "Is this a joke? This group is for lost cats and parcel pickups."),
-    Line("neighbours", "dealer", 14.6, "Updated price list, bulk discounts for resellers. Ask for the weekend special.",
-         ("price_list",), key="drug_price_list"),
+    Line(
+        "neighbours",
+        "dealer",
+        14.6,
+        "Updated price list, bulk discounts for resellers. Ask for the weekend special.",
+        ("price_list",),
+        key="drug_price_list",
+    ),
     Line("neighbours", "tom", 14.5, "Can an admin remove this please?"),
-    Line("neighbours", "dealer", 6.2, "Last call before the weekend, stock is running low. Message me privately.", key="drug_ad_2"),
+    Line(
+        "neighbours", "dealer", 6.2, "Last call before the weekend, stock is running low. Message me privately.", key="drug_ad_2"
+    ),
     Line("dealer_secret", "emre", 13.0, "how much for the weekend special"),
     Line("dealer_secret", "dealer", 12.9, "80 for the usual, meet at the station at 9"),
     # Sextortion-style threats in a direct chat.
-    Line("extortion", "extortionist", 9.4, "I recorded our video call. Pay 500 EUR in bitcoin within 48 hours or I send "
-         "the recording to all your contacts and your university.", key="extortion_threat"),
+    Line(
+        "extortion",
+        "extortionist",
+        9.4,
+        "I recorded our video call. Pay 500 EUR in bitcoin within 48 hours or I send "
+        "the recording to all your contacts and your university.",
+        key="extortion_threat",
+    ),
     Line("extortion", "tom", 9.3, "Please leave me alone. I will report you."),
-    Line("extortion", "extortionist", 8.1, "Clock is ticking. Wallet: bc1q-demo-not-a-real-wallet. Nobody needs to know.",
-         key="extortion_wallet"),
+    Line(
+        "extortion",
+        "extortionist",
+        8.1,
+        "Clock is ticking. Wallet: bc1q-demo-not-a-real-wallet. Nobody needs to know.",
+        key="extortion_wallet",
+    ),
     Line("extortion", "extortionist", 7.2, "Last warning. 24 hours, then everyone sees it.", key="extortion_last_warning"),
     Line("lena_tom_secret", "tom", 7.0, "Someone is blackmailing me, can we talk?"),
     Line("lena_tom_secret", "lena", 6.9, "Of course. Don't pay. Screenshot everything and report the account."),
     # A channel posting propaganda for a fictional violent movement, re-shared with edits.
-    Line("bulletin", "herald", 25.0, "The Iron Dawn Front calls on every loyal follower: the corrupt order will fall. "
-         "Train, prepare, and be ready when the signal comes.", ("poster",), key="propaganda_poster"),
-    Line("bulletin", "herald", 18.5, "Our fighters struck the enemy's outpost last night. Glory to those who act. "
-         "Share this message everywhere before they silence us.", key="propaganda_attack"),
-    Line("bulletin", "herald", 4.0, "Recruits wanted. Those ready to act for the Front, write to the herald.", key="propaganda_recruit"),
-    Line("debate", "reposter", 17.9, "Look what the Iron Dawn people posted, they are everywhere now",
-         ("poster_resized",), key="poster_repost_resized"),
+    Line(
+        "bulletin",
+        "herald",
+        25.0,
+        "The Iron Dawn Front calls on every loyal follower: the corrupt order will fall. "
+        "Train, prepare, and be ready when the signal comes.",
+        ("poster",),
+        key="propaganda_poster",
+    ),
+    Line(
+        "bulletin",
+        "herald",
+        18.5,
+        "Our fighters struck the enemy's outpost last night. Glory to those who act. "
+        "Share this message everywhere before they silence us.",
+        key="propaganda_attack",
+    ),
+    Line(
+        "bulletin",
+        "herald",
+        4.0,
+        "Recruits wanted. Those ready to act for the Front, write to the herald.",
+        key="propaganda_recruit",
+    ),
+    Line(
+        "debate",
+        "reposter",
+        17.9,
+        "Look what the Iron Dawn people posted, they are everywhere now",
+        ("poster_resized",),
+        key="poster_repost_resized",
+    ),
     Line("debate", "jess", 17.8, "Please don't spread that stuff, even ironically."),
     Line("debate", "reposter", 3.5, "Another one going round", ("poster_cropped",), key="poster_repost_cropped"),
     # Ordinary life, with a few pictures.

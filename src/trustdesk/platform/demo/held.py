@@ -65,8 +65,10 @@ def _logins(*, session: Session, account_id: str, since: datetime | None, until:
 def _traffic(*, session: Session, account_id: str, since: datetime | None, until: datetime | None) -> list[dict[str, object]]:
     """Messages the account sent anywhere, and those it received in one-to-one chats (direct
     and secret), where the other party is a single identifiable person. Never the text."""
-    one_to_one = select(DemoMembership.chat_id).join(DemoChat).where(
-        DemoMembership.account_id == account_id, DemoChat.kind.in_([ChatKind.DIRECT.value, ChatKind.SECRET.value])
+    one_to_one = (
+        select(DemoMembership.chat_id)
+        .join(DemoChat)
+        .where(DemoMembership.account_id == account_id, DemoChat.kind.in_([ChatKind.DIRECT.value, ChatKind.SECRET.value]))
     )
     query = select(DemoMessage, DemoChat).join(DemoChat, DemoChat.id == DemoMessage.chat_id)
     query = query.where(or_(DemoMessage.sender_id == account_id, DemoMessage.chat_id.in_(one_to_one)))

@@ -76,9 +76,7 @@ class DemoChat(DemoBase):
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    memberships: Mapped[list[DemoMembership]] = relationship(
-        order_by="DemoMembership.position", lazy="selectin"
-    )
+    memberships: Mapped[list[DemoMembership]] = relationship(order_by="DemoMembership.position", lazy="selectin")
 
     @property
     def chat_kind(self) -> ChatKind:

@@ -104,9 +104,7 @@ class Posting:
             session.flush()
             return chat.as_port()
 
-    def record_login(
-        self, *, account_id: str, ip: str, port: int, user_agent: str, at: datetime | None = None
-    ) -> None:
+    def record_login(self, *, account_id: str, ip: str, port: int, user_agent: str, at: datetime | None = None) -> None:
         with self.store.transaction() as session:
             _require_accounts(session=session, account_ids=[account_id])
             at = at or self.store.clock.now()

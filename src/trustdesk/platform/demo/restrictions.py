@@ -20,8 +20,13 @@ from trustdesk.platform.port import ActionResult, MessageState, territories_of
 
 
 def restrict_message(
-    *, session: Session, message: DemoMessage, reason: str, territories: frozenset[str] | None,
-    until: datetime | None, now: datetime,
+    *,
+    session: Session,
+    message: DemoMessage,
+    reason: str,
+    territories: frozenset[str] | None,
+    until: datetime | None,
+    now: datetime,
 ) -> ActionResult:
     require_reason(reason)
     require_future(until, now=now)
@@ -33,13 +38,21 @@ def restrict_message(
     current = _in_force(session=session, message_id=message.id, now=now)
     if current is not None and _same_terms(current, scope=scope, until=until):
         earlier = session.get(DemoAction, current.action_id)
-        return ActionResult(ok=True, detail=f"message {message.id} was already hidden {where} {term}",
-                            platform_ref=earlier.ref if earlier else None)
-    action = record_action(session=session, kind="message", target_id=message.id, action="restrict", reason=reason, now=now, until=until)
+        return ActionResult(
+            ok=True,
+            detail=f"message {message.id} was already hidden {where} {term}",
+            platform_ref=earlier.ref if earlier else None,
+        )
+    action = record_action(
+        session=session, kind="message", target_id=message.id, action="restrict", reason=reason, now=now, until=until
+    )
     if current is not None:  # the term or the territories changed: the new decision replaces it
         current.ended_at, current.end_action_id = now, action.id
-    session.add(DemoMessageRestriction(message_id=message.id, territories=sorted(scope) if scope else None,
-                                       until=until, reason=reason, action_id=action.id))
+    session.add(
+        DemoMessageRestriction(
+            message_id=message.id, territories=sorted(scope) if scope else None, until=until, reason=reason, action_id=action.id
+        )
+    )
     return ActionResult(ok=True, detail=f"message {message.id} hidden from others {where} {term}", platform_ref=action.ref)
 
 
@@ -47,7 +60,9 @@ def lift_message_restriction(*, session: Session, message: DemoMessage, reason: 
     require_reason(reason)
     current = _in_force(session=session, message_id=message.id, now=now)
     if current is not None:
-        action = record_action(session=session, kind="message", target_id=message.id, action="lift_restriction", reason=reason, now=now)
+        action = record_action(
+            session=session, kind="message", target_id=message.id, action="lift_restriction", reason=reason, now=now
+        )
         current.ended_at, current.end_action_id = now, action.id
         return ActionResult(ok=True, detail=f"restriction on message {message.id} lifted", platform_ref=action.ref)
     last = _last(session=session, message_id=message.id)
@@ -55,11 +70,15 @@ def lift_message_restriction(*, session: Session, message: DemoMessage, reason: 
         return ActionResult(ok=False, detail=f"message {message.id} was never restricted; nothing to lift")
     if last.ended_at is not None:
         ended = session.get(DemoAction, last.end_action_id) if last.end_action_id else None
-        return ActionResult(ok=True, detail=f"restriction on message {message.id} was already lifted",
-                            platform_ref=ended.ref if ended else None)
+        return ActionResult(
+            ok=True, detail=f"restriction on message {message.id} was already lifted", platform_ref=ended.ref if ended else None
+        )
     started = session.get(DemoAction, last.action_id)
-    return ActionResult(ok=True, detail=f"restriction on message {message.id} had already ended on {last.until:%Y-%m-%d %H:%M} UTC",
-                        platform_ref=started.ref if started else None)
+    return ActionResult(
+        ok=True,
+        detail=f"restriction on message {message.id} had already ended on {last.until:%Y-%m-%d %H:%M} UTC",
+        platform_ref=started.ref if started else None,
+    )
 
 
 def visible_to(*, session: Session, message: DemoMessage, viewer: DemoAccount, now: datetime) -> bool:

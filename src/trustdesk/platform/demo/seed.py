@@ -84,12 +84,15 @@ def _chats(platform: DemoPlatform, *, accounts: dict[str, str], now: datetime) -
 
 def _logins(platform: DemoPlatform, *, accounts: dict[str, str], rng: random.Random, now: datetime) -> None:
     """Two to four logins each, from documentation address ranges, IPv4 and IPv6 mixed."""
-    for key, account_id in accounts.items():
+    for account_id in accounts.values():
         for _ in range(rng.randint(2, 4)):
             at = now - timedelta(days=rng.uniform(0.5, HISTORY_DAYS), seconds=rng.randint(0, 3599))
             platform.posting.record_login(
-                account_id=account_id, ip=_address(rng), port=rng.randint(1024, 65535),
-                user_agent=rng.choice(cast.USER_AGENTS), at=at,
+                account_id=account_id,
+                ip=_address(rng),
+                port=rng.randint(1024, 65535),
+                user_agent=rng.choice(cast.USER_AGENTS),
+                at=at,
             )
 
 
@@ -121,13 +124,14 @@ def _messages(
     for line in lines:
         uploads = [imagery.IMAGES[name]() for name in line.media]
         posted = platform.posting.post_message(
-            chat_id=chats[line.chat], sender_id=accounts[line.sender], text=line.text,
-            media=uploads, sent_at=now - timedelta(days=line.days_ago),
+            chat_id=chats[line.chat],
+            sender_id=accounts[line.sender],
+            text=line.text,
+            media=uploads,
+            sent_at=now - timedelta(days=line.days_ago),
         )
         if line.key:
             messages[line.key] = posted.id
         for name, item in zip(line.media, posted.media, strict=True):
             media.setdefault(name, item.id)
     return messages, media
-
-

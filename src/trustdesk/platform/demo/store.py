@@ -25,7 +25,9 @@ def demo_engine(url: str) -> Engine:
     (StaticPool), or every new connection would see an empty database."""
     if url not in MEMORY_URLS:
         return make_engine(url)
-    engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True)  # no values in errors
+    engine = create_engine(
+        url, poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
+    )  # no values in errors
 
     @event.listens_for(engine, "connect")
     def _foreign_keys(dbapi_conn: Any, _record: Any) -> None:

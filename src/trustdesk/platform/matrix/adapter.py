@@ -90,7 +90,12 @@ class MatrixPlatform(Platform):
         missing = [name for name, value in needed.items() if not value]
         if missing:
             raise ValueError(f"platform = matrix needs {', '.join(missing)}")
-        assert settings.matrix_homeserver_url and settings.matrix_bot_token and settings.matrix_bot_user_id and settings.matrix_server_name
+        assert (
+            settings.matrix_homeserver_url
+            and settings.matrix_bot_token
+            and settings.matrix_bot_user_id
+            and settings.matrix_server_name
+        )
         admin = SynapseAdmin(base_url=settings.matrix_homeserver_url, token=settings.matrix_bot_token.get_secret_value())
         return cls(admin=admin, bot_user_id=settings.matrix_bot_user_id, server_name=settings.matrix_server_name)
 
@@ -117,8 +122,13 @@ class MatrixPlatform(Platform):
     def get_chat(self, chat_id: str) -> Chat:
         room = self.admin.room(chat_id)
         blocked = self.admin.call("GET", f"/_synapse/admin/v1/rooms/{q(chat_id)}/block").get("block", False)
-        return Chat(id=chat_id, kind=self._kind(room), title=room.get("name") or chat_id,
-                    member_ids=tuple(self.admin.room_members(chat_id)), closed=bool(blocked))
+        return Chat(
+            id=chat_id,
+            kind=self._kind(room),
+            title=room.get("name") or chat_id,
+            member_ids=tuple(self.admin.room_members(chat_id)),
+            closed=bool(blocked),
+        )
 
     def _kind(self, room: dict[str, Any]) -> ChatKind:
         if room.get("encryption"):
@@ -153,18 +163,24 @@ class MatrixPlatform(Platform):
         server, _, local = media_id.partition("/")
         if not server or not local:
             raise LookupError(f"Synapse has no media {media_id}")
-        info = self.admin.call("GET", f"/_synapse/admin/v1/media/{q(server)}/{q(local)}",
-                               missing=f"media {media_id}")["media_info"]
+        info = self.admin.call("GET", f"/_synapse/admin/v1/media/{q(server)}/{q(local)}", missing=f"media {media_id}")[
+            "media_info"
+        ]
         data = self.admin.media(server, local)
-        item = MediaItem(id=media_id, content_type=info.get("media_type") or "application/octet-stream",
-                         size=len(data), sha256=hashlib.sha256(data).hexdigest(), message_id=message_id)
+        item = MediaItem(
+            id=media_id,
+            content_type=info.get("media_type") or "application/octet-stream",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            message_id=message_id,
+        )
         return item, data
 
-    def list_messages(self, account_id: str, *, since: datetime | None = None, until: datetime | None = None,
-                      limit: int = 1000) -> list[Message]:
+    def list_messages(
+        self, account_id: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 1000
+    ) -> list[Message]:
         self.admin.user(account_id)  # LookupError for an unknown account
-        events = [e for room in self.admin.joined_rooms(account_id)
-                  for e in self.admin.messages(room, sender=account_id)]
+        events = [e for room in self.admin.joined_rooms(account_id) for e in self.admin.messages(room, sender=account_id)]
         messages = [to_message(e, media=self._media_of) for e in events if e["type"] in MESSAGE_TYPES]
         kept = [m for m in messages if (since is None or m.sent_at >= since) and (until is None or m.sent_at < until)]
         return sorted(kept, key=lambda m: m.sent_at)[:limit]
@@ -207,18 +223,21 @@ class MatrixPlatform(Platform):
 
     def quarantine_media(self, media_id: str) -> ActionResult:
         server, _, local = media_id.partition("/")
-        self.admin.call("POST", f"/_synapse/admin/v1/media/quarantine/{q(server)}/{q(local)}",
-                        missing=f"media {media_id}")
+        self.admin.call("POST", f"/_synapse/admin/v1/media/quarantine/{q(server)}/{q(local)}", missing=f"media {media_id}")
         return ActionResult(ok=True, detail="quarantined", platform_ref=f"quarantine:{media_id}")
 
     def restore_message(self, message_id: str, *, reason: str) -> ActionResult:
         _reason(reason)
         self.admin.event(message_id)
-        return ActionResult(ok=False, detail="Matrix redactions are final: the content is gone from every "
-                            "server; restore by re-posting from preserved evidence.")
+        return ActionResult(
+            ok=False,
+            detail="Matrix redactions are final: the content is gone from every "
+            "server; restore by re-posting from preserved evidence.",
+        )
 
-    def restrict_message(self, message_id: str, *, reason: str, territories: frozenset[str] | None = None,
-                         until: datetime | None = None) -> ActionResult:
+    def restrict_message(
+        self, message_id: str, *, reason: str, territories: frozenset[str] | None = None, until: datetime | None = None
+    ) -> ActionResult:
         _reason(reason), _check_until(until), territories_of(territories)
         self.admin.event(message_id)  # LookupError for an unknown event, as everywhere
         return ActionResult(ok=False, detail=NO_VISIBILITY_CONTROL)
@@ -242,14 +261,18 @@ class MatrixPlatform(Platform):
     def restrict_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult:
         _reason(reason), _check_until(until)
         return self._account_action(
-            account_id, state=AccountState.RESTRICTED, ref=f"suspend:{account_id}",
+            account_id,
+            state=AccountState.RESTRICTED,
+            ref=f"suspend:{account_id}",
             apply=lambda: self.admin.call("PUT", f"/_synapse/admin/v1/suspend/{q(account_id)}", json={"suspend": True}),
         )
 
     def suspend_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult:
         _reason(reason), _check_until(until)
         return self._account_action(
-            account_id, state=AccountState.SUSPENDED, ref=f"lock:{account_id}",
+            account_id,
+            state=AccountState.SUSPENDED,
+            ref=f"lock:{account_id}",
             apply=lambda: self.admin.call("PUT", f"/_synapse/admin/v2/users/{q(account_id)}", json={"locked": True}),
         )
 
@@ -261,7 +284,9 @@ class MatrixPlatform(Platform):
     def deactivate_account(self, account_id: str, *, reason: str) -> ActionResult:
         _reason(reason)
         return self._account_action(
-            account_id, state=AccountState.DEACTIVATED, ref=f"deactivate:{account_id}",
+            account_id,
+            state=AccountState.DEACTIVATED,
+            ref=f"deactivate:{account_id}",
             apply=lambda: self.admin.call("POST", f"/_synapse/admin/v1/deactivate/{q(account_id)}", json={"erase": False}),
         )
 
@@ -284,8 +309,7 @@ class MatrixPlatform(Platform):
         why = _reason(reason)
         if self.get_chat(chat_id).closed:
             return ActionResult(ok=True, detail="already shut down", platform_ref=f"shutdown:{chat_id}")
-        self.admin.call("DELETE", f"/_synapse/admin/v1/rooms/{q(chat_id)}",
-                        json={"block": True, "purge": False, "message": why})
+        self.admin.call("DELETE", f"/_synapse/admin/v1/rooms/{q(chat_id)}", json={"block": True, "purge": False, "message": why})
         return ActionResult(ok=True, detail="room shut down and blocked; history kept", platform_ref=f"shutdown:{chat_id}")
 
     def reopen_chat(self, chat_id: str, *, reason: str) -> ActionResult:
@@ -300,8 +324,9 @@ class MatrixPlatform(Platform):
             return frozenset(DataCategory) - {DataCategory.CONTENT}
         return frozenset(DataCategory)
 
-    def retrieve(self, account_id: str, category: DataCategory, *, since: datetime | None = None,
-                 until: datetime | None = None) -> HeldData:
+    def retrieve(
+        self, account_id: str, category: DataCategory, *, since: datetime | None = None, until: datetime | None = None
+    ) -> HeldData:
         return retrieve_held(self, account_id, category, since=since, until=until)
 
     def is_encrypted_room(self, room_id: str) -> bool:

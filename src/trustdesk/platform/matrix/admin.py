@@ -4,6 +4,7 @@ server-admin account ("the moderation bot"). Translates HTTP failures into the p
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,10 +16,12 @@ from trustdesk.platform.port import PlatformError
 
 
 class SynapseAdmin:
-    def __init__(self, *, base_url: str, token: str, timeout_s: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
-                                  headers={"Authorization": f"Bearer {token}"})
+    def __init__(
+        self, *, base_url: str, token: str, timeout_s: float = 10.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -82,11 +85,10 @@ class SynapseAdmin:
         """Every message event of a room, oldest first (paged by Synapse's tokens)."""
         params: dict[str, Any] = {"dir": "f", "limit": min(limit, 1000)}
         if sender:
-            params["filter"] = '{"senders": ["%s"]}' % sender
+            params["filter"] = json.dumps({"senders": [sender]})
         out: list[dict[str, Any]] = []
         while True:
-            page = self.call("GET", f"/_synapse/admin/v1/rooms/{q(room_id)}/messages", params=params,
-                             missing=f"room {room_id}")
+            page = self.call("GET", f"/_synapse/admin/v1/rooms/{q(room_id)}/messages", params=params, missing=f"room {room_id}")
             out.extend(page.get("chunk", []))
             if not page.get("end") or not page.get("chunk") or len(out) >= limit:
                 return out[:limit]

@@ -70,30 +70,48 @@ def bank_matcher(container: Container) -> MatchService:
 
 
 @router.post("/check", response_model=VerdictOut)
-def check(body: EventIn, request: Request, session: SessionDep, container: ContainerDep,
-          principal: Ingestor) -> VerdictOut:
-    verdict = service.check_event(session, screen=content_screen(container), event=body.model_dump(),
-                                  actor=actor_of(request, principal), clock=container.clock)
+def check(body: EventIn, request: Request, session: SessionDep, container: ContainerDep, principal: Ingestor) -> VerdictOut:
+    verdict = service.check_event(
+        session,
+        screen=content_screen(container),
+        event=body.model_dump(),
+        actor=actor_of(request, principal),
+        clock=container.clock,
+    )
     return VerdictOut(verdict=verdict.name, reason=verdict.reason)
 
 
 @router.post("/media-check", response_model=VerdictOut)
-def media_check(body: MediaIn, request: Request, session: SessionDep, container: ContainerDep,
-                principal: Ingestor) -> VerdictOut:
+def media_check(body: MediaIn, request: Request, session: SessionDep, container: ContainerDep, principal: Ingestor) -> VerdictOut:
     media, actor = body.model_dump(), actor_of(request, principal)
     verdict = service.check_media(session, screen=content_screen(container), media=media, actor=actor, clock=container.clock)
     if not verdict.block:
-        flows.remember_upload(session, matcher=bank_matcher(container), media=media, actor=actor, clock=container.clock,
-                              pager=container.pager, cpu=container.cpu)
+        flows.remember_upload(
+            session,
+            matcher=bank_matcher(container),
+            media=media,
+            actor=actor,
+            clock=container.clock,
+            pager=container.pager,
+            cpu=container.cpu,
+        )
     return VerdictOut(verdict=verdict.name, reason=verdict.reason)
 
 
 @router.post("/events", response_model=IngestOut)
-def events(body: EventsIn, request: Request, session: SessionDep, container: ContainerDep,
-           principal: Ingestor) -> IngestOut:
+def events(body: EventsIn, request: Request, session: SessionDep, container: ContainerDep, principal: Ingestor) -> IngestOut:
     events, actor = [e.model_dump() for e in body.events], actor_of(request, principal)
-    result = service.ingest_events(session, events=events, screen=content_screen(container), platform=container.platform,
-                                   actor=actor, clock=container.clock)
-    flows.remember_posted_media(session, matcher=bank_matcher(container), events=events, platform=container.platform,
-                                actor=actor, clock=container.clock, pager=container.pager, cpu=container.cpu)
+    result = service.ingest_events(
+        session, events=events, screen=content_screen(container), platform=container.platform, actor=actor, clock=container.clock
+    )
+    flows.remember_posted_media(
+        session,
+        matcher=bank_matcher(container),
+        events=events,
+        platform=container.platform,
+        actor=actor,
+        clock=container.clock,
+        pager=container.pager,
+        cpu=container.cpu,
+    )
     return IngestOut(received=result.received, duplicates=result.duplicates, removed=result.removed)

@@ -57,19 +57,38 @@ def import_reports(session: Session, *, reports: Iterable[dict[str, Any]], actor
 def _import(session: Session, *, report: dict, actor: Actor, clock: Clock) -> MatrixReport:
     reason = (report.get("reason") or "").strip() or None
     case = review.open_case(
-        session, actor=actor, clock=clock, subject_kind=SubjectKind.MESSAGE, subject_id=report["event_id"],
-        queue=route(policy=None, source=Source.NOTICE), priority=REPORT_PRIORITY, source=Source.NOTICE,
+        session,
+        actor=actor,
+        clock=clock,
+        subject_kind=SubjectKind.MESSAGE,
+        subject_id=report["event_id"],
+        queue=route(policy=None, source=Source.NOTICE),
+        priority=REPORT_PRIORITY,
+        source=Source.NOTICE,
         reason=f"Matrix report by {report['user_id']}" + (f": {reason}" if reason else ""),
     )
     row = MatrixReport(
-        synapse_report_id=report["id"], event_id=report["event_id"], room_id=report["room_id"],
-        reporter=report["user_id"], sender=report.get("sender"), reason=reason,
-        reported_at=from_ts(report["received_ts"]), imported_at=clock.now(), case_ref=str(case.id),
+        synapse_report_id=report["id"],
+        event_id=report["event_id"],
+        room_id=report["room_id"],
+        reporter=report["user_id"],
+        sender=report.get("sender"),
+        reason=reason,
+        reported_at=from_ts(report["received_ts"]),
+        imported_at=clock.now(),
+        case_ref=str(case.id),
     )
     session.add(row)
     session.flush()
-    record(session, actor=actor, clock=clock, action="matrix.report_import", object_type="matrix_report",
-           object_id=row.id, details={"case_id": case.id, "synapse_report_id": report["id"]})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="matrix.report_import",
+        object_type="matrix_report",
+        object_id=row.id,
+        details={"case_id": case.id, "synapse_report_id": report["id"]},
+    )
     return row
 
 
@@ -78,8 +97,16 @@ def _import(session: Session, *, report: dict, actor: Actor, clock: Clock) -> Ma
 POSTING_TYPES = frozenset({"m.room.message", "m.sticker"})
 
 
-def remember_upload(session: Session, *, matcher: MatchService, media: dict[str, Any], actor: Actor, clock: Clock,
-                    pager: Pager | None = None, cpu: CpuPool | None = None) -> None:
+def remember_upload(
+    session: Session,
+    *,
+    matcher: MatchService,
+    media: dict[str, Any],
+    actor: Actor,
+    clock: Clock,
+    pager: Pager | None = None,
+    cpu: CpuPool | None = None,
+) -> None:
     """Hash an upload Synapse is about to store (the media check let it through), so that
     bank entries added later find it (retroaction). Never fails the check: a file that is
     no readable image is skipped."""
@@ -88,14 +115,32 @@ def remember_upload(session: Session, *, matcher: MatchService, media: dict[str,
     media_id = f"{media['server_name']}/{media['media_id']}"
     try:
         with session.begin_nested():
-            check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=MatrixPlatform.name,
-                         media_id=media_id, data=base64.b64decode(media["data_b64"]), pager=pager, cpu=cpu)
+            check_upload(
+                session,
+                matcher=matcher,
+                actor=actor,
+                clock=clock,
+                platform_name=MatrixPlatform.name,
+                media_id=media_id,
+                data=base64.b64decode(media["data_b64"]),
+                pager=pager,
+                cpu=cpu,
+            )
     except TrustdeskError:
         return
 
 
-def remember_posted_media(session: Session, *, matcher: MatchService, events: list[dict[str, Any]], platform: Platform | None,
-                          actor: Actor, clock: Clock, pager: Pager | None = None, cpu: CpuPool | None = None) -> int:
+def remember_posted_media(
+    session: Session,
+    *,
+    matcher: MatchService,
+    events: list[dict[str, Any]],
+    platform: Platform | None,
+    actor: Actor,
+    clock: Clock,
+    pager: Pager | None = None,
+    cpu: CpuPool | None = None,
+) -> int:
     """Link each posted file to the message (event) that carries it; a file not seen at upload
     (too large to send inline, or Trustdesk was down) is fetched and hashed now. Returns how
     many files were linked."""
@@ -109,8 +154,17 @@ def remember_posted_media(session: Session, *, matcher: MatchService, events: li
             link_message(stored, message_id=event["event_id"])
             linked += 1
         elif platform is not None:
-            linked += _fetch_and_remember(session, matcher=matcher, platform=platform, media_id=media_id,
-                                          event_id=event["event_id"], actor=actor, clock=clock, pager=pager, cpu=cpu)
+            linked += _fetch_and_remember(
+                session,
+                matcher=matcher,
+                platform=platform,
+                media_id=media_id,
+                event_id=event["event_id"],
+                actor=actor,
+                clock=clock,
+                pager=pager,
+                cpu=cpu,
+            )
     session.flush()
     return linked
 
@@ -123,13 +177,34 @@ def _posted_media(event: dict[str, Any]) -> str | None:
     return url.removeprefix("mxc://")
 
 
-def _fetch_and_remember(session: Session, *, matcher: MatchService, platform: Platform, media_id: str, event_id: str,
-                        actor: Actor, clock: Clock, pager: Pager | None, cpu: CpuPool | None) -> int:
+def _fetch_and_remember(
+    session: Session,
+    *,
+    matcher: MatchService,
+    platform: Platform,
+    media_id: str,
+    event_id: str,
+    actor: Actor,
+    clock: Clock,
+    pager: Pager | None,
+    cpu: CpuPool | None,
+) -> int:
     try:
         item, data = platform.get_media(media_id)
         with session.begin_nested():
-            check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=MatrixPlatform.name, media_id=media_id,
-                         data=data, content_type=item.content_type, pager=pager, message_id=event_id, cpu=cpu)
+            check_upload(
+                session,
+                matcher=matcher,
+                actor=actor,
+                clock=clock,
+                platform_name=MatrixPlatform.name,
+                media_id=media_id,
+                data=data,
+                content_type=item.content_type,
+                pager=pager,
+                message_id=event_id,
+                cpu=cpu,
+            )
     except (LookupError, PlatformError, TrustdeskError):
         return 0
     return 1

@@ -40,8 +40,7 @@ MEDIA_CHECK_PATH = "/api/v1/connector/matrix/media-check"
 EVENTS_PATH = "/api/v1/connector/matrix/events"
 CHECKED_TYPES = frozenset({"m.room.message", "m.sticker"})
 STREAMED_TYPES = frozenset(
-    {"m.room.message", "m.sticker", "m.room.encrypted", "m.room.redaction", "m.room.member",
-     "m.room.encryption", "m.room.create"}
+    {"m.room.message", "m.sticker", "m.room.encrypted", "m.room.redaction", "m.room.member", "m.room.encryption", "m.room.create"}
 )
 REJECT_CODE = Codes.FORBIDDEN
 
@@ -128,8 +127,12 @@ class TrustdeskModule:
         return NOT_SPAM
 
     def _unreachable(self, path: str, body: dict[str, Any], *, subject: str, error: Exception) -> Any:
-        logger.warning("Trustdesk did not answer the check of %s: %s", subject, type(error).__name__,
-                       exc_info=logger.isEnabledFor(logging.DEBUG) or None)
+        logger.warning(
+            "Trustdesk did not answer the check of %s: %s",
+            subject,
+            type(error).__name__,
+            exc_info=logger.isEnabledFor(logging.DEBUG) or None,
+        )
         if not self._config.fail_open:
             return REJECT_CODE, {"org.trustdesk.reason": "moderation service unavailable; try again"}
         if path == CHECK_PATH:
@@ -148,19 +151,19 @@ class TrustdeskModule:
         what was not acknowledged for the next round."""
         while items := self._spool.peek(self._config.batch_size):
             try:
-                await self._post(EVENTS_PATH, {"events": [i.body for i in items]},
-                                 timeout=self._config.flush_timeout_s)
+                await self._post(EVENTS_PATH, {"events": [i.body for i in items]}, timeout=self._config.flush_timeout_s)
             except Exception as exc:
                 self._spool.failed(items)
-                logger.info("Trustdesk ingest unavailable, %d events spooled: %s",
-                            len(self._spool), type(exc).__name__)
+                logger.info("Trustdesk ingest unavailable, %d events spooled: %s", len(self._spool), type(exc).__name__)
                 return
             self._spool.done(items)
 
     async def _post(self, path: str, body: dict[str, Any], *, timeout: float) -> dict[str, Any]:
         request = run_in_background(
             self._api.http_client.post_json_get_json,
-            self._config.trustdesk_url + path, body, headers=self._headers,
+            self._config.trustdesk_url + path,
+            body,
+            headers=self._headers,
         )
         # ModuleApi has no public clock; timeout_deferred needs Synapse's own.
         limited = timeout_deferred(deferred=request, timeout=timeout, clock=self._api._clock)

@@ -31,10 +31,13 @@ def to_account(user: dict[str, Any]) -> Account:
     threepids = {t["medium"]: t["address"] for t in user.get("threepids") or []}
     phone = threepids.get("msisdn")
     return Account(
-        id=user["name"], username=user["name"].lstrip("@").split(":", 1)[0],
+        id=user["name"],
+        username=user["name"].lstrip("@").split(":", 1)[0],
         display_name=user.get("displayname") or user["name"],
-        phone=f"+{phone}" if phone else None, email=threepids.get("email"),
-        created_at=from_ts(user.get("creation_ts") or 0), state=account_state(user),
+        phone=f"+{phone}" if phone else None,
+        email=threepids.get("email"),
+        created_at=from_ts(user.get("creation_ts") or 0),
+        state=account_state(user),
     )
 
 
@@ -43,8 +46,11 @@ def to_message(event: dict[str, Any], *, media: Callable[[dict[str, Any]], tuple
     content = event.get("content") or {}
     text = content.get("body") if event["type"] != "m.room.encrypted" else None
     return Message(
-        id=event["event_id"], chat_id=event["room_id"], sender_id=event["sender"],
-        sent_at=from_ts(event["origin_server_ts"]), text=text if isinstance(text, str) else None,
+        id=event["event_id"],
+        chat_id=event["room_id"],
+        sender_id=event["sender"],
+        sent_at=from_ts(event["origin_server_ts"]),
+        text=text if isinstance(text, str) else None,
         state=MessageState.REMOVED if redacted else MessageState.VISIBLE,
         media=() if redacted else media(event),
     )

@@ -66,8 +66,16 @@ def unimported(platform: MatrixPlatform, *, since: datetime | None, page_size: i
     return sorted(found.values(), key=lambda r: r["id"])
 
 
-def import_new(db: Database, *, platform: MatrixPlatform, clock: Clock, actor: Actor = ACTOR, batch: int = BATCH,
-               page_size: int = 100, progress: Callable[[int, int], None] | None = None) -> ImportRun:
+def import_new(
+    db: Database,
+    *,
+    platform: MatrixPlatform,
+    clock: Clock,
+    actor: Actor = ACTOR,
+    batch: int = BATCH,
+    page_size: int = 100,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportRun:
     """Import every report Synapse holds that Trustdesk has not; `progress(done, total)`
     after each batch. Raises PlatformError when Synapse cannot be read (nothing is stored)."""
     with db.transaction() as session:
@@ -75,7 +83,7 @@ def import_new(db: Database, *, platform: MatrixPlatform, clock: Clock, actor: A
     pending = unimported(platform, since=since, page_size=page_size)
     run = ImportRun(read=len(pending))
     for start in range(0, len(pending), batch):
-        run.imported += _import_batch(db, pending[start:start + batch], actor=actor, clock=clock)
+        run.imported += _import_batch(db, pending[start : start + batch], actor=actor, clock=clock)
         if progress is not None:
             progress(min(start + batch, len(pending)), len(pending))
     return run

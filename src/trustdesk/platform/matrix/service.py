@@ -37,27 +37,39 @@ def message_text(content: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if isinstance(p, str))
 
 
-def check_event(session: Session, *, screen: ContentScreen, event: dict[str, Any], actor: Actor,
-                clock: Clock) -> Verdict:
+def check_event(session: Session, *, screen: ContentScreen, event: dict[str, Any], actor: Actor, clock: Clock) -> Verdict:
     """The pre-send answer for one message. Blocks are audited; allows write nothing, since
     they sit on the send path of every message."""
     verdict = screen.check_text(message_text(event.get("content") or {}))
     if verdict.block:
-        record(session, actor=actor, action="matrix.block_message", object_type="matrix_event",
-               object_id=str(event.get("event_id")), reason=verdict.reason, clock=clock,
-               details={"room_id": str(event.get("room_id")), "sender": str(event.get("sender"))})
+        record(
+            session,
+            actor=actor,
+            action="matrix.block_message",
+            object_type="matrix_event",
+            object_id=str(event.get("event_id")),
+            reason=verdict.reason,
+            clock=clock,
+            details={"room_id": str(event.get("room_id")), "sender": str(event.get("sender"))},
+        )
     return verdict
 
 
-def check_media(session: Session, *, screen: ContentScreen, media: dict[str, Any], actor: Actor,
-                clock: Clock) -> Verdict:
+def check_media(session: Session, *, screen: ContentScreen, media: dict[str, Any], actor: Actor, clock: Clock) -> Verdict:
     data = _decode(media.get("data_b64"))
     sha256 = hashlib.sha256(data).hexdigest() if data is not None else str(media.get("sha256", ""))
     verdict = screen.check_media(sha256=sha256, data=data)
     if verdict.block:
-        record(session, actor=actor, action="matrix.block_media", object_type="matrix_media",
-               object_id=f"{media.get('server_name')}/{media.get('media_id')}", reason=verdict.reason,
-               clock=clock, details={"sha256": sha256})
+        record(
+            session,
+            actor=actor,
+            action="matrix.block_media",
+            object_type="matrix_media",
+            object_id=f"{media.get('server_name')}/{media.get('media_id')}",
+            reason=verdict.reason,
+            clock=clock,
+            details={"sha256": sha256},
+        )
     return verdict
 
 
@@ -70,8 +82,15 @@ def _decode(value: Any) -> bytes | None:
         raise InvalidInput("data_b64 is not valid base64.") from exc
 
 
-def ingest_events(session: Session, *, events: list[dict[str, Any]], screen: ContentScreen,
-                  platform: Platform | None, actor: Actor, clock: Clock) -> IngestResult:
+def ingest_events(
+    session: Session,
+    *,
+    events: list[dict[str, Any]],
+    screen: ContentScreen,
+    platform: Platform | None,
+    actor: Actor,
+    clock: Clock,
+) -> IngestResult:
     """Store each event once (a replay after an outage is a duplicate, not a second copy);
     screen the ones Synapse let through unchecked and remove those that fail."""
     received = duplicates = 0
@@ -85,8 +104,11 @@ def ingest_events(session: Session, *, events: list[dict[str, Any]], screen: Con
             continue
         row = _store(session, body=body, clock=clock)
         received += 1
-        if row.unchecked and row.type in TEXT_TYPES and _screen_late(session, row=row, screen=screen,
-                                                                     platform=platform, actor=actor, clock=clock):
+        if (
+            row.unchecked
+            and row.type in TEXT_TYPES
+            and _screen_late(session, row=row, screen=screen, platform=platform, actor=actor, clock=clock)
+        ):
             removed.append(row.event_id)
     session.flush()
     return IngestResult(received=received, duplicates=duplicates, removed=removed)
@@ -94,9 +116,13 @@ def ingest_events(session: Session, *, events: list[dict[str, Any]], screen: Con
 
 def _store(session: Session, *, body: dict[str, Any], clock: Clock) -> MatrixEvent:
     row = MatrixEvent(
-        event_id=body["event_id"], room_id=body["room_id"], sender=body["sender"], type=body["type"],
+        event_id=body["event_id"],
+        room_id=body["room_id"],
+        sender=body["sender"],
+        type=body["type"],
         sent_at=datetime.fromtimestamp(body["origin_server_ts"] / 1000, UTC),
-        content=body.get("content") or {}, unchecked=bool(body.get("unchecked")),
+        content=body.get("content") or {},
+        unchecked=bool(body.get("unchecked")),
         received_at=clock.now(),
     )
     session.add(row)
@@ -104,14 +130,22 @@ def _store(session: Session, *, body: dict[str, Any], clock: Clock) -> MatrixEve
     return row
 
 
-def _screen_late(session: Session, *, row: MatrixEvent, screen: ContentScreen,
-                 platform: Platform | None, actor: Actor, clock: Clock) -> bool:
+def _screen_late(
+    session: Session, *, row: MatrixEvent, screen: ContentScreen, platform: Platform | None, actor: Actor, clock: Clock
+) -> bool:
     verdict = screen.check_text(message_text(row.content))
     row.verdict = verdict.name
     if not verdict.block or platform is None:
         return False
     result = platform.remove_message(row.event_id, reason=f"late screening: {verdict.reason}")
-    record(session, actor=actor, action="matrix.remove_late", object_type="matrix_event",
-           object_id=row.event_id, reason=verdict.reason, clock=clock,
-           details={"ok": result.ok, "platform_ref": result.platform_ref, "detail": result.detail})
+    record(
+        session,
+        actor=actor,
+        action="matrix.remove_late",
+        object_type="matrix_event",
+        object_id=row.event_id,
+        reason=verdict.reason,
+        clock=clock,
+        details={"ok": result.ok, "platform_ref": result.platform_ref, "detail": result.detail},
+    )
     return result.ok

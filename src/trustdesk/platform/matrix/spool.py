@@ -34,23 +34,17 @@ class Spool:
         )
 
     def put(self, body: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT INTO outbox (body, queued_at) VALUES (?, ?)", (json.dumps(body), time.time())
-        )
+        self._db.execute("INSERT INTO outbox (body, queued_at) VALUES (?, ?)", (json.dumps(body), time.time()))
 
     def peek(self, limit: int = 100) -> list[SpooledItem]:
-        rows = self._db.execute(
-            "SELECT id, body, attempts FROM outbox ORDER BY id LIMIT ?", (limit,)
-        ).fetchall()
+        rows = self._db.execute("SELECT id, body, attempts FROM outbox ORDER BY id LIMIT ?", (limit,)).fetchall()
         return [SpooledItem(id=row[0], body=json.loads(row[1]), attempts=row[2]) for row in rows]
 
     def done(self, items: list[SpooledItem]) -> None:
         self._db.executemany("DELETE FROM outbox WHERE id = ?", [(item.id,) for item in items])
 
     def failed(self, items: list[SpooledItem]) -> None:
-        self._db.executemany(
-            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", [(item.id,) for item in items]
-        )
+        self._db.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", [(item.id,) for item in items])
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])

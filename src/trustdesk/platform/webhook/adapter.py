@@ -71,9 +71,17 @@ def _time(value: datetime | None) -> str | None:
 class WebhookPlatform(Platform):
     name = "webhook"
 
-    def __init__(self, *, base_url: str, secret: bytes, timeout_s: float = 5.0, attempts: int = 4,
-                 backoff_s: float = 0.25, clock: Clock | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        secret: bytes,
+        timeout_s: float = 5.0,
+        attempts: int = 4,
+        backoff_s: float = 0.25,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         if not secret:
             raise ValueError("The webhook connector needs a shared secret to sign its requests.")
         self._http = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=timeout_s, transport=transport)
@@ -86,9 +94,13 @@ class WebhookPlatform(Platform):
     def from_settings(cls, settings: Settings) -> WebhookPlatform:
         if not settings.webhook_base_url or settings.webhook_secret is None:
             raise ValueError("platform = 'webhook' needs TRUSTDESK_WEBHOOK_BASE_URL and TRUSTDESK_WEBHOOK_SECRET.")
-        return cls(base_url=settings.webhook_base_url, secret=settings.webhook_secret.get_secret_value().encode(),
-                   timeout_s=settings.webhook_timeout_s, attempts=settings.webhook_attempts,
-                   backoff_s=settings.webhook_backoff_s)
+        return cls(
+            base_url=settings.webhook_base_url,
+            secret=settings.webhook_secret.get_secret_value().encode(),
+            timeout_s=settings.webhook_timeout_s,
+            attempts=settings.webhook_attempts,
+            backoff_s=settings.webhook_backoff_s,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -99,13 +111,19 @@ class WebhookPlatform(Platform):
         """One logical call: signed, retried while transient, its answer's JSON returned."""
         payload = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
         delivery = uuid.uuid4().hex
-        headers = {"Content-Type": "application/json", signing.DELIVERY_HEADER: delivery,
-                   wire.VERSION_HEADER: wire.PROTOCOL_VERSION}
+        headers = {
+            "Content-Type": "application/json",
+            signing.DELIVERY_HEADER: delivery,
+            wire.VERSION_HEADER: wire.PROTOCOL_VERSION,
+        }
         if operation.is_action:
             headers[wire.IDEMPOTENCY_HEADER] = delivery
-        retrying = Retrying(stop=stop_after_attempt(self._attempts), reraise=True,
-                            wait=wait_exponential_jitter(multiplier=self._backoff_s, jitter=self._backoff_s, max=30),
-                            retry=retry_if_exception_type(_Transient))
+        retrying = Retrying(
+            stop=stop_after_attempt(self._attempts),
+            reraise=True,
+            wait=wait_exponential_jitter(multiplier=self._backoff_s, jitter=self._backoff_s, max=30),
+            retry=retry_if_exception_type(_Transient),
+        )
         try:
             response = retrying(self._attempt, operation, payload, headers)
         except _Transient as exc:
@@ -160,8 +178,9 @@ class WebhookPlatform(Platform):
             raise PlatformError(f"The platform's bytes for media {media_id} do not match its own SHA-256.")
         return answer.media, data
 
-    def list_messages(self, account_id: str, *, since: datetime | None = None, until: datetime | None = None,
-                      limit: int = 1000) -> list[Message]:
+    def list_messages(
+        self, account_id: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 1000
+    ) -> list[Message]:
         body = {"account_id": account_id, "since": _time(since), "until": _time(until), "limit": limit}
         return self._get(wire.MessageList, Operation.LIST_MESSAGES, body, missing=f"account {account_id}").messages
 
@@ -182,12 +201,17 @@ class WebhookPlatform(Platform):
         body = {"message_id": message_id, "reason": _reason(reason)}
         return self._act(Operation.RESTORE_MESSAGE, f"message {message_id}", body)
 
-    def restrict_message(self, message_id: str, *, reason: str, territories: frozenset[str] | None = None,
-                         until: datetime | None = None) -> ActionResult:
+    def restrict_message(
+        self, message_id: str, *, reason: str, territories: frozenset[str] | None = None, until: datetime | None = None
+    ) -> ActionResult:
         """Territories travel as a sorted list of ISO 3166-1 alpha-2 codes, or null for everywhere."""
         scope = territories_of(territories)
-        body = {"message_id": message_id, "reason": _reason(reason), "until": _until(until),
-                "territories": sorted(scope) if scope is not None else None}
+        body = {
+            "message_id": message_id,
+            "reason": _reason(reason),
+            "until": _until(until),
+            "territories": sorted(scope) if scope is not None else None,
+        }
         return self._act(Operation.RESTRICT_MESSAGE, f"message {message_id}", body)
 
     def lift_message_restriction(self, message_id: str, *, reason: str) -> ActionResult:
@@ -218,8 +242,9 @@ class WebhookPlatform(Platform):
         answer = self._get(wire.Categories, Operation.CATEGORIES_HELD, {"chat_kind": chat_kind.value})
         return frozenset(answer.categories)
 
-    def retrieve(self, account_id: str, category: DataCategory, *, since: datetime | None = None,
-                 until: datetime | None = None) -> HeldData:
+    def retrieve(
+        self, account_id: str, category: DataCategory, *, since: datetime | None = None, until: datetime | None = None
+    ) -> HeldData:
         body = {"account_id": account_id, "category": category.value, "since": _time(since), "until": _time(until)}
         return self._get(HeldData, Operation.RETRIEVE, body, missing=f"account {account_id}")
 

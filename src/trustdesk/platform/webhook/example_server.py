@@ -61,8 +61,9 @@ class IdempotencyCache:
             self._answers[key] = answer
 
 
-def create_example_app(platform: Platform, *, secret: bytes, clock: Clock | None = None,
-                       tolerance_s: int = signing.DEFAULT_TOLERANCE_S) -> FastAPI:
+def create_example_app(
+    platform: Platform, *, secret: bytes, clock: Clock | None = None, tolerance_s: int = signing.DEFAULT_TOLERANCE_S
+) -> FastAPI:
     clock = clock or SystemClock()
     cache = IdempotencyCache()
     methods = {op: validate_call(getattr(platform, op.value)) for op in Operation}  # checks the arguments' types
@@ -72,8 +73,13 @@ def create_example_app(platform: Platform, *, secret: bytes, clock: Clock | None
     async def operate(operation: str, request: Request) -> JSONResponse:
         raw = await request.body()
         try:  # 1. refuse anything not signed by Trustdesk within the tolerance
-            signing.verify(secret=secret, body=raw, header=request.headers.get(signing.SIGNATURE_HEADER, ""),
-                           now=clock.now(), tolerance_s=tolerance_s)
+            signing.verify(
+                secret=secret,
+                body=raw,
+                header=request.headers.get(signing.SIGNATURE_HEADER, ""),
+                now=clock.now(),
+                tolerance_s=tolerance_s,
+            )
         except AuthenticationFailed as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
         try:

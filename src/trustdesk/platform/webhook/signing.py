@@ -26,9 +26,7 @@ def sign(*, secret: bytes, body: bytes, at: datetime) -> str:
     return f"t={stamp},v1={mac}"
 
 
-def verify(
-    *, secret: bytes, body: bytes, header: str, now: datetime, tolerance_s: int = DEFAULT_TOLERANCE_S
-) -> None:
+def verify(*, secret: bytes, body: bytes, header: str, now: datetime, tolerance_s: int = DEFAULT_TOLERANCE_S) -> None:
     """Raise `AuthenticationFailed` unless `header` signs `body` with `secret` recently enough.
     Receivers written in Python can call this directly; docs/webhook.md shows the same in a
     few lines for others."""

@@ -61,9 +61,19 @@ class Operation(StrEnum):
         return self in ACTIONS
 
 
-ACTIONS = frozenset({Operation.REMOVE_MESSAGE, Operation.RESTORE_MESSAGE, Operation.RESTRICT_MESSAGE,
-                     Operation.LIFT_MESSAGE_RESTRICTION, Operation.RESTRICT_ACCOUNT, Operation.SUSPEND_ACCOUNT,
-                     Operation.REINSTATE_ACCOUNT, Operation.CLOSE_CHAT, Operation.REOPEN_CHAT})
+ACTIONS = frozenset(
+    {
+        Operation.REMOVE_MESSAGE,
+        Operation.RESTORE_MESSAGE,
+        Operation.RESTRICT_MESSAGE,
+        Operation.LIFT_MESSAGE_RESTRICTION,
+        Operation.RESTRICT_ACCOUNT,
+        Operation.SUSPEND_ACCOUNT,
+        Operation.REINSTATE_ACCOUNT,
+        Operation.CLOSE_CHAT,
+        Operation.REOPEN_CHAT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -92,9 +102,15 @@ class Categories:
 
 
 ANSWERS: dict[Operation, type] = {
-    Operation.GET_ACCOUNT: Account, Operation.FIND_ACCOUNT: FoundAccount, Operation.GET_CHAT: Chat,
-    Operation.GET_MESSAGE: Message, Operation.GET_MEDIA: MediaAnswer, Operation.LIST_MESSAGES: MessageList,
-    Operation.CHAT_CONTEXT: MessageList, Operation.CATEGORIES_HELD: Categories, Operation.RETRIEVE: HeldData,
+    Operation.GET_ACCOUNT: Account,
+    Operation.FIND_ACCOUNT: FoundAccount,
+    Operation.GET_CHAT: Chat,
+    Operation.GET_MESSAGE: Message,
+    Operation.GET_MEDIA: MediaAnswer,
+    Operation.LIST_MESSAGES: MessageList,
+    Operation.CHAT_CONTEXT: MessageList,
+    Operation.CATEGORIES_HELD: Categories,
+    Operation.RETRIEVE: HeldData,
     **{action: ActionResult for action in ACTIONS},
 }
 

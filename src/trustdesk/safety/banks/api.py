@@ -66,8 +66,12 @@ def _summary(session: Any, bank_id: int) -> BankRead:
 
 def _added(result: Any) -> AddedRead:
     run = result.retroaction
-    return AddedRead(added=len(result.result.added), skipped=result.result.skipped, entry_ids=[e.id for e in result.result.added],
-                     retroaction=RetroactionRead.model_validate(run) if run else None)
+    return AddedRead(
+        added=len(result.result.added),
+        skipped=result.result.skipped,
+        entry_ids=[e.id for e in result.result.added],
+        retroaction=RetroactionRead.model_validate(run) if run else None,
+    )
 
 
 # -- banks (HMA: /c/banks, /c/bank/<name>, /c/bank/<name>/content) ---------------------------------
@@ -90,8 +94,17 @@ def flood_alerts(session: SessionDep, _: Reader) -> list[FloodAlertRead]:
 
 
 @router.post("/banks/flood-alerts/{alert_id}/resolve", response_model=FloodAlertRead)
-def resolve_flood(alert_id: RowId, body: FloodResolveIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> FloodAlertRead:
-    alert = flood.resolve(session, actor=actor_of(request, principal), clock=container.clock, alert_id=alert_id, resume=body.resume, reason=body.reason)
+def resolve_flood(
+    alert_id: RowId, body: FloodResolveIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> FloodAlertRead:
+    alert = flood.resolve(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        alert_id=alert_id,
+        resume=body.resume,
+        reason=body.reason,
+    )
     return FloodAlertRead.model_validate(alert)
 
 
@@ -102,37 +115,77 @@ def get_bank(bank_id: RowId, session: SessionDep, _: Reader) -> BankRead:
 
 
 @router.patch("/banks/{bank_id}", response_model=BankRead)
-def update_bank(bank_id: RowId, body: BankUpdate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> BankRead:
-    service.update_bank(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, **body.model_dump(exclude_unset=True))
+def update_bank(
+    bank_id: RowId, body: BankUpdate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> BankRead:
+    service.update_bank(
+        session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, **body.model_dump(exclude_unset=True)
+    )
     return _summary(session, bank_id)
 
 
 @router.get("/banks/{bank_id}/entries", response_model=list[EntryRead])
-def list_entries(bank_id: RowId, session: SessionDep, _: Reader, after_id: RowIdOrZero = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 signal_type: SignalType | None = None) -> list[EntryRead]:
+def list_entries(
+    bank_id: RowId,
+    session: SessionDep,
+    _: Reader,
+    after_id: RowIdOrZero = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    signal_type: SignalType | None = None,
+) -> list[EntryRead]:
     entries = service.list_entries(session, bank_id=bank_id, after_id=after_id, limit=limit, signal_type=signal_type)
     return [EntryRead.model_validate(e) for e in entries]
 
 
 @router.post("/banks/{bank_id}/entries", response_model=AddedRead, status_code=201)
-def add_entries(bank_id: RowId, body: EntriesIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> AddedRead:
+def add_entries(
+    bank_id: RowId, body: EntriesIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> AddedRead:
     entries = [service.NewEntry(**e.model_dump()) for e in body.entries]
-    return _added(add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, entries=entries,
-                                   reason=body.reason, trigger=f"entries added by {principal.name}", platform=container.platform,
-                                   pager=pager_of(container)))
+    return _added(
+        add_entries_flow(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            bank_id=bank_id,
+            entries=entries,
+            reason=body.reason,
+            trigger=f"entries added by {principal.name}",
+            platform=container.platform,
+            pager=pager_of(container),
+        )
+    )
 
 
 @router.post("/banks/{bank_id}/entries/disable", response_model=list[EntryRead])
-def disable_entries(bank_id: RowId, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> list[EntryRead]:
-    changed = service.set_entries_enabled(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
-                                          entry_ids=body.entry_ids, enabled=False, reason=body.reason)
+def disable_entries(
+    bank_id: RowId, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> list[EntryRead]:
+    changed = service.set_entries_enabled(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        bank_id=bank_id,
+        entry_ids=body.entry_ids,
+        enabled=False,
+        reason=body.reason,
+    )
     return [EntryRead.model_validate(e) for e in changed]
 
 
 @router.post("/banks/{bank_id}/entries/enable", response_model=list[EntryRead])
-def enable_entries(bank_id: RowId, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> list[EntryRead]:
-    changed = service.set_entries_enabled(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
-                                          entry_ids=body.entry_ids, enabled=True, reason=body.reason)
+def enable_entries(
+    bank_id: RowId, body: EntryStateIn, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> list[EntryRead]:
+    changed = service.set_entries_enabled(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        bank_id=bank_id,
+        entry_ids=body.entry_ids,
+        enabled=True,
+        reason=body.reason,
+    )
     return [EntryRead.model_validate(e) for e in changed]
 
 
@@ -142,22 +195,48 @@ def enable_entries(bank_id: RowId, body: EntryStateIn, request: Request, session
 
 
 @router.post("/banks/{bank_id}/import", response_model=AddedRead, status_code=201)
-def import_entries(bank_id: RowId, request: Request, container: ContainerDep, principal: Importer, session: SessionDep,
-                   file: Annotated[UploadFile, File()], format: Annotated[transfer.TransferFormat, Form()] = transfer.TransferFormat.CSV) -> AddedRead:
+def import_entries(
+    bank_id: RowId,
+    request: Request,
+    container: ContainerDep,
+    principal: Importer,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    format: Annotated[transfer.TransferFormat, Form()] = transfer.TransferFormat.CSV,
+) -> AddedRead:
     entries = container.cpu.call(transfer.parse, file.file.read(), fmt=format)
-    return _added(add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, entries=entries,
-                                   reason=f"import of {file.filename or 'a file'}", trigger=f"import of {file.filename or 'a file'}",
-                                   platform=container.platform, pager=pager_of(container)))
+    return _added(
+        add_entries_flow(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            bank_id=bank_id,
+            entries=entries,
+            reason=f"import of {file.filename or 'a file'}",
+            trigger=f"import of {file.filename or 'a file'}",
+            platform=container.platform,
+            pager=pager_of(container),
+        )
+    )
 
 
-@router.get("/banks/{bank_id}/export", response_class=StreamingResponse,
-             responses={200: {"description": "The entries, one a line.", "content": {"text/csv": {}, "text/plain": {}}}})
-def export_entries(bank_id: RowId, session: SessionDep, _: Reader, format: transfer.TransferFormat = transfer.TransferFormat.CSV) -> StreamingResponse:
+@router.get(
+    "/banks/{bank_id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"description": "The entries, one a line.", "content": {"text/csv": {}, "text/plain": {}}}},
+)
+def export_entries(
+    bank_id: RowId, session: SessionDep, _: Reader, format: transfer.TransferFormat = transfer.TransferFormat.CSV
+) -> StreamingResponse:
     service.get_bank(session, bank_id=bank_id)
-    lines: Iterator[str] = iter(list(transfer.export(session, bank_id=bank_id, fmt=format)))  # read inside the request's transaction
+    lines: Iterator[str] = iter(
+        list(transfer.export(session, bank_id=bank_id, fmt=format))
+    )  # read inside the request's transaction
     media = "text/csv" if format is transfer.TransferFormat.CSV else "text/plain"
     suffix = "csv" if format is transfer.TransferFormat.CSV else "txt"
-    return StreamingResponse(lines, media_type=media, headers={"Content-Disposition": f'attachment; filename="bank-{bank_id}.{suffix}"'})
+    return StreamingResponse(
+        lines, media_type=media, headers={"Content-Disposition": f'attachment; filename="bank-{bank_id}.{suffix}"'}
+    )
 
 
 # -- exchanges (HMA: /c/exchanges) ----------------------------------------------------------------
@@ -169,7 +248,9 @@ def list_exchanges(session: SessionDep, _: Reader) -> list[ExchangeRead]:
 
 
 @router.post("/exchanges", response_model=ExchangeRead, status_code=201)
-def create_exchange(body: ExchangeCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> ExchangeRead:
+def create_exchange(
+    body: ExchangeCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> ExchangeRead:
     exchange = exchanges.create_exchange(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
     return ExchangeRead.model_validate(exchange)
 
@@ -177,8 +258,13 @@ def create_exchange(body: ExchangeCreate, request: Request, session: SessionDep,
 @router.post("/exchanges/{name}/fetch", response_model=FetchRead)
 def fetch_exchange(name: str, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> FetchRead:
     exchanges.get_exchange(session, name=name)
-    report = exchanges.run_fetch(exchanges.savepoints(session), actor=actor_of(request, principal), clock=container.clock, name=name,
-                                 credentials=container.settings.exchange_credentials)
+    report = exchanges.run_fetch(
+        exchanges.savepoints(session),
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        name=name,
+        credentials=container.settings.exchange_credentials,
+    )
     return FetchRead(**report.__dict__)
 
 
@@ -187,27 +273,56 @@ def fetch_exchange(name: str, request: Request, session: SessionDep, container: 
 
 @router.post("/match/hash", response_model=HashesRead)
 def hash_file(container: ContainerDep, _: Uploader, file: Annotated[UploadFile, File()]) -> HashesRead:
-    return HashesRead.of(lookup.hash_in(container.cpu, file.file.read(), content_type=file.content_type, max_pixels=container.settings.image_max_pixels))
+    return HashesRead.of(
+        lookup.hash_in(
+            container.cpu, file.file.read(), content_type=file.content_type, max_pixels=container.settings.image_max_pixels
+        )
+    )
 
 
 @router.post("/match/lookup", response_model=LookupRead)
-def lookup_media(request: Request, container: ContainerDep, principal: Uploader, session: SessionDep,
-                 file: Annotated[UploadFile | None, File()] = None, media_id: Annotated[str | None, Form()] = None) -> LookupRead:
+def lookup_media(
+    request: Request,
+    container: ContainerDep,
+    principal: Uploader,
+    session: SessionDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    media_id: Annotated[str | None, Form()] = None,
+) -> LookupRead:
     """Hash and match: upload a file (matched, not stored), or name a platform media id
     (fetched from the platform, remembered for retroaction, counted by the flood guard)."""
     if (file is None) == (media_id is None):
         raise InvalidInput("Send either a file or a media_id (one of them).", field="file")
     matcher = matcher_of(container)
     if file is not None:
-        found = lookup.lookup_file(session, matcher=matcher, data=file.file.read(), content_type=file.content_type, cpu=container.cpu,
-                                   max_pixels=container.settings.image_max_pixels)
+        found = lookup.lookup_file(
+            session,
+            matcher=matcher,
+            data=file.file.read(),
+            content_type=file.content_type,
+            cpu=container.cpu,
+            max_pixels=container.settings.image_max_pixels,
+        )
     else:
         assert container.platform is not None and media_id is not None
-        found = lookup.lookup_platform_media(session, matcher=matcher, platform=container.platform, actor=actor_of(request, principal),
-                                             clock=container.clock, media_id=media_id, pager=pager_of(container), base_url=container.settings.base_url,
-                                             cpu=container.cpu, max_pixels=container.settings.image_max_pixels)
-    return LookupRead(hashes=HashesRead.of(found.hashes), media_hash_id=found.media_hash_id, flood_alerts=found.flood_alerts,
-                      **MatchesRead.of(found.result).model_dump())
+        found = lookup.lookup_platform_media(
+            session,
+            matcher=matcher,
+            platform=container.platform,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            media_id=media_id,
+            pager=pager_of(container),
+            base_url=container.settings.base_url,
+            cpu=container.cpu,
+            max_pixels=container.settings.image_max_pixels,
+        )
+    return LookupRead(
+        hashes=HashesRead.of(found.hashes),
+        media_hash_id=found.media_hash_id,
+        flood_alerts=found.flood_alerts,
+        **MatchesRead.of(found.result).model_dump(),
+    )
 
 
 @router.get("/match/raw", response_model=MatchesRead)

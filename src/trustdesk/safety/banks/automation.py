@@ -29,8 +29,10 @@ from trustdesk.safety.review import service as review
 from trustdesk.safety.review.models import Case
 from trustdesk.safety.rules.policy import Allowance, automation_policy
 
-USER_REASON = ("This message carried an image that matches an entry of a verified list of known illegal content. "
-               "The match was found automatically when the list was updated; a person reviews it.")
+USER_REASON = (
+    "This message carried an image that matches an entry of a verified list of known illegal content. "
+    "The match was found automatically when the list was updated; a person reviews it."
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,14 @@ def allowance_for(bank: Bank, *, distance: int) -> Allowance | None:
 
 
 def remove_matched(
-    session: Session, *, actor: Actor, clock: Clock, platform: Platform, bank: Bank, media: MediaHash, entry: BankEntry,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    bank: Bank,
+    media: MediaHash,
+    entry: BankEntry,
     match: HashMatch,
 ) -> Outcome | None:
     """Remove the message carrying `media` when policy allows it; None when the bank may
@@ -65,28 +74,59 @@ def remove_matched(
     return outcome
 
 
-def _outcome(session: Session, *, actor: Actor, clock: Clock, platform: Platform, bank: Bank, media: MediaHash,
-             entry: BankEntry, match: HashMatch) -> Outcome:
+def _outcome(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    bank: Bank,
+    media: MediaHash,
+    entry: BankEntry,
+    match: HashMatch,
+) -> Outcome:
     if match.action_paused or entry.flood_paused_at is not None:
         return Outcome(media.media_id, None, None, False, "not removed: the flood guard paused automatic action for this entry")
     if media.platform != platform.name:
-        return Outcome(media.media_id, None, None, False, f"not removed: the media is on '{media.platform}', not '{platform.name}'")
+        return Outcome(
+            media.media_id, None, None, False, f"not removed: the media is on '{media.platform}', not '{platform.name}'"
+        )
     message_id = media.message_id or _message_of(platform, media.media_id)
     if message_id is None:
         return Outcome(media.media_id, None, None, False, "not removed: no message carrying this media is known")
     if _acted_on(session, message_id=message_id):
         return Outcome(media.media_id, message_id, None, False, "not removed: the message was acted on before")
-    return _remove(session, actor=actor, clock=clock, platform=platform, bank=bank, media=media, entry=entry, message_id=message_id)
+    return _remove(
+        session, actor=actor, clock=clock, platform=platform, bank=bank, media=media, entry=entry, message_id=message_id
+    )
 
 
-def _remove(session: Session, *, actor: Actor, clock: Clock, platform: Platform, bank: Bank, media: MediaHash,
-            entry: BankEntry, message_id: str) -> Outcome:
+def _remove(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    bank: Bank,
+    media: MediaHash,
+    entry: BankEntry,
+    message_id: str,
+) -> Outcome:
     try:
         with session.begin_nested():
             action = enforcement.take_action(
-                session, actor=actor, clock=clock, platform=platform, subject_kind="message", subject_id=message_id,
-                action=ActionKind.REMOVE_MESSAGE.value, policy=bank.policy or "", automated=True, source=Source.HASH_MATCH.value,
-                reason=USER_REASON, rule_ref=f"bank:{bank.id}/entry:{entry.id}",
+                session,
+                actor=actor,
+                clock=clock,
+                platform=platform,
+                subject_kind="message",
+                subject_id=message_id,
+                action=ActionKind.REMOVE_MESSAGE.value,
+                policy=bank.policy or "",
+                automated=True,
+                source=Source.HASH_MATCH.value,
+                reason=USER_REASON,
+                rule_ref=f"bank:{bank.id}/entry:{entry.id}",
             )
     except (NotFound, InvalidInput, Conflict, PlatformError, LookupError) as exc:
         detail = getattr(exc, "detail", None) or str(exc)
@@ -105,9 +145,12 @@ def _message_of(platform: Platform, media_id: str) -> str | None:
 
 def _acted_on(session: Session, *, message_id: str) -> bool:
     """Any earlier removal, even one reversed after an appeal, keeps the machine's hands off."""
-    query = select(EnforcementAction.id).where(EnforcementAction.subject_kind == "message", EnforcementAction.subject_id == message_id,
-                                               EnforcementAction.action == ActionKind.REMOVE_MESSAGE.value,
-                                               EnforcementAction.platform_ok.is_(True))
+    query = select(EnforcementAction.id).where(
+        EnforcementAction.subject_kind == "message",
+        EnforcementAction.subject_id == message_id,
+        EnforcementAction.action == ActionKind.REMOVE_MESSAGE.value,
+        EnforcementAction.platform_ok.is_(True),
+    )
     return session.scalar(query.limit(1)) is not None
 
 
@@ -116,8 +159,24 @@ def _annotate(session: Session, *, actor: Actor, clock: Clock, case_id: int | No
     case = session.get(Case, case_id) if case_id is not None else None
     if case is None:
         return
-    case.signals = {**case.signals, "automatic_removal": {"message_id": outcome.message_id, "action_id": outcome.action_id,
-                                                          "removed": outcome.removed, "note": outcome.note}}
-    review.record_event(session, case=case, actor=actor, clock=clock, kind="automatic_removal", message_id=outcome.message_id,
-                        action_id=outcome.action_id, removed=outcome.removed, note=outcome.note)
+    case.signals = {
+        **case.signals,
+        "automatic_removal": {
+            "message_id": outcome.message_id,
+            "action_id": outcome.action_id,
+            "removed": outcome.removed,
+            "note": outcome.note,
+        },
+    }
+    review.record_event(
+        session,
+        case=case,
+        actor=actor,
+        clock=clock,
+        kind="automatic_removal",
+        message_id=outcome.message_id,
+        action_id=outcome.action_id,
+        removed=outcome.removed,
+        note=outcome.note,
+    )
     session.flush()

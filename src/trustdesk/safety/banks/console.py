@@ -27,15 +27,26 @@ Manager = Annotated[Principal, Depends(require(Permission.BANKS_MANAGE))]
 Uploader = Annotated[Principal, Depends(require_outside_transaction(Permission.MATCH_LOOKUP))]  # hashes with no transaction open
 
 
-def _index(request: Request, session: Any, container: Any, principal: Principal, status_code: int = 200, **extra: Any) -> HTMLResponse:
+def _index(
+    request: Request, session: Any, container: Any, principal: Principal, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
     request.state.principal = principal
     matcher = matcher_of(container)
     matcher.refresh(session)
     return render(
-        request, "console/banks/index.html", status_code=status_code, active="safety", banks=service.list_banks(session),
-        exchanges=exchanges.list_exchanges(session), alerts=flood.open_alerts(session), stats=matcher.stats(),
-        policies=sorted(load_policies().policies.values(), key=lambda p: p.title), kinds=list(BankKind),
-        can_manage=principal.can(Permission.BANKS_MANAGE), can_lookup=principal.can(Permission.MATCH_LOOKUP), **extra,
+        request,
+        "console/banks/index.html",
+        status_code=status_code,
+        active="safety",
+        banks=service.list_banks(session),
+        exchanges=exchanges.list_exchanges(session),
+        alerts=flood.open_alerts(session),
+        stats=matcher.stats(),
+        policies=sorted(load_policies().policies.values(), key=lambda p: p.title),
+        kinds=list(BankKind),
+        can_manage=principal.can(Permission.BANKS_MANAGE),
+        can_lookup=principal.can(Permission.MATCH_LOOKUP),
+        **extra,
     )
 
 
@@ -50,57 +61,116 @@ def banks_page(request: Request, session: SessionDep, container: ContainerDep, p
 
 @router.post("", response_model=None)
 def create_bank(
-    request: Request, session: SessionDep, container: ContainerDep, principal: Manager, name: Annotated[str, Form()],
-    kind: Annotated[BankKind, Form()] = BankKind.POSITIVE, policy: Annotated[str, Form()] = "", threshold: Annotated[int, Form()] = 31,
-    rollout_percent: Annotated[int, Form()] = 100, description: Annotated[str, Form()] = "",
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Manager,
+    name: Annotated[str, Form()],
+    kind: Annotated[BankKind, Form()] = BankKind.POSITIVE,
+    policy: Annotated[str, Form()] = "",
+    threshold: Annotated[int, Form()] = 31,
+    rollout_percent: Annotated[int, Form()] = 100,
+    description: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         with session.begin_nested():
-            bank = service.create_bank(session, actor=actor_of(request, principal), clock=container.clock, name=name, kind=kind,
-                                       policy=policy or None, threshold=threshold, rollout_percent=rollout_percent, description=description)
+            bank = service.create_bank(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                name=name,
+                kind=kind,
+                policy=policy or None,
+                threshold=threshold,
+                rollout_percent=rollout_percent,
+                description=description,
+            )
     except TrustdeskError as exc:
         return _index(request, session, container, principal, status_code=exc.status, error=exc.detail)
     return _done(f"/console/safety/banks/{bank.id}", request)
 
 
 @router.post("/{bank_id}/toggle", response_model=None)
-def toggle_bank(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
-                reason: Annotated[str, Form()] = "") -> Response:
+def toggle_bank(
+    bank_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Manager,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
     bank = service.get_bank(session, bank_id=bank_id)
-    service.update_bank(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id, enabled=not bank.enabled,
-                        reason=reason or None)
+    service.update_bank(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        bank_id=bank_id,
+        enabled=not bank.enabled,
+        reason=reason or None,
+    )
     return _done("/console/safety/banks", request)
 
 
 @router.post("/exchanges/{name}/fetch", response_class=HTMLResponse)
 def fetch_now(name: str, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> HTMLResponse:
     exchanges.get_exchange(session, name=name)
-    report = exchanges.run_fetch(exchanges.savepoints(session), actor=actor_of(request, principal), clock=container.clock, name=name,
-                                 credentials=container.settings.exchange_credentials)
+    report = exchanges.run_fetch(
+        exchanges.savepoints(session),
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        name=name,
+        credentials=container.settings.exchange_credentials,
+    )
     if report.error:
         return _index(request, session, container, principal, error=f"Fetching {name} failed: {report.error}")
-    return _index(request, session, container, principal,
-                  notice=f"Fetched {name}: {report.records} records, {report.added} added, {report.retro_matches} past uploads matched.")
+    return _index(
+        request,
+        session,
+        container,
+        principal,
+        notice=f"Fetched {name}: {report.records} records, {report.added} added, {report.retro_matches} past uploads matched.",
+    )
 
 
 @router.post("/flood/{alert_id}/resolve", response_class=HTMLResponse)
-def resolve_flood(alert_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
-                  reason: Annotated[str, Form()], resume: Annotated[bool, Form()] = False) -> HTMLResponse:
+def resolve_flood(
+    alert_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Manager,
+    reason: Annotated[str, Form()],
+    resume: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
     try:
         with session.begin_nested():
-            flood.resolve(session, actor=actor_of(request, principal), clock=container.clock, alert_id=alert_id, resume=resume, reason=reason)
+            flood.resolve(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                alert_id=alert_id,
+                resume=resume,
+                reason=reason,
+            )
     except TrustdeskError as exc:
         return _index(request, session, container, principal, status_code=exc.status, error=exc.detail)
     return _index(request, session, container, principal, notice=f"Flood alert {alert_id} resolved.")
 
 
 @router.post("/lookup", response_class=HTMLResponse)
-def lookup_form(request: Request, container: ContainerDep, principal: Uploader, session: SessionDep,
-                      file: Annotated[UploadFile, File()]) -> HTMLResponse:
+def lookup_form(
+    request: Request, container: ContainerDep, principal: Uploader, session: SessionDep, file: Annotated[UploadFile, File()]
+) -> HTMLResponse:
     request.state.principal = principal
     try:
-        found = lookup.lookup_file(session, matcher=matcher_of(container), data=file.file.read(), content_type=file.content_type,
-                                   cpu=container.cpu, max_pixels=container.settings.image_max_pixels)
+        found = lookup.lookup_file(
+            session,
+            matcher=matcher_of(container),
+            data=file.file.read(),
+            content_type=file.content_type,
+            cpu=container.cpu,
+            max_pixels=container.settings.image_max_pixels,
+        )
     except TrustdeskError as exc:
         return render(request, "console/banks/_lookup.html", error=exc.detail, filename=file.filename)
     return render(request, "console/banks/_lookup.html", found=found, filename=file.filename)
@@ -109,14 +179,29 @@ def lookup_form(request: Request, container: ContainerDep, principal: Uploader, 
 # -- one bank -------------------------------------------------------------------------------
 
 
-def _bank_page(request: Request, session: Any, principal: Principal, bank_id: int, status_code: int = 200, **extra: Any) -> HTMLResponse:
+def _bank_page(
+    request: Request, session: Any, principal: Principal, bank_id: int, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
     request.state.principal = principal
     bank = service.get_bank(session, bank_id=bank_id)
     summary = next(s for s in service.list_banks(session) if s.bank.id == bank_id)
-    runs = session.query(RetroactionRun).filter(RetroactionRun.bank_id == bank_id).order_by(RetroactionRun.id.desc()).limit(5).all()
-    return render(request, "console/banks/bank.html", status_code=status_code, active="safety", bank=bank, summary=summary,
-                  entries=service.list_entries(session, bank_id=bank_id, limit=200), runs=runs, signal_types=list(SignalType),
-                  formats=list(transfer.TransferFormat), can_manage=principal.can(Permission.BANKS_MANAGE), **extra)
+    runs = (
+        session.query(RetroactionRun).filter(RetroactionRun.bank_id == bank_id).order_by(RetroactionRun.id.desc()).limit(5).all()
+    )
+    return render(
+        request,
+        "console/banks/bank.html",
+        status_code=status_code,
+        active="safety",
+        bank=bank,
+        summary=summary,
+        entries=service.list_entries(session, bank_id=bank_id, limit=200),
+        runs=runs,
+        signal_types=list(SignalType),
+        formats=list(transfer.TransferFormat),
+        can_manage=principal.can(Permission.BANKS_MANAGE),
+        **extra,
+    )
 
 
 @router.get("/{bank_id}", response_class=HTMLResponse)
@@ -125,14 +210,37 @@ def bank_page(bank_id: RowId, request: Request, session: SessionDep, principal: 
 
 
 @router.post("/{bank_id}/entries", response_class=HTMLResponse)
-def add_entry(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
-              signal_type: Annotated[str, Form()], value: Annotated[str, Form()], notes: Annotated[str, Form()] = "") -> HTMLResponse:
-    return _add(request, session, container, principal, bank_id, [service.NewEntry(signal_type, value, notes=notes)], "entry added in the console")
+def add_entry(
+    bank_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Manager,
+    signal_type: Annotated[str, Form()],
+    value: Annotated[str, Form()],
+    notes: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    return _add(
+        request,
+        session,
+        container,
+        principal,
+        bank_id,
+        [service.NewEntry(signal_type, value, notes=notes)],
+        "entry added in the console",
+    )
 
 
 @router.post("/{bank_id}/import", response_class=HTMLResponse)
-def import_file(bank_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
-                      file: Annotated[UploadFile, File()], format: Annotated[str, Form()] = "csv") -> HTMLResponse:
+def import_file(
+    bank_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Manager,
+    file: Annotated[UploadFile, File()],
+    format: Annotated[str, Form()] = "csv",
+) -> HTMLResponse:
     data = file.file.read()  # spooled upload, read in this worker thread
     try:
         entries = transfer.parse(data, fmt=format)
@@ -141,13 +249,28 @@ def import_file(bank_id: RowId, request: Request, session: SessionDep, container
     return _add(request, session, container, principal, bank_id, entries, f"import of {file.filename or 'a file'}")
 
 
-def _add(request: Request, session: Any, container: Any, principal: Principal, bank_id: int, entries: list[service.NewEntry],
-         trigger: str) -> HTMLResponse:
+def _add(
+    request: Request,
+    session: Any,
+    container: Any,
+    principal: Principal,
+    bank_id: int,
+    entries: list[service.NewEntry],
+    trigger: str,
+) -> HTMLResponse:
     try:
         with session.begin_nested():
-            added = add_entries_flow(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
-                                     entries=entries, reason=trigger, trigger=trigger, platform=container.platform,
-                                     pager=container.pager)
+            added = add_entries_flow(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                bank_id=bank_id,
+                entries=entries,
+                reason=trigger,
+                trigger=trigger,
+                platform=container.platform,
+                pager=container.pager,
+            )
     except TrustdeskError as exc:
         return _bank_page(request, session, principal, bank_id, status_code=exc.status, error=exc.detail)
     run = added.retroaction
@@ -158,13 +281,29 @@ def _add(request: Request, session: Any, container: Any, principal: Principal, b
 
 
 @router.post("/{bank_id}/entries/{entry_id}/toggle", response_class=HTMLResponse)
-def toggle_entry(bank_id: RowId, entry_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager,
-                 reason: Annotated[str, Form()] = "") -> HTMLResponse:
+def toggle_entry(
+    bank_id: RowId,
+    entry_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Manager,
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     entry = service.get_entry(session, entry_id=entry_id, bank_id=bank_id)
     try:
         with session.begin_nested():
-            service.set_entries_enabled(session, actor=actor_of(request, principal), clock=container.clock, bank_id=bank_id,
-                                        entry_ids=[entry_id], enabled=not entry.enabled, reason=reason)
+            service.set_entries_enabled(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                bank_id=bank_id,
+                entry_ids=[entry_id],
+                enabled=not entry.enabled,
+                reason=reason,
+            )
     except TrustdeskError as exc:
         return _bank_page(request, session, principal, bank_id, status_code=exc.status, error=exc.detail)
-    return _bank_page(request, session, principal, bank_id, notice=f"Entry {entry_id} {'enabled' if entry.enabled else 'disabled'}.")
+    return _bank_page(
+        request, session, principal, bank_id, notice=f"Entry {entry_id} {'enabled' if entry.enabled else 'disabled'}."
+    )

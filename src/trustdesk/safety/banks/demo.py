@@ -30,15 +30,39 @@ def load_demo_banks(session: Session, *, platform: DemoPlatform, actor: Actor, c
     cast = seed_demo(platform)
     for media_id in cast.media.values():
         item, data = platform.get_media(media_id)
-        remember(session, clock=clock, platform_name=platform.name, media_id=item.id, hashes=hash_bytes(data, content_type=item.content_type))
+        remember(
+            session,
+            clock=clock,
+            platform_name=platform.name,
+            media_id=item.id,
+            hashes=hash_bytes(data, content_type=item.content_type),
+        )
     bank = service.create_bank(
-        session, actor=actor, clock=clock, name=DEMO_BANK, policy="terrorism", labels=["demo", "terrorist propaganda"],
+        session,
+        actor=actor,
+        clock=clock,
+        name=DEMO_BANK,
+        policy="terrorism",
+        labels=["demo", "terrorist propaganda"],
         description="Fictional: the 'Iron Dawn Front' poster, as a partner's hash list would share it (PDQ).",
     )
-    service.create_bank(session, actor=actor, clock=clock, name=DEMO_NEGATIVE_BANK, kind=BankKind.NEGATIVE,
-                        description="Content a reviewer cleared: never reported as a match again.", threshold=8)
+    service.create_bank(
+        session,
+        actor=actor,
+        clock=clock,
+        name=DEMO_NEGATIVE_BANK,
+        kind=BankKind.NEGATIVE,
+        description="Content a reviewer cleared: never reported as a match again.",
+        threshold=8,
+    )
     pdq = hash_bytes(imagery.poster_original()[1]).pdq
     assert pdq is not None
-    add_entries_flow(session, actor=actor, clock=clock, bank_id=bank.id, trigger="demo data",
-                     entries=[service.NewEntry("pdq", pdq, notes="Poster of the fictional Iron Dawn Front", exchange=None)])
+    add_entries_flow(
+        session,
+        actor=actor,
+        clock=clock,
+        bank_id=bank.id,
+        trigger="demo data",
+        entries=[service.NewEntry("pdq", pdq, notes="Poster of the fictional Iron Dawn Front", exchange=None)],
+    )
     return bank

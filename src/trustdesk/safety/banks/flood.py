@@ -52,14 +52,26 @@ def _increment(session: Session, *, entry_id: int, hour: datetime) -> int:
 def baseline(session: Session, *, entry_id: int, hour: datetime, hours: int) -> float:
     """Average hits per hour over the `hours` before `hour` (empty hours count as zero)."""
     since = hour - timedelta(hours=hours)
-    total = session.scalar(select(func.coalesce(func.sum(EntryHits.hits), 0)).where(
-        EntryHits.entry_id == entry_id, EntryHits.hour >= since, EntryHits.hour < hour)) or 0
+    total = (
+        session.scalar(
+            select(func.coalesce(func.sum(EntryHits.hits), 0)).where(
+                EntryHits.entry_id == entry_id, EntryHits.hour >= since, EntryHits.hour < hour
+            )
+        )
+        or 0
+    )
     return total / hours
 
 
 def count_hits(
-    session: Session, *, actor: Actor, clock: Clock, entry_ids: list[int], pager: Pager | None = None,
-    policy: FloodPolicy = DEFAULT_POLICY, base_url: str = "",
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    entry_ids: list[int],
+    pager: Pager | None = None,
+    policy: FloodPolicy = DEFAULT_POLICY,
+    base_url: str = "",
 ) -> list[FloodAlert]:
     """Count one upload's matches; pause and alert on entries that flood. Returns new alerts."""
     hour = _hour(clock.now())
@@ -70,13 +82,16 @@ def count_hits(
             continue
         usual = baseline(session, entry_id=entry_id, hour=hour, hours=policy.baseline_hours)
         if hits > policy.factor * usual:
-            alert = _pause(session, actor=actor, clock=clock, entry_id=entry_id, hits=hits, usual=usual, pager=pager, base_url=base_url)
+            alert = _pause(
+                session, actor=actor, clock=clock, entry_id=entry_id, hits=hits, usual=usual, pager=pager, base_url=base_url
+            )
             alerts.extend([alert] if alert else [])
     return alerts
 
 
-def _pause(session: Session, *, actor: Actor, clock: Clock, entry_id: int, hits: int, usual: float, pager: Pager | None,
-           base_url: str) -> FloodAlert | None:
+def _pause(
+    session: Session, *, actor: Actor, clock: Clock, entry_id: int, hits: int, usual: float, pager: Pager | None, base_url: str
+) -> FloodAlert | None:
     entry = session.get(BankEntry, entry_id, with_for_update=True)
     if entry is None or entry.flood_paused_at is not None:
         return None
@@ -85,19 +100,38 @@ def _pause(session: Session, *, actor: Actor, clock: Clock, entry_id: int, hits:
     session.add(alert)
     session.flush()
     reason = f"entry {entry.id} of bank '{entry.bank.name}' matched {hits} uploads this hour (usually {usual:.1f})"
-    record(session, actor=actor, clock=clock, action="bank.entry.flood_pause", object_type="bank_entry", object_id=entry.id,
-           reason=reason, details={"hits": hits, "baseline": round(usual, 3), "alert_id": alert.id})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="bank.entry.flood_pause",
+        object_type="bank_entry",
+        object_id=entry.id,
+        reason=reason,
+        details={"hits": hits, "baseline": round(usual, 3), "alert_id": alert.id},
+    )
     alert.paging_note = _page(session, actor=actor, clock=clock, alert=alert, reason=reason, pager=pager, base_url=base_url)
     return alert
 
 
-def _page(session: Session, *, actor: Actor, clock: Clock, alert: FloodAlert, reason: str, pager: Pager | None, base_url: str) -> str:
+def _page(
+    session: Session, *, actor: Actor, clock: Clock, alert: FloodAlert, reason: str, pager: Pager | None, base_url: str
+) -> str:
     if pager is None:
         return "no pager configured: shown in the console only"
     try:
-        page = page_on_call(session, pager=pager, actor=actor, urgency=PageUrgency.EMERGENCY, subject=f"Hash flood: {reason}"[:200],
-                            body=f"Automatic actions for the entry are paused. Review at {base_url}/console/safety/banks",
-                            object_type="flood_alert", object_id=alert.id, base_url=base_url, clock=clock)
+        page = page_on_call(
+            session,
+            pager=pager,
+            actor=actor,
+            urgency=PageUrgency.EMERGENCY,
+            subject=f"Hash flood: {reason}"[:200],
+            body=f"Automatic actions for the entry are paused. Review at {base_url}/console/safety/banks",
+            object_type="flood_alert",
+            object_id=alert.id,
+            base_url=base_url,
+            clock=clock,
+        )
     except Conflict as exc:
         return f"not paged: {exc.detail}"
     alert.page_id = page.id
@@ -119,8 +153,16 @@ def resolve(session: Session, *, actor: Actor, clock: Clock, alert_id: int, resu
     if resume:
         session.get_one(BankEntry, alert.entry_id).flood_paused_at = None
     session.flush()
-    record(session, actor=actor, clock=clock, action="bank.flood_alert.resolve", object_type="flood_alert", object_id=alert.id,
-           reason=reason, details={"resume": resume, "entry_id": alert.entry_id})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="bank.flood_alert.resolve",
+        object_type="flood_alert",
+        object_id=alert.id,
+        reason=reason,
+        details={"resume": resume, "entry_id": alert.entry_id},
+    )
     return alert
 
 

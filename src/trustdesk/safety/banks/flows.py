@@ -24,14 +24,30 @@ class Added:
 
 
 def add_entries_flow(
-    session: Session, *, actor: Actor, clock: Clock, bank_id: int, entries: Sequence[service.NewEntry], reason: str | None = None,
-    trigger: str = "entries added", platform: Platform | None = None, pager: Pager | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    bank_id: int,
+    entries: Sequence[service.NewEntry],
+    reason: str | None = None,
+    trigger: str = "entries added",
+    platform: Platform | None = None,
+    pager: Pager | None = None,
 ) -> Added:
     """Add entries, then run retroaction over the ones that are new; with the platform, a
     bank the automation policy allows removes what it finds already posted."""
     result = service.add_entries(session, actor=actor, clock=clock, bank_id=bank_id, entries=entries, reason=reason)
     if not result.added:
         return Added(result=result, retroaction=None)
-    run = retroact(session, actor=actor, clock=clock, bank_id=bank_id, entry_ids=[e.id for e in result.added], trigger=trigger,
-                   platform=platform, pager=pager)
+    run = retroact(
+        session,
+        actor=actor,
+        clock=clock,
+        bank_id=bank_id,
+        entry_ids=[e.id for e in result.added],
+        trigger=trigger,
+        platform=platform,
+        pager=pager,
+    )
     return Added(result=result, retroaction=run)

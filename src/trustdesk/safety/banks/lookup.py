@@ -57,12 +57,20 @@ def hash_in(cpu: CpuPool | None, data: bytes, *, content_type: str | None = None
 
 
 def query_for(hashes: MediaHashes) -> MatchQuery:
-    return MatchQuery(md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality,
-                      video=hashes.kind == MediaKind.VIDEO)
+    return MatchQuery(
+        md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, video=hashes.kind == MediaKind.VIDEO
+    )
 
 
-def lookup_file(session: Session, *, matcher: MatchService, data: bytes, content_type: str | None = None, cpu: CpuPool | None = None,
-                max_pixels: int = MAX_PIXELS) -> Lookup:
+def lookup_file(
+    session: Session,
+    *,
+    matcher: MatchService,
+    data: bytes,
+    content_type: str | None = None,
+    cpu: CpuPool | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> Lookup:
     """Hash a file (in `cpu` when given) and match it; nothing is stored."""
     hashes = hash_in(cpu, data, content_type=content_type, max_pixels=max_pixels)
     return Lookup(hashes=hashes, result=matcher.match(session, query_for(hashes)))
@@ -78,9 +86,20 @@ def lookup_raw(session: Session, *, matcher: MatchService, signal_type: str, val
 
 
 def check_upload(
-    session: Session, *, matcher: MatchService, actor: Actor, clock: Clock, platform_name: str, media_id: str, data: bytes,
-    content_type: str | None = None, pager: Pager | None = None, base_url: str = "", message_id: str | None = None,
-    cpu: CpuPool | None = None, max_pixels: int = MAX_PIXELS,
+    session: Session,
+    *,
+    matcher: MatchService,
+    actor: Actor,
+    clock: Clock,
+    platform_name: str,
+    media_id: str,
+    data: bytes,
+    content_type: str | None = None,
+    pager: Pager | None = None,
+    base_url: str = "",
+    message_id: str | None = None,
+    cpu: CpuPool | None = None,
+    max_pixels: int = MAX_PIXELS,
 ) -> Lookup:
     """The pipeline's entry point for one platform upload: hash (in `cpu` when given),
     remember, match, record, count for the flood guard. `message_id`, when known, is the
@@ -89,26 +108,55 @@ def check_upload(
     stored = remember(session, clock=clock, platform_name=platform_name, media_id=media_id, hashes=hashes, message_id=message_id)
     result = matcher.match(session, query_for(hashes))
     new = record_matches(session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)
-    alerts = flood.count_hits(session, actor=actor, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url=base_url)
+    alerts = flood.count_hits(
+        session, actor=actor, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url=base_url
+    )
     return Lookup(hashes=hashes, result=result, media_hash_id=stored.id, flood_alerts=[a.id for a in alerts])
 
 
 def lookup_platform_media(
-    session: Session, *, matcher: MatchService, platform: Platform, actor: Actor, clock: Clock, media_id: str,
-    pager: Pager | None = None, base_url: str = "", cpu: CpuPool | None = None, max_pixels: int = MAX_PIXELS,
+    session: Session,
+    *,
+    matcher: MatchService,
+    platform: Platform,
+    actor: Actor,
+    clock: Clock,
+    media_id: str,
+    pager: Pager | None = None,
+    base_url: str = "",
+    cpu: CpuPool | None = None,
+    max_pixels: int = MAX_PIXELS,
 ) -> Lookup:
     """Fetch a media item from the platform by id, then `check_upload` it."""
     try:
         item, data = platform.get_media(media_id)
     except LookupError:
         raise NotFound(f"The platform has no media '{media_id}'.") from None
-    return check_upload(session, matcher=matcher, actor=actor, clock=clock, platform_name=platform.name, media_id=item.id,
-                        data=data, content_type=item.content_type, pager=pager, base_url=base_url, message_id=item.message_id, cpu=cpu,
-                        max_pixels=max_pixels)
+    return check_upload(
+        session,
+        matcher=matcher,
+        actor=actor,
+        clock=clock,
+        platform_name=platform.name,
+        media_id=item.id,
+        data=data,
+        content_type=item.content_type,
+        pager=pager,
+        base_url=base_url,
+        message_id=item.message_id,
+        cpu=cpu,
+        max_pixels=max_pixels,
+    )
 
 
 def remember(
-    session: Session, *, clock: Clock, platform_name: str, media_id: str, hashes: MediaHashes, message_id: str | None = None,
+    session: Session,
+    *,
+    clock: Clock,
+    platform_name: str,
+    media_id: str,
+    hashes: MediaHashes,
+    message_id: str | None = None,
 ) -> MediaHash:
     """Store (or find) the hashes of one platform media item; the same id is stored once.
     A message id learnt later (the upload is checked before it is posted) is added to it."""
@@ -117,8 +165,17 @@ def remember(
     existing = _stored(session, platform_name=platform_name, media_id=media_id)
     if existing is not None:
         return link_message(existing, message_id=message_id)
-    row = MediaHash(platform=platform_name, media_id=media_id, kind=hashes.kind.value, md5=hashes.md5, sha256=hashes.sha256,
-                    pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, seen_at=clock.now(), message_id=message_id)
+    row = MediaHash(
+        platform=platform_name,
+        media_id=media_id,
+        kind=hashes.kind.value,
+        md5=hashes.md5,
+        sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        seen_at=clock.now(),
+        message_id=message_id,
+    )
     try:
         with session.begin_nested():
             session.add(row)
@@ -144,13 +201,23 @@ def _stored(session: Session, *, platform_name: str, media_id: str) -> MediaHash
     return session.scalars(select(MediaHash).where(MediaHash.platform == platform_name, MediaHash.media_id == media_id)).first()
 
 
-def record_matches(session: Session, *, clock: Clock, media: MediaHash, result: MatchResult, source: MatchSource) -> list[HashMatch]:
+def record_matches(
+    session: Session, *, clock: Clock, media: MediaHash, result: MatchResult, source: MatchSource
+) -> list[HashMatch]:
     """One row per (media, entry) pair not recorded before; returns the new ones."""
     known = set(session.scalars(select(HashMatch.entry_id).where(HashMatch.media_hash_id == media.id)))
     new = [
-        HashMatch(media_hash_id=media.id, entry_id=m.entry_id, bank_id=m.bank_id, distance=m.distance, source=source.value,
-                  action_paused=m.action_paused, matched_at=clock.now())
-        for m in result.matches if m.entry_id not in known
+        HashMatch(
+            media_hash_id=media.id,
+            entry_id=m.entry_id,
+            bank_id=m.bank_id,
+            distance=m.distance,
+            source=source.value,
+            action_paused=m.action_paused,
+            matched_at=clock.now(),
+        )
+        for m in result.matches
+        if m.entry_id not in known
     ]
     session.add_all(new)
     session.flush()

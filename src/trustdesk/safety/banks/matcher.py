@@ -133,8 +133,9 @@ def in_rollout(*, bank_name: str, content_key: str, percent: int) -> bool:
 
 
 class MatchService:
-    def __init__(self, *, max_entries: int = 10_000_000, refresh_seconds: float = 2.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, max_entries: int = 10_000_000, refresh_seconds: float = 2.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_entries, self.refresh_seconds, self._monotonic = max_entries, refresh_seconds, monotonic
         self._lock = threading.Lock()
         self._index = PDQIndex()
@@ -155,8 +156,10 @@ class MatchService:
         later enable needs no database read of the hash)."""
         total = session.scalar(select(func.count()).select_from(BankEntry)) or 0
         if total > self.max_entries:
-            raise Unavailable(f"The banks hold {total} entries, more than this process may keep in memory "
-                              f"({self.max_entries}); raise TRUSTDESK_MATCH_MAX_ENTRIES or disable banks.")
+            raise Unavailable(
+                f"The banks hold {total} entries, more than this process may keep in memory "
+                f"({self.max_entries}); raise TRUSTDESK_MATCH_MAX_ENTRIES or disable banks."
+            )
         with self._lock:
             visible = set(session.scalars(select(BankEntryChange.id)))
             hashes, ids, disabled = self._load_entries(session)
@@ -219,7 +222,9 @@ class MatchService:
     def _apply_created(self, session: Session, change_ids: list[int]) -> None:
         if not change_ids:
             return
-        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(BankEntry.change_id.in_(change_ids))
+        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(
+            BankEntry.change_id.in_(change_ids)
+        )
         rows = session.execute(query).all()
         if self._size() + len(rows) > self.max_entries:
             self.refused += len(rows)
@@ -227,7 +232,9 @@ class MatchService:
             return
         pdq = [(i, v, e) for i, t, v, e in rows if self._index_kinds.get(t) is IndexKind.PDQ_INDEX]
         if pdq:
-            self._index.add(np.frombuffer(b"".join(bytes.fromhex(v) for _, v, _ in pdq), np.uint8).reshape(-1, 32), [i for i, _, _ in pdq])
+            self._index.add(
+                np.frombuffer(b"".join(bytes.fromhex(v) for _, v, _ in pdq), np.uint8).reshape(-1, 32), [i for i, _, _ in pdq]
+            )
             self._index.disable([i for i, _, e in pdq if not e])
             self._pdq_count += len(pdq)
         for entry_id, signal_type, value, enabled in rows:
@@ -237,7 +244,9 @@ class MatchService:
     def _apply_states(self, session: Session, entry_ids: set[int]) -> None:
         if not entry_ids:
             return
-        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(BankEntry.id.in_(sorted(entry_ids)))
+        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(
+            BankEntry.id.in_(sorted(entry_ids))
+        )
         for entry_id, signal_type, value, enabled in session.execute(query):
             index_kind = self._index_kinds.get(signal_type)
             if index_kind is IndexKind.PDQ_INDEX:
@@ -279,12 +288,20 @@ class MatchService:
         negatives = [m for m in found if m.bank_kind == BankKind.NEGATIVE]
         positives = [m for m in found if m.bank_kind != BankKind.NEGATIVE]
         if negatives:
-            return MatchResult(negatives=negatives[:MAX_MATCHES], suppressed=positives[:MAX_MATCHES], pdq_used=query.pdq_usable,
-                               omitted=max(0, len(positives) - MAX_MATCHES))
+            return MatchResult(
+                negatives=negatives[:MAX_MATCHES],
+                suppressed=positives[:MAX_MATCHES],
+                pdq_used=query.pdq_usable,
+                omitted=max(0, len(positives) - MAX_MATCHES),
+            )
         rollout = _rollouts(session, {m.bank_id for m in positives})
         kept = [m for m in positives if in_rollout(bank_name=m.bank, content_key=query.content_key, percent=rollout[m.bank_id])]
-        return MatchResult(matches=kept[:MAX_MATCHES], held_back=len(positives) - len(kept), pdq_used=query.pdq_usable,
-                           omitted=max(0, len(kept) - MAX_MATCHES))
+        return MatchResult(
+            matches=kept[:MAX_MATCHES],
+            held_back=len(positives) - len(kept),
+            pdq_used=query.pdq_usable,
+            omitted=max(0, len(kept) - MAX_MATCHES),
+        )
 
     def _candidates(self, query: MatchQuery) -> dict[int, int]:
         """entry id -> distance, before the database confirms them."""
@@ -302,9 +319,14 @@ class MatchService:
         exact = sum(len(t) for t in self._exact.values())
         index_bytes = self._index.memory_bytes()
         return MatcherStats(
-            pdq_entries=len(self._index), exact_entries=exact, index_bytes=index_bytes, exact_bytes=exact * EXACT_BYTES_PER_ENTRY,
-            bytes_per_pdq_hash=index_bytes / max(1, len(self._index)), last_change_id=self._last_change,
-            max_entries=self.max_entries, refused_entries=self.refused,
+            pdq_entries=len(self._index),
+            exact_entries=exact,
+            index_bytes=index_bytes,
+            exact_bytes=exact * EXACT_BYTES_PER_ENTRY,
+            bytes_per_pdq_hash=index_bytes / max(1, len(self._index)),
+            last_change_id=self._last_change,
+            max_entries=self.max_entries,
+            refused_entries=self.refused,
         )
 
 
@@ -319,8 +341,11 @@ def _confirmed(session: Session, candidates: dict[int, int]) -> list[BankMatch]:
 
 
 def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int]) -> list[BankMatch]:
-    query = select(BankEntry, Bank).join(Bank, Bank.id == BankEntry.bank_id).where(
-        BankEntry.id.in_(ids), BankEntry.enabled.is_(True), Bank.enabled.is_(True))
+    query = (
+        select(BankEntry, Bank)
+        .join(Bank, Bank.id == BankEntry.bank_id)
+        .where(BankEntry.id.in_(ids), BankEntry.enabled.is_(True), Bank.enabled.is_(True))
+    )
     found = []
     registry = active()
     for entry, bank in session.execute(query):
@@ -328,11 +353,22 @@ def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int
         kind = registry.get(entry.signal_type)
         if kind is not None and kind.index_kind is IndexKind.PDQ_INDEX and distance > bank.threshold:
             continue
-        found.append(BankMatch(
-            bank_id=bank.id, bank=bank.name, bank_kind=bank.kind, entry_id=entry.id, signal_type=entry.signal_type,
-            value=entry.value, distance=distance, policy=bank.policy, dsa_category=bank.dsa_category,
-            labels=tuple(bank.labels), action_paused=entry.flood_paused_at is not None, exchange=entry.exchange,
-        ))
+        found.append(
+            BankMatch(
+                bank_id=bank.id,
+                bank=bank.name,
+                bank_kind=bank.kind,
+                entry_id=entry.id,
+                signal_type=entry.signal_type,
+                value=entry.value,
+                distance=distance,
+                policy=bank.policy,
+                dsa_category=bank.dsa_category,
+                labels=tuple(bank.labels),
+                action_paused=entry.flood_paused_at is not None,
+                exchange=entry.exchange,
+            )
+        )
     return found
 
 

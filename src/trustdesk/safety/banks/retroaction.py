@@ -55,8 +55,11 @@ class NegativeScreen:
 
     @classmethod
     def build(cls, session: Session) -> NegativeScreen:
-        query = select(BankEntry, Bank.threshold).join(Bank, Bank.id == BankEntry.bank_id).where(
-            Bank.kind == BankKind.NEGATIVE.value, Bank.enabled.is_(True), BankEntry.enabled.is_(True))
+        query = (
+            select(BankEntry, Bank.threshold)
+            .join(Bank, Bank.id == BankEntry.bank_id)
+            .where(Bank.kind == BankKind.NEGATIVE.value, Bank.enabled.is_(True), BankEntry.enabled.is_(True))
+        )
         rows = session.execute(query).all()
         pdq = [(e.id, e.value, t) for e, t in rows if _index_kind(e) is IndexKind.PDQ_INDEX]
         index = PDQIndex.build(_as_array([v for _, v, _ in pdq]), [i for i, _, _ in pdq])
@@ -85,8 +88,15 @@ def _as_array(values: Sequence[str]) -> np.ndarray:
 
 
 def retroact(
-    session: Session, *, actor: Actor, clock: Clock, bank_id: int, entry_ids: Sequence[int], trigger: str,
-    platform: Platform | None = None, pager: Pager | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    bank_id: int,
+    entry_ids: Sequence[int],
+    trigger: str,
+    platform: Platform | None = None,
+    pager: Pager | None = None,
 ) -> RetroactionRun:
     """Match stored uploads against the given new entries of one bank; record, count for the
     flood guard, route what is found, and (with a platform, where policy allows) remove it.
@@ -95,22 +105,46 @@ def retroact(
     entries = _entries(session, bank=bank, entry_ids=entry_ids)
     findings, scanned = ([], 0) if not entries else _find(session, bank=bank, entries=entries)
     screen = NegativeScreen.build(session) if findings else None
-    kept = [f for f in findings if not screen.blocks(f.media) and in_rollout(  # type: ignore[union-attr]
-        bank_name=bank.name, content_key=f.media.sha256, percent=bank.rollout_percent)]
+    kept = [
+        f
+        for f in findings
+        if not screen.blocks(f.media)
+        and in_rollout(  # type: ignore[union-attr]
+            bank_name=bank.name, content_key=f.media.sha256, percent=bank.rollout_percent
+        )
+    ]
     new = _record(session, clock=clock, findings=kept)
     _count(session, actor=actor, clock=clock, findings=new, pager=pager)
     cases = _route(session, actor=actor, clock=clock, bank=bank, findings=new)
     removed = _remove(session, actor=actor, clock=clock, platform=platform, bank=bank, findings=new) if platform else 0
-    run = RetroactionRun(bank_id=bank.id, trigger=trigger[:200], entries=len(entries), media_scanned=scanned, matches=len(new),
-                         cases=cases, at=clock.now(), detail={"suppressed_or_held_back": len(findings) - len(kept), "removed": removed})
+    run = RetroactionRun(
+        bank_id=bank.id,
+        trigger=trigger[:200],
+        entries=len(entries),
+        media_scanned=scanned,
+        matches=len(new),
+        cases=cases,
+        at=clock.now(),
+        detail={"suppressed_or_held_back": len(findings) - len(kept), "removed": removed},
+    )
     session.add(run)
     session.flush()
-    record(session, actor=actor, clock=clock, action="bank.retroaction", object_type="bank", object_id=bank.id, reason=trigger,
-           details={"entries": len(entries), "scanned": scanned, "matches": len(new), "cases": cases, "removed": removed})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="bank.retroaction",
+        object_type="bank",
+        object_id=bank.id,
+        reason=trigger,
+        details={"entries": len(entries), "scanned": scanned, "matches": len(new), "cases": cases, "removed": removed},
+    )
     return run
 
 
-def _count(session: Session, *, actor: Actor, clock: Clock, findings: list[tuple[_Finding, HashMatch]], pager: Pager | None) -> None:
+def _count(
+    session: Session, *, actor: Actor, clock: Clock, findings: list[tuple[_Finding, HashMatch]], pager: Pager | None
+) -> None:
     """Retroactive matches count for the flood guard like upload-time ones, all before any
     removal: a bad entry that matches a crowd of old uploads is paused before it acts."""
     for finding, _ in findings:
@@ -120,16 +154,18 @@ def _count(session: Session, *, actor: Actor, clock: Clock, findings: list[tuple
     session.flush()
 
 
-def _remove(session: Session, *, actor: Actor, clock: Clock, platform: Platform, bank: Bank,
-            findings: list[tuple[_Finding, HashMatch]]) -> int:
+def _remove(
+    session: Session, *, actor: Actor, clock: Clock, platform: Platform, bank: Bank, findings: list[tuple[_Finding, HashMatch]]
+) -> int:
     """One automatic removal per media item at most (several entries may match it)."""
     done: set[int] = set()
     removed = 0
     for finding, row in findings:
         if finding.media.id in done:
             continue
-        outcome = remove_matched(session, actor=actor, clock=clock, platform=platform, bank=bank, media=finding.media,
-                                 entry=finding.entry, match=row)
+        outcome = remove_matched(
+            session, actor=actor, clock=clock, platform=platform, bank=bank, media=finding.media, entry=finding.entry, match=row
+        )
         if outcome is not None:
             done.add(finding.media.id)
             removed += outcome.removed
@@ -142,7 +178,9 @@ def _entries(session: Session, *, bank: Bank, entry_ids: Sequence[int]) -> list[
         return []
     ids, found = sorted(set(entry_ids)), []
     for start in range(0, len(ids), 500):
-        query = select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.enabled.is_(True), BankEntry.id.in_(ids[start:start + 500]))
+        query = select(BankEntry).where(
+            BankEntry.bank_id == bank.id, BankEntry.enabled.is_(True), BankEntry.id.in_(ids[start : start + 500])
+        )
         found.extend(session.scalars(query))
     return found
 
@@ -185,7 +223,7 @@ def _exact(session: Session, entries: list[BankEntry]) -> list[_Finding]:
         values, column_name = sorted(group), kind.media_field
         column = getattr(MediaHash, column_name)
         for start in range(0, len(values), 500):
-            query = select(MediaHash).where(column.in_(values[start:start + 500]))
+            query = select(MediaHash).where(column.in_(values[start : start + 500]))
             if kind.media_kinds is not None:
                 query = query.where(MediaHash.kind.in_(sorted(kind.media_kinds)))
             findings.extend(_Finding(m, group[getattr(m, column_name)], 0) for m in session.scalars(query))
@@ -198,9 +236,15 @@ def _record(session: Session, *, clock: Clock, findings: list[_Finding]) -> list
         known = select(HashMatch.id).where(HashMatch.media_hash_id == finding.media.id, HashMatch.entry_id == finding.entry.id)
         if session.scalar(known) is not None:
             continue
-        row = HashMatch(media_hash_id=finding.media.id, entry_id=finding.entry.id, bank_id=finding.entry.bank_id,
-                        distance=finding.distance, source=MatchSource.RETROACTION.value,
-                        action_paused=finding.entry.flood_paused_at is not None, matched_at=clock.now())
+        row = HashMatch(
+            media_hash_id=finding.media.id,
+            entry_id=finding.entry.id,
+            bank_id=finding.entry.bank_id,
+            distance=finding.distance,
+            source=MatchSource.RETROACTION.value,
+            action_paused=finding.entry.flood_paused_at is not None,
+            matched_at=clock.now(),
+        )
         session.add(row)
         new.append((finding, row))
     session.flush()
@@ -217,12 +261,27 @@ def _route(session: Session, *, actor: Actor, clock: Clock, bank: Bank, findings
     cases = set()
     for finding, row in findings:
         case = review.open_case(
-            session, actor=actor, clock=clock, subject_kind="media", subject_id=finding.media.media_id, queue=queue,
-            priority=priority, source="hash_match", policy_hint=bank.policy, rule_ref=f"bank:{bank.id}/entry:{finding.entry.id}",
+            session,
+            actor=actor,
+            clock=clock,
+            subject_kind="media",
+            subject_id=finding.media.media_id,
+            queue=queue,
+            priority=priority,
+            source="hash_match",
+            policy_hint=bank.policy,
+            rule_ref=f"bank:{bank.id}/entry:{finding.entry.id}",
             reason=f"Retroactive hash match: bank '{bank.name}', {finding.entry.signal_type} entry {finding.entry.id}, "
-                   f"distance {finding.distance}" + (" (flood guard: automatic action paused)" if row.action_paused else ""),
-            signals={"hash_match": {"bank": bank.name, "entry_id": finding.entry.id, "distance": finding.distance,
-                                    "platform": finding.media.platform, "retroactive": True}},
+            f"distance {finding.distance}" + (" (flood guard: automatic action paused)" if row.action_paused else ""),
+            signals={
+                "hash_match": {
+                    "bank": bank.name,
+                    "entry_id": finding.entry.id,
+                    "distance": finding.distance,
+                    "platform": finding.media.platform,
+                    "retroactive": True,
+                }
+            },
         )
         row.case_id = case.id
         cases.add(case.id)

@@ -20,7 +20,9 @@ class BankBase(BaseModel):
     description: str = Field("", max_length=4000)
     policy: str | None = Field(None, description="Platform policy key (policies.json); sets the DSA category.")
     labels: list[str] = Field(default_factory=list, max_length=50)
-    threshold: int = Field(31, ge=0, le=MAX_THRESHOLD, description="PDQ Hamming distance at or under which an entry matches (0-64).")
+    threshold: int = Field(
+        31, ge=0, le=MAX_THRESHOLD, description="PDQ Hamming distance at or under which an entry matches (0-64)."
+    )
     enabled: bool = True
     rollout_percent: int = Field(100, ge=0, le=100, description="Share of content (by a hash of it) that this bank matches.")
 
@@ -63,8 +65,9 @@ class BankRead(BaseModel):
 
     @classmethod
     def of(cls, summary: BankSummary) -> BankRead:
-        return cls.model_validate(summary.bank).model_copy(update={
-            "entries": summary.entries, "enabled_entries": summary.enabled_entries, "by_signal": summary.by_signal})
+        return cls.model_validate(summary.bank).model_copy(
+            update={"entries": summary.entries, "enabled_entries": summary.enabled_entries, "by_signal": summary.by_signal}
+        )
 
 
 class EntryIn(BaseModel):
@@ -166,9 +169,15 @@ class MatchesRead(BaseModel):
 
     @classmethod
     def of(cls, result: MatchResult) -> MatchesRead:
-        return cls(matches=[MatchRead.of(m) for m in result.matches], suppressed=[MatchRead.of(m) for m in result.suppressed],
-                   negatives=[MatchRead.of(m) for m in result.negatives], held_back=result.held_back, pdq_used=result.pdq_used,
-                   capped=result.capped, omitted=result.omitted)
+        return cls(
+            matches=[MatchRead.of(m) for m in result.matches],
+            suppressed=[MatchRead.of(m) for m in result.suppressed],
+            negatives=[MatchRead.of(m) for m in result.negatives],
+            held_back=result.held_back,
+            pdq_used=result.pdq_used,
+            capped=result.capped,
+            omitted=result.omitted,
+        )
 
 
 class LookupRead(MatchesRead):

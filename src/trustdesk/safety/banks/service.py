@@ -61,7 +61,9 @@ def _check_name(name: str) -> str:
 
 def _check_threshold(threshold: int) -> int:
     if not 0 <= threshold <= MAX_THRESHOLD:
-        raise InvalidInput(f"The PDQ distance threshold runs from 0 to {MAX_THRESHOLD} bits (31 is PDQ's standard).", field="threshold")
+        raise InvalidInput(
+            f"The PDQ distance threshold runs from 0 to {MAX_THRESHOLD} bits (31 is PDQ's standard).", field="threshold"
+        )
     return threshold
 
 
@@ -83,8 +85,18 @@ def _policy_and_category(kind: BankKind, policy: str | None) -> tuple[str | None
 
 
 def create_bank(
-    session: Session, *, actor: Actor, clock: Clock, name: str, description: str = "", kind: BankKind | str = BankKind.POSITIVE,
-    policy: str | None = None, labels: Sequence[str] = (), threshold: int = 31, enabled: bool = True, rollout_percent: int = 100,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    name: str,
+    description: str = "",
+    kind: BankKind | str = BankKind.POSITIVE,
+    policy: str | None = None,
+    labels: Sequence[str] = (),
+    threshold: int = 31,
+    enabled: bool = True,
+    rollout_percent: int = 100,
 ) -> Bank:
     name, kind = _check_name(name), BankKind(kind)
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
@@ -92,14 +104,30 @@ def create_bank(
     policy, category = _policy_and_category(kind, policy)
     now = clock.now()
     bank = Bank(
-        name=name, description=description.strip(), kind=kind.value, policy=policy, dsa_category=category,
-        labels=_labels(labels), threshold=_check_threshold(threshold), enabled=enabled,
-        rollout_percent=_check_rollout(rollout_percent), created_at=now, created_by=str(actor), updated_at=now,
+        name=name,
+        description=description.strip(),
+        kind=kind.value,
+        policy=policy,
+        dsa_category=category,
+        labels=_labels(labels),
+        threshold=_check_threshold(threshold),
+        enabled=enabled,
+        rollout_percent=_check_rollout(rollout_percent),
+        created_at=now,
+        created_by=str(actor),
+        updated_at=now,
     )
     session.add(bank)
     session.flush()
-    record(session, actor=actor, clock=clock, action="bank.create", object_type="bank", object_id=bank.id,
-           details={"name": name, "kind": kind.value, "policy": policy, "threshold": threshold, "rollout_percent": rollout_percent})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="bank.create",
+        object_type="bank",
+        object_id=bank.id,
+        details={"name": name, "kind": kind.value, "policy": policy, "threshold": threshold, "rollout_percent": rollout_percent},
+    )
     return bank
 
 
@@ -111,8 +139,17 @@ def _labels(labels: Sequence[str]) -> list[str]:
 
 
 def update_bank(
-    session: Session, *, actor: Actor, clock: Clock, bank_id: int, reason: str | None = None, description: str | None = None,
-    policy: str | None = None, labels: Sequence[str] | None = None, threshold: int | None = None, enabled: bool | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    bank_id: int,
+    reason: str | None = None,
+    description: str | None = None,
+    policy: str | None = None,
+    labels: Sequence[str] | None = None,
+    threshold: int | None = None,
+    enabled: bool | None = None,
     rollout_percent: int | None = None,
 ) -> Bank:
     bank = get_bank(session, bank_id=bank_id)
@@ -134,13 +171,28 @@ def update_bank(
         bank.updated_at = clock.now()
         session.flush()
         changed = {k: [before[k], after[k]] for k in after if after[k] != before[k]}
-        record(session, actor=actor, clock=clock, action="bank.update", object_type="bank", object_id=bank.id, reason=reason, details=changed)
+        record(
+            session,
+            actor=actor,
+            clock=clock,
+            action="bank.update",
+            object_type="bank",
+            object_id=bank.id,
+            reason=reason,
+            details=changed,
+        )
     return bank
 
 
 def _config(bank: Bank) -> dict[str, object]:
-    return {"description": bank.description, "policy": bank.policy, "labels": list(bank.labels), "threshold": bank.threshold,
-            "enabled": bank.enabled, "rollout_percent": bank.rollout_percent}
+    return {
+        "description": bank.description,
+        "policy": bank.policy,
+        "labels": list(bank.labels),
+        "threshold": bank.threshold,
+        "enabled": bank.enabled,
+        "rollout_percent": bank.rollout_percent,
+    }
 
 
 def get_bank(session: Session, *, bank_id: int) -> Bank:
@@ -162,14 +214,22 @@ def list_banks(session: Session) -> list[BankSummary]:
     counts: dict[int, dict[str, int]] = {}
     enabled: dict[int, int] = {}
     query = select(BankEntry.bank_id, BankEntry.signal_type, BankEntry.enabled, func.count()).group_by(
-        BankEntry.bank_id, BankEntry.signal_type, BankEntry.enabled)
+        BankEntry.bank_id, BankEntry.signal_type, BankEntry.enabled
+    )
     for bank_id, signal_type, is_enabled, n in session.execute(query):
         by_signal = counts.setdefault(bank_id, {})
         by_signal[signal_type] = by_signal.get(signal_type, 0) + n
         enabled[bank_id] = enabled.get(bank_id, 0) + (n if is_enabled else 0)
     banks = session.scalars(select(Bank).order_by(Bank.name)).all()
-    return [BankSummary(bank=b, entries=sum(counts.get(b.id, {}).values()), enabled_entries=enabled.get(b.id, 0),
-                        by_signal=counts.get(b.id, {})) for b in banks]
+    return [
+        BankSummary(
+            bank=b,
+            entries=sum(counts.get(b.id, {}).values()),
+            enabled_entries=enabled.get(b.id, 0),
+            by_signal=counts.get(b.id, {}),
+        )
+        for b in banks
+    ]
 
 
 # -- entries ----------------------------------------------------------------------------------
@@ -190,7 +250,13 @@ def _validated(entries: Sequence[NewEntry]) -> list[tuple[SignalType, str, NewEn
 
 
 def add_entries(
-    session: Session, *, actor: Actor, clock: Clock, bank_id: int, entries: Sequence[NewEntry], reason: str | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    bank_id: int,
+    entries: Sequence[NewEntry],
+    reason: str | None = None,
 ) -> AddResult:
     """Add entries; ones the bank already holds (same type and value) are skipped, not
     duplicated, so importing the same list twice is harmless."""
@@ -210,16 +276,34 @@ def add_entries(
     session.add(change)
     session.flush()
     added = [
-        BankEntry(bank_id=bank.id, signal_type=st.value, value=value, notes=entry.notes.strip(), enabled=True,
-                  exchange=entry.exchange, external_id=entry.external_id, fetched_at=entry.fetched_at, created_at=now,
-                  created_by=str(actor), change_id=change.id)
+        BankEntry(
+            bank_id=bank.id,
+            signal_type=st.value,
+            value=value,
+            notes=entry.notes.strip(),
+            enabled=True,
+            exchange=entry.exchange,
+            external_id=entry.external_id,
+            fetched_at=entry.fetched_at,
+            created_at=now,
+            created_by=str(actor),
+            change_id=change.id,
+        )
         for st, value, entry in fresh.values()
     ]
     session.add_all(added)
     session.flush()
-    record(session, actor=actor, clock=clock, action="bank.entries.add", object_type="bank", object_id=bank.id, reason=reason,
-           change=[(e.signal_type, e.value) for e in added],
-           details={"added": len(added), "skipped": len(rows) - len(added), "first_id": added[0].id, "last_id": added[-1].id})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="bank.entries.add",
+        object_type="bank",
+        object_id=bank.id,
+        reason=reason,
+        change=[(e.signal_type, e.value) for e in added],
+        details={"added": len(added), "skipped": len(rows) - len(added), "first_id": added[0].id, "last_id": added[-1].id},
+    )
     return AddResult(added=added, skipped=len(rows) - len(added), change_id=change.id)
 
 
@@ -227,14 +311,21 @@ def _existing_values(session: Session, *, bank_id: int, rows: list[tuple[SignalT
     values = sorted({value for _, value, _ in rows})
     found: set[tuple[str, str]] = set()
     for start in range(0, len(values), 500):  # bounded IN lists for both backends
-        chunk = values[start:start + 500]
+        chunk = values[start : start + 500]
         query = select(BankEntry.signal_type, BankEntry.value).where(BankEntry.bank_id == bank_id, BankEntry.value.in_(chunk))
         found.update((t, v) for t, v in session.execute(query))
     return found
 
 
 def set_entries_enabled(
-    session: Session, *, actor: Actor, clock: Clock, bank_id: int, entry_ids: Sequence[int], enabled: bool, reason: str,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    bank_id: int,
+    entry_ids: Sequence[int],
+    enabled: bool,
+    reason: str,
 ) -> list[BankEntry]:
     """Enable or disable entries of one bank; the matchers see it at their next refresh."""
     if not reason.strip():
@@ -252,8 +343,16 @@ def set_entries_enabled(
         entry.enabled = enabled
     if changed:
         log_state_change(session, clock=clock, bank_id=bank.id, entry_ids=[e.id for e in changed])
-        record(session, actor=actor, clock=clock, action="bank.entries.enable" if enabled else "bank.entries.disable",
-               object_type="bank", object_id=bank.id, reason=reason, details={"entry_ids": [e.id for e in changed][:1000]})
+        record(
+            session,
+            actor=actor,
+            clock=clock,
+            action="bank.entries.enable" if enabled else "bank.entries.disable",
+            object_type="bank",
+            object_id=bank.id,
+            reason=reason,
+            details={"entry_ids": [e.id for e in changed][:1000]},
+        )
     return changed
 
 
@@ -270,7 +369,12 @@ def get_entry(session: Session, *, entry_id: int, bank_id: int | None = None) ->
 
 
 def list_entries(
-    session: Session, *, bank_id: int, limit: int = 100, after_id: int = 0, signal_type: SignalType | None = None,
+    session: Session,
+    *,
+    bank_id: int,
+    limit: int = 100,
+    after_id: int = 0,
+    signal_type: SignalType | None = None,
 ) -> list[BankEntry]:
     get_bank(session, bank_id=bank_id)
     query = select(BankEntry).where(BankEntry.bank_id == bank_id, BankEntry.id > after_id)

@@ -46,13 +46,21 @@ def parse_csv(text: str) -> list[NewEntry]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"signal_type", "value"} - set(reader.fieldnames or ())
     if missing:
-        raise InvalidInput(f"The CSV needs a header row with at least signal_type and value; missing: {', '.join(sorted(missing))}.")
+        raise InvalidInput(
+            f"The CSV needs a header row with at least signal_type and value; missing: {', '.join(sorted(missing))}."
+        )
     entries = []
     for row in reader:
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
-        entries.append(NewEntry(signal_type=(row.get("signal_type") or "").strip(), value=(row.get("value") or "").strip(),
-                                notes=(row.get("notes") or "").strip(), external_id=(row.get("external_id") or "").strip() or None))
+        entries.append(
+            NewEntry(
+                signal_type=(row.get("signal_type") or "").strip(),
+                value=(row.get("value") or "").strip(),
+                notes=(row.get("notes") or "").strip(),
+                external_id=(row.get("external_id") or "").strip() or None,
+            )
+        )
     return entries
 
 
@@ -67,7 +75,9 @@ def parse_threatexchange(text: str) -> list[NewEntry]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "signals.txt"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        api = LocalFileSignalExchangeAPI.for_collab(FileCollaborationConfig(name="import", api="local_file", enabled=True, filename=str(path)))
+        api = LocalFileSignalExchangeAPI.for_collab(
+            FileCollaborationConfig(name="import", api="local_file", enabled=True, filename=str(path))
+        )
         keys = [key for delta in api.fetch_iter([], None) for key in delta.updates]
     return [NewEntry(signal_type=known[kind].name, value=value) for kind, value in keys]
 
@@ -78,8 +88,18 @@ def export(session: Session, *, bank_id: int, fmt: TransferFormat | str) -> Iter
     if TransferFormat(fmt) is TransferFormat.CSV:
         yield _csv_line(CSV_COLUMNS)
         for entry in _entries(session, bank_id):
-            yield _csv_line((entry.signal_type, entry.value, entry.notes, "true" if entry.enabled else "false", entry.exchange or "",
-                             entry.external_id or "", _iso(entry.fetched_at), _iso(entry.created_at)))
+            yield _csv_line(
+                (
+                    entry.signal_type,
+                    entry.value,
+                    entry.notes,
+                    "true" if entry.enabled else "false",
+                    entry.exchange or "",
+                    entry.external_id or "",
+                    _iso(entry.fetched_at),
+                    _iso(entry.created_at),
+                )
+            )
         return
     registry = active()
     for entry in _entries(session, bank_id):

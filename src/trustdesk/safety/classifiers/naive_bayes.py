@@ -39,7 +39,9 @@ class HashedNaiveBayes:
     log_unseen: tuple[float, float]
 
     @classmethod
-    def train(cls, name: str, positive_label: str, examples: Iterable[tuple[str, bool]], *, alpha: float = 0.5) -> HashedNaiveBayes:
+    def train(
+        cls, name: str, positive_label: str, examples: Iterable[tuple[str, bool]], *, alpha: float = 0.5
+    ) -> HashedNaiveBayes:
         counts: tuple[dict[int, int], dict[int, int]] = ({}, {})
         docs = [0, 0]
         for text, positive in examples:

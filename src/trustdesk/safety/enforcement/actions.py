@@ -52,13 +52,25 @@ class ActionSpec:
 # the DSA database calls that "disabling access to content", not demotion, which would mean
 # the message is still there for others, only ranked lower.
 SPECS: dict[ActionKind, ActionSpec] = {
-    ActionKind.REMOVE_MESSAGE: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}, False, True),
-    ActionKind.RESTRICT_VISIBILITY: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"]}, True, True, True),
-    ActionKind.GEO_RESTRICT: ActionSpec(SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"]}, True, True, True),
-    ActionKind.RESTRICT_ACCOUNT: ActionSpec(SubjectKind.ACCOUNT, {"decision_provision": "DECISION_PROVISION_PARTIAL_SUSPENSION"}, True, True),
+    ActionKind.REMOVE_MESSAGE: ActionSpec(
+        SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}, False, True
+    ),
+    ActionKind.RESTRICT_VISIBILITY: ActionSpec(
+        SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"]}, True, True, True
+    ),
+    ActionKind.GEO_RESTRICT: ActionSpec(
+        SubjectKind.MESSAGE, {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"]}, True, True, True
+    ),
+    ActionKind.RESTRICT_ACCOUNT: ActionSpec(
+        SubjectKind.ACCOUNT, {"decision_provision": "DECISION_PROVISION_PARTIAL_SUSPENSION"}, True, True
+    ),
     ActionKind.SUSPEND_ACCOUNT: ActionSpec(SubjectKind.ACCOUNT, {"decision_account": "DECISION_ACCOUNT_SUSPENDED"}, True, True),
-    ActionKind.TERMINATE_ACCOUNT: ActionSpec(SubjectKind.ACCOUNT, {"decision_account": "DECISION_ACCOUNT_TERMINATED"}, False, True),
-    ActionKind.CLOSE_CHAT: ActionSpec(SubjectKind.CHAT, {"decision_provision": "DECISION_PROVISION_TOTAL_TERMINATION"}, False, True),
+    ActionKind.TERMINATE_ACCOUNT: ActionSpec(
+        SubjectKind.ACCOUNT, {"decision_account": "DECISION_ACCOUNT_TERMINATED"}, False, True
+    ),
+    ActionKind.CLOSE_CHAT: ActionSpec(
+        SubjectKind.CHAT, {"decision_provision": "DECISION_PROVISION_TOTAL_TERMINATION"}, False, True
+    ),
 }
 
 # What the platform must declare it can do before an action is offered or attempted.
@@ -88,8 +100,13 @@ def offered(platform: Platform) -> list[ActionKind]:
 
 
 def carry_out(
-    platform: Platform, *, action: ActionKind, subject_id: str, reason: str,
-    until: datetime | None, territorial_scope: list[str] | None,
+    platform: Platform,
+    *,
+    action: ActionKind,
+    subject_id: str,
+    reason: str,
+    until: datetime | None,
+    territorial_scope: list[str] | None,
 ) -> ActionResult:
     """One call to the platform. Termination is a suspension without end: the port has no
     deletion, and keeping the account lets an appeal reverse the decision."""

@@ -34,7 +34,8 @@ Publisher = Annotated[Principal, Depends(require(Permission.TRANSPARENCY_PUBLISH
 @router.get("/enforcement/accounts/{account_id}", response_model=AccountRecord)
 def account_record(account_id: str, session: SessionDep, container: ContainerDep, _: Reader) -> AccountRecord:
     return AccountRecord(
-        account_id=account_id, active_points=strikes.active_points(session, account_id=account_id, now=container.clock.now()),
+        account_id=account_id,
+        active_points=strikes.active_points(session, account_id=account_id, now=container.clock.now()),
         strikes=[StrikeRead.model_validate(s) for s in strikes.strikes_for(session, account_id=account_id)],
         actions=[ActionRead.model_validate(a) for a in enforcement.actions_for_account(session, account_id=account_id)],
     )
@@ -45,8 +46,17 @@ def statement(token: str, session: SessionDep, container: ContainerDep, lang: st
     """The affected user's statement of reasons, in their language unless `lang` asks otherwise."""
     row = enforcement.statement_by_token(session, token=token)
     language = lang or row.language
-    sections = render(row.facts, language=language, appeal_url=f"{container.settings.base_url}/appeal/{token}", correction=row.correction)
-    return StatementRead(puid=row.puid, language=language, told_at=row.told_at, appeal_until=row.appeal_until, sections=sections, correction=row.correction)
+    sections = render(
+        row.facts, language=language, appeal_url=f"{container.settings.base_url}/appeal/{token}", correction=row.correction
+    )
+    return StatementRead(
+        puid=row.puid,
+        language=language,
+        told_at=row.told_at,
+        appeal_until=row.appeal_until,
+        sections=sections,
+        correction=row.correction,
+    )
 
 
 @router.get("/cybertipline/reports", response_model=list[TiplineRead])
@@ -55,9 +65,16 @@ def tipline_queue(session: SessionDep, _: Filer) -> list[TiplineRead]:
 
 
 @router.post("/cybertipline/reports/{report_id}/filed", response_model=TiplineRead)
-def tipline_filed(report_id: RowId, body: TiplineFiled, request: Request, session: SessionDep, container: ContainerDep, principal: Filer) -> TiplineRead:
-    report = cybertipline.mark_filed(session, actor=actor_of(request, principal), clock=container.clock, report_id=report_id,
-                                     ncmec_report_id=body.ncmec_report_id)
+def tipline_filed(
+    report_id: RowId, body: TiplineFiled, request: Request, session: SessionDep, container: ContainerDep, principal: Filer
+) -> TiplineRead:
+    report = cybertipline.mark_filed(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        report_id=report_id,
+        ncmec_report_id=body.ncmec_report_id,
+    )
     return TiplineRead.model_validate(report)
 
 
@@ -67,6 +84,10 @@ def dsa_rejected(session: SessionDep, _: Publisher) -> list[DsaStatementRead]:
 
 
 @router.put("/transparency/dsa/statements/{statement_id}", response_model=DsaStatementRead)
-def dsa_revise(statement_id: RowId, body: DsaRevision, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher) -> DsaStatementRead:
-    row = dsadb.revise_statement(session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=body.payload)
+def dsa_revise(
+    statement_id: RowId, body: DsaRevision, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher
+) -> DsaStatementRead:
+    row = dsadb.revise_statement(
+        session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=body.payload
+    )
     return DsaStatementRead.model_validate(row)

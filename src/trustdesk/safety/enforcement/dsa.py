@@ -89,48 +89,105 @@ class DecisionAccount(StrEnum):
 
 StatementCategory = StrEnum(  # type: ignore[misc]
     "StatementCategory",
-    {name: name for name in (
-        "STATEMENT_CATEGORY_ANIMAL_WELFARE", "STATEMENT_CATEGORY_CONSUMER_INFORMATION",
-        "STATEMENT_CATEGORY_CYBER_VIOLENCE", "STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN",
-        "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS", "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
-        "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
-        "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
-        "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE", "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
-        "STATEMENT_CATEGORY_PROTECTION_OF_MINORS", "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
-        "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "STATEMENT_CATEGORY_SELF_HARM",
-        "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS", "STATEMENT_CATEGORY_VIOLENCE",
-    )},
+    {
+        name: name
+        for name in (
+            "STATEMENT_CATEGORY_ANIMAL_WELFARE",
+            "STATEMENT_CATEGORY_CONSUMER_INFORMATION",
+            "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+            "STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN",
+            "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
+            "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+            "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
+            "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
+            "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE",
+            "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+            "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+            "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
+            "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+            "STATEMENT_CATEGORY_SELF_HARM",
+            "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
+            "STATEMENT_CATEGORY_VIOLENCE",
+        )
+    },
 )
 
 Keyword = StrEnum(  # type: ignore[misc]
     "Keyword",
-    {name: name for name in (
-        "KEYWORD_ADULT_SEXUAL_MATERIAL", "KEYWORD_AGE_SPECIFIC_RESTRICTIONS", "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS",
-        "KEYWORD_ANIMAL_HARM", "KEYWORD_BIOMETRIC_DATA_BREACH", "KEYWORD_BULLYING_AGAINST_GIRLS",
-        "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL", "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE",
-        "KEYWORD_CONTENT_PROMOTING_EATING_DISORDERS", "KEYWORD_COORDINATED_HARM", "KEYWORD_COPYRIGHT_INFRINGEMENT",
-        "KEYWORD_CYBER_BULLYING_INTIMIDATION", "KEYWORD_CYBER_HARASSMENT", "KEYWORD_CYBER_HARASSMENT_AGAINST_WOMEN",
-        "KEYWORD_CYBER_INCITEMENT", "KEYWORD_CYBER_STALKING", "KEYWORD_CYBER_STALKING_AGAINST_WOMEN",
-        "KEYWORD_DATA_FALSIFICATION", "KEYWORD_DEFAMATION", "KEYWORD_DESIGN_INFRINGEMENT", "KEYWORD_DISCRIMINATION",
-        "KEYWORD_FEMALE_GENDERED_DISINFORMATION", "KEYWORD_GEOGRAPHIC_INDICATIONS_INFRINGEMENT",
-        "KEYWORD_GEOGRAPHICAL_REQUIREMENTS", "KEYWORD_GOODS_SERVICES_NOT_PERMITTED",
-        "KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS", "KEYWORD_HATE_SPEECH", "KEYWORD_HIDDEN_ADVERTISEMENT",
-        "KEYWORD_HUMAN_EXPLOITATION", "KEYWORD_HUMAN_TRAFFICKING", "KEYWORD_ILLEGAL_ORGANIZATIONS",
-        "KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING", "KEYWORD_INAUTHENTIC_ACCOUNTS", "KEYWORD_INAUTHENTIC_LISTINGS",
-        "KEYWORD_INAUTHENTIC_USER_REVIEWS", "KEYWORD_INCITEMENT_AGAINST_WOMEN", "KEYWORD_INCITEMENT_VIOLENCE_HATRED",
-        "KEYWORD_INSUFFICIENT_INFORMATION_ON_TRADERS", "KEYWORD_LANGUAGE_REQUIREMENTS",
-        "KEYWORD_MISINFORMATION_DISINFORMATION", "KEYWORD_MISLEADING_INFO_CONSUMER_RIGHTS",
-        "KEYWORD_MISLEADING_INFO_GOODS_SERVICES", "KEYWORD_MISSING_PROCESSING_GROUND",
-        "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING", "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING_AGAINST_WOMEN",
-        "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE", "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE_AGAINST_WOMEN",
-        "KEYWORD_NONCOMPLIANCE_PRICING", "KEYWORD_NUDITY", "KEYWORD_PATENT_INFRINGEMENT", "KEYWORD_PHISHING",
-        "KEYWORD_PROHIBITED_PRODUCTS", "KEYWORD_PYRAMID_SCHEMES", "KEYWORD_RIGHT_TO_BE_FORGOTTEN",
-        "KEYWORD_RISK_ENVIRONMENTAL_DAMAGE", "KEYWORD_RISK_PUBLIC_HEALTH", "KEYWORD_SELF_MUTILATION",
-        "KEYWORD_STALKING", "KEYWORD_SUICIDE", "KEYWORD_TERRORIST_CONTENT", "KEYWORD_TRADE_SECRET_INFRINGEMENT",
-        "KEYWORD_TRADEMARK_INFRINGEMENT", "KEYWORD_TRAFFICKING_WOMEN_GIRLS", "KEYWORD_UNLAWFUL_SALE_ANIMALS",
-        "KEYWORD_UNSAFE_CHALLENGES", "KEYWORD_UNSAFE_PRODUCTS", "KEYWORD_VIOLATION_EU_LAW",
-        "KEYWORD_VIOLATION_NATIONAL_LAW", "KEYWORD_OTHER",
-    )},
+    {
+        name: name
+        for name in (
+            "KEYWORD_ADULT_SEXUAL_MATERIAL",
+            "KEYWORD_AGE_SPECIFIC_RESTRICTIONS",
+            "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS",
+            "KEYWORD_ANIMAL_HARM",
+            "KEYWORD_BIOMETRIC_DATA_BREACH",
+            "KEYWORD_BULLYING_AGAINST_GIRLS",
+            "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",
+            "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE",
+            "KEYWORD_CONTENT_PROMOTING_EATING_DISORDERS",
+            "KEYWORD_COORDINATED_HARM",
+            "KEYWORD_COPYRIGHT_INFRINGEMENT",
+            "KEYWORD_CYBER_BULLYING_INTIMIDATION",
+            "KEYWORD_CYBER_HARASSMENT",
+            "KEYWORD_CYBER_HARASSMENT_AGAINST_WOMEN",
+            "KEYWORD_CYBER_INCITEMENT",
+            "KEYWORD_CYBER_STALKING",
+            "KEYWORD_CYBER_STALKING_AGAINST_WOMEN",
+            "KEYWORD_DATA_FALSIFICATION",
+            "KEYWORD_DEFAMATION",
+            "KEYWORD_DESIGN_INFRINGEMENT",
+            "KEYWORD_DISCRIMINATION",
+            "KEYWORD_FEMALE_GENDERED_DISINFORMATION",
+            "KEYWORD_GEOGRAPHIC_INDICATIONS_INFRINGEMENT",
+            "KEYWORD_GEOGRAPHICAL_REQUIREMENTS",
+            "KEYWORD_GOODS_SERVICES_NOT_PERMITTED",
+            "KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS",
+            "KEYWORD_HATE_SPEECH",
+            "KEYWORD_HIDDEN_ADVERTISEMENT",
+            "KEYWORD_HUMAN_EXPLOITATION",
+            "KEYWORD_HUMAN_TRAFFICKING",
+            "KEYWORD_ILLEGAL_ORGANIZATIONS",
+            "KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING",
+            "KEYWORD_INAUTHENTIC_ACCOUNTS",
+            "KEYWORD_INAUTHENTIC_LISTINGS",
+            "KEYWORD_INAUTHENTIC_USER_REVIEWS",
+            "KEYWORD_INCITEMENT_AGAINST_WOMEN",
+            "KEYWORD_INCITEMENT_VIOLENCE_HATRED",
+            "KEYWORD_INSUFFICIENT_INFORMATION_ON_TRADERS",
+            "KEYWORD_LANGUAGE_REQUIREMENTS",
+            "KEYWORD_MISINFORMATION_DISINFORMATION",
+            "KEYWORD_MISLEADING_INFO_CONSUMER_RIGHTS",
+            "KEYWORD_MISLEADING_INFO_GOODS_SERVICES",
+            "KEYWORD_MISSING_PROCESSING_GROUND",
+            "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING",
+            "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING_AGAINST_WOMEN",
+            "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE",
+            "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE_AGAINST_WOMEN",
+            "KEYWORD_NONCOMPLIANCE_PRICING",
+            "KEYWORD_NUDITY",
+            "KEYWORD_PATENT_INFRINGEMENT",
+            "KEYWORD_PHISHING",
+            "KEYWORD_PROHIBITED_PRODUCTS",
+            "KEYWORD_PYRAMID_SCHEMES",
+            "KEYWORD_RIGHT_TO_BE_FORGOTTEN",
+            "KEYWORD_RISK_ENVIRONMENTAL_DAMAGE",
+            "KEYWORD_RISK_PUBLIC_HEALTH",
+            "KEYWORD_SELF_MUTILATION",
+            "KEYWORD_STALKING",
+            "KEYWORD_SUICIDE",
+            "KEYWORD_TERRORIST_CONTENT",
+            "KEYWORD_TRADE_SECRET_INFRINGEMENT",
+            "KEYWORD_TRADEMARK_INFRINGEMENT",
+            "KEYWORD_TRAFFICKING_WOMEN_GIRLS",
+            "KEYWORD_UNLAWFUL_SALE_ANIMALS",
+            "KEYWORD_UNSAFE_CHALLENGES",
+            "KEYWORD_UNSAFE_PRODUCTS",
+            "KEYWORD_VIOLATION_EU_LAW",
+            "KEYWORD_VIOLATION_NATIONAL_LAW",
+            "KEYWORD_OTHER",
+        )
+    },
 )
 
 CONTENT_DATE_FROM, APPLICATION_DATE_FROM, DATE_UNTIL = date(2000, 1, 1), date(2020, 1, 1), date(2038, 1, 1)
@@ -150,29 +207,53 @@ OTHER_TEXT = {
     "content_type": ("CONTENT_TYPE_OTHER", "content_type_other"),
 }
 SINGLE_VALUES: dict[str, type[StrEnum]] = {
-    "decision_ground": DecisionGround, "category": StatementCategory, "source_type": SourceType,
-    "automated_detection": YesNo, "automated_decision": AutomatedDecision, "account_type": AccountType,
-    "decision_monetary": DecisionMonetary, "decision_provision": DecisionProvision,
-    "decision_account": DecisionAccount, "incompatible_content_illegal": YesNo,
+    "decision_ground": DecisionGround,
+    "category": StatementCategory,
+    "source_type": SourceType,
+    "automated_detection": YesNo,
+    "automated_decision": AutomatedDecision,
+    "account_type": AccountType,
+    "decision_monetary": DecisionMonetary,
+    "decision_provision": DecisionProvision,
+    "decision_account": DecisionAccount,
+    "incompatible_content_illegal": YesNo,
 }
 ARRAY_VALUES: dict[str, type[StrEnum]] = {
-    "content_type": ContentType, "decision_visibility": DecisionVisibility,
-    "category_addition": StatementCategory, "category_specification": Keyword,
+    "content_type": ContentType,
+    "decision_visibility": DecisionVisibility,
+    "category_addition": StatementCategory,
+    "category_specification": Keyword,
 }
 TEXT_LIMITS = {
-    "decision_facts": MAX_FACTS, "illegal_content_legal_ground": MAX_SHORT,
-    "illegal_content_explanation": MAX_EXPLANATION, "incompatible_content_ground": MAX_SHORT,
-    "incompatible_content_explanation": MAX_EXPLANATION, "decision_visibility_other": MAX_SHORT,
-    "decision_monetary_other": MAX_SHORT, "content_type_other": MAX_SHORT, "source_identity": MAX_SHORT,
-    "category_specification_other": MAX_SHORT, "decision_ground_reference_url": MAX_SHORT,
+    "decision_facts": MAX_FACTS,
+    "illegal_content_legal_ground": MAX_SHORT,
+    "illegal_content_explanation": MAX_EXPLANATION,
+    "incompatible_content_ground": MAX_SHORT,
+    "incompatible_content_explanation": MAX_EXPLANATION,
+    "decision_visibility_other": MAX_SHORT,
+    "decision_monetary_other": MAX_SHORT,
+    "content_type_other": MAX_SHORT,
+    "source_identity": MAX_SHORT,
+    "category_specification_other": MAX_SHORT,
+    "decision_ground_reference_url": MAX_SHORT,
 }
 END_DATES = (
-    "end_date_account_restriction", "end_date_monetary_restriction",
-    "end_date_service_restriction", "end_date_visibility_restriction",
+    "end_date_account_restriction",
+    "end_date_monetary_restriction",
+    "end_date_service_restriction",
+    "end_date_visibility_restriction",
 )
 REQUIRED = (
-    "decision_ground", "category", "content_type", "content_date", "application_date",
-    "decision_facts", "source_type", "automated_detection", "automated_decision", "puid",
+    "decision_ground",
+    "category",
+    "content_type",
+    "content_date",
+    "application_date",
+    "decision_facts",
+    "source_type",
+    "automated_detection",
+    "automated_decision",
+    "puid",
 )
 
 
@@ -256,7 +337,11 @@ def _dates(statement: dict[str, Any], errors: Errors) -> None:
         if parsed is None:
             _add(errors, field, f"The {field.replace('_', ' ')} must be a date in the form YYYY-MM-DD.")
         elif not bounds.get(field, APPLICATION_DATE_FROM) <= parsed <= DATE_UNTIL:
-            _add(errors, field, f"The {field.replace('_', ' ')} must be between {bounds.get(field, APPLICATION_DATE_FROM)} and {DATE_UNTIL}.")
+            _add(
+                errors,
+                field,
+                f"The {field.replace('_', ' ')} must be between {bounds.get(field, APPLICATION_DATE_FROM)} and {DATE_UNTIL}.",
+            )
     content, applied = _parse_date(statement.get("content_date")), _parse_date(statement.get("application_date"))
     if content and applied and content > applied:
         _add(errors, "content_date", "The content date must be a date before or equal to the application date.")
@@ -272,7 +357,11 @@ def _ground(statement: dict[str, Any], errors: Errors) -> None:
             _add(errors, field, f"The {field.replace('_', ' ')} field is required when decision ground is {ground}.")
     for field in (*other, *(("incompatible_content_illegal",) if ground == "DECISION_GROUND_ILLEGAL_CONTENT" else ())):
         if field in statement:
-            _add(errors, field, f"The {field.replace('_', ' ')} field is prohibited unless decision ground is {_other_ground(DecisionGround(ground))}.")
+            _add(
+                errors,
+                field,
+                f"The {field.replace('_', ' ')} field is prohibited unless decision ground is {_other_ground(DecisionGround(ground))}.",
+            )
 
 
 def _other_ground(ground: DecisionGround) -> DecisionGround:

@@ -55,10 +55,15 @@ class PolicyBook:
 
 def _policy(raw: dict) -> Policy:
     policy = Policy(
-        key=raw["key"], title=raw["title"], category=StatementCategory(raw["category"]).value,
-        keywords=tuple(Keyword(k).value for k in raw["keywords"]), illegal=bool(raw["illegal"]),
-        default_legal_ground=raw["default_legal_ground"], strike_weight=int(raw["strike_weight"]),
-        strike_days=int(raw["strike_days"]), cybertipline=bool(raw["cybertipline"]),
+        key=raw["key"],
+        title=raw["title"],
+        category=StatementCategory(raw["category"]).value,
+        keywords=tuple(Keyword(k).value for k in raw["keywords"]),
+        illegal=bool(raw["illegal"]),
+        default_legal_ground=raw["default_legal_ground"],
+        strike_weight=int(raw["strike_weight"]),
+        strike_days=int(raw["strike_days"]),
+        cybertipline=bool(raw["cybertipline"]),
     )
     if policy.strike_weight < 0 or policy.strike_days <= 0:
         raise ValueError(f"policy {policy.key}: strike weight must be >= 0 and days > 0")
@@ -75,4 +80,6 @@ def load_policies(path: Path = POLICIES_FILE) -> PolicyBook:
         for t in sorted(raw["strike_thresholds"], key=lambda t: t["points"])
     )
     policies = {p["key"]: _policy(p) for p in raw["policies"]}
-    return PolicyBook(version=raw["version"], source=raw["source"], reference_url=raw["reference_url"], policies=policies, thresholds=thresholds)
+    return PolicyBook(
+        version=raw["version"], source=raw["source"], reference_url=raw["reference_url"], policies=policies, thresholds=thresholds
+    )

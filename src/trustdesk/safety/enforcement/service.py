@@ -50,12 +50,18 @@ def _check_scope(scope: list[str] | None, action: ActionKind) -> list[str] | Non
         scope = sorted({code.strip().upper() for code in scope})
         unknown = [code for code in scope if code not in eea_countries()]
         if unknown or not scope:
-            raise InvalidInput(f"Territorial scope must be EU/EEA country codes; not valid: {', '.join(unknown) or '(empty)'}.", field="territorial_scope")
+            raise InvalidInput(
+                f"Territorial scope must be EU/EEA country codes; not valid: {', '.join(unknown) or '(empty)'}.",
+                field="territorial_scope",
+            )
     if action is ActionKind.GEO_RESTRICT and not scope:
         raise InvalidInput("A geographic restriction needs the countries it applies in.", field="territorial_scope")
     if scope and not SPECS[action].territorial:
-        raise InvalidInput(f"A {action.replace('_', ' ')} applies everywhere; only restricting visibility or a geographic "
-                           "restriction can be limited to some countries.", field="territorial_scope")
+        raise InvalidInput(
+            f"A {action.replace('_', ' ')} applies everywhere; only restricting visibility or a geographic "
+            "restriction can be limited to some countries.",
+            field="territorial_scope",
+        )
     return scope
 
 
@@ -78,9 +84,22 @@ def _check_text(reason: str, legal_ground: str | None) -> None:
 
 
 def take_action(
-    session: Session, *, actor: Actor, clock: Clock, platform: Platform, subject_kind: str, subject_id: str,
-    action: str, policy: str, automated: bool, source: str, reason: str, rule_ref: str | None = None,
-    territorial_scope: list[str] | None = None, until: datetime | None = None, legal_ground: str | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    subject_kind: str,
+    subject_id: str,
+    action: str,
+    policy: str,
+    automated: bool,
+    source: str,
+    reason: str,
+    rule_ref: str | None = None,
+    territorial_scope: list[str] | None = None,
+    until: datetime | None = None,
+    legal_ground: str | None = None,
     source_identity: str | None = None,
 ) -> EnforcementAction:
     """Act on the platform for one decision. Returns the recorded action; `platform_ok` says
@@ -94,10 +113,18 @@ def take_action(
     _check_text(reason, legal_ground)
     _check_until(until, act, now)
     facts = Facts(
-        action=act, policy=book.get(policy), book=book, subject=describe(platform, kind, subject_id),
-        source=_enum(Source, source, "source"), automated=automated, reason=reason.strip(),
-        legal_ground=legal_ground.strip() if legal_ground else None, territorial_scope=_check_scope(territorial_scope, act),
-        until=until, acted_on=now.date(), source_identity=source_identity,
+        action=act,
+        policy=book.get(policy),
+        book=book,
+        subject=describe(platform, kind, subject_id),
+        source=_enum(Source, source, "source"),
+        automated=automated,
+        reason=reason.strip(),
+        legal_ground=legal_ground.strip() if legal_ground else None,
+        territorial_scope=_check_scope(territorial_scope, act),
+        until=until,
+        acted_on=now.date(),
+        source_identity=source_identity,
     )
     return _act(session, actor=actor, clock=clock, platform=platform, request=Request(act, facts, rule_ref))
 
@@ -119,8 +146,14 @@ def _act(session: Session, *, actor: Actor, clock: Clock, platform: Platform, re
 def _call_platform(platform: Platform, request: Request) -> ActionResult:
     f = request.facts
     try:
-        return carry_out(platform, action=request.action, subject_id=f.subject.id, reason=f.reason[:500],
-                         until=f.until, territorial_scope=f.territorial_scope)
+        return carry_out(
+            platform,
+            action=request.action,
+            subject_id=f.subject.id,
+            reason=f.reason[:500],
+            until=f.until,
+            territorial_scope=f.territorial_scope,
+        )
     except (PlatformError, ValueError) as exc:
         return ActionResult(ok=False, detail=f"the platform refused: {exc}")
 
@@ -128,34 +161,73 @@ def _call_platform(platform: Platform, request: Request) -> ActionResult:
 def _record_action(session: Session, *, actor: Actor, clock: Clock, request: Request, result: ActionResult) -> EnforcementAction:
     f = request.facts
     row = EnforcementAction(
-        subject_kind=f.subject.kind, subject_id=f.subject.id, account_id=f.subject.account_id, action=request.action.value,
-        policy=f.policy.key, policy_version=f.book.version,
+        subject_kind=f.subject.kind,
+        subject_id=f.subject.id,
+        account_id=f.subject.account_id,
+        action=request.action.value,
+        policy=f.policy.key,
+        policy_version=f.book.version,
         decision_ground="DECISION_GROUND_ILLEGAL_CONTENT" if f.legal_ground else "DECISION_GROUND_INCOMPATIBLE_CONTENT",
-        legal_ground=f.legal_ground, automated=f.automated, source=f.source.value, reason=f.reason, rule_ref=request.rule_ref,
-        territorial_scope=f.territorial_scope, until=f.until, caused_by_id=request.caused_by, actor=str(actor),
-        acted_at=clock.now(), platform_ok=result.ok, platform_detail=result.detail, platform_ref=result.platform_ref,
+        legal_ground=f.legal_ground,
+        automated=f.automated,
+        source=f.source.value,
+        reason=f.reason,
+        rule_ref=request.rule_ref,
+        territorial_scope=f.territorial_scope,
+        until=f.until,
+        caused_by_id=request.caused_by,
+        actor=str(actor),
+        acted_at=clock.now(),
+        platform_ok=result.ok,
+        platform_detail=result.detail,
+        platform_ref=result.platform_ref,
     )
     session.add(row)
     session.flush()
-    record(session, actor=actor, clock=clock, action="enforcement.act" if result.ok else "enforcement.refused",
-           object_type="enforcement_action", object_id=row.id, reason=f.reason, policy_version=f.book.version,
-           details={"action": row.action, "subject": f"{row.subject_kind}:{row.subject_id}", "policy": row.policy,
-                    "platform_ok": result.ok, "platform_ref": result.platform_ref})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="enforcement.act" if result.ok else "enforcement.refused",
+        object_type="enforcement_action",
+        object_id=row.id,
+        reason=f.reason,
+        policy_version=f.book.version,
+        details={
+            "action": row.action,
+            "subject": f"{row.subject_kind}:{row.subject_id}",
+            "policy": row.policy,
+            "platform_ok": result.ok,
+            "platform_ref": result.platform_ref,
+        },
+    )
     return row
 
 
 def _statement(session: Session, *, clock: Clock, row: EnforcementAction, request: Request, puid: str, payload: dict) -> None:
     now = clock.now()
     appeal_until = now + APPEAL_WINDOW
-    session.add(StatementOfReasons(
-        action_id=row.id, puid=puid, account_id=row.account_id, language=language_for(request.facts.subject.country),
-        token=secrets.token_urlsafe(24), facts=user_facts(request.facts, appeal_until=appeal_until, puid=puid),
-        payload=payload, told_at=now, appeal_until=appeal_until, dsa_state="pending", dsa_attempts=0,
-    ))
+    session.add(
+        StatementOfReasons(
+            action_id=row.id,
+            puid=puid,
+            account_id=row.account_id,
+            language=language_for(request.facts.subject.country),
+            token=secrets.token_urlsafe(24),
+            facts=user_facts(request.facts, appeal_until=appeal_until, puid=puid),
+            payload=payload,
+            told_at=now,
+            appeal_until=appeal_until,
+            dsa_state="pending",
+            dsa_attempts=0,
+        )
+    )
     session.flush()
 
 
-def _after_effects(session: Session, *, actor: Actor, clock: Clock, platform: Platform, row: EnforcementAction, request: Request) -> None:
+def _after_effects(
+    session: Session, *, actor: Actor, clock: Clock, platform: Platform, row: EnforcementAction, request: Request
+) -> None:
     """Strikes (not for a restriction that strikes themselves caused), the threshold they may
     cross, and a CyberTipline draft for apparent child sexual exploitation."""
     policy = request.facts.policy
@@ -168,16 +240,39 @@ def _after_effects(session: Session, *, actor: Actor, clock: Clock, platform: Pl
         _threshold_action(session, actor=actor, clock=clock, platform=platform, row=row, request=request, threshold=crossed)
 
 
-def _threshold_action(session: Session, *, actor: Actor, clock: Clock, platform: Platform, row: EnforcementAction,
-                      request: Request, threshold: strikes.StrikeThreshold) -> None:
+def _threshold_action(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    row: EnforcementAction,
+    request: Request,
+    threshold: strikes.StrikeThreshold,
+) -> None:
     account = describe(platform, SubjectKind.ACCOUNT, row.account_id or "")
     until = None if threshold.days is None else clock.now() + timedelta(days=threshold.days)
-    reason = (f"Your account reached {threshold.points} strike points for breaking our rules; "
-              f"the latest was: {request.facts.policy.title}.")
-    facts = replace(request.facts, subject=account, source=Source.OWN_INITIATIVE, automated=True, reason=reason,
-                    legal_ground=None, territorial_scope=None, until=until)
-    _act(session, actor=actor, clock=clock, platform=platform,
-         request=Request(threshold.action, facts, f"strike-threshold:{threshold.points}", caused_by=row.id))
+    reason = (
+        f"Your account reached {threshold.points} strike points for breaking our rules; "
+        f"the latest was: {request.facts.policy.title}."
+    )
+    facts = replace(
+        request.facts,
+        subject=account,
+        source=Source.OWN_INITIATIVE,
+        automated=True,
+        reason=reason,
+        legal_ground=None,
+        territorial_scope=None,
+        until=until,
+    )
+    _act(
+        session,
+        actor=actor,
+        clock=clock,
+        platform=platform,
+        request=Request(threshold.action, facts, f"strike-threshold:{threshold.points}", caused_by=row.id),
+    )
 
 
 def get_action(session: Session, *, action_id: int) -> EnforcementAction:
@@ -188,7 +283,13 @@ def get_action(session: Session, *, action_id: int) -> EnforcementAction:
 
 
 def reverse_action(
-    session: Session, *, actor: Actor, clock: Clock, platform: Platform, action_id: int, reason: str,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    action_id: int,
+    reason: str,
 ) -> EnforcementAction:
     """Undo an action after a successful appeal: restore through the port, void its strikes,
     correct the statement, and undo the restrictions its strikes caused."""
@@ -214,12 +315,26 @@ def _reverse(session: Session, *, actor: Actor, clock: Clock, platform: Platform
     strikes.void_for(session, action_id=row.id, now=now, reason=reason)
     if row.statement is not None:
         row.statement.corrected_at, row.statement.correction = now, f"On {now:%Y-%m-%d} this decision was reversed: {reason}"
-    record(session, actor=actor, clock=clock, action="enforcement.reverse", object_type="enforcement_action", object_id=row.id,
-           reason=reason, details={"platform_ok": result.ok, "platform_ref": result.platform_ref})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="enforcement.reverse",
+        object_type="enforcement_action",
+        object_id=row.id,
+        reason=reason,
+        details={"platform_ok": result.ok, "platform_ref": result.platform_ref},
+    )
     for follower in session.scalars(select(EnforcementAction).where(EnforcementAction.caused_by_id == row.id)):
         if follower.reversed_at is None and follower.platform_ok:
-            _reverse(session, actor=actor, clock=clock, platform=platform, row=follower,
-                     reason=f"The decision that led to this restriction (action {row.id}) was reversed.")
+            _reverse(
+                session,
+                actor=actor,
+                clock=clock,
+                platform=platform,
+                row=follower,
+                reason=f"The decision that led to this restriction (action {row.id}) was reversed.",
+            )
 
 
 def actions_for_account(session: Session, *, account_id: str) -> list[EnforcementAction]:

@@ -23,9 +23,12 @@ LANGUAGES = ("en", "de", "fr")
 # Language of the statement by the account's country; English where we have no template.
 COUNTRY_LANGUAGE = {"DE": "de", "AT": "de", "LI": "de", "FR": "fr", "BE": "fr", "LU": "fr", "CH": "de"}
 SOURCE_TYPE = {
-    Source.NOTICE: "SOURCE_ARTICLE_16", Source.TRUSTED_FLAGGER: "SOURCE_TRUSTED_FLAGGER",
-    Source.LEGAL: "SOURCE_TYPE_OTHER_NOTIFICATION", Source.RULE: "SOURCE_VOLUNTARY",
-    Source.HASH_MATCH: "SOURCE_VOLUNTARY", Source.OWN_INITIATIVE: "SOURCE_VOLUNTARY",
+    Source.NOTICE: "SOURCE_ARTICLE_16",
+    Source.TRUSTED_FLAGGER: "SOURCE_TRUSTED_FLAGGER",
+    Source.LEGAL: "SOURCE_TYPE_OTHER_NOTIFICATION",
+    Source.RULE: "SOURCE_VOLUNTARY",
+    Source.HASH_MATCH: "SOURCE_VOLUNTARY",
+    Source.OWN_INITIATIVE: "SOURCE_VOLUNTARY",
 }
 _jinja = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
@@ -79,11 +82,16 @@ def automated_decision(facts: Facts) -> str:
 def dsa_payload(facts: Facts, *, puid: str) -> dict[str, Any]:
     """The statement exactly as the DSA database's API takes it."""
     payload: dict[str, Any] = {
-        "puid": puid, **SPECS[facts.action].dsa, **_ground(facts),
-        "category": facts.policy.category, "category_specification": list(facts.policy.keywords),
+        "puid": puid,
+        **SPECS[facts.action].dsa,
+        **_ground(facts),
+        "category": facts.policy.category,
+        "category_specification": list(facts.policy.keywords),
         "content_type": list(facts.subject.content_types),
-        "content_date": facts.subject.content_date.isoformat(), "application_date": facts.acted_on.isoformat(),
-        "decision_facts": _decision_facts(facts), "source_type": SOURCE_TYPE[facts.source],
+        "content_date": facts.subject.content_date.isoformat(),
+        "application_date": facts.acted_on.isoformat(),
+        "decision_facts": _decision_facts(facts),
+        "source_type": SOURCE_TYPE[facts.source],
         "automated_detection": "Yes" if automated_detection(facts) else "No",
         "automated_decision": automated_decision(facts),
         "territorial_scope": sorted(facts.territorial_scope or eea_countries()),
@@ -115,9 +123,12 @@ def _ground(facts: Facts) -> dict[str, str]:
 
 def _decision_facts(facts: Facts) -> str:
     origin = {
-        Source.NOTICE: "a notice from a user (Art. 16 DSA)", Source.TRUSTED_FLAGGER: "a notice from a trusted flagger (Art. 22 DSA)",
-        Source.LEGAL: "an order or request from an authority", Source.RULE: "an automated detection rule",
-        Source.HASH_MATCH: "a match against a list of known illegal media", Source.OWN_INITIATIVE: "the provider's own review",
+        Source.NOTICE: "a notice from a user (Art. 16 DSA)",
+        Source.TRUSTED_FLAGGER: "a notice from a trusted flagger (Art. 22 DSA)",
+        Source.LEGAL: "an order or request from an authority",
+        Source.RULE: "an automated detection rule",
+        Source.HASH_MATCH: "a match against a list of known illegal media",
+        Source.OWN_INITIATIVE: "the provider's own review",
     }[facts.source]
     text = f"{facts.subject.description} was found through {origin}. Policy: {facts.policy.title}. {facts.reason}"
     return text[:MAX_FACTS]
@@ -127,14 +138,23 @@ def user_facts(facts: Facts, *, appeal_until: datetime, puid: str) -> dict[str, 
     """What the template needs, as plain JSON, stored with the statement so that it renders
     the same in any language later."""
     return {
-        "action": facts.action.value, "subject_kind": facts.subject.kind, "subject_ref": facts.subject.ref,
-        "subject_when": facts.subject.when, "policy": facts.policy.title,
-        "policy_url": f"{facts.book.reference_url}#{facts.policy.key}", "policy_version": facts.book.version,
-        "legal_ground": facts.legal_ground, "reason": facts.reason, "source": facts.source.value,
-        "automated_detection": automated_detection(facts), "automated_decision": facts.automated,
+        "action": facts.action.value,
+        "subject_kind": facts.subject.kind,
+        "subject_ref": facts.subject.ref,
+        "subject_when": facts.subject.when,
+        "policy": facts.policy.title,
+        "policy_url": f"{facts.book.reference_url}#{facts.policy.key}",
+        "policy_version": facts.book.version,
+        "legal_ground": facts.legal_ground,
+        "reason": facts.reason,
+        "source": facts.source.value,
+        "automated_detection": automated_detection(facts),
+        "automated_decision": facts.automated,
         "territorial_scope": sorted(facts.territorial_scope) if facts.territorial_scope else None,
-        "until": facts.until.isoformat() if facts.until else None, "acted_on": facts.acted_on.isoformat(),
-        "appeal_until": appeal_until.date().isoformat(), "puid": puid,
+        "until": facts.until.isoformat() if facts.until else None,
+        "acted_on": facts.acted_on.isoformat(),
+        "appeal_until": appeal_until.date().isoformat(),
+        "puid": puid,
     }
 
 
@@ -147,7 +167,13 @@ def render(facts: dict[str, Any], *, language: str, appeal_url: str, correction:
     """The statement as (heading, paragraph) pairs in `language` (English if unknown)."""
     strings = template(language if language in LANGUAGES else "en")
     subject = _jinja.from_string(strings["subjects"][facts["subject_kind"]]).render(facts)
-    context = {**facts, "subject": subject, "action_label": strings["actions"][facts["action"]], "appeal_url": appeal_url,
-               "source_label": strings["sources"][facts["source"]], "correction": correction}
+    context = {
+        **facts,
+        "subject": subject,
+        "action_label": strings["actions"][facts["action"]],
+        "appeal_url": appeal_url,
+        "source_label": strings["sources"][facts["source"]],
+        "correction": correction,
+    }
     sections = [(s["heading"], _jinja.from_string(s["text"]).render(context).strip()) for s in strings["sections"]]
     return [(heading, text) for heading, text in sections if text]

@@ -34,12 +34,25 @@ def issue(session: Session, *, actor: Actor, clock: Clock, action: EnforcementAc
     """Add the strike for `action`; return the threshold it makes the account cross."""
     now = clock.now()
     before = active_points(session, account_id=action.account_id or "", now=now)
-    strike = Strike(account_id=action.account_id, action_id=action.id, policy=policy.key, weight=policy.strike_weight,
-                    issued_at=now, expires_at=now + timedelta(days=policy.strike_days))
+    strike = Strike(
+        account_id=action.account_id,
+        action_id=action.id,
+        policy=policy.key,
+        weight=policy.strike_weight,
+        issued_at=now,
+        expires_at=now + timedelta(days=policy.strike_days),
+    )
     session.add(strike)
     session.flush()
-    record(session, actor=actor, clock=clock, action="strike.issue", object_type="strike", object_id=strike.id,
-           details={"account_id": strike.account_id, "weight": strike.weight, "policy": strike.policy, "action_id": action.id})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="strike.issue",
+        object_type="strike",
+        object_id=strike.id,
+        details={"account_id": strike.account_id, "weight": strike.weight, "policy": strike.policy, "action_id": action.id},
+    )
     return crossed(before, before + policy.strike_weight)
 
 
@@ -49,4 +62,6 @@ def void_for(session: Session, *, action_id: int, now: datetime, reason: str) ->
 
 
 def strikes_for(session: Session, *, account_id: str) -> list[Strike]:
-    return list(session.scalars(select(Strike).where(Strike.account_id == account_id).order_by(Strike.issued_at.desc(), Strike.id.desc())))
+    return list(
+        session.scalars(select(Strike).where(Strike.account_id == account_id).order_by(Strike.issued_at.desc(), Strike.id.desc()))
+    )

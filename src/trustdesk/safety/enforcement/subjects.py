@@ -31,16 +31,31 @@ def _message(platform: Platform, message_id: str) -> Subject:
     if message.text or not types:
         types.insert(0, "CONTENT_TYPE_TEXT")
     when = message.sent_at.strftime("%Y-%m-%d %H:%M UTC")
-    return Subject(kind="message", id=message.id, account_id=sender.id, country=sender.country,
-                   content_types=tuple(dict.fromkeys(types)), content_date=message.sent_at.date(),
-                   description=f"A message sent at {when}", ref=message.id, when=when)
+    return Subject(
+        kind="message",
+        id=message.id,
+        account_id=sender.id,
+        country=sender.country,
+        content_types=tuple(dict.fromkeys(types)),
+        content_date=message.sent_at.date(),
+        description=f"A message sent at {when}",
+        ref=message.id,
+        when=when,
+    )
 
 
 def _account(platform: Platform, account_id: str) -> Subject:
     account = platform.get_account(account_id)
-    return Subject(kind="account", id=account.id, account_id=account.id, country=account.country,
-                   content_types=("CONTENT_TYPE_OTHER",), content_date=account.created_at.date(),
-                   description=f"An account (@{account.username})", ref=f"@{account.username}")
+    return Subject(
+        kind="account",
+        id=account.id,
+        account_id=account.id,
+        country=account.country,
+        content_types=("CONTENT_TYPE_OTHER",),
+        content_date=account.created_at.date(),
+        description=f"An account (@{account.username})",
+        ref=f"@{account.username}",
+    )
 
 
 def _chat(platform: Platform, chat_id: str) -> Subject:
@@ -48,6 +63,13 @@ def _chat(platform: Platform, chat_id: str) -> Subject:
     owner = platform.get_account(chat.member_ids[0]) if chat.member_ids else None
     recent = platform.list_messages(owner.id, limit=1) if owner else []
     since = recent[0].sent_at.date() if recent else (owner.created_at.date() if owner else None)
-    return Subject(kind="chat", id=chat.id, account_id=owner.id if owner else None, country=owner.country if owner else None,
-                   content_types=("CONTENT_TYPE_OTHER",), content_date=since or platform.get_account(chat.member_ids[0]).created_at.date(),
-                   description=f"A {chat.kind} chat", ref=chat.title or chat.id)
+    return Subject(
+        kind="chat",
+        id=chat.id,
+        account_id=owner.id if owner else None,
+        country=owner.country if owner else None,
+        content_types=("CONTENT_TYPE_OTHER",),
+        content_date=since or platform.get_account(chat.member_ids[0]).created_at.date(),
+        description=f"A {chat.kind} chat",
+        ref=chat.title or chat.id,
+    )

@@ -37,13 +37,19 @@ from trustdesk.safety.signals.types.registry import active
 APIS: dict[str, TSignalExchangeAPICls] = {
     api.get_name(): api  # type: ignore[misc]
     for api in (
-        static_sample.StaticSampleSignalExchangeAPI, file_api.LocalFileSignalExchangeAPI, ncmec_api.NCMECSignalExchangeAPI,
-        stop_ncii_api.StopNCIISignalExchangeAPI, tat_api.TATSignalExchangeAPI, fb_threatexchange_api.FBThreatExchangeSignalExchangeAPI,
+        static_sample.StaticSampleSignalExchangeAPI,
+        file_api.LocalFileSignalExchangeAPI,
+        ncmec_api.NCMECSignalExchangeAPI,
+        stop_ncii_api.StopNCIISignalExchangeAPI,
+        tat_api.TATSignalExchangeAPI,
+        fb_threatexchange_api.FBThreatExchangeSignalExchangeAPI,
     )
 }
 CREDENTIALS: dict[str, type[CredentialHelper]] = {
-    "ncmec": ncmec_api.NCMECCredentials, "stop_ncii": stop_ncii_api.StopNCIICredentials,
-    "tat": tat_api.TATCredentials, "fb_threatexchange": fb_threatexchange_api.FBThreatExchangeCredentials,
+    "ncmec": ncmec_api.NCMECCredentials,
+    "stop_ncii": stop_ncii_api.StopNCIICredentials,
+    "tat": tat_api.TATCredentials,
+    "fb_threatexchange": fb_threatexchange_api.FBThreatExchangeCredentials,
 }
 # python-threatexchange's signal types by name; a Trustdesk type's `exchange_name` is one of these.
 LIBRARY_SIGNAL_TYPES: dict[str, type[t.Any]] = {cls.get_name(): cls for cls in (PdqSignal, VideoMD5Signal, VideoSHA256Signal)}
@@ -63,7 +69,14 @@ class FetchReport:
 
 
 def create_exchange(
-    session: Session, *, actor: Actor, clock: Clock, name: str, api: str, bank_id: int, config: Mapping[str, t.Any] | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    name: str,
+    api: str,
+    bank_id: int,
+    config: Mapping[str, t.Any] | None = None,
 ) -> Exchange:
     name = name.strip()
     if not 1 <= len(name) <= 120:
@@ -75,13 +88,28 @@ def create_exchange(
         raise InvalidInput("Exchanges fill positive banks; a negative bank holds your own cleared content.", field="bank_id")
     if session.scalar(select(Exchange.id).where(Exchange.name == name)) is not None:
         raise Conflict(f"An exchange named '{name}' exists already.")
-    exchange = Exchange(name=name, api=api, config=dict(config or {}), bank_id=bank.id, enabled=True, state=FetchState.NEVER.value,
-                        created_at=clock.now(), created_by=str(actor))
+    exchange = Exchange(
+        name=name,
+        api=api,
+        config=dict(config or {}),
+        bank_id=bank.id,
+        enabled=True,
+        state=FetchState.NEVER.value,
+        created_at=clock.now(),
+        created_by=str(actor),
+    )
     collab(exchange)  # refuses a config the library would not accept, before anything is stored
     session.add(exchange)
     session.flush()
-    record(session, actor=actor, clock=clock, action="exchange.create", object_type="exchange", object_id=exchange.id,
-           details={"name": name, "api": api, "bank_id": bank.id, "config": exchange.config})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="exchange.create",
+        object_type="exchange",
+        object_id=exchange.id,
+        details={"name": name, "api": api, "bank_id": bank.id, "config": exchange.config},
+    )
     return exchange
 
 
@@ -103,8 +131,10 @@ def _api(exchange: Exchange, credentials: Mapping[str, Mapping[str, SecretStr]])
         return api_cls.for_collab(collab(exchange))
     given = credentials.get(exchange.api)
     if not given:
-        raise Unavailable(f"No credentials for the {exchange.api} exchange: set TRUSTDESK_EXCHANGE_CREDENTIALS "
-                          f"(a JSON object with an '{exchange.api}' key) or exchange_credentials in the config file.")
+        raise Unavailable(
+            f"No credentials for the {exchange.api} exchange: set TRUSTDESK_EXCHANGE_CREDENTIALS "
+            f"(a JSON object with an '{exchange.api}' key) or exchange_credentials in the config file."
+        )
     secrets = {k: v.get_secret_value() for k, v in given.items()}
     return api_cls.for_collab(collab(exchange), credentials=helper(**secrets))  # type: ignore[call-arg]
 
@@ -112,7 +142,9 @@ def _api(exchange: Exchange, credentials: Mapping[str, Mapping[str, SecretStr]])
 def _checkpoint(exchange: Exchange) -> t.Any:
     if exchange.checkpoint is None:
         return None
-    checkpoint = dacite.from_dict(APIS[exchange.api].get_checkpoint_cls(), exchange.checkpoint, config=dacite.Config(check_types=False))
+    checkpoint = dacite.from_dict(
+        APIS[exchange.api].get_checkpoint_cls(), exchange.checkpoint, config=dacite.Config(check_types=False)
+    )
     return None if checkpoint.is_stale() else checkpoint
 
 
@@ -146,7 +178,12 @@ def savepoints(session: Session) -> UnitOfWork:
 
 
 def run_fetch(
-    transaction: UnitOfWork, *, actor: Actor, clock: Clock, name: str, credentials: Mapping[str, Mapping[str, SecretStr]],
+    transaction: UnitOfWork,
+    *,
+    actor: Actor,
+    clock: Clock,
+    name: str,
+    credentials: Mapping[str, Mapping[str, SecretStr]],
     progress: Progress | None = None,
 ) -> FetchReport:
     """Fetch one exchange. `transaction` opens one unit of work (`Database.transaction` for a
@@ -194,20 +231,40 @@ def apply_delta(session: Session, *, actor: Actor, clock: Clock, exchange: Excha
             for signal in signals:
                 try:
                     kind = ours[signal_cls.get_name()]
-                    new.append(banks.NewEntry(kind.name, kind.normalise(signal), exchange=exchange.name, external_id=_external_id(key),
-                                              fetched_at=clock.now()))
+                    new.append(
+                        banks.NewEntry(
+                            kind.name,
+                            kind.normalise(signal),
+                            exchange=exchange.name,
+                            external_id=_external_id(key),
+                            fetched_at=clock.now(),
+                        )
+                    )
                 except (KeyError, TrustdeskError):
                     invalid += 1
     relisted = _relist(session, actor=actor, clock=clock, exchange=exchange, entries=new)
-    added = add_entries_flow(session, actor=actor, clock=clock, bank_id=exchange.bank_id, entries=new,
-                             trigger=f"fetched from exchange '{exchange.name}'", reason=f"exchange {exchange.name}") if new else None
+    added = (
+        add_entries_flow(
+            session,
+            actor=actor,
+            clock=clock,
+            bank_id=exchange.bank_id,
+            entries=new,
+            trigger=f"fetched from exchange '{exchange.name}'",
+            reason=f"exchange {exchange.name}",
+        )
+        if new
+        else None
+    )
     disabled = _disable_gone(session, actor=actor, clock=clock, exchange=exchange, external_ids=gone)
     exchange.checkpoint = dataclasses.asdict(delta.checkpoint)
     n_added = len(added.result.added) if added else 0
     exchange.fetched_total += len(delta.updates)
     exchange.last_added, exchange.last_removed = n_added, disabled
     retro = added.retroaction.matches if added and added.retroaction else 0
-    return dict(records=len(delta.updates), added=n_added + relisted, disabled=disabled, skipped_invalid=invalid, retro_matches=retro)
+    return dict(
+        records=len(delta.updates), added=n_added + relisted, disabled=disabled, skipped_invalid=invalid, retro_matches=retro
+    )
 
 
 def signal_types() -> list[type[t.Any]]:
@@ -224,22 +281,44 @@ def _relist(session: Session, *, actor: Actor, clock: Clock, exchange: Exchange,
     values = {e.value for e in entries}
     if not values:
         return 0
-    query = select(BankEntry.id).where(BankEntry.bank_id == exchange.bank_id, BankEntry.exchange == exchange.name,
-                                       BankEntry.enabled.is_(False), BankEntry.value.in_(sorted(values)[:5000]))
+    query = select(BankEntry.id).where(
+        BankEntry.bank_id == exchange.bank_id,
+        BankEntry.exchange == exchange.name,
+        BankEntry.enabled.is_(False),
+        BankEntry.value.in_(sorted(values)[:5000]),
+    )
     ids = list(session.scalars(query))
     if ids:
-        banks.set_entries_enabled(session, actor=actor, clock=clock, bank_id=exchange.bank_id, entry_ids=ids, enabled=True,
-                                  reason=f"listed again by exchange '{exchange.name}'")
+        banks.set_entries_enabled(
+            session,
+            actor=actor,
+            clock=clock,
+            bank_id=exchange.bank_id,
+            entry_ids=ids,
+            enabled=True,
+            reason=f"listed again by exchange '{exchange.name}'",
+        )
     return len(ids)
 
 
 def _disable_gone(session: Session, *, actor: Actor, clock: Clock, exchange: Exchange, external_ids: list[str]) -> int:
     if not external_ids:
         return 0
-    query = select(BankEntry.id).where(BankEntry.bank_id == exchange.bank_id, BankEntry.exchange == exchange.name,
-                                       BankEntry.enabled.is_(True), BankEntry.external_id.in_(external_ids))
+    query = select(BankEntry.id).where(
+        BankEntry.bank_id == exchange.bank_id,
+        BankEntry.exchange == exchange.name,
+        BankEntry.enabled.is_(True),
+        BankEntry.external_id.in_(external_ids),
+    )
     ids = list(session.scalars(query))
     if ids:
-        banks.set_entries_enabled(session, actor=actor, clock=clock, bank_id=exchange.bank_id, entry_ids=ids, enabled=False,
-                                  reason=f"removed by exchange '{exchange.name}'")
+        banks.set_entries_enabled(
+            session,
+            actor=actor,
+            clock=clock,
+            bank_id=exchange.bank_id,
+            entry_ids=ids,
+            enabled=False,
+            reason=f"removed by exchange '{exchange.name}'",
+        )
     return len(ids)

@@ -75,8 +75,14 @@ def _events_in(body: bytes, *, max_batch: int) -> list[Event]:
     return ingest.validate(items, max_batch=max_batch)
 
 
-EVENTS_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "description": "One event (a JSON object with `kind`), or a batch: `{\"events\": [...]}`."}}}}
+EVENTS_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "description": 'One event (a JSON object with `kind`), or a batch: `{"events": [...]}`.'}
+        }
+    },
+}
 
 
 @router.post("/pipeline/events", status_code=202, response_model=Accepted, openapi_extra={"requestBody": EVENTS_BODY})
@@ -94,19 +100,34 @@ def event_status(event_id: str, session: SessionDep, _: Reader) -> EventStatus:
     if row is None:
         return EventStatus(event_id=event_id, handled=False)
     hits = session.scalars(select(RuleHit).where(RuleHit.event_id == event_id).order_by(RuleHit.id))
-    return EventStatus(event_id=event_id, handled=True, handled_at=row.handled_at, verdicts=row.verdicts,
-                       hits=[{"rule": h.rule, "rule_version": h.rule_version, "shadow": h.shadow, "effects": h.effects} for h in hits])
+    return EventStatus(
+        event_id=event_id,
+        handled=True,
+        handled_at=row.handled_at,
+        verdicts=row.verdicts,
+        hits=[{"rule": h.rule, "rule_version": h.rule_version, "shadow": h.shadow, "effects": h.effects} for h in hits],
+    )
 
 
 @router.get("/pipeline/dead-letters")
 def list_dead_letters(session: SessionDep, _: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
-    return [{"id": d.id, "event_id": d.event_id, "subject": d.subject, "error": d.error, "attempts": d.attempts, "at": d.at}
-            for d in deadletters.waiting(session, limit=limit)]
+    return [
+        {"id": d.id, "event_id": d.event_id, "subject": d.subject, "error": d.error, "attempts": d.attempts, "at": d.at}
+        for d in deadletters.waiting(session, limit=limit)
+    ]
 
 
 @router.post("/pipeline/dead-letters/{dead_letter_id}/replay")
-def replay_dead_letter(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> dict[str, Any]:
-    row = deadletters.replay_from_thread(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)
+def replay_dead_letter(
+    dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager
+) -> dict[str, Any]:
+    row = deadletters.replay_from_thread(
+        session,
+        bus=runtime_for(container).bus,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        dead_letter_id=dead_letter_id,
+    )
     return {"id": row.id, "replayed_at": row.replayed_at}
 
 
@@ -115,8 +136,12 @@ def rules_in_force(container: ContainerDep, _: Reader) -> dict[str, Any]:
     book = runtime_for(container).book
     book.reload()  # show the files as they are now, not as of the last periodic check
     status = book.status()
-    return {"version": status.ruleset_version, "files": status.files, "problems": [str(p) for p in status.problems],
-            "rules": [{"ref": r.ref, "mode": r.mode, "description": r.description, "line": r.line} for r in book.current().rules]}
+    return {
+        "version": status.ruleset_version,
+        "files": status.files,
+        "problems": [str(p) for p in status.problems],
+        "rules": [{"ref": r.ref, "mode": r.mode, "description": r.description, "line": r.line} for r in book.current().rules],
+    }
 
 
 class BacktestRequest(BaseModel):
@@ -126,12 +151,24 @@ class BacktestRequest(BaseModel):
 
 
 @router.post("/rules/backtest")
-def backtest(body: BacktestRequest, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> dict[str, Any]:
+def backtest(
+    body: BacktestRequest, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager
+) -> dict[str, Any]:
     """Run the rule file in `source` over stored events; refuses a file with any problem."""
     rule_file = parse_rules(body.source, path="<submitted>")
     if rule_file.problems:
-        raise InvalidInput("The rules have problems: " + "; ".join(str(p) for p in rule_file.problems), problems=[str(p) for p in rule_file.problems])
+        raise InvalidInput(
+            "The rules have problems: " + "; ".join(str(p) for p in rule_file.problems),
+            problems=[str(p) for p in rule_file.problems],
+        )
     runtime = runtime_for(container)
-    row = run_backtest(session, actor=actor_of(request, principal), clock=container.clock, rule_file=rule_file,
-                       since=body.since, until=body.until, hashes=runtime.handler.hashes)
+    row = run_backtest(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        rule_file=rule_file,
+        since=body.since,
+        until=body.until,
+        hashes=runtime.handler.hashes,
+    )
     return {"id": row.id, "events": row.events, "results": row.results}

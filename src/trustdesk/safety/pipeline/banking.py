@@ -60,10 +60,14 @@ class _BoundMatcher:
             if digest:
                 self._exact.setdefault(digest.lower(), [m for m in found if m.distance == 0])
         if item.md5 and item.sha256:
-            hashes = MediaHashes(kind=_kind(item.content_type), md5=item.md5.lower(), sha256=item.sha256.lower(), pdq=_lower(item.pdq))
+            hashes = MediaHashes(
+                kind=_kind(item.content_type), md5=item.md5.lower(), sha256=item.sha256.lower(), pdq=_lower(item.pdq)
+            )
             stored = remember(self.session, clock=clock, platform_name=platform, media_id=item.media_id, hashes=hashes)
             new = record_matches(self.session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)
-            flood.count_hits(self.session, actor=ACTOR, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url="")
+            flood.count_hits(
+                self.session, actor=ACTOR, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url=""
+            )
 
     def match_pdq(self, pdq_hex: str, *, max_distance: int) -> list[HashMatch]:
         known = self._pdq.get(pdq_hex.lower())
@@ -80,7 +84,9 @@ class _BoundMatcher:
         if known is None:
             digest = digest_hex.lower()
             query = MatchQuery(md5=digest) if len(digest) == 32 else MatchQuery(sha256=digest)
-            known = self._exact[digest] = [HashMatch(m.bank, str(m.entry_id), 0) for m in self.service.match(self.session, query).matches]
+            known = self._exact[digest] = [
+                HashMatch(m.bank, str(m.entry_id), 0) for m in self.service.match(self.session, query).matches
+            ]
         return list(known)
 
 

@@ -41,10 +41,23 @@ def _page(request: Request, session, container, principal: Principal, **extra) -
     median, worst = recent_lag_seconds(session)
     alerts = session.scalars(select(RuleAlert).order_by(RuleAlert.id.desc()).limit(10)).all()
     return render(
-        request, "console/pipeline.html", active="pipeline", status=book.status(), rules=book.current().rules, counts=counts,
-        last_backtest=last_backtest, backtests=backtests, lag_median=median, lag_max=worst, handled=handled_count(session),
-        dead=deadletters.waiting(session, limit=50), dead_count=deadletters.count_waiting(session), alerts=alerts,
-        can_manage=principal.can(Permission.RULES_MANAGE), bus=container.settings.bus, **extra,
+        request,
+        "console/pipeline.html",
+        active="pipeline",
+        status=book.status(),
+        rules=book.current().rules,
+        counts=counts,
+        last_backtest=last_backtest,
+        backtests=backtests,
+        lag_median=median,
+        lag_max=worst,
+        handled=handled_count(session),
+        dead=deadletters.waiting(session, limit=50),
+        dead_count=deadletters.count_waiting(session),
+        alerts=alerts,
+        can_manage=principal.can(Permission.RULES_MANAGE),
+        bus=container.settings.bus,
+        **extra,
     )
 
 
@@ -54,24 +67,46 @@ def pipeline_page(request: Request, session: SessionDep, container: ContainerDep
 
 
 @router.post("/pipeline/dead-letters/{dead_letter_id}/replay", response_class=HTMLResponse)
-def replay(dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager) -> HTMLResponse:
+def replay(
+    dead_letter_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager
+) -> HTMLResponse:
     try:
         with session.begin_nested():
-            row = deadletters.replay_from_thread(session, bus=runtime_for(container).bus, actor=actor_of(request, principal), clock=container.clock, dead_letter_id=dead_letter_id)
+            row = deadletters.replay_from_thread(
+                session,
+                bus=runtime_for(container).bus,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                dead_letter_id=dead_letter_id,
+            )
     except TrustdeskError as exc:
         return _page(request, session, container, principal, error=exc.detail)
     return _page(request, session, container, principal, notice=f"Dead letter {row.id} sent back to the pipeline.")
 
 
 @router.post("/pipeline/backtest", response_class=HTMLResponse)
-def backtest(request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager, path: Annotated[str, Form()]) -> HTMLResponse:
+def backtest(
+    request: Request, session: SessionDep, container: ContainerDep, principal: RuleManager, path: Annotated[str, Form()]
+) -> HTMLResponse:
     book = runtime_for(container).book
     if path not in book.status().files:
         return _page(request, session, container, principal, error="That file is not one of the rule files in force.")
     try:
         with session.begin_nested():
             rule_file = load_rule_file(Path(path))
-            row = run_backtest(session, actor=actor_of(request, principal), clock=container.clock, rule_file=rule_file, hashes=runtime_for(container).handler.hashes)
+            row = run_backtest(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                rule_file=rule_file,
+                hashes=runtime_for(container).handler.hashes,
+            )
     except TrustdeskError as exc:
         return _page(request, session, container, principal, error=exc.detail)
-    return _page(request, session, container, principal, notice=f"Backtest of {rule_file.ruleset} v{rule_file.version}: {row.events} stored events replayed.")
+    return _page(
+        request,
+        session,
+        container,
+        principal,
+        notice=f"Backtest of {rule_file.ruleset} v{rule_file.version}: {row.events} stored events replayed.",
+    )

@@ -31,14 +31,18 @@ def _event_id(data: str) -> str | None:
 def add(session: Session, *, clock: Clock, subject: str, data: bytes, error: str, attempts: int) -> DeadLetterRecord:
     """Recorded by the worker; no audit entry, as nothing anyone decided changed."""
     text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    row = DeadLetterRecord(event_id=_event_id(text), subject=subject[:256], data=text, error=error[:MAX_ERROR], attempts=attempts, at=clock.now())
+    row = DeadLetterRecord(
+        event_id=_event_id(text), subject=subject[:256], data=text, error=error[:MAX_ERROR], attempts=attempts, at=clock.now()
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def waiting(session: Session, *, limit: int = 50) -> list[DeadLetterRecord]:
-    query = select(DeadLetterRecord).where(DeadLetterRecord.replayed_at.is_(None)).order_by(DeadLetterRecord.id.desc()).limit(limit)
+    query = (
+        select(DeadLetterRecord).where(DeadLetterRecord.replayed_at.is_(None)).order_by(DeadLetterRecord.id.desc()).limit(limit)
+    )
     return list(session.scalars(query))
 
 
@@ -60,8 +64,15 @@ def mark_replayed(session: Session, *, actor: Actor, clock: Clock, dead_letter_i
     if row.replayed_at is not None:
         raise Conflict(f"Dead letter {dead_letter_id} was already replayed by {row.replayed_by}.")
     row.replayed_at, row.replayed_by = clock.now(), str(actor)
-    record(session, actor=actor, clock=clock, action="pipeline.dead_letter.replay", object_type="pipeline_dead_letter",
-           object_id=row.id, details={"event_id": row.event_id, "subject": row.subject, "attempts": row.attempts})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="pipeline.dead_letter.replay",
+        object_type="pipeline_dead_letter",
+        object_id=row.id,
+        details={"event_id": row.event_id, "subject": row.subject, "attempts": row.attempts},
+    )
     session.flush()
     return row
 

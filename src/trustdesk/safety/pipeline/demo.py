@@ -38,10 +38,26 @@ def demo_event(platform: DemoPlatform, message: Message) -> Event:
     for item in message.media:
         _, data = platform.get_media(item.id)
         hashes = hash_media(data)
-        media.append({"media_id": item.id, "content_type": item.content_type, "pdq": hashes.pdq,
-                      "md5": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()})  # noqa: S324 - a bank digest
-    return EVENT.validate_python({
-        "id": f"demo:{message.id}", "platform": platform.name, "kind": "message", "occurred_at": message.sent_at.isoformat(),
-        "actor": message.sender_id, "message": message.id, "chat": message.chat_id,
-        "chat_kind": str(platform.get_chat(message.chat_id).kind), "text": message.text, "media": media,
-    })
+        media.append(
+            {
+                "media_id": item.id,
+                "content_type": item.content_type,
+                "pdq": hashes.pdq,
+                "md5": hashlib.md5(data).hexdigest(),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )  # noqa: S324 - a bank digest
+    return EVENT.validate_python(
+        {
+            "id": f"demo:{message.id}",
+            "platform": platform.name,
+            "kind": "message",
+            "occurred_at": message.sent_at.isoformat(),
+            "actor": message.sender_id,
+            "message": message.id,
+            "chat": message.chat_id,
+            "chat_kind": str(platform.get_chat(message.chat_id).kind),
+            "text": message.text,
+            "media": media,
+        }
+    )

@@ -120,7 +120,9 @@ def parse_event(data: bytes | str) -> Event:
     try:
         return EVENT.validate_json(data)
     except ValidationError as exc:
-        raise InvalidInput(f"The event is not valid: {describe(exc)}", errors=exc.errors(include_url=False, include_input=False)) from exc
+        raise InvalidInput(
+            f"The event is not valid: {describe(exc)}", errors=exc.errors(include_url=False, include_input=False)
+        ) from exc
 
 
 def describe(exc: ValidationError) -> str:

@@ -98,7 +98,9 @@ class Handler:
     def _signals(self, session: Session, ruleset: RuleSet, fresh: list[Received], now: datetime) -> Signals:
         counters, labels = Counters(), Labels()
         if ruleset.counters:
-            keys = [counter_key(s.kind, s.field, v) for s in ruleset.counters for r in fresh if (v := getattr(r.event, s.field, None))]
+            keys = [
+                counter_key(s.kind, s.field, v) for s in ruleset.counters for r in fresh if (v := getattr(r.event, s.field, None))
+            ]
             counters.load(session, keys, since=window_start(min(r.event.occurred_at for r in fresh)))
         if ruleset.uses_labels:
             entities = [entity_of(r.event, f) for f in ruleset.label_fields for r in fresh]
@@ -111,16 +113,37 @@ class Handler:
         signals.prefetch_pdq([m.pdq for _, m in media if m.pdq])
         return signals
 
-    def _hits(self, session: Session, signals: Signals, ruleset: RuleSet, event: Event, verdict: Verdict, now: datetime, audit: AuditBatch) -> list[dict]:
+    def _hits(
+        self,
+        session: Session,
+        signals: Signals,
+        ruleset: RuleSet,
+        event: Event,
+        verdict: Verdict,
+        now: datetime,
+        audit: AuditBatch,
+    ) -> list[dict]:
         rows = []
         for rule in verdict.hits:
             if rule.shadow:
                 effects = [dict(e.describe(), would=True) for e in rule.effects]
             else:
-                context = EffectContext(session, self.clock, self.platform, signals.labels, rule, event, ruleset.version, self.pager, audit)
+                context = EffectContext(
+                    session, self.clock, self.platform, signals.labels, rule, event, ruleset.version, self.pager, audit
+                )
                 effects = apply_effects(context)
-            rows.append({"event_id": event.id, "ruleset": rule.ruleset, "ruleset_version": _file_version(ruleset, rule.ruleset),
-                         "rule": rule.name, "rule_version": rule.version, "shadow": rule.shadow, "effects": effects, "at": now})
+            rows.append(
+                {
+                    "event_id": event.id,
+                    "ruleset": rule.ruleset,
+                    "ruleset_version": _file_version(ruleset, rule.ruleset),
+                    "rule": rule.name,
+                    "rule_version": rule.version,
+                    "shadow": rule.shadow,
+                    "effects": effects,
+                    "at": now,
+                }
+            )
         return rows
 
 
@@ -147,8 +170,18 @@ def bump_counters(signals: Signals, event: Event) -> None:
 
 def _event_row(item: Received, verdict: Verdict, now: datetime, worker: str) -> dict:
     event = item.event
-    return {"event_id": event.id, "kind": str(event.kind), "platform": event.platform, "actor": event.actor, "occurred_at": event.occurred_at,
-            "handled_at": now, "payload": item.raw, "verdicts": verdict.names, "hits": len(verdict.hits), "worker": worker}
+    return {
+        "event_id": event.id,
+        "kind": str(event.kind),
+        "platform": event.platform,
+        "actor": event.actor,
+        "occurred_at": event.occurred_at,
+        "handled_at": now,
+        "payload": item.raw,
+        "verdicts": verdict.names,
+        "hits": len(verdict.hits),
+        "worker": worker,
+    }
 
 
 def _file_version(ruleset: RuleSet, name: str) -> int:

@@ -19,16 +19,23 @@ def validate(items: Sequence[Any], *, max_batch: int = MAX_BATCH) -> list[Event]
     """Python values (a decoded JSON batch) to events, or InvalidInput listing every bad one;
     TooLarge for more than `max_batch` items (the pipeline_max_batch setting on the API)."""
     if len(items) > max_batch:
-        raise TooLarge(f"A batch holds at most {max_batch} events (TRUSTDESK_PIPELINE_MAX_BATCH); this one has {len(items)}. Split it.")
+        raise TooLarge(
+            f"A batch holds at most {max_batch} events (TRUSTDESK_PIPELINE_MAX_BATCH); this one has {len(items)}. Split it."
+        )
     events, problems = [], []
     for position, item in enumerate(items):
         try:
             events.append(EVENT.validate_python(item))
         except ValidationError as exc:
-            problems.append({"index": position, "id": item.get("id") if isinstance(item, dict) else None, "detail": describe(exc)})
+            problems.append(
+                {"index": position, "id": item.get("id") if isinstance(item, dict) else None, "detail": describe(exc)}
+            )
     if problems:
         first = problems[0]
-        raise InvalidInput(f"{len(problems)} of {len(items)} events are not valid; nothing was accepted. First: event {first['index']}: {first['detail']}", events=problems)
+        raise InvalidInput(
+            f"{len(problems)} of {len(items)} events are not valid; nothing was accepted. First: event {first['index']}: {first['detail']}",
+            events=problems,
+        )
     return events
 
 

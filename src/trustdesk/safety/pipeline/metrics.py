@@ -26,7 +26,9 @@ def rule_hit_counts(session: Session) -> list[tuple[str, bool, int]]:
 def recent_lag_seconds(session: Session) -> tuple[float, float]:
     """Median and maximum of (handled - occurred) over the latest events: how far behind the
     pipeline is running."""
-    rows = session.execute(select(HandledEvent.occurred_at, HandledEvent.handled_at).order_by(HandledEvent.handled_at.desc()).limit(LAG_SAMPLE)).all()
+    rows = session.execute(
+        select(HandledEvent.occurred_at, HandledEvent.handled_at).order_by(HandledEvent.handled_at.desc()).limit(LAG_SAMPLE)
+    ).all()
     if not rows:
         return 0.0, 0.0
     lags = sorted(max(timedelta(0), handled - occurred).total_seconds() for occurred, handled in rows)
@@ -45,7 +47,9 @@ class PipelineCollector(Collector):
         hits = CounterMetricFamily("trustdesk_rule_hits", "Rule hits by rule and mode", labels=["rule", "mode"])
         events = CounterMetricFamily("trustdesk_pipeline_events_handled", "Events handled by the pipeline")
         dead = GaugeMetricFamily("trustdesk_pipeline_dead_letters", "Dead letters waiting for a person")
-        lag = GaugeMetricFamily("trustdesk_pipeline_lag_seconds", "Time from event to verdict over the latest events", labels=["quantile"])
+        lag = GaugeMetricFamily(
+            "trustdesk_pipeline_lag_seconds", "Time from event to verdict over the latest events", labels=["quantile"]
+        )
         pending = GaugeMetricFamily("trustdesk_pipeline_pending", "Events waiting on the in-process bus")
         with self.container.db.transaction() as session:
             for rule, shadow, n in rule_hit_counts(session):

@@ -28,6 +28,13 @@ def purge_payloads(session: Session, *, actor: Actor, clock: Clock, days: int) -
     count = session.scalar(select(func.count()).select_from(HandledEvent).where(stale)) or 0
     if count:
         session.execute(update(HandledEvent).where(stale).values(payload=PURGED))
-        record(session, actor=actor, clock=clock, action="pipeline.retention.purge", object_type="pipeline_event",
-               reason=f"event payloads past {days} days", details={"cutoff": cutoff.isoformat(), "events": count, "days": days})
+        record(
+            session,
+            actor=actor,
+            clock=clock,
+            action="pipeline.retention.purge",
+            object_type="pipeline_event",
+            reason=f"event payloads past {days} days",
+            details={"cutoff": cutoff.isoformat(), "events": count, "days": days},
+        )
     return count

@@ -73,12 +73,21 @@ def rules_directory(container: Container) -> Path | None:
     return Path(given) if given else container.settings.data_dir / "rules"
 
 
-def build_runtime(container: Container, *, prefix: str | None = None, ack_wait: float = 30.0, worker_name: str | None = None, batch: int = 500) -> PipelineRuntime:
+def build_runtime(
+    container: Container, *, prefix: str | None = None, ack_wait: float = 30.0, worker_name: str | None = None, batch: int = 500
+) -> PipelineRuntime:
     settings = container.settings
     bus = build_bus(settings, prefix=prefix or container.pipeline.prefix, ack_wait=ack_wait)
     book = RuleBook.for_directory(rules_directory(container))
-    handler = Handler(db=container.db, clock=container.clock, book=book, platform=container.platform, hashes=hash_matcher(container),
-                      pager=container.pager, worker=worker_name or f"{socket.gethostname()}")
+    handler = Handler(
+        db=container.db,
+        clock=container.clock,
+        book=book,
+        platform=container.platform,
+        hashes=hash_matcher(container),
+        pager=container.pager,
+        worker=worker_name or f"{socket.gethostname()}",
+    )
     return PipelineRuntime(bus, book, handler, Worker(bus, handler, batch=batch), embedded=settings.bus is BusKind.IN_PROCESS)
 
 

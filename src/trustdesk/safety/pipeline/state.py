@@ -86,7 +86,9 @@ def _upsert(dialect_name: str) -> Insert:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = CounterBucket.__table__
     statement = dialect.insert(table)
-    return statement.on_conflict_do_update(index_elements=[table.c.key, table.c.minute], set_={"count": table.c.count + statement.excluded.count})
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key, table.c.minute], set_={"count": table.c.count + statement.excluded.count}
+    )
 
 
 class Labels:
@@ -115,7 +117,9 @@ class Labels:
         """A label set by an effect: seen by the batch's later events at once, its row
         written with the batch's other rows by `flush` (one statement, not one ORM object)."""
         self.put(kind, entity, label, expires)
-        self._new.append({"entity_kind": kind, "entity_id": entity, "label": label, "set_at": at, "expires_at": expires, "set_by": by})
+        self._new.append(
+            {"entity_kind": kind, "entity_id": entity, "label": label, "set_at": at, "expires_at": expires, "set_by": by}
+        )
 
     def flush(self, session: Session) -> None:
         """Write the label rows set since the last flush (before anything reads the table)."""
@@ -132,7 +136,9 @@ class Labels:
         for kind, ids in by_kind.items():
             for start in range(0, len(ids), 500):
                 query = select(EntityLabel.entity_id, EntityLabel.label, EntityLabel.expires_at).where(
-                    EntityLabel.entity_kind == kind, EntityLabel.entity_id.in_(ids[start : start + 500]), EntityLabel.removed_at.is_(None),
+                    EntityLabel.entity_kind == kind,
+                    EntityLabel.entity_id.in_(ids[start : start + 500]),
+                    EntityLabel.removed_at.is_(None),
                     or_(EntityLabel.expires_at.is_(None), EntityLabel.expires_at > now),
                 )
                 for entity, label, expires in session.execute(query):

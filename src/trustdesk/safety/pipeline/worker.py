@@ -129,7 +129,14 @@ class Worker:
         log.warning("dead letter on %s: %s", delivery.subject, error)
         try:
             with self.handler.db.transaction() as session:
-                deadletters.add(session, clock=self.handler.clock, subject=delivery.subject, data=delivery.data, error=error, attempts=delivery.attempt)
+                deadletters.add(
+                    session,
+                    clock=self.handler.clock,
+                    subject=delivery.subject,
+                    data=delivery.data,
+                    error=error,
+                    attempts=delivery.attempt,
+                )
         except Exception:  # the database may be what failed; the bus copy still keeps it
             log.exception("could not record the dead letter in the database")
         await self.bus.dead_letter(delivery, error=error)

@@ -25,16 +25,28 @@ Manager = Annotated[Principal, Depends(require(Permission.REVIEW_MANAGE))]
 
 @router.get("/report-reasons", response_model=list[ReportReasonRead])
 def report_reasons() -> list[ReportReasonRead]:
-    return [ReportReasonRead(key=r.key, group=r.group, label=r.label, anonymous_allowed=r.anonymous_allowed) for r in load_reasons().values()]
+    return [
+        ReportReasonRead(key=r.key, group=r.group, label=r.label, anonymous_allowed=r.anonymous_allowed)
+        for r in load_reasons().values()
+    ]
 
 
 @router.post("/notices", response_model=NoticeReceipt, status_code=201)
-def submit_notice(body: NoticeCreate, request: Request, session: SessionDep, container: ContainerDep,
-                  principal: Annotated[Principal | None, Depends(optional_principal)]) -> NoticeReceipt:
+def submit_notice(
+    body: NoticeCreate,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> NoticeReceipt:
     """Receipt confirmed in the answer: keep `token` to follow the notice at GET /notices/{token}."""
-    flagger = service.flagger_for(session, principal=principal) if principal and principal.can(Permission.NOTICES_SUBMIT) else None
+    flagger = (
+        service.flagger_for(session, principal=principal) if principal and principal.can(Permission.NOTICES_SUBMIT) else None
+    )
     actor = actor_of(request, principal) if principal else Actor("public", "notifier", getattr(request.state, "request_id", None))
-    notice = service.submit_notice(session, actor=actor, clock=container.clock, platform=container.platform, flagger=flagger, **body.model_dump())
+    notice = service.submit_notice(
+        session, actor=actor, clock=container.clock, platform=container.platform, flagger=flagger, **body.model_dump()
+    )
     return NoticeReceipt.model_validate(notice)
 
 
@@ -44,6 +56,10 @@ def notice_status(token: str, session: SessionDep) -> NoticeReceipt:
 
 
 @router.post("/trusted-flaggers", response_model=TrustedFlaggerRead, status_code=201)
-def register_trusted_flagger(body: TrustedFlaggerCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> TrustedFlaggerRead:
-    flagger = service.register_trusted_flagger(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
+def register_trusted_flagger(
+    body: TrustedFlaggerCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> TrustedFlaggerRead:
+    flagger = service.register_trusted_flagger(
+        session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump()
+    )
     return TrustedFlaggerRead.model_validate(flagger)

@@ -24,9 +24,19 @@ router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]
 
 
-def _form(request: Request, *, values: dict[str, str], error: str | None = None, field: str | None = None, status_code: int = 200) -> HTMLResponse:
-    return render(request, "console/safety_reports/report_form.html", status_code=status_code, reasons=list(load_reasons().values()),
-                  values=values, error=error, field=field, principal=None)
+def _form(
+    request: Request, *, values: dict[str, str], error: str | None = None, field: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "console/safety_reports/report_form.html",
+        status_code=status_code,
+        reasons=list(load_reasons().values()),
+        values=values,
+        error=error,
+        field=field,
+        principal=None,
+    )
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -35,17 +45,44 @@ def report_form(request: Request, subject_kind: str = "message", subject_id: str
 
 
 @router.post("/report", response_model=None)
-def submit_report(request: Request, session: SessionDep, container: ContainerDep, reason: FormText = "", subject_kind: FormText = "message",
-                  subject_id: FormText = "", location: FormText = "", explanation: FormText = "", notifier_name: FormText = "",
-                  notifier_email: FormText = "", good_faith: FormText = "") -> Response:
-    values = {"reason": reason, "subject_kind": subject_kind, "subject_id": subject_id, "location": location,
-              "explanation": explanation, "notifier_name": notifier_name, "notifier_email": notifier_email}
+def submit_report(
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    reason: FormText = "",
+    subject_kind: FormText = "message",
+    subject_id: FormText = "",
+    location: FormText = "",
+    explanation: FormText = "",
+    notifier_name: FormText = "",
+    notifier_email: FormText = "",
+    good_faith: FormText = "",
+) -> Response:
+    values = {
+        "reason": reason,
+        "subject_kind": subject_kind,
+        "subject_id": subject_id,
+        "location": location,
+        "explanation": explanation,
+        "notifier_name": notifier_name,
+        "notifier_email": notifier_email,
+    }
     try:
         with session.begin_nested():
             notice = service.submit_notice(
-                session, actor=Actor("public", "notifier", getattr(request.state, "request_id", None)), clock=container.clock,
-                platform=container.platform, reason=reason, subject_kind=subject_kind, subject_id=subject_id, location=location or None,
-                explanation=explanation, good_faith=bool(good_faith), notifier_name=notifier_name or None, notifier_email=notifier_email or None)
+                session,
+                actor=Actor("public", "notifier", getattr(request.state, "request_id", None)),
+                clock=container.clock,
+                platform=container.platform,
+                reason=reason,
+                subject_kind=subject_kind,
+                subject_id=subject_id,
+                location=location or None,
+                explanation=explanation,
+                good_faith=bool(good_faith),
+                notifier_name=notifier_name or None,
+                notifier_email=notifier_email or None,
+            )
     except TrustdeskError as exc:
         return _form(request, values=values, error=exc.detail, field=exc.extensions.get("field"), status_code=exc.status)
     return RedirectResponse(f"/report/{notice.token}", status_code=303)
@@ -57,20 +94,35 @@ def report_status(token: str, request: Request, session: SessionDep) -> HTMLResp
         notice = service.notice_by_token(session, token=token)
     except TrustdeskError as exc:
         return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail, principal=None)
-    return render(request, "console/safety_reports/report_status.html", notice=notice, reason=load_reasons()[notice.reason], principal=None)
+    return render(
+        request, "console/safety_reports/report_status.html", notice=notice, reason=load_reasons()[notice.reason], principal=None
+    )
 
 
 @router.get("/statement/{token}", response_class=HTMLResponse)
-def statement_page(token: str, request: Request, session: SessionDep, container: ContainerDep, lang: str | None = None) -> HTMLResponse:
+def statement_page(
+    token: str, request: Request, session: SessionDep, container: ContainerDep, lang: str | None = None
+) -> HTMLResponse:
     try:
         row = enforcement.statement_by_token(session, token=token)
     except TrustdeskError as exc:
         return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail, principal=None)
     language = lang if lang in LANGUAGES else row.language
-    sections = render_statement(row.facts, language=language, appeal_url=f"{container.settings.base_url}/appeal/{token}", correction=row.correction)
-    return render(request, "console/safety_reports/statement.html", statement=row, sections=sections, language=language, languages=LANGUAGES,
-                  title=template(language)["title"], appeals=appeals.appeals_for_statement(session, statement_id=row.id),
-                  open_for_appeal=container.clock.now() <= row.appeal_until and row.action.reversed_at is None, principal=None)
+    sections = render_statement(
+        row.facts, language=language, appeal_url=f"{container.settings.base_url}/appeal/{token}", correction=row.correction
+    )
+    return render(
+        request,
+        "console/safety_reports/statement.html",
+        statement=row,
+        sections=sections,
+        language=language,
+        languages=LANGUAGES,
+        title=template(language)["title"],
+        appeals=appeals.appeals_for_statement(session, statement_id=row.id),
+        open_for_appeal=container.clock.now() <= row.appeal_until and row.action.reversed_at is None,
+        principal=None,
+    )
 
 
 @router.get("/appeal/{token}", response_class=HTMLResponse)
@@ -79,7 +131,9 @@ def appeal_form(token: str, request: Request, session: SessionDep) -> HTMLRespon
         row = enforcement.statement_by_token(session, token=token)
     except TrustdeskError as exc:
         return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail, principal=None)
-    return render(request, "console/safety_reports/appeal_form.html", statement=row, token=token, error=None, text="", principal=None)
+    return render(
+        request, "console/safety_reports/appeal_form.html", statement=row, token=token, error=None, text="", principal=None
+    )
 
 
 @router.post("/appeal/{token}", response_model=None)
@@ -91,7 +145,17 @@ def file_appeal(token: str, request: Request, session: SessionDep, container: Co
         try:
             row = enforcement.statement_by_token(session, token=token)
         except TrustdeskError:
-            return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail, principal=None)
-        return render(request, "console/safety_reports/appeal_form.html", status_code=exc.status, statement=row, token=token,
-                      error=exc.detail, text=text, principal=None)
+            return render(
+                request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail, principal=None
+            )
+        return render(
+            request,
+            "console/safety_reports/appeal_form.html",
+            status_code=exc.status,
+            statement=row,
+            token=token,
+            error=exc.detail,
+            text=text,
+            principal=None,
+        )
     return RedirectResponse(f"/statement/{token}", status_code=303)

@@ -25,8 +25,10 @@ from trustdesk.safety.review.routing import route
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TRUSTED_BOOST = 50
 MAX_EXPLANATION = 5000
-REDRESS = ("If you disagree, you can ask us to look again by replying to this notice, turn to a certified out-of-court "
-           "dispute settlement body (Art. 21 DSA), or go to court.")
+REDRESS = (
+    "If you disagree, you can ask us to look again by replying to this notice, turn to a certified out-of-court "
+    "dispute settlement body (Art. 21 DSA), or go to court."
+)
 
 
 def _check_notifier(reason: ReportReason, *, name: str | None, email: str | None, flagger: TrustedFlagger | None) -> None:
@@ -35,7 +37,9 @@ def _check_notifier(reason: ReportReason, *, name: str | None, email: str | None
             raise InvalidInput("The e-mail address does not look right.", field="notifier_email")
         return
     if not (name or "").strip():
-        raise InvalidInput("Give your name: the law asks for it, except for reports of child sexual abuse material.", field="notifier_name")
+        raise InvalidInput(
+            "Give your name: the law asks for it, except for reports of child sexual abuse material.", field="notifier_name"
+        )
     if not email or not EMAIL.match(email):
         raise InvalidInput("Give an e-mail address where we can tell you what we decided.", field="notifier_email")
 
@@ -52,9 +56,21 @@ def _check_statement(explanation: str, good_faith: bool, language: str | None) -
 
 
 def submit_notice(
-    session: Session, *, actor: Actor, clock: Clock, platform: Platform, reason: str, subject_kind: str, subject_id: str,
-    explanation: str, good_faith: bool, notifier_name: str | None = None, notifier_email: str | None = None,
-    location: str | None = None, language: str | None = None, flagger: TrustedFlagger | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    reason: str,
+    subject_kind: str,
+    subject_id: str,
+    explanation: str,
+    good_faith: bool,
+    notifier_name: str | None = None,
+    notifier_email: str | None = None,
+    location: str | None = None,
+    language: str | None = None,
+    flagger: TrustedFlagger | None = None,
 ) -> Notice:
     """Take one notice; returns it with the receipt token. Nothing is stored if anything is wrong."""
     picked = get_reason(reason)
@@ -67,22 +83,44 @@ def submit_notice(
     trusted = flagger is not None and flagger.active and picked.key in flagger.fields
     source = Source.TRUSTED_FLAGGER if trusted else Source.NOTICE
     case = review.open_case(
-        session, actor=actor, clock=clock, subject_kind=subject_kind, subject_id=subject_id.strip(),
+        session,
+        actor=actor,
+        clock=clock,
+        subject_kind=subject_kind,
+        subject_id=subject_id.strip(),
         queue=route(policy=picked.policy, source=source, language=language, severity=picked.severity),
-        priority=min(100, picked.severity * 10 + (TRUSTED_BOOST if trusted else 0)), source=source,
-        reason=f"Reported as: {picked.label}", policy_hint=picked.policy, language=language,
+        priority=min(100, picked.severity * 10 + (TRUSTED_BOOST if trusted else 0)),
+        source=source,
+        reason=f"Reported as: {picked.label}",
+        policy_hint=picked.policy,
+        language=language,
     )
     notice = Notice(
-        token=secrets.token_urlsafe(24), received_at=clock.now(), reason=picked.key, subject_kind=subject_kind,
-        subject_id=subject_id.strip(), location=(location or f"{subject_kind}:{subject_id}").strip()[:2000],
-        explanation=explanation.strip(), notifier_name=(notifier_name or "").strip() or None,
-        notifier_email=(notifier_email or "").strip() or None, good_faith=good_faith, language=language,
-        trusted_flagger_id=flagger.id if flagger else None, case_id=case.id,
+        token=secrets.token_urlsafe(24),
+        received_at=clock.now(),
+        reason=picked.key,
+        subject_kind=subject_kind,
+        subject_id=subject_id.strip(),
+        location=(location or f"{subject_kind}:{subject_id}").strip()[:2000],
+        explanation=explanation.strip(),
+        notifier_name=(notifier_name or "").strip() or None,
+        notifier_email=(notifier_email or "").strip() or None,
+        good_faith=good_faith,
+        language=language,
+        trusted_flagger_id=flagger.id if flagger else None,
+        case_id=case.id,
     )
     session.add(notice)
     session.flush()
-    record(session, actor=actor, clock=clock, action="notice.receive", object_type="notice", object_id=notice.id,
-           details={"reason": picked.key, "case_id": case.id, "trusted_flagger": trusted})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="notice.receive",
+        object_type="notice",
+        object_id=notice.id,
+        details={"reason": picked.key, "case_id": case.id, "trusted_flagger": trusted},
+    )
     return notice
 
 
@@ -109,7 +147,14 @@ def tell_notifiers(session: Session, *, clock: Clock, case_id: int, outcome: str
 
 
 def register_trusted_flagger(
-    session: Session, *, actor: Actor, clock: Clock, organisation: str, fields: list[str], email: str, awarded_by: str,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    organisation: str,
+    fields: list[str],
+    email: str,
+    awarded_by: str,
     token_id: int | None = None,
 ) -> TrustedFlagger:
     """Record an organisation's trusted-flagger status for its field (report reasons)."""
@@ -120,12 +165,26 @@ def register_trusted_flagger(
         raise InvalidInput("Name the organisation and give its e-mail address.", field="organisation")
     if session.scalars(select(TrustedFlagger).where(TrustedFlagger.organisation == organisation.strip())).first():
         raise InvalidInput(f"{organisation} is already registered.", field="organisation")
-    flagger = TrustedFlagger(organisation=organisation.strip(), fields=sorted(set(fields)), email=email, awarded_by=awarded_by,
-                             token_id=token_id, active=True, created_at=clock.now())
+    flagger = TrustedFlagger(
+        organisation=organisation.strip(),
+        fields=sorted(set(fields)),
+        email=email,
+        awarded_by=awarded_by,
+        token_id=token_id,
+        active=True,
+        created_at=clock.now(),
+    )
     session.add(flagger)
     session.flush()
-    record(session, actor=actor, clock=clock, action="trusted_flagger.register", object_type="trusted_flagger",
-           object_id=flagger.id, details={"organisation": flagger.organisation, "fields": flagger.fields})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="trusted_flagger.register",
+        object_type="trusted_flagger",
+        object_id=flagger.id,
+        details={"organisation": flagger.organisation, "fields": flagger.fields},
+    )
     return flagger
 
 

@@ -36,8 +36,15 @@ Ingest = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
 
 def _plan(body: DecisionCreate) -> decisions.Plan:
     scope = tuple(body.territorial_scope) if body.territorial_scope else None
-    return decisions.Plan(outcome=body.outcome, reason=body.reason, policy=body.policy, action=body.action,
-                          legal_ground=body.legal_ground, territorial_scope=scope, until=body.until)
+    return decisions.Plan(
+        outcome=body.outcome,
+        reason=body.reason,
+        policy=body.policy,
+        action=body.action,
+        legal_ground=body.legal_ground,
+        territorial_scope=scope,
+        until=body.until,
+    )
 
 
 @router.post("/review/cases", response_model=CaseRead, status_code=201)
@@ -65,36 +72,72 @@ def claim(case_id: RowId, request: Request, session: SessionDep, container: Cont
 
 @router.post("/review/cases/{case_id}/release", response_model=CaseRead)
 def release(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
-    case = review.release(session, principal=principal, actor=actor_of(request, principal), clock=container.clock, case_id=case_id)
+    case = review.release(
+        session, principal=principal, actor=actor_of(request, principal), clock=container.clock, case_id=case_id
+    )
     return CaseRead.model_validate(case)
 
 
 @router.post("/review/cases/{case_id}/escalate", response_model=CaseRead)
-def escalate(case_id: RowId, body: Escalation, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
-    case = review.escalate(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                           case_id=case_id, to=body.to, reason=body.reason)
+def escalate(
+    case_id: RowId, body: Escalation, request: Request, session: SessionDep, container: ContainerDep, principal: Triage
+) -> CaseRead:
+    case = review.escalate(
+        session,
+        principal=principal,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        case_id=case_id,
+        to=body.to,
+        reason=body.reason,
+    )
     return CaseRead.model_validate(case)
 
 
 @router.post("/review/cases/{case_id}/decision", response_model=DecisionRead, status_code=201)
-def decide(case_id: RowId, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> DecisionRead:
-    decision = decisions.decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                                platform=container.platform, case_id=case_id, plan=_plan(body))
+def decide(
+    case_id: RowId, body: DecisionCreate, request: Request, session: SessionDep, container: ContainerDep, principal: Decider
+) -> DecisionRead:
+    decision = decisions.decide(
+        session,
+        principal=principal,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        platform=container.platform,
+        case_id=case_id,
+        plan=_plan(body),
+    )
     return DecisionRead.model_validate(decision)
 
 
 @router.post("/review/bulk/preview", response_model=BulkPreview)
 def bulk_preview(body: BulkRequest, session: SessionDep, container: ContainerDep, principal: Decider) -> BulkPreview:
-    rows, digest = decisions.bulk_preview(session, principal=principal, platform=container.platform, case_ids=body.case_ids, plan=_plan(body),
-                                          max_cases=container.settings.review_bulk_max_cases)
+    rows, digest = decisions.bulk_preview(
+        session,
+        principal=principal,
+        platform=container.platform,
+        case_ids=body.case_ids,
+        plan=_plan(body),
+        max_cases=container.settings.review_bulk_max_cases,
+    )
     return BulkPreview(rows=[BulkPreviewRow(**vars(r)) for r in rows], confirm=digest)
 
 
 @router.post("/review/bulk", response_model=list[DecisionRead], status_code=201)
-def bulk_decide(body: BulkRequest, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> list[DecisionRead]:
-    made = decisions.bulk_decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                                 platform=container.platform, case_ids=body.case_ids, plan=_plan(body), confirm=body.confirm or "",
-                                 max_cases=container.settings.review_bulk_max_cases)
+def bulk_decide(
+    body: BulkRequest, request: Request, session: SessionDep, container: ContainerDep, principal: Decider
+) -> list[DecisionRead]:
+    made = decisions.bulk_decide(
+        session,
+        principal=principal,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        platform=container.platform,
+        case_ids=body.case_ids,
+        plan=_plan(body),
+        confirm=body.confirm or "",
+        max_cases=container.settings.review_bulk_max_cases,
+    )
     return [DecisionRead.model_validate(d) for d in made]
 
 
@@ -110,13 +153,27 @@ def list_appeals(session: SessionDep, principal: Decider) -> list[AppealRead]:
 
 
 @router.post("/review/appeals/{appeal_id}/decision", response_model=AppealRead)
-def decide_appeal(appeal_id: RowId, body: AppealDecision, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> AppealRead:
-    appeal = appeals.decide_appeal(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                                   platform=container.platform, appeal_id=appeal_id, outcome=body.outcome, reason=body.reason)
+def decide_appeal(
+    appeal_id: RowId, body: AppealDecision, request: Request, session: SessionDep, container: ContainerDep, principal: Decider
+) -> AppealRead:
+    appeal = appeals.decide_appeal(
+        session,
+        principal=principal,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        platform=container.platform,
+        appeal_id=appeal_id,
+        outcome=body.outcome,
+        reason=body.reason,
+    )
     return AppealRead.model_validate(appeal)
 
 
 @router.post("/review/queues/{queue}/members", status_code=201)
-def add_member(queue: str, body: MemberAdd, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> dict[str, str]:
-    member = review.add_member(session, actor=actor_of(request, principal), clock=container.clock, queue=queue, username=body.username)
+def add_member(
+    queue: str, body: MemberAdd, request: Request, session: SessionDep, container: ContainerDep, principal: Manager
+) -> dict[str, str]:
+    member = review.add_member(
+        session, actor=actor_of(request, principal), clock=container.clock, queue=queue, username=body.username
+    )
     return {"queue": member.queue_key, "username": member.username}

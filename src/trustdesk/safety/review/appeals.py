@@ -26,19 +26,35 @@ def file_appeal(session: Session, *, clock: Clock, token: str, text: str) -> App
     statement = enforcement.statement_by_token(session, token=token)
     action = statement.action
     if clock.now() > statement.appeal_until:
-        raise Conflict(f"The time to appeal ended on {statement.appeal_until:%Y-%m-%d}. You can still go to an out-of-court settlement body or a court.")
+        raise Conflict(
+            f"The time to appeal ended on {statement.appeal_until:%Y-%m-%d}. You can still go to an out-of-court settlement body or a court."
+        )
     if action.reversed_at is not None:
         raise Conflict("This decision has already been reversed; there is nothing to appeal.")
     if not text.strip() or len(text) > MAX_TEXT:
         raise InvalidInput(f"Tell us in up to {MAX_TEXT} characters why the decision is wrong.", field="text")
     if session.scalars(select(Appeal).where(Appeal.statement_id == statement.id, Appeal.state == AppealState.OPEN)).first():
         raise Conflict("Your appeal against this decision is already being reviewed.")
-    appeal = Appeal(statement_id=statement.id, action_id=action.id, queue=APPEALS_QUEUE, filed_at=clock.now(), text=text.strip(),
-                    state=AppealState.OPEN.value, first_reviewer=action.actor)
+    appeal = Appeal(
+        statement_id=statement.id,
+        action_id=action.id,
+        queue=APPEALS_QUEUE,
+        filed_at=clock.now(),
+        text=text.strip(),
+        state=AppealState.OPEN.value,
+        first_reviewer=action.actor,
+    )
     session.add(appeal)
     session.flush()
-    record(session, actor=Actor("user", action.account_id or "unknown"), clock=clock, action="appeal.file", object_type="appeal",
-           object_id=appeal.id, details={"action_id": action.id, "statement_id": statement.id})
+    record(
+        session,
+        actor=Actor("user", action.account_id or "unknown"),
+        clock=clock,
+        action="appeal.file",
+        object_type="appeal",
+        object_id=appeal.id,
+        details={"action_id": action.id, "statement_id": statement.id},
+    )
     return appeal
 
 
@@ -60,8 +76,17 @@ def get_appeal(session: Session, *, principal: Principal, appeal_id: int) -> App
     return appeal
 
 
-def decide_appeal(session: Session, *, principal: Principal, actor: Actor, clock: Clock, platform: Platform, appeal_id: int,
-                  outcome: str, reason: str) -> Appeal:
+def decide_appeal(
+    session: Session,
+    *,
+    principal: Principal,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    appeal_id: int,
+    outcome: str,
+    reason: str,
+) -> Appeal:
     """Reverse the action, or confirm it. The person who took the decision may not judge it."""
     appeal = get_appeal(session, principal=principal, appeal_id=appeal_id)
     if appeal.state != AppealState.OPEN:
@@ -73,12 +98,26 @@ def decide_appeal(session: Session, *, principal: Principal, actor: Actor, clock
     if not reason.strip():
         raise InvalidInput("Write the reason: the user is told it.", field="reason")
     if outcome == AppealOutcome.REVERSED:
-        enforcement.reverse_action(session, actor=actor, clock=clock, platform=platform, action_id=appeal.action_id,
-                                   reason=f"Appeal upheld: {reason.strip()}")
+        enforcement.reverse_action(
+            session,
+            actor=actor,
+            clock=clock,
+            platform=platform,
+            action_id=appeal.action_id,
+            reason=f"Appeal upheld: {reason.strip()}",
+        )
     appeal.state, appeal.outcome, appeal.decision_reason = AppealState.DECIDED.value, outcome, reason.strip()
     appeal.decided_by, appeal.decided_at = str(actor), clock.now()
-    record(session, actor=actor, clock=clock, action="appeal.decide", object_type="appeal", object_id=appeal.id, reason=reason.strip(),
-           details={"outcome": outcome, "action_id": appeal.action_id})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="appeal.decide",
+        object_type="appeal",
+        object_id=appeal.id,
+        reason=reason.strip(),
+        details={"outcome": outcome, "action_id": appeal.action_id},
+    )
     return appeal
 
 

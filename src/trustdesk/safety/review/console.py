@@ -42,14 +42,18 @@ def _queues(session: Session, principal: Principal, now: datetime) -> list[dict[
         if visible is not None and queue.key not in visible:
             continue
         open_ = select(func.count()).select_from(Case).where(Case.queue == queue.key, Case.state.in_(OPEN_STATES))
-        rows.append({"queue": queue, "open": session.scalar(open_) or 0, "overdue": session.scalar(open_.where(Case.due_at < now)) or 0})
+        rows.append(
+            {"queue": queue, "open": session.scalar(open_) or 0, "overdue": session.scalar(open_.where(Case.due_at < now)) or 0}
+        )
     return rows
 
 
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
     request.state.principal = principal
-    return render(request, "console/review/index.html", active="review", queues=_queues(session, principal, container.clock.now()))
+    return render(
+        request, "console/review/index.html", active="review", queues=_queues(session, principal, container.clock.now())
+    )
 
 
 @router.get("/queues/{key}", response_class=HTMLResponse)
@@ -59,8 +63,15 @@ def queue_page(key: str, request: Request, session: SessionDep, container: Conta
     cases = review.list_cases(session, principal=principal, queue=key)
     if queue is None:
         raise NotFound(f"No queue '{key}'.")
-    return render(request, "console/review/queue.html", active="review", queue=queue, cases=cases, now=container.clock.now(),
-                  **_decision_choices(container.platform))
+    return render(
+        request,
+        "console/review/queue.html",
+        active="review",
+        queue=queue,
+        cases=cases,
+        now=container.clock.now(),
+        **_decision_choices(container.platform),
+    )
 
 
 def _regions() -> dict[str, frozenset[str]]:
@@ -74,10 +85,13 @@ def _country_name(code: str) -> str:
 
 def _decision_choices(platform: Platform) -> dict[str, object]:
     """Only the actions this platform can carry out; countries by code and name."""
-    return {"policies": list(load_policies().policies.values()), "actions": offered(platform),
-            "territorial": [a.value for a, spec in SPECS.items() if spec.territorial],
-            "countries": [(code, _country_name(code)) for code in sorted(eea_countries())],
-            "regions": [(key, len(codes)) for key, codes in _regions().items()]}
+    return {
+        "policies": list(load_policies().policies.values()),
+        "actions": offered(platform),
+        "territorial": [a.value for a, spec in SPECS.items() if spec.territorial],
+        "countries": [(code, _country_name(code)) for code in sorted(eea_countries())],
+        "regions": [(key, len(codes)) for key, codes in _regions().items()],
+    }
 
 
 def _scope(checked: list[str], region: str) -> list[str]:
@@ -88,17 +102,35 @@ def _scope(checked: list[str], region: str) -> list[str]:
     return sorted(set(checked) | set(regions.get(region, ())))
 
 
-def _case_page(request: Request, session: Session, container: ContainerDep, principal: Principal, case_id: int,
-               error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _case_page(
+    request: Request,
+    session: Session,
+    container: ContainerDep,
+    principal: Principal,
+    case_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     request.state.principal = principal
     case = review.get_case(session, principal=principal, case_id=case_id)
     ctx = case_context(session, clock=container.clock, platform=container.platform, case=case)
     prefs = preferences.preferences_of(session, username=principal.name, clock=container.clock)
     action_ids = [d.action_id for d in ctx.decisions if d.action_id]
     taken = list(session.scalars(select(EnforcementAction).where(EnforcementAction.id.in_(action_ids)))) if action_ids else []
-    return render(request, "console/review/case.html", status_code=status_code, active="review", ctx=ctx, case=case, prefs=prefs,
-                  taken=taken, mine=review.holds_claim(case, username=principal.name, now=container.clock.now()), error=error,
-                  escalation_targets=[t for t in load_setup().escalation_targets if t != case.queue], **_decision_choices(container.platform))
+    return render(
+        request,
+        "console/review/case.html",
+        status_code=status_code,
+        active="review",
+        ctx=ctx,
+        case=case,
+        prefs=prefs,
+        taken=taken,
+        mine=review.holds_claim(case, username=principal.name, now=container.clock.now()),
+        error=error,
+        escalation_targets=[t for t in load_setup().escalation_targets if t != case.queue],
+        **_decision_choices(container.platform),
+    )
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -119,23 +151,50 @@ def _attempt(request: Request, session: Session, container: ContainerDep, princi
 @router.post("/cases/{case_id}/claim", response_model=None)
 def claim(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
     actor = actor_of(request, principal)
-    return _attempt(request, session, container, principal, case_id,
-                    lambda: review.claim(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id))
+    return _attempt(
+        request,
+        session,
+        container,
+        principal,
+        case_id,
+        lambda: review.claim(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id),
+    )
 
 
 @router.post("/cases/{case_id}/release", response_model=None)
 def release(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
     actor = actor_of(request, principal)
-    return _attempt(request, session, container, principal, case_id,
-                    lambda: review.release(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id))
+    return _attempt(
+        request,
+        session,
+        container,
+        principal,
+        case_id,
+        lambda: review.release(session, principal=principal, actor=actor, clock=container.clock, case_id=case_id),
+    )
 
 
 @router.post("/cases/{case_id}/escalate", response_model=None)
-def escalate(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage,
-             to: FormText = "", reason: FormText = "") -> Response:
+def escalate(
+    case_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Triage,
+    to: FormText = "",
+    reason: FormText = "",
+) -> Response:
     actor = actor_of(request, principal)
-    return _attempt(request, session, container, principal, case_id, lambda: review.escalate(
-        session, principal=principal, actor=actor, clock=container.clock, case_id=case_id, to=to, reason=reason))
+    return _attempt(
+        request,
+        session,
+        container,
+        principal,
+        case_id,
+        lambda: review.escalate(
+            session, principal=principal, actor=actor, clock=container.clock, case_id=case_id, to=to, reason=reason
+        ),
+    )
 
 
 def _until(value: str) -> datetime | None:
@@ -149,19 +208,50 @@ def _until(value: str) -> datetime | None:
 
 
 def _plan(outcome: str, reason: str, policy: str, action: str, legal_ground: str, scope: list[str], until: str) -> decisions.Plan:
-    return decisions.Plan(outcome=outcome, reason=reason, policy=policy or None, action=action or None,
-                          legal_ground=legal_ground.strip() or None, territorial_scope=tuple(scope) if scope else None, until=_until(until))
+    return decisions.Plan(
+        outcome=outcome,
+        reason=reason,
+        policy=policy or None,
+        action=action or None,
+        legal_ground=legal_ground.strip() or None,
+        territorial_scope=tuple(scope) if scope else None,
+        until=_until(until),
+    )
 
 
 @router.post("/cases/{case_id}/decide", response_model=None)
-def decide(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
-           outcome: FormText = "action", reason: FormText = "", policy: FormText = "", action: FormText = "",
-           legal_ground: FormText = "", territorial_scope: Annotated[list[str] | None, Form()] = None, territorial_region: FormText = "",
-           until: FormText = "") -> Response:
+def decide(
+    case_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Decider,
+    outcome: FormText = "action",
+    reason: FormText = "",
+    policy: FormText = "",
+    action: FormText = "",
+    legal_ground: FormText = "",
+    territorial_scope: Annotated[list[str] | None, Form()] = None,
+    territorial_region: FormText = "",
+    until: FormText = "",
+) -> Response:
     actor = actor_of(request, principal)
-    return _attempt(request, session, container, principal, case_id, lambda: decisions.decide(
-        session, principal=principal, actor=actor, clock=container.clock, platform=container.platform, case_id=case_id,
-        plan=_plan(outcome, reason, policy, action, legal_ground, _scope(territorial_scope or [], territorial_region), until)))
+    return _attempt(
+        request,
+        session,
+        container,
+        principal,
+        case_id,
+        lambda: decisions.decide(
+            session,
+            principal=principal,
+            actor=actor,
+            clock=container.clock,
+            platform=container.platform,
+            case_id=case_id,
+            plan=_plan(outcome, reason, policy, action, legal_ground, _scope(territorial_scope or [], territorial_region), until),
+        ),
+    )
 
 
 @router.get("/cases/{case_id}/media/{media_id}", response_model=None)
@@ -176,30 +266,82 @@ def media(case_id: RowId, media_id: str, session: SessionDep, container: Contain
 
 
 @router.post("/bulk", response_class=HTMLResponse)
-def bulk(request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
-         case_ids: Annotated[list[int], Form()], queue: FormText, outcome: FormText = "action", reason: FormText = "",
-         policy: FormText = "", action: FormText = "", legal_ground: FormText = "",
-         territorial_scope: Annotated[list[str] | None, Form()] = None, territorial_region: FormText = "", until: FormText = "",
-         confirm: FormText = "") -> Response:
+def bulk(
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Decider,
+    case_ids: Annotated[list[int], Form()],
+    queue: FormText,
+    outcome: FormText = "action",
+    reason: FormText = "",
+    policy: FormText = "",
+    action: FormText = "",
+    legal_ground: FormText = "",
+    territorial_scope: Annotated[list[str] | None, Form()] = None,
+    territorial_region: FormText = "",
+    until: FormText = "",
+    confirm: FormText = "",
+) -> Response:
     """Without `confirm`: the preview. With it: the decisions, exactly as previewed."""
     request.state.principal = principal
-    form = {"outcome": outcome, "reason": reason, "policy": policy, "action": action, "legal_ground": legal_ground,
-            "territorial_scope": territorial_scope or [], "until": until, "queue": queue}
+    form = {
+        "outcome": outcome,
+        "reason": reason,
+        "policy": policy,
+        "action": action,
+        "legal_ground": legal_ground,
+        "territorial_scope": territorial_scope or [],
+        "until": until,
+        "queue": queue,
+    }
     try:
         with session.begin_nested():
             form["territorial_scope"] = _scope(territorial_scope or [], territorial_region)
             plan = _plan(outcome, reason, policy, action, legal_ground, form["territorial_scope"], until)
             if confirm:
-                made = decisions.bulk_decide(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                                             platform=container.platform, case_ids=case_ids, plan=plan, confirm=confirm,
-                                             max_cases=container.settings.review_bulk_max_cases)
+                made = decisions.bulk_decide(
+                    session,
+                    principal=principal,
+                    actor=actor_of(request, principal),
+                    clock=container.clock,
+                    platform=container.platform,
+                    case_ids=case_ids,
+                    plan=plan,
+                    confirm=confirm,
+                    max_cases=container.settings.review_bulk_max_cases,
+                )
                 return render(request, "console/review/bulk_done.html", active="review", decisions=made, queue=queue)
-            rows, digest = decisions.bulk_preview(session, principal=principal, platform=container.platform, case_ids=case_ids, plan=plan,
-                                                  max_cases=container.settings.review_bulk_max_cases)
+            rows, digest = decisions.bulk_preview(
+                session,
+                principal=principal,
+                platform=container.platform,
+                case_ids=case_ids,
+                plan=plan,
+                max_cases=container.settings.review_bulk_max_cases,
+            )
     except TrustdeskError as exc:
-        return render(request, "console/review/bulk_preview.html", status_code=exc.status, active="review", rows=[], digest="",
-                      form=form, case_ids=case_ids, error=exc.detail)
-    return render(request, "console/review/bulk_preview.html", active="review", rows=rows, digest=digest, form=form, case_ids=case_ids, error=None)
+        return render(
+            request,
+            "console/review/bulk_preview.html",
+            status_code=exc.status,
+            active="review",
+            rows=[],
+            digest="",
+            form=form,
+            case_ids=case_ids,
+            error=exc.detail,
+        )
+    return render(
+        request,
+        "console/review/bulk_preview.html",
+        active="review",
+        rows=rows,
+        digest=digest,
+        form=form,
+        case_ids=case_ids,
+        error=None,
+    )
 
 
 router.include_router(console_records.router)

@@ -34,70 +34,132 @@ FormText = Annotated[str, Form()]
 @router.get("/appeals", response_class=HTMLResponse)
 def appeals_page(request: Request, session: SessionDep, principal: Decider) -> HTMLResponse:
     request.state.principal = principal
-    return render(request, "console/review/appeals.html", active="review", appeals=appeals.list_appeals(session, principal=principal))
+    return render(
+        request, "console/review/appeals.html", active="review", appeals=appeals.list_appeals(session, principal=principal)
+    )
 
 
-def _appeal_page(request: Request, session: Session, container: ContainerDep, principal: Principal, appeal_id: int,
-                 error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _appeal_page(
+    request: Request,
+    session: Session,
+    container: ContainerDep,
+    principal: Principal,
+    appeal_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     request.state.principal = principal
     appeal = appeals.get_appeal(session, principal=principal, appeal_id=appeal_id)
     statement = session.get(StatementOfReasons, appeal.statement_id)
-    return render(request, "console/review/appeal.html", status_code=status_code, active="review", appeal=appeal,
-                  statement=statement, action=statement.action if statement else None, error=error,
-                  own=appeal.first_reviewer == str(actor_of(request, principal)))
+    return render(
+        request,
+        "console/review/appeal.html",
+        status_code=status_code,
+        active="review",
+        appeal=appeal,
+        statement=statement,
+        action=statement.action if statement else None,
+        error=error,
+        own=appeal.first_reviewer == str(actor_of(request, principal)),
+    )
 
 
 @router.get("/appeals/{appeal_id}", response_class=HTMLResponse)
-def appeal_page(appeal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Decider) -> HTMLResponse:
+def appeal_page(
+    appeal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Decider
+) -> HTMLResponse:
     return _appeal_page(request, session, container, principal, appeal_id)
 
 
 @router.post("/appeals/{appeal_id}", response_model=None)
-def decide_appeal(appeal_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Decider,
-                  outcome: FormText = "", reason: FormText = "") -> Response:
+def decide_appeal(
+    appeal_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Decider,
+    outcome: FormText = "",
+    reason: FormText = "",
+) -> Response:
     try:
         with session.begin_nested():
-            appeals.decide_appeal(session, principal=principal, actor=actor_of(request, principal), clock=container.clock,
-                                  platform=container.platform, appeal_id=appeal_id, outcome=outcome, reason=reason)
+            appeals.decide_appeal(
+                session,
+                principal=principal,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                platform=container.platform,
+                appeal_id=appeal_id,
+                outcome=outcome,
+                reason=reason,
+            )
     except TrustdeskError as exc:
         return _appeal_page(request, session, container, principal, appeal_id, error=exc.detail, status_code=exc.status)
     return RedirectResponse(f"/console/review/appeals/{appeal_id}", status_code=303)
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def account_page(account_id: str, request: Request, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
+def account_page(
+    account_id: str, request: Request, session: SessionDep, container: ContainerDep, principal: Reader
+) -> HTMLResponse:
     """The account's page: its strikes (with expiry), points against the thresholds, and every action."""
     request.state.principal = principal
     try:
         account = container.platform.get_account(account_id)
     except LookupError:
         account = None
-    return render(request, "console/review/account.html", active="review", account_id=account_id, account=account,
-                  strikes=strikes.strikes_for(session, account_id=account_id), now=container.clock.now(),
-                  points=strikes.active_points(session, account_id=account_id, now=container.clock.now()),
-                  thresholds=load_policies().thresholds, actions=enforcement.actions_for_account(session, account_id=account_id))
+    return render(
+        request,
+        "console/review/account.html",
+        active="review",
+        account_id=account_id,
+        account=account,
+        strikes=strikes.strikes_for(session, account_id=account_id),
+        now=container.clock.now(),
+        points=strikes.active_points(session, account_id=account_id, now=container.clock.now()),
+        thresholds=load_policies().thresholds,
+        actions=enforcement.actions_for_account(session, account_id=account_id),
+    )
 
 
 @router.get("/preferences", response_class=HTMLResponse)
-def preferences_page(request: Request, session: SessionDep, container: ContainerDep, principal: Triage, saved: bool = False) -> HTMLResponse:
+def preferences_page(
+    request: Request, session: SessionDep, container: ContainerDep, principal: Triage, saved: bool = False
+) -> HTMLResponse:
     request.state.principal = principal
     prefs = preferences.preferences_of(session, username=principal.name, clock=container.clock)
     return render(request, "console/review/preferences.html", active="review", prefs=prefs, error=None, saved=saved)
 
 
 @router.post("/preferences", response_model=None)
-def save_preferences(request: Request, session: SessionDep, container: ContainerDep, principal: Triage,
-                     blur_media: FormText = "", greyscale_media: FormText = "", daily_sensitive_limit: FormText = "") -> Response:
+def save_preferences(
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Triage,
+    blur_media: FormText = "",
+    greyscale_media: FormText = "",
+    daily_sensitive_limit: FormText = "",
+) -> Response:
     request.state.principal = principal
     try:
         limit = int(daily_sensitive_limit) if daily_sensitive_limit.strip() else None
         with session.begin_nested():
-            preferences.set_preferences(session, actor=actor_of(request, principal), clock=container.clock, username=principal.name,
-                                        blur_media=bool(blur_media), greyscale_media=bool(greyscale_media), daily_sensitive_limit=limit)
+            preferences.set_preferences(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                username=principal.name,
+                blur_media=bool(blur_media),
+                greyscale_media=bool(greyscale_media),
+                daily_sensitive_limit=limit,
+            )
     except (TrustdeskError, ValueError) as exc:
         prefs = preferences.preferences_of(session, username=principal.name, clock=container.clock)
         detail = getattr(exc, "detail", "The daily limit is a whole number.")
-        return render(request, "console/review/preferences.html", status_code=422, active="review", prefs=prefs, error=detail, saved=False)
+        return render(
+            request, "console/review/preferences.html", status_code=422, active="review", prefs=prefs, error=detail, saved=False
+        )
     return RedirectResponse("/console/review/preferences?saved=1", status_code=303)
 
 
@@ -108,17 +170,35 @@ def tipline_page(request: Request, session: SessionDep, principal: Filer) -> HTM
 
 def _tipline(request: Request, session: Session, principal: Principal, error: str | None, status_code: int = 200) -> HTMLResponse:
     request.state.principal = principal
-    return render(request, "console/review/cybertipline.html", status_code=status_code, active="review", reports=cybertipline.filing_queue(session), error=error,
-                  dumps=lambda v: json.dumps(v, indent=2, ensure_ascii=False))
+    return render(
+        request,
+        "console/review/cybertipline.html",
+        status_code=status_code,
+        active="review",
+        reports=cybertipline.filing_queue(session),
+        error=error,
+        dumps=lambda v: json.dumps(v, indent=2, ensure_ascii=False),
+    )
 
 
 @router.post("/cybertipline/{report_id}/filed", response_model=None)
-def tipline_filed(report_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Filer,
-                  ncmec_report_id: FormText = "") -> Response:
+def tipline_filed(
+    report_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Filer,
+    ncmec_report_id: FormText = "",
+) -> Response:
     try:
         with session.begin_nested():
-            cybertipline.mark_filed(session, actor=actor_of(request, principal), clock=container.clock, report_id=report_id,
-                                    ncmec_report_id=ncmec_report_id)
+            cybertipline.mark_filed(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                report_id=report_id,
+                ncmec_report_id=ncmec_report_id,
+            )
     except TrustdeskError as exc:
         return _tipline(request, session, principal, exc.detail, exc.status)
     return RedirectResponse("/console/review/cybertipline", status_code=303)
@@ -131,17 +211,32 @@ def dsa_page(request: Request, session: SessionDep, principal: Publisher) -> HTM
 
 def _dsa(request: Request, session: Session, principal: Principal, error: str | None) -> HTMLResponse:
     request.state.principal = principal
-    return render(request, "console/review/dsa.html", status_code=422 if error else 200, active="review", statements=dsadb.rejected_statements(session), error=error,
-                  dumps=lambda v: json.dumps(v, indent=2, ensure_ascii=False))
+    return render(
+        request,
+        "console/review/dsa.html",
+        status_code=422 if error else 200,
+        active="review",
+        statements=dsadb.rejected_statements(session),
+        error=error,
+        dumps=lambda v: json.dumps(v, indent=2, ensure_ascii=False),
+    )
 
 
 @router.post("/dsa/{statement_id}", response_model=None)
-def dsa_fix(statement_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher,
-            payload: FormText = "") -> Response:
+def dsa_fix(
+    statement_id: RowId,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Publisher,
+    payload: FormText = "",
+) -> Response:
     try:
         data = json.loads(payload)
         with session.begin_nested():
-            dsadb.revise_statement(session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=data)
+            dsadb.revise_statement(
+                session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=data
+            )
     except json.JSONDecodeError as exc:
         return _dsa(request, session, principal, f"Statement {statement_id}: not valid JSON ({exc.msg}, line {exc.lineno}).")
     except TrustdeskError as exc:

@@ -82,8 +82,17 @@ def _source_identity(session: Session, case: Case) -> str | None:
     return None
 
 
-def decide(session: Session, *, principal: Principal, actor: Actor, clock: Clock, platform: Platform, case_id: int,
-           plan: Plan, bulk_ref: str | None = None) -> Decision:
+def decide(
+    session: Session,
+    *,
+    principal: Principal,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    case_id: int,
+    plan: Plan,
+    bulk_ref: str | None = None,
+) -> Decision:
     """Decide a case the caller has claimed. A platform refusal leaves the case open, with
     the refusal recorded on the decision's action for the reviewer to see."""
     case = cases.get_case(session, principal=principal, case_id=case_id)
@@ -95,16 +104,38 @@ def decide(session: Session, *, principal: Principal, actor: Actor, clock: Clock
     if kind is not None:
         subject_kind, subject_id = target_of(platform, case, kind)
         action = enforcement.take_action(
-            session, actor=actor, clock=clock, platform=platform, subject_kind=subject_kind, subject_id=subject_id,
-            action=kind.value, policy=plan.policy or "", automated=False, source=case.source, reason=plan.reason,
-            rule_ref=case.rule_ref, territorial_scope=list(plan.territorial_scope) if plan.territorial_scope else None,
-            until=plan.until, legal_ground=plan.legal_ground, source_identity=_source_identity(session, case),
+            session,
+            actor=actor,
+            clock=clock,
+            platform=platform,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            action=kind.value,
+            policy=plan.policy or "",
+            automated=False,
+            source=case.source,
+            reason=plan.reason,
+            rule_ref=case.rule_ref,
+            territorial_scope=list(plan.territorial_scope) if plan.territorial_scope else None,
+            until=plan.until,
+            legal_ground=plan.legal_ground,
+            source_identity=_source_identity(session, case),
         )
         action.case_id = case.id
-    decision = Decision(case_id=case.id, decided_by=str(actor), decided_at=clock.now(), outcome=plan.outcome, policy=plan.policy,
-                        legal_ground=plan.legal_ground, action=plan.action if kind else None,
-                        territorial_scope=list(plan.territorial_scope) if plan.territorial_scope else None, until=plan.until,
-                        reason=plan.reason.strip(), action_id=action.id if action else None, bulk_ref=bulk_ref)
+    decision = Decision(
+        case_id=case.id,
+        decided_by=str(actor),
+        decided_at=clock.now(),
+        outcome=plan.outcome,
+        policy=plan.policy,
+        legal_ground=plan.legal_ground,
+        action=plan.action if kind else None,
+        territorial_scope=list(plan.territorial_scope) if plan.territorial_scope else None,
+        until=plan.until,
+        reason=plan.reason.strip(),
+        action_id=action.id if action else None,
+        bulk_ref=bulk_ref,
+    )
     session.add(decision)
     session.flush()
     if action is None or action.platform_ok:
@@ -120,8 +151,18 @@ def _close(session: Session, *, case: Case, actor: Actor, clock: Clock, decision
     else:
         text = "We reviewed the content you reported and found that it breaks neither the law nor our rules."
     told = reports.tell_notifiers(session, clock=clock, case_id=case.id, outcome=decision.outcome, text=text)
-    cases.record_event(session, case=case, actor=actor, clock=clock, kind="decide", outcome=decision.outcome,
-                       decision_id=decision.id, action_id=decision.action_id, notifiers_told=told, reason=decision.reason)
+    cases.record_event(
+        session,
+        case=case,
+        actor=actor,
+        clock=clock,
+        kind="decide",
+        outcome=decision.outcome,
+        decision_id=decision.id,
+        action_id=decision.action_id,
+        notifiers_told=told,
+        reason=decision.reason,
+    )
 
 
 @dataclass(frozen=True)
@@ -143,30 +184,58 @@ def _preview_row(session: Session, principal: Principal, platform: Platform, cas
         return PreviewRow(case_id, "?", "-", exc.detail)
 
 
-def bulk_preview(session: Session, *, principal: Principal, platform: Platform, case_ids: list[int], plan: Plan,
-                 max_cases: int = MAX_BULK) -> tuple[list[PreviewRow], str]:
+def bulk_preview(
+    session: Session, *, principal: Principal, platform: Platform, case_ids: list[int], plan: Plan, max_cases: int = MAX_BULK
+) -> tuple[list[PreviewRow], str]:
     """What a bulk decision would do to each case, and the digest that confirms it. Changes
     nothing. At most `max_cases` cases (the review_bulk_max_cases setting)."""
     if not case_ids or len(case_ids) > max_cases or len(set(case_ids)) != len(case_ids):
         raise InvalidInput(f"Pick 1 to {max_cases} different cases.", field="case_ids")
     kind = _check_plan(plan)
     rows = [_preview_row(session, principal, platform, case_id, kind) for case_id in case_ids]
-    digest = hashlib.sha256(json.dumps({"rows": [asdict(r) for r in rows], "plan": asdict(plan)}, default=str, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(
+        json.dumps({"rows": [asdict(r) for r in rows], "plan": asdict(plan)}, default=str, sort_keys=True).encode()
+    ).hexdigest()
     return rows, digest
 
 
-def bulk_decide(session: Session, *, principal: Principal, actor: Actor, clock: Clock, platform: Platform, case_ids: list[int],
-                plan: Plan, confirm: str, max_cases: int = MAX_BULK) -> list[Decision]:
+def bulk_decide(
+    session: Session,
+    *,
+    principal: Principal,
+    actor: Actor,
+    clock: Clock,
+    platform: Platform,
+    case_ids: list[int],
+    plan: Plan,
+    confirm: str,
+    max_cases: int = MAX_BULK,
+) -> list[Decision]:
     """Decide every case of a confirmed preview; refused whole if anything changed since."""
-    rows, digest = bulk_preview(session, principal=principal, platform=platform, case_ids=case_ids, plan=plan, max_cases=max_cases)
+    rows, digest = bulk_preview(
+        session, principal=principal, platform=platform, case_ids=case_ids, plan=plan, max_cases=max_cases
+    )
     if confirm != digest:
         raise Conflict("The cases changed since the preview; preview again and confirm what you see.")
     blocked = [r for r in rows if r.problem]
     if blocked:
-        raise Conflict(f"{len(blocked)} of the cases cannot be decided: " + "; ".join(f"case {r.case_id}: {r.problem}" for r in blocked))
+        raise Conflict(
+            f"{len(blocked)} of the cases cannot be decided: " + "; ".join(f"case {r.case_id}: {r.problem}" for r in blocked)
+        )
     ref = uuid.uuid4().hex
     decisions = []
     for case_id in case_ids:
         cases.claim(session, principal=principal, actor=actor, clock=clock, case_id=case_id)
-        decisions.append(decide(session, principal=principal, actor=actor, clock=clock, platform=platform, case_id=case_id, plan=plan, bulk_ref=ref))
+        decisions.append(
+            decide(
+                session,
+                principal=principal,
+                actor=actor,
+                clock=clock,
+                platform=platform,
+                case_id=case_id,
+                plan=plan,
+                bulk_ref=ref,
+            )
+        )
     return decisions

@@ -35,12 +35,29 @@ def load_demo_review(session: Session, *, platform: DemoPlatform, actor: Actor, 
     if session.scalar(select(func.count()).select_from(Notice)):
         return 0
     flagger = session.scalars(select(TrustedFlagger)).first() or reports.register_trusted_flagger(
-        session, actor=actor, clock=clock, organisation="Demo Counter-Extremism Network", fields=["terrorism"],
-        email="flags@counter-extremism.invalid", awarded_by="Coimisiún na Meán (demo)")
+        session,
+        actor=actor,
+        clock=clock,
+        organisation="Demo Counter-Extremism Network",
+        fields=["terrorism"],
+        email="flags@counter-extremism.invalid",
+        awarded_by="Coimisiún na Meán (demo)",
+    )
     cast = seed_demo(platform)
     for reason, key, name, explanation in NOTICES:
         email = f"{name.split()[0].lower()}@example.org" if name else None
-        reports.submit_notice(session, actor=actor, clock=clock, platform=platform, reason=reason, subject_kind="message",
-                              subject_id=cast.messages[key], explanation=explanation, good_faith=True, notifier_name=name,
-                              notifier_email=email, flagger=flagger if name is None else None)
+        reports.submit_notice(
+            session,
+            actor=actor,
+            clock=clock,
+            platform=platform,
+            reason=reason,
+            subject_kind="message",
+            subject_id=cast.messages[key],
+            explanation=explanation,
+            good_faith=True,
+            notifier_name=name,
+            notifier_email=email,
+            flagger=flagger if name is None else None,
+        )
     return len(NOTICES)

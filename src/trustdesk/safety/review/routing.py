@@ -29,8 +29,12 @@ class Route:
     min_severity: int = 0
 
     def matches(self, *, policy: str | None, source: str, language: str | None, severity: int) -> bool:
-        return ((not self.policies or policy in self.policies) and (not self.sources or source in self.sources)
-                and (not self.languages or language in self.languages) and severity >= self.min_severity)
+        return (
+            (not self.policies or policy in self.policies)
+            and (not self.sources or source in self.sources)
+            and (not self.languages or language in self.languages)
+            and severity >= self.min_severity
+        )
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,16 @@ class ReviewSetup:
 def load_setup(path: Path = QUEUES_FILE) -> ReviewSetup:
     raw = json.loads(path.read_text(encoding="utf-8"))
     queues = tuple(QueueSpec(**q) for q in raw["queues"])
-    routes = tuple(Route(queue=r["queue"], policies=frozenset(r.get("policies", ())), sources=frozenset(r.get("sources", ())),
-                         languages=frozenset(r.get("languages", ())), min_severity=int(r.get("min_severity", 0)))
-                   for r in raw["routing"])
+    routes = tuple(
+        Route(
+            queue=r["queue"],
+            policies=frozenset(r.get("policies", ())),
+            sources=frozenset(r.get("sources", ())),
+            languages=frozenset(r.get("languages", ())),
+            min_severity=int(r.get("min_severity", 0)),
+        )
+        for r in raw["routing"]
+    )
     keys = {q.key for q in queues}
     if not routes or routes[-1].policies or routes[-1].sources or routes[-1].languages or routes[-1].min_severity:
         raise ValueError("the last routing rule must match everything")

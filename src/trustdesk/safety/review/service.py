@@ -30,32 +30,57 @@ def ensure_queues(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
     created = []
     for spec in load_setup().queues:
         if spec.key not in existing:
-            session.add(ReviewQueue(key=spec.key, name=spec.name, description=spec.description,
-                                    service_hours=spec.service_hours, sensitive=spec.sensitive))
+            session.add(
+                ReviewQueue(
+                    key=spec.key,
+                    name=spec.name,
+                    description=spec.description,
+                    service_hours=spec.service_hours,
+                    sensitive=spec.sensitive,
+                )
+            )
             created.append(spec.key)
     session.flush()
     if created:
-        record(session, actor=actor, clock=clock, action="review.queues.create", object_type="review_queue", details={"queues": created})
+        record(
+            session,
+            actor=actor,
+            clock=clock,
+            action="review.queues.create",
+            object_type="review_queue",
+            details={"queues": created},
+        )
     return created
 
 
 def get_queue(session: Session, *, key: str) -> ReviewQueue:
     queue = session.get(ReviewQueue, key)
     if queue is None:
-        raise InvalidInput(f"Unknown queue '{key}'. Valid: {', '.join(sorted(session.scalars(select(ReviewQueue.key))))}.", field="queue")
+        raise InvalidInput(
+            f"Unknown queue '{key}'. Valid: {', '.join(sorted(session.scalars(select(ReviewQueue.key))))}.", field="queue"
+        )
     return queue
 
 
 def add_member(session: Session, *, actor: Actor, clock: Clock, queue: str, username: str) -> QueueMember:
     get_queue(session, key=queue)
-    existing = session.scalars(select(QueueMember).where(QueueMember.queue_key == queue, QueueMember.username == username)).first()
+    existing = session.scalars(
+        select(QueueMember).where(QueueMember.queue_key == queue, QueueMember.username == username)
+    ).first()
     if existing is not None:
         return existing
     member = QueueMember(queue_key=queue, username=username, added_at=clock.now())
     session.add(member)
     session.flush()
-    record(session, actor=actor, clock=clock, action="review.queue.member_add", object_type="review_queue", object_id=queue,
-           details={"username": username})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="review.queue.member_add",
+        object_type="review_queue",
+        object_id=queue,
+        details={"username": username},
+    )
     return member
 
 
@@ -71,8 +96,16 @@ def visible_queues(session: Session, *, principal: Principal) -> frozenset[str] 
 def record_event(session: Session, *, case: Case, actor: Actor, clock: Clock, kind: str, **detail: object) -> None:
     """One line of the case's history, and its audit entry."""
     session.add(CaseEvent(case_id=case.id, at=clock.now(), actor=str(actor), kind=kind, detail=detail))
-    record(session, actor=actor, clock=clock, action=f"review.case.{kind}", object_type="review_case", object_id=case.id,
-           reason=str(detail.get("reason") or "") or None, details={k: v for k, v in detail.items() if k != "reason"})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action=f"review.case.{kind}",
+        object_type="review_case",
+        object_id=case.id,
+        reason=str(detail.get("reason") or "") or None,
+        details={k: v for k, v in detail.items() if k != "reason"},
+    )
 
 
 def _check_open(subject_kind: str, source: str, priority: int) -> None:
@@ -85,25 +118,61 @@ def _check_open(subject_kind: str, source: str, priority: int) -> None:
 
 
 def open_case(
-    session: Session, *, actor: Actor, clock: Clock, subject_kind: str, subject_id: str, queue: str, priority: int,
-    source: str, reason: str, rule_ref: str | None = None, signals: dict | None = None,
-    policy_hint: str | None = None, language: str | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    subject_kind: str,
+    subject_id: str,
+    queue: str,
+    priority: int,
+    source: str,
+    reason: str,
+    rule_ref: str | None = None,
+    signals: dict | None = None,
+    policy_hint: str | None = None,
+    language: str | None = None,
 ) -> Case:
     """Open a case about a subject, or, while one about it is open, add this report to it
     (its source, signals, a higher priority) and return that one."""
     _check_open(subject_kind, source, priority)
     existing = open_case_for(session, subject_kind=subject_kind, subject_id=subject_id)
     if existing is not None:
-        return _group(session, case=existing, actor=actor, clock=clock, priority=priority, source=source,
-                      reason=reason, signals=signals or {}, rule_ref=rule_ref)
+        return _group(
+            session,
+            case=existing,
+            actor=actor,
+            clock=clock,
+            priority=priority,
+            source=source,
+            reason=reason,
+            signals=signals or {},
+            rule_ref=rule_ref,
+        )
     spec = get_queue(session, key=queue)
-    case = Case(subject_kind=subject_kind, subject_id=subject_id, queue=queue, priority=priority, state=CaseState.OPEN.value,
-                source=source, sources=[source], reason=reason, rule_ref=rule_ref, signals=signals or {}, policy_hint=policy_hint,
-                language=language, trusted_flagger=source == Source.TRUSTED_FLAGGER, reports=1, opened_at=clock.now(),
-                due_at=clock.now() + timedelta(hours=spec.service_hours))
+    case = Case(
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        queue=queue,
+        priority=priority,
+        state=CaseState.OPEN.value,
+        source=source,
+        sources=[source],
+        reason=reason,
+        rule_ref=rule_ref,
+        signals=signals or {},
+        policy_hint=policy_hint,
+        language=language,
+        trusted_flagger=source == Source.TRUSTED_FLAGGER,
+        reports=1,
+        opened_at=clock.now(),
+        due_at=clock.now() + timedelta(hours=spec.service_hours),
+    )
     session.add(case)
     session.flush()
-    record_event(session, case=case, actor=actor, clock=clock, kind="open", queue=queue, source=source, reason=reason, rule_ref=rule_ref)
+    record_event(
+        session, case=case, actor=actor, clock=clock, kind="open", queue=queue, source=source, reason=reason, rule_ref=rule_ref
+    )
     return case
 
 
@@ -112,8 +181,18 @@ def open_case_for(session: Session, *, subject_kind: str, subject_id: str) -> Ca
     return session.scalars(query.order_by(Case.id)).first()
 
 
-def _group(session: Session, *, case: Case, actor: Actor, clock: Clock, priority: int, source: str, reason: str,
-           signals: dict, rule_ref: str | None) -> Case:
+def _group(
+    session: Session,
+    *,
+    case: Case,
+    actor: Actor,
+    clock: Clock,
+    priority: int,
+    source: str,
+    reason: str,
+    signals: dict,
+    rule_ref: str | None,
+) -> Case:
     case.priority = max(case.priority, priority)
     case.sources = list(dict.fromkeys([*case.sources, source]))
     case.signals = {**case.signals, **signals}
@@ -132,8 +211,9 @@ def get_case(session: Session, *, principal: Principal, case_id: int) -> Case:
     return case
 
 
-def list_cases(session: Session, *, principal: Principal, queue: str | None = None, states: tuple[str, ...] = OPEN_STATES,
-               limit: int = 100) -> list[Case]:
+def list_cases(
+    session: Session, *, principal: Principal, queue: str | None = None, states: tuple[str, ...] = OPEN_STATES, limit: int = 100
+) -> list[Case]:
     """Most urgent first: priority, then the oldest."""
     queues = visible_queues(session, principal=principal)
     query = select(Case).where(Case.state.in_(states))
@@ -146,7 +226,9 @@ def list_cases(session: Session, *, principal: Principal, queue: str | None = No
     return list(session.scalars(query.order_by(Case.priority.desc(), Case.opened_at, Case.id).limit(limit)))
 
 
-def claim(session: Session, *, principal: Principal, actor: Actor, clock: Clock, case_id: int, minutes: int = CLAIM_MINUTES) -> Case:
+def claim(
+    session: Session, *, principal: Principal, actor: Actor, clock: Clock, case_id: int, minutes: int = CLAIM_MINUTES
+) -> Case:
     """Take the case for `minutes`; a claim held by someone else and not yet expired wins."""
     case = get_case(session, principal=principal, case_id=case_id)
     if case.state not in OPEN_STATES:
@@ -154,13 +236,17 @@ def claim(session: Session, *, principal: Principal, actor: Actor, clock: Clock,
     now = clock.now()
     _check_own_limit(session, case=case, principal=principal, actor=actor, clock=clock)
     free = or_(Case.claimed_by.is_(None), Case.claim_expires_at <= now, Case.claimed_by == principal.name)
-    taken = session.execute(update(Case).where(Case.id == case_id, free)
-                            .values(claimed_by=principal.name, claim_expires_at=now + timedelta(minutes=minutes))
-                            .execution_options(synchronize_session=False))
+    taken = session.execute(
+        update(Case)
+        .where(Case.id == case_id, free)
+        .values(claimed_by=principal.name, claim_expires_at=now + timedelta(minutes=minutes))
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(case)
     if taken.rowcount != 1:
-        raise Conflict(f"Case {case_id} is claimed by {case.claimed_by} until {case.claim_expires_at:%H:%M} UTC.",
-                       claimed_by=case.claimed_by)
+        raise Conflict(
+            f"Case {case_id} is claimed by {case.claimed_by} until {case.claim_expires_at:%H:%M} UTC.", claimed_by=case.claimed_by
+        )
     record_event(session, case=case, actor=actor, clock=clock, kind="claim", until=case.claim_expires_at.isoformat())
     return case
 
@@ -173,8 +259,10 @@ def _check_own_limit(session: Session, *, case: Case, principal: Principal, acto
         return
     sensitive = frozenset(session.scalars(select(ReviewQueue.key).where(ReviewQueue.sensitive.is_(True))))
     if sensitive_claims_today(session, actor=actor, sensitive_queues=sensitive, now=clock.now()) >= limit:
-        raise Conflict(f"You set yourself a limit of {limit} sensitive cases a day and have reached it. Take a break; "
-                       "change the limit in your review preferences if you must.")
+        raise Conflict(
+            f"You set yourself a limit of {limit} sensitive cases a day and have reached it. Take a break; "
+            "change the limit in your review preferences if you must."
+        )
 
 
 def holds_claim(case: Case, *, username: str, now: datetime) -> bool:
@@ -207,5 +295,7 @@ def escalate(session: Session, *, principal: Principal, actor: Actor, clock: Clo
     previous = case.queue
     case.queue, case.state, case.claimed_by, case.claim_expires_at = to, CaseState.ESCALATED.value, None, None
     case.due_at = clock.now() + timedelta(hours=spec.service_hours)
-    record_event(session, case=case, actor=actor, clock=clock, kind="escalate", from_queue=previous, to_queue=to, reason=reason.strip())
+    record_event(
+        session, case=case, actor=actor, clock=clock, kind="escalate", from_queue=previous, to_queue=to, reason=reason.strip()
+    )
     return case

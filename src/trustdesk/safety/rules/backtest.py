@@ -45,14 +45,20 @@ def stored_events(session: Session, *, since: datetime | None, until: datetime |
     """Stored events in the order they happened, read a chunk at a time."""
     last: tuple[datetime, str] | None = None
     while True:
-        query = select(HandledEvent.occurred_at, HandledEvent.event_id, HandledEvent.payload).order_by(HandledEvent.occurred_at, HandledEvent.event_id).limit(chunk)
+        query = (
+            select(HandledEvent.occurred_at, HandledEvent.event_id, HandledEvent.payload)
+            .order_by(HandledEvent.occurred_at, HandledEvent.event_id)
+            .limit(chunk)
+        )
         query = query.where(HandledEvent.payload != PURGED)  # past retention: nothing left to run rules on
         if since:
             query = query.where(HandledEvent.occurred_at >= since)
         if until:
             query = query.where(HandledEvent.occurred_at < until)
         if last:
-            query = query.where((HandledEvent.occurred_at > last[0]) | ((HandledEvent.occurred_at == last[0]) & (HandledEvent.event_id > last[1])))
+            query = query.where(
+                (HandledEvent.occurred_at > last[0]) | ((HandledEvent.occurred_at == last[0]) & (HandledEvent.event_id > last[1]))
+            )
         rows = session.execute(query).all()
         if not rows:
             return
@@ -62,8 +68,16 @@ def stored_events(session: Session, *, since: datetime | None, until: datetime |
 
 
 def run_backtest(
-    session: Session, *, actor: Actor, clock: Clock, rule_file: RuleFile, since: datetime | None = None, until: datetime | None = None,
-    hashes: HashMatcher | None = None, classifiers: ClassifierRegistry | None = None, progress: object = None,
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    rule_file: RuleFile,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    hashes: HashMatcher | None = None,
+    classifiers: ClassifierRegistry | None = None,
+    progress: object = None,
 ) -> Backtest:
     if since and until and since >= until:
         raise InvalidInput("The backtest period must end after it starts.")
@@ -84,19 +98,51 @@ def run_backtest(
             progress(1)  # type: ignore[operator]
         if scanned >= MAX_EVENTS:
             break
-    return _store(session, actor=actor, clock=clock, rule_file=rule_file, since=since, until=until, scanned=scanned, tallies=tallies)
+    return _store(
+        session, actor=actor, clock=clock, rule_file=rule_file, since=since, until=until, scanned=scanned, tallies=tallies
+    )
 
 
-def _store(session: Session, *, actor: Actor, clock: Clock, rule_file: RuleFile, since: datetime | None, until: datetime | None,
-           scanned: int, tallies: dict[str, RuleTally]) -> Backtest:
+def _store(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    rule_file: RuleFile,
+    since: datetime | None,
+    until: datetime | None,
+    scanned: int,
+    tallies: dict[str, RuleTally],
+) -> Backtest:
     results = {name: {"version": t.version, "mode": t.mode, "hits": t.hits, "samples": t.samples} for name, t in tallies.items()}
-    row = Backtest(ruleset=rule_file.ruleset, ruleset_version=rule_file.version, digest=rule_file.digest, since=since, until=until,
-                   events=scanned, results=results, run_at=clock.now(), run_by=str(actor))
+    row = Backtest(
+        ruleset=rule_file.ruleset,
+        ruleset_version=rule_file.version,
+        digest=rule_file.digest,
+        since=since,
+        until=until,
+        events=scanned,
+        results=results,
+        run_at=clock.now(),
+        run_by=str(actor),
+    )
     session.add(row)
     session.flush()
-    record(session, actor=actor, clock=clock, action="pipeline.backtest.run", object_type="pipeline_backtest", object_id=row.id,
-           policy_version=f"{rule_file.ruleset}@{rule_file.version}",
-           details={"ruleset": rule_file.ruleset, "digest": rule_file.digest, "events": scanned, "hits": {n: t.hits for n, t in tallies.items()}})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="pipeline.backtest.run",
+        object_type="pipeline_backtest",
+        object_id=row.id,
+        policy_version=f"{rule_file.ruleset}@{rule_file.version}",
+        details={
+            "ruleset": rule_file.ruleset,
+            "digest": rule_file.digest,
+            "events": scanned,
+            "hits": {n: t.hits for n, t in tallies.items()},
+        },
+    )
     return row
 
 

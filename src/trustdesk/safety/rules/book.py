@@ -98,6 +98,16 @@ def _keep_refused(loaded: RuleFile, previous: RuleFile | None) -> RuleFile:
     kept = tuple(r for r in previous.rules if r.name not in names and re.search(rf"^\s*rule\s+{re.escape(r.name)}\b", text, re.M))
     if not kept:
         return loaded
-    return RuleFile(loaded.path, loaded.ruleset, loaded.version, loaded.digest, {**previous.lists, **loaded.lists},
-                    loaded.rules + kept, loaded.problems, loaded.counters | previous.counters, loaded.label_fields | previous.label_fields,
-                    max(loaded.pdq_distance, previous.pdq_distance), loaded.patterns | previous.patterns)
+    return RuleFile(
+        loaded.path,
+        loaded.ruleset,
+        loaded.version,
+        loaded.digest,
+        {**previous.lists, **loaded.lists},
+        loaded.rules + kept,
+        loaded.problems,
+        loaded.counters | previous.counters,
+        loaded.label_fields | previous.label_fields,
+        max(loaded.pdq_distance, previous.pdq_distance),
+        loaded.patterns | previous.patterns,
+    )

@@ -20,7 +20,12 @@ from trustdesk.safety.rules.patterns import PatternError, compile_pattern
 
 Fn = Callable[[Any], Any]
 COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_WINDOW = 7 * 86400
@@ -112,7 +117,7 @@ class ConditionCompiler:
     def _in_(self, node: Tree) -> tuple[Fn, str]:
         (a, _), (b, tb) = (self.compile(c) for c in node.children)
         if tb != "array":
-            raise CompileError(node, "'in' needs a list in brackets on its right: event.kind in [\"message\", \"media\"]")
+            raise CompileError(node, '\'in\' needs a list in brackets on its right: event.kind in ["message", "media"]')
         return (lambda c: a(c) in b(c)), "bool"
 
     def _number(self, node: Tree) -> tuple[Fn, str]:

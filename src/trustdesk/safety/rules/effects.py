@@ -63,10 +63,23 @@ def apply_effects(ctx: EffectContext) -> list[dict[str, Any]]:
         done.append({**effect.describe(), **outcome})
         if effect.kind is EffectKind.VERDICT:
             continue  # a verdict names the outcome; it changes nothing to audit
-        entry = {"actor": ctx.actor, "action": f"pipeline.effect.{effect.kind}", "object_type": "pipeline_event", "object_id": ctx.event.id,
-                 "reason": ctx.reason, "policy_version": ctx.ruleset_version,
-                 "details": {"rule": ctx.rule.name, "rule_version": ctx.rule.version, "ruleset": ctx.rule.ruleset, "ruleset_version": ctx.ruleset_version,
-                             "rule_file_digest": ctx.rule.digest, "effect": effect.describe(), "outcome": outcome}}
+        entry = {
+            "actor": ctx.actor,
+            "action": f"pipeline.effect.{effect.kind}",
+            "object_type": "pipeline_event",
+            "object_id": ctx.event.id,
+            "reason": ctx.reason,
+            "policy_version": ctx.ruleset_version,
+            "details": {
+                "rule": ctx.rule.name,
+                "rule_version": ctx.rule.version,
+                "ruleset": ctx.rule.ruleset,
+                "ruleset_version": ctx.ruleset_version,
+                "rule_file_digest": ctx.rule.digest,
+                "effect": effect.describe(),
+                "outcome": outcome,
+            },
+        }
         if ctx.audit is not None:
             ctx.audit.record(**entry)
         else:
@@ -94,9 +107,16 @@ def _remove_label(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
     if entity is None:
         return {"skipped": "the event has no such entity"}
     ctx.labels.flush(ctx.session)  # labels this batch set are rows before they can be removed
-    statement = update(EntityLabel).where(
-        EntityLabel.entity_kind == kind, EntityLabel.entity_id == entity, EntityLabel.label == effect.args["label"], EntityLabel.removed_at.is_(None)
-    ).values(removed_at=ctx.clock.now(), removed_by=ctx.rule.ref)
+    statement = (
+        update(EntityLabel)
+        .where(
+            EntityLabel.entity_kind == kind,
+            EntityLabel.entity_id == entity,
+            EntityLabel.label == effect.args["label"],
+            EntityLabel.removed_at.is_(None),
+        )
+        .values(removed_at=ctx.clock.now(), removed_by=ctx.rule.ref)
+    )
     removed = ctx.session.execute(statement).rowcount
     ctx.labels.drop(kind, entity, effect.args["label"])
     return {"entity_kind": kind, "entity_id": entity, "removed": removed}
@@ -108,8 +128,16 @@ def _open_case(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
     else:
         kind, subject = subject_of(ctx.event)
     case = review.open_case(
-        ctx.session, actor=ctx.actor, clock=ctx.clock, subject_kind=str(kind), subject_id=str(subject), queue=effect.args["queue"],
-        priority=effect.args["priority"], source="rule", reason=ctx.reason, rule_ref=ctx.rule.ref,
+        ctx.session,
+        actor=ctx.actor,
+        clock=ctx.clock,
+        subject_kind=str(kind),
+        subject_id=str(subject),
+        queue=effect.args["queue"],
+        priority=effect.args["priority"],
+        source="rule",
+        reason=ctx.reason,
+        rule_ref=ctx.rule.ref,
         signals={"rule": ctx.rule.ref, "event_id": ctx.event.id, "ruleset_version": ctx.ruleset_version},
     )
     return {"case_id": case.id, "subject_kind": str(kind), "subject_id": str(subject)}
@@ -124,14 +152,31 @@ def _take_action(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
     if subject is None:
         return {"skipped": f"the event has no {field} to act on"}
     action = enforcement.take_action(
-        ctx.session, actor=ctx.actor, clock=ctx.clock, platform=ctx.platform, subject_kind=kind, subject_id=subject,
-        action=effect.args["action"], policy=effect.args["policy"], automated=True, source="hash_match", reason=ctx.reason, rule_ref=ctx.rule.ref,
+        ctx.session,
+        actor=ctx.actor,
+        clock=ctx.clock,
+        platform=ctx.platform,
+        subject_kind=kind,
+        subject_id=subject,
+        action=effect.args["action"],
+        policy=effect.args["policy"],
+        automated=True,
+        source="hash_match",
+        reason=ctx.reason,
+        rule_ref=ctx.rule.ref,
     )
-    return {"action_id": action.id, "subject_kind": kind, "subject_id": subject, "platform_ok": getattr(action, "platform_ok", None)}
+    return {
+        "action_id": action.id,
+        "subject_kind": kind,
+        "subject_id": subject,
+        "platform_ok": getattr(action, "platform_ok", None),
+    }
 
 
 def _alert(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
-    row = RuleAlert(role=effect.args["role"], message=effect.args["message"], rule_ref=ctx.rule.ref, event_id=ctx.event.id, at=ctx.clock.now())
+    row = RuleAlert(
+        role=effect.args["role"], message=effect.args["message"], rule_ref=ctx.rule.ref, event_id=ctx.event.id, at=ctx.clock.now()
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return {"alert_id": row.id, **_page(ctx, effect, row)}
@@ -145,9 +190,17 @@ def _page(ctx: EffectContext, effect: Effect, row: RuleAlert) -> dict[str, Any]:
         return {}
     try:
         with ctx.session.begin_nested():
-            page = page_on_call(ctx.session, pager=ctx.pager, actor=ctx.actor, urgency=PageUrgency.EMERGENCY, clock=ctx.clock,
-                                subject=f"Rule {ctx.rule.ref}: {effect.args['message']}"[:200], object_type="pipeline_event", object_id=ctx.event.id,
-                                body=f"{effect.args['message']}. Rule {ctx.rule.ref} matched event {ctx.event.id}; alert {row.id}.")
+            page = page_on_call(
+                ctx.session,
+                pager=ctx.pager,
+                actor=ctx.actor,
+                urgency=PageUrgency.EMERGENCY,
+                clock=ctx.clock,
+                subject=f"Rule {ctx.rule.ref}: {effect.args['message']}"[:200],
+                object_type="pipeline_event",
+                object_id=ctx.event.id,
+                body=f"{effect.args['message']}. Rule {ctx.rule.ref} matched event {ctx.event.id}; alert {row.id}.",
+            )
     except Exception as exc:  # no rota, a pager outage: the alert is recorded, a person sees it on the console
         return {"page_error": f"{type(exc).__name__}: {exc}"[:300]}
     return {"page_id": page.id}

@@ -66,14 +66,21 @@ def _syntax_problem(path: str, exc: UnexpectedInput) -> Problem:
     return Problem(path, exc.line or 0, exc.column or 0, message)
 
 
-def parse_rules(text: str, *, path: str = "<rules>", policy: AutomationPolicy | None = None, classifiers: frozenset[str] | None = None) -> RuleFile:
+def parse_rules(
+    text: str, *, path: str = "<rules>", policy: AutomationPolicy | None = None, classifiers: frozenset[str] | None = None
+) -> RuleFile:
     """Parse and compile; raise RuleError only when nothing usable remains (syntax error, no
     ruleset line). Refused rules are listed in `RuleFile.problems`."""
     try:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
         raise RuleError([_syntax_problem(path, exc)]) from exc
-    reader = _FileReader(path, text, policy or automation_policy(), classifiers if classifiers is not None else frozenset(default_registry().names()))
+    reader = _FileReader(
+        path,
+        text,
+        policy or automation_policy(),
+        classifiers if classifiers is not None else frozenset(default_registry().names()),
+    )
     return reader.read(tree)
 
 
@@ -107,8 +114,19 @@ class _FileReader:
         if self.ruleset is None:
             raise RuleError([Problem(self.path, 1, 1, 'the file must start with: ruleset "<name>" version <n>')] + self.problems)
         name, version = self.ruleset
-        return RuleFile(self.path, name, version, self.digest, self.lists, tuple(self.rules), tuple(self.problems),
-                        frozenset(self.counters), frozenset(self.label_fields), self.pdq_distance, frozenset(self.patterns))
+        return RuleFile(
+            self.path,
+            name,
+            version,
+            self.digest,
+            self.lists,
+            tuple(self.rules),
+            tuple(self.problems),
+            frozenset(self.counters),
+            frozenset(self.label_fields),
+            self.pdq_distance,
+            frozenset(self.patterns),
+        )
 
     def _ruleset_decl(self, node: Tree) -> None:
         if self.ruleset is not None or self.lists or self.rules:
@@ -164,14 +182,24 @@ class _RuleReader:
         when = self._residue(conjuncts)
         self._check_automation(effects, conjuncts)
         return CompiledRule(
-            ruleset=self.file.ruleset[0], name=name, version=version,  # type: ignore[index]
+            ruleset=self.file.ruleset[0],
+            name=name,
+            version=version,  # type: ignore[index]
             mode=RuleMode(str(fields["mode"].children[0])) if "mode" in fields else RuleMode.LIVE,
             description=string_value(fields["description"].children[0]) if "description" in fields else "",
-            line=self.node.meta.line, source=self._source(), digest=self.file.digest, when=when, effects=effects,
-            kinds=_kind_guard(conjuncts), required_lists=qualify_guards(self.scope.namespace, _list_guards(conjuncts)),
-            required_fields=_field_guards(conjuncts), required_patterns=_pattern_guards(conjuncts),
-            required_labels=_label_guards(conjuncts), required_values=_value_guards(conjuncts),
-            required_counts=_count_guards(conjuncts), whole=whole,
+            line=self.node.meta.line,
+            source=self._source(),
+            digest=self.file.digest,
+            when=when,
+            effects=effects,
+            kinds=_kind_guard(conjuncts),
+            required_lists=qualify_guards(self.scope.namespace, _list_guards(conjuncts)),
+            required_fields=_field_guards(conjuncts),
+            required_patterns=_pattern_guards(conjuncts),
+            required_labels=_label_guards(conjuncts),
+            required_values=_value_guards(conjuncts),
+            required_counts=_count_guards(conjuncts),
+            whole=whole,
         )
 
     def _residue(self, conjuncts: list[Tree]) -> Condition:
@@ -201,14 +229,20 @@ class _RuleReader:
         return Effect(kind, getattr(self, f"_effect_{kind}")(call, args, kw), call.meta.line)
 
     @staticmethod
-    def _only(call: Tree, args: list[Tree], kw: dict[str, Tree], n: int, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
+    def _only(
+        call: Tree, args: list[Tree], kw: dict[str, Tree], n: int, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> None:
         name = str(call.children[0])
         if len(args) != n:
             raise CompileError(call, f"{name}() takes {n} positional argument{'s' if n != 1 else ''}, not {len(args)}")
         missing = [k for k in required if k not in kw]
         extra = set(kw) - set(required) - set(optional)
         if missing or extra:
-            raise CompileError(call, f"{name}() needs {', '.join(k + '=' for k in required) or 'no options'}" + (f" and may take {', '.join(k + '=' for k in optional)}" if optional else ""))
+            raise CompileError(
+                call,
+                f"{name}() needs {', '.join(k + '=' for k in required) or 'no options'}"
+                + (f" and may take {', '.join(k + '=' for k in optional)}" if optional else ""),
+            )
 
     def _effect_verdict(self, call: Tree, args: list[Tree], kw: dict[str, Tree]) -> dict[str, object]:
         self._only(call, args, kw, 1, ())
@@ -226,7 +260,11 @@ class _RuleReader:
     def _effect_open_case(self, call: Tree, args: list[Tree], kw: dict[str, Tree]) -> dict[str, object]:
         self._only(call, args, kw, 0, ("queue", "priority"), ("subject",))
         subject = entity_field(kw["subject"]) if "subject" in kw else None
-        return {"queue": literal_string(kw["queue"], "queue"), "priority": literal_int(kw["priority"], "priority", 0, 100), "subject": subject}
+        return {
+            "queue": literal_string(kw["queue"], "queue"),
+            "priority": literal_int(kw["priority"], "priority", 0, 100),
+            "subject": subject,
+        }
 
     def _effect_take_action(self, call: Tree, args: list[Tree], kw: dict[str, Tree]) -> dict[str, object]:
         self._only(call, args, kw, 0, ("action", "policy"))
@@ -251,9 +289,15 @@ class _RuleReader:
             action, policy = effect.args["action"], effect.args["policy"]
             allowance = self.file.policy.find(action, policy)
             if allowance is None:
-                raise CompileError(_at(effect), f"the automation policy (version {self.file.policy.version}) does not allow the automatic action {action!r} under policy {policy!r}; send it to review with open_case() instead")
+                raise CompileError(
+                    _at(effect),
+                    f"the automation policy (version {self.file.policy.version}) does not allow the automatic action {action!r} under policy {policy!r}; send it to review with open_case() instead",
+                )
             if not any(_is_bank_match(c, allowance.banks, allowance.max_distance) for c in conjuncts):
-                raise CompileError(_at(effect), f"automatic {action!r} under {policy!r} needs 'hash_match(<bank>)' or 'hash_match_exact(<bank>)' joined by 'and' in the condition, with a bank from {sorted(allowance.banks)} and max_distance at most {allowance.max_distance}")
+                raise CompileError(
+                    _at(effect),
+                    f"automatic {action!r} under {policy!r} needs 'hash_match(<bank>)' or 'hash_match_exact(<bank>)' joined by 'and' in the condition, with a bank from {sorted(allowance.banks)} and max_distance at most {allowance.max_distance}",
+                )
 
 
 def _at(effect: Effect) -> Token:

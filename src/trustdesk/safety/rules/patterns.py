@@ -44,12 +44,18 @@ def compile_pattern(source: str) -> Any:
     try:
         return re2.compile(source, _options())
     except re2.error as exc:
-        hint = " (backreferences and lookaround are not supported: they need backtracking, which can stall the pipeline)" if _needs_backtracking(source) else ""
+        hint = (
+            " (backreferences and lookaround are not supported: they need backtracking, which can stall the pipeline)"
+            if _needs_backtracking(source)
+            else ""
+        )
         raise PatternError(f"{exc}{hint}") from None
 
 
 def _needs_backtracking(source: str) -> bool:
-    return any(token in source for token in ("(?=", "(?!", "(?<=", "(?<!", "(?P=")) or any(f"\\{d}" in source for d in "123456789")
+    return any(token in source for token in ("(?=", "(?!", "(?<=", "(?<!", "(?P=")) or any(
+        f"\\{d}" in source for d in "123456789"
+    )
 
 
 class PatternSet:

@@ -64,7 +64,9 @@ def _plan(rules: tuple[CompiledRule, ...]) -> Plan:
     return Plan(tuple(plain), tuple(media), *_filed(by_list), *_filed(by_pattern), *_filed(by_label), *_filed(by_value), counted)
 
 
-def _filed(rules: dict[tuple[str, str], list[CompiledRule]]) -> tuple[dict[tuple[str, str], tuple[CompiledRule, ...]], tuple[str, ...]]:
+def _filed(
+    rules: dict[tuple[str, str], list[CompiledRule]],
+) -> tuple[dict[tuple[str, str], tuple[CompiledRule, ...]], tuple[str, ...]]:
     """Rules filed under (field, key), and the fields to look at, in first-use order."""
     return {k: tuple(v) for k, v in rules.items()}, tuple(dict.fromkeys(f for f, _ in rules))
 
@@ -111,9 +113,19 @@ def build_ruleset(files: list[RuleFile]) -> RuleSet:
     by_kind = {kind.value: tuple(r for r in rules if r.kinds is None or kind.value in r.kinds) for kind in EventKind}
     label_effect = any(e.kind in (EffectKind.ADD_LABEL, EffectKind.REMOVE_LABEL) for r in rules for e in r.effects)
     return RuleSet(
-        files=tuple(files), rules=rules, words={w: frozenset(ls) for w, ls in words.items()}, phrases=tuple(phrases), phrase_heads=_heads(phrases),
-        by_kind=by_kind, plans={k: _plan(v) for k, v in by_kind.items()}, order={id(r): i for i, r in enumerate(rules)}, counters=frozenset(counters or ()), uses_labels=bool(label_fields), label_effects=label_effect,
-        label_fields=frozenset(label_fields or ()), pdq_distance=max([-1, *(f.pdq_distance for f in files)]),
+        files=tuple(files),
+        rules=rules,
+        words={w: frozenset(ls) for w, ls in words.items()},
+        phrases=tuple(phrases),
+        phrase_heads=_heads(phrases),
+        by_kind=by_kind,
+        plans={k: _plan(v) for k, v in by_kind.items()},
+        order={id(r): i for i, r in enumerate(rules)},
+        counters=frozenset(counters or ()),
+        uses_labels=bool(label_fields),
+        label_effects=label_effect,
+        label_fields=frozenset(label_fields or ()),
+        pdq_distance=max([-1, *(f.pdq_distance for f in files)]),
         patterns=pattern_sets(p for f in files for p in f.patterns),
     )
 

@@ -57,12 +57,7 @@ def _bits(words: np.ndarray, start: int, width: int) -> int:
 
 @njit(inline="always")
 def _distance(rows: np.ndarray, r: int, q0: np.uint64, q1: np.uint64, q2: np.uint64, q3: np.uint64) -> int:
-    return (
-        _popcount(rows[r, 0] ^ q0)
-        + _popcount(rows[r, 1] ^ q1)
-        + _popcount(rows[r, 2] ^ q2)
-        + _popcount(rows[r, 3] ^ q3)
-    )
+    return _popcount(rows[r, 0] ^ q0) + _popcount(rows[r, 1] ^ q1) + _popcount(rows[r, 2] ^ q2) + _popcount(rows[r, 3] ^ q3)
 
 
 @njit(cache=True, nogil=True)
@@ -205,7 +200,11 @@ def probe_plan(taus, key_bits):  # type: ignore[no-untyped-def]
     t = 0
     for i in range(n):
         p = order[i]
-        if i == 0 or chunk[p] != chunk[order[i - 1]] or masks[p] >> _OFFSETS_PER_LINE_BITS != masks[order[i - 1]] >> _OFFSETS_PER_LINE_BITS:
+        if (
+            i == 0
+            or chunk[p] != chunk[order[i - 1]]
+            or masks[p] >> _OFFSETS_PER_LINE_BITS != masks[order[i - 1]] >> _OFFSETS_PER_LINE_BITS
+        ):
             plan[3, t] = p
             t += 1
     return plan

@@ -217,7 +217,7 @@ class PDQIndex:
     def __len__(self) -> int:
         """Stored entries, active or disabled (removed ones excluded)."""
         view = self._view
-        states = [s.state for s in view.segments] + [view.tail.state[:view.tail_n]]
+        states = [s.state for s in view.segments] + [view.tail.state[: view.tail_n]]
         return int(sum(np.count_nonzero(s != REMOVED) for s in states))
 
     def memory_bytes(self) -> int:

@@ -40,7 +40,7 @@ def _aligned(shape: tuple[int, ...], dtype: type, *, zero: bool = False) -> np.n
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     raw = (np.zeros if zero else np.empty)(size + _LINE, np.uint8)
     start = -raw.ctypes.data % _LINE
-    return raw[start:start + size].view(dtype).reshape(shape)
+    return raw[start : start + size].view(dtype).reshape(shape)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +154,7 @@ def segment_bytes(n: int, layout: ChunkLayout) -> int:
 def best_chunks(n: int) -> int:
     """The chunk count of `CHUNK_CHOICES` with the cheapest modelled lookup for n hashes
     within the memory bound (11 at 10M, 13 around 5M, 16 for small banks)."""
-    fits = [m for m in CHUNK_CHOICES
-            if segment_bytes(n, ChunkLayout.even(m)) <= max(MAX_BYTES_PER_HASH * n, SMALL_SEGMENT_BYTES)]
+    fits = [m for m in CHUNK_CHOICES if segment_bytes(n, ChunkLayout.even(m)) <= max(MAX_BYTES_PER_HASH * n, SMALL_SEGMENT_BYTES)]
     return min(fits or CHUNK_CHOICES[:1], key=lambda m: lookup_cost(n, ChunkLayout.even(m)))
 
 
@@ -201,8 +200,9 @@ class Segment:
         offsets = _aligned((len(key_bits), offsets_width(key_bits)), np.uint32, zero=True)
         entries = _aligned((len(key_bits), len(ids)), np.uint32)
         fp_bits = fingerprint_bits(key_bits, row_bits, layout)
-        _kernels.build_tables(rows, layout.starts, layout.widths, key_bits, layout.next_starts, fp_bits,
-                              row_bits, offsets, entries)
+        _kernels.build_tables(
+            rows, layout.starts, layout.widths, key_bits, layout.next_starts, fp_bits, row_bits, offsets, entries
+        )
         return cls(layout, rows, ids, state, key_bits, fp_bits, row_bits, offsets, entries)
 
     def __len__(self) -> int:
@@ -230,10 +230,10 @@ class Segment:
         if threshold not in self.plans:
             layout = self.layout
             taus = layout.taus(threshold)
-            chunking = np.stack([layout.starts, layout.widths, self.key_bits, taus,
-                                 layout.next_starts, self.fp_bits, layout.pair_bounds(taus)])
-            self.plans[threshold] = None if self.prefers_scan(taus) else (
-                chunking, _kernels.probe_plan(taus, self.key_bits))
+            chunking = np.stack(
+                [layout.starts, layout.widths, self.key_bits, taus, layout.next_starts, self.fp_bits, layout.pair_bounds(taus)]
+            )
+            self.plans[threshold] = None if self.prefers_scan(taus) else (chunking, _kernels.probe_plan(taus, self.key_bits))
         return self.plans[threshold]
 
     def search(self, queries: np.ndarray, threshold: int) -> tuple[np.ndarray, ...]:
@@ -245,7 +245,15 @@ class Segment:
         if cand is None:
             cand = np.empty(1 << 15, np.int64)
         q, r, d, _workspace.cand = _kernels.search_tables(
-            queries, threshold, *plan, self.row_bits, self.rows, self.offsets, self.entries, self.state, cand,
+            queries,
+            threshold,
+            *plan,
+            self.row_bits,
+            self.rows,
+            self.offsets,
+            self.entries,
+            self.state,
+            cand,
         )
         return q, r, d
 
@@ -284,14 +292,14 @@ class Tail:
     def append(self, rows: np.ndarray, ids: np.ndarray) -> int:
         """Append as many as fit; returns how many were taken."""
         k = min(len(ids), self.capacity - self.n)
-        self.rows[self.n:self.n + k] = rows[:k]
-        self.ids[self.n:self.n + k] = ids[:k]
-        self.state[self.n:self.n + k] = ACTIVE
+        self.rows[self.n : self.n + k] = rows[:k]
+        self.ids[self.n : self.n + k] = ids[:k]
+        self.state[self.n : self.n + k] = ACTIVE
         self.n += k
         return k
 
     def locate(self, ids: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(np.isin(self.ids[:self.n], ids))
+        return np.flatnonzero(np.isin(self.ids[: self.n], ids))
 
     def nbytes(self) -> int:
         return self.rows.nbytes + self.ids.nbytes + self.state.nbytes

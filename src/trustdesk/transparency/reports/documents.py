@@ -35,8 +35,13 @@ class RenderedFile:
 
 @cache
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["figure"] = lambda v, suffix="": "—" if v is None else (f"{v:,}" if isinstance(v, int) else f"{v}{suffix}")
     return env
 

@@ -120,8 +120,9 @@ class DsaReport:
     generated_at: datetime
     figures: list[Figure]
 
-    def value(self, table: str, *, category: str = ALL, member_state: str = ALL, breakdown: str = "",
-              measure: Measure = Measure.COUNT) -> Decimal | int | None:
+    def value(
+        self, table: str, *, category: str = ALL, member_state: str = ALL, breakdown: str = "", measure: Measure = Measure.COUNT
+    ) -> Decimal | int | None:
         """The one figure at this address; KeyError when the report has no such figure."""
         return self.index[(table, category, member_state, breakdown, measure.value)].value
 
@@ -133,8 +134,15 @@ class DsaReport:
         return [f for f in self.figures if f.table == code]
 
 
-def _count(table: str, items: Sequence[object], *, by: Callable[[object], str], breakdown: str = "",
-           keys: Iterable[str] = (), member_state: str = ALL) -> list[Figure]:
+def _count(
+    table: str,
+    items: Sequence[object],
+    *,
+    by: Callable[[object], str],
+    breakdown: str = "",
+    keys: Iterable[str] = (),
+    member_state: str = ALL,
+) -> list[Figure]:
     """A count per category (every key in `keys`, zeros included, then any other seen) and the total."""
     counts = Counter(by(i) for i in items)
     ordered = list(dict.fromkeys([*keys, *sorted(counts)]))
@@ -164,8 +172,14 @@ def _order_times(orders: list[OrderFacts]) -> list[Figure]:
         mine = [o for o in orders if o.kind == kind]
         for state in [ALL, *sorted({o.member_state for o in mine})]:
             group = [o for o in mine if state in (ALL, o.member_state)]
-            rows.append(Figure("ORD.3", ALL, state, kind, Measure.MEDIAN_HOURS_TO_CONFIRM, median_hours(o.hours_to_confirm for o in group)))
-            rows.append(Figure("ORD.3", ALL, state, kind, Measure.MEDIAN_HOURS_TO_EFFECT, median_hours(o.hours_to_effect for o in group)))
+            rows.append(
+                Figure(
+                    "ORD.3", ALL, state, kind, Measure.MEDIAN_HOURS_TO_CONFIRM, median_hours(o.hours_to_confirm for o in group)
+                )
+            )
+            rows.append(
+                Figure("ORD.3", ALL, state, kind, Measure.MEDIAN_HOURS_TO_EFFECT, median_hours(o.hours_to_effect for o in group))
+            )
     return rows
 
 
@@ -184,7 +198,9 @@ def _notices(notices: list[NoticeFacts]) -> list[Figure]:
         Figure("NOT.3", ALL, ALL, "automated", Measure.SHARE, share(sum(n.automated for n in decided), len(decided))),
     ]
     for label, group in (("", notices), ("trusted_flagger", trusted)):
-        rows.append(Figure("NOT.3", ALL, ALL, label, Measure.MEDIAN_HOURS_TO_ACTION, median_hours(n.hours_to_action for n in group)))
+        rows.append(
+            Figure("NOT.3", ALL, ALL, label, Measure.MEDIAN_HOURS_TO_ACTION, median_hours(n.hours_to_action for n in group))
+        )
     return rows
 
 
@@ -218,8 +234,11 @@ def _tools(table: str, kind: str, facts: list[ToolFacts]) -> list[Figure]:
     for tool in [*sorted({f.tool for f in mine}), ALL]:
         group = [f for f in mine if tool in (ALL, f.tool)]
         wrong = sum(f.wrong for f in group)
-        rows += [Figure(table, ALL, ALL, tool, Measure.COUNT, len(group)), Figure(table, ALL, ALL, f"{tool}:{label}", Measure.COUNT, wrong),
-                 Figure(table, ALL, ALL, f"{tool}:{label}", Measure.SHARE, share(wrong, len(group)))]
+        rows += [
+            Figure(table, ALL, ALL, tool, Measure.COUNT, len(group)),
+            Figure(table, ALL, ALL, f"{tool}:{label}", Measure.COUNT, wrong),
+            Figure(table, ALL, ALL, f"{tool}:{label}", Measure.SHARE, share(wrong, len(group))),
+        ]
     return rows
 
 
@@ -228,9 +247,14 @@ def figures(facts: DsaFacts) -> list[Figure]:
     act = [o for o in facts.orders if o.kind == "act"]
     information = [o for o in facts.orders if o.kind == "information"]
     return [
-        *_orders("ORD.1", act), *_orders("ORD.2", information), *_order_times(facts.orders),
-        *_notices(facts.notices), *_own(facts.own_actions), *_complaints(facts.complaints),
-        *_tools("AUT.1", "decision", facts.tools), *_tools("AUT.2", "review", facts.tools),
+        *_orders("ORD.1", act),
+        *_orders("ORD.2", information),
+        *_order_times(facts.orders),
+        *_notices(facts.notices),
+        *_own(facts.own_actions),
+        *_complaints(facts.complaints),
+        *_tools("AUT.1", "decision", facts.tools),
+        *_tools("AUT.2", "review", facts.tools),
     ]
 
 

@@ -40,14 +40,22 @@ EFFECT = frozenset({RequestState.ANSWERED.value, RequestState.PARTLY_ANSWERED.va
 TOOLS = frozenset({Source.RULE.value, Source.HASH_MATCH.value})
 OWN_INITIATIVE = frozenset({Source.RULE.value, Source.HASH_MATCH.value, Source.OWN_INITIATIVE.value})
 MACHINES = ("rule:", "system:")  # actors that are not people (trustdesk.core.audit.Actor kinds)
-RESTRICTIONS = {"decision_visibility": "visibility", "decision_provision": "provision", "decision_account": "account",
-                "decision_monetary": "monetary"}
+RESTRICTIONS = {
+    "decision_visibility": "visibility",
+    "decision_provision": "provision",
+    "decision_account": "account",
+    "decision_monetary": "monetary",
+}
 
 
 def gather(session: Session, *, period: Period) -> DsaFacts:
-    return DsaFacts(orders=orders(session, period=period), notices=notices(session, period=period),
-                    own_actions=own_actions(session, period=period), complaints=complaints(session, period=period),
-                    tools=tools(session, period=period))
+    return DsaFacts(
+        orders=orders(session, period=period),
+        notices=notices(session, period=period),
+        own_actions=own_actions(session, period=period),
+        complaints=complaints(session, period=period),
+        tools=tools(session, period=period),
+    )
 
 
 def _in(column, period: Period):  # type: ignore[no-untyped-def]
@@ -74,17 +82,25 @@ def restriction_of(action: str) -> str:
 def orders(session: Session, *, period: Period) -> list[OrderFacts]:
     template = load_template()
     instruments = sorted(template.act_orders | template.information_orders)
-    query = (select(LawfulRequest, Agency.country).join(Agency, Agency.id == LawfulRequest.agency_id)
-             .where(_in(LawfulRequest.received_at, period), LawfulRequest.instrument.in_(instruments)).order_by(LawfulRequest.id))
+    query = (
+        select(LawfulRequest, Agency.country)
+        .join(Agency, Agency.id == LawfulRequest.agency_id)
+        .where(_in(LawfulRequest.received_at, period), LawfulRequest.instrument.in_(instruments))
+        .order_by(LawfulRequest.id)
+    )
     found = []
     for request, country in session.execute(query).all():
         if country.upper() not in template.member_states:
             continue
-        found.append(OrderFacts(
-            kind=template.order_kind(request.instrument) or "", member_state=country.upper(),
-            category=_order_category(session, request), hours_to_confirm=hours_between(request.received_at, _confirmed_at(session, request)),
-            hours_to_effect=hours_between(request.received_at, _effect_at(session, request)),
-        ))
+        found.append(
+            OrderFacts(
+                kind=template.order_kind(request.instrument) or "",
+                member_state=country.upper(),
+                category=_order_category(session, request),
+                hours_to_confirm=hours_between(request.received_at, _confirmed_at(session, request)),
+                hours_to_effect=hours_between(request.received_at, _effect_at(session, request)),
+            )
+        )
     return found
 
 
@@ -92,7 +108,9 @@ def _order_category(session: Session, request: LawfulRequest) -> str:
     """The category of the action taken on the order (the enforcement record names the
     request's reference), else the instrument's own (terrorist content for TCO), else
     'not specified'."""
-    query = select(EnforcementAction.policy).where(EnforcementAction.source == Source.LEGAL.value, EnforcementAction.rule_ref == request.reference)
+    query = select(EnforcementAction.policy).where(
+        EnforcementAction.source == Source.LEGAL.value, EnforcementAction.rule_ref == request.reference
+    )
     policy = session.scalars(query.order_by(EnforcementAction.id)).first()
     if policy is not None:
         return category_of_policy(policy)
@@ -103,12 +121,16 @@ def _order_category(session: Session, request: LawfulRequest) -> str:
 def _confirmed_at(session: Session, request: LawfulRequest) -> datetime | None:
     if request.channel in AUTOMATIC_RECEIPT:
         return request.received_at
-    query = select(RequestMessage.sent_at).where(RequestMessage.request_id == request.id, RequestMessage.from_authority.is_(False))
+    query = select(RequestMessage.sent_at).where(
+        RequestMessage.request_id == request.id, RequestMessage.from_authority.is_(False)
+    )
     return session.scalars(query.order_by(RequestMessage.sent_at)).first()
 
 
 def _effect_at(session: Session, request: LawfulRequest) -> datetime | None:
-    query = select(RequestTransition.at).where(RequestTransition.request_id == request.id, RequestTransition.to_state.in_(sorted(EFFECT)))
+    query = select(RequestTransition.at).where(
+        RequestTransition.request_id == request.id, RequestTransition.to_state.in_(sorted(EFFECT))
+    )
     return session.scalars(query.order_by(RequestTransition.at)).first()
 
 
@@ -123,13 +145,16 @@ def notices(session: Session, *, period: Period) -> list[NoticeFacts]:
         reason = reasons.get(notice.reason)
         flagger = flaggers.get(notice.trusted_flagger_id) if notice.trusted_flagger_id else None
         decision, action = _decision(session, notice.case_id)
-        found.append(NoticeFacts(
-            category=category_of_policy(reason.policy if reason else None),
-            trusted_flagger=flagger is not None and notice.reason in flagger.fields,
-            decided=decision is not None, ground=ground_of(action) if action is not None else None,
-            automated=action.automated if action is not None else bool(decision and decision.decided_by.startswith(MACHINES)),
-            hours_to_action=hours_between(notice.received_at, action.acted_at) if action is not None else None,
-        ))
+        found.append(
+            NoticeFacts(
+                category=category_of_policy(reason.policy if reason else None),
+                trusted_flagger=flagger is not None and notice.reason in flagger.fields,
+                decided=decision is not None,
+                ground=ground_of(action) if action is not None else None,
+                automated=action.automated if action is not None else bool(decision and decision.decided_by.startswith(MACHINES)),
+                hours_to_action=hours_between(notice.received_at, action.acted_at) if action is not None else None,
+            )
+        )
     return found
 
 
@@ -149,11 +174,18 @@ def _decision(session: Session, case_id: int | None) -> tuple[Decision | None, E
 
 
 def own_actions(session: Session, *, period: Period) -> list[OwnActionFacts]:
-    query = select(EnforcementAction).where(_in(EnforcementAction.acted_at, period), EnforcementAction.platform_ok.is_(True),
-                                            EnforcementAction.source.in_(sorted(OWN_INITIATIVE)))
+    query = select(EnforcementAction).where(
+        _in(EnforcementAction.acted_at, period),
+        EnforcementAction.platform_ok.is_(True),
+        EnforcementAction.source.in_(sorted(OWN_INITIATIVE)),
+    )
     return [
-        OwnActionFacts(category=category_of_policy(a.policy), restriction=restriction_of(a.action), ground=ground_of(a),
-                       detection="automated" if a.source in TOOLS or a.automated else "manual")
+        OwnActionFacts(
+            category=category_of_policy(a.policy),
+            restriction=restriction_of(a.action),
+            ground=ground_of(a),
+            detection="automated" if a.source in TOOLS or a.automated else "manual",
+        )
         for a in session.scalars(query.order_by(EnforcementAction.id))
     ]
 
@@ -161,17 +193,29 @@ def own_actions(session: Session, *, period: Period) -> list[OwnActionFacts]:
 def complaints(session: Session, *, period: Period) -> list[ComplaintFacts]:
     query = select(Appeal, EnforcementAction.action).join(EnforcementAction, EnforcementAction.id == Appeal.action_id)
     rows = session.execute(query.where(_in(Appeal.filed_at, period)).order_by(Appeal.id)).all()
-    return [ComplaintFacts(restriction=restriction_of(action), outcome=appeal.outcome,
-                           hours_to_decide=hours_between(appeal.filed_at, appeal.decided_at)) for appeal, action in rows]
+    return [
+        ComplaintFacts(
+            restriction=restriction_of(action),
+            outcome=appeal.outcome,
+            hours_to_decide=hours_between(appeal.filed_at, appeal.decided_at),
+        )
+        for appeal, action in rows
+    ]
 
 
 def tools(session: Session, *, period: Period) -> list[ToolFacts]:
     reversed_ids = set(session.scalars(select(Appeal.action_id).where(Appeal.outcome == AppealOutcome.REVERSED.value)))
-    query = select(EnforcementAction).where(_in(EnforcementAction.acted_at, period), EnforcementAction.platform_ok.is_(True),
-                                            EnforcementAction.automated.is_(True))
-    found = [ToolFacts(tool=_tool(a), kind="decision", wrong=a.id in reversed_ids) for a in session.scalars(query.order_by(EnforcementAction.id))]
+    query = select(EnforcementAction).where(
+        _in(EnforcementAction.acted_at, period), EnforcementAction.platform_ok.is_(True), EnforcementAction.automated.is_(True)
+    )
+    found = [
+        ToolFacts(tool=_tool(a), kind="decision", wrong=a.id in reversed_ids)
+        for a in session.scalars(query.order_by(EnforcementAction.id))
+    ]
     cases = select(Case).where(_in(Case.decided_at, period), Case.source.in_(sorted(TOOLS))).order_by(Case.id)
-    found += [ToolFacts(tool=c.source, kind="review", wrong=c.outcome == CaseOutcome.NO_ACTION.value) for c in session.scalars(cases)]
+    found += [
+        ToolFacts(tool=c.source, kind="review", wrong=c.outcome == CaseOutcome.NO_ACTION.value) for c in session.scalars(cases)
+    ]
     return found
 
 

@@ -16,8 +16,12 @@ from trustdesk.transparency.reports.template import load_template
 
 CSV_COLUMNS = ("period", "section", "table", "category", "member_state", "breakdown", "measure", "unit", "value")
 RESTRICTIONS = ("visibility", "provision", "account", "monetary")
-RESTRICTION_LABELS = {"visibility": "Visibility of content", "provision": "Provision of the service",
-                      "account": "Account suspended or terminated", "monetary": "Monetary payments"}
+RESTRICTION_LABELS = {
+    "visibility": "Visibility of content",
+    "provision": "Provision of the service",
+    "account": "Account suspended or terminated",
+    "monetary": "Monetary payments",
+}
 
 
 def file_names(period: str) -> tuple[str, str]:
@@ -30,14 +34,27 @@ def render_csv(report: DsaReport) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for f in report.figures:
-        writer.writerow([report.period.label, sections[f.table], f.table, f.category, f.member_state, f.breakdown,
-                         f.measure.value, f.unit.value, show(f.value)])
+        writer.writerow(
+            [
+                report.period.label,
+                sections[f.table],
+                f.table,
+                f.category,
+                f.member_state,
+                f.breakdown,
+                f.measure.value,
+                f.unit.value,
+                show(f.value),
+            ]
+        )
     return out.getvalue().encode()
 
 
 def files(report: DsaReport) -> list[RenderedFile]:
     csv_name, html_name = file_names(report.period.label)
-    html = render_html("transparency/report_dsa.html", report=report, view=view(report), template=load_template(), csv_name=csv_name)
+    html = render_html(
+        "transparency/report_dsa.html", report=report, view=view(report), template=load_template(), csv_name=csv_name
+    )
     return [RenderedFile(csv_name, render_csv(report)), RenderedFile(html_name, html)]
 
 
@@ -50,7 +67,8 @@ def _orders(report: DsaReport, table: str) -> dict:
     states = sorted({f.member_state for f in report.table(table) if f.member_state != ALL})
     categories = [c for c in CATEGORIES if report.value(table, category=c)]
     return {
-        "total": report.value(table), "states": [(s, _state_name(s), report.value(table, member_state=s)) for s in states],
+        "total": report.value(table),
+        "states": [(s, _state_name(s), report.value(table, member_state=s)) for s in states],
         "categories": [(category_label(c), report.value(table, category=c)) for c in categories],
         "chart": bar_chart("Orders by Member State", [Bar(_state_name(s), report.value(table, member_state=s)) for s in states]),
     }
@@ -60,19 +78,40 @@ def _order_times(report: DsaReport) -> list[tuple]:
     rows = []
     for f in report.table("ORD.3"):
         if f.measure is Measure.MEDIAN_HOURS_TO_CONFIRM:
-            effect = report.value("ORD.3", member_state=f.member_state, breakdown=f.breakdown, measure=Measure.MEDIAN_HOURS_TO_EFFECT)
-            rows.append(("Orders to act" if f.breakdown == "act" else "Orders to provide information", _state_name(f.member_state), f.value, effect))
+            effect = report.value(
+                "ORD.3", member_state=f.member_state, breakdown=f.breakdown, measure=Measure.MEDIAN_HOURS_TO_EFFECT
+            )
+            rows.append(
+                (
+                    "Orders to act" if f.breakdown == "act" else "Orders to provide information",
+                    _state_name(f.member_state),
+                    f.value,
+                    effect,
+                )
+            )
     return rows
 
 
 def _notices(report: DsaReport) -> dict:
-    rows = [(category_label(c), report.value("NOT.1", category=c), report.value("NOT.1", category=c, breakdown="trusted_flagger"),
-             _get(report, "NOT.2", c, "law"), _get(report, "NOT.2", c, "terms")) for c in CATEGORIES]
+    rows = [
+        (
+            category_label(c),
+            report.value("NOT.1", category=c),
+            report.value("NOT.1", category=c, breakdown="trusted_flagger"),
+            _get(report, "NOT.2", c, "law"),
+            _get(report, "NOT.2", c, "terms"),
+        )
+        for c in CATEGORIES
+    ]
     shown = [r for r in rows if r[1]]
     return {
-        "rows": shown, "total": report.value("NOT.1"), "trusted": report.value("NOT.1", breakdown="trusted_flagger"),
-        "law": _get(report, "NOT.2", ALL, "law"), "terms": _get(report, "NOT.2", ALL, "terms"),
-        "no_action": report.value("NOT.2", breakdown="no_action"), "pending": report.value("NOT.2", breakdown="pending"),
+        "rows": shown,
+        "total": report.value("NOT.1"),
+        "trusted": report.value("NOT.1", breakdown="trusted_flagger"),
+        "law": _get(report, "NOT.2", ALL, "law"),
+        "terms": _get(report, "NOT.2", ALL, "terms"),
+        "no_action": report.value("NOT.2", breakdown="no_action"),
+        "pending": report.value("NOT.2", breakdown="pending"),
         "automated": report.value("NOT.3", breakdown="automated"),
         "automated_share": report.value("NOT.3", breakdown="automated", measure=Measure.SHARE),
         "median": report.value("NOT.3", measure=Measure.MEDIAN_HOURS_TO_ACTION),
@@ -88,41 +127,78 @@ def _get(report: DsaReport, table: str, category: str, breakdown: str) -> int:
 
 
 def _own(report: DsaReport) -> dict:
-    rows = [(category_label(c), _get(report, "OWN.1", c, "automated"), _get(report, "OWN.1", c, "manual"), report.value("OWN.1", category=c))
-            for c in CATEGORIES if report.value("OWN.1", category=c)]
+    rows = [
+        (
+            category_label(c),
+            _get(report, "OWN.1", c, "automated"),
+            _get(report, "OWN.1", c, "manual"),
+            report.value("OWN.1", category=c),
+        )
+        for c in CATEGORIES
+        if report.value("OWN.1", category=c)
+    ]
     restrictions = [(RESTRICTION_LABELS[r], report.value("OWN.2", breakdown=r)) for r in RESTRICTIONS]
     return {
-        "rows": rows, "total": report.value("OWN.1"), "automated": _get(report, "OWN.1", ALL, "automated"),
-        "manual": _get(report, "OWN.1", ALL, "manual"), "restrictions": restrictions,
-        "law": report.value("OWN.3", breakdown="law"), "terms": report.value("OWN.3", breakdown="terms"),
-        "chart": bar_chart("Own-initiative measures by type of restriction", [Bar(label, n) for label, n in restrictions], colour=1),
+        "rows": rows,
+        "total": report.value("OWN.1"),
+        "automated": _get(report, "OWN.1", ALL, "automated"),
+        "manual": _get(report, "OWN.1", ALL, "manual"),
+        "restrictions": restrictions,
+        "law": report.value("OWN.3", breakdown="law"),
+        "terms": report.value("OWN.3", breakdown="terms"),
+        "chart": bar_chart(
+            "Own-initiative measures by type of restriction", [Bar(label, n) for label, n in restrictions], colour=1
+        ),
     }
 
 
 def _complaints(report: DsaReport) -> dict:
-    outcomes = [("Decision confirmed", report.value("COM.2", breakdown="confirmed")), ("Decision reversed", report.value("COM.2", breakdown="reversed")),
-                ("Not yet decided", report.value("COM.2", breakdown="pending"))]
+    outcomes = [
+        ("Decision confirmed", report.value("COM.2", breakdown="confirmed")),
+        ("Decision reversed", report.value("COM.2", breakdown="reversed")),
+        ("Not yet decided", report.value("COM.2", breakdown="pending")),
+    ]
     return {
-        "total": report.value("COM.1"), "by_restriction": [(RESTRICTION_LABELS[r], report.value("COM.1", breakdown=r)) for r in RESTRICTIONS],
-        "outcomes": outcomes, "reversed_share": report.value("COM.2", breakdown="reversed", measure=Measure.SHARE),
+        "total": report.value("COM.1"),
+        "by_restriction": [(RESTRICTION_LABELS[r], report.value("COM.1", breakdown=r)) for r in RESTRICTIONS],
+        "outcomes": outcomes,
+        "reversed_share": report.value("COM.2", breakdown="reversed", measure=Measure.SHARE),
         "median": report.value("COM.2", measure=Measure.MEDIAN_HOURS_TO_DECIDE),
         "chart": bar_chart("Complaint outcomes", [Bar(label, n) for label, n in outcomes], colour=2),
     }
 
 
-TOOL_LABELS = {"hash_match": "Hash matching", "rule": "Rules and classifiers", "strikes": "Strike thresholds", "other": "Other automated means", ALL: "All automated means"}
+TOOL_LABELS = {
+    "hash_match": "Hash matching",
+    "rule": "Rules and classifiers",
+    "strikes": "Strike thresholds",
+    "other": "Other automated means",
+    ALL: "All automated means",
+}
 
 
 def _tools(report: DsaReport, table: str, wrong: str) -> list[tuple]:
     tools = [f.breakdown for f in report.table(table) if f.measure is Measure.COUNT and ":" not in f.breakdown]
-    return [(TOOL_LABELS.get(t, t), report.value(table, breakdown=t), report.value(table, breakdown=f"{t}:{wrong}"),
-             report.value(table, breakdown=f"{t}:{wrong}", measure=Measure.SHARE)) for t in tools]
+    return [
+        (
+            TOOL_LABELS.get(t, t),
+            report.value(table, breakdown=t),
+            report.value(table, breakdown=f"{t}:{wrong}"),
+            report.value(table, breakdown=f"{t}:{wrong}", measure=Measure.SHARE),
+        )
+        for t in tools
+    ]
 
 
 def view(report: DsaReport) -> dict:
     """What the HTML page shows, section by section."""
     return {
-        "act": _orders(report, "ORD.1"), "information": _orders(report, "ORD.2"), "order_times": _order_times(report),
-        "notices": _notices(report), "own": _own(report), "complaints": _complaints(report),
-        "decisions": _tools(report, "AUT.1", "reversed"), "reviews": _tools(report, "AUT.2", "overturned"),
+        "act": _orders(report, "ORD.1"),
+        "information": _orders(report, "ORD.2"),
+        "order_times": _order_times(report),
+        "notices": _notices(report),
+        "own": _own(report),
+        "complaints": _complaints(report),
+        "decisions": _tools(report, "AUT.1", "reversed"),
+        "reviews": _tools(report, "AUT.2", "overturned"),
     }

@@ -23,7 +23,17 @@ from trustdesk.legal.instruments import load_catalogue
 from trustdesk.transparency.reports.figures import share
 from trustdesk.transparency.reports.periods import Period
 
-__all__ = ["ALL", "CountryFigures", "GovernmentReport", "RequestFacts", "aggregate", "build", "by_country", "country_name", "gather"]
+__all__ = [
+    "ALL",
+    "CountryFigures",
+    "GovernmentReport",
+    "RequestFacts",
+    "aggregate",
+    "build",
+    "by_country",
+    "country_name",
+    "gather",
+]
 
 ALL = "ALL"
 # The definitions of trustdesk.legal.disclosure.numbers, which counts every figure of the report.
@@ -101,7 +111,9 @@ def build(session: Session, *, period: Period, now: datetime) -> GovernmentRepor
     order = [str(code) for code in load_catalogue().instruments]
     received = {f.instrument for f in facts}
     names = {code: load_catalogue().get(code).name for code in order if code in received}
-    return GovernmentReport(period=period, generated_at=now, countries=by_country(facts), total=aggregate(ALL, facts), instruments=names)
+    return GovernmentReport(
+        period=period, generated_at=now, countries=by_country(facts), total=aggregate(ALL, facts), instruments=names
+    )
 
 
 def gather(session: Session, *, period: Period) -> list[RequestFacts]:

@@ -29,8 +29,13 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 def _serve(file: ReportFile, *, cache: str) -> Response:
     disposition = "inline" if file.name.endswith(".html") else "attachment"
-    headers = {"Content-Disposition": f'{disposition}; filename="{file.name}"', "ETag": f'"{file.sha256}"', "Cache-Control": cache,
-               "X-Content-SHA256": file.sha256, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"}
+    headers = {
+        "Content-Disposition": f'{disposition}; filename="{file.name}"',
+        "ETag": f'"{file.sha256}"',
+        "Cache-Control": cache,
+        "X-Content-SHA256": file.sha256,
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    }
     return Response(file.content, media_type=file.media_type, headers=headers)
 
 
@@ -38,7 +43,9 @@ def _published(session: Session) -> list[dict[str, object]]:
     """Published reports, one entry per report and period, newest version first."""
     groups: dict[str, dict[str, object]] = {}
     for row in service.list_reports(session, state=ReportState.PUBLISHED):
-        entry = groups.setdefault(row.slug, {"slug": row.slug, "title": TITLES[ReportKind(row.kind)], "period": row.period, "versions": []})
+        entry = groups.setdefault(
+            row.slug, {"slug": row.slug, "title": TITLES[ReportKind(row.kind)], "period": row.period, "versions": []}
+        )
         entry["versions"].append(row)  # type: ignore[union-attr]
     return list(groups.values())
 
@@ -54,9 +61,12 @@ def audit_checkpoints_json(container: ContainerDep) -> Response:
     """Every record of the audit checkpoint log as written (signatures included), and the
     keys: what an outsider keeps to hold the platform to its audit chain later."""
     anchor = checkpoints.published(checkpoints.Anchor.of(container.settings).log, recent=None)
-    body = {"about": "Signed checkpoints of Trustdesk's audit chain; see docs/transparency.md, 'The audit chain'.",
-            "signed_bytes": "canonical JSON of each record without 'sig': keys sorted, no spaces, ASCII", "keys": anchor.keys,
-            "records": anchor.records}
+    body = {
+        "about": "Signed checkpoints of Trustdesk's audit chain; see docs/transparency.md, 'The audit chain'.",
+        "signed_bytes": "canonical JSON of each record without 'sig': keys sorted, no spaces, ASCII",
+        "keys": anchor.keys,
+        "records": anchor.records,
+    }
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
 
@@ -93,9 +103,17 @@ def download(slug: str, version: RowId, name: str, session: SessionDep) -> Respo
 def _console(request: Request, session: Session, container: ContainerDep, principal: Principal, **extra: object) -> HTMLResponse:
     request.state.principal = principal
     now = container.clock.now()
-    return render(request, "console/transparency/index.html", active="transparency", kinds=[(k.value, TITLES[k]) for k in ReportKind],
-                  default_period=current_year(now).label, drafts=service.list_reports(session, state=ReportState.DRAFT),
-                  published=_published(session), now=now, **extra)
+    return render(
+        request,
+        "console/transparency/index.html",
+        active="transparency",
+        kinds=[(k.value, TITLES[k]) for k in ReportKind],
+        default_period=current_year(now).label,
+        drafts=service.list_reports(session, state=ReportState.DRAFT),
+        published=_published(session),
+        now=now,
+        **extra,
+    )
 
 
 @console_router.get("", response_class=HTMLResponse)
@@ -104,14 +122,28 @@ def console_page(request: Request, session: SessionDep, container: ContainerDep,
 
 
 @console_router.post("/drafts", response_class=HTMLResponse)
-def make_draft(request: Request, session: SessionDep, container: ContainerDep, principal: Publisher,
-               kind: Annotated[str, Form()], period: Annotated[str, Form()]) -> HTMLResponse:
+def make_draft(
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Publisher,
+    kind: Annotated[str, Form()],
+    period: Annotated[str, Form()],
+) -> HTMLResponse:
     try:
         with session.begin_nested():
-            row = service.create_draft(session, actor=actor_of(request, principal), clock=container.clock, principal=principal, kind=kind, period=period)
+            row = service.create_draft(
+                session, actor=actor_of(request, principal), clock=container.clock, principal=principal, kind=kind, period=period
+            )
     except TrustdeskError as exc:
         return _console(request, session, container, principal, error=exc.detail, status_code=exc.status)
-    return _console(request, session, container, principal, notice=f"Draft {row.id} of {row.slug} is ready: preview it, then publish or discard it.")
+    return _console(
+        request,
+        session,
+        container,
+        principal,
+        notice=f"Draft {row.id} of {row.slug} is ready: preview it, then publish or discard it.",
+    )
 
 
 @console_router.get("/drafts/{report_id}", response_model=None)
@@ -127,7 +159,9 @@ def preview(report_id: RowId, session: SessionDep, principal: Publisher) -> Resp
 
 @console_router.get("/drafts/{report_id}/{name}", response_model=None)
 def preview_file(report_id: RowId, name: str, session: SessionDep, principal: Publisher) -> Response:
-    return _serve(service.get_file(service.get_draft(session, principal=principal, report_id=report_id), name=name), cache="no-store")
+    return _serve(
+        service.get_file(service.get_draft(session, principal=principal, report_id=report_id), name=name), cache="no-store"
+    )
 
 
 def _decide(request: Request, session: Session, container: ContainerDep, principal: Principal, action: object) -> HTMLResponse:
@@ -136,19 +170,59 @@ def _decide(request: Request, session: Session, container: ContainerDep, princip
             row: TransparencyReport = action()  # type: ignore[operator]
     except TrustdeskError as exc:
         return _console(request, session, container, principal, error=exc.detail, status_code=exc.status)
-    done = f"Published {row.slug} version {row.version}." if row.state == ReportState.PUBLISHED else f"Discarded draft {row.id} of {row.slug}."
+    done = (
+        f"Published {row.slug} version {row.version}."
+        if row.state == ReportState.PUBLISHED
+        else f"Discarded draft {row.id} of {row.slug}."
+    )
     return _console(request, session, container, principal, notice=done)
 
 
 @console_router.post("/drafts/{report_id}/publish", response_class=HTMLResponse)
-def publish(request: Request, report_id: RowId, session: SessionDep, container: ContainerDep, principal: Publisher,
-            correction_note: Annotated[str, Form()] = "") -> HTMLResponse:
-    return _decide(request, session, container, principal, lambda: service.publish(
-        session, actor=actor_of(request, principal), clock=container.clock, principal=principal, report_id=report_id, correction_note=correction_note))
+def publish(
+    request: Request,
+    report_id: RowId,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Publisher,
+    correction_note: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    return _decide(
+        request,
+        session,
+        container,
+        principal,
+        lambda: service.publish(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            report_id=report_id,
+            correction_note=correction_note,
+        ),
+    )
 
 
 @console_router.post("/drafts/{report_id}/discard", response_class=HTMLResponse)
-def discard(request: Request, report_id: RowId, session: SessionDep, container: ContainerDep, principal: Publisher,
-            reason: Annotated[str, Form()] = "") -> HTMLResponse:
-    return _decide(request, session, container, principal, lambda: service.discard(
-        session, actor=actor_of(request, principal), clock=container.clock, principal=principal, report_id=report_id, reason=reason))
+def discard(
+    request: Request,
+    report_id: RowId,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Publisher,
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    return _decide(
+        request,
+        session,
+        container,
+        principal,
+        lambda: service.discard(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            report_id=report_id,
+            reason=reason,
+        ),
+    )

@@ -68,7 +68,9 @@ def parse_period(text: str) -> Period:
     """`YYYY`, `YYYY-H1` or `YYYY-H2`; a readable error for anything else."""
     match = PATTERN.match(text.strip().upper()) if isinstance(text, str) else None
     if match is None:
-        raise InvalidInput(f"'{text}' is not a reporting period: write a year (2026) or a half-year (2026-H1, 2026-H2).", field="period")
+        raise InvalidInput(
+            f"'{text}' is not a reporting period: write a year (2026) or a half-year (2026-H1, 2026-H2).", field="period"
+        )
     year = int(match["year"])
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise InvalidInput(f"The year must be between {FIRST_YEAR} and {LAST_YEAR}; got {year}.", field="period")

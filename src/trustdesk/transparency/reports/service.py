@@ -62,23 +62,46 @@ def render(session: Session, *, kind: ReportKind, period: Period, now: datetime)
     return government_files.files(government_report(session, period=period, now=now))
 
 
-def create_draft(session: Session, *, actor: Actor, clock: Clock, principal: Principal, kind: str, period: str) -> TransparencyReport:
+def create_draft(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, kind: str, period: str
+) -> TransparencyReport:
     """Generate the report's files now and keep them, unpublished, for review."""
     authorize(principal, Permission.TRANSPARENCY_PUBLISH)
     report_kind, report_period = parse_kind(kind), parse_period(period)
     now = clock.now()
     if report_period.start >= now:
         raise InvalidInput(f"The period {report_period.label} has not started yet.", field="period")
-    row = TransparencyReport(kind=report_kind.value, period=report_period.label, state=ReportState.DRAFT.value, generated_at=now, generated_by=str(actor))
+    row = TransparencyReport(
+        kind=report_kind.value,
+        period=report_period.label,
+        state=ReportState.DRAFT.value,
+        generated_at=now,
+        generated_by=str(actor),
+    )
     session.add(row)
     session.flush()
     for rendered in render(session, kind=report_kind, period=report_period, now=now):
-        session.add(ReportFile(report_id=row.id, name=rendered.name, media_type=rendered.media_type, size=len(rendered.content),
-                               sha256=rendered.sha256, content=rendered.content))
+        session.add(
+            ReportFile(
+                report_id=row.id,
+                name=rendered.name,
+                media_type=rendered.media_type,
+                size=len(rendered.content),
+                sha256=rendered.sha256,
+                content=rendered.content,
+            )
+        )
     session.flush()
     session.refresh(row)
-    record(session, actor=actor, clock=clock, action="transparency.draft", object_type="transparency_report", object_id=row.id,
-           details={"report": row.slug, "files": {f.name: f.sha256 for f in row.files}})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="transparency.draft",
+        object_type="transparency_report",
+        object_id=row.id,
+        details={"report": row.slug, "files": {f.name: f.sha256 for f in row.files}},
+    )
     return row
 
 
@@ -92,41 +115,74 @@ def _draft(session: Session, report_id: int) -> TransparencyReport:
 
 
 def latest_version(session: Session, *, kind: str, period: str) -> int:
-    query = select(func.max(TransparencyReport.version)).where(TransparencyReport.kind == kind, TransparencyReport.period == period)
+    query = select(func.max(TransparencyReport.version)).where(
+        TransparencyReport.kind == kind, TransparencyReport.period == period
+    )
     return session.scalar(query) or 0
 
 
-def publish(session: Session, *, actor: Actor, clock: Clock, principal: Principal, report_id: int,
-            correction_note: str | None = None) -> TransparencyReport:
+def publish(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, report_id: int, correction_note: str | None = None
+) -> TransparencyReport:
     """Publish a draft as the next version. A second or later version corrects the one
     before and must say what it corrects; the first has nothing to correct."""
     authorize(principal, Permission.TRANSPARENCY_PUBLISH)
     row = _draft(session, report_id)
     if parse_period(row.period).end > row.generated_at:
-        raise Conflict(f"The draft of {row.slug} was made before the period ended; a published report covers a whole period. Make a new draft after it ends.")
+        raise Conflict(
+            f"The draft of {row.slug} was made before the period ended; a published report covers a whole period. Make a new draft after it ends."
+        )
     note = (correction_note or "").strip() or None
     version = latest_version(session, kind=row.kind, period=row.period) + 1
     if version > 1 and note is None:
-        raise InvalidInput(f"{row.slug} was already published as version {version - 1}; say what this version corrects.", field="correction_note")
+        raise InvalidInput(
+            f"{row.slug} was already published as version {version - 1}; say what this version corrects.", field="correction_note"
+        )
     if note is not None and (version == 1 or len(note) > MAX_NOTE):
-        raise InvalidInput(f"A correction note belongs to a second or later version, in up to {MAX_NOTE} characters.", field="correction_note")
+        raise InvalidInput(
+            f"A correction note belongs to a second or later version, in up to {MAX_NOTE} characters.", field="correction_note"
+        )
     _check_integrity(row)
-    row.state, row.version, row.published_at, row.published_by, row.correction_note = ReportState.PUBLISHED.value, version, clock.now(), str(actor), note
+    row.state, row.version, row.published_at, row.published_by, row.correction_note = (
+        ReportState.PUBLISHED.value,
+        version,
+        clock.now(),
+        str(actor),
+        note,
+    )
     session.flush()
-    record(session, actor=actor, clock=clock, action="transparency.publish", object_type="transparency_report", object_id=row.id,
-           reason=note, details={"report": row.slug, "version": version, "files": {f.name: f.sha256 for f in row.files}})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="transparency.publish",
+        object_type="transparency_report",
+        object_id=row.id,
+        reason=note,
+        details={"report": row.slug, "version": version, "files": {f.name: f.sha256 for f in row.files}},
+    )
     return row
 
 
-def discard(session: Session, *, actor: Actor, clock: Clock, principal: Principal, report_id: int, reason: str) -> TransparencyReport:
+def discard(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, report_id: int, reason: str
+) -> TransparencyReport:
     authorize(principal, Permission.TRANSPARENCY_PUBLISH)
     row = _draft(session, report_id)
     if not reason.strip():
         raise InvalidInput("Say why the draft is discarded.", field="reason")
     row.state, row.discarded_at, row.discarded_by = ReportState.DISCARDED.value, clock.now(), str(actor)
     session.flush()
-    record(session, actor=actor, clock=clock, action="transparency.discard", object_type="transparency_report", object_id=row.id,
-           reason=reason.strip(), details={"report": row.slug})
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="transparency.discard",
+        object_type="transparency_report",
+        object_id=row.id,
+        reason=reason.strip(),
+        details={"report": row.slug},
+    )
     return row
 
 
@@ -138,7 +194,16 @@ def _check_integrity(row: TransparencyReport) -> None:
 
 def list_reports(session: Session, *, state: ReportState) -> list[TransparencyReport]:
     query = select(TransparencyReport).where(TransparencyReport.state == state.value)
-    return list(session.scalars(query.order_by(TransparencyReport.period.desc(), TransparencyReport.kind, TransparencyReport.version.desc(), TransparencyReport.id.desc())))
+    return list(
+        session.scalars(
+            query.order_by(
+                TransparencyReport.period.desc(),
+                TransparencyReport.kind,
+                TransparencyReport.version.desc(),
+                TransparencyReport.id.desc(),
+            )
+        )
+    )
 
 
 def get_draft(session: Session, *, principal: Principal, report_id: int) -> TransparencyReport:
@@ -151,8 +216,12 @@ def get_draft(session: Session, *, principal: Principal, report_id: int) -> Tran
 
 def get_published(session: Session, *, slug: str, version: int) -> TransparencyReport:
     kind, _, period = slug.partition("-")
-    query = select(TransparencyReport).where(TransparencyReport.kind == kind, TransparencyReport.period == period,
-                                             TransparencyReport.version == version, TransparencyReport.state == ReportState.PUBLISHED.value)
+    query = select(TransparencyReport).where(
+        TransparencyReport.kind == kind,
+        TransparencyReport.period == period,
+        TransparencyReport.version == version,
+        TransparencyReport.state == ReportState.PUBLISHED.value,
+    )
     row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"No published report {slug} version {version}.")

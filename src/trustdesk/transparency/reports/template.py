@@ -59,7 +59,12 @@ def _codes(values: list[str]) -> frozenset[str]:
 
 
 def _section(raw: dict) -> Section:
-    return Section(code=raw["code"], title=raw["title"], basis=raw["basis"], tables=tuple(Table(t["code"], t["title"]) for t in raw["tables"]))
+    return Section(
+        code=raw["code"],
+        title=raw["title"],
+        basis=raw["basis"],
+        tables=tuple(Table(t["code"], t["title"]) for t in raw["tables"]),
+    )
 
 
 @cache
@@ -75,8 +80,13 @@ def load_template(path: Path = TEMPLATE_FILE) -> Template:
     if act & information:
         raise ValueError("an instrument cannot be both an order to act and an order to provide information")
     return Template(
-        version=raw["version"], regulation=raw["regulation"], sources=dict(raw["sources"]),
-        sections=tuple(_section(s) for s in raw["sections"]), act_orders=act, information_orders=information,
-        default_category=categories, unspecified_category=StatementCategory(orders["unspecified_category"]).value,
+        version=raw["version"],
+        regulation=raw["regulation"],
+        sources=dict(raw["sources"]),
+        sections=tuple(_section(s) for s in raw["sections"]),
+        act_orders=act,
+        information_orders=information,
+        default_category=categories,
+        unspecified_category=StatementCategory(orders["unspecified_category"]).value,
         member_states=states,
     )

@@ -20,8 +20,14 @@ Admin = Annotated[Principal, Depends(require(Permission.USERS_MANAGE))]
 def _page(request: Request, session, principal: Principal, **extra) -> HTMLResponse:  # type: ignore[no-untyped-def]
     request.state.principal = principal
     return render(
-        request, "console/staff.html", active="users", users=identity.list_users(session),
-        tokens=identity.list_tokens(session), roles=list(Role), scopes=[p for p in Permission if principal.can(p)], **extra,
+        request,
+        "console/staff.html",
+        active="users",
+        users=identity.list_users(session),
+        tokens=identity.list_tokens(session),
+        roles=list(Role),
+        scopes=[p for p in Permission if principal.can(p)],
+        **extra,
     )
 
 
@@ -32,26 +38,53 @@ def staff_page(request: Request, session: SessionDep, principal: Admin) -> HTMLR
 
 @router.post("/users", response_class=HTMLResponse)
 def create_staff(
-    request: Request, session: SessionDep, container: ContainerDep, principal: Admin,
-    username: Annotated[str, Form()], display_name: Annotated[str, Form()], email: Annotated[str, Form()],
-    password: Annotated[str, Form()], roles: Annotated[list[Role], Form()],
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Admin,
+    username: Annotated[str, Form()],
+    display_name: Annotated[str, Form()],
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    roles: Annotated[list[Role], Form()],
 ) -> HTMLResponse:
     try:
         with session.begin_nested():
             user = identity.create_user(
-                session, actor=actor_of(request, principal), clock=container.clock, username=username.strip().lower(),
-                display_name=display_name, email=email, password=password, roles=roles,
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                username=username.strip().lower(),
+                display_name=display_name,
+                email=email,
+                password=password,
+                roles=roles,
             )
     except TrustdeskError as exc:
         return _page(request, session, principal, error=exc.detail)
-    return _page(request, session, principal, notice=f"Created {user.username}. Enrol this in their authenticator (shown once):", secret=identity.totp_uri(user))
+    return _page(
+        request,
+        session,
+        principal,
+        notice=f"Created {user.username}. Enrol this in their authenticator (shown once):",
+        secret=identity.totp_uri(user),
+    )
 
 
 @router.post("/users/{username}/disable", response_class=HTMLResponse)
-def disable_staff(request: Request, username: str, session: SessionDep, container: ContainerDep, principal: Admin, reason: Annotated[str, Form()]) -> HTMLResponse:
+def disable_staff(
+    request: Request,
+    username: str,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Admin,
+    reason: Annotated[str, Form()],
+) -> HTMLResponse:
     try:
         with session.begin_nested():
-            identity.disable_user(session, actor=actor_of(request, principal), clock=container.clock, username=username, reason=reason)
+            identity.disable_user(
+                session, actor=actor_of(request, principal), clock=container.clock, username=username, reason=reason
+            )
     except TrustdeskError as exc:
         return _page(request, session, principal, error=exc.detail)
     return _page(request, session, principal, notice=f"Disabled {username}.")
@@ -59,13 +92,25 @@ def disable_staff(request: Request, username: str, session: SessionDep, containe
 
 @router.post("/tokens", response_class=HTMLResponse)
 def create_token(
-    request: Request, session: SessionDep, container: ContainerDep, principal: Annotated[Principal, Depends(require(Permission.TOKENS_MANAGE))],
-    name: Annotated[str, Form()], scopes: Annotated[list[Permission], Form()], days: Annotated[int, Form()] = 90,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Annotated[Principal, Depends(require(Permission.TOKENS_MANAGE))],
+    name: Annotated[str, Form()],
+    scopes: Annotated[list[Permission], Form()],
+    days: Annotated[int, Form()] = 90,
 ) -> HTMLResponse:
     try:
         with session.begin_nested():
-            secret, token = identity.create_token(session, actor=actor_of(request, principal), clock=container.clock, grantor=principal,
-                                                   name=name, scopes=scopes, days=days)
+            secret, token = identity.create_token(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                grantor=principal,
+                name=name,
+                scopes=scopes,
+                days=days,
+            )
     except TrustdeskError as exc:
         return _page(request, session, principal, error=exc.detail)
     return _page(request, session, principal, notice=f"Token {token.name} created; copy it now, it is shown once:", secret=secret)

@@ -46,24 +46,41 @@ def login(
     settings = container.settings
     with container.db.transaction() as session:  # committed even on failure: the audit entry stays
         outcome = identity.login(
-            session, clock=container.clock, username=username.strip().lower(), password=password, totp_code=totp,
-            max_failures=settings.login_max_failures, lockout_minutes=settings.login_lockout_minutes,
+            session,
+            clock=container.clock,
+            username=username.strip().lower(),
+            password=password,
+            totp_code=totp,
+            max_failures=settings.login_max_failures,
+            lockout_minutes=settings.login_lockout_minutes,
             request_id=getattr(request.state, "request_id", None),
         )
         if outcome.user is None:
             assert outcome.error is not None
-            return render(request, "console/login.html", status_code=outcome.error.status, error=outcome.error.detail, username=username)
+            return render(
+                request, "console/login.html", status_code=outcome.error.status, error=outcome.error.detail, username=username
+            )
         secret, _ = identity.open_console_session(session, clock=container.clock, user=outcome.user, hours=settings.session_hours)
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, secret, httponly=True, secure=settings.session_cookie_secure, samesite="lax",
-        max_age=int(settings.session_hours * 3600), path="/",
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        secure=settings.session_cookie_secure,
+        samesite="lax",
+        max_age=int(settings.session_hours * 3600),
+        path="/",
     )
     return response
 
 
 @router.post("/logout", response_model=None)
-def logout(request: Request, container: ContainerDep, session: SessionDep, principal: Annotated[Principal | None, Depends(optional_principal)]) -> Response:
+def logout(
+    request: Request,
+    container: ContainerDep,
+    session: SessionDep,
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and principal is not None:
         identity.end_console_session(session, clock=container.clock, secret=cookie)
@@ -87,9 +104,13 @@ def audit_log(
     object_type: str = "",
     before: BigRowId | None = None,  # an audit seq
 ) -> HTMLResponse:
-    entries = audit_service.list_entries(session, actor=actor or None, action=action or None, object_type=object_type or None, before_seq=before, limit=50)
+    entries = audit_service.list_entries(
+        session, actor=actor or None, action=action or None, object_type=object_type or None, before_seq=before, limit=50
+    )
     template = "console/_audit_rows.html" if request.headers.get("HX-Request") else "console/audit.html"
-    return render(request, template, active="audit", entries=entries, filters={"actor": actor, "action": action, "object_type": object_type})
+    return render(
+        request, template, active="audit", entries=entries, filters={"actor": actor, "action": action, "object_type": object_type}
+    )
 
 
 @router.get("/console/audit/verify", response_class=HTMLResponse)

@@ -34,8 +34,9 @@ class SignalRegistry:
         names = list(names)
         unknown = [n for n in names if n not in CATALOGUE]
         if unknown:
-            raise UnknownSignalType(f"Unknown signal type(s) in signal_types: {', '.join(map(repr, unknown))}. "
-                                    f"Known: {', '.join(CATALOGUE)}.")
+            raise UnknownSignalType(
+                f"Unknown signal type(s) in signal_types: {', '.join(map(repr, unknown))}. Known: {', '.join(CATALOGUE)}."
+            )
         if not names or len(set(names)) != len(names):
             raise UnknownSignalType("signal_types names at least one signal type, each once.")
         return cls({n: CATALOGUE[n] for n in names})
