@@ -54,7 +54,6 @@ DOMAIN_EDGES = {
     ("safety", "emergency"),
     ("safety", "legal"),
     ("safety", "platform"),
-    ("safety", "transparency"),
     ("transparency", "legal"),
     ("transparency", "safety"),
 }

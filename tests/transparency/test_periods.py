@@ -70,3 +70,27 @@ def test_one_period_parser() -> None:
     ]
     for text in ("2026", "2026-H1", "2026-h2"):
         assert parse_interval(text) == (parse_period(text).start, parse_period(text).end)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026", datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ("2026-H2", datetime(2026, 7, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ("2026-Q1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
+        ("2026-12", datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ("2026-03-01..2026-03-31", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
+    ],
+)
+def test_intervals(text: str, start: datetime, end: datetime) -> None:
+    assert parse_interval(text) == (start, end)
+
+
+@given(st.text(max_size=25))
+def test_any_interval_text_parses_to_a_non_empty_span_or_a_clear_error(text: str) -> None:
+    try:
+        start, end = parse_interval(text)
+    except InvalidInput as exc:
+        assert "Period" in exc.detail
+    else:
+        assert start < end and start.tzinfo is UTC

@@ -11,9 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
 from trustdesk.cli.context import console, err_console, fail, operator, state
+from trustdesk.core.dsa_database import build_dsa_database
 from trustdesk.core.errors import TrustdeskError
+from trustdesk.safety.enforcement import dsa_submission
 from trustdesk.safety.enforcement.models import StatementOfReasons
-from trustdesk.transparency import dsa_database as dsadb
 from trustdesk.transparency.reports.periods import parse_interval
 
 app = typer.Typer(help="Transparency: DSA statements of reasons.", no_args_is_help=True)
@@ -42,8 +43,8 @@ def export_sor(
         )
         with out.open("w", encoding="utf-8") as fh, _progress() as progress:
             task = progress.add_task("statements", total=total)
-            for statement in dsadb.statements_in(session, start=start, end=end):
-                fh.write(dsadb.as_json_line(statement) + "\n")
+            for statement in dsa_submission.statements_in(session, start=start, end=end):
+                fh.write(dsa_submission.as_json_line(statement) + "\n")
                 progress.advance(task)
     console.print(f"{total} statements from {start:%Y-%m-%d} to before {end:%Y-%m-%d} written to {out}")
 
@@ -59,18 +60,18 @@ def submit_sor(
     """Submit pending statements (token: the dsa_database_token setting); rejections are kept
     with the API's errors for a person to fix in the console."""
     settings = state(ctx).settings
-    endpoint = endpoint or settings.dsa_database_url
-    if not endpoint:
+    if not (endpoint or settings.dsa_database_url):
         err_console.print("[red]Set TRUSTDESK_DSA_DATABASE_URL[/] (or give --endpoint): the DSA database API's base URL.")
         raise typer.Exit(code=2)
-    if settings.dsa_database_token is None or not settings.dsa_database_token.get_secret_value():
+    container = state(ctx).container
+    dsa_database = build_dsa_database(settings, base_url=endpoint) if endpoint else container.dsa_database
+    if dsa_database is None:  # the URL is there, so the token is not
         err_console.print("[red]Set TRUSTDESK_DSA_DATABASE_TOKEN[/] to the platform's API token for the DSA database.")
         raise typer.Exit(code=2)
-    token = settings.dsa_database_token.get_secret_value()
-    container = state(ctx).container
-    client = dsadb.DsaDatabaseClient(base_url=endpoint, token=token)
     with container.db.transaction() as session:
-        summary = dsadb.submit_pending(session, actor=operator(), clock=container.clock, client=client, limit=limit)
+        summary = dsa_submission.submit_pending(
+            session, actor=operator(), clock=container.clock, dsa_database=dsa_database, limit=limit
+        )
     console.print(
         f"submitted {summary.submitted}, rejected {summary.rejected} (fix them in the console), failed {summary.failed} (will retry)"
     )

@@ -1,5 +1,5 @@
-"""What a running Trustdesk holds: settings, database, clock, platform adapter, and a named,
-typed field for every service the domains share. Built once by the top
+"""What a running Trustdesk holds: settings, database, clock, platform adapter, DSA
+Transparency Database, and a named, typed field for every service the domains share. Built once by the top
 (`trustdesk.web.container.build_container`, for the app factory and the CLI) and handed to
 whoever needs it; never a module-level global.
 
@@ -17,6 +17,7 @@ from trustdesk.core.bus import DEFAULT_PREFIX
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
+from trustdesk.core.dsa_database import DsaDatabase
 from trustdesk.core.settings import Settings
 
 if TYPE_CHECKING:  # named for the type checker only (tests/test_layering.py)
@@ -47,6 +48,7 @@ class Container:
     platform: Platform
     clock: Clock = field(default_factory=SystemClock)
     pager: Pager | None = None  # on-call paging (emergency/paging.py); None: alerts are recorded, nobody is paged
+    dsa_database: DsaDatabase | None = None  # the DSA Transparency Database (core/dsa_database); None: submission is refused
     matcher: MatchService | None = None  # the banks' matcher, made on first use (safety/banks/matcher.py)
     content_screen: ContentScreen | None = None  # the Matrix pre-send check's screen; None: an empty list
     pipeline: PipelineSlot = field(default_factory=PipelineSlot)

@@ -1,10 +1,11 @@
-"""Building the container: the adapters the settings choose (platform, pager). The top's
-job, so that the HTTP base's `Container` names no adapter; the app factory and the CLI both
-build theirs here."""
+"""Building the container: the adapters the settings choose (platform, pager, DSA database).
+The top's job, so that the HTTP base's `Container` names no adapter; the app factory and the
+CLI both build theirs here."""
 
 from __future__ import annotations
 
 from trustdesk.core.database import Database
+from trustdesk.core.dsa_database import build_dsa_database
 from trustdesk.core.settings import PlatformKind, Settings
 from trustdesk.emergency.paging import build_pager
 from trustdesk.http.container import Container
@@ -32,4 +33,5 @@ def build_container(settings: Settings) -> Container:
         db=Database.from_url(settings.sqlalchemy_url),
         platform=build_platform(settings),
         pager=build_pager(settings),
+        dsa_database=build_dsa_database(settings),
     )

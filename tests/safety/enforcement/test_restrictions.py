@@ -9,16 +9,15 @@ from datetime import timedelta
 
 import pytest
 
+from tests.doubles.dsa_database import BACKENDS, dsa_backend
 from tests.safety.review.factories import TEST_ACTOR
+from trustdesk.core.dsa_database import DsaDatabase
 from trustdesk.core.errors import InvalidInput
 from trustdesk.legal.policy.jurisdictions import eea_countries
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.dsa import validate_statement
 from trustdesk.safety.enforcement.statements import render
-from trustdesk.transparency import dsa_database as dsadb
-
-TOKEN = "test-token-restrictions"
 
 
 def act(session, clock, platform, **overrides):  # type: ignore[no-untyped-def]
@@ -44,10 +43,10 @@ def reverse(session, clock, platform, action):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.fixture
-def dsa_client() -> Iterator[dsadb.DsaDatabaseClient]:
-    with dsadb.serve_double(token=TOKEN) as (url, _app):
-        yield dsadb.DsaDatabaseClient(base_url=url, token=TOKEN, sleep=lambda _s: None, backoff=0.0)
+@pytest.fixture(params=BACKENDS)
+def dsa_client(request: pytest.FixtureRequest) -> Iterator[DsaDatabase]:
+    with dsa_backend(request.param) as backend:
+        yield backend.database
 
 
 def viewer(platform, country: str, name: str) -> str:  # type: ignore[no-untyped-def]

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.doubles.dsa_database import dsa_backend
 from tests.safety.review.factories import TEST_ACTOR, reviewer
 from trustdesk.platform.port import AccountState, MessageState
+from trustdesk.safety.enforcement import dsa_submission
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.reports import service as reports
 from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.decisions import Plan
-from trustdesk.transparency import dsa_database as dsadb
-
-TOKEN = "e2e-token"
 
 
 def decide(session, clock, platform, who, case_id, plan):  # type: ignore[no-untyped-def]
@@ -115,11 +114,10 @@ def test_notice_decision_action_statement_submission_and_appeal(session, clock, 
     flagged = next(s for s in statements if s.payload["source_type"] == "SOURCE_TRUSTED_FLAGGER")
     assert flagged.payload["source_identity"] == "Counter Extremism e.V."
 
-    with dsadb.serve_double(token=TOKEN) as (url, app):
-        client = dsadb.DsaDatabaseClient(base_url=url, token=TOKEN, sleep=lambda _: None)
-        summary = dsadb.submit_pending(session, actor=TEST_ACTOR, clock=clock, client=client)
+    with dsa_backend("http") as dsa:
+        summary = dsa_submission.submit_pending(session, actor=TEST_ACTOR, clock=clock, dsa_database=dsa.database)
         assert (summary.rejected, summary.failed) == (0, 0) and summary.submitted == len(statements)
-        assert set(app.state.store) == {s.puid for s in statements}
+        assert set(dsa.held) == {s.puid for s in statements}
 
     statement = next(s for s in statements if s.action_id == removal.action_id)
     clock.advance(days=30)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
-from trustdesk.safety.enforcement import cybertipline, strikes
+from trustdesk.safety.enforcement import cybertipline, dsa_submission, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.schemas import (
     AccountRecord,
@@ -23,7 +23,6 @@ from trustdesk.safety.enforcement.schemas import (
     TiplineRead,
 )
 from trustdesk.safety.enforcement.statements import render
-from trustdesk.transparency import dsa_database as dsadb
 
 router = APIRouter(tags=["enforcement"])
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
@@ -80,14 +79,14 @@ def tipline_filed(
 
 @router.get("/transparency/dsa/rejected", response_model=list[DsaStatementRead])
 def dsa_rejected(session: SessionDep, _: Publisher) -> list[DsaStatementRead]:
-    return [DsaStatementRead.model_validate(s) for s in dsadb.rejected_statements(session)]
+    return [DsaStatementRead.model_validate(s) for s in dsa_submission.rejected_statements(session)]
 
 
 @router.put("/transparency/dsa/statements/{statement_id}", response_model=DsaStatementRead)
 def dsa_revise(
     statement_id: RowId, body: DsaRevision, request: Request, session: SessionDep, container: ContainerDep, principal: Publisher
 ) -> DsaStatementRead:
-    row = dsadb.revise_statement(
+    row = dsa_submission.revise_statement(
         session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=body.payload
     )
     return DsaStatementRead.model_validate(row)

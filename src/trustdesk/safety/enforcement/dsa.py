@@ -2,8 +2,9 @@
 database's own names, and the rules its API enforces (Art. 24(5) DSA).
 
 Both the statement builder (which checks every statement before the platform acts) and the
-test double of the API (`trustdesk.transparency.dsa_database`) call `validate_statement`, so
-that what Trustdesk produces and what the double accepts are judged by one set of rules.
+in-memory twin of the database (`trustdesk.core.dsa_database.memory`, which the API's test
+double in `tests/doubles/dsa_database.py` answers through) call `validate_statement`, so that
+what Trustdesk produces and what the twin and the double accept are judged by one set of rules.
 Source: repository digital-services-act/transparency-database, `app/Models/Statement.php`
 and the API documentation at transparency.dsa.ec.europa.eu/page/api-documentation (2026).
 `tests/safety/enforcement/test_dsa.py` checks the enums against the conformance copy."""

@@ -15,12 +15,11 @@ from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
-from trustdesk.safety.enforcement import cybertipline, strikes
+from trustdesk.safety.enforcement import cybertipline, dsa_submission, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.review import appeals, preferences
-from trustdesk.transparency import dsa_database as dsadb
 
 router = APIRouter(include_in_schema=False)  # mounted under /console/review by review.console
 Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]
@@ -216,7 +215,7 @@ def _dsa(request: Request, session: Session, principal: Principal, error: str | 
         "console/review/dsa.html",
         status_code=422 if error else 200,
         active="review",
-        statements=dsadb.rejected_statements(session),
+        statements=dsa_submission.rejected_statements(session),
         error=error,
         dumps=lambda v: json.dumps(v, indent=2, ensure_ascii=False),
     )
@@ -234,7 +233,7 @@ def dsa_fix(
     try:
         data = json.loads(payload)
         with session.begin_nested():
-            dsadb.revise_statement(
+            dsa_submission.revise_statement(
                 session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=data
             )
     except json.JSONDecodeError as exc:

@@ -1,0 +1,1 @@
+"""Test doubles of outside services, served over real HTTP on loopback."""
