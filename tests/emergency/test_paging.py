@@ -24,6 +24,7 @@ from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Role
+from trustdesk.core.signing import SIGNATURE_HEADER, verify
 from trustdesk.emergency.paging import (
     InMemoryPager,
     PageMessage,
@@ -39,7 +40,6 @@ from trustdesk.emergency.paging import (
     page_on_call,
 )
 from trustdesk.emergency.paging_models import PageDelivery
-from trustdesk.platform.webhook.signing import SIGNATURE_HEADER, verify
 
 MESSAGE = PageMessage(
     page_id=7,

@@ -32,8 +32,8 @@ from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.models import StaffUser
 from trustdesk.core.identity.permissions import Role
 from trustdesk.core.settings import PagerKind, Settings
+from trustdesk.core.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 from trustdesk.emergency.paging_models import Page, PageDelivery, PageState, PageUrgency
-from trustdesk.platform.webhook.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 
 log = logging.getLogger("trustdesk.paging")
 
