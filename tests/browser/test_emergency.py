@@ -16,9 +16,9 @@ from tests.browser.conftest import open_page
 from tests.waiting import patience
 from trustdesk.core.audit import Actor
 from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
+from trustdesk.core.paging import InMemoryPager
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.models import ThreatCase, ThreatSource
-from trustdesk.emergency.paging import InMemoryPager
 from trustdesk.legal.demo import demo_officers, ensure_demo_agencies
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.platform.port import MessageState

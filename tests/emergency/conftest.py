@@ -10,7 +10,7 @@ import pytest
 
 from tests.legal.conftest import LegalFactory, World, legal  # noqa: F401 - fixtures
 from trustdesk.core.clock import FrozenClock
-from trustdesk.emergency.paging import InMemoryPager
+from trustdesk.core.paging import InMemoryPager
 from trustdesk.emergency.removal import Lane
 from trustdesk.legal.instruments import IssuerKind
 from trustdesk.legal.intake import Channel, Submission

@@ -14,11 +14,11 @@ from tests.conftest import TEST_ACTOR
 from tests.emergency.conftest import file_tco
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.identity.permissions import Role
+from trustdesk.core.paging import InMemoryPager, Page, PageState
 from trustdesk.emergency import lane as lane_runner
 from trustdesk.emergency import removal
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.models import RemovalState, ThreatCase, ThreatSource
-from trustdesk.emergency.paging import InMemoryPager, Page, PageState
 from trustdesk.legal.intake import Channel
 from trustdesk.platform.port import MessageState
 from trustdesk.web.app import create_app

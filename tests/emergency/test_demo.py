@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from tests.conftest import TEST_ACTOR
 from trustdesk.core.identity.permissions import Role
+from trustdesk.core.paging import InMemoryPager
 from trustdesk.emergency import service
 from trustdesk.emergency.demo import load_demo_emergency
 from trustdesk.emergency.models import RemovalState
-from trustdesk.emergency.paging import InMemoryPager
 from trustdesk.legal.demo import ensure_demo_agencies
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.platform.port import MessageState

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import TEST_ACTOR
 from trustdesk.core.identity.permissions import Role
-from trustdesk.emergency.paging import InMemoryPager
+from trustdesk.core.paging import InMemoryPager
 from trustdesk.legal import alerts
 from trustdesk.legal.registry import officer_principal
 

@@ -44,7 +44,7 @@ MODEL_MODULES = [
     "trustdesk.legal.models",
     "trustdesk.legal.policy.models",
     "trustdesk.legal.disclosure.models",
-    "trustdesk.emergency.paging_models",
+    "trustdesk.core.paging.models",
     "trustdesk.emergency.models",
     "trustdesk.safety.banks.models",
     "trustdesk.safety.exchanges.models",

@@ -93,6 +93,7 @@ class Settings(BaseSettings):
         ge=0,
         description="platform = matrix: seconds between the server's imports of Synapse's user reports into review; 0 turns them off (then run `trustdesk matrix import-reports --every 60`).",
     )
+    # Paging (core/paging, docs/paging.md): `pager` picks the adapter; each adapter's settings follow it.
     pager: PagerKind = Field(PagerKind.LOG, description="How on-call is paged: log (embedded default), webhook or smtp.")
     pager_webhook_url: str | None = Field(None, description="pager = webhook: the incident tool's URL.")
     pager_webhook_secret: SecretStr | None = Field(None, description="pager = webhook: HMAC secret that signs pages.")

@@ -1,2 +1,3 @@
 """The emergency lane: removal orders on a one-hour clock, threat-to-life notifications, and the
-paging that wakes the on-call person for both."""
+console where on-call sees and acknowledges their pages (the pager itself, which every domain
+pages through, is core/paging)."""

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from trustdesk.core import paging
 from trustdesk.core.errors import Conflict, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.emergency import lane as lane_runner
-from trustdesk.emergency import paging, removal, service
+from trustdesk.emergency import removal, service
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.models import RemovalState, ThreatSource
 from trustdesk.http.container import Container

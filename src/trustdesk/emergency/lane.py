@@ -19,9 +19,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from trustdesk.core.database import Database
+from trustdesk.core.paging import escalate_due
 from trustdesk.emergency import removal
 from trustdesk.emergency.models import Removal
-from trustdesk.emergency.paging import escalate_due
 from trustdesk.legal.models import LawfulRequest
 
 if TYPE_CHECKING:

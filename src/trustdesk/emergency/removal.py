@@ -21,9 +21,9 @@ from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.paging import Pager, PageUrgency, page_on_call
 from trustdesk.emergency import preservation
 from trustdesk.emergency.models import Removal, RemovalState, RemovedContent
-from trustdesk.emergency.paging import Pager, PageUrgency, page_on_call
 from trustdesk.legal import clocks
 from trustdesk.legal import service as legal
 from trustdesk.legal.checks import Verdict

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from trustdesk.core.paging import Page, PageDelivery, PageState
 from trustdesk.emergency import threat_to_life
 from trustdesk.emergency.models import Removal, RemovalState, ThreatCase
-from trustdesk.emergency.paging_models import Page, PageDelivery, PageState
 from trustdesk.legal.clocks import describe_time_left
 from trustdesk.legal.models import Agency, LawfulRequest
 

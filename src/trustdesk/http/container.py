@@ -18,10 +18,10 @@ from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
 from trustdesk.core.dsa_database import DsaDatabase
+from trustdesk.core.paging import Pager
 from trustdesk.core.settings import Settings
 
 if TYPE_CHECKING:  # named for the type checker only (tests/test_layering.py)
-    from trustdesk.emergency.paging import Pager
     from trustdesk.platform.matrix.screen import ContentScreen
     from trustdesk.platform.port import Platform
     from trustdesk.safety.banks.matcher import MatchService
@@ -47,8 +47,8 @@ class Container:
     db: Database
     platform: Platform
     clock: Clock = field(default_factory=SystemClock)
-    pager: Pager | None = None  # on-call paging (emergency/paging.py); None: alerts are recorded, nobody is paged
     dsa_database: DsaDatabase | None = None  # the DSA Transparency Database (core/dsa_database); None: submission is refused
+    pager: Pager | None = None  # on-call paging (core/paging); None: alerts are recorded, nobody is paged
     matcher: MatchService | None = None  # the banks' matcher, made on first use (safety/banks/matcher.py)
     content_screen: ContentScreen | None = None  # the Matrix pre-send check's screen; None: an empty list
     pipeline: PipelineSlot = field(default_factory=PipelineSlot)

@@ -15,7 +15,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict
 from trustdesk.core.identity.permissions import Role
-from trustdesk.emergency.paging import Pager, PageUrgency, page_on_call
+from trustdesk.core.paging import Pager, PageUrgency, page_on_call
 from trustdesk.legal.clocks import describe_time_left, warn_at
 from trustdesk.legal.models import DeadlineAlert, LawfulRequest
 from trustdesk.legal.workflow import FINAL, WAITING_ON_AUTHORITY

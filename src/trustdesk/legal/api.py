@@ -40,7 +40,7 @@ from trustdesk.legal.signing import provider_key
 from trustdesk.legal.workflow import RequestState
 
 if TYPE_CHECKING:
-    from trustdesk.emergency.paging import Pager
+    from trustdesk.core.paging import Pager
 
 router = APIRouter(prefix="/lawful-requests", tags=["lawful requests"])
 registry_router = APIRouter(prefix="/agencies", tags=["authority registry"])

@@ -24,7 +24,7 @@ from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Principal
 from trustdesk.legal.instruments import IssuerKind
 from trustdesk.legal.models import Agency, Officer, PortalSession
-from trustdesk.platform.demo.handles import normalise_phone
+from trustdesk.platform.handles import normalise_phone
 
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")

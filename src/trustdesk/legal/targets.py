@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from trustdesk.core.errors import InvalidInput
-from trustdesk.platform.demo.handles import normalise_phone, username_key, valid_username
+from trustdesk.platform.handles import normalise_phone, username_key, valid_username
 from trustdesk.platform.port import Platform
 
 FORMATS = Path(__file__).parent / "data" / "platform_formats.toml"

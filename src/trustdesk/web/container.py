@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from trustdesk.core.database import Database
 from trustdesk.core.dsa_database import build_dsa_database
+from trustdesk.core.paging import build_pager
 from trustdesk.core.settings import PlatformKind, Settings
-from trustdesk.emergency.paging import build_pager
 from trustdesk.http.container import Container
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.matrix.adapter import MatrixPlatform

@@ -12,10 +12,10 @@ import pytest
 
 from tests.platform.contract import ContractWorld
 from tests.platform.webhook.conftest import SECRET, FlakyTransport
+from trustdesk.core import signing
 from trustdesk.core.settings import load_settings
 from trustdesk.platform.demo import DemoPlatform
 from trustdesk.platform.port import MessageState, PlatformError
-from trustdesk.platform.webhook import signing
 from trustdesk.platform.webhook.adapter import WebhookPlatform
 from trustdesk.web.container import build_platform
 

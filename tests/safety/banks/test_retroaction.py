@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
 from tests.safety.banks.conftest import make_bank, pdq_of
-from trustdesk.emergency.paging import InMemoryPager
+from trustdesk.core.paging import InMemoryPager
 from trustdesk.safety.banks import flood, service
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.lookup import check_upload

@@ -13,8 +13,7 @@ from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, as_bytes, mess
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Role
-from trustdesk.emergency.paging import InMemoryPager
-from trustdesk.emergency.paging_models import Page
+from trustdesk.core.paging import InMemoryPager, Page
 from trustdesk.platform.demo import imagery
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.banks import service as banks

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.clock import Clock
 from trustdesk.platform.demo import actions, held, restrictions
-from trustdesk.platform.demo.handles import normalise_phone, username_key
 from trustdesk.platform.demo.models import DemoAccount, DemoChat, DemoMedia, DemoMessage
 from trustdesk.platform.demo.posting import Posting
 from trustdesk.platform.demo.store import DemoStore, demo_engine, within
+from trustdesk.platform.handles import normalise_phone, username_key
 from trustdesk.platform.port import (
     Account,
     ActionResult,

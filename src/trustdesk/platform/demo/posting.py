@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustdesk.platform.demo import restrictions
-from trustdesk.platform.demo.handles import clean_username, normalise_phone, username_key, valid_username
 from trustdesk.platform.demo.models import (
     DemoAccount,
     DemoChat,
@@ -24,6 +23,7 @@ from trustdesk.platform.demo.models import (
     DemoMessage,
 )
 from trustdesk.platform.demo.store import DemoStore, next_number
+from trustdesk.platform.handles import clean_username, normalise_phone, username_key, valid_username
 from trustdesk.platform.port import (
     Account,
     AccountState,

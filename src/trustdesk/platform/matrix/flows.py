@@ -20,7 +20,7 @@ from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.errors import TrustdeskError
-from trustdesk.emergency.paging import Pager
+from trustdesk.core.paging import Pager
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.matrix.models import MatrixReport
 from trustdesk.platform.matrix.reading import from_ts

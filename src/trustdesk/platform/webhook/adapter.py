@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from trustdesk.core import signing
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.settings import Settings
 from trustdesk.platform.port import (
@@ -40,7 +41,7 @@ from trustdesk.platform.port import (
     PlatformError,
     territories_of,
 )
-from trustdesk.platform.webhook import signing, wire
+from trustdesk.platform.webhook import wire
 from trustdesk.platform.webhook.wire import Operation
 
 T = TypeVar("T")

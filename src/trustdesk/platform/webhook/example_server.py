@@ -23,10 +23,11 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError, validate_call
 from starlette.concurrency import run_in_threadpool
 
+from trustdesk.core import signing
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.errors import AuthenticationFailed
 from trustdesk.platform.port import Platform, PlatformError
-from trustdesk.platform.webhook import signing, wire
+from trustdesk.platform.webhook import wire
 from trustdesk.platform.webhook.wire import Operation
 
 

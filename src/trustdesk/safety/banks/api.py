@@ -41,7 +41,7 @@ from trustdesk.safety.banks.schemas import (
 from trustdesk.safety.exchanges import service as exchanges
 
 if TYPE_CHECKING:
-    from trustdesk.emergency.paging import Pager
+    from trustdesk.core.paging import Pager
 
 router = APIRouter(tags=["banks"])
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]

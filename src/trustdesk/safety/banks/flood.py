@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
-from trustdesk.emergency.paging import Pager, PageUrgency, page_on_call
+from trustdesk.core.paging import Pager, PageUrgency, page_on_call
 from trustdesk.safety.banks.models import BankEntry, EntryHits, FloodAlert
 
 

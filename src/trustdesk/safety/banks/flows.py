@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
-from trustdesk.emergency.paging import Pager
+from trustdesk.core.paging import Pager
 from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import service
 from trustdesk.safety.banks.models import RetroactionRun

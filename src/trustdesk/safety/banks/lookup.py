@@ -16,7 +16,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.errors import InvalidInput, NotFound, TooLarge
-from trustdesk.emergency.paging import Pager
+from trustdesk.core.paging import Pager
 from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
-from trustdesk.emergency.paging import Pager
+from trustdesk.core.paging import Pager
 from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.automation import remove_matched

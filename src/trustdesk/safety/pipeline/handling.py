@@ -60,7 +60,7 @@ class Handler:
     book: RuleBook
     platform: Platform | None = None
     hashes: HashMatcher | SessionHashMatcher = field(default_factory=NoHashMatcher)
-    pager: Any = None  # alerts to the on-call role page through it (emergency.paging)
+    pager: Any = None  # alerts to the on-call role page through it (core.paging)
     classifiers: ClassifierRegistry = field(default_factory=default_registry)
     worker: str = "embedded"
 

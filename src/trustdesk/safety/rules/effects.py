@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.audit.service import AuditBatch
 from trustdesk.core.clock import Clock
-from trustdesk.emergency.paging import page_on_call
-from trustdesk.emergency.paging_models import PageUrgency
+from trustdesk.core.paging import PageUrgency, page_on_call
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.pipeline.context import entity_of

@@ -1,19 +1,11 @@
 """Paging: the first on-call person is paged, an unacknowledged page walks the rota, an
-acknowledgement stops it, every step is audited; the webhook and SMTP adapters deliver for
-real (a local HTTP handler via httpx's transport, a real SMTP server on loopback)."""
+acknowledgement stops it, every step is audited."""
 
 from __future__ import annotations
 
-import json
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
 
-import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -24,32 +16,16 @@ from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Role
-from trustdesk.emergency.paging import (
+from trustdesk.core.paging import (
     InMemoryPager,
-    PageMessage,
+    PageDelivery,
     PageState,
     PageUrgency,
-    PagingFailed,
-    Recipient,
-    SmtpPager,
-    WebhookPager,
     acknowledge,
     escalate_due,
     next_level,
     page_on_call,
 )
-from trustdesk.emergency.paging_models import PageDelivery
-from trustdesk.platform.webhook.signing import SIGNATURE_HEADER, verify
-
-MESSAGE = PageMessage(
-    page_id=7,
-    urgency=PageUrgency.EMERGENCY,
-    subject="TCO order 12",
-    body="One-hour clock running",
-    level=0,
-    ack_url="http://td/console/emergency/pages/7",
-)
-ALICE = Recipient(username="alice", display_name="Alice", email="alice@example.org")
 
 
 @pytest.fixture
@@ -172,90 +148,3 @@ def test_escalation_visits_each_person_once_per_round(rota_size: int, rounds: in
     while (level := next_level(level=level, rota_size=rota_size, max_rounds=rounds)) is not None:
         levels.append(level)
     assert [lv % rota_size for lv in levels] == list(range(rota_size)) * rounds
-
-
-# --- adapters against real endpoints ---------------------------------------------------------
-
-
-def test_webhook_pager_signs_and_retries_on_server_errors(clock: FrozenClock) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(503 if len(seen) < 3 else 204)
-
-    pager = WebhookPager(url="https://pager.example/hook", secret=b"s3cret", clock=clock, transport=httpx.MockTransport(handler))
-    pager.send(MESSAGE, ALICE)
-    assert len(seen) == 3
-    assert len({r.headers["Trustdesk-Delivery"] for r in seen}) == 1  # one id, so receivers dedupe
-    body = seen[-1].content
-    verify(secret=b"s3cret", body=body, header=seen[-1].headers[SIGNATURE_HEADER], now=clock.now())
-    assert json.loads(body)["recipient"]["username"] == "alice"
-
-
-def test_webhook_pager_gives_up_on_a_refusal_without_retrying(clock: FrozenClock) -> None:
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        return httpx.Response(401)
-
-    pager = WebhookPager(url="https://pager.example/hook", secret=b"k", clock=clock, transport=httpx.MockTransport(handler))
-    with pytest.raises(PagingFailed, match="HTTP 401"):
-        pager.send(MESSAGE, ALICE)
-    assert calls == [1]
-
-
-class _Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.mails: list[bytes] = []
-
-    def handle_message(self, message: object) -> None:  # aiosmtpd gives an email.message
-        self.mails.append(bytes(message))  # type: ignore[call-overload]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[_Inbox, int]]:
-    inbox, port = _Inbox(), _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-def test_smtp_pager_delivers_a_mail_with_the_ack_link(smtp_inbox: tuple[_Inbox, int]) -> None:
-    inbox, port = smtp_inbox
-    SmtpPager(host="127.0.0.1", port=port, sender="trustdesk@example.org").send(MESSAGE, ALICE)
-    (raw,) = inbox.mails
-    mail = message_from_bytes(raw)
-    assert mail["To"] == "alice@example.org"
-    assert mail["Subject"] == "[EMERGENCY] TCO order 12"
-    assert "http://td/console/emergency/pages/7" in mail.get_payload()
-
-
-def test_smtp_pager_reports_an_unreachable_relay() -> None:
-    with pytest.raises(PagingFailed, match="SMTP delivery failed"):
-        SmtpPager(host="127.0.0.1", port=_free_port(), sender="t@example.org", timeout_s=2).send(MESSAGE, ALICE)
-
-
-def test_the_pager_setting_picks_the_adapter_and_refuses_half_configurations() -> None:
-    from trustdesk.core.settings import load_settings
-    from trustdesk.emergency.paging import LogPager, SmtpPager, WebhookPager, build_pager
-
-    assert isinstance(build_pager(load_settings()), LogPager)
-    assert isinstance(
-        build_pager(load_settings(pager="webhook", pager_webhook_url="http://127.0.0.1:9/p", pager_webhook_secret="s" * 20)),
-        WebhookPager,
-    )
-    assert isinstance(build_pager(load_settings(pager="smtp", smtp_host="127.0.0.1")), SmtpPager)
-    with pytest.raises(ValueError, match="PAGER_WEBHOOK_URL"):
-        build_pager(load_settings(pager="webhook"))
-    with pytest.raises(ValueError, match="SMTP_HOST"):
-        build_pager(load_settings(pager="smtp"))

@@ -1,5 +1,6 @@
 """Signatures on outgoing webhook requests, so a platform (or a paging relay) can tell that a
-request came from Trustdesk and was not replayed later.
+request came from Trustdesk and was not replayed later. Shared by the webhook platform adapter
+(platform/webhook/) and the webhook pager (core/paging/adapters.py).
 
 Scheme (the one Stripe and Coop use, so receivers have libraries for it): the header
 `Trustdesk-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. A receiver

@@ -1,6 +1,7 @@
 """Tables for paging: one row per page (what happened, its state), one row per delivery (who
 was paged, on which channel, whether it went out). Nothing is updated in place except the
-page's state and acknowledgement, which are also audited."""
+page's state and acknowledgement, which are also audited. The tables keep the names they had
+when paging lived in the emergency domain, and their revision stays on its migration branch."""
 
 from __future__ import annotations
 

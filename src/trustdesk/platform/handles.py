@@ -1,7 +1,8 @@
 """How people write usernames and phone numbers, and the one form the platform stores.
 
 A reviewer pastes "@Some_User" or "+49 151-2345 6789" from a police request; the lookup must
-find the account whatever the spacing, case or prefix."""
+find the account whatever the spacing, case or prefix. The platform's identifier rules: the
+demo adapter stores by them, and the legal domain reads a request's targets with them."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trustdesk.platform.demo.handles import normalise_phone, username_key, valid_username
+from trustdesk.platform.handles import normalise_phone, username_key, valid_username
 
 usernames = st.from_regex(r"[a-z0-9_]{3,32}", fullmatch=True)
 e164 = st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True)
