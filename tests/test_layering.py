@@ -49,8 +49,6 @@ DOMAIN_EDGES = {
     ("emergency", "safety"),
     ("legal", "emergency"),
     ("legal", "platform"),
-    ("platform", "emergency"),
-    ("platform", "safety"),
     ("safety", "emergency"),
     ("safety", "legal"),
     ("safety", "platform"),
