@@ -55,10 +55,7 @@ PENDING = {
 }
 # Imports against the layers, each with why it is still there and what takes it away. A new one
 # fails; one that is gone fails too, until it is taken off this list.
-EXCEPTIONS = {
-    ("trustdesk.core.settings", "safety"): "Settings checks signal_types against safety/signals/types and installs the "
-    "process's registry when it is made (b6a86db); to go: the top (web/container.py) checks the names and installs it",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path) -> str:
