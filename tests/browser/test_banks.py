@@ -12,6 +12,7 @@ from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.demo import imagery
 from trustdesk.safety.banks.matcher import MatchService
 from trustdesk.safety.signals.hashing import hash_media
+from trustdesk.safety.signals.types import registry
 
 PASSWORD = "a long browser test password"
 
@@ -76,3 +77,26 @@ def test_an_admin_adds_a_bank_entry_and_looks_up_an_image(page, live_server, tmp
     page.get_by_label("File").set_input_files(str(cat))
     page.get_by_role("button", name="Look up").click()
     expect(page.locator("#lookup-matches")).to_contain_text("No match in any bank")
+
+
+def test_the_entry_form_offers_the_signal_types_in_use(page, live_server) -> None:
+    secret = _admin(live_server, "typesadmin")
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Username").fill("typesadmin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("One-time code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome, typesadmin")).to_be_visible()
+    page.goto(live_server.url + "/console/safety/banks")
+    page.get_by_label("Name").fill("Exact hashes only")
+    page.get_by_label("Policy").select_option("terrorism")
+    page.get_by_role("button", name="Create bank").click()
+    expect(page.get_by_role("heading", name="Exact hashes only")).to_be_visible()
+    signal_type = page.get_by_label("Signal type")
+    assert signal_type.locator("option").all_inner_texts() == list(registry.DEFAULT_SIGNAL_TYPES)
+    try:
+        registry.install(["sha256", "pdq"])  # as the container's builder does for signal_types = ["sha256", "pdq"]
+        page.reload()
+        expect(signal_type.locator("option")).to_have_text(["sha256", "pdq"])
+    finally:
+        registry.install(registry.DEFAULT_SIGNAL_TYPES)

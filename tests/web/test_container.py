@@ -6,7 +6,8 @@ from trustdesk.core.settings import load_settings
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.webhook.adapter import WebhookPlatform
-from trustdesk.web.container import build_platform
+from trustdesk.safety.signals.types import registry
+from trustdesk.web.container import build_container, build_platform
 
 
 def test_the_platform_setting_picks_the_adapter(tmp_path) -> None:
@@ -26,3 +27,12 @@ def test_the_platform_setting_picks_the_adapter(tmp_path) -> None:
 def test_a_half_configured_matrix_platform_refuses_to_start() -> None:
     with pytest.raises(ValueError, match="TRUSTDESK_MATRIX_BOT_TOKEN"):
         build_platform(load_settings(platform="matrix", matrix_homeserver_url="http://127.0.0.1:9"))
+
+
+def test_the_container_installs_the_signal_types_of_its_settings(tmp_path) -> None:
+    try:
+        container = build_container(load_settings(data_dir=tmp_path, signal_types=["pdq", "sha256"]))
+        container.db.dispose()
+        assert registry.active().names() == ["pdq", "sha256"]
+    finally:
+        registry.install(registry.DEFAULT_SIGNAL_TYPES)

@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from trustdesk.cli.context import console, err_console, operator, state
 from trustdesk.core.clock import Clock
 from trustdesk.core.database import Database
-from trustdesk.platform.matrix import reports
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.port import PlatformError
+from trustdesk.safety.reports import matrix as reports
 
 app = typer.Typer(help="The Matrix (Synapse) connector.", no_args_is_help=True)
 LISTED = 20  # imported reports named one per line; more are counted

@@ -9,16 +9,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
-from trustdesk.safety.signals.types import registry as signal_registry
-
 DEV_SECRET = "dev-only-change-me-0123456789abcdef"
+# Every signal type Trustdesk ships (safety/signals/types/registry.py's CATALOGUE; a test checks).
+DEFAULT_SIGNAL_TYPES: tuple[str, ...] = ("pdq", "md5", "sha256", "video_md5")
 
 
 class BusKind(StrEnum):
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
     signal_types: list[str] = Field(
-        list(signal_registry.DEFAULT_SIGNAL_TYPES),
+        list(DEFAULT_SIGNAL_TYPES),
         description="The signal types banks hold and the matcher matches, by name (safety/signals/types/); "
         "an unknown name is refused at start.",
     )
@@ -205,16 +205,6 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds between the server's checkpoints of the audit chain; 0 turns them off (then run `trustdesk audit checkpoint --every 3600`, or from a scheduler).",
     )
-
-    @field_validator("signal_types")
-    @classmethod
-    def _known_signal_types(cls, names: list[str]) -> list[str]:
-        signal_registry.SignalRegistry.of(names)  # raises, naming the unknown ones
-        return names
-
-    def model_post_init(self, context: Any, /) -> None:
-        # The process's signal registry comes from the settings it starts with.
-        signal_registry.install(self.signal_types)
 
     def check_production(self) -> None:
         """A production instance must not run on the development secret or plain cookies."""

@@ -3,7 +3,7 @@ under /api/v1, `PAGE_ROUTERS` at the root, each in this order."""
 
 from fastapi import APIRouter
 
-from trustdesk.platform.matrix.api import router as matrix_connector_router
-
-API_ROUTERS: list[APIRouter] = [matrix_connector_router]
+# The Matrix connector's router (/connector/matrix) is safety's (safety/connector.py): its
+# work is the screen, the banks and review.
+API_ROUTERS: list[APIRouter] = []
 PAGE_ROUTERS: list[APIRouter] = []

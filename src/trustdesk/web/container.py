@@ -1,6 +1,6 @@
-"""Building the container: the adapters the settings choose (platform, pager, DSA database).
-The top's job, so that the HTTP base's `Container` names no adapter; the app factory and the
-CLI both build theirs here."""
+"""Building the container: the adapters the settings choose (platform, pager, DSA database), and the
+process's signal registry (`signal_types`). The top's job, so that the HTTP base's `Container`
+names no adapter and `core` no domain; the app factory and the CLI both build theirs here."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.port import Platform
 from trustdesk.platform.webhook.adapter import WebhookPlatform
+from trustdesk.safety.signals.types import registry as signal_registry
 
 __all__ = ["Container", "build_container", "build_platform"]
 
@@ -28,6 +29,8 @@ def build_platform(settings: Settings) -> Platform:
 
 
 def build_container(settings: Settings) -> Container:
+    # First, so that a `signal_types` name Trustdesk lacks stops the start (UnknownSignalType, naming it).
+    signal_registry.install(settings.signal_types)
     return Container(
         settings=settings,
         db=Database.from_url(settings.sqlalchemy_url),

@@ -1,5 +1,5 @@
 """The contract every signal type keeps, and the registry that the `signal_types` setting
-builds. A new type's test is a subclass of `SignalTypeContract` naming its class (and, for a
+names (installed by the container's builder, at start; here by `installed`). A new type's test is a subclass of `SignalTypeContract` naming its class (and, for a
 type that does not hash arbitrary bytes, how to make a file for it)."""
 
 from __future__ import annotations
@@ -7,6 +7,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -14,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from pydantic import ValidationError
 
 from tests.conftest import TEST_ACTOR
 from tests.safety.banks import conftest as banks_fixtures
@@ -34,6 +36,7 @@ from trustdesk.safety.signals.types.md5 import Md5Kind
 from trustdesk.safety.signals.types.pdq import PdqKind
 from trustdesk.safety.signals.types.sha256 import Sha256Kind
 from trustdesk.safety.signals.types.video_md5 import VideoMd5Kind
+from trustdesk.web.app import create_app
 
 session, poster = banks_fixtures.session, banks_fixtures.poster  # the banks' fixtures, for the matcher test
 MATCHER_INDEX_KINDS = {IndexKind.PDQ_INDEX, IndexKind.EXACT}  # what MatchService holds
@@ -159,26 +162,46 @@ def test_every_catalogued_type_has_a_contract_test() -> None:
     assert set(registry.CATALOGUE.values()) <= tested
 
 
+@contextmanager
+def installed(names: list[str]) -> Iterator[registry.SignalRegistry]:
+    """The registry of these `signal_types` for the block, as the container's builder installs
+    it at start; the defaults again after."""
+    try:
+        yield registry.install(Settings(signal_types=names).signal_types)
+    finally:
+        registry.install(registry.DEFAULT_SIGNAL_TYPES)
+
+
 def test_the_default_setting_is_every_shipped_type() -> None:
     assert Settings().signal_types == list(registry.DEFAULT_SIGNAL_TYPES) == list(registry.CATALOGUE)
     assert registry.active().names() == list(registry.DEFAULT_SIGNAL_TYPES)
 
 
 @pytest.mark.parametrize("names", [["pdq", "sha1"], ["PDQ"], [], ["md5", "md5"]])
-def test_an_unknown_or_repeated_signal_type_is_refused_at_start(names: list[str]) -> None:
-    with pytest.raises(ValidationError, match="signal_types"):
-        Settings(signal_types=names)
+def test_an_unknown_or_repeated_signal_type_is_refused_at_start(names: list[str], tmp_path: Path) -> None:
+    with pytest.raises(registry.UnknownSignalType, match="signal_types"):
+        create_app(Settings(signal_types=names, data_dir=tmp_path))
+    assert registry.active().names() == list(registry.DEFAULT_SIGNAL_TYPES)  # nothing installed
+    assert list(tmp_path.iterdir()) == []  # refused before the container opened anything
+
+
+def test_an_unknown_signal_type_is_named_with_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(registry.UnknownSignalType) as refused:
+        create_app(Settings(signal_types=["pdq", "sha1"], data_dir=tmp_path))
+    assert str(refused.value) == "Unknown signal type(s) in signal_types: 'sha1'. Known: pdq, md5, sha256, video_md5."
+
+
+def test_the_settings_alone_install_nothing() -> None:
+    Settings(signal_types=["pdq"])  # core names no signal type: the top installs the registry
+    assert registry.active().names() == list(registry.DEFAULT_SIGNAL_TYPES)
 
 
 def test_the_setting_decides_which_types_banks_accept() -> None:
-    try:
-        Settings(signal_types=["pdq", "sha256"])
+    with installed(["pdq", "sha256"]):
         assert normalise("sha256", "A" * 64) == "a" * 64
         with pytest.raises(InvalidInput, match="Unknown signal type 'md5'. Valid: pdq, sha256"):
             normalise("md5", "a" * 32)
         assert registry.active().exchange_names() == {"pdq": PdqKind, "video_sha256": Sha256Kind}
-    finally:
-        Settings()
     assert registry.active().names() == list(registry.DEFAULT_SIGNAL_TYPES)
 
 
@@ -191,13 +214,10 @@ def test_the_matcher_holds_and_matches_only_the_types_in_use(session, clock, pos
     assert sorted(m.signal_type for m in lookup_file(session, matcher=every, data=poster).result.matches) == ["md5", "sha256"]
     as_video = lookup_raw(session, matcher=every, signal_type="video_md5", value=hashes.md5).matches
     assert sorted(m.signal_type for m in as_video) == ["md5", "video_md5"]
-    try:
-        Settings(signal_types=["pdq", "sha256"])
+    with installed(["pdq", "sha256"]):
         fewer = MatchService(refresh_seconds=0)
         assert [m.signal_type for m in lookup_file(session, matcher=fewer, data=poster).result.matches] == ["sha256"]
         assert fewer.stats().exact_entries == 1
-    finally:
-        Settings()
 
 
 def _noise_png(seed: int) -> bytes:

@@ -1,6 +1,7 @@
 """The connector's operations on Trustdesk's side: answer Synapse's pre-send checks, take in
-the events it streams (screening those it let through unchecked while Trustdesk was down),
-and import its users' reports as notices. Keyword-only, session first, flush never commit."""
+the events it streams (screening those it let through unchecked while Trustdesk was down).
+Its users' reports reach review through safety (`safety/reports/matrix.py`). Keyword-only,
+session first, flush never commit."""
 
 from __future__ import annotations
 

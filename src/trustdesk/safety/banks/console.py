@@ -17,9 +17,10 @@ from trustdesk.http.rendering import render
 from trustdesk.safety.banks import flood, lookup, service, transfer
 from trustdesk.safety.banks.api import matcher_of
 from trustdesk.safety.banks.flows import add_entries_flow
-from trustdesk.safety.banks.models import BankKind, RetroactionRun, SignalType
+from trustdesk.safety.banks.models import BankKind, RetroactionRun
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.exchanges import service as exchanges
+from trustdesk.safety.signals.types import registry as signal_registry
 
 router = APIRouter(prefix="/console/safety/banks", include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
@@ -197,7 +198,7 @@ def _bank_page(
         summary=summary,
         entries=service.list_entries(session, bank_id=bank_id, limit=200),
         runs=runs,
-        signal_types=list(SignalType),
+        signal_types=signal_registry.active().names(),  # the types this instance uses (signal_types)
         formats=list(transfer.TransferFormat),
         can_manage=principal.can(Permission.BANKS_MANAGE),
         **extra,

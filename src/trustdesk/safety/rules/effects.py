@@ -182,7 +182,7 @@ def _alert(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
 
 
 def _page(ctx: EffectContext, effect: Effect, row: RuleAlert) -> dict[str, Any]:
-    """Page the on-call rota (emergency.paging) when the alert is for it. The page names the
+    """Page the on-call rota (core.paging) when the alert is for it. The page names the
     rule and the event id only: no message text or user data goes to a pager. A pager that
     fails is noted on the hit and does not fail the event (the alert row stays)."""
     if ctx.pager is None or effect.args["role"] != "on_call":

@@ -1,9 +1,10 @@
 """The signal types this instance uses, by stored name, built from the `signal_types` setting.
 
 `CATALOGUE` is every type Trustdesk ships; the setting picks from it, and a name not in it is
-refused when the settings are built (at start), never later at the first entry of that type.
-Bank validation, import/export, exchanges, the matcher and retroaction all ask the process's
-registry (`active()`), which the settings install; until then it holds the defaults."""
+refused when the top installs the registry as it builds the container (`web/container.py`, at
+start), never later at the first entry of that type. Bank validation, import/export,
+exchanges, the matcher and retroaction all ask the process's registry (`active()`); until it
+is installed it holds the defaults."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from trustdesk.core.errors import InvalidInput
+from trustdesk.core.settings import DEFAULT_SIGNAL_TYPES
 from trustdesk.safety.signals.types.base import IndexKind, SignalKind
 from trustdesk.safety.signals.types.md5 import Md5Kind
 from trustdesk.safety.signals.types.pdq import PdqKind
@@ -18,7 +20,6 @@ from trustdesk.safety.signals.types.sha256 import Sha256Kind
 from trustdesk.safety.signals.types.video_md5 import VideoMd5Kind
 
 CATALOGUE: dict[str, type[SignalKind]] = {kind.name: kind for kind in (PdqKind, Md5Kind, Sha256Kind, VideoMd5Kind)}
-DEFAULT_SIGNAL_TYPES: tuple[str, ...] = ("pdq", "md5", "sha256", "video_md5")
 
 
 class UnknownSignalType(ValueError):
@@ -75,7 +76,7 @@ def active() -> SignalRegistry:
 
 
 def install(names: Iterable[str]) -> SignalRegistry:
-    """Make the registry of these names the process's (the settings do, at start)."""
+    """Make the registry of these names the process's (the container's builder does, at start)."""
     global _active
     _active = SignalRegistry.of(names)
     return _active

@@ -1,6 +1,7 @@
 """Synapse's user reports reach review: pulled from its admin API (Synapse has no module
 callback for them), once by `trustdesk matrix import-reports`, or on a timer inside the
-server (`matrix_reports_every_s`) when the platform is Matrix.
+server (`matrix_reports_every_s`) when the platform is Matrix. Each report is stored once, by
+Synapse's report id, and opens (or joins) a review case about the reported message.
 
 Resumable and idempotent. The checkpoint is in the database: the newest report already
 imported (`matrix_reports`). An import reads Synapse's reports from the newest back to a
@@ -13,20 +14,26 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from trustdesk.core.audit import Actor
+from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.database import Database
-from trustdesk.platform.matrix import flows
 from trustdesk.platform.matrix.adapter import MatrixPlatform
+from trustdesk.platform.matrix.models import MatrixReport
+from trustdesk.platform.matrix.reading import from_ts
 from trustdesk.platform.port import PlatformError
+from trustdesk.safety.enforcement.actions import Source, SubjectKind
+from trustdesk.safety.review import service as review
+from trustdesk.safety.review.routing import route
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +42,65 @@ BATCH = 100  # reports per transaction
 # Read again behind the checkpoint: Synapse numbers and times a report before it commits
 # it, so two reports made at once can appear out of order.
 LOOKBACK = timedelta(minutes=1)
+REPORT_PRIORITY = 20  # a user report without a category: above spam, below named harms
+
+
+def report_checkpoint(session: Session) -> datetime | None:
+    """When Synapse received the newest report imported: the next import reads back to it."""
+    return session.scalar(select(func.max(MatrixReport.reported_at)))
+
+
+def import_reports(session: Session, *, reports: Iterable[dict[str, Any]], actor: Actor, clock: Clock) -> list[MatrixReport]:
+    """Store each of Synapse's reports not stored yet, oldest first, each opening (or joining)
+    a review case; returns the new ones. A report already imported is skipped: importing the
+    same reports again never makes a second case."""
+    pending = sorted(reports, key=lambda r: r["id"])
+    stored = select(MatrixReport.synapse_report_id).where(MatrixReport.synapse_report_id.in_([r["id"] for r in pending]))
+    known = set(session.scalars(stored))
+    imported = []
+    for report in pending:
+        if report["id"] not in known:
+            known.add(report["id"])
+            imported.append(_import(session, report=report, actor=actor, clock=clock))
+    return imported
+
+
+def _import(session: Session, *, report: dict, actor: Actor, clock: Clock) -> MatrixReport:
+    reason = (report.get("reason") or "").strip() or None
+    case = review.open_case(
+        session,
+        actor=actor,
+        clock=clock,
+        subject_kind=SubjectKind.MESSAGE,
+        subject_id=report["event_id"],
+        queue=route(policy=None, source=Source.NOTICE),
+        priority=REPORT_PRIORITY,
+        source=Source.NOTICE,
+        reason=f"Matrix report by {report['user_id']}" + (f": {reason}" if reason else ""),
+    )
+    row = MatrixReport(
+        synapse_report_id=report["id"],
+        event_id=report["event_id"],
+        room_id=report["room_id"],
+        reporter=report["user_id"],
+        sender=report.get("sender"),
+        reason=reason,
+        reported_at=from_ts(report["received_ts"]),
+        imported_at=clock.now(),
+        case_ref=str(case.id),
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        clock=clock,
+        action="matrix.report_import",
+        object_type="matrix_report",
+        object_id=row.id,
+        details={"case_id": case.id, "synapse_report_id": report["id"]},
+    )
+    return row
 
 
 @dataclass(frozen=True)
@@ -79,7 +145,7 @@ def import_new(
     """Import every report Synapse holds that Trustdesk has not; `progress(done, total)`
     after each batch. Raises PlatformError when Synapse cannot be read (nothing is stored)."""
     with db.transaction() as session:
-        since = flows.report_checkpoint(session)
+        since = report_checkpoint(session)
     pending = unimported(platform, since=since, page_size=page_size)
     run = ImportRun(read=len(pending))
     for start in range(0, len(pending), batch):
@@ -95,7 +161,7 @@ def _import_batch(db: Database, reports: list[dict[str, Any]], *, actor: Actor, 
     for attempt in range(2):
         try:
             with db.transaction() as session:
-                rows = flows.import_reports(session, reports=reports, actor=actor, clock=clock)
+                rows = import_reports(session, reports=reports, actor=actor, clock=clock)
                 return [Imported(row.synapse_report_id, row.event_id, int(row.case_ref or 0)) for row in rows]
         except IntegrityError:
             if attempt:

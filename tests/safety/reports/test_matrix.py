@@ -17,14 +17,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from tests.platform.matrix.conftest import MatrixWorld, eventually
+from tests.platform.matrix.conftest import MatrixWorld, _synapse_installed, eventually, matrix  # noqa: F401 - fixtures
 from tests.waiting import patience
 from trustdesk.cli.main import app as cli
 from trustdesk.core.database import Database
-from trustdesk.platform.matrix import reports
 from trustdesk.platform.matrix.models import MatrixReport
+from trustdesk.safety.reports import matrix as reports
 from trustdesk.safety.review.models import Case
 from trustdesk.web.app import create_app
+
+pytestmark = pytest.mark.synapse
 
 
 @pytest.fixture

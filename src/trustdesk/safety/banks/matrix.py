@@ -1,98 +1,24 @@
-"""Work that crosses domains: Synapse's user reports become notices in review, and uploads
-and the messages that post them are remembered by the hash banks (for retroaction).
-
-Synapse has no module callback for reports, so they are pulled from its admin API
-(`reports.py`: by the server on a timer, or `trustdesk matrix import-reports`). Each report
-is stored once, by Synapse's report id, and opens (or joins) a review case about the
-reported message."""
+"""Matrix uploads and the messages that post them, remembered by the hash banks (for
+retroaction): what the connector's media check and event stream (`safety/connector.py`) do
+after the platform's own check. Cross-domain work: the Matrix side (`platform/matrix/`) knows
+no bank."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trustdesk.core.audit import Actor, record
+from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.paging import Pager
 from trustdesk.platform.matrix.adapter import MatrixPlatform
-from trustdesk.platform.matrix.models import MatrixReport
-from trustdesk.platform.matrix.reading import from_ts
 from trustdesk.platform.port import Platform, PlatformError
 from trustdesk.safety.banks.lookup import check_upload, link_message, stored_media
 from trustdesk.safety.banks.matcher import MatchService
-from trustdesk.safety.enforcement.actions import Source, SubjectKind
-from trustdesk.safety.review import service as review
-from trustdesk.safety.review.routing import route
-
-REPORT_PRIORITY = 20  # a user report without a category: above spam, below named harms
-
-
-def report_checkpoint(session: Session) -> datetime | None:
-    """When Synapse received the newest report imported: the next import reads back to it."""
-    return session.scalar(select(func.max(MatrixReport.reported_at)))
-
-
-def import_reports(session: Session, *, reports: Iterable[dict[str, Any]], actor: Actor, clock: Clock) -> list[MatrixReport]:
-    """Store each of Synapse's reports not stored yet, oldest first, each opening (or joining)
-    a review case; returns the new ones. A report already imported is skipped: importing the
-    same reports again never makes a second case."""
-    pending = sorted(reports, key=lambda r: r["id"])
-    stored = select(MatrixReport.synapse_report_id).where(MatrixReport.synapse_report_id.in_([r["id"] for r in pending]))
-    known = set(session.scalars(stored))
-    imported = []
-    for report in pending:
-        if report["id"] not in known:
-            known.add(report["id"])
-            imported.append(_import(session, report=report, actor=actor, clock=clock))
-    return imported
-
-
-def _import(session: Session, *, report: dict, actor: Actor, clock: Clock) -> MatrixReport:
-    reason = (report.get("reason") or "").strip() or None
-    case = review.open_case(
-        session,
-        actor=actor,
-        clock=clock,
-        subject_kind=SubjectKind.MESSAGE,
-        subject_id=report["event_id"],
-        queue=route(policy=None, source=Source.NOTICE),
-        priority=REPORT_PRIORITY,
-        source=Source.NOTICE,
-        reason=f"Matrix report by {report['user_id']}" + (f": {reason}" if reason else ""),
-    )
-    row = MatrixReport(
-        synapse_report_id=report["id"],
-        event_id=report["event_id"],
-        room_id=report["room_id"],
-        reporter=report["user_id"],
-        sender=report.get("sender"),
-        reason=reason,
-        reported_at=from_ts(report["received_ts"]),
-        imported_at=clock.now(),
-        case_ref=str(case.id),
-    )
-    session.add(row)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        clock=clock,
-        action="matrix.report_import",
-        object_type="matrix_report",
-        object_id=row.id,
-        details={"case_id": case.id, "synapse_report_id": report["id"]},
-    )
-    return row
-
-
-# -- media for the hash banks ------------------------------------------------------------------
 
 POSTING_TYPES = frozenset({"m.room.message", "m.sticker"})
 

@@ -1,5 +1,13 @@
-"""The HTTP side of the Synapse module: pre-send checks and the event stream. Thin: parse,
-call the service, answer. Authenticated by an API token holding `events:ingest`."""
+"""The HTTP side of the Synapse module (/connector/matrix): pre-send checks and the event
+stream. Thin: parse, call the services, answer. Authenticated by an API token holding
+`events:ingest`.
+
+It lives in safety, not in platform/matrix, because every call ends in safety's work: the
+content screen (the rules pipeline's to replace), the hash banks that remember uploads for
+retroaction (`banks/matrix.py`), and the import of Synapse's user reports into review that its
+lifespan runs (`reports/matrix.py`). The Matrix side (`platform/matrix/`: the adapter, the
+event log and its screen, the Synapse module) imports no safety module; safety may import
+platform, the domain below it (tests/test_layering.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +20,14 @@ from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import MAX_BIG_ID
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
-from trustdesk.platform.matrix import flows, reports, service
+from trustdesk.platform.matrix import service
 from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
+from trustdesk.safety.banks import matrix as banks_matrix
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
+from trustdesk.safety.reports import matrix as matrix_reports
 
 # The router brings the server its report import (platform = matrix, matrix_reports_every_s).
-router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"], lifespan=reports.server_lifespan)
+router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"], lifespan=matrix_reports.server_lifespan)
 Ingestor = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
 LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
 
@@ -86,7 +96,7 @@ def media_check(body: MediaIn, request: Request, session: SessionDep, container:
     media, actor = body.model_dump(), actor_of(request, principal)
     verdict = service.check_media(session, screen=content_screen(container), media=media, actor=actor, clock=container.clock)
     if not verdict.block:
-        flows.remember_upload(
+        banks_matrix.remember_upload(
             session,
             matcher=bank_matcher(container),
             media=media,
@@ -104,7 +114,7 @@ def events(body: EventsIn, request: Request, session: SessionDep, container: Con
     result = service.ingest_events(
         session, events=events, screen=content_screen(container), platform=container.platform, actor=actor, clock=container.clock
     )
-    flows.remember_posted_media(
+    banks_matrix.remember_posted_media(
         session,
         matcher=bank_matcher(container),
         events=events,
