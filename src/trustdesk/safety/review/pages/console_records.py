@@ -22,7 +22,7 @@ from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.review import appeals, preferences
 from trustdesk.transparency import dsa_database as dsadb
 
-router = APIRouter(include_in_schema=False)  # mounted under /console/review by review.console
+router = APIRouter(include_in_schema=False)  # mounted under /console/review by review.pages.console
 Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]
 Decider = Annotated[Principal, Depends(require(Permission.REVIEW_DECIDE))]
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
