@@ -18,7 +18,7 @@ from trustdesk.http.rendering import render
 from trustdesk.legal import alerts, discovery, registry, service
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
-from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.models import OfficerState, RequestState
 from trustdesk.legal.schemas import (
     AgencyCreate,
     AgencyRead,
@@ -37,7 +37,6 @@ from trustdesk.legal.schemas import (
     Withdrawal,
 )
 from trustdesk.legal.signing import provider_key
-from trustdesk.legal.workflow import RequestState
 
 if TYPE_CHECKING:
     from trustdesk.emergency.paging import Pager
