@@ -16,7 +16,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.identity.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
-from trustdesk.legal.workflow import RequestState
+from trustdesk.legal.models import RequestState
 
 LEGAL = next(s for s in DEMO_STAFF if s.username == "legal")
 

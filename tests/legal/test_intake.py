@@ -16,10 +16,9 @@ from trustdesk.legal import service
 from trustdesk.legal.attachments import MAX_BYTES, Upload, blob_path
 from trustdesk.legal.instruments import IssuerKind, load_catalogue
 from trustdesk.legal.intake import Channel, Flag
-from trustdesk.legal.models import LawfulRequest, RequestAttachment, RequestTarget
+from trustdesk.legal.models import LawfulRequest, RequestAttachment, RequestState, RequestTarget
 from trustdesk.legal.registry import officer_principal
 from trustdesk.legal.signing import load_or_create, verify_document
-from trustdesk.legal.workflow import RequestState
 
 CAT = load_catalogue()
 PERIOD = {"period_start": datetime(2026, 1, 1, tzinfo=UTC), "period_end": datetime(2026, 2, 1, tzinfo=UTC)}

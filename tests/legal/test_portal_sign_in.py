@@ -11,7 +11,7 @@ from tests.conftest import PASSWORD, TEST_ACTOR
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.identity import service as identity
 from trustdesk.legal import registry
-from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.models import OfficerState
 
 WRONG = "not the password at all"
 

@@ -8,7 +8,7 @@ from tests.conftest import PASSWORD, TEST_ACTOR
 from trustdesk.core.errors import Conflict, InvalidInput
 from trustdesk.legal import registry
 from trustdesk.legal.instruments import IssuerKind
-from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.models import OfficerState
 
 
 def _login(db, clock, officer, *, password=PASSWORD, code=None, legal=None):

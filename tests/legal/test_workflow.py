@@ -13,9 +13,9 @@ from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.errors import Conflict, Forbidden, InvalidInput
 from trustdesk.legal import service
 from trustdesk.legal.instruments import RefusalReason
-from trustdesk.legal.models import RequestTransition
+from trustdesk.legal.models import RequestState, RequestTransition
 from trustdesk.legal.registry import officer_principal
-from trustdesk.legal.workflow import ALLOWED, AUTHORITY_MOVES, RequestState, check_transition
+from trustdesk.legal.workflow import ALLOWED, AUTHORITY_MOVES, check_transition
 
 PAIRS = list(itertools.product(RequestState, RequestState))
 FORBIDDEN = [(a, b) for a, b in PAIRS if b not in ALLOWED[a]]

@@ -23,10 +23,9 @@ from trustdesk.legal import service as requests
 from trustdesk.legal.disclosure import service as disclosure
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
 from trustdesk.legal.intake import Channel, Submission, submit_request
-from trustdesk.legal.models import Agency, LawfulRequest
+from trustdesk.legal.models import Agency, LawfulRequest, RequestState
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.signing import load_or_create
-from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.port import ChatKind
 from trustdesk.safety.enforcement import service as enforcement

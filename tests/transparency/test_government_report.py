@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.transparency.conftest import START, Seeder
 from trustdesk.legal.disclosure import numbers
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
-from trustdesk.legal.workflow import RequestState
+from trustdesk.legal.models import RequestState
 from trustdesk.transparency.reports import government, government_files
 from trustdesk.transparency.reports.government import RequestFacts
 from trustdesk.transparency.reports.periods import parse_period

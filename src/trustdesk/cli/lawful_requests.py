@@ -15,7 +15,7 @@ from trustdesk.core.identity.permissions import Permission, Principal, Role, ope
 from trustdesk.legal import alerts, registry, service
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.instruments import load_catalogue
-from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.models import OfficerState
 
 app = typer.Typer(help="Lawful requests: queue, deadline alerts, instruments, authority registry.", no_args_is_help=True)
 

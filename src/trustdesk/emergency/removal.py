@@ -29,9 +29,9 @@ from trustdesk.legal import service as legal
 from trustdesk.legal.checks import Verdict
 from trustdesk.legal.instruments import Instrument, InstrumentCode, load_catalogue
 from trustdesk.legal.intake import Channel
-from trustdesk.legal.models import Agency, LawfulRequest, RequestTarget
+from trustdesk.legal.models import Agency, LawfulRequest, RequestState, RequestTarget
 from trustdesk.legal.policy.jurisdictions import eea_countries
-from trustdesk.legal.workflow import FINAL, RequestState
+from trustdesk.legal.workflow import FINAL
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
 

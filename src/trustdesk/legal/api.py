@@ -7,18 +7,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from trustdesk.core.errors import NotFound
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, current_principal, require
-from trustdesk.http.rendering import render
 from trustdesk.legal import alerts, discovery, registry, service
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
-from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.models import OfficerState, RequestState
 from trustdesk.legal.schemas import (
     AgencyCreate,
     AgencyRead,
@@ -37,7 +36,6 @@ from trustdesk.legal.schemas import (
     Withdrawal,
 )
 from trustdesk.legal.signing import provider_key
-from trustdesk.legal.workflow import RequestState
 
 if TYPE_CHECKING:
     from trustdesk.core.paging import Pager
@@ -252,9 +250,3 @@ def officer_state(
         reason=body.reason,
     )
     return OfficerRead.model_validate(officer)
-
-
-@discovery_router.get("/lawful-requests", response_class=HTMLResponse, include_in_schema=False)
-def discovery_page(request: Request, container: ContainerDep) -> HTMLResponse:
-    document = discovery.document(container.settings, provider_key(container.settings.data_dir))
-    return render(request, "portal/discovery.html", doc=document, officer=None)

@@ -17,8 +17,7 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.identity.demo import DEMO_PASSWORD
 from trustdesk.legal import registry
 from trustdesk.legal.instruments import IssuerKind
-from trustdesk.legal.models import Agency, Officer
-from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.models import Agency, Officer, OfficerState
 
 DEMO_FILE = Path(__file__).parent / "data" / "demo_agencies.toml"
 

@@ -21,10 +21,18 @@ from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import attachments, clocks
 from trustdesk.legal.checks import CheckItem, RequestParts, overall, run_checks
 from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, load_catalogue
-from trustdesk.legal.models import Agency, LawfulRequest, Officer, RequestAttachment, RequestTarget, RequestTransition
-from trustdesk.legal.registry import OfficerState, domain_registered, get_agency, get_officer
+from trustdesk.legal.models import (
+    Agency,
+    LawfulRequest,
+    Officer,
+    OfficerState,
+    RequestAttachment,
+    RequestState,
+    RequestTarget,
+    RequestTransition,
+)
+from trustdesk.legal.registry import domain_registered, get_agency, get_officer
 from trustdesk.legal.targets import MAX_TARGETS, Resolution, Target, parse_targets, platform_format, resolve
-from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.port import DataCategory, Platform
 
 BURST_WINDOW = timedelta(hours=1)

@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trustdesk.core.database import Base, UTCDateTime
+
+
+class OfficerState(StrEnum):
+    PENDING = "pending"  # registered, not yet confirmed by staff: cannot sign in
+    VERIFIED = "verified"
+    BLOCKED = "blocked"  # known or suspected compromised: cannot sign in or file
+
+
+class RequestState(StrEnum):
+    RECEIVED = "received"
+    VERIFIED = "verified"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    PARTLY_ANSWERED = "partly_answered"
+    ANSWERED = "answered"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
 
 
 class Agency(Base):

@@ -10,7 +10,6 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
-from enum import StrEnum
 
 import pyotp
 from sqlalchemy import select
@@ -23,18 +22,12 @@ from trustdesk.core.errors import AuthenticationFailed, Conflict, Forbidden, Inv
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Principal
 from trustdesk.legal.instruments import IssuerKind
-from trustdesk.legal.models import Agency, Officer, PortalSession
+from trustdesk.legal.models import Agency, Officer, OfficerState, PortalSession
 from trustdesk.platform.handles import normalise_phone
 
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
 MIN_PASSWORD = identity.MIN_PASSWORD
-
-
-class OfficerState(StrEnum):
-    PENDING = "pending"  # registered, not yet confirmed by staff: cannot sign in
-    VERIFIED = "verified"
-    BLOCKED = "blocked"  # known or suspected compromised: cannot sign in or file
 
 
 def _sha256(value: str) -> str:

@@ -6,11 +6,11 @@ from fastapi import APIRouter
 from trustdesk.legal.api import discovery_router
 from trustdesk.legal.api import registry_router as agency_router
 from trustdesk.legal.api import router as lawful_requests_router
-from trustdesk.legal.console_pages import router as requests_console_router
 from trustdesk.legal.disclosure.api import router as legal_disclosure_router
 from trustdesk.legal.disclosure.pages import console_router as disclosure_console_router
 from trustdesk.legal.disclosure.pages import portal_router as disclosure_portal_router
-from trustdesk.legal.portal import router as portal_router
+from trustdesk.legal.pages import console_router as requests_console_router
+from trustdesk.legal.pages import portal_router, public_router
 
 API_ROUTERS: list[APIRouter] = [lawful_requests_router, agency_router, legal_disclosure_router]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -19,4 +19,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     disclosure_console_router,
     disclosure_portal_router,
     discovery_router,
+    public_router,
 ]

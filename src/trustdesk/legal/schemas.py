@@ -13,9 +13,9 @@ from trustdesk.core.ids import RowId
 from trustdesk.legal.attachments import Upload
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
 from trustdesk.legal.intake import Submission
+from trustdesk.legal.models import RequestState
 from trustdesk.legal.service import CallbackOutcome
 from trustdesk.legal.targets import TargetKind
-from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.port import DataCategory
 
 

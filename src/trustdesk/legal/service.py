@@ -29,12 +29,13 @@ from trustdesk.legal.models import (
     Officer,
     RequestAttachment,
     RequestMessage,
+    RequestState,
     RequestTarget,
     RequestTransition,
 )
 from trustdesk.legal.signing import ProviderKey
 from trustdesk.legal.targets import Resolution, Target, TargetKind
-from trustdesk.legal.workflow import ALLOWED, FINAL, RequestState, check_transition
+from trustdesk.legal.workflow import ALLOWED, FINAL, check_transition
 from trustdesk.platform.port import DataCategory
 
 MAX_MESSAGE = 10_000

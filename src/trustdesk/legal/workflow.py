@@ -5,23 +5,8 @@ may only withdraw its request or answer a clarification."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from trustdesk.core.errors import Conflict, Forbidden
-
-
-class RequestState(StrEnum):
-    RECEIVED = "received"
-    VERIFIED = "verified"
-    CLARIFICATION_REQUESTED = "clarification_requested"
-    UNDER_REVIEW = "under_review"
-    APPROVED = "approved"
-    PARTLY_ANSWERED = "partly_answered"
-    ANSWERED = "answered"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"
-
+from trustdesk.legal.models import RequestState
 
 S = RequestState
 ALLOWED: dict[RequestState, frozenset[RequestState]] = {

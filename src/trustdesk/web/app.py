@@ -22,10 +22,9 @@ from trustdesk.safety import routers as safety_routers
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency import routers as transparency_routers
 from trustdesk.web.audit import router as audit_router
-from trustdesk.web.console.staff import router as staff_console_router
-from trustdesk.web.console.views import router as console_router
 from trustdesk.web.container import Container, build_container
 from trustdesk.web.identity import router as identity_router
+from trustdesk.web.pages import console_router, staff_console_router
 
 STATIC = Path(__file__).parent / "static"
 # Each domain exports its routers (`<domain>/routers.py`); core's own are the top's (web/).

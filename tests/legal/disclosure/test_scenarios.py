@@ -9,9 +9,8 @@ from tests.legal.disclosure.desk import LENA, MAX, Desk
 from tests.legal.disclosure.factories import Cast, Scenarios
 from trustdesk.core.errors import Conflict, Forbidden
 from trustdesk.legal.disclosure import delivery, packages
-from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.models import LawfulRequest, RequestState
 from trustdesk.legal.registry import officer_principal
-from trustdesk.legal.workflow import RequestState
 
 
 def _state(db, request_id: int) -> str:

@@ -15,12 +15,11 @@ from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.core.errors import Conflict, Forbidden, InvalidInput
 from trustdesk.core.identity.permissions import Role
-from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.models import LawfulRequest, RequestState
 from trustdesk.legal.policy import jurisdictions
 from trustdesk.legal.policy import service as policy
 from trustdesk.legal.policy.models import PolicyDecision, PolicyDocument
 from trustdesk.legal.policy.rules import POLICY, load_policy, parse_policy
-from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.demo.adapter import DemoPlatform
 
 LENA = legal_staff()

@@ -12,6 +12,7 @@ from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.legal.disclosure import notice, numbers, preservation, service
+from trustdesk.legal.disclosure.models import HoldState
 from trustdesk.legal.disclosure.schemas import (
     DecisionCreate,
     DecisionRead,
@@ -190,7 +191,7 @@ def package(
 
 
 @router.get("/holds", response_model=list[HoldRead])
-def holds(session: SessionDep, principal: Reader, state: preservation.HoldState | None = None) -> list[HoldRead]:
+def holds(session: SessionDep, principal: Reader, state: HoldState | None = None) -> list[HoldRead]:
     return [HoldRead.model_validate(h) for h in preservation.list_holds(session, principal=principal, state=state)]
 
 

@@ -4,12 +4,31 @@ deleted; every change is also an audit entry."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trustdesk.core.database import Base, UTCDateTime
+
+
+class NoticeState(StrEnum):
+    WAITING = "waiting"
+    WITHHELD = "withheld"  # no date yet: a person must look again
+    SENT = "sent"
+
+
+class HoldState(StrEnum):
+    ACTIVE = "active"
+    RELEASED = "released"
+    CONVERTED = "converted"
+
+
+class DisclosureState(StrEnum):
+    PREPARED = "prepared"
+    APPROVED = "approved"
+    PACKAGED = "packaged"
 
 
 class Disclosure(Base):

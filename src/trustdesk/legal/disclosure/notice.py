@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,23 +24,16 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import service as legal_requests
-from trustdesk.legal.disclosure.models import UserNotice
+from trustdesk.legal.disclosure.models import NoticeState, UserNotice
 from trustdesk.legal.instruments import InstrumentCode, load_catalogue
 from trustdesk.legal.instruments import UserNotice as NoticeRule
-from trustdesk.legal.models import LawfulRequest, RequestTarget
+from trustdesk.legal.models import LawfulRequest, RequestState, RequestTarget
 from trustdesk.legal.policy.rules import Policy, load_policy
-from trustdesk.legal.workflow import RequestState
 
 DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 REFUSING = re.compile(r"\b(no|not|do not|must not|ne pas|nicht)\b", re.IGNORECASE)
 ENDED = frozenset({RequestState.ANSWERED, RequestState.PARTLY_ANSWERED, RequestState.REFUSED, RequestState.CLOSED})
 LIVE_NDO = frozenset({RequestState.REFUSED.value, RequestState.WITHDRAWN.value})
-
-
-class NoticeState(StrEnum):
-    WAITING = "waiting"
-    WITHHELD = "withheld"  # no date yet: a person must look again
-    SENT = "sent"
 
 
 @dataclass(frozen=True)

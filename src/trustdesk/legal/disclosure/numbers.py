@@ -39,10 +39,9 @@ from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal.checks import Verdict
 from trustdesk.legal.disclosure.models import Disclosure, DisclosurePackage, UserNotice
 from trustdesk.legal.instruments import Direction, InstrumentCode, load_catalogue
-from trustdesk.legal.models import Agency, LawfulRequest, RequestTarget, RequestTransition
+from trustdesk.legal.models import Agency, LawfulRequest, RequestState, RequestTarget, RequestTransition
 from trustdesk.legal.policy.models import PolicyDecision
 from trustdesk.legal.targets import TargetKind
-from trustdesk.legal.workflow import RequestState
 
 ACCOUNT_KINDS = frozenset({TargetKind.ACCOUNT_ID, TargetKind.USERNAME, TargetKind.PHONE})
 ANSWERS = frozenset({RequestState.ANSWERED, RequestState.PARTLY_ANSWERED, RequestState.REFUSED})

@@ -19,10 +19,10 @@ from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, req
 from trustdesk.http.rendering import render
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import delivery, notice, preservation, service
+from trustdesk.legal.pages.portal import Officer
 from trustdesk.legal.policy import jurisdictions
 from trustdesk.legal.policy import service as policy
 from trustdesk.legal.policy.rules import load_policy
-from trustdesk.legal.portal import Officer
 from trustdesk.legal.signing import provider_key
 
 console_router = APIRouter(prefix="/console/legal", include_in_schema=False)

@@ -6,8 +6,6 @@ production order, whose package then carries the frozen data."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,18 +18,12 @@ from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import clocks
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import retrieval
-from trustdesk.legal.disclosure.models import LegalHold
+from trustdesk.legal.disclosure.models import HoldState, LegalHold
 from trustdesk.legal.instruments import ClockKind, load_catalogue
 from trustdesk.legal.models import LawfulRequest
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.policy.engine import Outcome
 from trustdesk.platform.port import DataCategory, Platform
-
-
-class HoldState(StrEnum):
-    ACTIVE = "active"
-    RELEASED = "released"
-    CONVERTED = "converted"
 
 
 def _rule(request: LawfulRequest) -> clocks.ClockRule:

@@ -25,24 +25,17 @@ from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize, authorize_disclosure_approval
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import packages, retrieval
-from trustdesk.legal.disclosure.models import Disclosure, DisclosureApproval, DisclosurePackage, LegalHold
-from trustdesk.legal.models import Agency, LawfulRequest
+from trustdesk.legal.disclosure.models import Disclosure, DisclosureApproval, DisclosurePackage, DisclosureState, LegalHold
+from trustdesk.legal.models import Agency, LawfulRequest, RequestState
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.policy.engine import Outcome
 from trustdesk.legal.policy.models import PolicyDecision
 from trustdesk.legal.policy.rules import Policy, load_policy
 from trustdesk.legal.signing import ProviderKey
-from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.port import DataCategory, Platform
 
 PRODUCING = frozenset({Outcome.PRODUCE.value, Outcome.PRODUCE_IN_PART.value})
 STORE = Path("disclosures")
-
-
-class DisclosureState(StrEnum):
-    PREPARED = "prepared"
-    APPROVED = "approved"
-    PACKAGED = "packaged"
 
 
 class ApprovalKind(StrEnum):

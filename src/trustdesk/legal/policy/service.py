@@ -20,13 +20,12 @@ from trustdesk.core.errors import Conflict, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.instruments import RefusalReason
-from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.models import LawfulRequest, RequestState
 from trustdesk.legal.policy import facts as facts_
 from trustdesk.legal.policy import jurisdictions as jurisdictions_
 from trustdesk.legal.policy.engine import Outcome, Proposal, propose
 from trustdesk.legal.policy.models import PolicyDecision, PolicyDocument
 from trustdesk.legal.policy.rules import Policy, load_policy, parse_policy
-from trustdesk.legal.workflow import RequestState
 from trustdesk.platform.port import Platform
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -17,18 +16,13 @@ from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.platform.port import DataCategory, Platform
-from trustdesk.safety.enforcement.models import CyberTiplineReport, EnforcementAction, PreservedMedia
+from trustdesk.safety.enforcement.models import CyberTiplineReport, EnforcementAction, PreservedMedia, TiplineState
 
 PRESERVE_FOR = timedelta(days=365)
 INCIDENT_TYPE = {
     "child_sexual_exploitation": "Child Pornography (possession, manufacture, and distribution)",
     "grooming": "Online Enticement of Children for Sexual Acts",
 }
-
-
-class TiplineState(StrEnum):
-    DRAFT = "draft"
-    FILED = "filed"
 
 
 def draft_for(

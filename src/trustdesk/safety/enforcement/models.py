@@ -7,12 +7,18 @@ voided strike keeps its row, a corrected statement keeps what the user was first
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trustdesk.core.database import Base, UTCDateTime
+
+
+class TiplineState(StrEnum):
+    DRAFT = "draft"
+    FILED = "filed"
 
 
 class EnforcementAction(Base):

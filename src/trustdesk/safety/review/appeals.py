@@ -13,9 +13,8 @@ from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Principal
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
-from trustdesk.safety.review.models import Appeal
+from trustdesk.safety.review.models import Appeal, AppealOutcome, AppealState
 from trustdesk.safety.review.service import visible_queues
-from trustdesk.safety.review.states import AppealOutcome, AppealState
 
 APPEALS_QUEUE = "appeals"
 MAX_TEXT = 5000

@@ -24,8 +24,7 @@ from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.reports import service as reports
 from trustdesk.safety.reports.models import TrustedFlagger
 from trustdesk.safety.review import service as cases
-from trustdesk.safety.review.models import Case, Decision
-from trustdesk.safety.review.states import OPEN_STATES, CaseOutcome, CaseState
+from trustdesk.safety.review.models import OPEN_STATES, Case, CaseOutcome, CaseState, Decision
 
 MAX_BULK = 200
 

@@ -5,12 +5,39 @@ of a case is also a row in `review_case_events`, the subject's history."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trustdesk.core.database import Base, UTCDateTime
+
+
+class CaseState(StrEnum):
+    OPEN = "open"
+    ESCALATED = "escalated"
+    DECIDED = "decided"
+
+
+OPEN_STATES: tuple[str, ...] = (CaseState.OPEN.value, CaseState.ESCALATED.value)
+
+
+class CaseOutcome(StrEnum):
+    ACTION = "action"
+    NO_ACTION = "no_action"
+
+
+class AppealState(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+class AppealOutcome(StrEnum):
+    """`reversed`: the appeal succeeded and the action was undone; `confirmed`: it stands."""
+
+    REVERSED = "reversed"
+    CONFIRMED = "confirmed"
 
 
 class ReviewQueue(Base):

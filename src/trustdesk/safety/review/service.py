@@ -16,10 +16,9 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Principal, scope_review_queues
 from trustdesk.safety.enforcement.actions import Source, SubjectKind
-from trustdesk.safety.review.models import Case, CaseEvent, QueueMember, ReviewQueue
+from trustdesk.safety.review.models import OPEN_STATES, Case, CaseEvent, CaseState, QueueMember, ReviewQueue
 from trustdesk.safety.review.preferences import preferences_of, sensitive_claims_today
 from trustdesk.safety.review.routing import load_setup
-from trustdesk.safety.review.states import OPEN_STATES, CaseState
 
 CLAIM_MINUTES = 20
 

@@ -21,15 +21,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustdesk.legal.models import Agency, LawfulRequest, RequestMessage, RequestTransition
-from trustdesk.legal.workflow import RequestState
+from trustdesk.legal.models import Agency, LawfulRequest, RequestMessage, RequestState, RequestTransition
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, Source
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.reports.models import Notice, TrustedFlagger
 from trustdesk.safety.reports.reasons import load_reasons
-from trustdesk.safety.review.models import Appeal, Case, Decision
-from trustdesk.safety.review.states import AppealOutcome, CaseOutcome, CaseState
+from trustdesk.safety.review.models import Appeal, AppealOutcome, Case, CaseOutcome, CaseState, Decision
 from trustdesk.transparency.reports.dsa import ComplaintFacts, DsaFacts, NoticeFacts, OrderFacts, OwnActionFacts, ToolFacts
 from trustdesk.transparency.reports.figures import hours_between
 from trustdesk.transparency.reports.periods import Period

@@ -6,11 +6,18 @@ it corrects, and each file keeps the SHA-256 that the public page shows beside i
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trustdesk.core.database import Base, UTCDateTime
+
+
+class ReportState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
 
 
 class TransparencyReport(Base):

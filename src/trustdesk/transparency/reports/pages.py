@@ -17,9 +17,9 @@ from trustdesk.core.ids import RowId
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
 from trustdesk.transparency.reports import service
-from trustdesk.transparency.reports.models import ReportFile, TransparencyReport
+from trustdesk.transparency.reports.models import ReportFile, ReportState, TransparencyReport
 from trustdesk.transparency.reports.periods import current_year
-from trustdesk.transparency.reports.service import TITLES, ReportKind, ReportState
+from trustdesk.transparency.reports.service import TITLES, ReportKind
 
 public_router = APIRouter(prefix="/transparency", include_in_schema=False)
 console_router = APIRouter(prefix="/console/transparency", include_in_schema=False)

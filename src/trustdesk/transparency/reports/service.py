@@ -20,7 +20,7 @@ from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.transparency.reports import dsa, dsa_facts, dsa_files, government, government_files
 from trustdesk.transparency.reports.documents import RenderedFile
-from trustdesk.transparency.reports.models import ReportFile, TransparencyReport
+from trustdesk.transparency.reports.models import ReportFile, ReportState, TransparencyReport
 from trustdesk.transparency.reports.periods import Period, parse_period
 
 MAX_NOTE = 2000
@@ -29,12 +29,6 @@ MAX_NOTE = 2000
 class ReportKind(StrEnum):
     DSA = "dsa"
     GOVERNMENT = "government"
-
-
-class ReportState(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    DISCARDED = "discarded"
 
 
 TITLES = {ReportKind.DSA: "DSA transparency report", ReportKind.GOVERNMENT: "Government requests for user data"}

@@ -22,12 +22,12 @@ from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement.actions import SPECS, offered
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import load_policies
-from trustdesk.safety.review import console_records, decisions, preferences
+from trustdesk.safety.review import decisions, preferences
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.context import case_context, media_of_case
-from trustdesk.safety.review.models import Case, ReviewQueue
+from trustdesk.safety.review.models import OPEN_STATES, Case, ReviewQueue
+from trustdesk.safety.review.pages import console_records
 from trustdesk.safety.review.routing import load_setup
-from trustdesk.safety.review.states import OPEN_STATES
 
 router = APIRouter(prefix="/console/review", include_in_schema=False)
 Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]

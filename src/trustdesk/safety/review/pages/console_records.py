@@ -21,7 +21,7 @@ from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.review import appeals, preferences
 
-router = APIRouter(include_in_schema=False)  # mounted under /console/review by review.console
+router = APIRouter(include_in_schema=False)  # mounted under /console/review by review.pages.console
 Triage = Annotated[Principal, Depends(require(Permission.TRIAGE))]
 Decider = Annotated[Principal, Depends(require(Permission.REVIEW_DECIDE))]
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]

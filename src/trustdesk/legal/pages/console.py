@@ -22,9 +22,9 @@ from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
 from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
-from trustdesk.legal.registry import OfficerState
+from trustdesk.legal.models import OfficerState, RequestState
 from trustdesk.legal.service import CallbackOutcome
-from trustdesk.legal.workflow import ALLOWED, RequestState
+from trustdesk.legal.workflow import ALLOWED
 
 router = APIRouter(prefix="/console/requests", include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]

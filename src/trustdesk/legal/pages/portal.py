@@ -22,8 +22,9 @@ from trustdesk.legal import registry, service
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
 from trustdesk.legal.instruments import IssuerKind, load_catalogue
 from trustdesk.legal.intake import Channel, instrument_for, submit_request
+from trustdesk.legal.models import RequestState
 from trustdesk.legal.signing import provider_key
-from trustdesk.legal.workflow import ALLOWED, RequestState
+from trustdesk.legal.workflow import ALLOWED
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PORTAL_COOKIE = "td_portal"
