@@ -1,9 +1,10 @@
-"""Building the container: the adapters the settings choose (platform, pager). The top's
+"""Building the container: the adapters the settings choose (platform, pager, blob store). The top's
 job, so that the HTTP base's `Container` names no adapter; the app factory and the CLI both
 build theirs here."""
 
 from __future__ import annotations
 
+from trustdesk.core.blobs import LocalBlobStore
 from trustdesk.core.database import Database
 from trustdesk.core.settings import PlatformKind, Settings
 from trustdesk.emergency.paging import build_pager
@@ -32,4 +33,5 @@ def build_container(settings: Settings) -> Container:
         db=Database.from_url(settings.sqlalchemy_url),
         platform=build_platform(settings),
         pager=build_pager(settings),
+        blobs=LocalBlobStore(settings.blob_dir or settings.data_dir / "blobs"),
     )
