@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.legal.conftest import LegalFactory, World, legal  # noqa: F401 - fixtures
+from trustdesk.core.blobs import BlobStore, InMemoryBlobStore
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.paging import InMemoryPager
 from trustdesk.emergency.removal import Lane
@@ -24,6 +25,12 @@ TCO_ELEMENTS = {
     "reasons": "The message glorifies the attack of 3 March and calls for further attacks (Art. 2(7)(a) and (c)).",
     "redress": "Administrative court of Paris, within two months.",
 }
+
+
+@pytest.fixture
+def blobs() -> BlobStore:
+    """The lane does not store files: one blob store is enough (tests/legal runs both)."""
+    return InMemoryBlobStore()
 
 
 @pytest.fixture

@@ -71,9 +71,7 @@ def test_the_lane_runs_on_its_own_when_the_order_is_committed(db, clock, legal, 
     assert platform.get_message(world.message_id).state is MessageState.REMOVED
 
 
-def test_the_lane_waits_for_the_transaction_to_commit_not_for_a_savepoint(
-    db, clock, legal, world, lane, platform, tmp_path
-) -> None:
+def test_the_lane_waits_for_the_transaction_to_commit_not_for_a_savepoint(db, clock, legal, world, lane, platform) -> None:
     """Request handlers file inside a savepoint; on SQLite the lane running at its release
     would wait for the write lock its own request still holds."""
     from tests.emergency.conftest import tco
@@ -89,7 +87,7 @@ def test_the_lane_waits_for_the_transaction_to_commit_not_for_a_savepoint(
                 actor=TEST_ACTOR,
                 clock=clock,
                 platform=platform,
-                data_dir=tmp_path,
+                blobs=legal.blobs,
                 principal=officer_principal(officer),
                 submission=tco(world),
                 channel=Channel.PORTAL,

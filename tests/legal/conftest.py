@@ -13,6 +13,7 @@ import pyotp
 import pytest
 
 from tests.conftest import PASSWORD, TEST_ACTOR
+from trustdesk.core.blobs import BlobStore, InMemoryBlobStore, LocalBlobStore
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Principal, Role, permissions_for
@@ -55,8 +56,8 @@ def staff_principal(*roles: Role) -> Principal:
 
 
 class LegalFactory:
-    def __init__(self, db: Database, clock: FrozenClock, platform: DemoPlatform, data_dir: Path) -> None:
-        self.db, self.clock, self.platform, self.data_dir = db, clock, platform, data_dir
+    def __init__(self, db: Database, clock: FrozenClock, platform: DemoPlatform, data_dir: Path, blobs: BlobStore) -> None:
+        self.db, self.clock, self.platform, self.data_dir, self.blobs = db, clock, platform, data_dir, blobs
         self.seq = count(1)
 
     def agency(
@@ -118,7 +119,7 @@ class LegalFactory:
                 actor=TEST_ACTOR,
                 clock=self.clock,
                 platform=self.platform,
-                data_dir=self.data_dir,
+                blobs=self.blobs,
                 principal=principal,
                 submission=submission,
                 channel=channel,
@@ -126,6 +127,12 @@ class LegalFactory:
             )
 
 
+@pytest.fixture(params=["local", "memory"])
+def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    """Packages and attachments go to each blob store the container may hold."""
+    return LocalBlobStore(tmp_path / "blobs") if request.param == "local" else InMemoryBlobStore()
+
+
 @pytest.fixture
-def legal(db: Database, clock: FrozenClock, platform: DemoPlatform, tmp_path: Path) -> LegalFactory:
-    return LegalFactory(db, clock, platform, tmp_path)
+def legal(db: Database, clock: FrozenClock, platform: DemoPlatform, tmp_path: Path, blobs: BlobStore) -> LegalFactory:
+    return LegalFactory(db, clock, platform, tmp_path, blobs)

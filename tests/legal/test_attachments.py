@@ -6,7 +6,8 @@ import hashlib
 
 import pytest
 
-from trustdesk.core.errors import InvalidInput, TooLarge
+from trustdesk.core.blobs import InMemoryBlobStore, LocalBlobStore
+from trustdesk.core.errors import InvalidInput, NotFound, TooLarge
 from trustdesk.legal import attachments
 from trustdesk.legal.attachments import Upload
 
@@ -40,11 +41,25 @@ def test_path_in_the_name_is_dropped() -> None:
 
 
 def test_stored_once_by_hash_and_read_back_verified(tmp_path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
     checked = attachments.check(Upload("order.pdf", PDF))
-    path = attachments.store(tmp_path, checked)
-    assert path.name == hashlib.sha256(PDF).hexdigest()
-    assert attachments.store(tmp_path, attachments.check(Upload("copy.pdf", PDF))) == path
-    assert attachments.read(tmp_path, checked.sha256) == PDF
-    path.write_bytes(PNG)
+    key = attachments.store(blobs, checked)
+    assert key == hashlib.sha256(PDF).hexdigest()
+    assert attachments.store(blobs, attachments.check(Upload("copy.pdf", PDF))) == key
+    assert [p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == [key], "one blob for the same file twice"
+    assert attachments.read(blobs, key, data_dir=tmp_path) == PDF
+    blobs.path_of(key).write_bytes(PNG)
     with pytest.raises(ValueError, match="does not match"):
-        attachments.read(tmp_path, checked.sha256)
+        attachments.read(blobs, key, data_dir=tmp_path)
+
+
+def test_an_attachment_stored_before_the_blob_store_is_still_read(tmp_path) -> None:
+    key = hashlib.sha256(PDF).hexdigest()
+    old = attachments.legacy_path(tmp_path, key)
+    old.parent.mkdir(parents=True)
+    old.write_bytes(PDF)
+    blobs = InMemoryBlobStore()
+    assert attachments.read(blobs, key, data_dir=tmp_path) == PDF
+    assert blobs.get(key) == PDF, "adopted into the store on first read"
+    with pytest.raises(NotFound):
+        attachments.read(blobs, hashlib.sha256(PNG).hexdigest(), data_dir=tmp_path)

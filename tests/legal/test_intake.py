@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
 from tests.legal.conftest import EPOC_ELEMENTS, staff_principal
 from trustdesk.core.audit.models import AuditEntry
+from trustdesk.core.blobs import LocalBlobStore, key_of
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound, TooLarge
 from trustdesk.legal import service
-from trustdesk.legal.attachments import MAX_BYTES, Upload, blob_path
+from trustdesk.legal.attachments import MAX_BYTES, Upload
 from trustdesk.legal.instruments import IssuerKind, load_catalogue
-from trustdesk.legal.intake import Channel, Flag
+from trustdesk.legal.intake import Channel, Flag, submit_request
 from trustdesk.legal.models import LawfulRequest, RequestAttachment, RequestState, RequestTarget
 from trustdesk.legal.registry import officer_principal
 from trustdesk.legal.signing import load_or_create, verify_document
@@ -156,13 +157,14 @@ BAD = [
 
 
 @pytest.mark.parametrize(("overrides", "error", "message"), BAD, ids=[b[2] for b in BAD])
-def test_bad_input_gets_a_clear_answer_and_creates_nothing(overrides, error, message, db, legal, world, tmp_path) -> None:
+def test_bad_input_gets_a_clear_answer_and_creates_nothing(overrides, error, message, db, legal, world) -> None:
     officer = legal.officer(legal.agency(), confirmed=True)
     before = _counts(db)
     with pytest.raises(error, match=message):
         legal.file(officer_principal(officer), legal.submission(world, **overrides))
     assert _counts(db) == before
-    assert not (tmp_path / "legal").exists(), "no attachment stored for a refused request"
+    uploads = overrides.get("attachments", [])
+    assert not any(legal.blobs.exists(key_of(u.data)) for u in uploads), "no attachment stored for a refused request"
 
 
 def test_attachments_are_stored_with_their_hash(legal, world, db) -> None:
@@ -172,7 +174,34 @@ def test_attachments_are_stored_with_their_hash(legal, world, db) -> None:
     )
     with db.transaction() as session:
         [row] = session.scalars(select(RequestAttachment).where(RequestAttachment.request_id == request.id))
-    assert row.content_type == "application/pdf" and blob_path(legal.data_dir, row.sha256).exists()
+    assert row.content_type == "application/pdf" and legal.blobs.get(row.sha256) == b"%PDF-1.7 signed order"
+
+
+def test_a_rolled_back_request_leaves_no_row_and_a_blob_the_next_filing_reuses(legal, world, db) -> None:
+    officer = legal.officer(legal.agency(), confirmed=True)
+    order = b"%PDF-1.7 the order, sent twice"
+    submission = legal.submission(world, attachments=[Upload("order.pdf", order)])
+    before = _counts(db)
+    with pytest.raises(RuntimeError, match="before the commit"), db.transaction() as session:
+        submit_request(
+            session,
+            actor=TEST_ACTOR,
+            clock=legal.clock,
+            platform=legal.platform,
+            blobs=legal.blobs,
+            principal=officer_principal(officer),
+            submission=submission,
+            channel=Channel.PORTAL,
+        )
+        raise RuntimeError("the request fails before the commit")
+    assert _counts(db) == before, "no row survives the rollback"
+    assert legal.blobs.get(key_of(order)) == order, "only a whole, unreferenced blob is left"
+    request = legal.file(officer_principal(officer), submission)
+    with db.transaction() as session:
+        [row] = session.scalars(select(RequestAttachment).where(RequestAttachment.request_id == request.id))
+    assert row.sha256 == key_of(order) and legal.blobs.get(row.sha256) == order
+    if isinstance(legal.blobs, LocalBlobStore):
+        assert [p.name for p in legal.blobs.directory.rglob("*") if p.is_file()] == [key_of(order)], "stored once"
 
 
 def test_emergency_and_first_time_officers_are_held_until_a_call_back(db, clock, legal, world) -> None:

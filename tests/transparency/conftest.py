@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor
+from trustdesk.core.blobs import BlobStore, InMemoryBlobStore
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
@@ -72,6 +73,7 @@ class Seeder:
     clock: FrozenClock
     platform: DemoPlatform
     data_dir: Path
+    blobs: BlobStore = field(default_factory=InMemoryBlobStore)
     seq: Iterator[int] = field(default_factory=lambda: count(1))
     legal_staff: Principal = field(default_factory=lambda: principal(Role.LEGAL_OFFICER))
     second_officer: Principal = field(default_factory=lambda: replace(principal(Role.LEGAL_OFFICER, name="max"), id=2))
@@ -148,7 +150,7 @@ class Seeder:
             actor=ACTOR,
             clock=self.clock,
             platform=self.platform,
-            data_dir=self.data_dir,
+            blobs=self.blobs,
             principal=filer,
             submission=submission,
             channel=channel,
@@ -184,7 +186,7 @@ class Seeder:
             actor=ACTOR,
             clock=self.clock,
             platform=self.platform,
-            data_dir=self.data_dir,
+            blobs=self.blobs,
             principal=registry.officer_principal(officer),
             submission=submission,
             channel=Channel.PORTAL,
@@ -215,7 +217,7 @@ class Seeder:
             principal=self.legal_staff,
             platform=self.platform,
             key=load_or_create(self.data_dir),
-            data_dir=self.data_dir,
+            blobs=self.blobs,
             disclosure_id=prepared.id,
         )
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from trustdesk.core.blobs import LocalBlobStore
 from trustdesk.core.settings import load_settings
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.matrix.adapter import MatrixPlatform
@@ -36,3 +37,10 @@ def test_the_container_installs_the_signal_types_of_its_settings(tmp_path) -> No
         assert registry.active().names() == ["pdq", "sha256"]
     finally:
         registry.install(registry.DEFAULT_SIGNAL_TYPES)
+
+
+def test_the_blob_store_is_the_blob_directory_or_data_dir_blobs(tmp_path) -> None:
+    settings = load_settings(data_dir=tmp_path, database_url="sqlite://")
+    assert build_container(settings).blobs.directory == tmp_path / "blobs"
+    shared = build_container(settings.model_copy(update={"blob_dir": tmp_path / "shared"})).blobs
+    assert isinstance(shared, LocalBlobStore) and shared.directory == tmp_path / "shared"

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Where the embedded database and files live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset means SQLite at data_dir/trustdesk.db.")
+    blob_dir: Path | None = Field(
+        None,
+        description="Where disclosure packages and request attachments are stored, by SHA-256 (owner-only files); unset means data_dir/blobs. Every host that serves the same database must see the same directory (a shared volume).",
+    )
     secret_key: SecretStr = Field(
         SecretStr(DEV_SECRET),
         description="Signs session cookies and links. Must be set in production.",

@@ -51,7 +51,7 @@ def _file_order(container: Any, *, actor: Actor, message_id: str) -> bool:
             actor=actor,
             clock=container.clock,
             platform=container.platform,
-            data_dir=container.settings.data_dir,
+            blobs=container.blobs,
             principal=officer_principal(officer),
             submission=submission,
             channel=Channel.PORTAL,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trustdesk.core.blobs import BlobStore, InMemoryBlobStore
 from trustdesk.core.bus import DEFAULT_PREFIX
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.cpu import CpuPool
@@ -47,6 +48,9 @@ class Container:
     db: Database
     platform: Platform
     clock: Clock = field(default_factory=SystemClock)
+    # Packages and attachments by content hash (core/blobs.py); build_container makes the
+    # shared directory's; the in-memory default is for containers that tests build by hand.
+    blobs: BlobStore = field(default_factory=InMemoryBlobStore)
     dsa_database: DsaDatabase | None = None  # the DSA Transparency Database (core/dsa_database); None: submission is refused
     pager: Pager | None = None  # on-call paging (core/paging); None: alerts are recorded, nobody is paged
     matcher: MatchService | None = None  # the banks' matcher, made on first use (safety/banks/matcher.py)

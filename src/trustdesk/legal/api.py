@@ -76,7 +76,7 @@ def create(
         actor=actor_of(request, principal),
         clock=container.clock,
         platform=container.platform,
-        data_dir=container.settings.data_dir,
+        blobs=container.blobs,
         principal=principal,
         submission=body.submission(),
         channel=channel,

@@ -1,6 +1,6 @@
 """Attachments: the signed order as PDF or a scan. The type is read from the first bytes,
-never from the filename or the declared content type, and each file is stored once under
-the data directory by its SHA-256."""
+never from the filename or the declared content type, and each file is stored once in the
+blob store (core/blobs.py) under its SHA-256, before the row that names it is added."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from trustdesk.core.blobs import BlobStore, get_or_adopt
 from trustdesk.core.errors import InvalidInput, TooLarge
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -78,24 +79,16 @@ def check_all(uploads: list[Upload]) -> list[CheckedFile]:
     return [check(u) for u in uploads if u.data or u.filename]
 
 
-def blob_path(data_dir: Path, sha256: str) -> Path:
+def legacy_path(data_dir: Path, sha256: str) -> Path:
+    """Where versions before the blob store kept an attachment (read, and adopted, on demand)."""
     return data_dir / "legal" / "attachments" / sha256[:2] / sha256
 
 
-def store(data_dir: Path, checked: CheckedFile) -> Path:
-    """Content-addressed: the same file sent twice is kept once; written atomically."""
-    path = blob_path(data_dir, checked.sha256)
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_bytes(checked.data)
-    partial.replace(path)
-    return path
+def store(blobs: BlobStore, checked: CheckedFile) -> str:
+    """Content-addressed: the same file sent twice is kept once; returns its SHA-256."""
+    return blobs.put(checked.data)
 
 
-def read(data_dir: Path, sha256: str) -> bytes:
-    data = blob_path(data_dir, sha256).read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise ValueError(f"attachment {sha256} does not match its hash on disk")
-    return data
+def read(blobs: BlobStore, sha256: str, *, data_dir: Path) -> bytes:
+    """The attachment's bytes, checked against its hash (`BlobCorrupt`, a ValueError, if not)."""
+    return get_or_adopt(blobs, sha256, legacy_path(data_dir, sha256))

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.audit.service import digest
+from trustdesk.core.blobs import BlobStore
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Forbidden, InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
@@ -162,7 +162,7 @@ def submit_request(
     actor: Actor,
     clock: Clock,
     platform: Platform,
-    data_dir: Path,
+    blobs: BlobStore,
     principal: Principal,
     submission: Submission,
     channel: Channel,
@@ -184,7 +184,7 @@ def submit_request(
     session.add(request)
     session.flush()
     request.reference = f"LR-{now:%Y}-{request.id:06d}"
-    _children(session, request=request, resolutions=resolutions, files=validated.files, data_dir=data_dir, actor=actor, now=now)
+    _children(session, request=request, resolutions=resolutions, files=validated.files, blobs=blobs, actor=actor, now=now)
     audit.record(
         session,
         actor=actor,
@@ -296,7 +296,7 @@ def _children(
     request: LawfulRequest,
     resolutions: list[tuple[Target, Resolution]],
     files: list[attachments.CheckedFile],
-    data_dir: Path,
+    blobs: BlobStore,
     actor: Actor,
     now: datetime,
 ) -> None:
@@ -314,7 +314,7 @@ def _children(
             )
         )
     for checked in files:
-        attachments.store(data_dir, checked)
+        attachments.store(blobs, checked)  # before its row: a rollback leaves an unreferenced blob, never a row without one
         session.add(
             RequestAttachment(
                 request_id=request.id,

@@ -2,14 +2,18 @@
 (issue 4) with the same key, so that an authority can check both against the public key
 published at /.well-known/lawful-requests.json.
 
-The private key is a file under the data directory, created on first use with owner-only
-permissions; it is never logged or sent anywhere."""
+The private key is a file under the data directory (keys/), owner-only, never logged or sent
+anywhere. It is not a blob: a secret is not content to share by its hash, and a key must not
+be made inside a request's transaction. The server creates it at start-up (`create_app`),
+before any request; every host of one deployment must read the same file (a shared data
+directory, or the file provisioned on each), or each would sign with a key of its own."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -48,16 +52,30 @@ def canonical(document: dict[str, Any]) -> bytes:
 
 
 def load_or_create(data_dir: Path) -> ProviderKey:
+    """The key in `data_dir`, created if there is none. Creation is atomic and race-free: the
+    new key is written owner-only to a private temporary file, fsynced and hard-linked into
+    place, which fails if another process (a second worker, a second host on the shared
+    directory) got there first; then the key on disk is read back, so every process signs
+    with the same one."""
     path = data_dir / KEY_FILE
-    if path.exists():
-        return ProviderKey(SigningKey(base64.b64decode(path.read_bytes())))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = SigningKey.generate()
-    fd = os.open(path.with_suffix(".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(base64.b64encode(bytes(key)))
-    path.with_suffix(".part").replace(path)
-    return ProviderKey(key)
+    if not path.exists():
+        _create(path)
+    return ProviderKey(SigningKey(base64.b64decode(path.read_bytes())))
+
+
+def _create(path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".key-", suffix=".part")  # mode 0o600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(base64.b64encode(bytes(SigningKey.generate())))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(partial, path)
+    except FileExistsError:
+        pass  # another process made it: theirs is the key
+    finally:
+        os.unlink(partial)
 
 
 def verify_document(signed: dict[str, Any], public_key_b64: str) -> bool:

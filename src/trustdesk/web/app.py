@@ -17,6 +17,7 @@ from trustdesk.emergency import lane as emergency_lane
 from trustdesk.emergency import routers as emergency_routers
 from trustdesk.http import limits, log_redaction, observability, openapi, problems
 from trustdesk.legal import routers as legal_routers
+from trustdesk.legal.signing import provider_key
 from trustdesk.platform import routers as platform_routers
 from trustdesk.safety import routers as safety_routers
 from trustdesk.safety.signals import index as index_kernels
@@ -36,6 +37,7 @@ PAGE_ROUTERS: list[APIRouter] = [console_router, staff_console_router, *(r for d
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
     settings.check_production()
     index_kernels.warm_up()  # compile once at start, not inside the first lookup's time limit
+    provider_key(settings.data_dir)  # the signing key is made at start-up, never inside a request's transaction
     container = container or build_container(settings)
 
     @asynccontextmanager

@@ -1,9 +1,11 @@
-"""Building the container: the adapters the settings choose (platform, pager, DSA database), and the
-process's signal registry (`signal_types`). The top's job, so that the HTTP base's `Container`
-names no adapter and `core` no domain; the app factory and the CLI both build theirs here."""
+"""Building the container: the adapters the settings choose (platform, pager, DSA database, blob
+store), and the process's signal registry (`signal_types`). The top's job, so that the HTTP
+base's `Container` names no adapter and `core` no domain; the app factory and the CLI both build
+theirs here."""
 
 from __future__ import annotations
 
+from trustdesk.core.blobs import LocalBlobStore
 from trustdesk.core.database import Database
 from trustdesk.core.dsa_database import build_dsa_database
 from trustdesk.core.paging import build_pager
@@ -37,4 +39,5 @@ def build_container(settings: Settings) -> Container:
         platform=build_platform(settings),
         pager=build_pager(settings),
         dsa_database=build_dsa_database(settings),
+        blobs=LocalBlobStore(settings.blob_dir or settings.data_dir / "blobs"),
     )

@@ -22,4 +22,4 @@ def scenarios(legal: LegalFactory, cast: Cast) -> Scenarios:
 
 @pytest.fixture
 def desk(db: Database, clock: FrozenClock, platform: DemoPlatform, legal: LegalFactory) -> Desk:
-    return Desk(db, clock, platform, legal.data_dir)
+    return Desk(db, clock, platform, legal.data_dir, legal.blobs)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.conftest import TEST_ACTOR
 from tests.legal.disclosure.factories import legal_staff
+from trustdesk.core.blobs import BlobStore
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
 from trustdesk.core.identity.permissions import Principal
@@ -24,8 +25,8 @@ NOOR = legal_staff("noor", 3)
 
 
 class Desk:
-    def __init__(self, db: Database, clock: FrozenClock, platform: DemoPlatform, data_dir: Path) -> None:
-        self.db, self.clock, self.platform, self.data_dir = db, clock, platform, data_dir
+    def __init__(self, db: Database, clock: FrozenClock, platform: DemoPlatform, data_dir: Path, blobs: BlobStore) -> None:
+        self.db, self.clock, self.platform, self.data_dir, self.blobs = db, clock, platform, data_dir, blobs
         self.key: ProviderKey = load_or_create(data_dir)
 
     def decide(self, request_id: int, by: Principal = LENA) -> PolicyDecision:
@@ -81,14 +82,20 @@ class Desk:
                 principal=by,
                 platform=self.platform,
                 key=self.key,
-                data_dir=self.data_dir,
+                blobs=self.blobs,
                 disclosure_id=disclosure.id,
             )
 
     def download(self, principal: Principal | None, secret: str) -> Opened:
         with self.db.transaction() as session:
             return delivery.open_package(
-                session, actor=TEST_ACTOR, clock=self.clock, principal=principal, secret=secret, data_dir=self.data_dir
+                session,
+                actor=TEST_ACTOR,
+                clock=self.clock,
+                principal=principal,
+                secret=secret,
+                blobs=self.blobs,
+                data_dir=self.data_dir,
             )
 
     def through_approval(self, request_id: int) -> Disclosure:

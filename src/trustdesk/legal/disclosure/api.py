@@ -184,7 +184,7 @@ def package(
         principal=principal,
         platform=container.platform,
         key=provider_key(settings.data_dir),
-        data_dir=settings.data_dir,
+        blobs=container.blobs,
         disclosure_id=disclosure_id,
     )
     return PackageCreated(package=PackageRead.model_validate(row), link=f"{settings.base_url}/portal/disclosures/{secret}")

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
+from trustdesk.core.blobs import BlobStore, get_or_adopt
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Forbidden, NotFound
 from trustdesk.core.identity.permissions import Principal, authorize_package_download
 from trustdesk.legal.disclosure.models import DisclosurePackage, PackageDownload
-from trustdesk.legal.disclosure.service import STORE
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,14 @@ def _record(
 
 
 def open_package(
-    session: Session, *, actor: Actor, clock: Clock, principal: Principal | None, secret: str, data_dir: Path
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal | None,
+    secret: str,
+    blobs: BlobStore,
+    data_dir: Path,
 ) -> Opened:
     """The package's bytes for its officer; for anyone else a refusal, recorded. Does not
     raise on a refusal, so that the caller's transaction keeps the record."""
@@ -80,7 +87,12 @@ def open_package(
         _record(session, actor=actor, clock=clock, principal=principal, row=row, allowed=False, reason="link expired")
         return Opened(row, False, "This link has expired; ask the provider's legal team for a new one.", status=410)
     _record(session, actor=actor, clock=clock, principal=principal, row=row, allowed=True, reason="requesting officer")
-    return Opened(row, True, "", (data_dir / STORE / f"{row.sha256}.zip").read_bytes())
+    return Opened(row, True, "", get_or_adopt(blobs, row.sha256, legacy_path(data_dir, row.sha256)))
+
+
+def legacy_path(data_dir: Path, sha256: str) -> Path:
+    """Where versions before the blob store kept a package (read, and adopted, on demand)."""
+    return data_dir / "disclosures" / f"{sha256}.zip"
 
 
 def downloads(session: Session, *, package_id: int) -> list[PackageDownload]:

@@ -69,7 +69,7 @@ class DisclosureApproval(Base):
 
 
 class DisclosurePackage(Base):
-    """A signed ZIP, stored by its SHA-256 under the data directory, and the expiring link
+    """A signed ZIP, stored in the blob store under its SHA-256, and the expiring link
     through which the requesting officer alone may fetch it (only its hash is kept)."""
 
     __tablename__ = "legal_disclosure_packages"

@@ -106,7 +106,7 @@ def _actions(
             **who,
             platform=container.platform,
             key=provider_key(settings.data_dir),
-            data_dir=settings.data_dir,
+            blobs=container.blobs,
             disclosure_id=target,
         ),
         "freeze": lambda: preservation.freeze(session, **who, platform=container.platform, request_id=request_id),
@@ -277,7 +277,13 @@ def download(request: Request, secret: str, session: SessionDep, container: Cont
         return RedirectResponse("/portal/login", status_code=303)
     actor = actor_of(request, principal)
     opened = delivery.open_package(
-        session, actor=actor, clock=container.clock, principal=principal, secret=secret, data_dir=container.settings.data_dir
+        session,
+        actor=actor,
+        clock=container.clock,
+        principal=principal,
+        secret=secret,
+        blobs=container.blobs,
+        data_dir=container.settings.data_dir,
     )
     if not opened.allowed:
         return render(

@@ -13,13 +13,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 from enum import StrEnum
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
+from trustdesk.core.blobs import BlobStore
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize, authorize_disclosure_approval
@@ -35,7 +35,6 @@ from trustdesk.legal.signing import ProviderKey
 from trustdesk.platform.port import DataCategory, Platform
 
 PRODUCING = frozenset({Outcome.PRODUCE.value, Outcome.PRODUCE_IN_PART.value})
-STORE = Path("disclosures")
 
 
 class ApprovalKind(StrEnum):
@@ -292,7 +291,7 @@ def package(
     principal: Principal,
     platform: Platform,
     key: ProviderKey,
-    data_dir: Path,
+    blobs: BlobStore,
     disclosure_id: int,
     policy: Policy | None = None,
 ) -> tuple[DisclosurePackage, str]:
@@ -329,7 +328,7 @@ def package(
         disclosure=disclosure,
         request=request,
         key=key,
-        data_dir=data_dir,
+        blobs=blobs,
         actor=actor,
         clock=clock,
         hours=(policy or load_policy()).link_hours,
@@ -346,15 +345,12 @@ def _store(
     disclosure: Disclosure,
     request: LawfulRequest,
     key: ProviderKey,
-    data_dir: Path,
+    blobs: BlobStore,
     actor: Actor,
     clock: Clock,
     hours: int,
 ) -> tuple[DisclosurePackage, str]:
-    digest = hashlib.sha256(data).hexdigest()
-    path = data_dir / STORE / f"{digest}.zip"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    digest = blobs.put(data)  # before the row: a rollback leaves an unreferenced blob, never a row without one
     secret = secrets.token_urlsafe(32)
     manifest = packages.verify(data).manifest
     row = DisclosurePackage(

@@ -150,7 +150,7 @@ def download(
     found = next((a for a in view.attachments if a.id == attachment_id), None)
     if found is None:
         raise NotFound(f"Request {view.request.reference} has no attachment {attachment_id}.")
-    data = attachments.read(container.settings.data_dir, found.sha256)
+    data = attachments.read(container.blobs, found.sha256, data_dir=container.settings.data_dir)
     return Response(
         data,
         media_type=found.content_type,
@@ -192,7 +192,7 @@ def enter(request: Request, session: SessionDep, container: ContainerDep, princi
                 actor=actor_of(request, principal),
                 clock=container.clock,
                 platform=container.platform,
-                data_dir=container.settings.data_dir,
+                blobs=container.blobs,
                 principal=principal,
                 submission=submission_from_form(form),
                 channel=Channel.STAFF,
