@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind
 from trustdesk.emergency import preservation
 from trustdesk.emergency.models import Removal, RemovalState, RemovedContent
 from trustdesk.emergency.paging import Pager, PageUrgency, page_on_call
@@ -40,7 +40,10 @@ TCO = InstrumentCode.TCO_REMOVAL
 POLICY = "terrorism"
 # The lane acts for Trustdesk itself on requests: it may read and handle them, nothing else.
 LANE = Principal(
-    kind="system", id=0, name="emergency-lane", permissions=frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE})
+    kind=PrincipalKind.SYSTEM,
+    id=0,
+    name="emergency-lane",
+    permissions=frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE}),
 )
 LANE_ACTOR = Actor("system", "emergency-lane")
 OPEN_STATES = frozenset({RemovalState.AWAITING_PERSON, RemovalState.FAILED})
