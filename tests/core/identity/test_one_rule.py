@@ -41,7 +41,9 @@ def _kind_argument(call: ast.Call) -> ast.expr | None:
 
 def _is_principal_call(call: ast.Call) -> bool:
     func = call.func
-    return (isinstance(func, ast.Name) and func.id == "Principal") or (isinstance(func, ast.Attribute) and func.attr == "Principal")
+    return (isinstance(func, ast.Name) and func.id == "Principal") or (
+        isinstance(func, ast.Attribute) and func.attr == "Principal"
+    )
 
 
 def _names_a_member(node: ast.expr) -> bool:
@@ -58,7 +60,9 @@ def violations(source: str, name: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Compare) and any(_principal_kind(side) for side in (node.left, *node.comparators)):
-            found.append(f"{name}:{node.lineno}: compares a principal's kind ({ast.unparse(node)}); name the rule in permissions.py")
+            found.append(
+                f"{name}:{node.lineno}: compares a principal's kind ({ast.unparse(node)}); name the rule in permissions.py"
+            )
         if isinstance(node, ast.match_case) and "PrincipalKind" in ast.unparse(node.pattern):
             found.append(f"{name}:{node.pattern.lineno}: matches on a principal's kind; name the rule in permissions.py")
         if isinstance(node, ast.Call) and _is_principal_call(node):

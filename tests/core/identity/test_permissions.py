@@ -103,7 +103,9 @@ def test_an_authority_handles_its_requests_through_the_portal_and_staff_with_req
 
 
 def test_an_agency_token_with_requests_handle_still_needs_portal_submit() -> None:
-    token = Principal(kind=PrincipalKind.TOKEN, id=3, name="t", permissions=frozenset({Permission.REQUESTS_HANDLE}), agency_id=AGENCY)
+    token = Principal(
+        kind=PrincipalKind.TOKEN, id=3, name="t", permissions=frozenset({Permission.REQUESTS_HANDLE}), agency_id=AGENCY
+    )
     with pytest.raises(Forbidden, match="portal:submit"):
         authorize_request_handling(token)
 
