@@ -12,7 +12,7 @@ import httpx
 from tests.conftest import TEST_ACTOR, TEST_GRANTOR
 from tests.waiting import patience
 from trustdesk.core.identity import service as identity
-from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
+from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, Role, permissions_for
 from trustdesk.http.container import Container
 from trustdesk.legal import registry
 from trustdesk.legal import service as legal_service
@@ -24,7 +24,7 @@ ELEMENTS = {
     "redress": "Administrative court of Paris, within two months.",
 }
 STAFF = Principal(
-    kind="staff",
+    kind=PrincipalKind.STAFF,
     id=1,
     name="lena",
     permissions=permissions_for(frozenset({Role.LEGAL_OFFICER})),

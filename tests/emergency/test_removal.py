@@ -12,7 +12,8 @@ from tests.conftest import TEST_ACTOR
 from tests.emergency.conftest import file_tco
 from tests.legal.conftest import staff_principal
 from trustdesk.core.audit.models import AuditEntry
-from trustdesk.core.errors import Conflict
+from trustdesk.core.errors import Conflict, Forbidden
+from trustdesk.core.identity.permissions import Role
 from trustdesk.emergency import lane as lane_runner
 from trustdesk.emergency import preservation, removal
 from trustdesk.emergency.models import RemovalState
@@ -56,11 +57,26 @@ def test_an_order_from_a_verified_authority_is_removed_at_once_and_confirmed_to_
 def test_a_person_confirms_the_automatic_removal_afterwards_once(db, clock, legal, world, lane) -> None:
     done = _take_in(db, lane, file_tco(legal, world).id)
     with db.transaction() as session:
-        confirmed = removal.confirm(session, clock=clock, actor=TEST_ACTOR, removal_id=done.id, note="clear call to violence")
+        confirmed = removal.confirm(
+            session, clock=clock, actor=TEST_ACTOR, principal=staff_principal(), removal_id=done.id, note="clear call to violence"
+        )
         assert confirmed.state == RemovalState.CONFIRMED and confirmed.confirmed_by == str(TEST_ACTOR)
     with pytest.raises(Conflict), db.transaction() as session:
-        removal.confirm(session, clock=clock, actor=TEST_ACTOR, removal_id=done.id)
+        removal.confirm(session, clock=clock, actor=TEST_ACTOR, principal=staff_principal(), removal_id=done.id)
     assert "removal.confirm" in _actions(db, "emergency_removal")
+
+
+def test_only_emergency_handlers_confirm_or_remove_whichever_entry_point_calls(db, clock, legal, world, lane) -> None:
+    done = _take_in(db, lane, file_tco(legal, world).id)
+    waiting = _take_in(db, lane, file_tco(legal, world, channel=Channel.STAFF).id)
+    reviewer = staff_principal(Role.REVIEWER)
+    with pytest.raises(Forbidden, match="emergency:handle"), db.transaction() as session:
+        removal.confirm(session, clock=clock, actor=TEST_ACTOR, principal=reviewer, removal_id=done.id)
+    with pytest.raises(Forbidden, match="emergency:handle"), db.transaction() as session:
+        removal.remove_by_person(session, lane=lane, actor=TEST_ACTOR, principal=reviewer, removal_id=waiting.id, reason="x")
+    with db.transaction() as session:
+        assert removal.get_removal(session, removal_id=done.id).state == RemovalState.AUTO_REMOVED
+        assert removal.get_removal(session, removal_id=waiting.id).state == RemovalState.AWAITING_PERSON
 
 
 def test_the_lane_runs_on_its_own_when_the_order_is_committed(db, clock, legal, world, lane, platform) -> None:

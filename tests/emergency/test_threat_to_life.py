@@ -9,12 +9,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
+from tests.legal.conftest import staff_principal
 from trustdesk.core.audit.models import AuditEntry
-from trustdesk.core.errors import Conflict, InvalidInput
+from trustdesk.core.errors import Conflict, Forbidden, InvalidInput
+from trustdesk.core.identity.permissions import Role
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.models import ThreatSource, ThreatState
 
 BOOK = ttl.contact_book()
+ON_CALL = staff_principal(Role.ON_CALL)
 EU = sorted(BOOK.states)
 SOME_COUNTRY = st.one_of(st.none(), st.sampled_from([*EU, "US", "GB", "UA", "TR"]))
 
@@ -67,10 +70,12 @@ def test_a_case_from_review_produces_a_draft_for_the_right_state_that_a_person_s
         )
         assert case.state == ThreatState.DRAFT and [r["key"] for r in case.recipients] == ["FR"]
         assert "Art. 18" in case.draft and BOOK.states["FR"].authority in case.draft and "m7" in case.draft
-        sent = ttl.confirm_and_send(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note="sent by e-mail, called PHAROS")
+        sent = ttl.confirm_and_send(
+            session, actor=TEST_ACTOR, clock=clock, principal=ON_CALL, case_id=case.id, note="sent by e-mail, called PHAROS"
+        )
         assert sent.state == ThreatState.SENT and sent.decided_at == clock.now()
         with pytest.raises(Conflict):
-            ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note="too late")
+            ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, principal=ON_CALL, case_id=case.id, note="too late")
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "threat_case")))
     assert actions == ["threat.open", "threat.sent"]
 
@@ -97,8 +102,20 @@ def test_dismissing_needs_a_reason(db, clock) -> None:
     with db.transaction() as session:
         case = ttl.open_case(session, actor=TEST_ACTOR, clock=clock, source=ThreatSource.STAFF, summary="joke among friends?")
         with pytest.raises(InvalidInput):
-            ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note=" ")
+            ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, principal=ON_CALL, case_id=case.id, note=" ")
         assert (
-            ttl.dismiss(session, actor=TEST_ACTOR, clock=clock, case_id=case.id, note="a quote from a film").state
+            ttl.dismiss(
+                session, actor=TEST_ACTOR, clock=clock, principal=ON_CALL, case_id=case.id, note="a quote from a film"
+            ).state
             == ThreatState.DISMISSED
         )
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER, Role.TRIAGE, Role.AUDITOR, Role.ADMIN])
+def test_only_emergency_handlers_send_or_dismiss_whichever_entry_point_calls(db, clock, role) -> None:
+    with db.transaction() as session:
+        case = ttl.open_case(session, actor=TEST_ACTOR, clock=clock, source=ThreatSource.STAFF, summary="threat")
+        for decide in (ttl.confirm_and_send, ttl.dismiss):
+            with pytest.raises(Forbidden, match="emergency:handle"):
+                decide(session, actor=TEST_ACTOR, clock=clock, principal=staff_principal(role), case_id=case.id, note="n")
+        assert ttl.get_case(session, case_id=case.id).state == ThreatState.DRAFT

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, TEST_ACTOR
 from trustdesk.core.blobs import BlobStore, InMemoryBlobStore, LocalBlobStore
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
-from trustdesk.core.identity.permissions import Principal, Role, permissions_for
+from trustdesk.core.identity.permissions import Principal, PrincipalKind, Role, permissions_for
 from trustdesk.legal import registry
 from trustdesk.legal.instruments import IssuerKind
 from trustdesk.legal.intake import Channel, Submission, submit_request
@@ -52,7 +52,7 @@ def world(platform: DemoPlatform, clock: FrozenClock) -> World:
 
 def staff_principal(*roles: Role) -> Principal:
     roles_ = frozenset(roles or (Role.LEGAL_OFFICER,))
-    return Principal(kind="staff", id=1, name="lena", permissions=permissions_for(roles_), roles=roles_)
+    return Principal(kind=PrincipalKind.STAFF, id=1, name="lena", permissions=permissions_for(roles_), roles=roles_)
 
 
 class LegalFactory:

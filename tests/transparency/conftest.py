@@ -18,7 +18,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.blobs import BlobStore, InMemoryBlobStore
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
-from trustdesk.core.identity.permissions import Permission, Principal, Role, permissions_for
+from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, Role, permissions_for
 from trustdesk.legal import registry
 from trustdesk.legal import service as requests
 from trustdesk.legal.disclosure import service as disclosure
@@ -64,7 +64,7 @@ ELEMENTS = {
 
 def principal(*roles: Role, name: str = "lena") -> Principal:
     granted = frozenset(roles)
-    return Principal(kind="staff", id=1, name=name, permissions=permissions_for(granted), roles=granted)
+    return Principal(kind=PrincipalKind.STAFF, id=1, name=name, permissions=permissions_for(granted), roles=granted)
 
 
 @dataclass
@@ -138,7 +138,7 @@ class Seeder:
             filer, agency_id = self.legal_staff, agency.id
         else:
             filer = Principal(
-                kind="token",
+                kind=PrincipalKind.TOKEN,
                 id=900 + agency.id,
                 name=f"agency-token-{agency.id}",
                 permissions=frozenset({Permission.PORTAL_SUBMIT}),

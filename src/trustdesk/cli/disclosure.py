@@ -14,7 +14,7 @@ from rich.table import Table
 
 from trustdesk.cli.context import console, err_console, fail, operator, state
 from trustdesk.core.errors import TrustdeskError
-from trustdesk.core.identity.permissions import Permission, Principal, Role
+from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, Role
 from trustdesk.legal.disclosure import notice, numbers, packages, preservation
 from trustdesk.legal.signing import KEY_FILE, load_or_create
 
@@ -24,7 +24,9 @@ app = typer.Typer(help="Disclosure packages, legal holds, user notices.", no_arg
 def cli_principal() -> Principal:
     """The operator at the console, who holds the legal team's read and handle rights."""
     perms = frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE})
-    return Principal(kind="cli", id=0, name=getpass.getuser(), permissions=perms, roles=frozenset({Role.LEGAL_OFFICER}))
+    return Principal(
+        kind=PrincipalKind.CLI, id=0, name=getpass.getuser(), permissions=perms, roles=frozenset({Role.LEGAL_OFFICER})
+    )
 
 
 def _key_from(public_key: str | None, discovery: Path | None, data_dir: Path) -> tuple[str | None, str]:

@@ -11,7 +11,7 @@ from rich.table import Table
 from trustdesk.cli.context import console, fail, operator, state
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity import service as identity
-from trustdesk.core.identity.permissions import Permission, Principal, Role, operator_principal, permissions_for
+from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, Role, operator_principal, permissions_for
 from trustdesk.legal import alerts, registry, service
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.instruments import load_catalogue
@@ -24,7 +24,7 @@ def _operator_principal() -> Principal:
     """The operator at the console acts with a legal officer's permissions."""
     actor = operator()
     roles = frozenset({Role.LEGAL_OFFICER})
-    return Principal(kind=actor.kind, id=0, name=actor.name, permissions=permissions_for(roles), roles=roles)
+    return Principal(kind=PrincipalKind.CLI, id=0, name=actor.name, permissions=permissions_for(roles), roles=roles)
 
 
 @app.command("list")

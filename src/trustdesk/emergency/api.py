@@ -57,7 +57,12 @@ def confirm(
     removal_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
 ) -> RemovalRead:
     done = removal.confirm(
-        session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=body.note
+        session,
+        clock=container.clock,
+        actor=actor_of(request, principal),
+        principal=principal,
+        removal_id=removal_id,
+        note=body.note,
     )
     return RemovalRead.model_validate(done)
 
@@ -90,7 +95,13 @@ def send_threat(
     case_id: RowId, body: ThreatSend, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
 ) -> ThreatRead:
     case = ttl.confirm_and_send(
-        session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=body.draft, note=body.note
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        case_id=case_id,
+        draft=body.draft,
+        note=body.note,
     )
     return ThreatRead.model_validate(case)
 
@@ -99,5 +110,7 @@ def send_threat(
 def dismiss_threat(
     case_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
 ) -> ThreatRead:
-    case = ttl.dismiss(session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, note=body.note)
+    case = ttl.dismiss(
+        session, actor=actor_of(request, principal), clock=container.clock, principal=principal, case_id=case_id, note=body.note
+    )
     return ThreatRead.model_validate(case)

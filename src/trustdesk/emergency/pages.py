@@ -132,7 +132,12 @@ def confirm(
         session,
         container,
         lambda: removal.confirm(
-            session, clock=container.clock, actor=actor_of(request, principal), removal_id=removal_id, note=note
+            session,
+            clock=container.clock,
+            actor=actor_of(request, principal),
+            principal=principal,
+            removal_id=removal_id,
+            note=note,
         ),
         anchor=f"removal-{removal_id}",
     )
@@ -216,7 +221,13 @@ def send_threat(
         session,
         container,
         lambda: ttl.confirm_and_send(
-            session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, draft=draft, note=note
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            case_id=case_id,
+            draft=draft,
+            note=note,
         ),
         anchor="threats",
         values={f"draft-{case_id}": draft, f"note-{case_id}": note},
@@ -231,7 +242,9 @@ def dismiss_threat(
         request,
         session,
         container,
-        lambda: ttl.dismiss(session, actor=actor_of(request, principal), clock=container.clock, case_id=case_id, note=note),
+        lambda: ttl.dismiss(
+            session, actor=actor_of(request, principal), clock=container.clock, principal=principal, case_id=case_id, note=note
+        ),
         anchor="threats",
         values={f"dismiss-{case_id}": note},
     )

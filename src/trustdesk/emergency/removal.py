@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Permission, Principal
+from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, authorize
 from trustdesk.core.paging import Pager, PageUrgency, page_on_call
 from trustdesk.emergency import preservation
 from trustdesk.emergency.models import Removal, RemovalState, RemovedContent
@@ -40,7 +40,10 @@ TCO = InstrumentCode.TCO_REMOVAL
 POLICY = "terrorism"
 # The lane acts for Trustdesk itself on requests: it may read and handle them, nothing else.
 LANE = Principal(
-    kind="system", id=0, name="emergency-lane", permissions=frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE})
+    kind=PrincipalKind.SYSTEM,
+    id=0,
+    name="emergency-lane",
+    permissions=frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE}),
 )
 LANE_ACTOR = Actor("system", "emergency-lane")
 OPEN_STATES = frozenset({RemovalState.AWAITING_PERSON, RemovalState.FAILED})
@@ -363,6 +366,7 @@ def remove_by_person(
 ) -> Removal:
     """A person removes an order the lane could not act on alone. Their own permissions move
     the request, so a request held for a call-back stays held until it is done."""
+    authorize(principal, Permission.EMERGENCY_HANDLE)
     removal = get_removal(session, removal_id=removal_id)
     if removal.state not in {s.value for s in OPEN_STATES}:
         raise Conflict(f"This order is already {removal.state.replace('_', ' ')}.")
@@ -381,8 +385,9 @@ def remove_by_person(
     return _remove(session, lane=lane, removal=removal, request=request, actor=actor, automatic=False, principal=principal)
 
 
-def confirm(session: Session, *, clock: Clock, actor: Actor, removal_id: int, note: str = "") -> Removal:
+def confirm(session: Session, *, clock: Clock, actor: Actor, principal: Principal, removal_id: int, note: str = "") -> Removal:
     """A person looked at what the lane removed on its own and confirms it."""
+    authorize(principal, Permission.EMERGENCY_HANDLE)
     removal = get_removal(session, removal_id=removal_id)
     if removal.state != RemovalState.AUTO_REMOVED.value:
         raise Conflict(f"Only an automatic removal waits for confirmation; this one is {removal.state.replace('_', ' ')}.")

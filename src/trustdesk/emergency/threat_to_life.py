@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
+from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.emergency.models import ThreatCase, ThreatSource, ThreatState
 
 CONTACT_POINTS = Path(__file__).parent / "data" / "art18_contact_points.toml"
@@ -213,9 +214,17 @@ def _decide(session: Session, *, actor: Actor, clock: Clock, case_id: int, state
 
 
 def confirm_and_send(
-    session: Session, *, actor: Actor, clock: Clock, case_id: int, draft: str | None = None, note: str = ""
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    case_id: int,
+    draft: str | None = None,
+    note: str = "",
 ) -> ThreatCase:
     """A person confirms the notification (edited or not) and records that it went out."""
+    authorize(principal, Permission.EMERGENCY_HANDLE)
     case = get_case(session, case_id=case_id)
     if draft is not None:
         if not draft.strip():
@@ -224,8 +233,9 @@ def confirm_and_send(
     return _decide(session, actor=actor, clock=clock, case_id=case_id, state=ThreatState.SENT, note=note)
 
 
-def dismiss(session: Session, *, actor: Actor, clock: Clock, case_id: int, note: str) -> ThreatCase:
+def dismiss(session: Session, *, actor: Actor, clock: Clock, principal: Principal, case_id: int, note: str) -> ThreatCase:
     """Not a threat after all: the reason is required, because not telling is a decision too."""
+    authorize(principal, Permission.EMERGENCY_HANDLE)
     if not note.strip():
         raise InvalidInput("Say why no notification is sent; it is kept in the record.", field="note")
     return _decide(session, actor=actor, clock=clock, case_id=case_id, state=ThreatState.DISMISSED, note=note)

@@ -17,7 +17,7 @@ from trustdesk.core.audit.service import digest
 from trustdesk.core.blobs import BlobStore
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Forbidden, InvalidInput
-from trustdesk.core.identity.permissions import Permission, Principal, authorize
+from trustdesk.core.identity.permissions import Permission, Principal, authorize, officer_id_of
 from trustdesk.legal import attachments, clocks
 from trustdesk.legal.checks import CheckItem, RequestParts, overall, run_checks
 from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, load_catalogue
@@ -127,7 +127,8 @@ def _issuer(session: Session, principal: Principal, agency_id: int | None) -> tu
     """Who files: an officer or an agency token files for its own agency; staff for any."""
     if principal.agency_id is not None:
         authorize(principal, Permission.PORTAL_SUBMIT)
-        officer = get_officer(session, officer_id=principal.id) if principal.kind == "officer" else None
+        officer_id = officer_id_of(principal)
+        officer = get_officer(session, officer_id=officer_id) if officer_id is not None else None
         if officer is not None and officer.state != OfficerState.VERIFIED:
             raise Forbidden("This officer account cannot file requests.")
         return get_agency(session, agency_id=principal.agency_id), officer

@@ -20,7 +20,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.core.identity import service as identity
-from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Principal
+from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Principal, PrincipalKind
 from trustdesk.legal.instruments import IssuerKind
 from trustdesk.legal.models import Agency, Officer, OfficerState, PortalSession
 from trustdesk.platform.handles import normalise_phone
@@ -217,7 +217,7 @@ def set_officer_state(
 
 def officer_principal(officer: Officer, csrf_token: str | None = None) -> Principal:
     return Principal(
-        kind="officer",
+        kind=PrincipalKind.OFFICER,
         id=officer.id,
         name=officer.email,
         permissions=OFFICER_PERMISSIONS,

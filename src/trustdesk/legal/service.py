@@ -17,7 +17,14 @@ from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Permission, Principal, authorize, scope_requests_to_agency
+from trustdesk.core.identity.permissions import (
+    Permission,
+    Principal,
+    acts_for_authority,
+    authorize,
+    authorize_request_handling,
+    scope_requests_to_agency,
+)
 from trustdesk.legal import clocks
 from trustdesk.legal.checks import RequestParts, overall, run_checks
 from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
@@ -76,17 +83,6 @@ def list_requests(
     return list(session.scalars(query))
 
 
-def _by_authority(principal: Principal) -> bool:
-    return principal.agency_id is not None
-
-
-def _authorize_handling(principal: Principal) -> None:
-    if _by_authority(principal):
-        authorize(principal, Permission.PORTAL_SUBMIT)
-    else:
-        authorize(principal, Permission.REQUESTS_HANDLE)
-
-
 def transition(
     session: Session,
     *,
@@ -99,10 +95,10 @@ def transition(
     refusal_reason: RefusalReason | None = None,
 ) -> LawfulRequest:
     """Move a request along the state machine, with its reason, as a row and an audit entry."""
-    _authorize_handling(principal)
+    authorize_request_handling(principal)
     request = get_request(session, principal=principal, request_id=request_id)
     current = RequestState(request.state)
-    check_transition(current, to_state, by_authority=_by_authority(principal))
+    check_transition(current, to_state, by_authority=acts_for_authority(principal))
     if not reason.strip():
         raise InvalidInput("Every change of state needs a reason; it is kept in the record.")
     if to_state is RequestState.REFUSED and refusal_reason is None:
@@ -169,13 +165,13 @@ def post_message(
     session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, body: str
 ) -> RequestMessage:
     """A message between staff and the authority, kept with the request."""
-    _authorize_handling(principal)
+    authorize_request_handling(principal)
     request = get_request(session, principal=principal, request_id=request_id)
     text = body.strip()
     if not text or len(text) > MAX_MESSAGE:
         raise InvalidInput(f"A message is 1 to {MAX_MESSAGE} characters.")
     message = RequestMessage(
-        request_id=request.id, from_authority=_by_authority(principal), author=principal.name, body=text, sent_at=clock.now()
+        request_id=request.id, from_authority=acts_for_authority(principal), author=principal.name, body=text, sent_at=clock.now()
     )
     session.add(message)
     session.flush()
@@ -196,7 +192,7 @@ def supply_elements(
 ) -> LawfulRequest:
     """Missing elements arrive: the checklist is run again, the TCO hour restarts from now,
     and a request waiting on clarification goes back to 'received'."""
-    _authorize_handling(principal)
+    authorize_request_handling(principal)
     request = get_request(session, principal=principal, request_id=request_id)
     if RequestState(request.state) in FINAL:
         raise Conflict(f"Request {request.reference} is {request.state}; nothing more can be added.")
@@ -350,7 +346,7 @@ def view(session: Session, *, principal: Principal, request_id: int) -> RequestV
     agency = session.get(Agency, request.agency_id)
     assert agency is not None
     officer = session.get(Officer, request.officer_id) if request.officer_id else None
-    callbacks = rows(Callback, Callback.id) if not _by_authority(principal) else []
+    callbacks = rows(Callback, Callback.id) if not acts_for_authority(principal) else []
     return RequestView(
         request,
         agency,

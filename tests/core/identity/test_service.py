@@ -17,6 +17,7 @@ from trustdesk.core.identity.permissions import (
     SECOND_FACTOR_REQUIRED,
     Permission,
     Principal,
+    PrincipalKind,
     Role,
     authorize,
     permissions_for,
@@ -154,7 +155,7 @@ def test_every_role_needs_a_second_factor_and_has_permissions() -> None:
 
 
 def test_authorization_is_by_permission() -> None:
-    triage = Principal(kind="staff", id=1, name="t", permissions=permissions_for(frozenset({Role.TRIAGE})))
+    triage = Principal(kind=PrincipalKind.STAFF, id=1, name="t", permissions=permissions_for(frozenset({Role.TRIAGE})))
     authorize(triage, Permission.TRIAGE)
     with pytest.raises(Forbidden, match="disclosure:approve"):
         authorize(triage, Permission.DISCLOSURE_APPROVE)

@@ -17,6 +17,7 @@ from trustdesk.core.identity.permissions import (
     ROLE_PERMISSIONS,
     Permission,
     Principal,
+    PrincipalKind,
     Role,
     authorize_grant,
     operator_principal,
@@ -25,7 +26,9 @@ from trustdesk.core.identity.permissions import (
 
 
 def _staff(*roles: Role) -> Principal:
-    return Principal(kind="staff", id=1, name="someone", permissions=permissions_for(frozenset(roles)), roles=frozenset(roles))
+    return Principal(
+        kind=PrincipalKind.STAFF, id=1, name="someone", permissions=permissions_for(frozenset(roles)), roles=frozenset(roles)
+    )
 
 
 @pytest.mark.parametrize("scope", list(Permission))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.legal.conftest import LegalFactory, staff_principal
-from trustdesk.core.identity.permissions import Principal, Role
+from trustdesk.core.identity.permissions import Principal, PrincipalKind, Role
 from trustdesk.legal.instruments import IssuerKind
 from trustdesk.legal.intake import Channel, Submission
 from trustdesk.legal.models import Agency, LawfulRequest, Officer
@@ -190,4 +190,4 @@ class Scenarios:
 
 def legal_staff(name: str = "lena", user_id: int = 1) -> Principal:
     base = staff_principal(Role.LEGAL_OFFICER)
-    return Principal(kind="staff", id=user_id, name=name, permissions=base.permissions, roles=base.roles)
+    return Principal(kind=PrincipalKind.STAFF, id=user_id, name=name, permissions=base.permissions, roles=base.roles)

@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.legal.conftest import staff_principal
 from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.audit.models import AuditEntry
-from trustdesk.core.errors import Conflict, InvalidInput, NotFound
+from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.port import AccountState, MessageState
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement import service as enforcement
@@ -138,6 +140,9 @@ def test_a_platform_refusal_is_recorded_without_statement_or_strike(session, clo
     assert session.scalar(select(func.count()).select_from(Strike)) == 0
 
 
+FILER = staff_principal(Role.LEGAL_OFFICER)  # the legal team files with NCMEC
+
+
 def test_child_exploitation_makes_a_cybertipline_draft_with_preserved_media(session, clock, platform, cast) -> None:
     media_message = next(key for key in ("drug_price_list",) if key in cast.messages)
     action = act(
@@ -154,7 +159,20 @@ def test_child_exploitation_makes_a_cybertipline_draft_with_preserved_media(sess
     assert report.fields["incidents"][0]["time_zone"] == "UTC" and report.fields["incidents"][0]["communication"]
     assert report.media and report.media[0].preserve_until == clock.now() + timedelta(days=365)
     assert len(report.media[0].data) > 0
+    with pytest.raises(Forbidden, match="cybertipline:file"):
+        cybertipline.mark_filed(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=staff_principal(Role.REVIEWER),
+            report_id=report.id,
+            ncmec_report_id="1",
+        )
     with pytest.raises(InvalidInput):
-        cybertipline.mark_filed(session, actor=TEST_ACTOR, clock=clock, report_id=report.id, ncmec_report_id="abc")
-    cybertipline.mark_filed(session, actor=TEST_ACTOR, clock=clock, report_id=report.id, ncmec_report_id="123456789")
+        cybertipline.mark_filed(
+            session, actor=TEST_ACTOR, clock=clock, principal=FILER, report_id=report.id, ncmec_report_id="abc"
+        )
+    cybertipline.mark_filed(
+        session, actor=TEST_ACTOR, clock=clock, principal=FILER, report_id=report.id, ncmec_report_id="123456789"
+    )
     assert cybertipline.filing_queue(session) == []

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tests.safety.review.factories import TEST_ACTOR
 from trustdesk.core.errors import InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Principal
+from trustdesk.core.identity.permissions import Principal, PrincipalKind
 from trustdesk.safety.reports import service as reports
 from trustdesk.safety.reports.models import Notice
 from trustdesk.safety.review.models import Case
@@ -87,7 +87,7 @@ def test_trusted_flaggers_go_first_within_their_field(session, clock, platform, 
     assert case.priority > session.get(Case, ordinary.case_id).priority
     outside = notice(session, clock, platform, cast, reason="spam", subject_id=cast.messages["drug_price_list"], flagger=flagger)
     assert outside.case_id == ordinary.case_id  # outside its field: an ordinary notice, grouped with the other
-    principal = Principal(kind="token", id=77, name="saferstreets", permissions=frozenset())
+    principal = Principal(kind=PrincipalKind.TOKEN, id=77, name="saferstreets", permissions=frozenset())
     assert reports.flagger_for(session, principal=principal) is flagger
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import FrozenClock
 from trustdesk.core.database import Database
-from trustdesk.core.identity.permissions import Principal, Role, permissions_for
+from trustdesk.core.identity.permissions import Principal, PrincipalKind, Role, permissions_for
 from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.demo.seed import DemoCast, seed_demo
 from trustdesk.safety.enforcement.dsa import validate_statement
@@ -36,7 +36,9 @@ def reviewer(session: Session, clock: FrozenClock, name: str, *queues: str, role
     for queue in queues:
         review.add_member(session, actor=TEST_ACTOR, clock=clock, queue=queue, username=name)
     roles = frozenset({role})
-    return Reviewer(Principal(kind="staff", id=hash(name) % 10_000, name=name, permissions=permissions_for(roles), roles=roles))
+    return Reviewer(
+        Principal(kind=PrincipalKind.STAFF, id=hash(name) % 10_000, name=name, permissions=permissions_for(roles), roles=roles)
+    )
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from tests.safety.review.factories import TEST_ACTOR, reviewer
 from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.port import MessageState
 from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
@@ -125,3 +126,28 @@ def test_appeals_are_hidden_from_reviewers_outside_the_appeals_queue(session, cl
     with pytest.raises(NotFound):
         appeals.get_appeal(session, principal=outsider.principal, appeal_id=appeal.id)
     assert timedelta(0) < statement.appeal_until - clock.now()
+
+
+@pytest.mark.parametrize("role", [Role.TRIAGE, Role.ADMIN, Role.AUDITOR])
+def test_only_those_who_decide_cases_see_or_decide_appeals_whichever_entry_point_calls(
+    session, clock, platform, removed, role
+) -> None:
+    _, statement = removed
+    appeal = appeals.file_appeal(session, clock=clock, token=statement.token, text="Unfair.")
+    member = reviewer(session, clock, "tara", "appeals", role=role)
+    with pytest.raises(Forbidden, match="review:decide"):
+        appeals.list_appeals(session, principal=member.principal)
+    with pytest.raises(Forbidden, match="review:decide"):
+        appeals.get_appeal(session, principal=member.principal, appeal_id=appeal.id)
+    with pytest.raises(Forbidden, match="review:decide"):
+        appeals.decide_appeal(
+            session,
+            principal=member.principal,
+            actor=member.actor,
+            clock=clock,
+            platform=platform,
+            appeal_id=appeal.id,
+            outcome="confirmed",
+            reason="Spam.",
+        )
+    assert appeal.state == "open"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.safety.review.factories import TEST_ACTOR, reviewer
-from trustdesk.core.errors import Conflict, InvalidInput, NotFound
+from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Role
 from trustdesk.platform.port import AccountState, MessageState
 from trustdesk.safety.reports import service as reports
@@ -240,3 +240,30 @@ def test_triage_without_membership_sees_nothing_and_managers_see_all(session, cl
     admin = reviewer(session, clock, "ada", role=Role.ADMIN)
     assert review.get_case(session, principal=admin.principal, case_id=case.id) is case
     assert session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).first().kind == "open"
+
+
+@pytest.mark.parametrize("role", [Role.TRIAGE, Role.ADMIN])
+def test_triage_and_managers_cannot_decide_whichever_entry_point_calls(session, clock, platform, cast, role) -> None:
+    """The API and the console both require REVIEW_DECIDE; the service holds it too, so that a
+    queue member with triage rights (or a manager, who sees every queue) cannot decide."""
+    case = open_(session, clock, cast.messages["drug_ad"])
+    member = reviewer(session, clock, "tara", "illegal_goods", role=role)
+    review.claim(session, principal=member.principal, actor=member.actor, clock=clock, case_id=case.id)
+    with pytest.raises(Forbidden, match="review:decide"):
+        decisions.decide(
+            session, principal=member.principal, actor=member.actor, clock=clock, platform=platform, case_id=case.id, plan=REMOVE
+        )
+    with pytest.raises(Forbidden, match="review:decide"):
+        decisions.bulk_preview(session, principal=member.principal, platform=platform, case_ids=[case.id], plan=REMOVE)
+    with pytest.raises(Forbidden, match="review:decide"):
+        decisions.bulk_decide(
+            session,
+            principal=member.principal,
+            actor=member.actor,
+            clock=clock,
+            platform=platform,
+            case_ids=[case.id],
+            plan=REMOVE,
+            confirm="x",
+        )
+    assert case.state != "decided" and platform.get_message(cast.messages["drug_ad"]).state is MessageState.VISIBLE

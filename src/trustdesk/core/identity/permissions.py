@@ -1,7 +1,9 @@
 """Authorization, in one place. Handlers never test roles themselves: they name the permission
 they need (`require(Permission.AUDIT_READ)` on the web side, `authorize()` in services), and
 this module alone says which roles hold it. Object scoping (an officer sees only their
-agency's requests, a reviewer only their queues) is expressed by `scope_*` functions here too."""
+agency's requests, a reviewer only their queues) is expressed by `scope_*` functions here too,
+and so is every rule about the kind of principal (only named staff prepare a disclosure): no
+other module compares `Principal.kind` (tests/core/identity/test_one_rule.py holds this)."""
 
 from __future__ import annotations
 
@@ -93,6 +95,17 @@ SECOND_FACTOR_REQUIRED: frozenset[Role] = frozenset(Role)
 TOKEN_SCOPES: frozenset[Permission] = frozenset(Permission)
 
 
+class PrincipalKind(StrEnum):
+    """Who a principal is; `Actor`s in the audit log carry the same words (`staff:alice`)."""
+
+    STAFF = "staff"  # a named staff member signed in to the console
+    TOKEN = "token"  # a service token (an integration, a trusted flagger, an agency's system)
+    OFFICER = "officer"  # an officer of an authority signed in to the portal
+    CLI = "cli"  # the operator at the server's own shell
+    SYSTEM = "system"  # Trustdesk acting for itself (the emergency lane)
+    ANONYMOUS = "anonymous"  # nobody signed in yet (a failed portal sign-in, for the record)
+
+
 def permissions_for(roles: frozenset[Role]) -> frozenset[Permission]:
     granted: set[Permission] = set()
     for role in roles:
@@ -104,7 +117,7 @@ def permissions_for(roles: frozenset[Role]) -> frozenset[Permission]:
 class Principal:
     """The authenticated caller of one request or command."""
 
-    kind: str  # staff | token | officer | system
+    kind: PrincipalKind
     id: int
     name: str
     permissions: frozenset[Permission]
@@ -151,7 +164,7 @@ def operator_principal(name: str) -> Principal:
     agency-token`): whoever runs the CLI there already holds the database credentials and
     the signing key, so a check against them would stop no one. They may grant any scope;
     each grant is audited under their operating-system name (`cli:<user>`)."""
-    return Principal(kind="cli", id=0, name=name, permissions=TOKEN_SCOPES)
+    return Principal(kind=PrincipalKind.CLI, id=0, name=name, permissions=TOKEN_SCOPES)
 
 
 # -- lawful requests: agency scoping ---------------------------------------------------------
@@ -168,10 +181,32 @@ def scope_requests_to_agency(principal: Principal) -> int | None:
     simply not found (404), never 'forbidden' (which would confirm that it exists)."""
     if principal.agency_id is not None:
         return principal.agency_id
-    if principal.kind == "officer":
+    if principal.kind == PrincipalKind.OFFICER:
         raise Forbidden("This officer account is not attached to an agency.")
     authorize(principal, Permission.REQUESTS_READ)
     return None
+
+
+def acts_for_authority(principal: Principal) -> bool:
+    """Whether `principal` speaks for an authority (one of its officers, or a token issued to
+    it) rather than for the platform: their messages are the authority's, and the workflow
+    lets them make only the authority's moves (withdraw, answer a clarification)."""
+    return principal.agency_id is not None
+
+
+def authorize_request_handling(principal: Principal) -> None:
+    """Moving a request, writing on it, supplying elements: an authority does it through the
+    portal (PORTAL_SUBMIT, scoped to its own requests), the platform's staff with
+    REQUESTS_HANDLE."""
+    authorize(principal, Permission.PORTAL_SUBMIT if acts_for_authority(principal) else Permission.REQUESTS_HANDLE)
+
+
+def officer_id_of(principal: Principal | None) -> int | None:
+    """The portal account behind `principal` when it is a signed-in officer; None for an
+    agency's token, staff and everyone else (an agency's token files with no officer)."""
+    if principal is None or principal.kind != PrincipalKind.OFFICER:
+        return None
+    return principal.id
 
 
 # -- review: queue scoping --------------------------------------------------------------------
@@ -191,11 +226,19 @@ def scope_review_queues(principal: Principal, *, member_of: frozenset[str]) -> f
 # -- lawful requests: four eyes on disclosures, packages for the requesting officer ----------
 
 
+def authorize_disclosure_preparation(principal: Principal) -> None:
+    """A disclosure is prepared by a named member of staff who handles requests: never by a
+    token, the CLI or the system, so that a person answers for every disclosure."""
+    authorize(principal, Permission.REQUESTS_HANDLE)
+    if principal.kind != PrincipalKind.STAFF:
+        raise Forbidden("Disclosures are prepared and approved by named staff, not by tokens.")
+
+
 def authorize_disclosure_approval(principal: Principal, *, preparer_id: int, earlier_approver_ids: frozenset[int]) -> None:
     """Four eyes: an approver is a staff member with the legal-officer role who holds
     DISCLOSURE_APPROVE and is neither the preparer nor someone who already approved."""
     authorize(principal, Permission.DISCLOSURE_APPROVE)
-    if principal.kind != "staff" or Role.LEGAL_OFFICER not in principal.roles:
+    if principal.kind != PrincipalKind.STAFF or Role.LEGAL_OFFICER not in principal.roles:
         raise Forbidden("Only a staff member with the legal-officer role may approve a disclosure.")
     if principal.id == preparer_id:
         raise Forbidden("The preparer of a disclosure cannot approve it: a second legal officer must.")
@@ -206,5 +249,16 @@ def authorize_disclosure_approval(principal: Principal, *, preparer_id: int, ear
 def authorize_package_download(principal: Principal | None, *, officer_id: int) -> None:
     """A disclosure package goes to the officer who filed the request, and to no one else:
     not a colleague at the same agency, not staff."""
-    if principal is None or principal.kind != "officer" or principal.id != officer_id:
+    if principal is None or principal.kind != PrincipalKind.OFFICER or principal.id != officer_id:
         raise Forbidden("This package is delivered to the requesting officer alone.")
+
+
+# -- notices: a trusted flagger is a service token -------------------------------------------
+
+
+def flagger_token_id(principal: Principal | None) -> int | None:
+    """The service token whose trusted flagger, if any, sent a notice: only a token can
+    belong to a trusted flagger (Art. 22 DSA), never a person signed in or the public."""
+    if principal is None or principal.kind != PrincipalKind.TOKEN:
+        return None
+    return principal.id

@@ -30,6 +30,7 @@ from trustdesk.core.identity.models import ApiToken, ConsoleSession, StaffUser
 from trustdesk.core.identity.permissions import (
     Permission,
     Principal,
+    PrincipalKind,
     Role,
     authorize,
     authorize_grant,
@@ -53,7 +54,7 @@ def _roles(values: list[str]) -> frozenset[Role]:
 def staff_principal(user: StaffUser, csrf_token: str | None = None) -> Principal:
     roles = _roles(user.roles)
     return Principal(
-        kind="staff",
+        kind=PrincipalKind.STAFF,
         id=user.id,
         name=user.username,
         permissions=permissions_for(roles),
@@ -380,7 +381,7 @@ def authenticate_token(session: Session, *, clock: Clock, secret: str) -> Princi
             f"The API token '{token.name}' expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one."
         )
     return Principal(
-        kind="token",
+        kind=PrincipalKind.TOKEN,
         id=token.id,
         name=token.name,
         permissions=frozenset(Permission(s) for s in token.scopes),

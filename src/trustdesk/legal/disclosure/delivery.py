@@ -17,7 +17,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.blobs import BlobStore, get_or_adopt
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Forbidden, NotFound
-from trustdesk.core.identity.permissions import Principal, authorize_package_download
+from trustdesk.core.identity.permissions import Principal, authorize_package_download, officer_id_of
 from trustdesk.legal.disclosure.models import DisclosurePackage, PackageDownload
 
 
@@ -48,8 +48,9 @@ def _record(
     allowed: bool,
     reason: str,
 ) -> None:
-    officer_id = principal.id if principal is not None and principal.kind == "officer" else None
-    session.add(PackageDownload(package_id=row.id, officer_id=officer_id, allowed=allowed, reason=reason, at=clock.now()))
+    session.add(
+        PackageDownload(package_id=row.id, officer_id=officer_id_of(principal), allowed=allowed, reason=reason, at=clock.now())
+    )
     session.flush()
     audit.record(
         session,

@@ -21,8 +21,14 @@ from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.blobs import BlobStore
 from trustdesk.core.clock import Clock
-from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Permission, Principal, authorize, authorize_disclosure_approval
+from trustdesk.core.errors import Conflict, InvalidInput, NotFound
+from trustdesk.core.identity.permissions import (
+    Permission,
+    Principal,
+    authorize,
+    authorize_disclosure_approval,
+    authorize_disclosure_preparation,
+)
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import packages, retrieval
 from trustdesk.legal.disclosure.models import Disclosure, DisclosureApproval, DisclosurePackage, DisclosureState, LegalHold
@@ -61,15 +67,9 @@ def approvals(session: Session, *, disclosure_id: int) -> list[DisclosureApprova
     return list(session.scalars(query))
 
 
-def _staff(principal: Principal) -> None:
-    if principal.kind != "staff":
-        raise Forbidden("Disclosures are prepared and approved by named staff, not by tokens.")
-
-
 def prepare(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, note: str = "") -> Disclosure:
     """Start a disclosure from the request's adopted decision (the newest one)."""
-    authorize(principal, Permission.REQUESTS_HANDLE)
-    _staff(principal)
+    authorize_disclosure_preparation(principal)
     request = legal_requests.get_request(session, principal=principal, request_id=request_id)
     decision = policy_service.current_decision(session, principal=principal, request_id=request_id)
     if decision.outcome not in PRODUCING:

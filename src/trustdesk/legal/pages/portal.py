@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import Forbidden, InvalidInput, TrustdeskError
-from trustdesk.core.identity.permissions import Principal
+from trustdesk.core.identity.permissions import Principal, PrincipalKind
 from trustdesk.core.ids import RowId
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of
@@ -134,7 +134,7 @@ def register(request: Request, session: SessionDep, container: ContainerDep, for
 
 
 def _anonymous(email: str) -> Principal:
-    return Principal(kind="anonymous", id=0, name=email[:64] or "-", permissions=frozenset())
+    return Principal(kind=PrincipalKind.ANONYMOUS, id=0, name=email[:64] or "-", permissions=frozenset())
 
 
 @router.get("", response_model=None)

@@ -71,6 +71,7 @@ def tipline_filed(
         session,
         actor=actor_of(request, principal),
         clock=container.clock,
+        principal=principal,
         report_id=report_id,
         ncmec_report_id=body.ncmec_report_id,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
+from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.platform.port import DataCategory, Platform
 from trustdesk.safety.enforcement.models import CyberTiplineReport, EnforcementAction, PreservedMedia, TiplineState
 
@@ -138,8 +139,11 @@ def get_report(session: Session, *, report_id: int) -> CyberTiplineReport:
     return report
 
 
-def mark_filed(session: Session, *, actor: Actor, clock: Clock, report_id: int, ncmec_report_id: str) -> CyberTiplineReport:
+def mark_filed(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, report_id: int, ncmec_report_id: str
+) -> CyberTiplineReport:
     """Record that a person filed the report with NCMEC, by hand, under this number."""
+    authorize(principal, Permission.CYBERTIPLINE_FILE)
     report = get_report(session, report_id=report_id)
     if report.state != TiplineState.DRAFT:
         raise Conflict(f"Report {report_id} was already filed as {report.ncmec_report_id}.")

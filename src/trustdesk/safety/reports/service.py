@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Principal
+from trustdesk.core.identity.permissions import Principal, flagger_token_id
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement.actions import Source, SubjectKind
 from trustdesk.safety.enforcement.subjects import describe
@@ -190,6 +190,7 @@ def register_trusted_flagger(
 
 def flagger_for(session: Session, *, principal: Principal | None) -> TrustedFlagger | None:
     """The trusted flagger a service token belongs to, if any."""
-    if principal is None or principal.kind != "token":
+    token_id = flagger_token_id(principal)
+    if token_id is None:
         return None
-    return session.scalars(select(TrustedFlagger).where(TrustedFlagger.token_id == principal.id)).first()
+    return session.scalars(select(TrustedFlagger).where(TrustedFlagger.token_id == token_id)).first()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Principal
+from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.review.models import Appeal, AppealOutcome, AppealState
@@ -63,12 +63,14 @@ def _visible(session: Session, principal: Principal) -> bool:
 
 
 def list_appeals(session: Session, *, principal: Principal, state: str = AppealState.OPEN.value) -> list[Appeal]:
+    authorize(principal, Permission.REVIEW_DECIDE)
     if not _visible(session, principal):
         return []
     return list(session.scalars(select(Appeal).where(Appeal.state == state).order_by(Appeal.filed_at, Appeal.id)))
 
 
 def get_appeal(session: Session, *, principal: Principal, appeal_id: int) -> Appeal:
+    authorize(principal, Permission.REVIEW_DECIDE)
     appeal = session.get(Appeal, appeal_id)
     if appeal is None or not _visible(session, principal):
         raise NotFound(f"No appeal {appeal_id} in your queues.")

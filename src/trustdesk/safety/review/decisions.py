@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound, TrustdeskError
-from trustdesk.core.identity.permissions import Principal
+from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, SubjectKind
@@ -94,6 +94,7 @@ def decide(
 ) -> Decision:
     """Decide a case the caller has claimed. A platform refusal leaves the case open, with
     the refusal recorded on the decision's action for the reviewer to see."""
+    authorize(principal, Permission.REVIEW_DECIDE)
     case = cases.get_case(session, principal=principal, case_id=case_id)
     if case.state not in OPEN_STATES:
         raise Conflict(f"Case {case_id} was already decided.")
@@ -188,6 +189,7 @@ def bulk_preview(
 ) -> tuple[list[PreviewRow], str]:
     """What a bulk decision would do to each case, and the digest that confirms it. Changes
     nothing. At most `max_cases` cases (the review_bulk_max_cases setting)."""
+    authorize(principal, Permission.REVIEW_DECIDE)
     if not case_ids or len(case_ids) > max_cases or len(set(case_ids)) != len(case_ids):
         raise InvalidInput(f"Pick 1 to {max_cases} different cases.", field="case_ids")
     kind = _check_plan(plan)
