@@ -16,6 +16,7 @@ from sqlalchemy import (
     Engine,
     Insert,
     MetaData,
+    Table,
     TypeDecorator,
     create_engine,
     event,
@@ -75,6 +76,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return as_utc(value, naive_is_utc=True)  # SQLite hands back naive datetimes, stored in UTC
 
 
+def table_of(model: type[Base]) -> Table:
+    """The table a model is mapped to, typed as one: SQLAlchemy types `__table__` as any
+    FromClause (a mapping may be to a join), which `insert()` does not take."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
+
+
 def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]], *, upsert: bool = False) -> None:
     """executemany of `rows` (dicts with the same keys) through an INSERT of one table.
 
@@ -131,7 +141,10 @@ def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]],
     if dialect.name == "sqlite":
         connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
         return
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+    driver = connection.connection.driver_connection
+    if driver is None:  # the pooled connection was invalidated
+        raise RuntimeError("the database connection was invalidated")
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
         for row in zip(*columns, strict=True):
             copy.write_row(row)
 
