@@ -22,7 +22,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from trustdesk.core.clock import as_utc
@@ -83,6 +83,14 @@ def table_of(model: type[Base]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a single table")
     return table
+
+
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute` is typed as returning any
+    Result; a DML statement's is a CursorResult, which has the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {result!r}")
+    return result.rowcount
 
 
 def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]], *, upsert: bool = False) -> None:
