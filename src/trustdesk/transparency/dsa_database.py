@@ -282,7 +282,7 @@ def double_app(*, token: str) -> FastAPI:
             errors = {"statements": [f"The statements field must be an array of 1 to {MAX_BATCH} statements."]}
         else:
             errors = check(batch, lambda i: f"statements.{i}.")
-        if errors:
+        if errors or not isinstance(batch, list):  # not a list: errors says so
             return JSONResponse({"message": "The given data was invalid.", "errors": errors}, status_code=422)
         return JSONResponse({"statements": store(batch)}, status_code=201)
 
