@@ -47,8 +47,8 @@ test: install browser synapse
 bench: install
 	$(BIN)/python benchmarks/match.py --quick
 
-# ruff and mypy at the versions pinned in pyproject's dev extras. Not yet part of .ci/run:
-# mypy still reports errors in src/ that are being fixed.
+# ruff and mypy at the versions pinned in pyproject's dev extras; .ci/run runs it before
+# `make test`, so a lint or type error fails CI.
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks

@@ -70,6 +70,18 @@ def test_audit_verify_names_the_tampered_entry(run) -> None:
     assert broken.exit_code == 1 and "entry 2" in broken.output
 
 
+def test_demo_load_refuses_a_platform_that_is_not_the_demo(run, tmp_path) -> None:
+    env = {
+        "TRUSTDESK_DATABASE_URL": run.url,
+        "TRUSTDESK_DATA_DIR": str(tmp_path),
+        "TRUSTDESK_PLATFORM": "webhook",
+        "TRUSTDESK_WEBHOOK_BASE_URL": "http://127.0.0.1:9",
+        "TRUSTDESK_WEBHOOK_SECRET": "a-shared-secret-for-the-test",
+    }
+    refused = CliRunner().invoke(app, ["demo", "load"], env=env)
+    assert refused.exit_code == 2 and "not webhook" in refused.output, refused.output
+
+
 def test_demo_load_is_idempotent_and_prints_the_logins(run) -> None:
     first = run("demo", "load")
     assert first.exit_code == 0, first.output

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.status import Status
 from rich.table import Table
 
 from trustdesk.cli.context import console, err_console, fail, operator, state
@@ -197,6 +199,13 @@ def fetch(
         time.sleep(interval)
 
 
+def _fetch_progress(status: Status, name: str) -> Callable[[int, int], None]:
+    def show(seen: int, added: int) -> None:
+        status.update(f"fetching {name}: {seen} records, {added} added")
+
+    return show
+
+
 def _fetch_once(ctx: typer.Context, name: str | None) -> bool:
     cli = state(ctx)
     container = cli.container
@@ -211,7 +220,7 @@ def _fetch_once(ctx: typer.Context, name: str | None) -> bool:
                 clock=container.clock,
                 name=each,
                 credentials=cli.settings.exchange_credentials,
-                progress=lambda seen, added, s=status, n=each: s.update(f"fetching {n}: {seen} records, {added} added"),
+                progress=_fetch_progress(status, each),
             )
         if report.error:
             failed = True

@@ -12,6 +12,7 @@ from trustdesk.core.identity.demo import (
 )
 from trustdesk.emergency.demo import load_demo_emergency
 from trustdesk.legal.demo import demo_officers, ensure_demo_agencies
+from trustdesk.platform.demo.adapter import DemoPlatform
 from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.safety.banks.demo import load_demo_banks
 from trustdesk.safety.pipeline.demo import load_demo_pipeline
@@ -28,13 +29,17 @@ def load(ctx: typer.Context) -> None:
         err_console.print("[red]refused[/]: demo data is never loaded in production")
         raise typer.Exit(code=2)
     container = cli.container
+    platform = container.platform
+    if not isinstance(platform, DemoPlatform):
+        err_console.print(f"[red]refused[/]: demo data is loaded into the demo platform, not {cli.settings.platform.value}")
+        raise typer.Exit(code=2)
     with container.db.transaction() as session:
         created = ensure_demo_staff(session, clock=container.clock, actor=operator())
-    seed_demo(container.platform)
+    seed_demo(platform)
     with container.db.transaction() as session:
-        load_demo_banks(session, platform=container.platform, actor=operator(), clock=container.clock)
+        load_demo_banks(session, platform=platform, actor=operator(), clock=container.clock)
     with container.db.transaction() as session:
-        load_demo_review(session, platform=container.platform, actor=operator(), clock=container.clock)
+        load_demo_review(session, platform=platform, actor=operator(), clock=container.clock)
     load_demo_pipeline(container, actor=operator())
     with container.db.transaction() as session:
         agencies, officers = ensure_demo_agencies(session, clock=container.clock, actor=operator())

@@ -15,7 +15,7 @@ from trustdesk.core.identity.permissions import Permission, Principal, Principal
 from trustdesk.legal import alerts, registry, service
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.instruments import load_catalogue
-from trustdesk.legal.models import OfficerState
+from trustdesk.legal.models import Officer, OfficerState
 
 app = typer.Typer(help="Lawful requests: queue, deadline alerts, instruments, authority registry.", no_args_is_help=True)
 
@@ -88,7 +88,7 @@ def agencies(ctx: typer.Context) -> None:
     with container.db.transaction() as session:
         officers = registry.list_officers(session)
         for a in registry.list_agencies(session):
-            mine = [o for o in officers if o.agency_id == a.id] or [None]
+            mine: list[Officer | None] = [o for o in officers if o.agency_id == a.id] or [None]
             for o in mine:
                 table.add_row(
                     a.code, a.country, a.kind, a.callback_phone, o.name if o else "—", o.email if o else "", o.state if o else ""

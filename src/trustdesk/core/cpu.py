@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from trustdesk.core.settings import CpuPoolKind
 
@@ -79,7 +79,7 @@ class CpuPool:
         future.add_done_callback(self._done)
         return future
 
-    def _done(self, _: Future[object]) -> None:
+    def _done(self, _: Future[Any]) -> None:
         with self._lock:
             self._in_flight -= 1
 

@@ -16,12 +16,13 @@ from sqlalchemy import (
     Engine,
     Insert,
     MetaData,
+    Table,
     TypeDecorator,
     create_engine,
     event,
     text,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from trustdesk.core.clock import as_utc
@@ -73,6 +74,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return as_utc(value, naive_is_utc=True)  # SQLite hands back naive datetimes, stored in UTC
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model is mapped to, typed as one: SQLAlchemy types `__table__` as any
+    FromClause (a mapping may be to a join), which `insert()` does not take."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
+
+
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute` is typed as returning any
+    Result; a DML statement's is a CursorResult, which has the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {result!r}")
+    return result.rowcount
 
 
 def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]], *, upsert: bool = False) -> None:
@@ -131,7 +149,10 @@ def insert_many(session: Session, statement: Insert, rows: list[dict[str, Any]],
     if dialect.name == "sqlite":
         connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
         return
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+    driver = connection.connection.driver_connection
+    if driver is None:  # the pooled connection was invalidated
+        raise RuntimeError("the database connection was invalidated")
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
         for row in zip(*columns, strict=True):
             copy.write_row(row)
 

@@ -280,10 +280,10 @@ class RequestLimits:
 
         try:
             await self.app(scope, reader, watched_send)
-        except Refused as refusal:
+        except Refused as late:
             if started:
                 raise
-            await self._answer(scope, send, refusal)
+            await self._answer(scope, send, late)
 
     def _refuse_early(self, path: str, headers: Headers, body: BodyClass, media_type: str) -> Refused | None:
         """A refusal that needs no byte of the body: a declared length over the limit, or an

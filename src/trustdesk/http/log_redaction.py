@@ -81,8 +81,8 @@ def route_paths(app: FastAPI) -> Iterator[str]:
         contexts = getattr(route, "effective_route_contexts", None)  # FastAPI >= 0.16x: included routers stay lazy
         if contexts is not None:
             yield from (context.path for context in contexts())
-        elif isinstance(getattr(route, "path", None), str):
-            yield route.path
+        elif isinstance(path := getattr(route, "path", None), str):
+            yield path
 
 
 def _template_pattern(template: str) -> re.Pattern[str] | None:

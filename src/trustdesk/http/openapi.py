@@ -101,10 +101,10 @@ def complete(document: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
 
 def _operations(routes: Sequence[BaseRoute]) -> Iterator[tuple[str, str, APIRoute]]:
     for context in iter_route_contexts(routes):
-        route = context.original_route
-        if isinstance(route, APIRoute) and context.include_in_schema:
+        route, path = context.original_route, context.path_format
+        if isinstance(route, APIRoute) and context.include_in_schema and path is not None:
             for method in context.methods or ():
-                yield context.path_format, method.lower(), route
+                yield path, method.lower(), route
 
 
 def _declare(operation: dict[str, Any], method: str, route: APIRoute) -> None:

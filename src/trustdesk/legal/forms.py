@@ -39,7 +39,7 @@ def _text(form: FormData, key: str) -> str:
 
 
 def submission_from_form(form: FormData) -> Submission:
-    targets = [(None, line.strip()) for line in _text(form, "targets").splitlines() if line.strip()]
+    targets: list[tuple[str | None, str]] = [(None, line.strip()) for line in _text(form, "targets").splitlines() if line.strip()]
     return Submission(
         instrument=_text(form, "instrument"),
         categories=[v for v in form.getlist("categories") if isinstance(v, str)],

@@ -48,7 +48,7 @@ from trustdesk.platform.port import DataCategory
 MAX_MESSAGE = 10_000
 
 
-def _scoped(principal: Principal) -> Select[tuple[LawfulRequest]]:
+def _scoped(principal: Principal) -> Select[LawfulRequest]:
     query = select(LawfulRequest)
     agency_id = scope_requests_to_agency(principal)
     return query if agency_id is None else query.where(LawfulRequest.agency_id == agency_id)

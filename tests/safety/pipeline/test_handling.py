@@ -3,10 +3,12 @@ backends): what a reviewer and the platform's users see happen, exactly once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tests.safety.pipeline.conftest import TEST_ACTOR, DemoWorld, as_bytes, message_event
 from trustdesk.core.audit import verify
@@ -18,6 +20,7 @@ from trustdesk.platform.port import MessageState
 from trustdesk.safety.pipeline import deadletters
 from trustdesk.safety.pipeline.events import parse_event
 from trustdesk.safety.pipeline.handling import Handler, Received
+from trustdesk.safety.pipeline.hashes import InMemoryHashMatcher
 from trustdesk.safety.pipeline.models import DeadLetterRecord, EntityLabel, HandledEvent, RuleAlert, RuleHit
 from trustdesk.safety.pipeline.worker import Worker
 from trustdesk.safety.review.models import Case
@@ -215,6 +218,28 @@ def test_backtest_shows_hits_and_changes_nothing(db, clock, world: DemoWorld, ha
         assert result.results["xanax"]["samples"] == [items[0]["id"], items[2]["id"]]
     assert _count(db, Case) == cases_before
     assert _count(db, AuditEntry, AuditEntry.action == "pipeline.backtest.run") == 1
+
+
+def test_backtest_binds_a_session_matcher_to_its_transaction(
+    db, clock, world: DemoWorld, handler: Handler, matcher: InMemoryHashMatcher
+) -> None:
+    """The runtime hands a backtest the handler's matcher, which for the banks is unbound:
+    the backtest binds it as the handler does (it used to call match_pdq on it and fail)."""
+    item = message_event(world.post(None, media=True), at=clock.now(), pdq=world.poster_pdq)
+    handler.handle([Received(parse_event(as_bytes(item)), as_bytes(item).decode())])
+    bound: list[tuple[Session, list[object]]] = []
+
+    class Banks:
+        def bound(self, session: Session, *, clock: object, media: Sequence[object]) -> InMemoryHashMatcher:
+            bound.append((session, list(media)))
+            return matcher
+
+    candidate = parse_rules(
+        'ruleset "next" version 1\nrule banked {\n version 1\n when event.kind in ["message", "media"] and hash_match("csam_verified")\n then verdict("banked")\n}\n'
+    )
+    with db.transaction() as session:
+        result = run_backtest(session, actor=TEST_ACTOR, clock=clock, rule_file=candidate, hashes=Banks())
+        assert result.results["banked"]["hits"] == 1 and bound == [(session, [])]
 
 
 def test_a_label_set_and_removed_within_one_batch_is_stored_removed(

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit.models import AuditEntry, AuditHead
 from trustdesk.core.clock import Clock, SystemClock
-from trustdesk.core.database import Database, insert_many
+from trustdesk.core.database import Database, insert_many, table_of
 
 if TYPE_CHECKING:
     from trustdesk.core.audit.checkpoints import Checkpoint
 
 GENESIS = "0" * 64
 
-_INSERT_ENTRIES = insert(AuditEntry.__table__)
+_INSERT_ENTRIES = insert(table_of(AuditEntry))
 
 
 @dataclass(frozen=True)
@@ -281,7 +281,7 @@ def verify_in_pages(
             or since.seq == 0
             or session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == since.seq)) == since.head
         )
-    if not held:
+    if since is not None and not held:
         return Verification(False, 0, None, f"entry {since.seq} no longer holds the head signed by checkpoint {since}"), head
     after, after_hash = (0, GENESIS) if since is None else (since.seq, since.head)
     entries = _entries_in_pages(db, after=after, upto=None if head is None else head.seq)

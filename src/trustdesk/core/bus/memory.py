@@ -89,7 +89,9 @@ class InProcessBus(Bus):
             await asyncio.sleep(_POLL_SECONDS)
 
     def _take(self, batch: int) -> list[_Message]:
-        now, taken, skipped = time.monotonic(), [], []
+        now = time.monotonic()
+        taken: list[_Message] = []
+        skipped: list[_Message] = []
         with self._lock:
             while self._queue and len(taken) < batch:
                 message = self._queue.popleft()

@@ -56,18 +56,20 @@ class NatsBus(Bus):
         await self._ensure_streams()
 
     async def _ensure_streams(self) -> None:
-        wanted = [
-            StreamConfig(
+        wanted = {
+            self.events_stream: StreamConfig(
                 name=self.events_stream,
                 subjects=[f"{self.prefix}.events.>"],
                 retention=RetentionPolicy.WORK_QUEUE,
                 duplicate_window=120,
             ),
-            StreamConfig(name=self.dead_stream, subjects=[f"{self.prefix}.dead.>"], retention=RetentionPolicy.LIMITS),
-        ]
-        for config in wanted:
+            self.dead_stream: StreamConfig(
+                name=self.dead_stream, subjects=[f"{self.prefix}.dead.>"], retention=RetentionPolicy.LIMITS
+            ),
+        }
+        for name, config in wanted.items():
             try:
-                await self.js.stream_info(config.name)
+                await self.js.stream_info(name)
             except NotFoundError:
                 await self.js.add_stream(config)
 

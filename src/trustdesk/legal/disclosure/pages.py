@@ -5,12 +5,14 @@ service inside a savepoint, render; a refused action shows its reason and change
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from trustdesk.core.audit import Actor
+from trustdesk.core.clock import Clock
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
@@ -80,10 +82,18 @@ def request_page(
     return _request_page(request, session, container, principal, request_id)
 
 
+class _Who(TypedDict):
+    """Who acts, and when: the arguments every action's service takes."""
+
+    actor: Actor
+    clock: Clock
+    principal: Principal
+
+
 def _actions(
     request: Request, container: Container, principal: Principal, session: Session, request_id: int, form: dict[str, str]
 ) -> dict[str, Callable[[], Any]]:
-    who = {"actor": actor_of(request, principal), "clock": container.clock, "principal": principal}
+    who: _Who = {"actor": actor_of(request, principal), "clock": container.clock, "principal": principal}
     target = int(form.get("target") or 0)
     settings = container.settings
     return {

@@ -139,6 +139,7 @@ def extend(session: Session, *, actor: Actor, clock: Clock, principal: Principal
         ).expires_at
     except ValueError as exc:
         raise Conflict(f"Cannot extend: {exc}.") from None
+    assert expires is not None  # as in freeze: a preservation rule always sets one
     before, hold.expires_at, hold.extensions = hold.expires_at, expires, hold.extensions + 1
     audit.record(
         session,

@@ -23,7 +23,10 @@ def _from_snapshot(snapshot: dict[str, dict[str, object]], category: DataCategor
     raw = snapshot.get(category.value)
     if raw is None:
         return None
-    return HeldData(category=category, held=bool(raw["held"]), records=list(raw["records"]), note=str(raw.get("note", "")))  # type: ignore[arg-type]
+    records = raw["records"]
+    if not isinstance(records, list):
+        raise ValueError(f"the snapshot's {category.value} records are not a list")
+    return HeldData(category=category, held=bool(raw["held"]), records=list(records), note=str(raw.get("note", "")))
 
 
 def held_data(
@@ -53,8 +56,11 @@ def snapshot_of(
 def _media(platform: Platform, records: list[dict[str, object]], account_id: str) -> list[PackageFile]:
     files = []
     for record in records:
-        for item in record.get("media", []) or []:  # type: ignore[union-attr]
-            meta, data = platform.get_media(str(item["media_id"]))  # type: ignore[index]
+        media = record.get("media") or []
+        if not isinstance(media, list):
+            raise ValueError(f"a record's media is not a list: {media!r}")
+        for item in media:
+            meta, data = platform.get_media(str(item["media_id"]))
             files.append(PackageFile(f"data/{account_id}/media/{meta.id}", data, account_id, DataCategory.CONTENT.value))
     return files
 

@@ -292,7 +292,16 @@ def add_officer(
     try:
         with session.begin_nested():
             officer = registry.register_officer(
-                session, actor=actor_of(request, principal), clock=container.clock, agency_code=code, verified=True, **field
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                agency_code=code,
+                verified=True,
+                name=field["name"],
+                rank=field["rank"],
+                email=field["email"],
+                supervisor=field["supervisor"],
+                password=field["password"],
             )
     except TrustdeskError as exc:
         return _registry(request, session, principal, status_code=exc.status, error=exc.detail)

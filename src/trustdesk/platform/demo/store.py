@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, func, select
+from sqlalchemy import Engine, Select, SQLColumnExpression, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -16,7 +16,7 @@ from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.database import make_engine
 from trustdesk.platform.demo.models import DemoBase
 
-_T = TypeVar("_T", bound=tuple[object, ...])
+_Ts = TypeVarTuple("_Ts")
 MEMORY_URLS = frozenset({"sqlite://", "sqlite:///:memory:"})
 
 
@@ -62,7 +62,9 @@ def next_number(*, session: Session, model: type[DemoBase], start: int) -> int:
     return start + count
 
 
-def within(query: Select[_T], *, column: ColumnElement[datetime], since: datetime | None, until: datetime | None) -> Select[_T]:
+def within(
+    query: Select[*_Ts], *, column: SQLColumnExpression[datetime], since: datetime | None, until: datetime | None
+) -> Select[*_Ts]:
     """Restrict `query` to [since, until): the half-open period every demo lookup uses, so
     that consecutive periods neither overlap nor leave a gap."""
     for bound in (since, until):

@@ -238,7 +238,9 @@ class MatrixPlatform(Platform):
     def restrict_message(
         self, message_id: str, *, reason: str, territories: frozenset[str] | None = None, until: datetime | None = None
     ) -> ActionResult:
-        _reason(reason), _check_until(until), territories_of(territories)
+        _reason(reason)
+        _check_until(until)
+        territories_of(territories)
         self.admin.event(message_id)  # LookupError for an unknown event, as everywhere
         return ActionResult(ok=False, detail=NO_VISIBILITY_CONTROL)
 
@@ -259,7 +261,8 @@ class MatrixPlatform(Platform):
         return ActionResult(ok=True, detail=str(state), platform_ref=ref)
 
     def restrict_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult:
-        _reason(reason), _check_until(until)
+        _reason(reason)
+        _check_until(until)
         return self._account_action(
             account_id,
             state=AccountState.RESTRICTED,
@@ -268,7 +271,8 @@ class MatrixPlatform(Platform):
         )
 
     def suspend_account(self, account_id: str, *, reason: str, until: datetime | None = None) -> ActionResult:
-        _reason(reason), _check_until(until)
+        _reason(reason)
+        _check_until(until)
         return self._account_action(
             account_id,
             state=AccountState.SUSPENDED,

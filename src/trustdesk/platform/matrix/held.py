@@ -24,7 +24,7 @@ def retrieve_held(
 ) -> HeldData:
     account = platform.get_account(account_id)  # LookupError for an unknown account
     if category is DataCategory.SUBSCRIBER:
-        record = {
+        record: dict[str, object] = {
             "user_id": account.id,
             "username": account.username,
             "display_name": account.display_name,
@@ -33,7 +33,7 @@ def retrieve_held(
             "created_at": account.created_at.isoformat(),
             "state": str(account.state),
         }
-        account_data = {"account_data": platform.admin.account_data(account_id)}
+        account_data: dict[str, object] = {"account_data": platform.admin.account_data(account_id)}
         return HeldData(category=category, held=True, records=[record, account_data])
     if category is DataCategory.IDENTIFICATION:
         return _identification(platform, account_id)
@@ -45,7 +45,7 @@ def retrieve_held(
             records=[{"message_id": m.id, "chat_id": m.chat_id, "sent_at": m.sent_at.isoformat()} for m in messages],
         )
     encrypted = {m.chat_id for m in messages if platform.is_encrypted_room(m.chat_id)}
-    records = [
+    records: list[dict[str, object]] = [
         {"message_id": m.id, "chat_id": m.chat_id, "sent_at": m.sent_at.isoformat(), "text": m.text}
         for m in messages
         if m.chat_id not in encrypted

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
+from trustdesk.core.database import rows_matched
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.paging import Pager, PageUrgency, page_on_call
 from trustdesk.safety.banks.models import BankEntry, EntryHits, FloodAlert
@@ -40,7 +41,7 @@ def _hour(at: datetime) -> datetime:
 def _increment(session: Session, *, entry_id: int, hour: datetime) -> int:
     """Add one hit, safe against a concurrent first insert of the same (entry, hour)."""
     bump = update(EntryHits).where(EntryHits.entry_id == entry_id, EntryHits.hour == hour).values(hits=EntryHits.hits + 1)
-    if session.execute(bump).rowcount == 0:
+    if rows_matched(session.execute(bump)) == 0:
         try:
             with session.begin_nested():
                 session.add(EntryHits(entry_id=entry_id, hour=hour, hits=1))

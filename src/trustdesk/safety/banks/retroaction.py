@@ -104,15 +104,15 @@ def retroact(
     bank = get_bank(session, bank_id=bank_id)
     entries = _entries(session, bank=bank, entry_ids=entry_ids)
     findings, scanned = ([], 0) if not entries else _find(session, bank=bank, entries=entries)
-    screen = NegativeScreen.build(session) if findings else None
-    kept = [
-        f
-        for f in findings
-        if not screen.blocks(f.media)
-        and in_rollout(  # type: ignore[union-attr]
-            bank_name=bank.name, content_key=f.media.sha256, percent=bank.rollout_percent
-        )
-    ]
+    kept: list[_Finding] = []
+    if findings:  # the screen is built only when there is something to screen
+        screen = NegativeScreen.build(session)
+        kept = [
+            f
+            for f in findings
+            if not screen.blocks(f.media)
+            and in_rollout(bank_name=bank.name, content_key=f.media.sha256, percent=bank.rollout_percent)
+        ]
     new = _record(session, clock=clock, findings=kept)
     _count(session, actor=actor, clock=clock, findings=new, pager=pager)
     cases = _route(session, actor=actor, clock=clock, bank=bank, findings=new)
@@ -176,7 +176,8 @@ def _entries(session: Session, *, bank: Bank, entry_ids: Sequence[int]) -> list[
     """Enabled entries of an enabled positive bank; a negative bank finds nothing to act on."""
     if bank.kind != BankKind.POSITIVE or not bank.enabled:
         return []
-    ids, found = sorted(set(entry_ids)), []
+    ids = sorted(set(entry_ids))
+    found: list[BankEntry] = []
     for start in range(0, len(ids), 500):
         query = select(BankEntry).where(
             BankEntry.bank_id == bank.id, BankEntry.enabled.is_(True), BankEntry.id.in_(ids[start : start + 500])

@@ -10,6 +10,8 @@ import secrets
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,7 +40,10 @@ class Request:
     caused_by: int | None = None
 
 
-def _enum(kind: type, value: str, field: str):  # type: ignore[no-untyped-def]
+_Kind = TypeVar("_Kind", bound=StrEnum)
+
+
+def _enum(kind: type[_Kind], value: str, field: str) -> _Kind:
     try:
         return kind(value)
     except ValueError:

@@ -207,7 +207,7 @@ def run_fetch(
         _finish(transaction, clock=clock, name=name, error=detail)
         return FetchReport(exchange=name, error=detail, **totals)
     _finish(transaction, clock=clock, name=name, error=None)
-    return FetchReport(exchange=name, **totals)
+    return FetchReport(exchange=name, error=None, **totals)
 
 
 def _finish(transaction: UnitOfWork, *, clock: Clock, name: str, error: str | None) -> None:

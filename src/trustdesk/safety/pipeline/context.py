@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from trustdesk.safety.classifiers import ClassifierRegistry
-from trustdesk.safety.pipeline.events import ENTITY_FIELDS, Event
+from trustdesk.safety.pipeline.events import ENTITY_FIELDS, Event, SubjectKind
 from trustdesk.safety.pipeline.hashes import HashMatch, HashMatcher
 from trustdesk.safety.pipeline.state import Counters, Labels, counter_key, minute_of
 from trustdesk.safety.rules.model import CounterSpec
@@ -65,7 +65,8 @@ class EventContext:
         text = self.norm(field)
         if text is None:
             return _NONE
-        ruleset, found = self.signals.ruleset, set()
+        ruleset = self.signals.ruleset
+        found: set[str] = set()
         words = text.words
         for word in words & ruleset.words.keys():  # the intersection runs in C; hits are rare
             found |= ruleset.words[word]
@@ -148,7 +149,7 @@ class EventContext:
 
 
 def entity_of(event: Event, field: str) -> tuple[str, str | None]:
-    kind = ENTITY_FIELDS.get(field)
+    kind: SubjectKind | str | None = ENTITY_FIELDS.get(field)
     if kind is None:  # event.subject of a report: its own kind says
         kind = getattr(event, "subject_kind", "account")
     return str(kind), getattr(event, field, None)

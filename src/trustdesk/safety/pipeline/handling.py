@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit.service import AuditBatch
 from trustdesk.core.clock import Clock
-from trustdesk.core.database import Database, insert_many
+from trustdesk.core.database import Database, insert_many, table_of
 from trustdesk.platform.port import Platform
 from trustdesk.safety.classifiers import ClassifierRegistry, default_registry
 from trustdesk.safety.pipeline.context import EventContext, Signals, entity_of
@@ -35,8 +35,8 @@ from trustdesk.safety.rules.effects import EffectContext, apply_effects
 from trustdesk.safety.rules.ruleset import RuleSet
 
 log = logging.getLogger(__name__)
-_INSERT_EVENTS = insert(HandledEvent.__table__)
-_INSERT_HITS = insert(RuleHit.__table__)
+_INSERT_EVENTS = insert(table_of(HandledEvent))
+_INSERT_HITS = insert(table_of(RuleHit))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import Insert, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from trustdesk.core.database import insert_many
+from trustdesk.core.database import insert_many, table_of
 from trustdesk.safety.pipeline.models import CounterBucket, EntityLabel
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60 + 1
@@ -77,7 +77,7 @@ class Counters:
         self._pending.clear()
 
 
-_INSERT_LABELS = insert(EntityLabel.__table__)
+_INSERT_LABELS = insert(table_of(EntityLabel))
 
 
 @cache

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
+from trustdesk.core.database import rows_matched
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Principal, scope_review_queues
 from trustdesk.safety.enforcement.actions import Source, SubjectKind
@@ -242,10 +243,11 @@ def claim(
         .execution_options(synchronize_session=False)
     )
     session.refresh(case)
-    if taken.rowcount != 1:
+    if rows_matched(taken) != 1:
         raise Conflict(
             f"Case {case_id} is claimed by {case.claimed_by} until {case.claim_expires_at:%H:%M} UTC.", claimed_by=case.claimed_by
         )
+    assert case.claim_expires_at is not None  # the update above set it
     record_event(session, case=case, actor=actor, clock=clock, kind="claim", until=case.claim_expires_at.isoformat())
     return case
 

@@ -7,7 +7,7 @@ now. The result is stored, with an audit entry, so the console can show it next 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,7 +22,7 @@ from trustdesk.safety.pipeline.context import EventContext, Signals
 from trustdesk.safety.pipeline.engine import evaluate
 from trustdesk.safety.pipeline.events import Event, parse_event
 from trustdesk.safety.pipeline.handling import bump_counters
-from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher
+from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher, SessionHashMatcher
 from trustdesk.safety.pipeline.models import Backtest, HandledEvent
 from trustdesk.safety.pipeline.retention import PURGED
 from trustdesk.safety.pipeline.state import Counters, Labels
@@ -75,14 +75,16 @@ def run_backtest(
     rule_file: RuleFile,
     since: datetime | None = None,
     until: datetime | None = None,
-    hashes: HashMatcher | None = None,
+    hashes: HashMatcher | SessionHashMatcher | None = None,
     classifiers: ClassifierRegistry | None = None,
-    progress: object = None,
+    progress: Callable[[int], object] | None = None,
 ) -> Backtest:
     if since and until and since >= until:
         raise InvalidInput("The backtest period must end after it starts.")
     ruleset = build_ruleset([rule_file])
     now = clock.now()
+    if isinstance(hashes, SessionHashMatcher):  # the banks' matcher, as the handler uses it: bound to this
+        hashes = hashes.bound(session, clock=clock, media=())  # transaction, with no media to remember
     signals = Signals(ruleset, classifiers or default_registry(), hashes or NoHashMatcher(), Counters(), Labels())
     tallies = {r.name: RuleTally(r.version, str(r.mode)) for r in ruleset.rules}
     scanned = 0
@@ -95,7 +97,7 @@ def run_backtest(
             if len(tally.samples) < SAMPLES:
                 tally.samples.append(event.id)
         if progress is not None:
-            progress(1)  # type: ignore[operator]
+            progress(1)
         if scanned >= MAX_EVENTS:
             break
     return _store(

@@ -53,8 +53,17 @@ class Scope:
     patterns: set[tuple[str, str]] = field(default_factory=set)  # (text field, RE2 source)
 
 
+def token_of(node: Tree, index: int = 0) -> Token:
+    """The child of `node` at `index`, where the grammar puts a token (lark types every child
+    as a token or a tree)."""
+    child = node.children[index]
+    if not isinstance(child, Token):
+        raise CompileError(node, f"expected a token in {node.data}, not a {child.data}")
+    return child
+
+
 def string_value(node: Tree | Token) -> str:
-    token = node.children[0] if isinstance(node, Tree) else node
+    token = token_of(node) if isinstance(node, Tree) else node
     text = str(token)
     if token.type == "RAW_STRING":
         return text[1:-1]
@@ -130,7 +139,7 @@ class ConditionCompiler:
         return (lambda c: value), "string"
 
     def _duration(self, node: Tree) -> tuple[Fn, str]:
-        seconds = duration_seconds(node.children[0])
+        seconds = duration_seconds(token_of(node))
         return (lambda c: seconds), "duration"
 
     def _true(self, node: Tree) -> tuple[Fn, str]:
@@ -254,7 +263,7 @@ def literal_int(node: Tree, what: str, low: int, high: int) -> int:
 def literal_duration(node: Tree, what: str, limit: int = MAX_WINDOW) -> int:
     if not (isinstance(node, Tree) and node.data == "duration"):
         raise CompileError(node, f"{what} must be a duration such as 30s, 10m, 2h or 7d")
-    seconds = duration_seconds(node.children[0])
+    seconds = duration_seconds(token_of(node))
     if not 0 < seconds <= limit:
         raise CompileError(node, f"{what} must be more than 0 and at most {limit // 86400}d")
     return seconds

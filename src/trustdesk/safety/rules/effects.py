@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.audit.service import AuditBatch
 from trustdesk.core.clock import Clock
+from trustdesk.core.database import rows_matched
 from trustdesk.core.paging import PageUrgency, page_on_call
 from trustdesk.platform.port import Platform
 from trustdesk.safety.enforcement import service as enforcement
@@ -29,6 +30,18 @@ from trustdesk.safety.review import service as review
 from trustdesk.safety.rules.model import CompiledRule, Effect, EffectKind
 
 ACTION_SUBJECTS = {"remove_message": "message", "restrict_account": "actor", "suspend_account": "actor", "close_chat": "chat"}
+
+
+class _AuditEntry(TypedDict):
+    """What an effect's audit entry says, written through the batch or on its own."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: str | int | None
+    reason: str | None
+    policy_version: str | None
+    details: dict[str, Any]
 
 
 @dataclass
@@ -62,7 +75,7 @@ def apply_effects(ctx: EffectContext) -> list[dict[str, Any]]:
         done.append({**effect.describe(), **outcome})
         if effect.kind is EffectKind.VERDICT:
             continue  # a verdict names the outcome; it changes nothing to audit
-        entry = {
+        entry: _AuditEntry = {
             "actor": ctx.actor,
             "action": f"pipeline.effect.{effect.kind}",
             "object_type": "pipeline_event",
@@ -116,7 +129,7 @@ def _remove_label(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
         )
         .values(removed_at=ctx.clock.now(), removed_by=ctx.rule.ref)
     )
-    removed = ctx.session.execute(statement).rowcount
+    removed = rows_matched(ctx.session.execute(statement))
     ctx.labels.drop(kind, entity, effect.args["label"])
     return {"entity_kind": kind, "entity_id": entity, "removed": removed}
 

@@ -25,6 +25,7 @@ from trustdesk.safety.rules.conditions import (
     literal_string,
     split_args,
     string_value,
+    token_of,
 )
 from trustdesk.safety.rules.functions import counter_of
 from trustdesk.safety.rules.model import (
@@ -131,7 +132,7 @@ class _FileReader:
     def _ruleset_decl(self, node: Tree) -> None:
         if self.ruleset is not None or self.lists or self.rules:
             raise CompileError(node, "the ruleset line comes once, first in the file")
-        self.ruleset = (string_value(node.children[0]), int(node.children[1]))
+        self.ruleset = (string_value(node.children[0]), int(token_of(node, 1)))
 
     def _list_decl(self, node: Tree) -> None:
         name = str(node.children[0])
@@ -169,10 +170,13 @@ class _RuleReader:
             if child.data in fields:
                 raise CompileError(child, f"rule {name!r}: '{child.data}' is given twice")
             fields[child.data] = child
+        ruleset = self.file.ruleset
+        if ruleset is None:  # _rule_decl refuses a rule before the ruleset line
+            raise CompileError(self.node, 'the file must start with: ruleset "<name>" version <n>')
         for needed in ("version", "when", "then"):
             if needed not in fields:
                 raise CompileError(self.node, f"rule {name!r} has no '{needed}'")
-        version = int(fields["version"].children[0])
+        version = int(token_of(fields["version"]))
         if not 1 <= version <= MAX_VERSION:
             raise CompileError(fields["version"], "a rule's version is a whole number from 1 up")
         condition = fields["when"].children[0]
@@ -182,9 +186,9 @@ class _RuleReader:
         when = self._residue(conjuncts)
         self._check_automation(effects, conjuncts)
         return CompiledRule(
-            ruleset=self.file.ruleset[0],
+            ruleset=ruleset[0],
             name=name,
-            version=version,  # type: ignore[index]
+            version=version,
             mode=RuleMode(str(fields["mode"].children[0])) if "mode" in fields else RuleMode.LIVE,
             description=string_value(fields["description"].children[0]) if "description" in fields else "",
             line=self.node.meta.line,

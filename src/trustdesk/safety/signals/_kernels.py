@@ -34,18 +34,18 @@ def _ctpop(typingctx, x):  # type: ignore[no-untyped-def]
 
 
 @njit(inline="always")
-def _popcount(x: int) -> int:
-    return np.int64(_ctpop(np.uint64(x)))
+def _popcount(x: np.uint64) -> np.int64:
+    return np.int64(_ctpop(np.uint64(x)))  # type: ignore[call-arg]  # numba's @intrinsic supplies typingctx itself
 
 
 @njit(inline="always")
-def _chunk(rows: np.ndarray, r: int, start: int, width: int) -> int:
+def _chunk(rows: np.ndarray, r: int, start: int, width: int) -> np.int64:
     """Bits [start, start+width) of row r, as a non-negative int64."""
     return _bits(rows[r], start, width)
 
 
 @njit(inline="always")
-def _bits(words: np.ndarray, start: int, width: int) -> int:
+def _bits(words: np.ndarray, start: int, width: int) -> np.int64:
     """Bits [start, start+width) of the 256-bit number in a (4,) word array."""
     wi = start >> 6
     off = start & 63
@@ -56,7 +56,7 @@ def _bits(words: np.ndarray, start: int, width: int) -> int:
 
 
 @njit(inline="always")
-def _distance(rows: np.ndarray, r: int, q0: np.uint64, q1: np.uint64, q2: np.uint64, q3: np.uint64) -> int:
+def _distance(rows: np.ndarray, r: int, q0: np.uint64, q1: np.uint64, q2: np.uint64, q3: np.uint64) -> np.int64:
     return _popcount(rows[r, 0] ^ q0) + _popcount(rows[r, 1] ^ q1) + _popcount(rows[r, 2] ^ q2) + _popcount(rows[r, 3] ^ q3)
 
 

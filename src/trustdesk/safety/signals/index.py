@@ -261,12 +261,12 @@ class PDQIndex:
 
     def _merged(self, segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
         """Merge trailing segments while the newer is at least 1/_MERGE_RATIO of the older."""
-        segments = list(segments)
-        while len(segments) >= 2 and len(segments[-1]) * _MERGE_RATIO >= len(segments[-2]):
-            newer, older = segments.pop(), segments.pop()
+        merging = list(segments)
+        while len(merging) >= 2 and len(merging[-1]) * _MERGE_RATIO >= len(merging[-2]):
+            newer, older = merging.pop(), merging.pop()
             merged = self._merge_all([older, newer])
-            segments.extend([merged] if merged else [])
-        return tuple(segments)
+            merging.extend([merged] if merged else [])
+        return tuple(merging)
 
     def _merge_all(self, segments: list[Segment]) -> Segment | None:
         rows = np.concatenate([s.rows for s in segments]) if segments else np.empty((0, WORDS), np.uint64)

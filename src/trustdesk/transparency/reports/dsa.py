@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from trustdesk.safety.enforcement.dsa import StatementCategory
 from trustdesk.transparency.reports.figures import median_hours, share
 from trustdesk.transparency.reports.periods import Period
+
+_Facts = TypeVar("_Facts")
 
 ALL = "ALL"
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in StatementCategory)
@@ -126,6 +129,13 @@ class DsaReport:
         """The one figure at this address; KeyError when the report has no such figure."""
         return self.index[(table, category, member_state, breakdown, measure.value)].value
 
+    def count(self, table: str, *, category: str = ALL, member_state: str = ALL, breakdown: str = "") -> int:
+        """A count at this address: never None, unlike a median or a share with nothing to measure."""
+        value = self.value(table, category=category, member_state=member_state, breakdown=breakdown)
+        if not isinstance(value, int):
+            raise TypeError(f"{table} {category} {member_state} {breakdown}: a count of {value!r}")
+        return value
+
     @property
     def index(self) -> dict[tuple[str, str, str, str, str], Figure]:
         return {f.key: f for f in self.figures}
@@ -136,9 +146,9 @@ class DsaReport:
 
 def _count(
     table: str,
-    items: Sequence[object],
+    items: Sequence[_Facts],
     *,
-    by: Callable[[object], str],
+    by: Callable[[_Facts], str],
     breakdown: str = "",
     keys: Iterable[str] = (),
     member_state: str = ALL,
@@ -150,7 +160,7 @@ def _count(
     return [*rows, Figure(table, ALL, member_state, breakdown, Measure.COUNT, len(items))]
 
 
-def _by_breakdown(table: str, items: Sequence[object], *, by: Callable[[object], str], keys: Iterable[str]) -> list[Figure]:
+def _by_breakdown(table: str, items: Sequence[_Facts], *, by: Callable[[_Facts], str], keys: Iterable[str]) -> list[Figure]:
     counts = Counter(by(i) for i in items)
     ordered = list(dict.fromkeys([*keys, *sorted(counts)]))
     return [Figure(table, ALL, ALL, k, Measure.COUNT, counts.get(k, 0)) for k in ordered]

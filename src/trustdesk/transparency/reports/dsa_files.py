@@ -70,7 +70,7 @@ def _orders(report: DsaReport, table: str) -> dict:
         "total": report.value(table),
         "states": [(s, _state_name(s), report.value(table, member_state=s)) for s in states],
         "categories": [(category_label(c), report.value(table, category=c)) for c in categories],
-        "chart": bar_chart("Orders by Member State", [Bar(_state_name(s), report.value(table, member_state=s)) for s in states]),
+        "chart": bar_chart("Orders by Member State", [Bar(_state_name(s), report.count(table, member_state=s)) for s in states]),
     }
 
 
@@ -96,7 +96,7 @@ def _notices(report: DsaReport) -> dict:
     rows = [
         (
             category_label(c),
-            report.value("NOT.1", category=c),
+            report.count("NOT.1", category=c),
             report.value("NOT.1", category=c, breakdown="trusted_flagger"),
             _get(report, "NOT.2", c, "law"),
             _get(report, "NOT.2", c, "terms"),
@@ -137,7 +137,7 @@ def _own(report: DsaReport) -> dict:
         for c in CATEGORIES
         if report.value("OWN.1", category=c)
     ]
-    restrictions = [(RESTRICTION_LABELS[r], report.value("OWN.2", breakdown=r)) for r in RESTRICTIONS]
+    restrictions = [(RESTRICTION_LABELS[r], report.count("OWN.2", breakdown=r)) for r in RESTRICTIONS]
     return {
         "rows": rows,
         "total": report.value("OWN.1"),
@@ -154,9 +154,9 @@ def _own(report: DsaReport) -> dict:
 
 def _complaints(report: DsaReport) -> dict:
     outcomes = [
-        ("Decision confirmed", report.value("COM.2", breakdown="confirmed")),
-        ("Decision reversed", report.value("COM.2", breakdown="reversed")),
-        ("Not yet decided", report.value("COM.2", breakdown="pending")),
+        ("Decision confirmed", report.count("COM.2", breakdown="confirmed")),
+        ("Decision reversed", report.count("COM.2", breakdown="reversed")),
+        ("Not yet decided", report.count("COM.2", breakdown="pending")),
     ]
     return {
         "total": report.value("COM.1"),

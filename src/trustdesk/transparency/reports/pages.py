@@ -4,7 +4,7 @@ makes drafts, previews them and publishes or discards them. Thin: parse, call th
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -39,14 +39,21 @@ def _serve(file: ReportFile, *, cache: str) -> Response:
     return Response(file.content, media_type=file.media_type, headers=headers)
 
 
-def _published(session: Session) -> list[dict[str, object]]:
+class _Published(TypedDict):
+    slug: str
+    title: str
+    period: str
+    versions: list[TransparencyReport]
+
+
+def _published(session: Session) -> list[_Published]:
     """Published reports, one entry per report and period, newest version first."""
-    groups: dict[str, dict[str, object]] = {}
+    groups: dict[str, _Published] = {}
     for row in service.list_reports(session, state=ReportState.PUBLISHED):
         entry = groups.setdefault(
             row.slug, {"slug": row.slug, "title": TITLES[ReportKind(row.kind)], "period": row.period, "versions": []}
         )
-        entry["versions"].append(row)  # type: ignore[union-attr]
+        entry["versions"].append(row)
     return list(groups.values())
 
 
@@ -100,7 +107,9 @@ def download(slug: str, version: RowId, name: str, session: SessionDep) -> Respo
 # -- console -----------------------------------------------------------------------------------
 
 
-def _console(request: Request, session: Session, container: ContainerDep, principal: Principal, **extra: object) -> HTMLResponse:
+def _console(
+    request: Request, session: Session, container: ContainerDep, principal: Principal, status_code: int = 200, **extra: object
+) -> HTMLResponse:
     request.state.principal = principal
     now = container.clock.now()
     return render(
@@ -112,6 +121,7 @@ def _console(request: Request, session: Session, container: ContainerDep, princi
         drafts=service.list_reports(session, state=ReportState.DRAFT),
         published=_published(session),
         now=now,
+        status_code=status_code,
         **extra,
     )
 

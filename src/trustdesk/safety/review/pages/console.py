@@ -4,7 +4,7 @@ escalate, decide, bulk decisions with a preview. Thin: parse, call the service, 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import pycountry
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,9 +19,9 @@ from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
 from trustdesk.legal.policy.jurisdictions import eea_countries, eu_countries
 from trustdesk.platform.port import Platform
-from trustdesk.safety.enforcement.actions import SPECS, offered
+from trustdesk.safety.enforcement.actions import SPECS, ActionKind, offered
 from trustdesk.safety.enforcement.models import EnforcementAction
-from trustdesk.safety.enforcement.policies import load_policies
+from trustdesk.safety.enforcement.policies import Policy, load_policies
 from trustdesk.safety.review import decisions, preferences
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.context import case_context, media_of_case
@@ -83,7 +83,15 @@ def _country_name(code: str) -> str:
     return getattr(country, "common_name", None) or (country.name if country else code)
 
 
-def _decision_choices(platform: Platform) -> dict[str, object]:
+class _DecisionChoices(TypedDict):
+    policies: list[Policy]
+    actions: list[ActionKind]
+    territorial: list[str]
+    countries: list[tuple[str, str]]
+    regions: list[tuple[str, int]]
+
+
+def _decision_choices(platform: Platform) -> _DecisionChoices:
     """Only the actions this platform can carry out; countries by code and name."""
     return {
         "policies": list(load_policies().policies.values()),
@@ -297,8 +305,8 @@ def bulk(
     }
     try:
         with session.begin_nested():
-            form["territorial_scope"] = _scope(territorial_scope or [], territorial_region)
-            plan = _plan(outcome, reason, policy, action, legal_ground, form["territorial_scope"], until)
+            scope = form["territorial_scope"] = _scope(territorial_scope or [], territorial_region)
+            plan = _plan(outcome, reason, policy, action, legal_ground, scope, until)
             if confirm:
                 made = decisions.bulk_decide(
                     session,
