@@ -37,8 +37,8 @@ PAGE_ROUTERS: list[APIRouter] = [console_router, staff_console_router, *(r for d
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
     settings.check_production()
     index_kernels.warm_up()  # compile once at start, not inside the first lookup's time limit
+    container = container or build_container(settings)  # first: a bad setting stops the start before any file is made
     provider_key(settings.data_dir)  # the signing key is made at start-up, never inside a request's transaction
-    container = container or build_container(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

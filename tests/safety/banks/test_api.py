@@ -136,3 +136,22 @@ def test_permissions(client, staff) -> None:
     assert client.get("/api/v1/banks").status_code == 200
     assert client.post("/api/v1/banks", json={"name": "x", "policy": "terrorism"}).status_code == 403
     assert client.get("/api/v1/match/raw", params={"signal_type": "md5", "value": "a" * 32}).status_code == 403
+
+
+def test_the_signal_types_are_the_instances_registry_not_a_fixed_list(api) -> None:
+    """An instance that uses only PDQ and SHA-256 refuses an MD5 entry and an MD5 filter, naming
+    the types it has; the defaults take MD5 again (issue #15: a new type is its file and a
+    setting value, with no enum to extend)."""
+    from tests.safety.signals.test_signal_types import installed
+
+    bank = _bank(api, name="Registry check")
+    md5 = {"entries": [{"signal_type": "md5", "value": "a" * 32}]}
+    with installed(["pdq", "sha256"]):
+        refused = api.post(f"/api/v1/banks/{bank['id']}/entries", json=md5)
+        assert refused.status_code == 422 and "Unknown signal type 'md5'. Valid: pdq, sha256." in refused.json()["detail"]
+        listed = api.get(f"/api/v1/banks/{bank['id']}/entries", params={"signal_type": "md5"})
+        assert listed.status_code == 422 and "Valid: pdq, sha256" in listed.json()["detail"]
+        assert api.get(f"/api/v1/banks/{bank['id']}/entries").json() == []
+    assert api.post(f"/api/v1/banks/{bank['id']}/entries", json=md5).status_code == 201
+    found = api.get(f"/api/v1/banks/{bank['id']}/entries", params={"signal_type": "MD5"}).json()
+    assert [(e["signal_type"], e["value"]) for e in found] == [("md5", "a" * 32)]

@@ -12,7 +12,7 @@ from tests.safety.banks.conftest import make_bank
 from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.safety.banks import service
-from trustdesk.safety.banks.models import BankEntry, BankEntryChange, SignalType
+from trustdesk.safety.banks.models import BankEntry, BankEntryChange
 from trustdesk.safety.banks.service import NewEntry
 from trustdesk.safety.banks.signals import normalise
 
@@ -139,10 +139,10 @@ def test_update_bank_records_only_what_changed(session, clock) -> None:
 
 @given(st.text(alphabet="0123456789abcdefABCDEF", min_size=64, max_size=64))
 def test_any_64_hex_digits_are_a_pdq_hash_in_lowercase(text: str) -> None:
-    assert normalise(SignalType.PDQ, f"  {text} ") == text.lower()
+    assert normalise("pdq", f"  {text} ") == text.lower()
 
 
 @given(st.text(max_size=80).filter(lambda s: len(s.strip()) != 32 or any(c not in "0123456789abcdefABCDEF" for c in s.strip())))
 def test_anything_else_is_not_an_md5(text: str) -> None:
     with pytest.raises(InvalidInput):
-        normalise(SignalType.MD5, text)
+        normalise("md5", text)

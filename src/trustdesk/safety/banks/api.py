@@ -18,8 +18,8 @@ from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require, req
 from trustdesk.safety.banks import flood, lookup, service, transfer
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.matcher import MatchService, shared_matcher
-from trustdesk.safety.banks.models import SignalType
 from trustdesk.safety.banks.schemas import (
+    SIGNAL_NAME_HELP,
     AddedRead,
     BankCreate,
     BankRead,
@@ -131,7 +131,7 @@ def list_entries(
     _: Reader,
     after_id: RowIdOrZero = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    signal_type: SignalType | None = None,
+    signal_type: Annotated[str | None, Query(max_length=32, description=SIGNAL_NAME_HELP)] = None,
 ) -> list[EntryRead]:
     entries = service.list_entries(session, bank_id=bank_id, after_id=after_id, limit=limit, signal_type=signal_type)
     return [EntryRead.model_validate(e) for e in entries]

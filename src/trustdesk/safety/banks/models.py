@@ -22,16 +22,6 @@ class BankKind(StrEnum):
     NEGATIVE = "negative"
 
 
-class SignalType(StrEnum):
-    """Signal types a bank entry may hold. `video_md5` is python-threatexchange's name for
-    the MD5 of a whole video file; `md5`/`sha256` match any file exactly."""
-
-    PDQ = "pdq"
-    MD5 = "md5"
-    SHA256 = "sha256"
-    VIDEO_MD5 = "video_md5"
-
-
 class MatchSource(StrEnum):
     LOOKUP = "lookup"
     RETROACTION = "retroaction"

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trustdesk.core.ids import RowId
 from trustdesk.safety.banks.matcher import BankMatch, MatchResult
-from trustdesk.safety.banks.models import BankKind, SignalType
+from trustdesk.safety.banks.models import BankKind
 from trustdesk.safety.banks.service import MAX_THRESHOLD, BankSummary
 from trustdesk.safety.signals.hashing import MediaHashes
 
@@ -70,10 +70,19 @@ class BankRead(BaseModel):
         )
 
 
+SIGNAL_NAME_HELP = (
+    "A signal type this instance uses (the signal_types setting; by default pdq, md5, sha256, video_md5). "
+    "An unknown name is refused with the list of valid ones."
+)
+# A name, not an enum: the types are the process's registry (safety/signals/types), so adding one
+# is its file and a setting value; the service checks the name against the registry.
+SignalName = Annotated[str, Field(min_length=1, max_length=32, description=SIGNAL_NAME_HELP)]
+
+
 class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    signal_type: SignalType
+    signal_type: SignalName
     value: str = Field(max_length=200)
     notes: str = Field("", max_length=4000)
     external_id: str | None = Field(None, max_length=200)
@@ -91,7 +100,7 @@ class EntryRead(BaseModel):
 
     id: int
     bank_id: int
-    signal_type: SignalType
+    signal_type: str
     value: str
     notes: str
     enabled: bool

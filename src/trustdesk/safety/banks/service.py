@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
-from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind, SignalType
+from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind
 from trustdesk.safety.banks.signals import normalise, parse_signal_type
 from trustdesk.safety.enforcement.policies import load_policies
 
@@ -26,7 +26,7 @@ MAX_BATCH = 200_000
 
 @dataclass(frozen=True)
 class NewEntry:
-    signal_type: SignalType | str
+    signal_type: str  # a name in the process's signal registry (signals/types, the signal_types setting)
     value: str
     notes: str = ""
     external_id: str | None = None
@@ -235,7 +235,7 @@ def list_banks(session: Session) -> list[BankSummary]:
 # -- entries ----------------------------------------------------------------------------------
 
 
-def _validated(entries: Sequence[NewEntry]) -> list[tuple[SignalType, str, NewEntry]]:
+def _validated(entries: Sequence[NewEntry]) -> list[tuple[str, str, NewEntry]]:
     """Check every row before writing any; the error names the first bad row (1-based)."""
     if len(entries) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} entries at once; split the list.")
@@ -265,10 +265,10 @@ def add_entries(
         raise InvalidInput("No entries given: the list is empty.", field="entries")
     rows = _validated(entries)
     existing = _existing_values(session, bank_id=bank.id, rows=rows)
-    fresh: dict[tuple[str, str], tuple[SignalType, str, NewEntry]] = {}
+    fresh: dict[tuple[str, str], tuple[str, str, NewEntry]] = {}
     for signal_type, value, entry in rows:
-        if (signal_type.value, value) not in existing:
-            fresh.setdefault((signal_type.value, value), (signal_type, value, entry))
+        if (signal_type, value) not in existing:
+            fresh.setdefault((signal_type, value), (signal_type, value, entry))
     if not fresh:
         return AddResult(added=[], skipped=len(rows))
     now = clock.now()
@@ -278,7 +278,7 @@ def add_entries(
     added = [
         BankEntry(
             bank_id=bank.id,
-            signal_type=st.value,
+            signal_type=st,
             value=value,
             notes=entry.notes.strip(),
             enabled=True,
@@ -307,7 +307,7 @@ def add_entries(
     return AddResult(added=added, skipped=len(rows) - len(added), change_id=change.id)
 
 
-def _existing_values(session: Session, *, bank_id: int, rows: list[tuple[SignalType, str, NewEntry]]) -> set[tuple[str, str]]:
+def _existing_values(session: Session, *, bank_id: int, rows: list[tuple[str, str, NewEntry]]) -> set[tuple[str, str]]:
     values = sorted({value for _, value, _ in rows})
     found: set[tuple[str, str]] = set()
     for start in range(0, len(values), 500):  # bounded IN lists for both backends
@@ -374,10 +374,10 @@ def list_entries(
     bank_id: int,
     limit: int = 100,
     after_id: int = 0,
-    signal_type: SignalType | None = None,
+    signal_type: str | None = None,
 ) -> list[BankEntry]:
     get_bank(session, bank_id=bank_id)
     query = select(BankEntry).where(BankEntry.bank_id == bank_id, BankEntry.id > after_id)
     if signal_type is not None:
-        query = query.where(BankEntry.signal_type == signal_type.value)
+        query = query.where(BankEntry.signal_type == parse_signal_type(signal_type))
     return list(session.scalars(query.order_by(BankEntry.id).limit(min(max(limit, 1), 1000))))

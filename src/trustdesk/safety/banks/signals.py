@@ -5,16 +5,15 @@ for asking the process's registry."""
 
 from __future__ import annotations
 
-from trustdesk.safety.banks.models import SignalType
 from trustdesk.safety.signals.types.registry import active
 
 
-def parse_signal_type(name: str) -> SignalType:
+def parse_signal_type(name: str) -> str:
     """The stored name of the signal type `name`, if this instance uses it (the registry,
     from the `signal_types` setting); a clear error otherwise."""
-    return SignalType(active().parse(name).name)
+    return active().parse(name).name
 
 
-def normalise(signal_type: SignalType | str, value: str) -> str:
+def normalise(signal_type: str, value: str) -> str:
     """The canonical form of `value`, or a clear error naming what is wrong with it."""
-    return active().parse(str(signal_type)).normalise(value)
+    return active().parse(signal_type).normalise(value)
