@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from trustdesk.core.errors import Conflict
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.emergency import flows, removal, service
 from trustdesk.emergency import lane as lane_runner
-from trustdesk.emergency import removal, service
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.schemas import (
     Note,
@@ -71,7 +71,7 @@ def confirm(
 def remove(
     removal_id: RowId, body: PersonRemoval, request: Request, session: SessionDep, container: ContainerDep, principal: Handler
 ) -> RemovalRead:
-    done = removal.remove_by_person(
+    done = flows.remove_by_person(
         session,
         lane=_lane(container),
         actor=actor_of(request, principal),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.database import Database
 from trustdesk.core.paging import escalate_due
-from trustdesk.emergency import removal
+from trustdesk.emergency import flows, removal
 from trustdesk.emergency.models import Removal
 from trustdesk.legal.models import LawfulRequest
 
@@ -35,7 +35,7 @@ _INSTALLED: weakref.WeakSet[object] = weakref.WeakSet()
 
 def process_pending(session: Session, *, lane: removal.Lane) -> list[Removal]:
     """Take in every order waiting for the lane; each is idempotent."""
-    return [removal.take_in(session, lane=lane, request_id=request_id) for request_id in removal.pending_orders(session)]
+    return [flows.take_in(session, lane=lane, request_id=request_id) for request_id in removal.pending_orders(session)]
 
 
 def tick(db: Database, *, lane: removal.Lane) -> int:
@@ -77,7 +77,7 @@ def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
             with db.transaction() as own:
                 own.info[LANE_SESSION] = True
                 for request_id in sorted(pending):
-                    removal.take_in(own, lane=current, request_id=request_id)
+                    flows.take_in(own, lane=current, request_id=request_id)
         except Exception:  # the order is stored; the sweep retries. Never fail the intake.
             log.exception("emergency lane: taking in TCO orders %s failed; the sweep will retry", sorted(pending))
 

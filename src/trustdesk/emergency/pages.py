@@ -21,8 +21,8 @@ from trustdesk.core import paging
 from trustdesk.core.errors import Conflict, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.emergency import flows, removal, service
 from trustdesk.emergency import lane as lane_runner
-from trustdesk.emergency import removal, service
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.models import RemovalState, ThreatSource
 from trustdesk.http.container import Container
@@ -151,7 +151,7 @@ def remove(
         request,
         session,
         container,
-        lambda: removal.remove_by_person(
+        lambda: flows.remove_by_person(
             session,
             lane=_lane(container),
             actor=actor_of(request, principal),
