@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trustdesk.core import audit
@@ -132,7 +134,98 @@ def register_officer(
     is_demo: bool = False,
 ) -> Officer:
     """A new officer, pending until staff verify them (unless staff create them verified).
-    The e-mail must be in one of the agency's registered domains."""
+    The e-mail must be in one of the agency's registered domains. For staff and the demo
+    data, who may know which officers exist: an address already registered is a Conflict.
+    Officers registering themselves go through `self_register`, which says nothing of it."""
+    agency, email = _checked(session, agency_code=agency_code, email=email, password=password, name=name, supervisor=supervisor)
+    if _officer_by_email(session, email) is not None:
+        raise Conflict(f"An officer with e-mail {email} is already registered.")
+    return _add_officer(
+        session,
+        actor=actor,
+        clock=clock,
+        agency=agency,
+        name=name,
+        rank=rank,
+        email=email,
+        supervisor=supervisor,
+        password_hash=identity.hash_password(password),
+        totp_secret=totp_secret or pyotp.random_base32(),
+        verified=verified,
+        is_demo=is_demo,
+    )
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What an officer who registered themselves is shown: the address and an authenticator
+    key. The same shape whether the address was new (the new account's key) or already
+    registered (a key bound to nothing)."""
+
+    email: str
+    totp_secret: str
+
+
+def self_register(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    agency_code: str,
+    name: str,
+    rank: str,
+    email: str,
+    supervisor: str,
+    password: str,
+) -> Enrolment:
+    """An officer registers on the portal, pending until staff verify them.
+
+    No account oracle: the form's own errors (unknown agency, malformed address or one outside
+    the agency's domains, short password, no name or supervisor) are told as they are, since
+    they say nothing about accounts; past them, a new address and an already-registered one
+    get the same answer after the same Argon2 hash. A known address changes nothing (no second
+    account, the password and key stay), gets a key bound to nothing, and is recorded in the
+    audit log (`officer.register.duplicate`) for staff: officers have no mail path to be told
+    by. A concurrent registration of the same new address, stopped by the unique index, is
+    treated the same way."""
+    agency, email = _checked(session, agency_code=agency_code, email=email, password=password, name=name, supervisor=supervisor)
+    password_hash, totp_secret = identity.hash_password(password), pyotp.random_base32()
+    existing = _officer_by_email(session, email)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                officer = _add_officer(
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    agency=agency,
+                    name=name,
+                    rank=rank,
+                    email=email,
+                    supervisor=supervisor,
+                    password_hash=password_hash,
+                    totp_secret=totp_secret,
+                )
+            return Enrolment(officer.email, officer.totp_secret)
+        except IntegrityError:
+            existing = _officer_by_email(session, email)
+            if existing is None:
+                raise
+    audit.record(
+        session,
+        actor=actor,
+        action="officer.register.duplicate",
+        object_type="officer",
+        object_id=existing.id,
+        reason="self-registration for an e-mail already registered; answered as a new one, the account is unchanged",
+        details={"agency": agency.code},
+        clock=clock,
+    )
+    return Enrolment(email, totp_secret)
+
+
+def _checked(session: Session, *, agency_code: str, email: str, password: str, name: str, supervisor: str) -> tuple[Agency, str]:
+    """The agency and the normalised address, once the form's own rules hold."""
     agency = get_agency(session, code=agency_code)
     email = email.strip().lower()
     if "@" not in email:
@@ -143,8 +236,28 @@ def register_officer(
         raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
     if not name.strip() or not supervisor.strip():
         raise InvalidInput("An officer needs a name and a supervisor (name and telephone) whom we may call.")
-    if session.scalar(select(Officer.id).where(Officer.email == email)) is not None:
-        raise Conflict(f"An officer with e-mail {email} is already registered.")
+    return agency, email
+
+
+def _officer_by_email(session: Session, email: str) -> Officer | None:
+    return session.scalar(select(Officer).where(Officer.email == email))
+
+
+def _add_officer(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    agency: Agency,
+    name: str,
+    rank: str,
+    email: str,
+    supervisor: str,
+    password_hash: str,
+    totp_secret: str,
+    verified: bool = False,
+    is_demo: bool = False,
+) -> Officer:
     officer = Officer(
         agency_id=agency.id,
         name=name.strip(),
@@ -152,8 +265,8 @@ def register_officer(
         email=email,
         supervisor=supervisor.strip(),
         state=str(OfficerState.VERIFIED if verified else OfficerState.PENDING),
-        password_hash=identity.hash_password(password),
-        totp_secret=totp_secret or pyotp.random_base32(),
+        password_hash=password_hash,
+        totp_secret=totp_secret,
         totp_last_step=0,
         failed_logins=0,
         created_at=clock.now(),
@@ -226,7 +339,7 @@ def officer_principal(officer: Officer, csrf_token: str | None = None) -> Princi
     )
 
 
-def totp_uri(officer: Officer, issuer: str = "Trustdesk portal") -> str:
+def totp_uri(officer: Officer | Enrolment, issuer: str = "Trustdesk portal") -> str:
     return pyotp.TOTP(officer.totp_secret).provisioning_uri(name=officer.email, issuer_name=issuer)
 
 

@@ -106,10 +106,11 @@ def register_form(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.post("/register", response_class=HTMLResponse)
 def register(request: Request, session: SessionDep, container: ContainerDep, form: FormDep) -> HTMLResponse:
+    """The same page for a new address and an already-registered one (`registry.self_register`)."""
     values = {k: str(form.get(k, "")) for k in ("agency", "name", "rank", "email", "supervisor")}
     try:
         with session.begin_nested():
-            officer = registry.register_officer(
+            enrolment = registry.self_register(
                 session,
                 actor=actor_of(request, _anonymous(values["email"])),
                 clock=container.clock,
@@ -130,7 +131,7 @@ def register(request: Request, session: SessionDep, container: ContainerDep, for
             values=values,
             error=exc.detail,
         )
-    return _page(request, "registered.html", None, totp_uri=registry.totp_uri(officer), totp_secret=officer.totp_secret)
+    return _page(request, "registered.html", None, totp_uri=registry.totp_uri(enrolment), totp_secret=enrolment.totp_secret)
 
 
 def _anonymous(email: str) -> Principal:
