@@ -33,7 +33,14 @@ class Conflict(TrustdeskError):
 
 
 class AuthenticationFailed(TrustdeskError):
+    """`audit_reason` is what the audit entry of the refusal records when the caller must not
+    learn it (why a token was refused); the answer gives `detail` alone."""
+
     status, type_slug, title = 401, "authentication-failed", "Authentication failed"
+
+    def __init__(self, detail: str, *, audit_reason: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.audit_reason = audit_reason or detail
 
 
 class Forbidden(TrustdeskError):

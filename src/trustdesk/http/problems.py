@@ -69,7 +69,7 @@ def _record_refusal(request: Request, exc: TrustdeskError) -> None:
             action="access.denied",
             object_type="route",
             object_id=request.url.path[:100],
-            reason=exc.detail,
+            reason=exc.audit_reason if isinstance(exc, AuthenticationFailed) else exc.detail,
             details={"method": request.method, "status": exc.status},
             clock=request.app.state.container.clock,
         )

@@ -159,6 +159,58 @@ def authorize_grant(principal: Principal, scopes: Iterable[Permission]) -> None:
         )
 
 
+# -- service tokens: no scope beyond what the creator holds now -----------------------------
+#
+# A token records whom it answers to in `ApiToken.created_by`, and is checked against them each
+# time it is used (`service.authenticate_token`): `staff:<username>` for a member of staff (the
+# token holds its scopes only while that account is active, and only those scopes its roles
+# still give), `cli:<user>` for the operator at the server's shell (see `operator_principal`:
+# the scopes stand as granted). A token made by a token records the mark of its maker, so that
+# every chain ends at a member of staff or the operator. The mark is the grantor's kind, set
+# here and never taken from a caller's words; a username cannot hold ':', so the mark parses
+# one way only. Any other mark is refused.
+
+TOKEN_CREATOR_STAFF = PrincipalKind.STAFF
+TOKEN_CREATOR_OPERATOR = PrincipalKind.CLI
+
+
+def token_id_of(principal: Principal) -> int | None:
+    """The service token `principal` is, if it is one: a token that makes a token passes on
+    the creator it answers to (`token_creator_mark`)."""
+    return principal.id if principal.kind == PrincipalKind.TOKEN else None
+
+
+def token_creator_mark(grantor: Principal, *, maker_mark: str | None = None) -> str:
+    """What a new token records as the one it answers to: the grantor itself when it is staff
+    or the operator, or `maker_mark` (the grantor token's own `created_by`) when it is a token."""
+    if grantor.kind in (TOKEN_CREATOR_STAFF, TOKEN_CREATOR_OPERATOR):
+        return grantor.actor_name
+    if grantor.kind == PrincipalKind.TOKEN and maker_mark is not None:
+        return maker_mark
+    raise Forbidden(f"{grantor.name} cannot make service tokens.", permission=str(Permission.TOKENS_MANAGE))
+
+
+def token_staff_creator(created_by: str) -> str | None:
+    """The username of the member of staff a token answers to, or None when it answers to the
+    operator at the shell. ValueError for any other mark (a token made by a token before
+    tokens passed on their maker's mark, say): such a token is refused."""
+    kind, _, name = created_by.partition(":")
+    if kind == TOKEN_CREATOR_STAFF and name:
+        return name
+    if kind == TOKEN_CREATOR_OPERATOR and name:
+        return None
+    raise ValueError(f"the creator mark '{created_by}' is not staff:<username> or cli:<user>")
+
+
+def token_permissions(scopes: Iterable[Permission], *, creator_roles: frozenset[Role] | None) -> frozenset[Permission]:
+    """What a token may do now: its scopes, narrowed to what its staff creator's roles give
+    today (`creator_roles`), or as granted when the operator made it (None). A role taken away
+    takes its scopes from the creator's tokens, and a role given back returns them: nothing is
+    stored, so nothing goes stale."""
+    granted = frozenset(scopes)
+    return granted if creator_roles is None else granted & permissions_for(creator_roles)
+
+
 def operator_principal(name: str) -> Principal:
     """The operator at the server's own shell (`trustdesk tokens create`, `trustdesk requests
     agency-token`): whoever runs the CLI there already holds the database credentials and

@@ -35,12 +35,17 @@ from trustdesk.core.identity.permissions import (
     authorize,
     authorize_grant,
     permissions_for,
+    token_creator_mark,
+    token_id_of,
+    token_permissions,
+    token_staff_creator,
 )
 
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12
 TOKEN_PREFIX = "td_"
+INVALID_TOKEN = "The API token is not valid."
 
 
 def _sha256(value: str) -> str:
@@ -338,9 +343,14 @@ def create_token(
     agency_id: int | None = None,
 ) -> tuple[str, ApiToken]:
     """Returns the plaintext once; only its hash is stored. `grantor` is who makes the
-    token: it needs TOKENS_MANAGE and must hold every scope it grants."""
+    token: it needs TOKENS_MANAGE and must hold every scope it grants. The token records whom
+    it answers to (`created_by`, see `permissions.token_creator_mark`): the grantor, or the
+    creator a grantor token answers to itself."""
     authorize(grantor, Permission.TOKENS_MANAGE)
     authorize_grant(grantor, scopes)
+    maker_id = token_id_of(grantor)
+    maker = session.get(ApiToken, maker_id) if maker_id is not None else None
+    created_by = token_creator_mark(grantor, maker_mark=maker.created_by if maker is not None else None)
     if not scopes:
         raise InvalidInput("A token needs at least one scope.")
     if not 1 <= days <= 366:
@@ -352,7 +362,7 @@ def create_token(
         secret_hash=_sha256(secret),
         scopes=sorted(str(s) for s in scopes),
         agency_id=agency_id,
-        created_by=str(actor),
+        created_by=created_by,
         created_at=clock.now(),
         expires_at=clock.now() + timedelta(days=days),
     )
@@ -373,7 +383,7 @@ def create_token(
 def authenticate_token(session: Session, *, clock: Clock, secret: str) -> Principal:
     token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == _sha256(secret)))
     if token is None:
-        raise AuthenticationFailed("The API token is not valid.")
+        raise AuthenticationFailed(INVALID_TOKEN)
     if token.revoked_at is not None:
         raise AuthenticationFailed(f"The API token '{token.name}' was revoked on {token.revoked_at:%Y-%m-%d}.")
     if token.expires_at <= clock.now():
@@ -384,9 +394,34 @@ def authenticate_token(session: Session, *, clock: Clock, secret: str) -> Princi
         kind=PrincipalKind.TOKEN,
         id=token.id,
         name=token.name,
-        permissions=frozenset(Permission(s) for s in token.scopes),
+        permissions=token_permissions((Permission(s) for s in token.scopes), creator_roles=_creator_roles(session, token)),
         agency_id=token.agency_id,
     )
+
+
+def _creator_roles(session: Session, token: ApiToken) -> frozenset[Role] | None:
+    """The roles the token's staff creator holds now (one look-up, nothing cached), or None
+    for a token of the operator's. A creator who is disabled or gone, or whose username now
+    belongs to an account made after the token, takes the token with them: it is refused
+    with the same answer as an unknown token, and only the audit entry says why."""
+    try:
+        username = token_staff_creator(token.created_by)
+    except ValueError as exc:
+        raise _refused(token, str(exc)) from None
+    if username is None:
+        return None
+    creator = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if creator is None:
+        raise _refused(token, f"its creator staff:{username} no longer exists")
+    if creator.disabled_at is not None:
+        raise _refused(token, f"its creator staff:{username} is disabled")
+    if creator.created_at > token.created_at:
+        raise _refused(token, f"the account staff:{username} was made after the token, so is not its creator")
+    return _roles(creator.roles)
+
+
+def _refused(token: ApiToken, why: str) -> AuthenticationFailed:
+    return AuthenticationFailed(INVALID_TOKEN, audit_reason=f"API token {token.id} ('{token.name}') refused: {why}.")
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
