@@ -30,7 +30,7 @@ from trustdesk.platform.demo.seed import seed_demo
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.models import StatementOfReasons
 from trustdesk.safety.review import service as review
-from trustdesk.web.app import create_app
+from trustdesk.web.app import create_app, route_templates
 
 
 def test_every_path_parameter_is_known_to_be_secret_personal_or_plain(settings: Settings) -> None:
@@ -40,6 +40,15 @@ def test_every_path_parameter_is_known_to_be_secret_personal_or_plain(settings: 
     found = {name for path in log_redaction.route_paths(create_app(settings)) for name in log_redaction._PARAMETER.findall(path)}
     assert found - known == set(), "classify these path parameters in trustdesk/http/log_redaction.py"
     assert {"token", "secret", "account_id"} <= found
+
+
+def test_the_cli_redacts_with_the_server_routes(settings: Settings) -> None:
+    """The CLI's redaction (web.app.route_templates, built without an app) knows every route
+    of the server's that takes a parameter (it leaves out the health routes, the API docs and
+    the static files)."""
+    served = set(log_redaction.route_paths(create_app(settings)))
+    assert {path for path in served - route_templates() if "{" in path} == set()
+    assert {"/report/{token}", "/portal/disclosures/{secret}"} <= route_templates()
 
 
 @pytest.mark.parametrize(

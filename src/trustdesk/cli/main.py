@@ -18,6 +18,8 @@ from trustdesk.cli import pipeline as pipeline_cli
 from trustdesk.cli import settings as settings_cli
 from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli.context import CliState, console, state
+from trustdesk.http import log_redaction
+from trustdesk.web.app import route_templates
 
 app = typer.Typer(help="Trustdesk: the trust & safety back office.", no_args_is_help=True, pretty_exceptions_show_locals=False)
 app.add_typer(db.app, name="db")
@@ -52,6 +54,9 @@ def root(
         ),
     ] = None,
 ) -> None:
+    # Before any command runs, workers included: their log lines name the server's URLs (a
+    # notice's receipt, a disclosure package) and are redacted as the server's are.
+    log_redaction.install_templates(route_templates())
     ctx.obj = CliState(config=config)
 
 

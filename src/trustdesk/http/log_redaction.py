@@ -10,10 +10,14 @@ statement.
 
 So every log record is redacted when it is made, before any handler or formatter sees it:
 `install(app)` wraps the logging module's record factory, once per process, with patterns
-built from the app's own routes. A path parameter is redacted when its name is in
-`SECRET_PARAMETERS` or `PERSONAL_PARAMETERS`, so a new route that names its secret `token`
-or `secret` is covered without a change here (and `tests/web/test_log_redaction.py` fails
-when a route takes a parameter that is in neither these sets nor `PLAIN_PARAMETERS`)."""
+built from the app's own routes. The CLI does the same before any command runs, workers
+included (`install_templates` with the same routes, `web.app.route_templates`): a pipeline
+worker, the emergency lane or the Matrix report import writes the same URLs in its lines.
+
+A path parameter is redacted when its name is in `SECRET_PARAMETERS` or
+`PERSONAL_PARAMETERS`, so a new route that names its secret `token` or `secret` is covered
+without a change here (and `tests/web/test_log_redaction.py` fails when a route takes a
+parameter that is in neither these sets nor `PLAIN_PARAMETERS`)."""
 
 from __future__ import annotations
 
@@ -113,7 +117,10 @@ class Redactor:
         self.widen(templates)
 
     def widen(self, templates: Iterable[str]) -> None:
-        self.templates |= frozenset(templates)
+        added = frozenset(templates) - self.templates
+        if not added:
+            return
+        self.templates |= added
         self.paths = [p for p in map(_template_pattern, sorted(self.templates)) if p is not None]
 
     def __call__(self, text: str) -> str:
@@ -153,13 +160,20 @@ _installed: Redactor | None = None
 
 
 def install(app: FastAPI) -> Redactor:
-    """Redact every log record of this process with the app's routes. Idempotent: a second
-    app in the same process (tests) widens the patterns instead of wrapping twice."""
+    """Redact every log record of this process with the app's routes (`install_templates`)."""
+    return install_templates(route_paths(app))
+
+
+def install_templates(templates: Iterable[str]) -> Redactor:
+    """Redact every log record of this process with these path templates: the server's
+    (`install`), or the CLI's for its commands and workers, which have no app. Idempotent: a
+    second call in the same process (tests, `trustdesk serve`) widens the patterns instead of
+    wrapping twice."""
     global _installed
     if _installed is not None:
-        _installed.widen(route_paths(app))
+        _installed.widen(templates)
         return _installed
-    redactor = Redactor(route_paths(app))
+    redactor = Redactor(templates)
     previous: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:

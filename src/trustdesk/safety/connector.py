@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import MAX_BIG_ID
 from trustdesk.http.container import Container
-from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
 from trustdesk.platform.matrix import service
 from trustdesk.platform.matrix.screen import ContentScreen, ListScreen
 from trustdesk.safety.banks import matrix as banks_matrix
@@ -29,6 +29,7 @@ from trustdesk.safety.reports import matrix as matrix_reports
 # The router brings the server its report import (platform = matrix, matrix_reports_every_s).
 router = APIRouter(prefix="/connector/matrix", tags=["connector: matrix"], lifespan=matrix_reports.server_lifespan)
 Ingestor = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
+HashingIngestor = Annotated[Principal, Depends(require_outside_transaction(Permission.EVENTS_INGEST))]
 LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
 
 
@@ -92,18 +93,23 @@ def check(body: EventIn, request: Request, session: SessionDep, container: Conta
 
 
 @router.post("/media-check", response_model=VerdictOut)
-def media_check(body: MediaIn, request: Request, session: SessionDep, container: ContainerDep, principal: Ingestor) -> VerdictOut:
+def media_check(
+    body: MediaIn, request: Request, session: SessionDep, container: ContainerDep, principal: HashingIngestor
+) -> VerdictOut:
+    """The upload is hashed first, in the CPU pool and before the request's transaction
+    begins (the caller is checked in a short one of its own), as the banks' lookup does."""
     media, actor = body.model_dump(), actor_of(request, principal)
+    hashes = banks_matrix.hash_upload(media, cpu=container.cpu)
     verdict = service.check_media(session, screen=content_screen(container), media=media, actor=actor, clock=container.clock)
     if not verdict.block:
         banks_matrix.remember_upload(
             session,
             matcher=bank_matcher(container),
             media=media,
+            hashes=hashes,
             actor=actor,
             clock=container.clock,
             pager=container.pager,
-            cpu=container.cpu,
         )
     return VerdictOut(verdict=verdict.name, reason=verdict.reason)
 

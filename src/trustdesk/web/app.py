@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -70,16 +71,31 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     problems.install(app)
     openapi.install(app)
 
+    _include_routers(app, health=_health_router(container, metrics))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    log_redaction.install(app)  # after the routes: its patterns are built from them
+    return app
+
+
+def _include_routers(app: FastAPI, *, health: APIRouter | None) -> None:
     api = APIRouter(prefix="/api/v1")
     for router in API_ROUTERS:
         api.include_router(router)
     app.include_router(api)
-    app.include_router(_health_router(container, metrics))
+    if health is not None:
+        app.include_router(health)
     for router in PAGE_ROUTERS:
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    log_redaction.install(app)  # after the routes: its patterns are built from them
-    return app
+
+
+@functools.cache
+def route_templates() -> frozenset[str]:
+    """The path template of every route `create_app` serves (its health routes take no
+    parameter), without a container or settings: what the CLI's log redaction is built from,
+    so that a worker's lines are redacted as the server's are."""
+    bare = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    _include_routers(bare, health=None)
+    return frozenset(log_redaction.route_paths(bare))
 
 
 def _health_router(container: Container, metrics: observability.Metrics) -> APIRouter:

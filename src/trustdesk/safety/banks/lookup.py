@@ -105,6 +105,36 @@ def check_upload(
     remember, match, record, count for the flood guard. `message_id`, when known, is the
     message that carries it."""
     hashes = hash_in(cpu, data, content_type=content_type, max_pixels=max_pixels)
+    return check_hashed(
+        session,
+        matcher=matcher,
+        actor=actor,
+        clock=clock,
+        platform_name=platform_name,
+        media_id=media_id,
+        hashes=hashes,
+        pager=pager,
+        base_url=base_url,
+        message_id=message_id,
+    )
+
+
+def check_hashed(
+    session: Session,
+    *,
+    matcher: MatchService,
+    actor: Actor,
+    clock: Clock,
+    platform_name: str,
+    media_id: str,
+    hashes: MediaHashes,
+    pager: Pager | None = None,
+    base_url: str = "",
+    message_id: str | None = None,
+) -> Lookup:
+    """`check_upload` of an upload hashed already: for a caller that hashes before its
+    transaction begins (on SQLite a transaction holds the write lock: held through a hash, it
+    makes every other request wait)."""
     stored = remember(session, clock=clock, platform_name=platform_name, media_id=media_id, hashes=hashes, message_id=message_id)
     result = matcher.match(session, query_for(hashes))
     new = record_matches(session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)

@@ -6,6 +6,7 @@ no bank."""
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,10 +18,24 @@ from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.paging import Pager
 from trustdesk.platform.matrix.adapter import MatrixPlatform
 from trustdesk.platform.port import Platform, PlatformError
-from trustdesk.safety.banks.lookup import check_upload, link_message, stored_media
+from trustdesk.safety.banks.lookup import check_hashed, check_upload, hash_in, link_message, stored_media
 from trustdesk.safety.banks.matcher import MatchService
+from trustdesk.safety.signals.hashing import MediaHashes
 
 POSTING_TYPES = frozenset({"m.room.message", "m.sticker"})
+
+
+def hash_upload(media: dict[str, Any], *, cpu: CpuPool | None = None) -> MediaHashes | None:
+    """The hashes of an upload Synapse is about to store, computed in `cpu` before the media
+    check opens its transaction (on SQLite a transaction holds the write lock: held through a
+    hash, it would make every other request wait). None when the upload is not sent inline or
+    is no readable image: it is not remembered, and the check itself is not failed."""
+    if not media.get("data_b64"):
+        return None  # too large to travel inline: hashed from the admin API when its message arrives
+    try:
+        return hash_in(cpu, base64.b64decode(media["data_b64"]))
+    except (binascii.Error, TrustdeskError):  # bad base64 is the platform check's to refuse
+        return None
 
 
 def remember_upload(
@@ -28,29 +43,26 @@ def remember_upload(
     *,
     matcher: MatchService,
     media: dict[str, Any],
+    hashes: MediaHashes | None,
     actor: Actor,
     clock: Clock,
     pager: Pager | None = None,
-    cpu: CpuPool | None = None,
 ) -> None:
-    """Hash an upload Synapse is about to store (the media check let it through), so that
-    bank entries added later find it (retroaction). Never fails the check: a file that is
-    no readable image is skipped."""
-    if not media.get("data_b64"):
-        return  # too large to travel inline: hashed from the admin API when its message arrives
-    media_id = f"{media['server_name']}/{media['media_id']}"
+    """Remember an upload the media check let through, with its `hashes` (`hash_upload`), so
+    that bank entries added later find it (retroaction). Never fails the check."""
+    if hashes is None:
+        return
     try:
         with session.begin_nested():
-            check_upload(
+            check_hashed(
                 session,
                 matcher=matcher,
                 actor=actor,
                 clock=clock,
                 platform_name=MatrixPlatform.name,
-                media_id=media_id,
-                data=base64.b64decode(media["data_b64"]),
+                media_id=f"{media['server_name']}/{media['media_id']}",
+                hashes=hashes,
                 pager=pager,
-                cpu=cpu,
             )
     except TrustdeskError:
         return
