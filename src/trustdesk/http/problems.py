@@ -38,8 +38,25 @@ def problem(request: Request, *, status: int, slug: str, title: str, detail: str
 
 
 def _is_page(request: Request) -> bool:
-    """Console and portal pages answer people, not programs: HTML, not JSON."""
-    return request.url.path.startswith(PAGE_AREAS)
+    """Console and portal pages answer people, not programs: HTML, not JSON. Elsewhere outside
+    the API (the public pages), a browser asking for HTML gets a page too."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/")) or path in ("/healthz", "/readyz", "/metrics"):
+        return False
+    return path.startswith(PAGE_AREAS) or path == "/login" or "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, *, status: int, title: str, detail: str) -> Response:
+    """An error as a page with its audience's header: console, portal or public (the public
+    error page never links to the staff sign-in)."""
+    path = request.url.path
+    if path.startswith("/portal"):
+        template = "portal/problem.html"
+    elif path.startswith("/console") or path == "/login":
+        template = "console/error.html"
+    else:
+        template = "public/error.html"
+    return render(request, template, status_code=status, status=status, title=title, detail=detail)
 
 
 def _page_error(request: Request, exc: TrustdeskError) -> Response:
@@ -48,7 +65,7 @@ def _page_error(request: Request, exc: TrustdeskError) -> Response:
         if request.headers.get("HX-Request"):  # htmx swaps fragments; make it load the whole page
             return Response(status_code=204, headers={"HX-Redirect": login})
         return RedirectResponse(login, status_code=303)
-    return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail)
+    return _error_page(request, status=exc.status, title=exc.title, detail=exc.detail)
 
 
 def _record_refusal(request: Request, exc: TrustdeskError) -> None:
@@ -85,14 +102,22 @@ def install(app: FastAPI) -> None:
         return problem(request, status=exc.status, slug=exc.type_slug, title=exc.title, detail=exc.detail, **exc.extensions)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"location": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
         detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+        if _is_page(request):
+            return _error_page(request, status=422, title="The input is not valid", detail=detail)
         return problem(request, status=422, slug="invalid-input", title="The input is not valid", detail=detail, errors=errors)
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        response = problem(
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if _is_page(request):
+            title = "Page not found" if exc.status_code == 404 else str(exc.detail)
+            detail = "There is no page at this address." if exc.status_code == 404 else str(exc.detail)
+            page = _error_page(request, status=exc.status_code, title=title, detail=detail)
+            page.headers.update(exc.headers or {})
+            return page
+        response: Response = problem(
             request, status=exc.status_code, slug=f"http-{exc.status_code}", title=str(exc.detail), detail=str(exc.detail)
         )
         response.headers.update(exc.headers or {})  # e.g. the router's Allow on a 405
@@ -112,10 +137,9 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         if _is_page(request):
-            return render(
+            return _error_page(
                 request,
-                "console/error.html",
-                status_code=500,
+                status=500,
                 title="Something went wrong",
                 detail="Something went wrong on our side; nothing was changed. Quote the request id when reporting it.",
             )

@@ -12,18 +12,29 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from trustdesk.core.identity.permissions import Permission, Principal
+
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "web" / "templates"))
-NAVIGATION = [
-    ("requests", "Requests", "/console/requests"),
-    ("policy", "Legal policy", "/console/legal/policy"),
-    ("safety", "Safety", "/console/safety"),
-    ("pipeline", "Pipeline", "/console/safety/pipeline"),
-    ("review", "Review", "/console/review"),
-    ("emergencies", "Emergencies", "/console/emergencies"),
-    ("transparency", "Transparency", "/console/transparency"),
-    ("audit", "Audit log", "/console/audit"),
-    ("users", "Staff", "/console/users"),
+# Each area with the permission its landing page requires: the nav and the dashboard show a
+# principal only the areas it opens (presentation only: the routes still check it).
+NAVIGATION: list[tuple[str, str, str, Permission]] = [
+    ("requests", "Requests", "/console/requests", Permission.REQUESTS_READ),
+    ("policy", "Legal policy", "/console/legal/policy", Permission.REQUESTS_READ),
+    ("safety", "Safety", "/console/safety", Permission.SAFETY_READ),
+    ("pipeline", "Pipeline", "/console/safety/pipeline", Permission.SAFETY_READ),
+    ("review", "Review", "/console/review", Permission.TRIAGE),
+    ("emergencies", "Emergencies", "/console/emergencies", Permission.EMERGENCY_HANDLE),
+    ("transparency", "Transparency", "/console/transparency", Permission.TRANSPARENCY_PUBLISH),
+    ("audit", "Audit log", "/console/audit", Permission.AUDIT_READ),
+    ("users", "Staff", "/console/users", Permission.USERS_MANAGE),
 ]
+
+
+def navigation_for(principal: Principal | None) -> list[tuple[str, str, str]]:
+    """The areas `principal` may open: (key, label, href) for the nav and the dashboard."""
+    if principal is None:
+        return []
+    return [(key, label, href) for key, label, href, permission in NAVIGATION if principal.can(permission)]
 
 
 def viewer_zone(request: Request) -> ZoneInfo:
@@ -42,9 +53,11 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     zone = viewer_zone(request)
     context.setdefault("principal", getattr(request.state, "principal", None))
+    principal = context["principal"]
+    navigation = navigation_for(principal) if isinstance(principal, Principal) else []
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {"navigation": NAVIGATION, "zone": zone, "localtime": lambda v: local_time(v, zone), **context},
+        {"navigation": navigation, "zone": zone, "localtime": lambda v: local_time(v, zone), **context},
         status_code=status_code,
     )

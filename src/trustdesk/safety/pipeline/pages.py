@@ -61,6 +61,22 @@ def _page(request: Request, session, container, principal: Principal, **extra) -
     )
 
 
+@router.get("", response_class=HTMLResponse)
+def safety_landing(request: Request, principal: Reader) -> HTMLResponse:
+    """The "Safety" area: where its pages are, as far as the viewer may open them."""
+    areas = [
+        ("Pipeline", "/console/safety/pipeline", "Rules live and in shadow, backtests, lag and dead letters.", True),
+        ("Hash banks", "/console/safety/banks", "Banks of known media, their entries, exchanges and lookups.", True),
+        ("Review", "/console/review", "Review queues, cases and appeals.", principal.can(Permission.TRIAGE)),
+    ]
+    return render(
+        request,
+        "console/safety.html",
+        active="safety",
+        areas=[(label, href, hint) for label, href, hint, shown in areas if shown],
+    )
+
+
 @router.get("/pipeline", response_class=HTMLResponse)
 def pipeline_page(request: Request, session: SessionDep, container: ContainerDep, principal: Reader) -> HTMLResponse:
     return _page(request, session, container, principal)

@@ -19,7 +19,7 @@ from trustdesk.http.deps import (
     optional_principal,
     require,
 )
-from trustdesk.http.rendering import NAVIGATION, render
+from trustdesk.http.rendering import navigation_for, render
 
 router = APIRouter(include_in_schema=False)
 AuditReader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
@@ -90,8 +90,8 @@ def logout(
 
 
 @router.get("/console", response_class=HTMLResponse)
-def dashboard(request: Request, _: Annotated[Principal, Depends(current_principal)]) -> HTMLResponse:
-    return render(request, "console/dashboard.html", areas=NAVIGATION)
+def dashboard(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> HTMLResponse:
+    return render(request, "console/dashboard.html", areas=navigation_for(principal))
 
 
 @router.get("/console/audit", response_class=HTMLResponse)
