@@ -38,4 +38,4 @@ def test_sqlite_under_the_data_dir_by_default(tmp_path: Path) -> None:
 def test_production_refuses_the_development_secret(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SECRET_KEY"):
         load_settings(environment="production").check_production()
-    load_settings(environment="production", secret_key="a" * 40).check_production()
+    load_settings(environment="production", secret_key="a" * 40, public_base_url="https://td.test").check_production()

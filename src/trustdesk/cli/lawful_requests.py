@@ -12,6 +12,7 @@ from trustdesk.cli.context import console, fail, operator, state
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity import service as identity
 from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, Role, operator_principal, permissions_for
+from trustdesk.core.urls import Audience, base
 from trustdesk.legal import alerts, registry, service
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.instruments import load_catalogue
@@ -56,7 +57,11 @@ def alerts_(ctx: typer.Context) -> None:
     container = state(ctx).container
     with container.db.transaction() as session:
         raised = alerts.scan(
-            session, clock=container.clock, pager=container.pager, actor=operator(), base_url=container.settings.base_url
+            session,
+            clock=container.clock,
+            pager=container.pager,
+            actor=operator(),
+            base_url=base(container.settings, Audience.CONSOLE),
         )
         lines = [a.detail for a in raised]
     for line in lines:

@@ -17,6 +17,8 @@ from pydantic_settings import (
 )
 
 DEV_SECRET = "dev-only-change-me-0123456789abcdef"
+# Where links point when no base URL is set and no request tells its host (development only).
+DEV_BASE_URL = "http://127.0.0.1:8000"
 # Every signal type Trustdesk ships (safety/signals/types/registry.py's CATALOGUE; a test checks).
 DEFAULT_SIGNAL_TYPES: tuple[str, ...] = ("pdq", "md5", "sha256", "video_md5")
 
@@ -60,7 +62,18 @@ class Settings(BaseSettings):
         description="Signs session cookies and links. Must be set in production.",
     )
     environment: str = Field("development", description="development | production")
-    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
+    public_base_url: str | None = Field(
+        None,
+        description="Where the public pages are, e.g. https://trust.example.org: the base of every absolute link (discovery document, statements of reasons, appeal links). Required in production; unset in development, links follow the host a request was served on.",
+    )
+    portal_base_url: str | None = Field(
+        None,
+        description="Where the authorities' portal is (package links, the discovery document's portal); unset: public_base_url.",
+    )
+    console_base_url: str | None = Field(
+        None, description="Where the staff console is (page acknowledge links, alerts); unset: public_base_url."
+    )
+    base_url: str | None = Field(None, description="Former name of public_base_url, used where that is unset.")
     session_cookie_secure: bool = Field(True, description="Send the console cookie only over HTTPS (browsers allow localhost).")
     session_hours: float = Field(12.0, gt=0, description="How long a console sign-in lasts.")
     login_max_failures: int = Field(5, ge=1, description="Failed sign-ins in a row before the account is locked.")
@@ -218,6 +231,13 @@ class Settings(BaseSettings):
             raise ValueError("TRUSTDESK_SECRET_KEY must be set in production (the development key is public).")
         if not self.session_cookie_secure:
             raise ValueError("TRUSTDESK_SESSION_COOKIE_SECURE must stay true in production.")
+        if not self.public_url:
+            raise ValueError("TRUSTDESK_PUBLIC_BASE_URL must be set in production (the public URL that links point to).")
+
+    @property
+    def public_url(self) -> str | None:
+        """public_base_url, or its former name base_url."""
+        return self.public_base_url or self.base_url
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.database import Database
 from trustdesk.core.paging import escalate_due
+from trustdesk.core.urls import Audience, base
 from trustdesk.emergency import flows, removal
 from trustdesk.emergency.models import Removal
 from trustdesk.legal.models import LawfulRequest
@@ -95,7 +96,10 @@ def lane_of(container: Container) -> removal.Lane | None:
     if container.platform is None:
         return None
     return removal.Lane(
-        platform=container.platform, clock=container.clock, pager=container.pager, base_url=container.settings.base_url
+        platform=container.platform,
+        clock=container.clock,
+        pager=container.pager,
+        base_url=base(container.settings, Audience.CONSOLE),
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from trustdesk.core.errors import NotFound
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.core.urls import Audience, base
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, current_principal, require
 from trustdesk.legal import alerts, discovery, registry, service
@@ -55,8 +56,8 @@ def pager_of(container: Container) -> Pager | None:
 
 
 @discovery_router.get("/.well-known/lawful-requests.json")
-def well_known(container: ContainerDep) -> JSONResponse:
-    document = discovery.document(container.settings, provider_key(container.settings.data_dir))
+def well_known(request: Request, container: ContainerDep) -> JSONResponse:
+    document = discovery.document(container.settings, provider_key(container.settings.data_dir), request)
     return JSONResponse(document, headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -109,7 +110,7 @@ def scan_alerts(request: Request, session: SessionDep, container: ContainerDep, 
         clock=container.clock,
         pager=pager_of(container),
         actor=actor_of(request, principal),
-        base_url=container.settings.base_url,
+        base_url=base(container.settings, Audience.CONSOLE, request),
     )
     return [AlertRead.model_validate(a) for a in raised]
 

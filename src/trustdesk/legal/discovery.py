@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trustdesk.core.settings import Settings
+from trustdesk.core.urls import Audience, Served, base
 from trustdesk.legal.instruments import Catalogue, Instrument, load_catalogue
 from trustdesk.legal.signing import ProviderKey
 
@@ -25,8 +26,8 @@ def contact_point(settings: Settings) -> dict[str, Any]:
     return values
 
 
-def document(settings: Settings, key: ProviderKey) -> dict[str, Any]:
-    base = settings.base_url.rstrip("/")
+def document(settings: Settings, key: ProviderKey, request: Served | None = None) -> dict[str, Any]:
+    public, portal = base(settings, Audience.PUBLIC, request), base(settings, Audience.PORTAL, request)
     contact, catalogue = contact_point(settings), load_catalogue()
     return {
         "version": 1,
@@ -34,14 +35,14 @@ def document(settings: Settings, key: ProviderKey) -> dict[str, Any]:
         "establishment": contact["establishment"],
         "legal_representative": contact["legal_representative"],
         "contact_points": {
-            "portal": f"{base}/portal",
-            "portal_registration": f"{base}/portal/register",
-            "api": f"{base}/api/v1/lawful-requests",
-            "api_documentation": f"{base}/api/v1/docs",
+            "portal": f"{portal}/portal",
+            "portal_registration": f"{portal}/portal/register",
+            "api": f"{public}/api/v1/lawful-requests",
+            "api_documentation": f"{public}/api/v1/docs",
             "dsa_single_point_of_contact": contact["dsa_contact_email"],
             "emergency_phone": contact["emergency_phone"],
             "emergency_email": contact["emergency_email"],
-            "human_readable": f"{base}/lawful-requests",
+            "human_readable": f"{public}/lawful-requests",
         },
         "accepted_languages": contact["languages"],
         "emergency_procedure": contact["emergency_procedure"],

@@ -71,7 +71,7 @@ def test_from_decision_to_the_officers_download_over_http(client, staff, legal, 
         == 201
     )
     built = _to_package(lena, maxp, filed)
-    response = _officer(client, legal, filed.officer).get(built["link"].removeprefix(settings.base_url))
+    response = _officer(client, legal, filed.officer).get(built["link"].removeprefix(str(client.base_url)))
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     assert packages.verify(response.content, public_key_b64=load_or_create(settings.data_dir).public_key_b64).ok
     numbers = lena.get(
@@ -86,7 +86,7 @@ def test_another_officers_download_is_refused_and_recorded(client, staff, legal,
     lena, maxp = _staff(client, staff, "lena"), _staff(client, staff, "max")
     built = _to_package(lena, maxp, filed)
     colleague = legal.officer(filed.agency)
-    response = _officer(client, legal, colleague).get(built["link"].removeprefix(settings.base_url))
+    response = _officer(client, legal, colleague).get(built["link"].removeprefix(str(client.base_url)))
     assert response.status_code == 403 and "requesting officer alone" in response.text
     with db.transaction() as session:
         rows = list(session.scalars(select(PackageDownload)))

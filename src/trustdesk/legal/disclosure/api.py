@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.core.urls import Audience, absolute
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.legal.disclosure import notice, numbers, preservation, service
 from trustdesk.legal.disclosure.models import HoldState
@@ -187,7 +188,10 @@ def package(
         blobs=container.blobs,
         disclosure_id=disclosure_id,
     )
-    return PackageCreated(package=PackageRead.model_validate(row), link=f"{settings.base_url}/portal/disclosures/{secret}")
+    return PackageCreated(
+        package=PackageRead.model_validate(row),
+        link=absolute(settings, Audience.PORTAL, f"/portal/disclosures/{secret}", request),
+    )
 
 
 @router.get("/holds", response_model=list[HoldRead])

@@ -16,6 +16,7 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.core.urls import Audience, absolute
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
@@ -146,7 +147,7 @@ def act(
     if error:
         return _request_page(request, session, container, principal, request_id, error=error, status_code=409)
     if action == "package":
-        link = f"{container.settings.base_url}/portal/disclosures/{result[1]}"
+        link = absolute(container.settings, Audience.PORTAL, f"/portal/disclosures/{result[1]}", request)
         return _request_page(request, session, container, principal, request_id, link=link)
     return RedirectResponse(f"/console/legal/requests/{request_id}", status_code=303)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.core.urls import Audience, base
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
@@ -361,6 +362,6 @@ def scan(request: Request, session: SessionDep, container: ContainerDep, princip
         clock=container.clock,
         pager=pager_of(container),
         actor=actor_of(request, principal),
-        base_url=container.settings.base_url,
+        base_url=base(container.settings, Audience.CONSOLE, request),
     )
     return _page(request, principal, "alerts.html", alerts=alerts.list_alerts(session), notice=f"{len(raised)} new alert(s).")

@@ -16,5 +16,5 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/lawful-requests", response_class=HTMLResponse)
 def discovery_page(request: Request, container: ContainerDep) -> HTMLResponse:
-    document = discovery.document(container.settings, provider_key(container.settings.data_dir))
+    document = discovery.document(container.settings, provider_key(container.settings.data_dir), request)
     return render(request, "portal/discovery.html", doc=document, officer=None)

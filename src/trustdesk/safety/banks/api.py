@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId, RowIdOrZero
+from trustdesk.core.urls import Audience, base
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
 from trustdesk.safety.banks import flood, lookup, service, transfer
@@ -313,7 +314,7 @@ def lookup_media(
             clock=container.clock,
             media_id=media_id,
             pager=pager_of(container),
-            base_url=container.settings.base_url,
+            base_url=base(container.settings, Audience.CONSOLE, request),
             cpu=container.cpu,
             max_pixels=container.settings.image_max_pixels,
         )

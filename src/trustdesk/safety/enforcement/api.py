@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.core.urls import Audience, absolute
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.safety.enforcement import cybertipline, dsa_submission, strikes
 from trustdesk.safety.enforcement import service as enforcement
@@ -41,12 +42,17 @@ def account_record(account_id: str, session: SessionDep, container: ContainerDep
 
 
 @router.get("/statements/{token}", response_model=StatementRead)
-def statement(token: str, session: SessionDep, container: ContainerDep, lang: str | None = None) -> StatementRead:
+def statement(
+    token: str, request: Request, session: SessionDep, container: ContainerDep, lang: str | None = None
+) -> StatementRead:
     """The affected user's statement of reasons, in their language unless `lang` asks otherwise."""
     row = enforcement.statement_by_token(session, token=token)
     language = lang or row.language
     sections = render(
-        row.facts, language=language, appeal_url=f"{container.settings.base_url}/appeal/{token}", correction=row.correction
+        row.facts,
+        language=language,
+        appeal_url=absolute(container.settings, Audience.PUBLIC, f"/appeal/{token}", request),
+        correction=row.correction,
     )
     return StatementRead(
         puid=row.puid,

@@ -30,20 +30,20 @@ ACTOR = Actor("system", "pipeline")
 class BankHashMatcher:
     """Unbound: only `bound` is of use; the pipeline's handler calls it once per batch."""
 
-    def __init__(self, service: MatchService, *, pager: Any = None) -> None:
-        self.service, self.pager = service, pager
+    def __init__(self, service: MatchService, *, pager: Any = None, base_url: str = "") -> None:
+        self.service, self.pager, self.base_url = service, pager, base_url  # base_url: the console's, for page links
 
     def bound(self, session: Session, *, clock: Clock, media: Sequence[tuple[str, MediaRef]]) -> _BoundMatcher:
         """The matcher for one batch; `media`: (platform, item) for every media item in it."""
-        bound = _BoundMatcher(self.service, session)
+        bound = _BoundMatcher(self.service, session, self.base_url)
         for platform, item in media:
             bound.observe(item, clock=clock, platform=platform, pager=self.pager)
         return bound
 
 
 class _BoundMatcher:
-    def __init__(self, service: MatchService, session: Session) -> None:
-        self.service, self.session = service, session
+    def __init__(self, service: MatchService, session: Session, base_url: str = "") -> None:
+        self.service, self.session, self.base_url = service, session, base_url
         self._pdq: dict[str, list[HashMatch]] = {}
         self._exact: dict[str, list[HashMatch]] = {}
 
@@ -66,7 +66,7 @@ class _BoundMatcher:
             stored = remember(self.session, clock=clock, platform_name=platform, media_id=item.media_id, hashes=hashes)
             new = record_matches(self.session, clock=clock, media=stored, result=result, source=MatchSource.LOOKUP)
             flood.count_hits(
-                self.session, actor=ACTOR, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url=""
+                self.session, actor=ACTOR, clock=clock, entry_ids=[m.entry_id for m in new], pager=pager, base_url=self.base_url
             )
 
     def match_pdq(self, pdq_hex: str, *, max_distance: int) -> list[HashMatch]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from trustdesk.core.audit import Actor
 from trustdesk.core.bus import Bus, JournaledBus, build_bus
 from trustdesk.core.settings import BusKind
+from trustdesk.core.urls import Audience, base
 from trustdesk.safety.banks.matcher import shared_matcher
 from trustdesk.safety.pipeline.banking import BankHashMatcher
 from trustdesk.safety.pipeline.handling import Handler
@@ -97,7 +98,7 @@ def hash_matcher(container: Container) -> HashMatcher | SessionHashMatcher:
     given = container.pipeline.hash_matcher
     if given is not None:
         return given
-    return BankHashMatcher(shared_matcher(container), pager=container.pager)
+    return BankHashMatcher(shared_matcher(container), pager=container.pager, base_url=base(container.settings, Audience.CONSOLE))
 
 
 def runtime_for(container: Container) -> PipelineRuntime:

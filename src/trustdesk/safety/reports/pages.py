@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trustdesk.core.audit import Actor
 from trustdesk.core.errors import TrustdeskError
+from trustdesk.core.urls import Audience, absolute
 from trustdesk.http.deps import ContainerDep, SessionDep
 from trustdesk.http.rendering import render
 from trustdesk.safety.enforcement import service as enforcement
@@ -109,7 +110,10 @@ def statement_page(
         return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail, principal=None)
     language = lang if lang in LANGUAGES else row.language
     sections = render_statement(
-        row.facts, language=language, appeal_url=f"{container.settings.base_url}/appeal/{token}", correction=row.correction
+        row.facts,
+        language=language,
+        appeal_url=absolute(container.settings, Audience.PUBLIC, f"/appeal/{token}", request),
+        correction=row.correction,
     )
     return render(
         request,
