@@ -24,9 +24,15 @@ def test_every_nav_link_a_role_sees_opens(browser, live_server) -> None:
     c = live_server.container
     with c.db.transaction() as session:
         ensure_demo_staff(session, clock=c.clock, actor=Actor("test", "browser"))
+    # One sign-in per person (a one-time code is refused a second time in its 30 s window), and
+    # between them the people hold every role.
+    people = {}
     for role in Role:
         staff = next((s for s in DEMO_STAFF if role in set(s.roles)), None)
         assert staff is not None, f"no demo staff member has the role {role}"
+        people.setdefault(staff.username, staff)
+    for staff in people.values():
+        role = sorted(set(staff.roles))
         page = open_page(browser)
         try:
             _sign_in(page, live_server, staff)
@@ -37,7 +43,7 @@ def test_every_nav_link_a_role_sees_opens(browser, live_server) -> None:
             for href in hrefs:
                 response = page.goto(live_server.url + href)
                 assert response is not None and response.status == 200, (role, href, response and response.status)
-            if role == Role.REVIEWER:
+            if Role.REVIEWER in role:
                 _safety_is_a_page_and_errors_are_pages(page, live_server)
         finally:
             page.context.close()
