@@ -67,8 +67,8 @@ class DsaDatabaseContract:
     def test_a_statement_already_held_counts_as_accepted(self, dsa: DsaBackend) -> None:
         first = dsa.database.submit([statement("once")])
         outcome = dsa.database.submit([statement("once"), statement("twice")])
-        assert outcome.accepted["once"] == "" and outcome.accepted["twice"] and not outcome.rejected
-        assert dsa.held["once"] == first.accepted["once"]
+        assert outcome.accepted["once"] == first.accepted["once"] == dsa.held["once"] and not outcome.rejected
+        assert outcome.accepted["twice"] == dsa.held["twice"]
 
     def test_a_held_puid_with_errors_of_its_own_is_rejected_with_both(self, dsa: DsaBackend) -> None:
         dsa.database.submit([statement("held")])

@@ -1,8 +1,8 @@
 """The DSA Transparency Database in memory: it judges each statement by the rules it is given
 (the API's published rules: `safety.enforcement.dsa.validate_statement`, which core may not
 import), refuses a puid it already holds, and answers as the HTTP adapter does after a real
-call: uuids for the accepted, each rejected statement's own messages, '' for a puid already
-held. Nothing survives the process; nothing ever fails to answer."""
+call: uuids for the accepted, each rejected statement's own messages, the uuid it holds for a
+puid already held. Nothing survives the process; nothing ever fails to answer."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class InMemoryDsaDatabase(DsaDatabase):
             self.batches.append(len(batch))
             for statement, errors in zip(batch, self.check(batch), strict=True):
                 if errors == {"puid": [NOT_UNIQUE]}:
-                    outcome.accepted[statement["puid"]] = ""
+                    outcome.accepted[statement["puid"]] = self.known.get(statement["puid"], "")
                 elif errors:
                     outcome.rejected[statement["puid"]] = errors
                 else:
@@ -38,6 +38,9 @@ class InMemoryDsaDatabase(DsaDatabase):
 
     def exists(self, puid: str) -> bool:
         return puid in self.known
+
+    def held(self, puid: str) -> str | None:
+        return self.known.get(puid)
 
     def check(self, statements: Sequence[Any]) -> list[dict[str, list[str]]]:
         """Each statement's errors, in order: the rules, and NOT_UNIQUE for a puid already

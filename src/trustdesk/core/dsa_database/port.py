@@ -24,7 +24,7 @@ NOT_UNIQUE = "The identifier given is not unique within this platform."  # the A
 class BatchOutcome:
     """What became of each statement, by its `puid`."""
 
-    accepted: dict[str, str] = field(default_factory=dict)  # puid -> uuid ('' when already known)
+    accepted: dict[str, str] = field(default_factory=dict)  # puid -> uuid ('' if already held and not said)
     rejected: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # puid -> field -> messages
     failed: dict[str, str] = field(default_factory=dict)  # puid -> why there was no answer
 
@@ -35,12 +35,17 @@ class DsaDatabase(ABC):
     @abstractmethod
     def submit(self, statements: list[dict[str, Any]]) -> BatchOutcome:
         """Send statements (in batches of at most MAX_BATCH). A statement whose puid the
-        database already holds counts as accepted with uuid '' (an earlier try that got no
-        answer went through). Raises InvalidInput, sending nothing, when two share a puid."""
+        database already holds counts as accepted, with the uuid it is held under where the
+        database says it ('' otherwise): an earlier try that got no answer went through. Raises InvalidInput, sending nothing, when two share a puid."""
 
     @abstractmethod
     def exists(self, puid: str) -> bool:
         """Whether the database holds a statement with this puid."""
+
+    def held(self, puid: str) -> str | None:
+        """The uuid the database holds this puid under ('' where it does not say), None when
+        it does not hold it: how a submitter that died mid-call learns what went through."""
+        return "" if self.exists(puid) else None
 
 
 def refuse_shared_puids(statements: Sequence[dict[str, Any]]) -> None:

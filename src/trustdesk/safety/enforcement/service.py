@@ -261,8 +261,9 @@ def _threshold_action(
         f"Your account reached {threshold.points} strike points for breaking our rules; "
         f"the latest was: {request.facts.policy.title}."
     )
-    facts = replace(
+    facts = replace(  # the restriction's own action: its statement must describe it, not the one that led to it
         request.facts,
+        action=threshold.action,
         subject=account,
         source=Source.OWN_INITIATIVE,
         automated=True,
