@@ -10,6 +10,7 @@ import typer
 from trustdesk.cli import audit, db, demo, tokens, users
 from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
+from trustdesk.cli import dsa as dsa_cli
 from trustdesk.cli import emergency as emergency_cli
 from trustdesk.cli import lawful_requests as lawful_requests_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
@@ -32,6 +33,7 @@ app.add_typer(lawful_requests_cli.app, name="requests")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.rules_app, name="rules")
 app.add_typer(transparency_cli.app, name="transparency")
+app.add_typer(dsa_cli.app, name="dsa")
 app.add_typer(banks_cli.app, name="banks")
 app.command("match")(banks_cli.match_folder)
 app.add_typer(disclosure_cli.app, name="disclosure")

@@ -55,10 +55,11 @@ def submit_sor(
     endpoint: Annotated[
         str | None, typer.Option(help="Base URL of the DSA Transparency Database API; default: the dsa_database_url setting.")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many pending statements this run.")] = 1000,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many pending statements this run; default: all.")] = None,
 ) -> None:
-    """Submit pending statements (token: the dsa_database_token setting); rejections are kept
-    with the API's errors for a person to fix in the console."""
+    """Submit pending statements in batches of 100 within the API's rate limits (token: the
+    dsa_database_token setting), each batch committed as it is answered; rejections, and
+    statements our own checks hold back, are kept for a person to fix in the console."""
     settings = state(ctx).settings
     if not (endpoint or settings.dsa_database_url):
         err_console.print("[red]Set TRUSTDESK_DSA_DATABASE_URL[/] (or give --endpoint): the DSA database API's base URL.")
@@ -68,14 +69,13 @@ def submit_sor(
     if dsa_database is None:  # the URL is there, so the token is not
         err_console.print("[red]Set TRUSTDESK_DSA_DATABASE_TOKEN[/] to the platform's API token for the DSA database.")
         raise typer.Exit(code=2)
-    with container.db.transaction() as session:
-        summary = dsa_submission.submit_pending(
-            session, actor=operator(), clock=container.clock, dsa_database=dsa_database, limit=limit
-        )
+    summary = dsa_submission.drain(container.db, actor=operator(), clock=container.clock, dsa_database=dsa_database, limit=limit)
     console.print(
-        f"submitted {summary.submitted}, rejected {summary.rejected} (fix them in the console), failed {summary.failed} (will retry)"
+        f"submitted {summary.submitted}, rejected {summary.rejected} (fix them in the console), "
+        f"held {summary.held} by our checks (fix them in the console), failed {summary.failed} (will retry)"
+        + (f", {summary.recovered} found already in the database after an interrupted run" if summary.recovered else "")
     )
-    if summary.rejected or summary.failed:
+    if summary.rejected or summary.failed or summary.held:
         raise typer.Exit(code=1)
 
 

@@ -3,9 +3,11 @@ CyberTipline drafts, and DSA database rejections for a person to fix."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
@@ -13,9 +15,11 @@ from trustdesk.core.urls import Audience, absolute
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.safety.enforcement import cybertipline, dsa_submission, strikes
 from trustdesk.safety.enforcement import service as enforcement
+from trustdesk.safety.enforcement.metrics import DsaOutboxCollector
 from trustdesk.safety.enforcement.schemas import (
     AccountRecord,
     ActionRead,
+    DsaBacklogRead,
     DsaRevision,
     DsaStatementRead,
     StatementRead,
@@ -25,7 +29,17 @@ from trustdesk.safety.enforcement.schemas import (
 )
 from trustdesk.safety.enforcement.statements import render
 
-router = APIRouter(tags=["enforcement"])
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The DSA outbox's figures join the app's `/metrics`."""
+    metrics = getattr(app.state, "metrics", None)
+    if metrics is not None:
+        metrics.registry.register(DsaOutboxCollector(app.state.container))
+    yield
+
+
+router = APIRouter(tags=["enforcement"], lifespan=lifespan)
 Reader = Annotated[Principal, Depends(require(Permission.SAFETY_READ))]
 Filer = Annotated[Principal, Depends(require(Permission.CYBERTIPLINE_FILE))]
 Publisher = Annotated[Principal, Depends(require(Permission.TRANSPARENCY_PUBLISH))]
@@ -97,3 +111,16 @@ def dsa_revise(
         session, actor=actor_of(request, principal), clock=container.clock, statement_id=statement_id, payload=body.payload
     )
     return DsaStatementRead.model_validate(row)
+
+
+@router.get("/transparency/dsa/backlog", response_model=DsaBacklogRead)
+def dsa_backlog(session: SessionDep, container: ContainerDep, _: Publisher) -> DsaBacklogRead:
+    found = dsa_submission.backlog(session)
+    age = (container.clock.now() - found.oldest_pending_at).total_seconds() if found.oldest_pending_at else None
+    return DsaBacklogRead(
+        counts=found.counts,
+        waiting=found.waiting,
+        failing=found.failing,
+        oldest_waiting_since=found.oldest_pending_at,
+        oldest_waiting_seconds=age,
+    )

@@ -170,7 +170,9 @@ def _decision(payload: dict[str, Any], happened: Happened, errors: Errors) -> No
         if payload.get(name) != value:
             _add(errors, name, f"Says {payload.get(name)!r}, but the action was {action.action}: {value!r}.")
     if payload.get("decision_ground") != action.decision_ground:
-        _add(errors, "decision_ground", f"Says {payload.get('decision_ground')!r}, but the decision was {action.decision_ground}.")
+        _add(
+            errors, "decision_ground", f"Says {payload.get('decision_ground')!r}, but the decision was {action.decision_ground}."
+        )
 
 
 def _category(payload: dict[str, Any], action: EnforcementAction, book: PolicyBook, errors: Errors) -> None:

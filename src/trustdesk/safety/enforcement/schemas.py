@@ -83,3 +83,13 @@ class DsaStatementRead(BaseModel):
 
 class DsaRevision(BaseModel):
     payload: dict[str, Any]
+
+
+class DsaBacklogRead(BaseModel):
+    """The DSA outbox: statements by state, those waiting, those whose last call got no answer."""
+
+    counts: dict[str, int]
+    waiting: int
+    failing: int
+    oldest_waiting_since: datetime | None
+    oldest_waiting_seconds: float | None

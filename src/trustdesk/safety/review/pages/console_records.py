@@ -209,7 +209,13 @@ def dsa_page(request: Request, session: SessionDep, principal: Publisher) -> HTM
     return _dsa(request, session, principal, None)
 
 
-def _dsa(request: Request, session: Session, principal: Principal, error: str | None) -> HTMLResponse:
+def _dsa(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    error: str | None,
+    audit: dsa_submission.AuditResult | None = None,
+) -> HTMLResponse:
     request.state.principal = principal
     return render(
         request,
@@ -217,9 +223,22 @@ def _dsa(request: Request, session: Session, principal: Principal, error: str | 
         status_code=422 if error else 200,
         active="review",
         statements=dsa_submission.rejected_statements(session),
+        backlog=dsa_submission.backlog(session),
+        audit=audit,
+        shown=SELF_AUDIT_SHOWN,
         error=error,
         dumps=lambda v: json.dumps(v, indent=2, ensure_ascii=False),
     )
+
+
+SELF_AUDIT_SHOWN = 500  # the console lists this many discrepancies; the CLI lists them all
+
+
+@router.post("/dsa/self-audit", response_class=HTMLResponse)
+def dsa_self_audit(request: Request, session: SessionDep, container: ContainerDep, principal: Publisher) -> HTMLResponse:
+    """Run the self-audit now and list what it found, for correction."""
+    result = dsa_submission.self_audit(session, actor=actor_of(request, principal), clock=container.clock)
+    return _dsa(request, session, principal, None, audit=result)
 
 
 @router.post("/dsa/{statement_id}", response_model=None)
