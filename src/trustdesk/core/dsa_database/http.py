@@ -160,6 +160,9 @@ class HttpDsaDatabase(DsaDatabase):
                     raise
                 self.sleep(self.backoff * 2**attempt)
                 continue
+            finally:
+                if self.limit is not None:
+                    self.limit.answered()
             if response.status_code not in RETRY_STATUSES or attempt == self.attempts - 1:
                 return response
             self.sleep(_retry_after(response) or self.backoff * 2**attempt)
