@@ -32,26 +32,26 @@ def seed(db, clock, platform, cast, n: int) -> list[str]:  # type: ignore[no-unt
     with db.transaction() as s:
         action = remove_drug_ad(s, clock, platform, cast)
         template = action.statement
-        for i in range(n - len(list(s.scalars(select(StatementOfReasons.id))))):
-            copy = EnforcementAction(**{c: getattr(action, c) for c in ACTION_COLUMNS})
-            s.add(copy)
-            s.flush()
-            puid = f"td-copy-{i:05d}"
-            s.add(
-                StatementOfReasons(
-                    action_id=copy.id,
-                    puid=puid,
-                    account_id=template.account_id,
-                    language="en",
-                    token=f"tok-{i}",
-                    facts=template.facts,
-                    payload={**template.payload, "puid": puid},
-                    told_at=template.told_at,
-                    appeal_until=template.appeal_until,
-                    dsa_state="pending",
-                    dsa_attempts=0,
-                )
+        copies = [EnforcementAction(**{c: getattr(action, c) for c in ACTION_COLUMNS}) for _ in range(n - 2)]
+        s.add_all(copies)
+        s.flush()  # one flush for all: their ids
+        s.add_all(
+            StatementOfReasons(
+                action_id=copy.id,
+                puid=f"td-copy-{i:05d}",
+                account_id=template.account_id,
+                language="en",
+                token=f"tok-{i}",
+                facts=template.facts,
+                payload={**template.payload, "puid": f"td-copy-{i:05d}"},
+                told_at=template.told_at,
+                appeal_until=template.appeal_until,
+                dsa_state="pending",
+                dsa_attempts=0,
             )
+            for i, copy in enumerate(copies)
+        )
+        assert len(list(s.scalars(select(StatementOfReasons.id)))) == n  # the removal, its restriction, the copies
         return list(s.scalars(select(StatementOfReasons.puid).order_by(StatementOfReasons.id)))
 
 
