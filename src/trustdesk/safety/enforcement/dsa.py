@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from trustdesk.legal.policy.jurisdictions import eea_countries
@@ -275,7 +276,7 @@ def _add(errors: Errors, field: str, message: str) -> None:
 
 def _present(statement: dict[str, Any], field: str) -> bool:
     value = statement.get(field)
-    return value not in (None, "", [])
+    return value is not None and value != "" and value != []
 
 
 def _required(statement: dict[str, Any], errors: Errors) -> None:
@@ -302,6 +303,7 @@ def _values(statement: dict[str, Any], errors: Errors) -> None:
             _add(errors, field, f"The {field.replace('_', ' ')} holds an invalid or repeated value.")
 
 
+@cache
 def _values_of(enum: type[StrEnum]) -> frozenset[str]:
     return frozenset(member.value for member in enum)
 
@@ -395,5 +397,6 @@ def _scope(statement: dict[str, Any], errors: Errors) -> None:
     scope = statement.get("territorial_scope")
     if scope is None:
         return
-    if not isinstance(scope, list) or any(code not in eea_countries() for code in scope):
+    countries = eea_countries()
+    if not isinstance(scope, list) or any(code not in countries for code in scope):
         _add(errors, "territorial_scope", "The territorial scope must be an array of EU/EEA country codes.")

@@ -37,14 +37,15 @@ AUTOMATED_SOURCES = frozenset({Source.RULE, Source.HASH_MATCH})
 class Happened:
     """What our records say about the decision a statement describes."""
 
-    action: EnforcementAction
+    action: EnforcementAction  # or a row with its columns
     trusted_flagger: str | None = None  # the organisation whose notice led to the case, if any
     notices: int = 0  # notices on the case
 
 
-def happened_for(session: Session, actions: Iterable[EnforcementAction]) -> dict[int, Happened]:
+def happened_for(session: Session, actions: Iterable[Any]) -> dict[int, Happened]:
     """action id -> Happened, with two queries for any number of actions (the cases' notices
-    and their trusted flaggers)."""
+    and their trusted flaggers). An action is an `EnforcementAction` or a row with its
+    columns (the outbox reads them without ORM objects)."""
     actions = list(actions)
     case_ids = {a.case_id for a in actions if a.case_id is not None}
     flagged: dict[int, str] = {}
