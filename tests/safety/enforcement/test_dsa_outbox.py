@@ -230,6 +230,8 @@ def test_backlog_and_errors_in_metrics_the_api_and_the_console(client, staff, db
     assert page.status_code == 200 and "Outbox" in page.text and rows[0].puid in page.text and "(held)" in page.text
     audited = client.post("/console/review/dsa/self-audit", data={"csrf_token": csrf})
     assert audited.status_code == 200 and "0 discrepancies in 1 submitted statements" in audited.text
+    reader = staff.token(Permission.SAFETY_READ)  # a reviewer's scope: neither the backlog nor the list
+    assert client.get("/api/v1/transparency/dsa/backlog", headers={"Authorization": f"Bearer {reader}"}).status_code == 403
 
 
 def test_the_cli_self_audit_lists_discrepancies(fresh_database_url, tmp_path, clock, platform, cast) -> None:

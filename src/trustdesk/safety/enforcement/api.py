@@ -1,5 +1,6 @@
 """Enforcement API: an account's record (actions, strikes), the user's statement of reasons,
-CyberTipline drafts, and DSA database rejections for a person to fix."""
+CyberTipline drafts, DSA statements waiting for a person (rejected by the database or held by
+our own checks) and the DSA outbox's backlog."""
 
 from __future__ import annotations
 
