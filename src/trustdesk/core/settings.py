@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     )
     bus: BusKind = Field(BusKind.IN_PROCESS, description="Event bus: in-process (embedded) or nats (JetStream, many workers).")
     nats_url: str = Field("nats://127.0.0.1:4222", description="bus = nats: the NATS server.")
+    pipeline_prefix: str = Field(
+        "trustdesk",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The bus subject prefix, one per deployment: the API, `trustdesk serve` and every `trustdesk pipeline worker` must agree on it.",
+    )
     platform: PlatformKind = Field(
         PlatformKind.DEMO, description="The moderated platform: demo (built in), matrix (Synapse) or webhook."
     )

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trustdesk.core.blobs import BlobStore, InMemoryBlobStore
-from trustdesk.core.bus import DEFAULT_PREFIX
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
@@ -36,7 +35,7 @@ class PipelineSlot:
     test sets before the first use, and the runtime built then."""
 
     rules_dir: Path | str | None = None  # where the rule files are; default <data_dir>/rules, else the shipped examples
-    prefix: str = DEFAULT_PREFIX  # the bus subject prefix
+    prefix: str | None = None  # the bus subject prefix; None: the `pipeline_prefix` setting
     autostart: bool = True  # the embedded worker starts with the app (tests drive it themselves)
     hash_matcher: HashMatcher | SessionHashMatcher | None = None  # default: the banks' matcher
     runtime: PipelineRuntime | None = None

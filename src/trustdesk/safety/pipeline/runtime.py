@@ -78,7 +78,7 @@ def build_runtime(
     container: Container, *, prefix: str | None = None, ack_wait: float = 30.0, worker_name: str | None = None, batch: int = 500
 ) -> PipelineRuntime:
     settings = container.settings
-    bus = build_bus(settings, prefix=prefix or container.pipeline.prefix, ack_wait=ack_wait)
+    bus = build_bus(settings, prefix=prefix or container.pipeline.prefix or settings.pipeline_prefix, ack_wait=ack_wait)
     book = RuleBook.for_directory(rules_directory(container))
     handler = Handler(
         db=container.db,
