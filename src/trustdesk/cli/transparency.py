@@ -32,7 +32,7 @@ def export_sor(
         start, end = parse_interval(period)
     except TrustdeskError as exc:
         raise fail(exc) from None
-    with container.db.transaction() as session:
+    with container.db.read() as session:
         total = (
             session.scalar(
                 select(func.count())
@@ -104,7 +104,7 @@ def report(
         raise fail(exc) from None
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    with container.db.transaction() as session, _progress() as progress:
+    with container.db.read() as session, _progress() as progress:
         task = progress.add_task("reports", total=len(reports.ReportKind))
         for kind in reports.ReportKind:
             written += reports.render(session, kind=kind, period=parsed, now=container.clock.now())

@@ -220,7 +220,7 @@ def _entries(session: Session, *, after: int = 0, upto: int | None = None, batch
 def _entries_in_pages(db: Database, *, after: int, upto: int | None, batch: int = 1000) -> Iterator[AuditEntry]:
     """As `_entries`, each page in a transaction of its own."""
     while True:
-        with db.transaction() as session:
+        with db.read() as session:
             rows = _page(session, after=after, upto=upto, batch=batch)
         if not rows:
             return
@@ -270,11 +270,10 @@ def verify_in_pages(
     db: Database, *, checkpoints: Sequence[Checkpoint] = (), since: Checkpoint | None = None
 ) -> tuple[Verification, ChainHead | None]:
     """As `verify`, with a transaction per page of entries rather than one for the whole walk
-    (on SQLite every transaction holds the one writer's lock: writers wait for a page, not for
-    the chain); returns the head the chain was held to, read first. With `since`, only the
+    (read-only: on SQLite no page holds the writer's lock, `Database.read`); returns the head the chain was held to, read first. With `since`, only the
     entries after that checkpoint are read, and the chain must still hold it: what is checked
     before the next checkpoint is signed."""
-    with db.transaction() as session:
+    with db.read() as session:
         head = _head(session)
         held = (
             since is None
