@@ -11,6 +11,7 @@ retried, and then finds the event handled."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from trustdesk.safety.pipeline.context import EventContext, Signals, entity_of
 from trustdesk.safety.pipeline.engine import Verdict, evaluate
 from trustdesk.safety.pipeline.events import Event
 from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher, SessionHashMatcher
+from trustdesk.safety.pipeline.metrics import add_totals
 from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
 from trustdesk.safety.pipeline.state import Counters, Labels, counter_key, window_start
 from trustdesk.safety.rules.book import RuleBook
@@ -93,6 +95,7 @@ class Handler:
         signals.labels.flush(session)
         audit.flush()
         signals.counters.flush(session)
+        add_totals(session, worker=self.worker, events=len(events), hits=Counter((h["rule"], h["shadow"]) for h in hits))
         return result
 
     def _signals(self, session: Session, ruleset: RuleSet, fresh: list[Received], now: datetime) -> Signals:
