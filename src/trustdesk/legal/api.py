@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from trustdesk.core.errors import NotFound
@@ -15,6 +15,7 @@ from trustdesk.core.ids import RowId
 from trustdesk.core.urls import Audience, base
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, current_principal, require
+from trustdesk.http.pagination import next_page
 from trustdesk.legal import alerts, discovery, registry, service
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
@@ -90,12 +91,22 @@ def create(
 
 @router.get("", response_model=list[LawfulRequestRead])
 def list_all(
-    session: SessionDep, principal: Caller, open_only: bool = False, state: RequestState | None = None
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Caller,
+    open_only: bool = False,
+    state: RequestState | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    cursor: str | None = None,
 ) -> list[LawfulRequestRead]:
-    return [
-        LawfulRequestRead.model_validate(r)
-        for r in service.list_requests(session, principal=principal, open_only=open_only, state=state)
-    ]
+    """Nearest deadline first. A page at a time: when more follow, the `Link` header's
+    `rel="next"` (and `X-Next-Cursor`) continue the list from where this page ended."""
+    rows, after = service.page_requests(
+        session, principal=principal, open_only=open_only, state=state, limit=limit, cursor=cursor
+    )
+    next_page(request, response, after)
+    return [LawfulRequestRead.model_validate(r) for r in rows]
 
 
 @router.get("/alerts", response_model=list[AlertRead])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Annotated, TypedDict
+from urllib.parse import urlencode
 
 import pycountry
 from fastapi import APIRouter, Depends, Form, Request
@@ -56,19 +57,26 @@ def index(request: Request, session: SessionDep, container: ContainerDep, princi
     )
 
 
+QUEUE_PAGE = 50  # cases a page of a queue
+
+
 @router.get("/queues/{key}", response_class=HTMLResponse)
-def queue_page(key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
+def queue_page(
+    key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage, cursor: str | None = None
+) -> HTMLResponse:
     request.state.principal = principal
     queue = session.get(ReviewQueue, key)
-    cases = review.list_cases(session, principal=principal, queue=key)
     if queue is None:
         raise NotFound(f"No queue '{key}'.")
+    cases, after = review.page_cases(session, principal=principal, queue=key, limit=QUEUE_PAGE, cursor=cursor)
     return render(
         request,
         "console/review/queue.html",
         active="review",
         queue=queue,
         cases=cases,
+        next_page=f"/console/review/queues/{key}?{urlencode({'cursor': after})}" if after else None,
+        first_page=f"/console/review/queues/{key}" if cursor else None,
         now=container.clock.now(),
         **_decision_choices(container.platform),
     )
