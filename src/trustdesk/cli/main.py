@@ -15,6 +15,7 @@ from trustdesk.cli import lawful_requests as lawful_requests_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
 from trustdesk.cli import matrix as matrix_cli
 from trustdesk.cli import pipeline as pipeline_cli
+from trustdesk.cli import privacy as privacy_cli
 from trustdesk.cli import settings as settings_cli
 from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli.context import CliState, console, state
@@ -38,6 +39,7 @@ app.add_typer(disclosure_cli.app, name="disclosure")
 app.add_typer(legal_policy_cli.app, name="legal")
 app.add_typer(emergency_cli.app, name="emergency")
 app.add_typer(matrix_cli.app, name="matrix")
+app.add_typer(privacy_cli.app, name="privacy")
 
 
 @app.callback()
