@@ -36,6 +36,7 @@ TOLD_REASON = {
     Obstacle.LEGAL_HOLD: "Your data must be kept for now under a legal obligation (GDPR Art. 17(3)(b), (e)); erasure follows when it ends.",
     Obstacle.OPEN_ORDER: "Your data must be kept for now under a legal obligation (GDPR Art. 17(3)(b), (e)); erasure follows when it ends.",
 }
+LAWFUL_REQUESTS = "lawful_requests"  # the data map's purpose whose rows an answer never names under a gag
 BLOCKING = (Obstacle.LEGAL_HOLD, Obstacle.OPEN_ORDER, Obstacle.OPEN_APPEAL)
 
 
@@ -180,11 +181,14 @@ def _erasure(session: Session, request: RightsRequest, *, gagged: list[Any], clo
             )
         if erased:
             counts[entry.table] = erased
+    kept = [e for e in kept if _holds_rows(session, e, ids)]
     request.counts = counts
-    request.reasons = [_reason(Obstacle.LEGAL_OBLIGATION, e.erasure_basis, e.table) for e in kept if _holds_rows(session, e, ids)]
+    request.reasons = [_reason(Obstacle.LEGAL_OBLIGATION, e.erasure_basis, e.table) for e in kept]
     request.state = RightState.COMPLETED.value
+    # While a lawful request about the person may not be told of, the answer names none of its rows.
+    shown = [e for e in kept if not (gagged and e.purpose == LAWFUL_REQUESTS)]
     request.told = "Your data has been erased, except what the law requires us to keep: " + (
-        "; ".join(f"{e.table.replace('_', ' ')} ({e.erasure_basis})" for e in kept if _holds_rows(session, e, ids)) or "nothing"
+        "; ".join(f"{e.table.replace('_', ' ')} ({e.erasure_basis})" for e in shown) or "nothing"
     )
     return Outcome(request)
 
