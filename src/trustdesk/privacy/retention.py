@@ -138,6 +138,19 @@ def _package_files(session: Session) -> list[str]:
     return sorted(gone - live)
 
 
+# Any constant that names this job among PostgreSQL's advisory locks.
+ADVISORY_LOCK = 0x7472_7573_7470_7276  # "trustprv"
+
+
+def _one_at_a_time(session: Session) -> None:
+    """Two runs at once (two processes, a job and an operator) take turns: on PostgreSQL an
+    advisory lock held to the end of the transaction, on SQLite the write lock that BEGIN
+    IMMEDIATE already holds. The second then finds the first's marks and empties nothing,
+    instead of failing on them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK)))
+
+
 def run_retention(
     session: Session,
     *,
@@ -150,6 +163,7 @@ def run_retention(
     """One retention pass over the data map in the caller's transaction; audited unless a dry
     run (which counts what would go and changes nothing). Files are left to `delete_files`."""
     data_map = data_map or datamap_.load()
+    _one_at_a_time(session)
     now = clock.now()
     report = RetentionReport(at=now, data_map_version=data_map.version, dry_run=dry_run)
     kept_by, pseudonyms = rows.protection(session), rows.Pseudonyms()
