@@ -44,6 +44,7 @@ def test_retention_run_request_export_and_record(run, tmp_path) -> None:  # type
     assert "access for acct-42: completed" in asked.output
     assert out.read_text().startswith("# The data Trustdesk holds about account acct-42")
     assert "acct-42" in run("privacy", "export", "1").output
+    assert "0 deferred request(s) answered" in run("privacy", "retry").output
     record = run("privacy", "record")
     assert record.exit_code == 0 and "Record of processing activities" in record.output
     bad = run("privacy", "request", "erasure", " ")

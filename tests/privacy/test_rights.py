@@ -131,6 +131,23 @@ def test_erasure_is_deferred_by_a_hold_then_done_when_it_is_released(
         rights.retry(session, actor=ACTOR, clock=clock, principal=dpo(), request_id=request.id)  # done: nothing to retry
 
 
+def test_a_job_answers_deferred_requests_once_their_obstacle_ends(
+    db: Database, clock: FrozenClock, world: PrivacyFactory
+) -> None:
+    held, appealing = world.person(), world.person(appeal_open=True)
+    hold = world.hold(held.account_id)
+    first = _receive(db, clock, RightKind.ERASURE, held.account_id).request
+    second = _receive(db, clock, RightKind.ERASURE, appealing.account_id).request
+    with db.transaction() as session:
+        assert rights.retry_deferred(session, actor=ACTOR, clock=clock) == []  # nothing changed yet
+    world.release(hold)
+    with db.transaction() as session:
+        answered = rights.retry_deferred(session, actor=ACTOR, clock=clock)
+        assert [r.id for r in answered] == [first.id] and answered[0].state == RightState.COMPLETED
+        still = session.get(type(second), second.id)
+        assert still is not None and still.state == RightState.DEFERRED and still.attempts == 3
+
+
 def test_an_open_appeal_defers_erasure_and_says_so(db: Database, clock: FrozenClock, world: PrivacyFactory) -> None:
     person = world.person(appeal_open=True)
     request = _receive(db, clock, RightKind.ERASURE, person.account_id).request

@@ -85,9 +85,19 @@ def request(
 
 
 @app.command("retry")
-def retry(ctx: typer.Context, request_id: int) -> None:
-    """Answer a deferred rights request again."""
+def retry(
+    ctx: typer.Context,
+    request_id: Annotated[int | None, typer.Argument(help="The request; none: every deferred request.")] = None,
+) -> None:
+    """Answer a deferred rights request again (or all of them: what a scheduled job runs)."""
     container = state(ctx).container
+    if request_id is None:
+        with container.db.transaction() as session:
+            answered = rights.retry_deferred(session, actor=operator(), clock=container.clock)
+            for done in answered:
+                _show(done)
+        console.print(f"{len(answered)} deferred request(s) answered")
+        return
     try:
         with container.db.transaction() as session:
             outcome = rights.retry(

@@ -114,6 +114,27 @@ def retry(session: Session, *, actor: Actor, clock: Clock, principal: Principal,
     return _answer(session, request, actor=actor, clock=clock, data_map=datamap_.load())
 
 
+def retry_deferred(session: Session, *, actor: Actor, clock: Clock, limit: int = 100) -> list[RightsRequest]:
+    """Answer again every deferred request (oldest first, up to `limit`): what a scheduled job
+    runs after holds are released, so that an erasure follows as soon as the law allows.
+    Returns those now answered (completed or partly deferred); the rest wait again, each try
+    audited with its reason."""
+    waiting = session.scalars(
+        select(RightsRequest)
+        .where(RightsRequest.state.in_([RightState.DEFERRED.value, RightState.PARTLY_DEFERRED.value]))
+        .order_by(RightsRequest.id)
+        .limit(limit)
+    ).all()
+    data_map = datamap_.load()
+    answered = []
+    for request in waiting:
+        before = request.state
+        _answer(session, request, actor=actor, clock=clock, data_map=data_map)
+        if request.state != before or request.state == RightState.COMPLETED.value:
+            answered.append(request)
+    return answered
+
+
 def _answer(session: Session, request: RightsRequest, *, actor: Actor, clock: Clock, data_map: DataMap) -> Outcome:
     request.attempts += 1
     gagged = rows.gagged_requests(session, request.account_id)
