@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ColumnElement, LargeBinary, Select, Table, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from trustdesk.core.database import Base, table_of
+from trustdesk.core.database import Base, insert_many, table_of
 from trustdesk.legal.disclosure.models import HoldState, LegalHold, NoticeState, UserNotice
 from trustdesk.legal.models import LawfulRequest, RequestTarget
 from trustdesk.legal.workflow import FINAL
@@ -28,8 +28,9 @@ from trustdesk.safety.enforcement.models import EnforcementAction, StatementOfRe
 from trustdesk.safety.review.models import Appeal, AppealState
 
 MARK = "pseud:"
-BATCH = 500
+BATCH = 2000
 PURGED = table_of(PurgedRow)
+_INSERT_MARKS = insert(PURGED)
 
 
 def table(name: str) -> Table:
@@ -248,7 +249,7 @@ def empty_rows(
         }
         for k in keys
     ]
-    session.execute(insert(PURGED), marks)
+    insert_many(session, _INSERT_MARKS, marks)
     return len(keys)
 
 
