@@ -98,3 +98,5 @@ def test_a_legal_officer_takes_a_request_in_on_the_console(client, staff, world:
     assert 'data-state="deferred"' in page and "legal_hold" in page and "Try again" in page
     bad = client.post("/console/privacy/requests", data={"csrf_token": csrf, "kind": "access", "account_id": " "})
     assert bad.status_code == 422 and "account id" in bad.text
+    wrong = client.post("/console/privacy/requests", data={"csrf_token": csrf, "kind": "forget", "account_id": "acct-x"})
+    assert wrong.status_code == 422 and "one of access" in wrong.text

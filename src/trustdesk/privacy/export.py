@@ -20,11 +20,20 @@ from trustdesk.legal.disclosure.models import LegalHold, NoticeState, UserNotice
 from trustdesk.legal.models import LawfulRequest, RequestTarget
 from trustdesk.privacy import rows
 from trustdesk.privacy.datamap import DataMap
-from trustdesk.privacy.models import Restriction, RightsRequest
+from trustdesk.privacy.models import Restriction, RightsRequest, RightState
 from trustdesk.safety.enforcement.models import EnforcementAction, StatementOfReasons, Strike
 from trustdesk.safety.pipeline.models import HandledEvent
 from trustdesk.safety.reports.models import Notice
 from trustdesk.safety.review.models import Appeal, Case, Decision
+
+# A rights request's state as the person reads it: never whether a part was held back.
+STATE_WORDS = {
+    RightState.RECEIVED.value: "received",
+    RightState.COMPLETED.value: "answered",
+    RightState.PARTLY_DEFERRED.value: "answered",
+    RightState.DEFERRED.value: "being handled",
+    RightState.REFUSED.value: "refused",
+}
 
 SECTIONS = {
     "notices": "Notices about your content or account (who sent them is not shown: that is their data)",
@@ -129,10 +138,13 @@ def build(session: Session, *, account_id: str, withheld_requests: set[int], dat
             session.scalars(select(Restriction).where(Restriction.account_id == account_id).order_by(Restriction.id)),
             ("since", "lifted_at"),
         ),
-        "rights_requests": _items(
-            session.scalars(select(RightsRequest).where(RightsRequest.account_id == account_id).order_by(RightsRequest.id)),
-            ("kind", "received_at", "state", "told", "completed_at"),
-        ),
+        "rights_requests": [
+            {**item, "state": STATE_WORDS[item["state"]]}
+            for item in _items(
+                session.scalars(select(RightsRequest).where(RightsRequest.account_id == account_id).order_by(RightsRequest.id)),
+                ("kind", "received_at", "state", "told", "completed_at"),
+            )
+        ],
     }
     events = session.scalar(select(func.count()).select_from(HandledEvent).where(HandledEvent.actor == account_id)) or 0
     return {

@@ -25,7 +25,7 @@ from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.privacy import datamap as datamap_
 from trustdesk.privacy import export as export_
 from trustdesk.privacy import rows
-from trustdesk.privacy.datamap import DataMap, Erasure
+from trustdesk.privacy.datamap import DataMap, Erasure, TableEntry
 from trustdesk.privacy.models import Obstacle, Restriction, RightKind, RightsRequest, RightState
 
 # What the person is told. One sentence for every request that waits, whatever the reason, so
@@ -81,6 +81,8 @@ def receive(
 ) -> Outcome:
     """Take a request in and answer it at once as far as the law allows."""
     authorize(principal, Permission.PRIVACY_MANAGE)
+    if kind not in set(RightKind):
+        raise InvalidInput(f"A rights request is one of {', '.join(RightKind)}.", field="kind")
     request = RightsRequest(
         kind=RightKind(kind).value,
         account_id=_account(account_id),
@@ -214,7 +216,7 @@ def _erasure(session: Session, request: RightsRequest, *, gagged: list[Any], clo
     return Outcome(request)
 
 
-def _holds_rows(session: Session, entry: Any, ids: frozenset[str]) -> bool:
+def _holds_rows(session: Session, entry: TableEntry, ids: frozenset[str]) -> bool:
     t = rows.table(entry.table)
     return bool(session.scalar(select(func.count()).select_from(t).where(rows.rows_of(entry, ids))))
 
