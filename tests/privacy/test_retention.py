@@ -257,3 +257,48 @@ def _disclosure(session, request_id: int) -> int:  # type: ignore[no-untyped-def
     session.add(disclosure)
     session.flush()
     return disclosure.id
+
+
+def test_counters_past_thirty_days_go_and_preserved_media_lose_their_bytes(
+    db: Database, clock: FrozenClock, world: PrivacyFactory
+) -> None:
+    from trustdesk.safety.enforcement.models import CyberTiplineReport, PreservedMedia
+    from trustdesk.safety.pipeline.models import CounterBucket
+
+    person = world.person()
+    minute = int(clock.now().timestamp() // 60)
+    with db.transaction() as session:
+        session.add_all(
+            [
+                CounterBucket(key="actor:acct-c", minute=minute - 31 * 24 * 60, count=3),
+                CounterBucket(key="actor:acct-c", minute=minute - 5, count=1),
+            ]
+        )
+        report = CyberTiplineReport(
+            account_id=person.account_id, state="filed", fields={"name": "x"}, created_at=clock.now(), updated_at=clock.now()
+        )
+        session.add(report)
+        session.flush()
+        for n, until in ((1, clock.now() - timedelta(days=1)), (2, clock.now() + timedelta(days=30))):
+            session.add(
+                PreservedMedia(
+                    report_id=report.id,
+                    action_id=person.action_id,
+                    media_id=f"media-{n}",
+                    message_id=person.message_id,
+                    content_type="image/jpeg",
+                    sha256="d" * 64,
+                    data=b"\xff\xd8 jpeg",
+                    preserved_at=clock.now() - timedelta(days=365),
+                    preserve_until=until,
+                )
+            )
+    result = _run(db, clock)
+    with db.transaction() as session:
+        assert [c.minute for c in session.scalars(select(CounterBucket).where(CounterBucket.key == "actor:acct-c"))] == [
+            minute - 5
+        ]
+        media = {m.media_id: m for m in session.scalars(select(PreservedMedia).where(PreservedMedia.report_id == report.id))}
+        assert media["media-1"].data == b"" and media["media-1"].message_id is None and media["media-1"].sha256 == "d" * 64
+        assert media["media-2"].data == b"\xff\xd8 jpeg"
+    assert result.tables["pipeline_counters"].deleted == 1 and result.tables["cybertipline_media"].emptied == 1
