@@ -50,6 +50,9 @@ COMMANDS: dict[str, Lazy] = {
         "trustdesk.cli.emergency", "app", "The emergency lane: TCO one-hour removals, threat-to-life notifications, paging."
     ),
     "matrix": Lazy("trustdesk.cli.matrix", "app", "The Matrix (Synapse) connector."),
+    "privacy": Lazy(
+        "trustdesk.cli.privacy", "app", "Privacy: retention by the data map, rights requests, the record of processing."
+    ),
 }
 
 

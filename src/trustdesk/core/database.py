@@ -52,6 +52,7 @@ MODEL_MODULES = [
     "trustdesk.platform.matrix.models",
     "trustdesk.safety.pipeline.models",
     "trustdesk.transparency.reports.models",
+    "trustdesk.privacy.models",
 ]
 
 

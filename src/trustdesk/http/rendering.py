@@ -25,6 +25,7 @@ NAVIGATION: list[tuple[str, str, str, Permission]] = [
     ("review", "Review", "/console/review", Permission.TRIAGE),
     ("emergencies", "Emergencies", "/console/emergencies", Permission.EMERGENCY_HANDLE),
     ("transparency", "Transparency", "/console/transparency", Permission.TRANSPARENCY_PUBLISH),
+    ("privacy", "Privacy", "/console/privacy", Permission.PRIVACY_READ),
     ("audit", "Audit log", "/console/audit", Permission.AUDIT_READ),
     ("users", "Staff", "/console/users", Permission.USERS_MANAGE),
 ]

@@ -20,6 +20,7 @@ from trustdesk.http import limits, log_redaction, observability, openapi, proble
 from trustdesk.legal import routers as legal_routers
 from trustdesk.legal.signing import provider_key
 from trustdesk.platform import routers as platform_routers
+from trustdesk.privacy import routers as privacy_routers
 from trustdesk.safety import routers as safety_routers
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency import routers as transparency_routers
@@ -30,7 +31,7 @@ from trustdesk.web.pages import console_router, staff_console_router
 
 STATIC = Path(__file__).parent / "static"
 # Each domain exports its routers (`<domain>/routers.py`); core's own are the top's (web/).
-DOMAINS = [platform_routers, safety_routers, legal_routers, emergency_routers, transparency_routers]
+DOMAINS = [platform_routers, safety_routers, legal_routers, emergency_routers, transparency_routers, privacy_routers]
 API_ROUTERS: list[APIRouter] = [identity_router, audit_router, *(r for d in DOMAINS for r in d.API_ROUTERS)]  # under /api/v1
 PAGE_ROUTERS: list[APIRouter] = [console_router, staff_console_router, *(r for d in DOMAINS for r in d.PAGE_ROUTERS)]
 

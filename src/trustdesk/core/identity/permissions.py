@@ -45,6 +45,8 @@ class Permission(StrEnum):
     REVIEW_MANAGE = "review:manage"  # queues, queue members, trusted flaggers
     NOTICES_SUBMIT = "notices:submit"  # a trusted flagger's service token
     CYBERTIPLINE_FILE = "cybertipline:file"
+    PRIVACY_READ = "privacy:read"  # the data map and the record of processing (GDPR Art. 30)
+    PRIVACY_MANAGE = "privacy:manage"  # rights requests (access, erasure, restriction), retention runs
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TRANSPARENCY_PUBLISH,
             Permission.REVIEW_MANAGE,
             Permission.NOTICES_SUBMIT,
+            Permission.PRIVACY_READ,
         }
     ),
     Role.LEGAL_OFFICER: frozenset(
@@ -75,13 +78,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PLATFORM_READ,
             Permission.SAFETY_READ,
             Permission.TRANSPARENCY_PUBLISH,
+            Permission.PRIVACY_READ,
+            Permission.PRIVACY_MANAGE,
         }
     ),
     Role.REVIEWER: frozenset(
         {Permission.SAFETY_READ, Permission.REVIEW_DECIDE, Permission.TRIAGE, Permission.PLATFORM_READ, Permission.MATCH_LOOKUP}
     ),
     Role.TRIAGE: frozenset({Permission.SAFETY_READ, Permission.TRIAGE}),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PRIVACY_READ}),
     Role.ON_CALL: frozenset(
         {Permission.EMERGENCY_HANDLE, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PLATFORM_READ}
     ),
