@@ -11,6 +11,7 @@ from trustdesk.cli import audit, db, demo, tokens, users
 from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
 from trustdesk.cli import emergency as emergency_cli
+from trustdesk.cli import jobs as jobs_cli
 from trustdesk.cli import lawful_requests as lawful_requests_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
 from trustdesk.cli import matrix as matrix_cli
@@ -38,6 +39,7 @@ app.add_typer(disclosure_cli.app, name="disclosure")
 app.add_typer(legal_policy_cli.app, name="legal")
 app.add_typer(emergency_cli.app, name="emergency")
 app.add_typer(matrix_cli.app, name="matrix")
+app.add_typer(jobs_cli.app, name="jobs")
 
 
 @app.callback()
@@ -66,7 +68,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Serve the API, the console and the portal."""
+    """Serve the API, the console and the portal, and run the scheduled jobs (jobs_in_server)."""
     import uvicorn
 
     from trustdesk.web.app import create_app

@@ -45,6 +45,7 @@ class Permission(StrEnum):
     REVIEW_MANAGE = "review:manage"  # queues, queue members, trusted flaggers
     NOTICES_SUBMIT = "notices:submit"  # a trusted flagger's service token
     CYBERTIPLINE_FILE = "cybertipline:file"
+    JOBS_READ = "jobs:read"  # the scheduled jobs' record (core/jobs)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TRANSPARENCY_PUBLISH,
             Permission.REVIEW_MANAGE,
             Permission.NOTICES_SUBMIT,
+            Permission.JOBS_READ,
         }
     ),
     Role.LEGAL_OFFICER: frozenset(
@@ -81,9 +83,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.SAFETY_READ, Permission.REVIEW_DECIDE, Permission.TRIAGE, Permission.PLATFORM_READ, Permission.MATCH_LOOKUP}
     ),
     Role.TRIAGE: frozenset({Permission.SAFETY_READ, Permission.TRIAGE}),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.JOBS_READ}),
     Role.ON_CALL: frozenset(
-        {Permission.EMERGENCY_HANDLE, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PLATFORM_READ}
+        {
+            Permission.EMERGENCY_HANDLE,
+            Permission.REQUESTS_READ,
+            Permission.SAFETY_READ,
+            Permission.PLATFORM_READ,
+            Permission.JOBS_READ,
+        }
     ),
 }
 
