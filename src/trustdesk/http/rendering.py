@@ -26,6 +26,7 @@ NAVIGATION: list[tuple[str, str, str, Permission]] = [
     ("emergencies", "Emergencies", "/console/emergencies", Permission.EMERGENCY_HANDLE),
     ("transparency", "Transparency", "/console/transparency", Permission.TRANSPARENCY_PUBLISH),
     ("audit", "Audit log", "/console/audit", Permission.AUDIT_READ),
+    ("access", "Access log", "/console/access-log", Permission.AUDIT_READ),
     ("jobs", "Jobs", "/console/jobs", Permission.JOBS_READ),
     ("users", "Staff", "/console/users", Permission.USERS_MANAGE),
 ]

@@ -23,6 +23,8 @@ from trustdesk.platform import routers as platform_routers
 from trustdesk.safety import routers as safety_routers
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency import routers as transparency_routers
+from trustdesk.web.access_log import api_router as access_log_api_router
+from trustdesk.web.access_log import page_router as access_log_page_router
 from trustdesk.web.audit import router as audit_router
 from trustdesk.web.container import Container, build_container
 from trustdesk.web.identity import router as identity_router
@@ -37,12 +39,14 @@ DOMAINS = [platform_routers, safety_routers, legal_routers, emergency_routers, t
 API_ROUTERS: list[APIRouter] = [
     identity_router,
     audit_router,
+    access_log_api_router,
     jobs_api_router,
     *(r for d in DOMAINS for r in d.API_ROUTERS),
 ]  # under /api/v1
 PAGE_ROUTERS: list[APIRouter] = [
     console_router,
     staff_console_router,
+    access_log_page_router,
     jobs_page_router,
     *(r for d in DOMAINS for r in d.PAGE_ROUTERS),
 ]

@@ -149,6 +149,15 @@ def authorize(principal: Principal, permission: Permission) -> None:
         )
 
 
+# -- who looked: the access log ---------------------------------------------------------------
+
+
+def authorize_access_log_read(principal: Principal) -> None:
+    """The access log (who looked at whose data, core/access) is read by those who audit:
+    AUDIT_READ. Looking at it is not looking at the person's data, so it needs no purpose."""
+    authorize(principal, Permission.AUDIT_READ)
+
+
 # -- service tokens: no scope beyond the grantor's own --------------------------------------
 
 
