@@ -50,3 +50,22 @@ def test_the_api_and_metrics_show_each_job_s_record(client, staff, ran) -> None:
     assert f'trustdesk_job_runs_total{{job="{DEADLINE_ALERTS}"}} 1.0' in metrics
     assert f'trustdesk_job_last_run_ok{{job="{RELEASE_EXPIRED_HOLDS}"}} 1.0' in metrics
     assert f'trustdesk_job_next_run_timestamp_seconds{{job="{DEADLINE_ALERTS}"}}' in metrics
+
+
+def test_retention_plugs_in_as_one_more_job_once_its_entry_point_is_given(container, db, clock) -> None:
+    from trustdesk.web.jobs import RETENTION, retention_jobs
+
+    assert retention_jobs(container, None) == [], "no entry point: no job, no placeholder"
+    seen = []
+
+    def run_retention(session, clock_):  # the privacy room's signature: run_retention(session, clock, ...)
+        seen.append((session.is_active, clock_.now()))
+        return "3 notices pseudonymised"
+
+    [job] = retention_jobs(container, run_retention)
+    assert job.name == RETENTION and job.every_s == 86400.0
+    scheduler = Scheduler(db, [job], clock=clock)
+    scheduler.ensure_rows()
+    clock.advance(seconds=61)
+    [outcome] = scheduler.run_due()
+    assert outcome.ok and outcome.summary == "3 notices pseudonymised" and seen == [(True, clock.now())]
