@@ -66,8 +66,16 @@ def test_access_exports_the_data_and_leaves_out_a_gagged_request(db: Database, c
     # the reasons never reach the person: a later export lists the request without them, and
     # its state reads as any answered request's
     with db.transaction() as session:
-        again = rights.export_of(session, principal=dpo(), request_id=request.id)
+        again = rights.export_of(session, principal=dpo(), request_id=request.id, clock=clock)
     assert gagged not in json.dumps(again) and again["sections"]["rights_requests"][0]["state"] == "answered"
+    # and producing it is in the access log, justified by the access request itself (issue #21 item 4)
+    from trustdesk.core.access.models import AccessEntry
+
+    with db.transaction() as session:
+        logged = session.scalars(select(AccessEntry).where(AccessEntry.subject_id == person.account_id)).all()
+    assert [(e.what, e.purpose_kind, e.purpose_ref, e.channel) for e in logged] == [
+        ("subject_export", "subject_request", str(request.id), "export")
+    ]
 
 
 def test_a_request_with_no_notice_at_all_is_confidential_too(db: Database, clock: FrozenClock, world: PrivacyFactory) -> None:

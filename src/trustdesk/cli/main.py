@@ -50,6 +50,11 @@ COMMANDS: dict[str, Lazy] = {
         "trustdesk.cli.emergency", "app", "The emergency lane: TCO one-hour removals, threat-to-life notifications, paging."
     ),
     "matrix": Lazy("trustdesk.cli.matrix", "app", "The Matrix (Synapse) connector."),
+    "jobs": Lazy(
+        "trustdesk.cli.jobs",
+        "app",
+        "Scheduled jobs: alerts, purges, hold releases, exchange fetches, checkpoints, the emergency sweep.",
+    ),
     "privacy": Lazy(
         "trustdesk.cli.privacy", "app", "Privacy: retention by the data map, rights requests, the record of processing."
     ),
@@ -132,7 +137,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Serve the API, the console and the portal."""
+    """Serve the API, the console and the portal, and run the scheduled jobs (jobs_in_server)."""
     import uvicorn
 
     from trustdesk.web.app import create_app

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from trustdesk.cli.context import console, fail, operator, state
+from trustdesk.core.access.service import Channel
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import operator_principal
 from trustdesk.privacy import datamap, record, retention, rights
@@ -118,7 +119,13 @@ def export(ctx: typer.Context, request_id: int, as_json: Annotated[bool, typer.O
     container = state(ctx).container
     try:
         with container.db.transaction() as session:
-            document = rights.export_of(session, principal=operator_principal(getpass.getuser()), request_id=request_id)
+            document = rights.export_of(
+                session,
+                principal=operator_principal(getpass.getuser()),
+                request_id=request_id,
+                clock=container.clock,
+                channel=Channel.CLI,
+            )
     except TrustdeskError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps(document, indent=2) if as_json else export_.markdown(document))

@@ -39,6 +39,8 @@ NAMING = {
 MODEL_MODULES = [
     "trustdesk.core.audit.models",
     "trustdesk.core.identity.models",
+    "trustdesk.core.jobs.models",
+    "trustdesk.core.access.models",
     "trustdesk.safety.enforcement.models",
     "trustdesk.safety.review.models",
     "trustdesk.safety.reports.models",

@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     emergency_sweep_s: float = Field(
         10.0,
         ge=0,
-        description="Seconds between the emergency lane's sweeps inside the server (missed TCO orders, deadline pages, page escalation); 0 turns the sweep off (then run `trustdesk emergency run --every 10`).",
+        description="Seconds between the emergency lane's sweeps (missed TCO orders, deadline pages, page escalation): the `emergency.sweep` scheduled job, one process per sweep (docs/jobs.md); 0 turns the sweep off.",
     )
     exchange_credentials: dict[str, dict[str, SecretStr]] = Field(
         default_factory=dict,
@@ -212,7 +212,7 @@ class Settings(BaseSettings):
         90,
         ge=1,
         le=3650,
-        description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.",
+        description="Days a handled event's content (message text, media ids) is kept for backtests and replays; the daily `safety.pipeline_purge` job (or `trustdesk pipeline purge`) blanks it after that, keeping the record that the event was handled and its verdicts.",
     )
     audit_key_file: Path | None = Field(
         None,
@@ -225,7 +225,19 @@ class Settings(BaseSettings):
     audit_checkpoint_every_s: float = Field(
         3600.0,
         ge=0,
-        description="Seconds between the server's checkpoints of the audit chain; 0 turns them off (then run `trustdesk audit checkpoint --every 3600`, or from a scheduler).",
+        description="Seconds between checkpoints of the audit chain: the `audit.checkpoint` scheduled job (docs/jobs.md); 0 turns them off (then run `trustdesk audit checkpoint --every 3600`).",
+    )
+
+    jobs_in_server: bool = Field(
+        True,
+        description="Whether `trustdesk serve` runs the scheduled jobs itself (docs/jobs.md); any number of servers and `trustdesk jobs run` workers may: one of them runs each job's tick, elected through the database. false: only the workers run them.",
+    )
+    jobs_poll_s: float = Field(
+        5.0, gt=0, description="Seconds between a process's looks at which jobs are due (the finest interval a job can have)."
+    )
+    jobs_every_s: dict[str, float] = Field(
+        default_factory=dict,
+        description='Seconds between runs of a scheduled job, by name, over its default (`trustdesk jobs status` lists them); 0 turns the job off, e.g. {"safety.exchange_fetch": 0, "legal.deadline_alerts": 30}. The emergency sweep and the audit checkpoints keep their own settings (emergency_sweep_s, audit_checkpoint_every_s) as defaults.',
     )
 
     def check_production(self) -> None:

@@ -27,6 +27,8 @@ NAVIGATION: list[tuple[str, str, str, Permission]] = [
     ("transparency", "Transparency", "/console/transparency", Permission.TRANSPARENCY_PUBLISH),
     ("privacy", "Privacy", "/console/privacy", Permission.PRIVACY_READ),
     ("audit", "Audit log", "/console/audit", Permission.AUDIT_READ),
+    ("access", "Access log", "/console/access-log", Permission.AUDIT_READ),
+    ("jobs", "Jobs", "/console/jobs", Permission.JOBS_READ),
     ("users", "Staff", "/console/users", Permission.USERS_MANAGE),
 ]
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
+from trustdesk.core.access.service import Channel
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require, require_outside_transaction
@@ -54,14 +55,14 @@ def retry(request_id: RowId, request: Request, session: SessionDep, container: C
 
 
 @router.get("/requests/{request_id}/export")
-def export(request_id: RowId, session: SessionDep, principal: Manager) -> dict[str, Any]:
+def export(request_id: RowId, session: SessionDep, container: ContainerDep, principal: Manager) -> dict[str, Any]:
     """The access request's export as data (never a lawful request under a gag)."""
-    return rights.export_of(session, principal=principal, request_id=request_id)
+    return rights.export_of(session, principal=principal, request_id=request_id, clock=container.clock, channel=Channel.API)
 
 
 @router.get("/requests/{request_id}/export.md", response_class=PlainTextResponse, responses=MARKDOWN)
-def export_markdown(request_id: RowId, session: SessionDep, principal: Manager) -> PlainTextResponse:
-    document = rights.export_of(session, principal=principal, request_id=request_id)
+def export_markdown(request_id: RowId, session: SessionDep, container: ContainerDep, principal: Manager) -> PlainTextResponse:
+    document = rights.export_of(session, principal=principal, request_id=request_id, clock=container.clock, channel=Channel.API)
     return PlainTextResponse(export_.markdown(document), media_type="text/markdown")
 
 

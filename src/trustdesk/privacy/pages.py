@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from trustdesk.core.access.service import Channel
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
@@ -95,6 +96,8 @@ def retry(request_id: RowId, request: Request, session: SessionDep, container: C
 
 
 @router.get(PAGE + "/requests/{request_id:int}/export.md", response_class=PlainTextResponse)
-def export(request_id: RowId, session: SessionDep, principal: Manager) -> PlainTextResponse:
-    document = rights.export_of(session, principal=principal, request_id=request_id)
+def export(request_id: RowId, session: SessionDep, container: ContainerDep, principal: Manager) -> PlainTextResponse:
+    document = rights.export_of(
+        session, principal=principal, request_id=request_id, clock=container.clock, channel=Channel.CONSOLE
+    )
     return PlainTextResponse(export_.markdown(document), media_type="text/markdown")

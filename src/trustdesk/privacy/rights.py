@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trustdesk.core.access import service as access
+from trustdesk.core.access.service import Channel, Justification, Purpose, Subject
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.audit.service import digest
 from trustdesk.core.clock import Clock
@@ -262,10 +264,24 @@ def lift_restriction(session: Session, *, actor: Actor, clock: Clock, principal:
     return active
 
 
-def export_of(session: Session, *, principal: Principal, request_id: int) -> dict[str, Any]:
-    """The readable export of an access request, as it stands now (never a gagged request)."""
+def export_of(
+    session: Session, *, principal: Principal, request_id: int, clock: Clock, channel: Channel = Channel.EXPORT
+) -> dict[str, Any]:
+    """The readable export of an access request, as it stands now (never a gagged request).
+    Who produced it is in the access log (`core/access`), justified by the request itself."""
     request = get(session, principal=principal, request_id=request_id)
     if request.kind != RightKind.ACCESS.value:
         raise Conflict(f"Rights request {request_id} is a {request.kind} request: only an access request has an export.")
     withheld = {r.id for r, _ in rows.gagged_requests(session, request.account_id)}
-    return export_.build(session, account_id=request.account_id, withheld_requests=withheld, data_map=datamap_.load())
+    document = export_.build(session, account_id=request.account_id, withheld_requests=withheld, data_map=datamap_.load())
+    access.record_views(
+        session,
+        principal=principal,
+        clock=clock,
+        subjects=[Subject("account", request.account_id)],
+        what="subject_export",
+        justification=Justification(Purpose.SUBJECT_REQUEST, str(request.id)),
+        channel=channel,
+        object_ref=f"rights_request:{request.id}",
+    )
+    return document

@@ -47,6 +47,7 @@ class Permission(StrEnum):
     CYBERTIPLINE_FILE = "cybertipline:file"
     PRIVACY_READ = "privacy:read"  # the data map and the record of processing (GDPR Art. 30)
     PRIVACY_MANAGE = "privacy:manage"  # rights requests (access, erasure, restriction), retention runs
+    JOBS_READ = "jobs:read"  # the scheduled jobs' record (core/jobs)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -65,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_MANAGE,
             Permission.NOTICES_SUBMIT,
             Permission.PRIVACY_READ,
+            Permission.JOBS_READ,
         }
     ),
     Role.LEGAL_OFFICER: frozenset(
@@ -86,9 +88,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.SAFETY_READ, Permission.REVIEW_DECIDE, Permission.TRIAGE, Permission.PLATFORM_READ, Permission.MATCH_LOOKUP}
     ),
     Role.TRIAGE: frozenset({Permission.SAFETY_READ, Permission.TRIAGE}),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PRIVACY_READ}),
+    Role.AUDITOR: frozenset(
+        {Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PRIVACY_READ, Permission.JOBS_READ}
+    ),
     Role.ON_CALL: frozenset(
-        {Permission.EMERGENCY_HANDLE, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PLATFORM_READ}
+        {
+            Permission.EMERGENCY_HANDLE,
+            Permission.REQUESTS_READ,
+            Permission.SAFETY_READ,
+            Permission.PLATFORM_READ,
+            Permission.JOBS_READ,
+        }
     ),
 }
 
@@ -144,6 +154,15 @@ def authorize(principal: Principal, permission: Permission) -> None:
             f"{principal.name} lacks the permission '{permission}'.",
             permission=str(permission),
         )
+
+
+# -- who looked: the access log ---------------------------------------------------------------
+
+
+def authorize_access_log_read(principal: Principal) -> None:
+    """The access log (who looked at whose data, core/access) is read by those who audit:
+    AUDIT_READ. Looking at it is not looking at the person's data, so it needs no purpose."""
+    authorize(principal, Permission.AUDIT_READ)
 
 
 # -- service tokens: no scope beyond the grantor's own --------------------------------------

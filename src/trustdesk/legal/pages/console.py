@@ -15,10 +15,12 @@ from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.core.urls import Audience, base
+from trustdesk.http.access import record_view
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
 from trustdesk.legal import alerts, attachments, registry, service
+from trustdesk.legal.access import request_view
 from trustdesk.legal.api import pager_of
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
@@ -86,6 +88,17 @@ def _detail(
     **extra: object,
 ) -> HTMLResponse:
     view = service.view(session, principal=principal, request_id=request_id)
+    subjects, why = request_view(view)
+    record_view(
+        request,
+        session,
+        container,
+        principal=principal,
+        subjects=subjects,
+        what="lawful_request",
+        justification=why,
+        object_ref=f"request:{request_id}",
+    )
     now = container.clock.now()
     return _page(
         request,
