@@ -22,7 +22,12 @@ from trustdesk.safety.signals.hashing import (
     pdq_from_image,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "pdq"
+ROOT = Path(__file__).resolve().parents[3]
+# beside the checkout (the main tree), or linked into it (a worktree: `ln -s ../shared shared`)
+CONFORMANCE = next(
+    (p for p in (ROOT.parent / "shared" / "conformance" / "pdq", ROOT / "shared" / "conformance" / "pdq") if p.is_dir()),
+    ROOT.parent / "shared" / "conformance" / "pdq",
+)
 needs_conformance = pytest.mark.skipif(not CONFORMANCE.is_dir(), reason=f"no conformance data at {CONFORMANCE}")
 
 
