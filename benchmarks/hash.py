@@ -160,7 +160,7 @@ def timed(images: list[bytes], repeat: int) -> dict[str, float]:
     """Images per CPU second of each way: per image the best of `repeat` runs, the ways
     interleaved so that a slow spell of the shared machine hits them alike."""
     best = {name: [float("inf")] * len(images) for name in WAYS}
-    for name, fn in WAYS.items():
+    for fn in WAYS.values():
         fn(images[0])  # warm: operator cache, imports
     for _ in range(repeat):
         for i, data in enumerate(images):
