@@ -50,7 +50,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
             sweep.stop()
         if checkpoints is not None:
             checkpoints.stop()
-        container.cpu.close()
+        container.close_pools()
         container.db.dispose()
 
     app = FastAPI(
