@@ -61,3 +61,11 @@ def test_a_reversed_axis_cuts_its_short_block_first() -> None:
 def test_a_size_that_is_not_the_scaled_one_is_refused() -> None:
     with pytest.raises(ValueError, match="not 1601x1203 at 1/4"):
         pdqmath.buffer64(np.zeros((300, 400), np.float32), (1203, 1601), 4)
+
+
+def test_the_eight_dihedral_hashes_are_pdqhashs() -> None:
+    pixels = _photo((300, 451), seed=3)
+    want, _ = pdqhash.compute_dihedral(pixels)
+    luma = (pixels[:, :, 0] * 0.299 + pixels[:, :, 1] * 0.587 + pixels[:, :, 2] * 0.114).astype(np.float32)
+    got = pdqmath.dihedral(pdqmath.dct16(pdqmath.buffer64(luma, (300, 451), 1)))
+    assert [_distance(got[name], w) for name, w in zip(pdqmath.DIHEDRAL, want, strict=True)] == [0] * 8

@@ -122,3 +122,26 @@ def bits(coefficients: np.ndarray) -> np.ndarray:
 def pdq_of_buffer(buf: np.ndarray) -> tuple[np.ndarray, int]:
     """(256 bits, quality) of a 64x64 buffer: the rest of pdqhash.compute."""
     return bits(dct16(buf)), quality(buf)
+
+
+DIHEDRAL = ("original", "rotate90", "rotate180", "rotate270", "flipx", "flipy", "flipplus1", "flipminus1")
+
+
+def dihedral(coefficients: np.ndarray) -> dict[str, np.ndarray]:
+    """The bits of all eight rotations and flips of the image from its one 16x16 DCT, as
+    pdqhash.compute_dihedral gives them (pdqhashing.cpp, dct16OriginalTo*): a turned or
+    flipped image only changes the signs of odd frequencies and swaps the axes."""
+    a = np.asarray(coefficients, dtype=np.float32)
+    odd = np.arange(16) % 2 == 1
+    odd_i, odd_j, odd_sum = odd[:, None], odd[None, :], (odd[:, None] ^ odd[None, :])
+    turned = {
+        "original": a,
+        "rotate90": np.where(odd_j, a, -a).T,
+        "rotate180": np.where(odd_sum, -a, a),
+        "rotate270": np.where(odd_i, a, -a).T,
+        "flipx": np.where(odd_i, a, -a),
+        "flipy": np.where(odd_j, a, -a),
+        "flipplus1": a.T,
+        "flipminus1": np.where(odd_sum, -a, a).T,
+    }
+    return {name: bits(turned[name]) for name in DIHEDRAL}
