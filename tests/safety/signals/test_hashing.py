@@ -102,6 +102,14 @@ def test_fast_path_of_a_large_png_stays_close(bridge: Image.Image) -> None:
     assert pdq_distance(hash_media(data, fast=True).pdq, hash_media(data, fast=False).pdq) <= 6
 
 
+@pytest.mark.parametrize(
+    "mode, params", [("CMYK", {}), ("L", {}), ("RGB", {"progressive": True})], ids=["cmyk", "grey", "progressive"]
+)
+def test_fast_path_of_other_jpeg_kinds_stays_close(bridge: Image.Image, mode: str, params: dict[str, object]) -> None:
+    data = encoded(bridge.convert(mode), "JPEG", quality=90, **params)
+    assert pdq_distance(hash_media(data, fast=True).pdq, hash_media(data, fast=False).pdq) <= 6
+
+
 def test_a_file_hashes_like_its_bytes(bridge: Image.Image) -> None:
     data = encoded(bridge, "JPEG", quality=90)
     assert hash_media(io.BytesIO(data)) == hash_media(data)
