@@ -204,6 +204,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Workers that run CPU-bound work (media hashing, upload parsing) off the event loop, and so the most such jobs at once; unset: one fewer than the CPUs this process may use (at least 1), leaving one to serve requests.",
     )
+    hash_workers: int | None = Field(
+        None,
+        ge=1,
+        description="Processes that hash uploaded media (decode, PDQ, MD5 and SHA-256), a pool of their own at the CPU pool's lower OS priority, so that a burst of uploads queues there and not in front of other CPU work; unset: media is hashed in the CPU pool (cpu_workers, cpu_pool). benchmarks/hash.py gives the rate of one.",
+    )
     cpu_pool: CpuPoolKind = Field(
         CpuPoolKind.PROCESS,
         description="What the CPU workers are: process (the default: at a lower OS priority than the server, so a busy machine serves requests first) or thread (shares memory, starts at once; what is costly releases the GIL). benchmarks/concurrency.py compares them.",

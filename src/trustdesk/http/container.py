@@ -19,7 +19,7 @@ from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
 from trustdesk.core.dsa_database import DsaDatabase
 from trustdesk.core.paging import Pager
-from trustdesk.core.settings import Settings
+from trustdesk.core.settings import CpuPoolKind, Settings
 
 if TYPE_CHECKING:  # named for the type checker only (tests/test_layering.py)
     from trustdesk.platform.matrix.screen import ContentScreen
@@ -56,6 +56,15 @@ class Container:
     content_screen: ContentScreen | None = None  # the Matrix pre-send check's screen; None: an empty list
     pipeline: PipelineSlot = field(default_factory=PipelineSlot)
     cpu: CpuPool = field(init=False)  # CPU-bound work, off the event loop (core/cpu.py)
+    hashing: CpuPool = field(init=False)  # media hashing: `hash_workers` processes, else the CPU pool
 
     def __post_init__(self) -> None:
         self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool)
+        workers = self.settings.hash_workers
+        self.hashing = CpuPool(workers, CpuPoolKind.PROCESS) if workers else self.cpu
+
+    def close_pools(self) -> None:
+        """Stop the CPU pool's workers and the hashing pool's (a later job starts them again)."""
+        self.cpu.close()
+        if self.hashing is not self.cpu:
+            self.hashing.close()

@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         yield
         if scheduler is not None:
             scheduler.stop()
-        container.cpu.close()
+        container.close_pools()
         container.db.dispose()
 
     app = FastAPI(

@@ -167,9 +167,9 @@ def lookup_form(
         found = lookup.lookup_file(
             session,
             matcher=matcher_of(container),
-            data=file.file.read(),
+            data=file.file,
             content_type=file.content_type,
-            cpu=container.cpu,
+            cpu=container.hashing,
             max_pixels=container.settings.image_max_pixels,
         )
     except TrustdeskError as exc:

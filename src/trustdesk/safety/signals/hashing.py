@@ -5,10 +5,19 @@ with those exchanged through ThreatExchange and NCMEC-style hash lists. Conventi
 python-threatexchange's `pdq_hasher` (hex digit order, alpha dropped rather than blended)
 for the same reason.
 
-The fast path (the default) hashes a large image at 512 to 1024 pixels instead of its full
-size: PDQ itself boxes every image down to 64x64 before its DCT, so the intermediate
-changes at most a few bits (benchmarks/hash.py measures it), while JPEGs are decoded in
-the DCT domain at 1/2, 1/4 or 1/8 scale. Images under 1024 pixels take the full path.
+The fast path (the default) decodes only as much of an image as PDQ needs: PDQ boxes every
+image down to a 64x64 buffer with a tent filter ceil(side / 64) pixels wide, so a JPEG is
+decoded in its DCT domain at 1/2, 1/4 or 1/8 scale (any other format is box-reduced after
+decoding), as far as a block stays within half of one of PDQ's box windows, and the 64x64
+buffer of the full image is then computed from the block means (`pdqmath`: PDQ's own
+filter as a matrix, summed over each block), not by hashing the small image as if it were
+the photo. A 12-megapixel photo decodes at 500x375, a messenger's 1280x960 at 320x240;
+the hash stays within a few bits of the full decode's (benchmarks/hash.py measures it).
+Images under 385 pixels on their shorter side take the full path, bit for bit pdqhash's.
+
+Files may be given as bytes or as a binary file (an upload spooled to disk): MD5 and SHA-256
+are then read in chunks and the image is decoded from the file, so a large upload is never
+held in memory twice.
 
 Video gets its file hashes only; vPDQ is not included (the `vpdq` package ships no wheel
 and needs FFmpeg's libraries to build).
@@ -19,14 +28,19 @@ import io
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import BinaryIO
 
 import numpy as np
 import pdqhash
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from trustdesk.safety.signals import pdqmath
 
 PDQ_MIN_QUALITY = 50  # below this the hash is noise-dominated: not used for matching
 PDQ_HEX_DIGITS = 64
-FAST_SIDE = 512  # shorter side the fast path hashes at
+FAST_SCALES = (8, 4, 2)  # the JPEG DCT scalings (1/8, 1/4, 1/2), largest first
+BLOCKS_PER_WINDOW = 2  # a block of the reduced image spans at most half of one PDQ box window
+READ_CHUNK = 1024 * 1024  # bytes per read when a file is hashed from a stream
 MAX_PIXELS = 50_000_000  # the default of the image_max_pixels setting
 
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -34,6 +48,18 @@ _VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"FLV", b"\x00\x00\x01\xba", b"\x30\x26\xb2
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _IMAGE_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+# EXIF orientation -> (transpose, flip rows, flip columns) of a numpy (rows, columns) array:
+# the same turns ImageOps.exif_transpose makes (tests/safety/signals/test_hashing.py checks).
+_ORIENT = {
+    1: (False, False, False),
+    2: (False, False, True),
+    3: (False, True, True),
+    4: (False, True, False),
+    5: (True, False, False),
+    6: (True, False, True),
+    7: (True, True, True),
+    8: (True, True, False),
+}
 
 
 class MediaKind(StrEnum):
@@ -86,53 +112,104 @@ def pdq_distance(a: str, b: str) -> int:
     return (int.from_bytes(parse_pdq_hex(a), "big") ^ int.from_bytes(parse_pdq_hex(b), "big")).bit_count()
 
 
-def hash_media(data: bytes, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS) -> MediaHashes:
-    """All hashes of one uploaded file; PDQ when it is an image.
+def hash_media(
+    data: bytes | BinaryIO, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS
+) -> MediaHashes:
+    """All hashes of one uploaded file, as bytes or a binary file read from its start; PDQ
+    when it is an image.
 
     The kind comes from the content type when given, else from the bytes. Raises
     ImageTooLarge for an image of more than `max_pixels` (known from its header, before
     anything is decoded) and UnreadableMedia for one that cannot be decoded (corrupt,
     truncated, unsupported).
     """
-    md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
-    kind = _kind_of(data, content_type)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
+        source: BinaryIO = io.BytesIO(data)  # shares the bytes, no copy
+    else:
+        md5, sha256 = _stream_digests(data)
+        source = data
+    kind = _kind_of(source, content_type)
     if kind is not MediaKind.IMAGE:
         return MediaHashes(kind, md5, sha256)
-    pdq, quality = pdq_from_image(_open_image(data, fast=fast, max_pixels=max_pixels), fast=fast)
+    img, full_size, scale = _open_image(source, fast=fast, max_pixels=max_pixels)
+    pdq, quality = _pdq(img, full_size, scale, fast=fast)
     return MediaHashes(kind, md5, sha256, pdq, quality)
 
 
 def pdq_from_image(img: Image.Image, *, fast: bool = False) -> tuple[str, int]:
     """(64-hex PDQ hash, quality 0-100) of a decoded image, EXIF orientation applied.
 
-    Any Pillow mode is accepted. With `fast`, images larger than ~2x FAST_SIDE are
-    box-reduced first (the hash barely moves; see the module docstring).
+    Any Pillow mode is accepted. With `fast`, a large image is box-reduced first and hashed
+    from its block means (see the module docstring).
     """
+    return _pdq(img, img.size, 1, fast=fast)
+
+
+def fast_scale(width: int, height: int) -> int:
+    """How far the fast path reduces a width x height image: the largest of 8, 4, 2 whose
+    block spans at most 1/BLOCKS_PER_WINDOW of PDQ's box window along both axes, else 1."""
+    window = min(pdqmath.jarosz_window(width), pdqmath.jarosz_window(height))
+    return next((s for s in FAST_SCALES if s * BLOCKS_PER_WINDOW <= window), 1)
+
+
+def _stream_digests(stream: BinaryIO) -> tuple[str, str]:
+    """MD5 and SHA-256 of a file from its start, in chunks; leaves it at its start."""
+    md5, sha256 = hashlib.md5(), hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(READ_CHUNK):
+        md5.update(chunk)
+        sha256.update(chunk)
+    stream.seek(0)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+def _pdq(img: Image.Image, full_size: tuple[int, int], scale: int, *, fast: bool) -> tuple[str, int]:
+    """PDQ of `img`, which is the full_size (width, height) image decoded at 1/scale."""
     try:
-        img = ImageOps.exif_transpose(img)
-        pixels = _pdq_pixels(img, fast=fast)
+        target = fast_scale(*full_size) if fast else 1
+        if max(scale, target) == 1:  # the full path: pdqhash itself
+            bits, quality = pdqhash.compute(_pdq_pixels(ImageOps.exif_transpose(img)))
+            return _bits_to_hex(bits), int(quality)
+        orientation = img.getexif().get(ExifTags.Base.Orientation, 1)  # what exif_transpose reads
+        img = _to_8bit(img)
+        if target > scale:  # not a JPEG, or one its decoder would not scale that far
+            img = img.reduce(target // scale)
+            scale = target
+        pixels = np.asarray(img)
     except (OSError, ValueError, SyntaxError) as error:
         raise UnreadableMedia(f"cannot decode image: {error}") from error
-    bits, quality = pdqhash.compute(pixels)
-    return _bits_to_hex(bits), int(quality)
+    transpose, flip_rows, flip_cols = _ORIENT.get(orientation, _ORIENT[1])
+    luma = pdqmath.luma(pixels)
+    width, height = full_size
+    if transpose:
+        luma, (width, height) = luma.T, (height, width)
+    luma = luma[:: -1 if flip_rows else 1, :: -1 if flip_cols else 1]
+    buf = pdqmath.buffer64(luma, (height, width), scale, reverse=(flip_rows, flip_cols))
+    bits, quality = pdqmath.pdq_of_buffer(buf)
+    return _bits_to_hex(bits), quality
 
 
-def _kind_of(data: bytes, content_type: str | None) -> MediaKind:
+def _kind_of(source: BinaryIO, content_type: str | None) -> MediaKind:
     major = (content_type or "").split("/", 1)[0].strip().lower()
     if major in ("image", "video"):
         return MediaKind(major)
-    if _looks_like_video(data):
+    head = source.read(512)
+    source.seek(0)
+    if _looks_like_video(head):
         return MediaKind.VIDEO
-    if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return MediaKind.IMAGE  # even when Pillow rejects the header: that is corruption
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            Image.open(io.BytesIO(data))
+            Image.open(source)
     except UnidentifiedImageError:
         return MediaKind.OTHER
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         pass  # a recognised image header that fails later: _open_image says why
+    finally:
+        source.seek(0)
     return MediaKind.IMAGE
 
 
@@ -147,19 +224,22 @@ def _looks_like_video(data: bytes) -> bool:
     return data.startswith(_VIDEO_MAGIC)
 
 
-def _open_image(data: bytes, *, fast: bool, max_pixels: int) -> Image.Image:
-    """Open (the header only), check the size, then decode; on the fast path a JPEG decodes
-    at reduced scale. Pillow's own bomb guard stays on behind ours (its error, past twice
+def _open_image(source: BinaryIO, *, fast: bool, max_pixels: int) -> tuple[Image.Image, tuple[int, int], int]:
+    """(image, its full (width, height), the scale it was decoded at): open (the header
+    only), check the size, then decode; on the fast path a JPEG decodes at 1/fast_scale in
+    its DCT domain. Pillow's own bomb guard stays on behind ours (its error, past twice
     Image.MAX_IMAGE_PIXELS, is answered as ours)."""
     try:
-        img = Image.open(io.BytesIO(data))
+        img = Image.open(source)
         width, height = img.size
         if width * height > max_pixels:
             raise ImageTooLarge(f"the image is {width:,} x {height:,} pixels; the limit is {max_pixels:,} pixels")
-        if fast and img.format == "JPEG" and min(img.size) >= 2 * FAST_SIDE:
+        scale = fast_scale(width, height) if fast and img.format == "JPEG" else 1
+        if scale > 1:
             # RGB, not the JPEG's own luma: that differs by up to 4 levels where colours
             # clip, and the reference hashes are computed from RGB.
-            img.draft(img.mode, (FAST_SIDE, FAST_SIDE))
+            img.draft(img.mode, (width // scale, height // scale))
+            scale = _decoded_scale((width, height), img.size)
         img.load()
     except ImageTooLarge:
         raise
@@ -167,15 +247,20 @@ def _open_image(data: bytes, *, fast: bool, max_pixels: int) -> Image.Image:
         raise ImageTooLarge(f"image too large to decode safely: {error}") from error
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise UnreadableMedia(f"cannot decode image: {error}") from error
-    return img
+    return img, (width, height), scale
 
 
-def _pdq_pixels(img: Image.Image, *, fast: bool) -> np.ndarray:
+def _decoded_scale(full: tuple[int, int], decoded: tuple[int, int]) -> int:
+    """The 1/s the decoder chose (libjpeg rounds a scaled side up)."""
+    for s in (8, 4, 2, 1):
+        if decoded == (-(-full[0] // s), -(-full[1] // s)):
+            return s
+    raise ValueError(f"the decoder scaled {full} to {decoded}, not by 1/2, 1/4 or 1/8")
+
+
+def _pdq_pixels(img: Image.Image) -> np.ndarray:
     """An (h, w, 3) uint8 array for pdqhash (a zero-copy broadcast for grey images)."""
-    img = _to_8bit(img)
-    if fast and min(img.size) >= 2 * FAST_SIDE:
-        img = img.reduce(min(img.size) // FAST_SIDE)
-    pixels = np.asarray(img)
+    pixels = np.asarray(_to_8bit(img))
     if pixels.ndim == 2:
         return np.broadcast_to(pixels[:, :, None], (*pixels.shape, 3))
     return pixels
