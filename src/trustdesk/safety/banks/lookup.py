@@ -23,6 +23,7 @@ from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
 from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash
 from trustdesk.safety.signals.hashing import MAX_PIXELS, ImageTooLarge, MediaHashes, MediaKind, UnreadableMedia, hash_media
 from trustdesk.safety.signals.types.registry import active
+from trustdesk.safety.signals.video import UnreadableVideo
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -44,6 +45,8 @@ def hash_bytes(data: bytes, *, content_type: str | None = None, max_pixels: int 
         return hash_media(data, content_type=content_type, max_pixels=max_pixels)
     except ImageTooLarge as exc:
         raise TooLarge(f"The image is too large to hash: {exc}.", field="file") from None
+    except UnreadableVideo as exc:
+        raise InvalidInput(f"The file could not be read as a video: {exc}.", field="file") from None
     except UnreadableMedia as exc:
         raise InvalidInput(f"The file could not be read as an image: {exc}.", field="file") from None
 
@@ -58,7 +61,12 @@ def hash_in(cpu: CpuPool | None, data: bytes, *, content_type: str | None = None
 
 def query_for(hashes: MediaHashes) -> MatchQuery:
     return MatchQuery(
-        md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, video=hashes.kind == MediaKind.VIDEO
+        md5=hashes.md5,
+        sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        vpdq=hashes.vpdq,
+        video=hashes.kind == MediaKind.VIDEO,
     )
 
 
@@ -203,6 +211,7 @@ def remember(
         sha256=hashes.sha256,
         pdq=hashes.pdq,
         pdq_quality=hashes.pdq_quality,
+        vpdq=hashes.vpdq,
         seen_at=clock.now(),
         message_id=message_id,
     )

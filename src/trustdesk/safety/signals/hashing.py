@@ -10,8 +10,9 @@ size: PDQ itself boxes every image down to 64x64 before its DCT, so the intermed
 changes at most a few bits (benchmarks/hash.py measures it), while JPEGs are decoded in
 the DCT domain at 1/2, 1/4 or 1/8 scale. Images under 1024 pixels take the full path.
 
-Video gets its file hashes only; vPDQ is not included (the `vpdq` package ships no wheel
-and needs FFmpeg's libraries to build).
+Video gets vPDQ (signals/video.py) besides its file hashes where the `vpdq` package is
+installed (it ships no wheel: the set-up builds it against Debian's FFmpeg libraries); without
+it, video gets its file hashes only.
 """
 
 import hashlib
@@ -62,6 +63,7 @@ class MediaHashes:
     sha256: str
     pdq: str | None = None
     pdq_quality: int | None = None
+    vpdq: str | None = None  # a video's vPDQ signal (python-threatexchange's JSON), where vpdq is installed
 
     @property
     def pdq_usable(self) -> bool:
@@ -86,16 +88,24 @@ def pdq_distance(a: str, b: str) -> int:
     return (int.from_bytes(parse_pdq_hex(a), "big") ^ int.from_bytes(parse_pdq_hex(b), "big")).bit_count()
 
 
-def hash_media(data: bytes, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS) -> MediaHashes:
-    """All hashes of one uploaded file; PDQ when it is an image.
+def hash_media(
+    data: bytes, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS, vpdq: bool = True
+) -> MediaHashes:
+    """All hashes of one uploaded file; PDQ when it is an image, vPDQ when it is a video (and
+    `vpdq`, and the vpdq package is installed).
 
     The kind comes from the content type when given, else from the bytes. Raises
     ImageTooLarge for an image of more than `max_pixels` (known from its header, before
     anything is decoded) and UnreadableMedia for one that cannot be decoded (corrupt,
-    truncated, unsupported).
+    truncated, unsupported; for a video `video.UnreadableVideo`, also for no frames).
     """
     md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
     kind = _kind_of(data, content_type)
+    if kind is MediaKind.VIDEO and vpdq:
+        from trustdesk.safety.signals import video  # it imports this module
+
+        if video.available():
+            return MediaHashes(kind, md5, sha256, vpdq=video.format_features(video.hash_video(data)))
     if kind is not MediaKind.IMAGE:
         return MediaHashes(kind, md5, sha256)
     pdq, quality = pdq_from_image(_open_image(data, fast=fast, max_pixels=max_pixels), fast=fast)
