@@ -156,6 +156,8 @@ def test_an_exchanges_vpdq_list_fills_a_bank_that_matches_uploads(db, clock, tmp
     assert report.error is None and report.added == 2 and report.skipped_invalid == 0
     with db.transaction() as session:
         assert sorted(session.scalars(select(BankEntry.signal_type))) == ["video_md5", "vpdq"]
+        external = session.scalar(select(BankEntry.external_id).where(BankEntry.signal_type == "vpdq"))
+        assert external is not None and external.startswith("sha256:") and len(external) == 71  # the line is kilobytes
         [match] = lookup_file(session, matcher=MatchService(refresh_seconds=0), data=clip("reencoded")).result.matches
         assert match.exchange == "partner" and match.signal_type == "vpdq"
 

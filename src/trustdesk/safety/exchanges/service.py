@@ -8,6 +8,7 @@ deletes disable their entries (never delete them); a record listed again is re-e
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import typing as t
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -60,6 +61,7 @@ try:  # the library's vPDQ type imports the vpdq package, which the set-up build
     LIBRARY_SIGNAL_TYPES[VPDQSignal.get_name()] = VPDQSignal
 except ImportError:  # pragma: no cover - without vpdq, exchanges' vPDQ records are skipped
     pass
+EXTERNAL_ID_LENGTH = 200  # safety_bank_entries.external_id
 Progress = Callable[[int, int], None]  # (records seen so far, entries added so far)
 
 
@@ -280,7 +282,11 @@ def signal_types() -> list[type[t.Any]]:
 
 
 def _external_id(key: t.Any) -> str:
-    return " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    """The record's id as the exchange names it; one longer than the column (a local file's
+    key is its whole line, a vPDQ signal's kilobytes) by its SHA-256, the same every fetch,
+    so that the record's deletion still finds it."""
+    text = " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    return text if len(text) <= EXTERNAL_ID_LENGTH else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _relist(session: Session, *, actor: Actor, clock: Clock, exchange: Exchange, entries: list[banks.NewEntry]) -> int:
