@@ -15,6 +15,7 @@ from tests.safety.banks.conftest import make_bank
 from tests.safety.banks.test_api import ALL
 from tests.safety.clips import clip
 from trustdesk.core.errors import InvalidInput
+from trustdesk.core.identity.permissions import Role
 from trustdesk.safety.banks import service, transfer
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.lookup import check_upload, lookup_file, lookup_raw
@@ -178,3 +179,28 @@ def test_the_lookup_api_matches_an_uploaded_video_and_refuses_a_bad_one(client, 
     bad = client.post("/api/v1/match/lookup", files={"file": ("t.mp4", clip("truncated"), "video/mp4")})
     assert bad.status_code == 422 and "could not be read as a video" in bad.json()["detail"]
     assert "cannot decode its frames" in bad.json()["detail"]
+
+
+def test_the_console_adds_a_vpdq_entry_and_shows_a_video_lookups_percentages(client, staff) -> None:
+    client.app.state.container.matcher = MatchService(refresh_seconds=0)
+    csrf = staff.sign_in(client, staff.create(Role.ADMIN))
+    created = client.post(
+        "/console/safety/banks", data={"csrf_token": csrf, "name": "Clips", "policy": "terrorism", "kind": "positive"}
+    )
+    added = client.post(
+        str(created.url) + "/entries", data={"csrf_token": csrf, "signal_type": "vpdq", "value": _signal("original")}
+    )
+    assert "1 added" in added.text and "4 frames, SHA-256" in added.text
+    found = client.post(
+        "/console/safety/banks/lookup",
+        files={"file": ("c.avi", clip("reencoded"), "video/x-msvideo")},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    matches = found.text.split('id="lookup-matches"')[1]
+    assert "Clips" in matches and "100 % of the video, 100 % of the entry" in matches and "4 frames (one a second)" in found.text
+    bad = client.post(
+        "/console/safety/banks/lookup",
+        files={"file": ("a.mp4", clip("audio_only"), "video/mp4")},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    assert "could not be read as a video" in bad.text and "no video stream" in bad.text
