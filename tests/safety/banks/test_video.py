@@ -73,6 +73,21 @@ def test_raw_lookup_of_a_signal_and_a_disabled_entry(session, clock, matcher) ->
         lookup_raw(session, matcher=matcher, signal_type="vpdq", value="[1, 2]")
 
 
+def test_a_running_matcher_follows_video_entries_added_and_disabled(session, clock, matcher) -> None:
+    assert _lookup(session, matcher, "original").matches == []  # loaded, empty
+    bank, entry = _video_bank(session, clock)  # applied from the change log, not reloaded
+    assert [m.entry_id for m in _lookup(session, matcher, "reencoded").matches] == [entry.id]
+    assert matcher.stats().index_bytes > 0
+    service.set_entries_enabled(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=False, reason="test"
+    )
+    assert _lookup(session, matcher, "reencoded").matches == []
+    service.set_entries_enabled(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entry_ids=[entry.id], enabled=True, reason="test"
+    )
+    assert len(_lookup(session, matcher, "original").matches) == 1
+
+
 def test_the_same_signal_twice_is_one_entry(session, clock) -> None:
     bank, _ = _video_bank(session, clock)
     again = service.add_entries(

@@ -5,6 +5,7 @@ refused with a clear reason, within a time limit."""
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import pytest
 
@@ -15,6 +16,7 @@ from trustdesk.safety.signals.hashing import InvalidHash, MediaKind, hash_media
 FRAME = "f" * 64
 
 
+@cache
 def _features(name: str) -> list[video.Feature]:
     return video.hash_video(clip(name))
 
@@ -68,6 +70,16 @@ def test_a_frame_index_applies_a_smaller_threshold_per_entry_afterwards() -> Non
     assert index.hits([video.Feature(near, 100, 0.0)]) == {}
     index.enable(7)
     assert 7 in index.query([video.Feature(near, 100, 0.0)])
+
+
+def test_an_index_built_at_once_answers_as_one_added_to() -> None:
+    a, b = [video.Feature("0" * 64, 100, 0.0)], [video.Feature("f" * 64, 100, 0.0), video.Feature("0" * 64, 100, 1.0)]
+    built = video.VideoIndex.build([(1, a, True), (2, b, True), (3, a, False), (4, [video.Feature("0" * 64, 5, 0.0)], True)])
+    added = video.VideoIndex()
+    for entry, features, enabled in ((1, a, True), (2, b, True), (3, a, False)):
+        added.add(entry, features, enabled=enabled)
+    assert len(built) == 3 and built.frames == 4  # entry 4 has no usable frame
+    assert built.query(a) == added.query(a) == {1: video.VideoMatch(100.0, 100.0, 0), 2: video.VideoMatch(100.0, 50.0, 0)}
 
 
 @pytest.mark.parametrize(

@@ -168,7 +168,6 @@ class MatchService:
             )
         with self._lock:
             visible = set(session.scalars(select(BankEntryChange.id)))
-            self._video = video.VideoIndex()
             hashes, ids, disabled = self._load_entries(session)
             self._index = PDQIndex.build(np.array(hashes, dtype=np.uint8).reshape(-1, 32), ids)
             self._index.disable(disabled)
@@ -181,6 +180,7 @@ class MatchService:
     def _load_entries(self, session: Session) -> tuple[list[np.ndarray], list[int], list[int]]:
         for exact in self._exact.values():
             exact.clear()
+        videos: list[tuple[int, list[video.Feature], bool]] = []
         hashes: list[np.ndarray] = []
         ids: list[int] = []
         disabled: list[int] = []
@@ -190,7 +190,7 @@ class MatchService:
         ):
             index_kind = self._index_kinds.get(signal_type)
             if index_kind is IndexKind.VPDQ:
-                self._video_add(entry_id, data, enabled)
+                videos.extend((entry_id, features, enabled) for features in _features(entry_id, data))
             elif index_kind is IndexKind.PDQ_INDEX:
                 hashes.append(np.frombuffer(bytes.fromhex(value), np.uint8))
                 ids.append(entry_id)
@@ -198,6 +198,7 @@ class MatchService:
                     disabled.append(entry_id)
             elif index_kind is IndexKind.EXACT and enabled:
                 self._exact_add(signal_type, value, entry_id)
+        self._video = video.VideoIndex.build(videos)
         return hashes, ids, disabled
 
     def _read_banks(self, session: Session) -> None:
@@ -289,10 +290,8 @@ class MatchService:
             table.pop(key, None)
 
     def _video_add(self, entry_id: int, data: str | None, enabled: bool) -> None:
-        try:
-            self._video.add(entry_id, video.parse(data or ""), enabled=enabled)
-        except ValueError:  # written by the banks' own validation: cannot be, but never stops a load
-            log.error("vPDQ entry %d has an unreadable signal; it is not matched", entry_id)
+        for features in _features(entry_id, data):
+            self._video.add(entry_id, features, enabled=enabled)
 
     def _size(self) -> int:
         return self._pdq_count + len(self._video) + sum(len(t) for t in self._exact.values())
@@ -352,7 +351,7 @@ class MatchService:
 
     def stats(self) -> MatcherStats:
         exact = sum(len(t) for t in self._exact.values())
-        index_bytes = self._index.memory_bytes()
+        index_bytes = self._index.memory_bytes() + self._video.memory_bytes()  # vPDQ frames too
         return MatcherStats(
             pdq_entries=len(self._index),
             exact_entries=exact,
@@ -363,6 +362,16 @@ class MatchService:
             max_entries=self.max_entries,
             refused_entries=self.refused,
         )
+
+
+def _features(entry_id: int, data: str | None) -> list[list[video.Feature]]:
+    """A vPDQ entry's frames, as a list of one; none where its signal does not parse (written
+    by the banks' own validation, so it cannot be, but it must never stop a load)."""
+    try:
+        return [video.parse(data or "")]
+    except ValueError:
+        log.error("vPDQ entry %d has an unreadable signal; it is not matched", entry_id)
+        return []
 
 
 def _confirmed(session: Session, candidates: dict[int, int], frames: dict[int, video.FrameHits] | None = None) -> list[BankMatch]:

@@ -173,6 +173,26 @@ class VideoIndex:
         self._entry_of: list[int] = []  # frame row -> entry id
         self._frames: dict[int, range] = {}  # entry id -> its frame rows
 
+    @classmethod
+    def build(cls, entries: Iterable[tuple[int, Sequence[Feature], bool]]) -> VideoIndex:
+        """An index of (entry id, features, enabled) at once: one `PDQIndex.build` over every
+        frame, as the matcher loads the banks (adding entry by entry is for changes)."""
+        index, hexes, disabled = cls(), list[str](), list[int]()
+        for entry_id, features, enabled in entries:
+            frames = prepared(features)
+            if entry_id in index._frames or not frames:
+                continue
+            start = len(index._entry_of)
+            index._frames[entry_id] = range(start, start + len(frames))
+            index._entry_of.extend([entry_id] * len(frames))
+            hexes.extend(frames)
+            if not enabled:
+                disabled.extend(index._frames[entry_id])
+        if hexes:
+            index._index = PDQIndex.build(as_rows(hexes), np.arange(len(hexes), dtype=np.int64))
+            index._index.disable(disabled)
+        return index
+
     def add(self, entry_id: int, features: Sequence[Feature], *, enabled: bool = True) -> None:
         if entry_id in self._frames:
             return
