@@ -347,7 +347,9 @@ class MatchService:
             features = video.parse(query.vpdq)
         except ValueError:
             return {}
-        return self._video.hits(features, threshold=self._max_threshold)
+        found = self._video.hits(features, threshold=self._max_threshold)
+        # the percentages only fall with a smaller threshold: what fails at the widest never matches
+        return {entry: hits for entry, hits in found.items() if (seen := hits.at(self._max_threshold)) and seen.matches()}
 
     def stats(self) -> MatcherStats:
         exact = sum(len(t) for t in self._exact.values())
