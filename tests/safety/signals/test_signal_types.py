@@ -178,6 +178,11 @@ class TestVpdq(SignalTypeContract):
         frame_like = st.text("0123456789abcdef,.", max_size=80).map(lambda t: json.dumps([t]))
         return st.one_of(st.text(max_size=80).filter(lambda t: not t.strip().startswith("[")), frame_like)
 
+    def test_exchange_name_is_a_python_threatexchange_type_that_agrees(self) -> None:
+        if "vpdq" not in LIBRARY_SIGNAL_TYPES:  # python-threatexchange's VPDQSignal imports the vpdq package
+            pytest.skip("the vpdq package is not installed, so python-threatexchange has no vPDQ type here")
+        super().test_exchange_name_is_a_python_threatexchange_type_that_agrees()
+
     def test_hashing_bytes_gives_a_normalised_value(self) -> None:  # type: ignore[override]
         value = VpdqKind.hash_bytes(clip("original"))
         assert VpdqKind.normalise(value) == value and len(video.parse(value)) == 4
