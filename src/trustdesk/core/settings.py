@@ -20,7 +20,7 @@ DEV_SECRET = "dev-only-change-me-0123456789abcdef"
 # Where links point when no base URL is set and no request tells its host (development only).
 DEV_BASE_URL = "http://127.0.0.1:8000"
 # Every signal type Trustdesk ships (safety/signals/types/registry.py's CATALOGUE; a test checks).
-DEFAULT_SIGNAL_TYPES: tuple[str, ...] = ("pdq", "md5", "sha256", "video_md5")
+DEFAULT_SIGNAL_TYPES: tuple[str, ...] = ("pdq", "md5", "sha256", "video_md5", "vpdq")
 
 
 class BusKind(StrEnum):

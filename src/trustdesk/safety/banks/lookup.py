@@ -26,6 +26,7 @@ from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
 from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash
 from trustdesk.safety.signals.hashing import MAX_PIXELS, ImageTooLarge, MediaHashes, MediaKind, UnreadableMedia, hash_media
 from trustdesk.safety.signals.types.registry import active
+from trustdesk.safety.signals.video import UnreadableVideo
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -71,6 +72,8 @@ def _media_errors() -> Iterator[None]:
         yield
     except ImageTooLarge as exc:
         raise TooLarge(f"The image is too large to hash: {exc}.", field="file") from None
+    except UnreadableVideo as exc:
+        raise InvalidInput(f"The file could not be read as a video: {exc}.", field="file") from None
     except UnreadableMedia as exc:
         raise InvalidInput(f"The file could not be read as an image: {exc}.", field="file") from None
 
@@ -91,7 +94,12 @@ def _check_size(data: bytes | BinaryIO) -> None:
 
 def query_for(hashes: MediaHashes) -> MatchQuery:
     return MatchQuery(
-        md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, video=hashes.kind == MediaKind.VIDEO
+        md5=hashes.md5,
+        sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        vpdq=hashes.vpdq,
+        video=hashes.kind == MediaKind.VIDEO,
     )
 
 
@@ -236,6 +244,7 @@ def remember(
         sha256=hashes.sha256,
         pdq=hashes.pdq,
         pdq_quality=hashes.pdq_quality,
+        vpdq=hashes.vpdq,
         seen_at=clock.now(),
         message_id=message_id,
     )

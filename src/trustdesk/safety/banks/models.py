@@ -70,6 +70,9 @@ class BankEntry(Base):
     bank_id: Mapped[int] = mapped_column(ForeignKey("safety_banks.id"), index=True)
     signal_type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(64))
+    # The whole signal where it does not fit `value` (vPDQ: python-threatexchange's JSON of
+    # frames; `value` is then its SHA-256, see SignalKind.stored_value); None otherwise.
+    signal_data: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     exchange: Mapped[str | None] = mapped_column(String(120))
@@ -99,6 +102,7 @@ class MediaHash(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     pdq: Mapped[str | None] = mapped_column(String(64))
     pdq_quality: Mapped[int | None] = mapped_column(Integer)
+    vpdq: Mapped[str | None] = mapped_column(Text)  # a video's vPDQ signal, where it was hashed
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message_id: Mapped[str | None] = mapped_column(String(255))
 

@@ -71,7 +71,7 @@ class BankRead(BaseModel):
 
 
 SIGNAL_NAME_HELP = (
-    "A signal type this instance uses (the signal_types setting; by default pdq, md5, sha256, video_md5). "
+    "A signal type this instance uses (the signal_types setting; by default pdq, md5, sha256, video_md5, vpdq). "
     "An unknown name is refused with the list of valid ones."
 )
 # A name, not an enum: the types are the process's registry (safety/signals/types), so adding one
@@ -83,7 +83,10 @@ class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     signal_type: SignalName
-    value: str = Field(max_length=200)
+    value: str = Field(
+        max_length=2_000_000,
+        description="The hash; for vPDQ python-threatexchange's JSON list of frames (long, hence the limit).",
+    )
     notes: str = Field("", max_length=4000)
     external_id: str | None = Field(None, max_length=200)
 
@@ -102,6 +105,9 @@ class EntryRead(BaseModel):
     bank_id: int
     signal_type: str
     value: str
+    signal_data: str | None = Field(
+        None, description="The whole signal where `value` cannot hold it (vPDQ: its JSON of frames; `value` is its SHA-256)."
+    )
     notes: str
     enabled: bool
     exchange: str | None
@@ -142,10 +148,18 @@ class HashesRead(BaseModel):
     sha256: str
     pdq: str | None
     pdq_quality: int | None
+    vpdq: str | None = Field(None, description="A video's vPDQ signal (python-threatexchange's JSON of frames).")
 
     @classmethod
     def of(cls, hashes: MediaHashes) -> HashesRead:
-        return cls(kind=str(hashes.kind), md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality)
+        return cls(
+            kind=str(hashes.kind),
+            md5=hashes.md5,
+            sha256=hashes.sha256,
+            pdq=hashes.pdq,
+            pdq_quality=hashes.pdq_quality,
+            vpdq=hashes.vpdq,
+        )
 
 
 class MatchRead(BaseModel):
@@ -161,6 +175,8 @@ class MatchRead(BaseModel):
     labels: list[str]
     action_paused: bool = Field(description="The flood guard paused automatic action on this entry: a person decides.")
     exchange: str | None
+    query_match_percent: float | None = Field(None, description="vPDQ: share of the video's frames that match the entry's.")
+    compared_match_percent: float | None = Field(None, description="vPDQ: share of the entry's frames that match the video's.")
 
     @classmethod
     def of(cls, match: BankMatch) -> MatchRead:

@@ -7,7 +7,7 @@ mutation also writes a `BankEntryChange`, the log the in-memory matchers follow.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind
-from trustdesk.safety.banks.signals import normalise, parse_signal_type
+from trustdesk.safety.banks.signals import normalise, parse_signal_type, stored_value
 from trustdesk.safety.enforcement.policies import load_policies
 
 MAX_THRESHOLD = 64  # beyond PDQ's 31 the index probes many more buckets; 64 is already loose
@@ -236,14 +236,16 @@ def list_banks(session: Session) -> list[BankSummary]:
 
 
 def _validated(entries: Sequence[NewEntry]) -> list[tuple[str, str, NewEntry]]:
-    """Check every row before writing any; the error names the first bad row (1-based)."""
+    """Check every row before writing any; the error names the first bad row (1-based).
+    Each row: (type, stored value, the entry with its value normalised)."""
     if len(entries) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} entries at once; split the list.")
     rows = []
     for number, entry in enumerate(entries, start=1):
         try:
             signal_type = parse_signal_type(str(entry.signal_type))
-            rows.append((signal_type, normalise(signal_type, entry.value), entry))
+            value = normalise(signal_type, entry.value)
+            rows.append((signal_type, stored_value(signal_type, value), replace(entry, value=value)))
         except InvalidInput as exc:
             raise InvalidInput(f"Entry {number}: {exc.detail}", field="entries", row=number) from None
     return rows
@@ -280,6 +282,7 @@ def add_entries(
             bank_id=bank.id,
             signal_type=st,
             value=value,
+            signal_data=entry.value if entry.value != value else None,
             notes=entry.notes.strip(),
             enabled=True,
             exchange=entry.exchange,

@@ -19,8 +19,9 @@ Files may be given as bytes or as a binary file (an upload spooled to disk): MD5
 are then read in chunks and the image is decoded from the file, so a large upload is never
 held in memory twice.
 
-Video gets its file hashes only; vPDQ is not included (the `vpdq` package ships no wheel
-and needs FFmpeg's libraries to build).
+Video gets vPDQ (signals/video.py) besides its file hashes where the `vpdq` package is
+installed (it ships no wheel: the set-up builds it against Debian's FFmpeg libraries); without
+it, video gets its file hashes only.
 """
 
 import hashlib
@@ -88,6 +89,7 @@ class MediaHashes:
     sha256: str
     pdq: str | None = None
     pdq_quality: int | None = None
+    vpdq: str | None = None  # a video's vPDQ signal (python-threatexchange's JSON), where vpdq is installed
 
     @property
     def pdq_usable(self) -> bool:
@@ -113,15 +115,21 @@ def pdq_distance(a: str, b: str) -> int:
 
 
 def hash_media(
-    data: bytes | BinaryIO, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS
+    data: bytes | BinaryIO,
+    *,
+    content_type: str | None = None,
+    fast: bool = True,
+    max_pixels: int = MAX_PIXELS,
+    vpdq: bool = True,
 ) -> MediaHashes:
     """All hashes of one uploaded file, as bytes or a binary file read from its start; PDQ
-    when it is an image.
+    when it is an image, vPDQ when it is a video (and `vpdq`, and the vpdq package is
+    installed).
 
     The kind comes from the content type when given, else from the bytes. Raises
     ImageTooLarge for an image of more than `max_pixels` (known from its header, before
     anything is decoded) and UnreadableMedia for one that cannot be decoded (corrupt,
-    truncated, unsupported).
+    truncated, unsupported; for a video `video.UnreadableVideo`, also for no frames).
     """
     if isinstance(data, (bytes, bytearray, memoryview)):
         md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
@@ -130,6 +138,13 @@ def hash_media(
         md5, sha256 = _stream_digests(data)
         source = data
     kind = _kind_of(source, content_type)
+    if kind is MediaKind.VIDEO and vpdq:
+        from trustdesk.safety.signals import video  # it imports this module
+
+        if video.available():
+            source.seek(0)
+            raw = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else source.read()
+            return MediaHashes(kind, md5, sha256, vpdq=video.format_features(video.hash_video(raw)))
     if kind is not MediaKind.IMAGE:
         return MediaHashes(kind, md5, sha256)
     img, full_size, scale = _open_image(source, fast=fast, max_pixels=max_pixels)
