@@ -41,6 +41,7 @@ MODEL_MODULES = [
     "trustdesk.core.identity.models",
     "trustdesk.safety.enforcement.models",
     "trustdesk.safety.review.models",
+    "trustdesk.safety.quality.models",
     "trustdesk.safety.reports.models",
     "trustdesk.legal.models",
     "trustdesk.legal.policy.models",
