@@ -40,6 +40,7 @@ from trustdesk.safety.review.models import Case, CaseOutcome, Decision
 from trustdesk.safety.review.service import get_queue
 
 UNSPECIFIED = "unspecified"
+STRIKES = "strike-threshold"  # the rule_ref of an action taken because an account reached a threshold
 MAX_NAME = 200
 
 
@@ -112,7 +113,7 @@ def create_rule(session: Session, *, principal: Principal, actor: Actor, clock: 
         action="quality.rule.create",
         object_type="quality_sampling_rule",
         object_id=rule.id,
-        details={k: v for k, v in vars(spec).items() if k != "name"} | {"name": rule.name},
+        details={k: v.isoformat() if isinstance(v, datetime) else v for k, v in vars(spec).items()} | {"name": rule.name},
     )
     return rule
 
@@ -170,6 +171,8 @@ def source_of(source: str, ref: str | None) -> QualitySource:
     its model (`model:<id>@<version>`)."""
     if ref and ref.startswith(("model:", "classifier:")):
         return QualitySource.CLASSIFIER
+    if ref and ref.startswith(STRIKES):
+        return QualitySource.RULE
     if ref and ref.startswith("bank:"):
         return QualitySource.BANK
     if source in ("rule", "hash_match") and ref and "@v" in ref:
@@ -187,14 +190,17 @@ def detector_of(source: QualitySource, ref: str | None) -> str | None:
     return ref.split("/entry:")[0] if source is QualitySource.BANK else ref
 
 
-def decider_kind_of(decided_by: str, source: QualitySource) -> DeciderKind:
-    if decided_by.startswith("staff:"):
+def decider_kind_of(decided_by: str, source: QualitySource, *, automated: bool = False) -> DeciderKind:
+    """Who decided: a person for a reviewer's decision; for an automated action the means,
+    even where the actor recorded is the reviewer whose decision set it off (a strike
+    threshold's suspension)."""
+    if decided_by.startswith("staff:") and not automated:
         return DeciderKind.REVIEWER
     if source is QualitySource.CLASSIFIER:
         return DeciderKind.MODEL
     if source is QualitySource.BANK:
         return DeciderKind.BANK
-    return DeciderKind.RULE if decided_by.startswith("rule:") else DeciderKind.SYSTEM
+    return DeciderKind.RULE if automated or decided_by.startswith("rule:") else DeciderKind.SYSTEM
 
 
 def _human(session: Session, start: datetime, end: datetime) -> Iterable[Candidate]:
@@ -236,6 +242,9 @@ def _automated(session: Session, start: datetime, end: datetime) -> Iterable[Can
     )
     for action in session.scalars(query.order_by(EnforcementAction.id)):
         source = source_of(action.source, action.rule_ref)
+        detector = detector_of(source, action.rule_ref)
+        if action.rule_ref and action.rule_ref.startswith(STRIKES):
+            detector = f"{action.rule_ref}@{action.policy_version}"  # the thresholds are part of the policy book
         yield Candidate(
             item_kind=ItemKind.ACTION,
             item_id=action.id,
@@ -247,9 +256,9 @@ def _automated(session: Session, start: datetime, end: datetime) -> Iterable[Can
             queue=None,
             policy=action.policy or UNSPECIFIED,
             source=source.value,
-            detector=detector_of(source, action.rule_ref),
+            detector=detector,
             decided_by=action.actor,
-            decider_kind=decider_kind_of(action.actor, source).value,
+            decider_kind=decider_kind_of(action.actor, source, automated=True).value,
             decided_at=action.acted_at,
             first_outcome=CaseOutcome.ACTION.value,
             first_policy=action.policy or None,
@@ -280,12 +289,18 @@ def next_period(period: str, start: datetime) -> datetime:
     return (start + timedelta(days=32)).replace(day=1)
 
 
+def decision_maker(c: Candidate) -> str | None:
+    """Who a rule's `decider` names: the reviewer of a person's decision (`staff:rita`), the
+    rule, bank or model (with its version) of an automated one."""
+    return c.detector if c.item_kind is ItemKind.ACTION else c.decided_by
+
+
 def matches(rule: SamplingRule, c: Candidate) -> bool:
     return (
         (rule.queue is None or rule.queue == c.queue)
         and (rule.policy is None or rule.policy == c.policy)
         and (rule.source is None or rule.source == c.source)
-        and (rule.decider is None or rule.decider in (c.decided_by, c.detector))
+        and (rule.decider is None or rule.decider == decision_maker(c))
         and rule.active_from <= c.decided_at
         and (rule.active_until is None or c.decided_at < rule.active_until)
     )
@@ -367,7 +382,7 @@ def draw_samples(session: Session, *, actor: Actor, clock: Clock) -> list[Qualit
     since = min(starts.values())
     pool = candidates(session, start=since, end=now)
     sampled = select(QualitySample.item_kind, QualitySample.item_id).where(QualitySample.decided_at >= since)
-    taken = {(k, i) for k, i in session.execute(sampled).tuples()}
+    taken = {(k, i) for k, i in session.execute(sampled)}
     made: list[QualitySample] = []
     for rule in rules:
         window = [c for c in pool if c.decided_at >= starts[rule.id]]
