@@ -15,6 +15,7 @@ from trustdesk.cli import lawful_requests as lawful_requests_cli
 from trustdesk.cli import legal_policy as legal_policy_cli
 from trustdesk.cli import matrix as matrix_cli
 from trustdesk.cli import pipeline as pipeline_cli
+from trustdesk.cli import quality as quality_cli
 from trustdesk.cli import settings as settings_cli
 from trustdesk.cli import transparency as transparency_cli
 from trustdesk.cli.context import CliState, console, state
@@ -32,6 +33,7 @@ app.add_typer(lawful_requests_cli.app, name="requests")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.rules_app, name="rules")
 app.add_typer(transparency_cli.app, name="transparency")
+app.add_typer(quality_cli.app, name="quality")
 app.add_typer(banks_cli.app, name="banks")
 app.command("match")(banks_cli.match_folder)
 app.add_typer(disclosure_cli.app, name="disclosure")

@@ -141,3 +141,20 @@ def test_only_quality_managers_make_rules_and_draw(session, clock) -> None:
 def test_the_source_and_its_version_are_read_from_the_reference(source, ref, expected, detector) -> None:
     found = sampling.source_of(source, ref)
     assert found is expected and sampling.detector_of(found, ref) == detector
+
+
+def test_the_cli_draws_and_prints_the_figures(fresh_database_url, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from trustdesk.cli.main import app
+
+    url = fresh_database_url("quality_cli")
+    env = {"TRUSTDESK_DATABASE_URL": url, "TRUSTDESK_DATA_DIR": str(tmp_path)}
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    drawn = runner.invoke(app, ["quality", "draw"], env=env)
+    assert drawn.exit_code == 0 and "0 decisions drawn" in drawn.output
+    figures = runner.invoke(app, ["quality", "metrics", "--from", "2026-01-01", "--to", "2026-02-01"], env=env)
+    assert figures.exit_code == 0 and figures.output.startswith("start,end,dimension")
+    bad = runner.invoke(app, ["quality", "metrics", "--from", "2026-02-01", "--to", "2026-01-01"], env=env)
+    assert bad.exit_code == 2
