@@ -204,64 +204,92 @@ def decider_kind_of(decided_by: str, source: QualitySource, *, automated: bool =
 
 
 def _human(session: Session, start: datetime, end: datetime) -> Iterable[Candidate]:
+    # Columns, not entities: a draw reads every decision of two periods, and loading each as
+    # an ORM object (with its JSON columns) costs several times the read.
     query = (
-        select(Decision, Case)
+        select(
+            Decision.id,
+            Decision.action_id,
+            Decision.decided_by,
+            Decision.decided_at,
+            Decision.outcome,
+            Decision.policy,
+            Case.id,
+            Case.subject_kind,
+            Case.subject_id,
+            Case.queue,
+            Case.source,
+            Case.rule_ref,
+            Case.policy_hint,
+        )
         .join(Case, Case.id == Decision.case_id)
         .where(Decision.decided_at >= start, Decision.decided_at < end)
         .order_by(Decision.id)
     )
-    for decision, case in session.execute(query):
-        source = source_of(case.source, case.rule_ref)
-        acted = decision.outcome == CaseOutcome.ACTION.value
+    for (
+        d_id,
+        action_id,
+        decided_by,
+        decided_at,
+        outcome,
+        policy,
+        case_id,
+        kind,
+        subject,
+        queue,
+        src,
+        ref,
+        hint,
+    ) in session.execute(query):
+        source = source_of(src, ref)
+        acted = outcome == CaseOutcome.ACTION.value
         yield Candidate(
             item_kind=ItemKind.DECISION,
-            item_id=decision.id,
-            decision_id=decision.id,
-            action_id=decision.action_id,
-            case_id=case.id,
-            subject_kind=case.subject_kind,
-            subject_id=case.subject_id,
-            queue=case.queue,
-            policy=(decision.policy if acted else case.policy_hint) or UNSPECIFIED,
+            item_id=d_id,
+            decision_id=d_id,
+            action_id=action_id,
+            case_id=case_id,
+            subject_kind=kind,
+            subject_id=subject,
+            queue=queue,
+            policy=(policy if acted else hint) or UNSPECIFIED,
             source=source.value,
-            detector=detector_of(source, case.rule_ref),
-            decided_by=decision.decided_by,
-            decider_kind=decider_kind_of(decision.decided_by, source).value,
-            decided_at=decision.decided_at,
-            first_outcome=decision.outcome,
-            first_policy=decision.policy if acted else None,
+            detector=detector_of(source, ref),
+            decided_by=decided_by,
+            decider_kind=decider_kind_of(decided_by, source).value,
+            decided_at=decided_at,
+            first_outcome=outcome,
+            first_policy=policy if acted else None,
         )
 
 
 def _automated(session: Session, start: datetime, end: datetime) -> Iterable[Candidate]:
-    query = select(EnforcementAction).where(
-        EnforcementAction.automated.is_(True),
-        EnforcementAction.platform_ok.is_(True),
-        EnforcementAction.acted_at >= start,
-        EnforcementAction.acted_at < end,
-    )
-    for action in session.scalars(query.order_by(EnforcementAction.id)):
-        source = source_of(action.source, action.rule_ref)
-        detector = detector_of(source, action.rule_ref)
-        if action.rule_ref and action.rule_ref.startswith(STRIKES):
-            detector = f"{action.rule_ref}@{action.policy_version}"  # the thresholds are part of the policy book
+    a = EnforcementAction
+    query = select(
+        a.id, a.case_id, a.subject_kind, a.subject_id, a.policy, a.policy_version, a.source, a.rule_ref, a.actor, a.acted_at
+    ).where(a.automated.is_(True), a.platform_ok.is_(True), a.acted_at >= start, a.acted_at < end)
+    for a_id, case_id, kind, subject, policy, version, src, ref, actor, acted_at in session.execute(query.order_by(a.id)):
+        source = source_of(src, ref)
+        detector = detector_of(source, ref)
+        if ref and ref.startswith(STRIKES):
+            detector = f"{ref}@{version}"  # the thresholds are part of the policy book
         yield Candidate(
             item_kind=ItemKind.ACTION,
-            item_id=action.id,
+            item_id=a_id,
             decision_id=None,
-            action_id=action.id,
-            case_id=action.case_id,
-            subject_kind=action.subject_kind,
-            subject_id=action.subject_id,
+            action_id=a_id,
+            case_id=case_id,
+            subject_kind=kind,
+            subject_id=subject,
             queue=None,
-            policy=action.policy or UNSPECIFIED,
+            policy=policy or UNSPECIFIED,
             source=source.value,
             detector=detector,
-            decided_by=action.actor,
-            decider_kind=decider_kind_of(action.actor, source, automated=True).value,
-            decided_at=action.acted_at,
+            decided_by=actor,
+            decider_kind=decider_kind_of(actor, source, automated=True).value,
+            decided_at=acted_at,
             first_outcome=CaseOutcome.ACTION.value,
-            first_policy=action.policy or None,
+            first_policy=policy or None,
         )
 
 
@@ -340,19 +368,24 @@ def _sample(rule: SamplingRule, c: Candidate, reason: SampleReason, now: datetim
 def _draw_rule(rule: SamplingRule, pool: list[Candidate], taken: set[tuple[str, int]], counts: dict, now: datetime) -> list:
     """The samples `rule` takes from `pool` (decisions of its last two periods)."""
     made = []
-    mine = sorted((c for c in pool if matches(rule, c)), key=lambda c: draw_key(rule.id, c))
-    for c in mine:
-        if (c.item_kind.value, c.item_id) not in taken and draw_key(rule.id, c) < rule.share:
-            made.append(_sample(rule, c, SampleReason.SHARE, now))
-            taken.add((c.item_kind.value, c.item_id))
-            counts[period_start(rule.period, c.decided_at)] = counts.get(period_start(rule.period, c.decided_at), 0) + 1
-    for c in mine:
-        bucket = period_start(rule.period, c.decided_at)
-        if (c.item_kind.value, c.item_id) in taken or counts.get(bucket, 0) >= rule.minimum:
+    keyed = sorted(((draw_key(rule.id, c), c) for c in pool if matches(rule, c)), key=lambda kc: kc[0])
+    rest = []
+    for key, c in keyed:
+        item = (c.item_kind.value, c.item_id)
+        if item in taken:
             continue
-        made.append(_sample(rule, c, SampleReason.MINIMUM, now))
-        taken.add((c.item_kind.value, c.item_id))
-        counts[bucket] = counts.get(bucket, 0) + 1
+        bucket = period_start(rule.period, c.decided_at)
+        if key < rule.share:
+            made.append(_sample(rule, c, SampleReason.SHARE, now))
+            taken.add(item)
+            counts[bucket] = counts.get(bucket, 0) + 1
+        else:
+            rest.append((bucket, item, c))
+    for bucket, item, c in rest:  # lowest keys first, as sorted
+        if counts.get(bucket, 0) < rule.minimum:
+            made.append(_sample(rule, c, SampleReason.MINIMUM, now))
+            taken.add(item)
+            counts[bucket] = counts.get(bucket, 0) + 1
     return made
 
 
