@@ -182,6 +182,18 @@ EXPECTED: dict[tuple[str, str, str, str, str], str] = {
     ("AUT.2", ALL, ALL, "ALL", "count"): "2",
     ("AUT.2", ALL, ALL, "ALL:overturned", "count"): "1",
     ("AUT.2", ALL, ALL, "ALL:overturned", "share_percent"): "50.0",
+    # AUT.3 accuracy measured on samples and complaints (issue #22): the two decided complaints
+    # were against automated actions, one reversed; 1 of 2 has the 95 % Wilson interval 9.5-90.5 %.
+    # No quality sample was labelled in this scenario (tests/safety/quality/test_flow.py has one).
+    ("AUT.3", ALL, ALL, "automated:complaints", "count"): "2",
+    ("AUT.3", ALL, ALL, "automated:complaints:errors", "count"): "1",
+    ("AUT.3", ALL, ALL, "automated:complaints:errors", "share_percent"): "50.0",
+    ("AUT.3", ALL, ALL, "automated:complaints:errors", "ci95_low_percent"): "9.5",
+    ("AUT.3", ALL, ALL, "automated:complaints:errors", "ci95_high_percent"): "90.5",
+    ("AUT.3", ALL, ALL, "automated:complaints:correct", "count"): "1",
+    ("AUT.3", ALL, ALL, "automated:complaints:correct", "share_percent"): "50.0",
+    ("AUT.3", ALL, ALL, "automated:complaints:correct", "ci95_low_percent"): "9.5",
+    ("AUT.3", ALL, ALL, "automated:complaints:correct", "ci95_high_percent"): "90.5",
 }
 
 

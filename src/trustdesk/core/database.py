@@ -43,6 +43,7 @@ MODEL_MODULES = [
     "trustdesk.core.access.models",
     "trustdesk.safety.enforcement.models",
     "trustdesk.safety.review.models",
+    "trustdesk.safety.quality.models",
     "trustdesk.safety.reports.models",
     "trustdesk.legal.models",
     "trustdesk.legal.policy.models",

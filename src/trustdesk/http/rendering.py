@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[str, str, str, Permission]] = [
     ("safety", "Safety", "/console/safety", Permission.SAFETY_READ),
     ("pipeline", "Pipeline", "/console/safety/pipeline", Permission.SAFETY_READ),
     ("review", "Review", "/console/review", Permission.TRIAGE),
+    ("quality", "Quality", "/console/quality", Permission.QUALITY_READ),
     ("emergencies", "Emergencies", "/console/emergencies", Permission.EMERGENCY_HANDLE),
     ("transparency", "Transparency", "/console/transparency", Permission.TRANSPARENCY_PUBLISH),
     ("privacy", "Privacy", "/console/privacy", Permission.PRIVACY_READ),

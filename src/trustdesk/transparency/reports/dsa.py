@@ -39,9 +39,11 @@ class Measure(StrEnum):
     MEDIAN_HOURS_TO_ACTION = "median_hours_to_take_action"
     MEDIAN_HOURS_TO_DECIDE = "median_hours_to_decide"
     SHARE = "share_percent"
+    CI95_LOW = "ci95_low_percent"  # issue #22: the 95 % interval of a share measured on a sample
+    CI95_HIGH = "ci95_high_percent"
 
 
-UNITS = {Measure.COUNT: Unit.COUNT, Measure.SHARE: Unit.PERCENT}
+UNITS = {Measure.COUNT: Unit.COUNT, Measure.SHARE: Unit.PERCENT, Measure.CI95_LOW: Unit.PERCENT, Measure.CI95_HIGH: Unit.PERCENT}
 
 
 @dataclass(frozen=True)

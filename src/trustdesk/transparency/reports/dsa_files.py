@@ -8,6 +8,7 @@ import io
 
 import pycountry
 
+from trustdesk.transparency.reports import dsa_accuracy
 from trustdesk.transparency.reports.charts import Bar, bar_chart
 from trustdesk.transparency.reports.documents import RenderedFile, category_label, render_html
 from trustdesk.transparency.reports.dsa import ALL, CATEGORIES, DsaReport, Measure
@@ -201,4 +202,5 @@ def view(report: DsaReport) -> dict:
         "complaints": _complaints(report),
         "decisions": _tools(report, "AUT.1", "reversed"),
         "reviews": _tools(report, "AUT.2", "overturned"),
+        "accuracy": dsa_accuracy.view(report),  # issue #22
     }

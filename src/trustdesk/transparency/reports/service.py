@@ -18,7 +18,8 @@ from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
-from trustdesk.transparency.reports import dsa, dsa_facts, dsa_files, government, government_files
+from trustdesk.safety.quality.indicators import accuracy_indicators
+from trustdesk.transparency.reports import dsa, dsa_accuracy, dsa_facts, dsa_files, government, government_files
 from trustdesk.transparency.reports.documents import RenderedFile
 from trustdesk.transparency.reports.models import ReportFile, ReportState, TransparencyReport
 from trustdesk.transparency.reports.periods import Period, parse_period
@@ -42,7 +43,11 @@ def parse_kind(value: str) -> ReportKind:
 
 
 def dsa_report(session: Session, *, period: Period, now: datetime) -> dsa.DsaReport:
-    return dsa.build_report(dsa_facts.gather(session, period=period), period=period, now=now)
+    report = dsa.build_report(dsa_facts.gather(session, period=period), period=period, now=now)
+    # -- issue #22: accuracy and error rates measured from the quality labels and appeals
+    # (safety/quality), with sample sizes and 95 % intervals; the one call into that room.
+    indicators = accuracy_indicators(session, start=period.start, end=period.end)
+    return dsa_accuracy.with_accuracy(report, indicators)
 
 
 def government_report(session: Session, *, period: Period, now: datetime) -> government.GovernmentReport:
