@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter."
     )
     organisation_name: str = Field("Demo Messenger Ltd", description="The provider's legal name, shown to authorities and users.")
+    dsa_provider_kind: str = Field(
+        "online_platform",
+        pattern="^(hosting|online_platform|vlop)$",
+        description="DSA transparency report: hosting | online_platform | vlop; which rows of the Annex I templates apply.",
+    )
     matrix_homeserver_url: str | None = Field(None, description="platform = matrix: Synapse's client/admin API base URL.")
     matrix_server_name: str | None = Field(None, description="platform = matrix: the homeserver's server_name.")
     matrix_bot_user_id: str | None = Field(None, description="platform = matrix: the Synapse admin account Trustdesk acts as.")
