@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from trustdesk.cli import audit, db, demo, tokens, users
+from trustdesk.cli import automation as automation_cli
 from trustdesk.cli import banks as banks_cli
 from trustdesk.cli import disclosure as disclosure_cli
 from trustdesk.cli import emergency as emergency_cli
@@ -31,6 +32,7 @@ app.add_typer(settings_cli.app, name="settings")
 app.add_typer(lawful_requests_cli.app, name="requests")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.rules_app, name="rules")
+app.add_typer(automation_cli.app, name="automation")
 app.add_typer(transparency_cli.app, name="transparency")
 app.add_typer(banks_cli.app, name="banks")
 app.command("match")(banks_cli.match_folder)

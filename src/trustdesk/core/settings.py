@@ -135,6 +135,17 @@ class Settings(BaseSettings):
         description="Hash-list exchange credentials by API name (ncmec, stop_ncii, tat, fb_threatexchange): "
         'the fields of python-threatexchange\'s credential class, e.g. {"ncmec": {"user": ..., "password": ...}}.',
     )
+    automation_requires_promotion: bool = Field(
+        True,
+        description="A rule or model version the pipeline has not seen runs in shadow (verdicts recorded, no effects) "
+        "until it is promoted on its measured precision (docs/classifiers.md); false lets every live rule act at once.",
+    )
+    model_servers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Classifiers on self-hosted model servers (POST /v1/classify, docs/classifiers.md), each "
+        '{"name": ..., "base_url": ..., "model": ..., "version": ..., "positive_label": ..., "modalities": ["text", "image"], '
+        '"token": ..., "timeout_s": ...}; rules call them by name.',
+    )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
     signal_types: list[str] = Field(
