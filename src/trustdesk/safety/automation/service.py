@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
@@ -126,7 +127,9 @@ def find(session: Session, decider: Decider) -> AutomationVersion | None:
 def ensure(session: Session, decider: Decider, *, at: datetime, by: str = SYSTEM) -> AutomationVersion:
     """The version's row; a version not seen before is registered in shadow."""
     row = find(session, decider)
-    if row is None:
+    if row is not None:
+        return row
+    try:
         with session.begin_nested():
             row = AutomationVersion(
                 kind=decider.kind,
@@ -138,7 +141,11 @@ def ensure(session: Session, decider: Decider, *, at: datetime, by: str = SYSTEM
                 registered_by=by,
             )
             session.add(row)
-        session.flush()
+    except IntegrityError:  # another worker registered it first
+        found = find(session, decider)
+        if found is None:
+            raise
+        return found
     return row
 
 
