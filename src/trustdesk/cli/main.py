@@ -50,6 +50,7 @@ COMMANDS: dict[str, Lazy] = {
         "trustdesk.cli.emergency", "app", "The emergency lane: TCO one-hour removals, threat-to-life notifications, paging."
     ),
     "matrix": Lazy("trustdesk.cli.matrix", "app", "The Matrix (Synapse) connector."),
+    "automation": Lazy("trustdesk.cli.automation", "app", "Rule and model versions: shadow runs, measured precision, promotion."),
     "quality": Lazy("trustdesk.cli.quality", "app", "Decision quality: samples for blind re-review, and their figures."),
     "jobs": Lazy(
         "trustdesk.cli.jobs",

@@ -54,6 +54,7 @@ MODEL_MODULES = [
     "trustdesk.safety.exchanges.models",
     "trustdesk.platform.matrix.models",
     "trustdesk.safety.pipeline.models",
+    "trustdesk.safety.automation.models",
     "trustdesk.transparency.reports.models",
     "trustdesk.privacy.models",
 ]

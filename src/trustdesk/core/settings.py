@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter."
     )
     organisation_name: str = Field("Demo Messenger Ltd", description="The provider's legal name, shown to authorities and users.")
+    dsa_provider_kind: str = Field(
+        "online_platform",
+        pattern="^(hosting|online_platform|vlop)$",
+        description="DSA transparency report: hosting | online_platform | vlop; which rows of the Annex I templates apply.",
+    )
     matrix_homeserver_url: str | None = Field(None, description="platform = matrix: Synapse's client/admin API base URL.")
     matrix_server_name: str | None = Field(None, description="platform = matrix: the homeserver's server_name.")
     matrix_bot_user_id: str | None = Field(None, description="platform = matrix: the Synapse admin account Trustdesk acts as.")
@@ -134,6 +139,17 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Hash-list exchange credentials by API name (ncmec, stop_ncii, tat, fb_threatexchange): "
         'the fields of python-threatexchange\'s credential class, e.g. {"ncmec": {"user": ..., "password": ...}}.',
+    )
+    automation_requires_promotion: bool = Field(
+        True,
+        description="A rule or model version the pipeline has not seen runs in shadow (verdicts recorded, no effects) "
+        "until it is promoted on its measured precision (docs/classifiers.md); false lets every live rule act at once.",
+    )
+    model_servers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Classifiers on self-hosted model servers (POST /v1/classify, docs/classifiers.md), each "
+        '{"name": ..., "base_url": ..., "model": ..., "version": ..., "positive_label": ..., "modalities": ["text", "image"], '
+        '"token": ..., "timeout_s": ...}; rules call them by name.',
     )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")

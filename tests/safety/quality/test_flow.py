@@ -3,8 +3,6 @@ disagreement settled by a senior, into the accuracy figures of the DSA report.""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 import pytest
@@ -15,7 +13,7 @@ from trustdesk.core.errors import Forbidden
 from trustdesk.safety.quality import labels, metrics, sampling
 from trustdesk.safety.quality.indicators import accuracy_indicators
 from trustdesk.safety.quality.labels import Label
-from trustdesk.transparency.reports import dsa_files, service
+from trustdesk.transparency.reports import annex, dsa_accuracy, dsa_files, service
 from trustdesk.transparency.reports.periods import parse_period
 
 
@@ -97,14 +95,21 @@ def test_a_sample_flows_from_decision_to_the_dsa_report(session, clock, platform
     )
 
     report = service.dsa_report(session, period=period, now=clock.now())
-    rows = list(csv.DictReader(io.StringIO(dsa_files.render_csv(report).decode())))
-    got = {(r["breakdown"], r["measure"]): r["value"] for r in rows if r["table"] == "AUT.3"}
-    assert got[("human", "count")] == "2"
-    assert got[("human:errors", "count")] == "1"
-    assert got[("human:errors", "share_percent")] == "50.0"
-    assert (got[("human:errors", "ci95_low_percent")], got[("human:errors", "ci95_high_percent")]) == ("9.5", "90.5")
-    assert got[("automated:rule", "count")] == "1" and got[("automated:rule:errors", "ci95_high_percent")] == "79.3"
-    assert got[("automated", "count")] == "1" and got[("automated:bank", "count")] == "0"
-    assert {r["unit"] for r in rows if r["measure"].startswith("ci95")} == {"percent"}
-    html = dsa_files.files(report)[1].content.decode()
+    aut3 = {(f.breakdown, f.measure.value): f.value for f in report.figures if f.table == "AUT.3" and f.category == "ALL"}
+    assert aut3[("human", "count")] == 2
+    assert aut3[("human:errors", "count")] == 1
+    assert aut3[("human:errors", "share_percent")] == Decimal("50.0")
+    assert (aut3[("human:errors", "ci95_low_percent")], aut3[("human:errors", "ci95_high_percent")]) == (
+        Decimal("9.5"),
+        Decimal("90.5"),
+    )
+    assert aut3[("automated:rule", "count")] == 1 and aut3[("automated:rule:errors", "ci95_high_percent")] == Decimal("79.3")
+    assert aut3[("automated", "count")] == 1 and aut3[("automated:bank", "count")] == 0
+    # and into the Commission's template (Part 8, accuracy of the automated means): the one
+    # automated sample was right, so 1.0000, from the labels rather than a typed figure
+    annex_report = service.dsa_annex(session, period=period, now=clock.now())
+    part8 = annex.render_part(annex_report.part(8)).decode()
+    assert dsa_accuracy.annex_accuracy(indicators, {})[annex.SCOPE_TOTAL].accuracy == Decimal("1.0000")
+    assert "1.0000" in part8
+    html = dsa_files.files(report, annex_report)[-1].content.decode()
     assert "Human moderators" in html and "9.5–90.5%" in html

@@ -6,11 +6,13 @@ report's template layout and the quality measurements change independently."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 
 from trustdesk.safety.quality.indicators import AccuracyIndicators
 from trustdesk.safety.quality.metrics import Rate
+from trustdesk.transparency.reports import annex
 from trustdesk.transparency.reports.dsa import ALL, DsaReport, Figure, Measure
 
 TABLE = "AUT.3"
@@ -70,3 +72,32 @@ def view(report: DsaReport) -> list[tuple]:
         )
         for m in means
     ]
+
+
+def annex_accuracy(indicators: AccuracyIndicators, fallback: Mapping[str, annex.Accuracy]) -> dict[str, annex.Accuracy]:
+    """Part 8's accuracy figures by scope (issue #22 item 2): accuracy of the automated means
+    from the blind re-reviewed, senior-labelled samples of the period, with the sample size
+    and its 95 % Wilson interval in the context; precision from the fallback (reviewers'
+    decisions on the cases automated means opened) where there is one. A scope whose sample is
+    empty keeps only what the fallback measured."""
+    automated = indicators.get("automated")
+    rate = automated.accuracy
+    result = dict(fallback)
+    if rate.trials == 0:
+        return result
+    share = Decimal(rate.successes) / Decimal(rate.trials)
+    interval = f"{rate.low}-{rate.high} %" if rate.low is not None else "n/a"
+    context = (
+        f"Accuracy on {rate.trials} blind re-reviewed samples of automated decisions with a senior's final label "
+        f"({rate.successes} correct; 95 % Wilson interval {interval})."
+    )
+    for scope in (annex.SCOPE_TOTAL, annex.SCOPE_OWN):
+        given = fallback.get(scope)
+        result[scope] = annex.Accuracy(
+            accuracy=share.quantize(Decimal("0.0001")),
+            precision=given.precision if given else None,
+            recall=None,
+            context=" ".join(filter(None, [context, given.context if given else ""])),
+            refs=tuple(given.refs if given else ()),
+        )
+    return result
