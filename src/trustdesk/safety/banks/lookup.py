@@ -41,7 +41,7 @@ def hash_bytes(data: bytes, *, content_type: str | None = None, max_pixels: int 
     if len(data) > MAX_UPLOAD_BYTES:
         raise TooLarge(f"Files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB can be hashed here.")
     try:
-        return hash_media(data, content_type=content_type, max_pixels=max_pixels)
+        return hash_media(data, content_type=content_type, max_pixels=max_pixels, dihedral=True)
     except ImageTooLarge as exc:
         raise TooLarge(f"The image is too large to hash: {exc}.", field="file") from None
     except UnreadableMedia as exc:
@@ -58,7 +58,12 @@ def hash_in(cpu: CpuPool | None, data: bytes, *, content_type: str | None = None
 
 def query_for(hashes: MediaHashes) -> MatchQuery:
     return MatchQuery(
-        md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, video=hashes.kind == MediaKind.VIDEO
+        md5=hashes.md5,
+        sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        video=hashes.kind == MediaKind.VIDEO,
+        pdq_dihedral=hashes.pdq_dihedral,
     )
 
 
@@ -242,6 +247,7 @@ def record_matches(
             entry_id=m.entry_id,
             bank_id=m.bank_id,
             distance=m.distance,
+            orientation=m.orientation,
             source=source.value,
             action_paused=m.action_paused,
             matched_at=clock.now(),

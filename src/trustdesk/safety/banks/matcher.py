@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import Unavailable
 from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind
+from trustdesk.safety.signals.hashing import ORIENTATIONS
 from trustdesk.safety.signals.index import PDQIndex
 from trustdesk.safety.signals.types.base import IndexKind, SignalKind
 from trustdesk.safety.signals.types.registry import active
@@ -57,6 +58,9 @@ class MatchQuery:
     pdq: str | None = None
     pdq_quality: int | None = None
     video: bool = False
+    # PDQ of the upload in each of hashing.ORIENTATIONS (the first is `pdq`): banks with
+    # `all_orientations` match any of them
+    pdq_dihedral: tuple[str, ...] | None = None
 
     @property
     def content_key(self) -> str:
@@ -86,6 +90,12 @@ class BankMatch:
     labels: tuple[str, ...]
     action_paused: bool
     exchange: str | None = None
+    orientation: str = ORIENTATIONS[0]  # which rotation or flip of the upload matched
+
+
+# A candidate: per entry id, the (distance, orientation index) of each orientation of the
+# upload that is within the widest threshold, nearest first.
+Candidates = dict[int, list[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -303,16 +313,31 @@ class MatchService:
             omitted=max(0, len(kept) - MAX_MATCHES),
         )
 
-    def _candidates(self, query: MatchQuery) -> dict[int, int]:
-        """entry id -> distance, before the database confirms them."""
-        found: dict[int, int] = {}
+    def _candidates(self, query: MatchQuery) -> Candidates:
+        """entry id -> [(distance, orientation)], before the database confirms them."""
+        found: Candidates = {}
         if query.pdq_usable and query.pdq is not None:
-            for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
-                found[hit.id] = hit.distance
+            if query.pdq_dihedral:
+                # One batched lookup of all eight: an entry made from a rotated or flipped
+                # copy of the upload is within the threshold of one of them. Always all
+                # eight (benchmarks/match.py: a few times one lookup, still small beside
+                # hashing); which banks take which orientation is confirmed below, in the
+                # caller's transaction, so a bank's setting applies from the next lookup.
+                rows = np.frombuffer(b"".join(bytes.fromhex(h) for h in query.pdq_dihedral), np.uint8).reshape(-1, 32)
+                hits = self._index.query_batch_arrays(rows, threshold=self._max_threshold)
+                for orientation, entry_id, distance in zip(
+                    hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True
+                ):
+                    found.setdefault(entry_id, []).append((distance, orientation))
+                for options in found.values():
+                    options.sort()
+            else:
+                for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
+                    found[hit.id] = [(hit.distance, 0)]
         for kind in self._exact_kinds:
             value = query.exact_value(kind)
             if value:
-                found.update(dict.fromkeys(self._exact[kind.name].get(bytes.fromhex(value), ()), 0))
+                found.update(dict.fromkeys(self._exact[kind.name].get(bytes.fromhex(value), ()), [(0, 0)]))
         return found
 
     def stats(self) -> MatcherStats:
@@ -330,7 +355,7 @@ class MatchService:
         )
 
 
-def _confirmed(session: Session, candidates: dict[int, int]) -> list[BankMatch]:
+def _confirmed(session: Session, candidates: Candidates) -> list[BankMatch]:
     """Candidates that the database confirms: entry and bank enabled, within the bank's
     threshold; nearest first."""
     ids = sorted(candidates)
@@ -340,7 +365,7 @@ def _confirmed(session: Session, candidates: dict[int, int]) -> list[BankMatch]:
     return sorted(found, key=lambda m: (m.distance, m.bank, m.entry_id))
 
 
-def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int]) -> list[BankMatch]:
+def _confirmed_chunk(session: Session, candidates: Candidates, ids: list[int]) -> list[BankMatch]:
     query = (
         select(BankEntry, Bank)
         .join(Bank, Bank.id == BankEntry.bank_id)
@@ -349,7 +374,11 @@ def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int
     found = []
     registry = active()
     for entry, bank in session.execute(query):
-        distance = candidates[entry.id]
+        # the nearest orientation this bank takes (the upload as it is, unless all_orientations)
+        options = candidates[entry.id] if bank.all_orientations else [o for o in candidates[entry.id] if o[1] == 0]
+        if not options:
+            continue
+        distance, orientation = options[0]
         kind = registry.get(entry.signal_type)
         if kind is not None and kind.index_kind is IndexKind.PDQ_INDEX and distance > bank.threshold:
             continue
@@ -367,6 +396,7 @@ def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int
                 labels=tuple(bank.labels),
                 action_paused=entry.flood_paused_at is not None,
                 exchange=entry.exchange,
+                orientation=ORIENTATIONS[orientation],
             )
         )
     return found

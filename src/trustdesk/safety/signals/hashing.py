@@ -34,6 +34,20 @@ _VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"FLV", b"\x00\x00\x01\xba", b"\x30\x26\xb2
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _IMAGE_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+# The eight rotations and flips of an image, in the order pdqhash.compute_dihedral returns
+# their hashes: each name is the Pillow transpose (Image.Transpose, rotations counter-
+# clockwise) that, applied to the upload, gives the image that hash is of (checked against
+# Meta's dihedral reference images in tests/safety/signals/test_hashing.py).
+ORIENTATIONS = (
+    "original",
+    "rotate_90",
+    "rotate_180",
+    "rotate_270",
+    "flip_top_bottom",
+    "flip_left_right",
+    "transpose",
+    "transverse",
+)
 
 
 class MediaKind(StrEnum):
@@ -62,6 +76,8 @@ class MediaHashes:
     sha256: str
     pdq: str | None = None
     pdq_quality: int | None = None
+    # PDQ of the image in each of ORIENTATIONS (the first is `pdq`), when asked for
+    pdq_dihedral: tuple[str, ...] | None = None
 
     @property
     def pdq_usable(self) -> bool:
@@ -86,8 +102,11 @@ def pdq_distance(a: str, b: str) -> int:
     return (int.from_bytes(parse_pdq_hex(a), "big") ^ int.from_bytes(parse_pdq_hex(b), "big")).bit_count()
 
 
-def hash_media(data: bytes, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS) -> MediaHashes:
-    """All hashes of one uploaded file; PDQ when it is an image.
+def hash_media(
+    data: bytes, *, content_type: str | None = None, fast: bool = True, max_pixels: int = MAX_PIXELS, dihedral: bool = False
+) -> MediaHashes:
+    """All hashes of one uploaded file; PDQ when it is an image (with `dihedral`, also the
+    PDQ of its eight rotations and flips, from the same decode: the same time as one hash).
 
     The kind comes from the content type when given, else from the bytes. Raises
     ImageTooLarge for an image of more than `max_pixels` (known from its header, before
@@ -98,7 +117,11 @@ def hash_media(data: bytes, *, content_type: str | None = None, fast: bool = Tru
     kind = _kind_of(data, content_type)
     if kind is not MediaKind.IMAGE:
         return MediaHashes(kind, md5, sha256)
-    pdq, quality = pdq_from_image(_open_image(data, fast=fast, max_pixels=max_pixels), fast=fast)
+    img = _open_image(data, fast=fast, max_pixels=max_pixels)
+    if dihedral:
+        hashes, quality = pdq_dihedral_from_image(img, fast=fast)
+        return MediaHashes(kind, md5, sha256, hashes[0], quality, hashes)
+    pdq, quality = pdq_from_image(img, fast=fast)
     return MediaHashes(kind, md5, sha256, pdq, quality)
 
 
@@ -115,6 +138,17 @@ def pdq_from_image(img: Image.Image, *, fast: bool = False) -> tuple[str, int]:
         raise UnreadableMedia(f"cannot decode image: {error}") from error
     bits, quality = pdqhash.compute(pixels)
     return _bits_to_hex(bits), int(quality)
+
+
+def pdq_dihedral_from_image(img: Image.Image, *, fast: bool = False) -> tuple[tuple[str, ...], int]:
+    """`pdq_from_image` of the image in each of ORIENTATIONS (one decode and one resize)."""
+    try:
+        img = ImageOps.exif_transpose(img)
+        pixels = _pdq_pixels(img, fast=fast)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise UnreadableMedia(f"cannot decode image: {error}") from error
+    hashes, quality = pdqhash.compute_dihedral(pixels)
+    return tuple(_bits_to_hex(bits) for bits in hashes), int(quality)
 
 
 def _kind_of(data: bytes, content_type: str | None) -> MediaKind:
