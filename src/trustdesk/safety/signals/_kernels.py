@@ -62,31 +62,62 @@ def _distance(rows: np.ndarray, r: int, q0: np.uint64, q1: np.uint64, q2: np.uin
 
 @njit(cache=True, nogil=True)
 def build_tables(rows, starts, widths, key_bits, fp_starts, fp_bits, row_bits, offsets, entries):  # type: ignore[no-untyped-def]
-    """Counting sort of every row into each chunk's table (O(n) per chunk, stable by row).
+    """Sort every row into each chunk's table, stable by row (equal keys keep row order).
 
     Entry = fingerprint | tag | row, from the high bits down: the tag is the chunk's bits
     below the key, the fingerprint `fp_bits[c]` bits of the next chunk (from `fp_starts[c]`).
     `offsets` (m, >= 2**max_key_bits + 1) must be zeroed; `entries` is (m, n).
+
+    Per chunk, (key << 32 | entry) words are sorted by an LSD radix sort of at most 12 bits
+    a pass (two passes up to 24 key bits): each pass reads its input in order and writes
+    to at most 4,096 streams, so the cache holds every stream's head. (A counting sort
+    straight into the table wrote each entry to a random place: two cache misses a row
+    and chunk, ~10x slower at 5M rows.) The offsets are then counted from the sorted keys,
+    in order.
     """
     n = rows.shape[0]
-    keys = np.empty(n, np.int64)
+    a = np.empty(n, np.uint64)
+    b = np.empty(n, np.uint64)
+    low32 = np.uint64(0xFFFFFFFF)
     for c in range(starts.shape[0]):
         tb = widths[c] - key_bits[c]
         low = (np.int64(1) << tb) - 1
         for r in range(n):
             v = _chunk(rows, r, starts[c], widths[c])
-            keys[r] = (_chunk(rows, r, fp_starts[c], fp_bits[c]) << widths[c]) | v  # fingerprint | key | tag
-            offsets[c, (v >> tb) + 1] += 1
-        size = np.int64(1) << key_bits[c]
-        for k in range(size):
+            entry = (((_chunk(rows, r, fp_starts[c], fp_bits[c]) << tb) | (v & low)) << row_bits) | r
+            a[r] = (np.uint64(v >> tb) << np.uint64(32)) | np.uint64(entry)
+        kb = key_bits[c]
+        passes = (kb + 11) // 12
+        digit = (kb + passes - 1) // passes if passes else 0
+        src, dst = a, b
+        for p in range(passes):
+            _radix_pass(src, dst, 32 + p * digit, min(digit, kb - p * digit))
+            src, dst = dst, src
+        row = entries[c]
+        for i in range(n):
+            w = src[i]
+            row[i] = np.uint32(w & low32)
+            offsets[c, np.int64(w >> np.uint64(32)) + 1] += 1
+        for k in range(np.int64(1) << kb):
             offsets[c, k + 1] += offsets[c, k]
-        cursor = offsets[c, :size].astype(np.int64)
-        keymask = size - 1
-        for r in range(n):
-            v = keys[r]
-            k = (v >> tb) & keymask
-            entries[c, cursor[k]] = ((((v >> widths[c]) << tb) | (v & low)) << row_bits) | r
-            cursor[k] += 1
+
+
+@njit(inline="always")
+def _radix_pass(src, dst, shift, bits):  # type: ignore[no-untyped-def]
+    """One stable counting-sort pass of src into dst by bits [shift, shift+bits) of each word."""
+    size = np.int64(1) << bits
+    mask = np.uint64(size - 1)
+    sh = np.uint64(shift)
+    cursor = np.zeros(size + 1, np.int64)
+    for i in range(src.shape[0]):
+        cursor[np.int64((src[i] >> sh) & mask) + 1] += 1
+    for d in range(size):
+        cursor[d + 1] += cursor[d]
+    for i in range(src.shape[0]):
+        w = src[i]
+        d = np.int64((w >> sh) & mask)
+        dst[cursor[d]] = w
+        cursor[d] += 1
 
 
 @njit(inline="always")
