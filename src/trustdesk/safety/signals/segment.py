@@ -241,6 +241,8 @@ class Segment:
         plan = self.plan(threshold)
         if plan is None:
             return scan(queries, threshold, self.rows, len(self.ids), self.state)
+        if len(queries) >= SHARED_MIN_QUERIES and len(self.ids) >= SHARED_MIN_ROWS:
+            return self._search_shared(queries, threshold, plan)
         cand = getattr(_workspace, "cand", None)
         if cand is None:
             cand = np.empty(1 << 15, np.int64)
@@ -256,6 +258,33 @@ class Segment:
             cand,
         )
         return q, r, d
+
+    def _search_shared(self, queries: np.ndarray, threshold: int, plan: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Blocks of queries with shared table scans (`_kernels.search_tables_shared`)."""
+        parts = []
+        for start in range(0, len(queries), SHARED_BLOCK):
+            q, r, d = _kernels.search_tables_shared(
+                queries[start : start + SHARED_BLOCK],
+                threshold,
+                *plan,
+                self.row_bits,
+                self.rows,
+                self.offsets,
+                self.entries,
+                self.state,
+            )
+            parts.append((q + start, r, d))
+        q, r, d = (np.concatenate(column) for column in zip(*parts, strict=True))
+        return q, r, d
+
+
+# Batches of at least SHARED_MIN_QUERIES queries against a segment of at least SHARED_MIN_ROWS
+# rows are searched SHARED_BLOCK queries at a time with shared table scans: there the tables
+# are far larger than the cache, and a block's probes cover a good part of them
+# (benchmarks/match.py compares both ways).
+SHARED_MIN_QUERIES = 256
+SHARED_MIN_ROWS = 1 << 20
+SHARED_BLOCK = 4096
 
 
 @cache
