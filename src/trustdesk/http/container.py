@@ -59,4 +59,4 @@ class Container:
     cpu: CpuPool = field(init=False)  # CPU-bound work, off the event loop (core/cpu.py)
 
     def __post_init__(self) -> None:
-        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool)
+        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool, timeout=self.settings.cpu_job_timeout_seconds)

@@ -15,13 +15,21 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.cpu import CpuPool
-from trustdesk.core.errors import InvalidInput, NotFound, TooLarge
+from trustdesk.core.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from trustdesk.core.paging import Pager
 from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
 from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash
-from trustdesk.safety.signals.hashing import MAX_PIXELS, ImageTooLarge, MediaHashes, MediaKind, UnreadableMedia, hash_media
+from trustdesk.safety.signals.hashing import (
+    MAX_PIXELS,
+    ImageTooLarge,
+    MediaHashes,
+    MediaKind,
+    UnreadableMedia,
+    UnsupportedImage,
+    hash_media,
+)
 from trustdesk.safety.signals.types.registry import active
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -44,6 +52,8 @@ def hash_bytes(data: bytes, *, content_type: str | None = None, max_pixels: int 
         return hash_media(data, content_type=content_type, max_pixels=max_pixels, dihedral=True)
     except ImageTooLarge as exc:
         raise TooLarge(f"The image is too large to hash: {exc}.", field="file") from None
+    except UnsupportedImage as exc:
+        raise UnsupportedMedia(f"The file cannot be hashed: {exc}.", field="file") from None
     except UnreadableMedia as exc:
         raise InvalidInput(f"The file could not be read as an image: {exc}.", field="file") from None
 

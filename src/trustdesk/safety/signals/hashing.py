@@ -24,6 +24,8 @@ import numpy as np
 import pdqhash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from trustdesk.safety.signals.media_checks import MediaProblem, check_image_bytes
+
 PDQ_MIN_QUALITY = 50  # below this the hash is noise-dominated: not used for matching
 PDQ_HEX_DIGITS = 64
 FAST_SIDE = 512  # shorter side the fast path hashes at
@@ -62,6 +64,10 @@ class InvalidHash(ValueError):
 
 class UnreadableMedia(ValueError):
     """Media that claims (by content type or header) to be an image but cannot be decoded."""
+
+
+class UnsupportedImage(UnreadableMedia):
+    """An image in a format that is not read here (SVG, HEIC without a plugin, ...)."""
 
 
 class ImageTooLarge(UnreadableMedia):
@@ -117,6 +123,7 @@ def hash_media(
     kind = _kind_of(data, content_type)
     if kind is not MediaKind.IMAGE:
         return MediaHashes(kind, md5, sha256)
+    _check_bytes(data)
     img = _open_image(data, fast=fast, max_pixels=max_pixels)
     if dihedral:
         hashes, quality = pdq_dihedral_from_image(img, fast=fast)
@@ -149,6 +156,15 @@ def pdq_dihedral_from_image(img: Image.Image, *, fast: bool = False) -> tuple[tu
         raise UnreadableMedia(f"cannot decode image: {error}") from error
     hashes, quality = pdqhash.compute_dihedral(pixels)
     return tuple(_bits_to_hex(bits) for bits in hashes), int(quality)
+
+
+def _check_bytes(data: bytes) -> None:
+    """`media_checks.check_image_bytes`, as this module's errors."""
+    try:
+        check_image_bytes(data)
+    except MediaProblem as problem:
+        kind = ImageTooLarge if problem.too_large else UnsupportedImage if problem.unsupported else UnreadableMedia
+        raise kind(str(problem)) from None
 
 
 def _kind_of(data: bytes, content_type: str | None) -> MediaKind:
