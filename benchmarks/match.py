@@ -37,9 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from trustdesk.safety.signals import segment  # noqa: E402
 from trustdesk.safety.signals.index import PDQIndex  # noqa: E402
 
-CONFORMANCE_PHOTO = (
-    Path(__file__).resolve().parents[2] / "shared" / "conformance" / "pdq" / "images" / "dih" / "bridge-1-original.jpg"
-)
+_PHOTO = Path("shared") / "conformance" / "pdq" / "images" / "dih" / "bridge-1-original.jpg"
+CONFORMANCE_PHOTO = next((p / _PHOTO for p in Path(__file__).resolve().parents if (p / _PHOTO).is_file()), _PHOTO)
 
 THRESHOLD = 31
 PLANT_DISTANCES = np.arange(41)
