@@ -280,9 +280,10 @@ class Segment:
 
 # Batches of at least SHARED_MIN_QUERIES queries against a segment of at least SHARED_MIN_ROWS
 # rows are searched SHARED_BLOCK queries at a time with shared table scans: there the tables
-# are far larger than the cache, and a block's probes cover a good part of them
-# (benchmarks/match.py compares both ways).
-SHARED_MIN_QUERIES = 256
+# are far larger than the cache, and a block's probes cover a good part of them. Below a full
+# block the sorting costs more than the streaming saves (benchmarks/match.py compares both
+# ways: at 10M on the loaded 2-core machine, 2,000 queries ran at 0.6x one at a time).
+SHARED_MIN_QUERIES = 4096
 SHARED_MIN_ROWS = 1 << 20
 SHARED_BLOCK = 4096
 
