@@ -191,9 +191,14 @@ class Segment:
         layout = ChunkLayout.even(chunks or best_chunks(max(1, len(ids))))
         if len(ids) >= 2**32:
             raise ValueError("a segment holds at most 2**32 - 1 hashes")
-        order = np.argsort(ids, kind="stable")
-        ids, state = ids[order], state[order]
-        rows = np.take(rows, order, axis=0, out=_aligned(rows.shape, np.uint64))
+        if len(ids) > 1 and bool(np.all(ids[1:] > ids[:-1])):  # already in order (the matcher loads by id)
+            aligned = _aligned(rows.shape, np.uint64)
+            aligned[...] = rows
+            rows, ids, state = aligned, ids.copy(), state.copy()
+        else:
+            order = np.argsort(ids, kind="stable")
+            ids, state = ids[order], state[order]
+            rows = np.take(rows, order, axis=0, out=_aligned(rows.shape, np.uint64))
         if np.any(ids[1:] == ids[:-1]):
             raise ValueError("ids must be unique")
         key_bits, row_bits = key_bits_for(len(ids), layout)
