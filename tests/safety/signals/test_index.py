@@ -42,6 +42,7 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     if request.param == "shared":
         monkeypatch.setattr(segment, "SHARED_MIN_QUERIES", 1)
         monkeypatch.setattr(segment, "SHARED_MIN_ROWS", 0)
+        monkeypatch.setattr(segment, "SHARED_MIN_COVERAGE", 0.0)
         monkeypatch.setattr(segment, "SHARED_BLOCK", 3)
     return request.param
 
