@@ -39,7 +39,7 @@ _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 # The eight rotations and flips of an image, in the order pdqhash.compute_dihedral returns
 # their hashes: each name is the Pillow transpose (Image.Transpose, rotations counter-
 # clockwise) that, applied to the upload, gives the image that hash is of (checked against
-# Meta's dihedral reference images in tests/safety/signals/test_hashing.py).
+# Meta's dihedral reference images in tests/safety/banks/test_orientations.py).
 ORIENTATIONS = (
     "original",
     "rotate_90",
