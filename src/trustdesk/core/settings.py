@@ -229,6 +229,11 @@ class Settings(BaseSettings):
         CpuPoolKind.PROCESS,
         description="What the CPU workers are: process (the default: at a lower OS priority than the server, so a busy machine serves requests first) or thread (shares memory, starts at once; what is costly releases the GIL). benchmarks/concurrency.py compares them.",
     )
+    cpu_job_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest a request waits for one CPU job (a media hash, in the queue and running) before it is answered 503 (`retry_after` in the problem): a file that stalls its decoder then costs one worker, never the requests behind it. The job itself runs on (a thread or process cannot be stopped safely); the pixel, size and JPEG scan limits keep real files far inside this.",
+    )
     pipeline_payload_days: int = Field(
         90,
         ge=1,

@@ -59,7 +59,7 @@ class Container:
     hashing: CpuPool = field(init=False)  # media hashing: `hash_workers` processes, else the CPU pool
 
     def __post_init__(self) -> None:
-        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool)
+        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool, timeout=self.settings.cpu_job_timeout_seconds)
         workers = self.settings.hash_workers
         self.hashing = CpuPool(workers, CpuPoolKind.PROCESS) if workers else self.cpu
 

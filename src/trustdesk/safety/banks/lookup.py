@@ -17,14 +17,22 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.cpu import CpuPool
-from trustdesk.core.errors import InvalidInput, NotFound, TooLarge
+from trustdesk.core.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from trustdesk.core.paging import Pager
 from trustdesk.core.settings import CpuPoolKind
 from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
 from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash
-from trustdesk.safety.signals.hashing import MAX_PIXELS, ImageTooLarge, MediaHashes, MediaKind, UnreadableMedia, hash_media
+from trustdesk.safety.signals.hashing import (
+    MAX_PIXELS,
+    ImageTooLarge,
+    MediaHashes,
+    MediaKind,
+    UnreadableMedia,
+    UnsupportedImage,
+    hash_media,
+)
 from trustdesk.safety.signals.types.registry import active
 from trustdesk.safety.signals.video import UnreadableVideo
 
@@ -44,7 +52,7 @@ def hash_bytes(data: bytes | BinaryIO, *, content_type: str | None = None, max_p
     read from its start in chunks, never whole)."""
     _check_size(data)
     with _media_errors():
-        return hash_media(data, content_type=content_type, max_pixels=max_pixels)
+        return hash_media(data, content_type=content_type, max_pixels=max_pixels, dihedral=True)
 
 
 def hash_in(
@@ -62,7 +70,7 @@ def hash_in(
         data.seek(0)
         data = data.read()
     with _media_errors():
-        return cpu.call(hash_media, data, content_type=content_type, max_pixels=max_pixels)
+        return cpu.call(hash_media, data, content_type=content_type, max_pixels=max_pixels, dihedral=True)
 
 
 @contextmanager
@@ -72,6 +80,8 @@ def _media_errors() -> Iterator[None]:
         yield
     except ImageTooLarge as exc:
         raise TooLarge(f"The image is too large to hash: {exc}.", field="file") from None
+    except UnsupportedImage as exc:
+        raise UnsupportedMedia(f"The file cannot be hashed: {exc}.", field="file") from None
     except UnreadableVideo as exc:
         raise InvalidInput(f"The file could not be read as a video: {exc}.", field="file") from None
     except UnreadableMedia as exc:
@@ -100,6 +110,7 @@ def query_for(hashes: MediaHashes) -> MatchQuery:
         pdq_quality=hashes.pdq_quality,
         vpdq=hashes.vpdq,
         video=hashes.kind == MediaKind.VIDEO,
+        pdq_dihedral=hashes.pdq_dihedral,
     )
 
 
@@ -284,6 +295,7 @@ def record_matches(
             entry_id=m.entry_id,
             bank_id=m.bank_id,
             distance=m.distance,
+            orientation=m.orientation,
             source=source.value,
             action_paused=m.action_paused,
             matched_at=clock.now(),

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import Unavailable
 from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind
 from trustdesk.safety.signals import video
+from trustdesk.safety.signals.hashing import ORIENTATIONS
 from trustdesk.safety.signals.index import PDQIndex
 from trustdesk.safety.signals.types.base import IndexKind, SignalKind
 from trustdesk.safety.signals.types.registry import active
@@ -59,6 +60,9 @@ class MatchQuery:
     pdq_quality: int | None = None
     vpdq: str | None = None  # a video's vPDQ signal: matched frame by frame (signals/video.py)
     video: bool = False
+    # PDQ of the upload in each of hashing.ORIENTATIONS (the first is `pdq`): banks with
+    # `all_orientations` match any of them
+    pdq_dihedral: tuple[str, ...] | None = None
 
     @property
     def content_key(self) -> str:
@@ -91,6 +95,12 @@ class BankMatch:
     # vPDQ only: python-threatexchange's per-video percentages (distance: the nearest frame pair)
     query_match_percent: float | None = None
     compared_match_percent: float | None = None
+    orientation: str = ORIENTATIONS[0]  # which rotation or flip of the upload matched
+
+
+# A candidate: per entry id, the (distance, orientation index) of each orientation of the
+# upload that is within the widest threshold, nearest first.
+Candidates = dict[int, list[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -302,7 +312,7 @@ class MatchService:
         self.refresh(session)
         candidates = self._candidates(query)
         frames = self._video_candidates(query)
-        candidates.update({entry: int(hits.distances.min()) for entry, hits in frames.items()})
+        candidates.update({entry: [(int(hits.distances.min()), 0)] for entry, hits in frames.items()})
         if not candidates:
             return MatchResult(pdq_used=query.pdq_usable)
         # Every candidate is confirmed before anything is cut: a negative bank's entry must
@@ -326,16 +336,31 @@ class MatchService:
             omitted=max(0, len(kept) - MAX_MATCHES),
         )
 
-    def _candidates(self, query: MatchQuery) -> dict[int, int]:
-        """entry id -> distance, before the database confirms them."""
-        found: dict[int, int] = {}
+    def _candidates(self, query: MatchQuery) -> Candidates:
+        """entry id -> [(distance, orientation)], before the database confirms them."""
+        found: Candidates = {}
         if query.pdq_usable and query.pdq is not None:
-            for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
-                found[hit.id] = hit.distance
+            if query.pdq_dihedral:
+                # One batched lookup of all eight: an entry made from a rotated or flipped
+                # copy of the upload is within the threshold of one of them. Always all
+                # eight (benchmarks/match.py: a few times one lookup, still small beside
+                # hashing); which banks take which orientation is confirmed below, in the
+                # caller's transaction, so a bank's setting applies from the next lookup.
+                rows = np.frombuffer(b"".join(bytes.fromhex(h) for h in query.pdq_dihedral), np.uint8).reshape(-1, 32)
+                hits = self._index.query_batch_arrays(rows, threshold=self._max_threshold)
+                for orientation, entry_id, distance in zip(
+                    hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True
+                ):
+                    found.setdefault(entry_id, []).append((distance, orientation))
+                for options in found.values():
+                    options.sort()
+            else:
+                for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
+                    found[hit.id] = [(hit.distance, 0)]
         for kind in self._exact_kinds:
             value = query.exact_value(kind)
             if value:
-                found.update(dict.fromkeys(self._exact[kind.name].get(bytes.fromhex(value), ()), 0))
+                found.update(dict.fromkeys(self._exact[kind.name].get(bytes.fromhex(value), ()), [(0, 0)]))
         return found
 
     def _video_candidates(self, query: MatchQuery) -> dict[int, video.FrameHits]:
@@ -376,7 +401,7 @@ def _features(entry_id: int, data: str | None) -> list[list[video.Feature]]:
         return []
 
 
-def _confirmed(session: Session, candidates: dict[int, int], frames: dict[int, video.FrameHits] | None = None) -> list[BankMatch]:
+def _confirmed(session: Session, candidates: Candidates, frames: dict[int, video.FrameHits] | None = None) -> list[BankMatch]:
     """Candidates that the database confirms: entry and bank enabled, within the bank's
     threshold (for vPDQ: frames within it, and python-threatexchange's percentages);
     nearest first."""
@@ -388,7 +413,7 @@ def _confirmed(session: Session, candidates: dict[int, int], frames: dict[int, v
 
 
 def _confirmed_chunk(
-    session: Session, candidates: dict[int, int], ids: list[int], frames: dict[int, video.FrameHits]
+    session: Session, candidates: Candidates, ids: list[int], frames: dict[int, video.FrameHits]
 ) -> list[BankMatch]:
     query = (
         select(BankEntry, Bank)
@@ -398,7 +423,11 @@ def _confirmed_chunk(
     found = []
     registry = active()
     for entry, bank in session.execute(query):
-        distance = candidates[entry.id]
+        # the nearest orientation this bank takes (the upload as it is, unless all_orientations)
+        options = candidates[entry.id] if bank.all_orientations else [o for o in candidates[entry.id] if o[1] == 0]
+        if not options:
+            continue
+        distance, orientation = options[0]
         kind = registry.get(entry.signal_type)
         if kind is not None and kind.index_kind is IndexKind.PDQ_INDEX and distance > bank.threshold:
             continue
@@ -425,6 +454,7 @@ def _confirmed_chunk(
                 action_paused=entry.flood_paused_at is not None,
                 exchange=entry.exchange,
                 **percents,
+                orientation=ORIENTATIONS[orientation],
             )
         )
     return found

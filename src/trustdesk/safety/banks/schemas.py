@@ -25,6 +25,11 @@ class BankBase(BaseModel):
     )
     enabled: bool = True
     rollout_percent: int = Field(100, ge=0, le=100, description="Share of content (by a hash of it) that this bank matches.")
+    all_orientations: bool | None = Field(
+        None,
+        description="Match an upload in any of its 8 rotations and flips (PDQ). "
+        "Default: on for a positive bank (exchange lists are hashed on the raw pixel grid), off for a negative bank.",
+    )
 
 
 class BankCreate(BankBase):
@@ -42,6 +47,7 @@ class BankUpdate(BaseModel):
     threshold: Annotated[int, Field(ge=0, le=MAX_THRESHOLD)] | None = None
     enabled: bool | None = None
     rollout_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    all_orientations: bool | None = None
 
 
 class BankRead(BaseModel):
@@ -57,6 +63,7 @@ class BankRead(BaseModel):
     threshold: int
     enabled: bool
     rollout_percent: int
+    all_orientations: bool
     created_at: datetime
     created_by: str
     entries: int = 0
@@ -170,6 +177,11 @@ class MatchRead(BaseModel):
     signal_type: str
     value: str
     distance: int
+    orientation: str = Field(
+        "original",
+        description="Which rotation or flip of the upload matched the entry: original, rotate_90, rotate_180, "
+        "rotate_270 (counter-clockwise), flip_top_bottom, flip_left_right, transpose, transverse (as Pillow's Image.Transpose).",
+    )
     policy: str | None
     dsa_category: str | None
     labels: list[str]

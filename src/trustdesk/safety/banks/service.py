@@ -97,8 +97,16 @@ def create_bank(
     threshold: int = 31,
     enabled: bool = True,
     rollout_percent: int = 100,
+    all_orientations: bool | None = None,
 ) -> Bank:
+    """`all_orientations`: match uploads in any of their eight rotations and flips; None
+    takes the default for the kind: on for a positive bank (hash lists from exchanges and
+    other tools are hashed on the raw pixel grid, EXIF orientation ignored), off for a
+    negative bank (the platform's own cleared content, hashed upright: matching it in
+    more orientations would only suppress more)."""
     name, kind = _check_name(name), BankKind(kind)
+    if all_orientations is None:
+        all_orientations = kind is BankKind.POSITIVE
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
         raise Conflict(f"A bank named '{name}' exists already.")
     policy, category = _policy_and_category(kind, policy)
@@ -113,6 +121,7 @@ def create_bank(
         threshold=_check_threshold(threshold),
         enabled=enabled,
         rollout_percent=_check_rollout(rollout_percent),
+        all_orientations=all_orientations,
         created_at=now,
         created_by=str(actor),
         updated_at=now,
@@ -126,7 +135,14 @@ def create_bank(
         action="bank.create",
         object_type="bank",
         object_id=bank.id,
-        details={"name": name, "kind": kind.value, "policy": policy, "threshold": threshold, "rollout_percent": rollout_percent},
+        details={
+            "name": name,
+            "kind": kind.value,
+            "policy": policy,
+            "threshold": threshold,
+            "rollout_percent": rollout_percent,
+            "all_orientations": all_orientations,
+        },
     )
     return bank
 
@@ -151,6 +167,7 @@ def update_bank(
     threshold: int | None = None,
     enabled: bool | None = None,
     rollout_percent: int | None = None,
+    all_orientations: bool | None = None,
 ) -> Bank:
     bank = get_bank(session, bank_id=bank_id)
     before = _config(bank)
@@ -166,6 +183,8 @@ def update_bank(
         bank.rollout_percent = _check_rollout(rollout_percent)
     if enabled is not None:
         bank.enabled = enabled
+    if all_orientations is not None:
+        bank.all_orientations = all_orientations
     after = _config(bank)
     if after != before:
         bank.updated_at = clock.now()
@@ -192,6 +211,7 @@ def _config(bank: Bank) -> dict[str, object]:
         "threshold": bank.threshold,
         "enabled": bank.enabled,
         "rollout_percent": bank.rollout_percent,
+        "all_orientations": bank.all_orientations,
     }
 
 

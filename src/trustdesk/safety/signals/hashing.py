@@ -36,6 +36,7 @@ import pdqhash
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from trustdesk.safety.signals import pdqmath
+from trustdesk.safety.signals.media_checks import MediaProblem, check_image_bytes
 
 PDQ_MIN_QUALITY = 50  # below this the hash is noise-dominated: not used for matching
 PDQ_HEX_DIGITS = 64
@@ -62,6 +63,21 @@ _ORIENT = {
     8: (True, True, False),
 }
 
+# The eight rotations and flips of an image, in the order pdqhash.compute_dihedral returns
+# their hashes: each name is the Pillow transpose (Image.Transpose, rotations counter-
+# clockwise) that, applied to the upload, gives the image that hash is of (checked against
+# Meta's dihedral reference images in tests/safety/banks/test_orientations.py).
+ORIENTATIONS = (
+    "original",
+    "rotate_90",
+    "rotate_180",
+    "rotate_270",
+    "flip_top_bottom",
+    "flip_left_right",
+    "transpose",
+    "transverse",
+)
+
 
 class MediaKind(StrEnum):
     IMAGE = "image"
@@ -77,6 +93,10 @@ class UnreadableMedia(ValueError):
     """Media that claims (by content type or header) to be an image but cannot be decoded."""
 
 
+class UnsupportedImage(UnreadableMedia):
+    """An image in a format that is not read here (SVG, HEIC without a plugin, ...)."""
+
+
 class ImageTooLarge(UnreadableMedia):
     """An image whose header declares more pixels than we decode: a few hundred bytes of PNG
     can declare 13,000 x 13,000 pixels, 20 s of CPU and over a gigabyte to decode."""
@@ -90,6 +110,8 @@ class MediaHashes:
     pdq: str | None = None
     pdq_quality: int | None = None
     vpdq: str | None = None  # a video's vPDQ signal (python-threatexchange's JSON), where vpdq is installed
+    # PDQ of the image in each of ORIENTATIONS (the first is `pdq`), when asked for
+    pdq_dihedral: tuple[str, ...] | None = None
 
     @property
     def pdq_usable(self) -> bool:
@@ -121,10 +143,12 @@ def hash_media(
     fast: bool = True,
     max_pixels: int = MAX_PIXELS,
     vpdq: bool = True,
+    dihedral: bool = False,
 ) -> MediaHashes:
     """All hashes of one uploaded file, as bytes or a binary file read from its start; PDQ
-    when it is an image, vPDQ when it is a video (and `vpdq`, and the vpdq package is
-    installed).
+    when it is an image (with `dihedral`, also the PDQ of its eight rotations and flips, from
+    the same decode and the same DCT), vPDQ when it is a video (and `vpdq`, and the vpdq
+    package is installed).
 
     The kind comes from the content type when given, else from the bytes. Raises
     ImageTooLarge for an image of more than `max_pixels` (known from its header, before
@@ -147,9 +171,12 @@ def hash_media(
             return MediaHashes(kind, md5, sha256, vpdq=video.format_features(video.hash_video(raw)))
     if kind is not MediaKind.IMAGE:
         return MediaHashes(kind, md5, sha256)
+    _check_bytes(source)
     img, full_size, scale = _open_image(source, fast=fast, max_pixels=max_pixels)
-    pdq, quality = _pdq(img, full_size, scale, fast=fast)
-    return MediaHashes(kind, md5, sha256, pdq, quality)
+    hashes, quality = _pdq(img, full_size, scale, fast=fast, dihedral=dihedral)
+    if dihedral:
+        return MediaHashes(kind, md5, sha256, hashes[0], quality, pdq_dihedral=hashes)
+    return MediaHashes(kind, md5, sha256, hashes[0], quality)
 
 
 def pdq_from_image(img: Image.Image, *, fast: bool = False) -> tuple[str, int]:
@@ -158,7 +185,13 @@ def pdq_from_image(img: Image.Image, *, fast: bool = False) -> tuple[str, int]:
     Any Pillow mode is accepted. With `fast`, a large image is box-reduced first and hashed
     from its block means (see the module docstring).
     """
-    return _pdq(img, img.size, 1, fast=fast)
+    hashes, quality = _pdq(img, img.size, 1, fast=fast)
+    return hashes[0], quality
+
+
+def pdq_dihedral_from_image(img: Image.Image, *, fast: bool = False) -> tuple[tuple[str, ...], int]:
+    """`pdq_from_image` of the image in each of ORIENTATIONS (one decode, one DCT)."""
+    return _pdq(img, img.size, 1, fast=fast, dihedral=True)
 
 
 def fast_scale(width: int, height: int) -> int:
@@ -179,13 +212,20 @@ def _stream_digests(stream: BinaryIO) -> tuple[str, str]:
     return md5.hexdigest(), sha256.hexdigest()
 
 
-def _pdq(img: Image.Image, full_size: tuple[int, int], scale: int, *, fast: bool) -> tuple[str, int]:
-    """PDQ of `img`, which is the full_size (width, height) image decoded at 1/scale."""
+def _pdq(
+    img: Image.Image, full_size: tuple[int, int], scale: int, *, fast: bool, dihedral: bool = False
+) -> tuple[tuple[str, ...], int]:
+    """PDQ of `img`, which is the full_size (width, height) image decoded at 1/scale; with
+    `dihedral`, of each of ORIENTATIONS (the first is the image as it is)."""
     try:
         target = fast_scale(*full_size) if fast else 1
         if max(scale, target) == 1:  # the full path: pdqhash itself
-            bits, quality = pdqhash.compute(_pdq_pixels(ImageOps.exif_transpose(img)))
-            return _bits_to_hex(bits), int(quality)
+            pixels = _pdq_pixels(ImageOps.exif_transpose(img))
+            if dihedral:
+                turned, quality = pdqhash.compute_dihedral(pixels)
+                return tuple(_bits_to_hex(b) for b in turned), int(quality)
+            bits, quality = pdqhash.compute(pixels)
+            return (_bits_to_hex(bits),), int(quality)
         orientation = img.getexif().get(ExifTags.Base.Orientation, 1)  # what exif_transpose reads
         img = _to_8bit(img)
         if target > scale:  # not a JPEG, or one its decoder would not scale that far
@@ -201,8 +241,20 @@ def _pdq(img: Image.Image, full_size: tuple[int, int], scale: int, *, fast: bool
         luma, (width, height) = luma.T, (height, width)
     luma = luma[:: -1 if flip_rows else 1, :: -1 if flip_cols else 1]
     buf = pdqmath.buffer64(luma, (height, width), scale, reverse=(flip_rows, flip_cols))
-    bits, quality = pdqmath.pdq_of_buffer(buf)
-    return _bits_to_hex(bits), quality
+    coefficients = pdqmath.dct16(buf)
+    if dihedral:  # the other seven from the same DCT (the order of pdqhash.compute_dihedral)
+        turned = pdqmath.dihedral(coefficients)
+        return tuple(_bits_to_hex(turned[name]) for name in pdqmath.DIHEDRAL), pdqmath.quality(buf)
+    return (_bits_to_hex(pdqmath.bits(coefficients)),), pdqmath.quality(buf)
+
+
+def _check_bytes(data: bytes | BinaryIO) -> None:
+    """`media_checks.check_image_bytes`, as this module's errors."""
+    try:
+        check_image_bytes(data)
+    except MediaProblem as problem:
+        kind = ImageTooLarge if problem.too_large else UnsupportedImage if problem.unsupported else UnreadableMedia
+        raise kind(str(problem)) from None
 
 
 def _kind_of(source: BinaryIO, content_type: str | None) -> MediaKind:
