@@ -224,6 +224,9 @@ class Scheduler:
 
 
 def states(db: Database) -> list[JobState]:
-    """Every job's row, by name: for the console page, the CLI and /metrics."""
-    with db.transaction() as session:
+    """Every job's row, by name: for the console page, the CLI and /metrics. A read of its own
+    that takes no lock (`Database.read`): the console page calls it inside a request whose own
+    transaction already holds SQLite's write lock, which a second read-write transaction would
+    wait on until it timed out."""
+    with db.read() as session:
         return list(session.scalars(select(JobState).order_by(JobState.name)))
