@@ -11,6 +11,13 @@ lose a third of its speed to a neighbour. The last line printed is `key=value` p
     .venv/bin/python benchmarks/match.py            # N = 10,000,000, peer at the same N
     .venv/bin/python benchmarks/match.py --quick    # N = 1,000,000
     .venv/bin/python benchmarks/match.py --peer-n 2000000   # cap the peer's N (labelled)
+    .venv/bin/python benchmarks/match.py --n 30000000 --skip-peer   # the largest that fits here
+
+Also printed, each beside its baseline from the same run: batches through the shared-scan
+kernel (blocks of 4,096 queries, `segment.SHARED_BLOCK`) against the same batches one query
+at a time through the per-query kernel; and the cost of dihedral matching per upload, one
+lookup of eight hashes (an upload's rotations and flips, `query_batch_arrays`) against the
+single upright lookup, plus pdqhash's eight hashes against its one on a conformance photo.
 """
 
 import os
@@ -27,7 +34,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from trustdesk.safety.signals import segment  # noqa: E402
 from trustdesk.safety.signals.index import PDQIndex  # noqa: E402
+
+_PHOTO = Path("shared") / "conformance" / "pdq" / "images" / "dih" / "bridge-1-original.jpg"
+CONFORMANCE_PHOTO = next((p / _PHOTO for p in Path(__file__).resolve().parents if (p / _PHOTO).is_file()), _PHOTO)
 
 THRESHOLD = 31
 PLANT_DISTANCES = np.arange(41)
@@ -53,6 +64,8 @@ class Result:
     recall: float
     false_positives: int
     add10k_s: float
+    batch_per_query_qps: float = float("nan")  # the same batches without shared scans
+    dihedral_uploads_per_s: float = float("nan")  # eight-orientation lookups, one upload at a time
 
 
 def hex_rows(rows: np.ndarray) -> list[str]:
@@ -130,13 +143,89 @@ def bench_ours(corpus: Corpus, n_single: int, repeat: int) -> Result:
     print_passes("trustdesk", batch_qps, single_qps)
     batch_qps, single_qps = max(batch_qps), max(single_qps)
     recall, false_positives = score(corpus, found.query, found.ids)
+    per_query = batch_without_shared_scans(index, corpus, repeat)
+    assert recall == score(corpus, per_query[1].query, per_query[1].ids)[0]
+    dihedral = dihedral_lookups(index, corpus, n_single, repeat)
+    print(
+        f"{'trustdesk':>14} batch: shared scans {batch_qps:,.0f} q/s vs one query at a time {per_query[0]:,.0f} q/s "
+        f"({batch_qps / per_query[0]:.2f}x); per upload: upright lookup {single_qps:,.0f}/s vs all 8 orientations "
+        f"{dihedral:,.0f}/s ({single_qps / dihedral:.2f}x the cost, {1e6 / dihedral - 1e6 / single_qps:,.0f} us more)",
+        flush=True,
+    )
     spot_check(corpus, index)
     extra = np.random.default_rng(99).integers(0, 256, (10_000, 32), dtype=np.uint8)
     start = time.perf_counter()
     index.add(extra, np.arange(10_000, dtype=np.int64) * 7 + 2)  # ids 2 mod 7: all new
     add10k_s = time.perf_counter() - start
     assert [m.id for m in index.query(extra[-1])] == [9_999 * 7 + 2]
-    return Result(build_s, index.bytes_per_hash(), rss_per_hash, batch_qps, single_qps, recall, false_positives, add10k_s)
+    return Result(
+        build_s,
+        index.bytes_per_hash(),
+        rss_per_hash,
+        batch_qps,
+        single_qps,
+        recall,
+        false_positives,
+        add10k_s,
+        per_query[0],
+        dihedral,
+    )
+
+
+def batch_without_shared_scans(index: PDQIndex, corpus: Corpus, repeat: int) -> tuple[float, object]:
+    """Best q/s of the same batch with the shared-scan kernel switched off (the baseline)."""
+    saved, segment.SHARED_MIN_QUERIES = segment.SHARED_MIN_QUERIES, 1 << 62
+    try:
+        passes = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            found = index.query_batch_arrays(corpus.queries)
+            passes.append(len(corpus.queries) / (time.perf_counter() - start))
+    finally:
+        segment.SHARED_MIN_QUERIES = saved
+    print(f"{'trustdesk':>14} passes: batch one query at a time {', '.join(f'{q:,.0f}' for q in passes)} q/s", flush=True)
+    return max(passes), found
+
+
+def dihedral_lookups(index: PDQIndex, corpus: Corpus, n_single: int, repeat: int) -> float:
+    """Uploads/s when each upload looks up eight hashes at once: its own and seven others
+    (an image's rotations and flips are ~128 bits from each other, as random hashes are)."""
+    rng = np.random.default_rng(7)
+    uploads = np.repeat(corpus.queries[:n_single, None, :], 8, axis=1)
+    uploads[:, 1:] = rng.integers(0, 256, (n_single, 7, 32), dtype=np.uint8)
+    passes = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for rows in uploads:
+            index.query_batch_arrays(rows)
+        passes.append(n_single / (time.perf_counter() - start))
+    print(
+        f"{'trustdesk':>14} passes: dihedral (8 hashes a lookup) {', '.join(f'{q:,.0f}' for q in passes)} uploads/s", flush=True
+    )
+    return max(passes)
+
+
+def dihedral_hashing(repeat: int = 20) -> None:
+    """pdqhash's eight dihedral hashes against its one, on a decoded conformance photo."""
+    if not CONFORMANCE_PHOTO.is_file():
+        print(f"dihedral hashing: no conformance photo at {CONFORMANCE_PHOTO}", flush=True)
+        return
+    import pdqhash
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(CONFORMANCE_PHOTO).convert("RGB"))
+    times = {}
+    for name, fn in (("one hash", pdqhash.compute), ("eight hashes", pdqhash.compute_dihedral)):
+        fn(pixels)
+        start = time.perf_counter()
+        for _ in range(repeat):
+            fn(pixels)
+        times[name] = (time.perf_counter() - start) / repeat * 1e3
+    print(
+        f"dihedral hashing ({pixels.shape[1]}x{pixels.shape[0]} decoded): pdqhash.compute {times['one hash']:.1f} ms, "
+        f"compute_dihedral {times['eight hashes']:.1f} ms ({times['eight hashes'] / times['one hash']:.2f}x)",
+        flush=True,
+    )
 
 
 def bench_peer(corpus: Corpus, n_single: int, repeat: int) -> Result:
@@ -196,6 +285,7 @@ def main() -> None:
     args = parser.parse_args()
     n = 1_000_000 if args.quick else args.n
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    dihedral_hashing()
     ours = bench_ours(make_corpus(n, args.queries, seed=1), args.single, args.repeat)
     report("trustdesk", n, ours)
     peer_n = n if args.peer_n is None else args.peer_n
@@ -213,7 +303,8 @@ def main() -> None:
         f"peer_recall={peer.recall if peer else float('nan'):.4f} bytes_per_hash={ours.bytes_per_hash:.1f} "
         f"rss_bytes_per_hash={ours.rss_per_hash:.1f} peer_rss_bytes_per_hash={peer.rss_per_hash if peer else float('nan'):.1f} "
         f"build_s={ours.build_s:.2f} peer_build_s={peer.build_s if peer else float('nan'):.1f} "
-        f"add10k_s={ours.add10k_s:.4f} peer_add10k_s={peer.add10k_s if peer else float('nan'):.3f}"
+        f"add10k_s={ours.add10k_s:.4f} peer_add10k_s={peer.add10k_s if peer else float('nan'):.3f} "
+        f"batch_per_query_qps={ours.batch_per_query_qps:.0f} dihedral_uploads_per_s={ours.dihedral_uploads_per_s:.0f}"
     )
 
 

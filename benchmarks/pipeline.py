@@ -298,6 +298,8 @@ def nats_run(workers: int, batch: list[dict], rules_dir: Path, hash_list: Path, 
         "TRUSTDESK_BUS": "nats",
         "TRUSTDESK_NATS_URL": NATS_URL,
         "TRUSTDESK_PIPELINE_PREFIX": prefix,
+        # The rules act, as in the embedded run (the promotion gate would hold every new version in shadow).
+        "TRUSTDESK_AUTOMATION_REQUIRES_PROMOTION": "false",
     }
     (work / "rules").mkdir(exist_ok=True)
     shutil.copy(rules_dir / "bench.rules", work / "rules" / "bench.rules")

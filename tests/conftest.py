@@ -52,6 +52,11 @@ hypothesis.settings.load_profile("trustdesk")
 os.environ.setdefault("TRUSTDESK_AUDIT_CHECKPOINT_EVERY_S", "0")
 # And the Matrix report import (platform = matrix); tests import through `reports.import_new`.
 os.environ.setdefault("TRUSTDESK_MATRIX_REPORTS_EVERY_S", "0")
+# And the scheduled jobs (core/jobs): tests drive a Scheduler themselves (tests/core/jobs).
+os.environ.setdefault("TRUSTDESK_JOBS_IN_SERVER", "false")
+# Live rules act at once in the suite (and in the workers and servers it starts); the promotion
+# gate of new rule and model versions has its own tests (tests/safety/pipeline/test_promotion.py).
+os.environ.setdefault("TRUSTDESK_AUTOMATION_REQUIRES_PROMOTION", "false")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -88,3 +88,15 @@ def test_demo_load_is_idempotent_and_prints_the_logins(run) -> None:
     assert "admin" in first.output and "trustdesk-demo-2026" in first.output
     second = run("demo", "load")
     assert second.exit_code == 0 and "0 staff accounts created" in second.output
+
+
+def test_jobs_run_once_then_status_shows_each_job_s_record(run) -> None:
+    once = run("jobs", "run", "--once")
+    assert once.exit_code == 0, once.output
+    assert "legal.deadline_alerts (tick 1" in once.output and "0 new alert(s)" in once.output
+    assert "emergency.sweep" not in once.output, "off where its interval is 0 (emergency_sweep_s in tests)"
+    status = run("jobs", "status")
+    assert status.exit_code == 0, status.output
+    line = next(row for row in status.output.splitlines() if "legal.deadline_alerts" in row)
+    assert "60 s" in line and " ok" in line
+    assert "off" in next(row for row in status.output.splitlines() if "emergency.sweep" in row)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import stat
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -222,18 +221,22 @@ def test_a_torn_last_line_is_not_read_and_is_cut_before_the_next_record(db: Data
     assert [c.seq for c in checkpoints.read(anchor.log).checkpoints] == [1, 2]
 
 
-def test_the_server_takes_checkpoints_on_its_schedule(container: Container, db: Database, clock) -> None:
+def test_checkpoints_are_a_scheduled_job_on_their_setting(container: Container, db: Database, clock) -> None:
+    from trustdesk.core.jobs import Scheduler
+    from trustdesk.web.jobs import AUDIT_CHECKPOINT, audit_jobs
+
     _write(db, clock, 2)
     anchor = Anchor.of(container.settings)
-    schedule = checkpoints.Schedule.start_for(container, every_s=0.05)
-    try:
-        deadline = time.monotonic() + 10
-        while not (anchor.log.exists() and checkpoints.read(anchor.log).latest) and time.monotonic() < deadline:
-            time.sleep(0.02)
-    finally:
-        schedule.stop()
+    [off] = audit_jobs(container)
+    assert off.name == AUDIT_CHECKPOINT and not off.enabled, "audit_checkpoint_every_s = 0 in tests: off"
+    container.settings = container.settings.model_copy(update={"audit_checkpoint_every_s": 3600.0})
+    [job] = audit_jobs(container)
+    scheduler = Scheduler(db, [job], clock=clock)
+    assert scheduler.run_due() == [], "the first one comes a minute after start"
+    clock.advance(seconds=61)
+    [outcome] = scheduler.run_due()
+    assert outcome.ok and outcome.summary == "signed checkpoint at entry 2"
     assert checkpoints.read(anchor.log).latest.seq == 2
-    assert checkpoints.Schedule.start_for(container, every_s=0) is None
 
 
 @pytest.mark.postgres_only

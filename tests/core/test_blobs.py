@@ -45,6 +45,16 @@ class BlobStoreContract:
         with pytest.raises(NotFound):
             store.get(key)
 
+    def test_a_deleted_blob_is_gone_and_deleting_twice_is_no_error(self, store: BlobStore) -> None:
+        key, other = store.put(b"package"), store.put(b"another")
+        store.delete(key)
+        store.delete(key)
+        assert not store.exists(key) and store.exists(other)
+        with pytest.raises(NotFound):
+            store.get(key)
+        with pytest.raises(NotFound):
+            store.delete("../etc/passwd")
+
     def test_concurrent_puts_of_the_same_bytes_agree(self, store: BlobStore) -> None:
         data = DATA * 50_000
         keys: list[str] = []

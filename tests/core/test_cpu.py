@@ -88,3 +88,24 @@ def test_a_process_pool_runs_jobs_in_other_processes_at_a_lower_priority() -> No
     assert pool.call(os.nice, 0) == os.nice(0) + PROCESS_NICENESS
     assert asyncio.run(pool.run(divmod, 7, 2)) == (3, 1)
     pool.close()
+
+
+def test_a_job_past_the_timeout_frees_its_caller_and_a_queued_one_is_dropped() -> None:
+    """A stalled job (a decoder stuck on a hostile file) costs its worker, not its caller:
+    the caller gets a 503-class error saying so, and a job still queued behind it never runs."""
+    from trustdesk.core.cpu import JobTimedOut
+
+    pool, release, ran = CpuPool(1, timeout=0.2), threading.Event(), []
+    try:
+        with pytest.raises(JobTimedOut, match="running") as stalled:
+            pool.call(release.wait, WAIT)
+        assert stalled.value.status == 503 and stalled.value.extensions["retry_after"] >= 1
+        with pytest.raises(JobTimedOut, match="waiting for a free worker"):
+            pool.call(ran.append, "queued")
+        with pytest.raises(JobTimedOut):
+            asyncio.run(pool.run(ran.append, "awaited"))
+    finally:
+        release.set()
+        pool.close()
+    assert "queued" not in ran
+    assert CpuPool(1, timeout=5).call(pow, 2, 10) == 1024  # within the timeout: the answer

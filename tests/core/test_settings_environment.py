@@ -17,9 +17,6 @@ ALLOWED = {
     # The example platform is the other side of the webhook connector, a program of its own
     # (`python -m trustdesk.platform.webhook.example_server`) with no Trustdesk settings.
     "platform/webhook/example_server.py": "reads its own TD_WEBHOOK_SECRET",
-    # Not yet a setting: the pipeline's bus subject prefix (TRUSTDESK_PIPELINE_PREFIX) is a CLI
-    # option with a typer envvar; the server takes it from the container.
-    "cli/pipeline.py": "the --prefix option's envvar",
 }
 
 

@@ -4,10 +4,8 @@ the one-hour clock, the actions and their refusals, and who may see or do anythi
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
@@ -21,7 +19,6 @@ from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.models import RemovalState, ThreatCase, ThreatSource
 from trustdesk.legal.intake import Channel
 from trustdesk.platform.port import MessageState
-from trustdesk.web.app import create_app
 
 PAGE = "/console/emergencies"
 
@@ -176,16 +173,3 @@ def test_a_reviewer_gets_neither_the_banner_nor_any_action(client, staff, legal,
     assert client.post(f"{PAGE}/removals/{removal_id}/confirm", data={"csrf_token": csrf}).status_code == 403
     assert client.post(f"{PAGE}/threats", data={"csrf_token": csrf, "summary": "x", "place": "FR"}).status_code == 403
     assert _removal(db, order.id).state == RemovalState.AUTO_REMOVED, "nothing changed"
-
-
-def _sweeping() -> bool:
-    return any(t.name == "emergency-lane" and t.is_alive() for t in threading.enumerate())
-
-
-def test_the_server_sweeps_in_the_background_when_the_setting_asks(settings, container) -> None:
-    assert settings.emergency_sweep_s == 0 and lane_runner.sweep_in_background(container, every_s=0) is None, "off in tests"
-    with TestClient(create_app(settings, container=container)):
-        assert not _sweeping()
-    with TestClient(create_app(settings.model_copy(update={"emergency_sweep_s": 3600.0}), container=container)):
-        assert _sweeping(), "the lifespan started the sweep"
-    assert not _sweeping(), "and stopped it on shutdown"

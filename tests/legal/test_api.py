@@ -181,3 +181,20 @@ def test_the_registry_by_api(client, staff) -> None:
     again = client.post("/api/v1/agencies", json=body, headers=admin)
     assert again.status_code == 409
     assert [a["code"] for a in client.get("/api/v1/agencies", headers=admin).json()] == ["be-fccu"]
+
+
+def test_the_list_continues_page_by_page_with_nothing_hidden_past_a_cap(client, db, clock, legal, world) -> None:
+    """Issue #19: the list stopped at 200 with no way on. A page at a time, `Link: rel=next`."""
+    headers = _agency_token(db, clock, legal.agency())
+    filed = [client.post("/api/v1/lawful-requests", json=_body(world), headers=headers).json()["request"]["id"] for _ in range(5)]
+    seen, url, pages = [], "/api/v1/lawful-requests?limit=2", 0
+    while url:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200
+        seen += [r["id"] for r in response.json()]
+        pages += 1
+        link = response.headers.get("link")
+        url = link[1 : link.index(">")] if link else None
+        assert (link is None) == (response.headers.get("x-next-cursor") is None)
+    assert sorted(seen) == sorted(filed) and len(seen) == len(filed) and pages == 3
+    assert client.get("/api/v1/lawful-requests?cursor=bm90LW91cnM", headers=headers).status_code == 422

@@ -258,3 +258,19 @@ def test_the_registry_page_title_is_plain_text(client, staff) -> None:
     assert page.status_code == 200
     title = page.text[page.text.index("<title>") + 7 : page.text.index("</title>")]
     assert title.strip() == "Authority registry · Trustdesk"
+
+
+def test_the_staff_queue_pages_past_its_first_page(client, legal, world, staff, monkeypatch) -> None:
+    from trustdesk.legal.pages import console
+
+    monkeypatch.setattr(console, "QUEUE_PAGE", 2)
+    officer = legal.officer(legal.agency(), confirmed=True)
+    filed = {legal.file(officer_principal(officer), legal.submission(world)).reference for _ in range(3)}
+    staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    first = client.get("/console/requests").text
+    more = re.search(r'href="([^"]+)" rel="next"', first)
+    assert more, "no link to the next page"
+    second = client.get(more.group(1).replace("&amp;", "&")).text
+    seen = re.findall(r'data-reference="([^"]+)"', first) + re.findall(r'data-reference="([^"]+)"', second)
+    assert set(seen) == filed and len(seen) == 3
+    assert 'rel="next"' not in second and "First page" in second

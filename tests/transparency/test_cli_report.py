@@ -25,6 +25,24 @@ def _runner(fresh_database_url, tmp_path):  # type: ignore[no-untyped-def]
     return invoke
 
 
+ANNEX_NAMES = [
+    f"dsa-transparency-2026-H1-{sheet}.csv"
+    for sheet in (
+        "1_report_identification",
+        "2_categories_names",
+        "3_member_states_orders",
+        "4_notices",
+        "5_own_initiative_illegal",
+        "6_own_initiative_TC",
+        "7_appeals_and_recidivism",
+        "8_automated_means",
+        "9_human_resources",
+        "10_AMAR",
+        "11_qualitative",
+    )
+]
+
+
 def test_writes_every_file_of_both_reports(fresh_database_url, tmp_path) -> None:
     run = _runner(fresh_database_url, tmp_path)
     out = tmp_path / "out"
@@ -33,7 +51,7 @@ def test_writes_every_file_of_both_reports(fresh_database_url, tmp_path) -> None
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         "SHA256SUMS",
-        "dsa-transparency-2026-H1.csv",
+        *sorted(ANNEX_NAMES),
         "dsa-transparency-2026-H1.html",
         "government-requests-2026-H1.csv",
         "government-requests-2026-H1.html",
@@ -42,7 +60,16 @@ def test_writes_every_file_of_both_reports(fresh_database_url, tmp_path) -> None
     for line in (out / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
-    assert "5 files for 2026-H1" in result.output
+    assert "15 files for 2026-H1" in result.output
+
+
+def test_the_trace_lists_figures_and_is_not_a_report_file(fresh_database_url, tmp_path) -> None:
+    run = _runner(fresh_database_url, tmp_path)
+    out, trace = tmp_path / "out", tmp_path / "trace.csv"
+    result = run("transparency", "report", "--period", "2026-H1", "--out", str(out), "--trace", str(trace))
+    assert result.exit_code == 0, result.output
+    assert trace.read_bytes().startswith(b"file,line,column,value,records\r\n")
+    assert not (out / "trace.csv").exists()
 
 
 def test_a_bad_period_is_a_clear_error_and_writes_nothing(fresh_database_url, tmp_path) -> None:

@@ -70,6 +70,13 @@ def create(
     rollout: Annotated[int, typer.Option(help="Rollout percentage.")] = 100,
     label: Annotated[list[str] | None, typer.Option(help="A label; repeat for several.")] = None,
     description: str = "",
+    all_orientations: Annotated[
+        bool | None,
+        typer.Option(
+            "--all-orientations/--upright-only",
+            help="Match uploads in all 8 rotations and flips (default: on for positive banks, off for negative).",
+        ),
+    ] = None,
 ) -> None:
     """Create a bank."""
     container = state(ctx).container
@@ -86,6 +93,7 @@ def create(
                 rollout_percent=rollout,
                 labels=label or [],
                 description=description,
+                all_orientations=all_orientations,
             )
     except TrustdeskError as exc:
         raise fail(exc) from None
@@ -243,7 +251,7 @@ def match_folder(
     container = state(ctx).container
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     matcher = MatchService(max_entries=container.settings.match_max_entries, refresh_seconds=3600)
-    table = Table("file", "pdq quality", "bank", "entry", "signal", "distance")
+    table = Table("file", "pdq quality", "bank", "entry", "signal", "distance", "orientation")
     unreadable, matched = [], 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with container.db.transaction() as session, Progress(*columns, console=console) as progress:
@@ -263,6 +271,7 @@ def match_folder(
                         str(m.entry_id),
                         m.signal_type,
                         str(m.distance),
+                        m.orientation,
                     )
             progress.advance(task)
     console.print(table if matched else "no matches")

@@ -5,14 +5,17 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from trustdesk.core.audit import Actor
 from trustdesk.core.errors import TrustdeskError
-from trustdesk.core.settings import Settings, load_settings
-from trustdesk.web.container import Container, build_container
+
+if TYPE_CHECKING:
+    from trustdesk.core.audit import Actor
+    from trustdesk.core.settings import Settings
+    from trustdesk.web.container import Container
 
 console = Console()
 err_console = Console(stderr=True)
@@ -27,12 +30,16 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from trustdesk.core.settings import load_settings
+
             self._settings = load_settings(self.config)
         return self._settings
 
     @property
     def container(self) -> Container:
         if self._container is None:
+            from trustdesk.web.container import build_container  # the whole server's wiring: only commands that use it pay
+
             self._container = build_container(self.settings)
         return self._container
 
@@ -43,6 +50,8 @@ def state(ctx: typer.Context) -> CliState:
 
 def operator() -> Actor:
     """CLI actions are recorded as done by the operating system user at the console."""
+    from trustdesk.core.audit import Actor
+
     return Actor("cli", getpass.getuser())
 
 

@@ -17,7 +17,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trustdesk.cli.context import console, err_console, fail, operator, state
-from trustdesk.core.bus import DEFAULT_PREFIX
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.settings import BusKind
 from trustdesk.safety.pipeline import deadletters, ingest
@@ -32,7 +31,11 @@ from trustdesk.safety.signals import index as index_kernels
 app = typer.Typer(help="The event pipeline: replay events, run workers, dead letters.", no_args_is_help=True)
 rules_app = typer.Typer(help="The rules: check files, backtest them on stored events.", no_args_is_help=True)
 Prefix = Annotated[
-    str, typer.Option("--prefix", envvar="TRUSTDESK_PIPELINE_PREFIX", help="Bus subject prefix (one per deployment).")
+    str | None,
+    typer.Option(
+        "--prefix",
+        help="Bus subject prefix (one per deployment); default: the pipeline_prefix setting (TRUSTDESK_PIPELINE_PREFIX).",
+    ),
 ]
 HashList = Annotated[
     Path | None,
@@ -42,7 +45,7 @@ HashList = Annotated[
 ]
 
 
-def _runtime(ctx: typer.Context, prefix: str, hash_list: Path | None = None, **options: Any) -> PipelineRuntime:
+def _runtime(ctx: typer.Context, prefix: str | None, hash_list: Path | None = None, **options: Any) -> PipelineRuntime:
     container = state(ctx).container
     if hash_list is not None:
         container.pipeline.hash_matcher = load_hash_list(hash_list)
@@ -83,7 +86,7 @@ def _progress() -> Progress:
 def replay(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON lines, one event per line.")],
-    prefix: Prefix = DEFAULT_PREFIX,
+    prefix: Prefix = None,
     batch: Annotated[int, typer.Option(min=1, max=5000)] = 1000,
     hash_list: HashList = None,
 ) -> None:
@@ -136,7 +139,7 @@ async def _submit_chunk(runtime: PipelineRuntime, chunk: list[tuple[int, str]], 
 @app.command()
 def worker(
     ctx: typer.Context,
-    prefix: Prefix = DEFAULT_PREFIX,
+    prefix: Prefix = None,
     batch: Annotated[int, typer.Option(min=1, max=5000, help="Events fetched and handled per transaction.")] = 500,
     ack_wait: Annotated[float, typer.Option(min=1, help="Seconds before an unacknowledged event is delivered again.")] = 30.0,
     name: Annotated[str | None, typer.Option(help="This worker's name in the event records.")] = None,
@@ -188,7 +191,7 @@ def dead_letters(ctx: typer.Context, limit: Annotated[int, typer.Option(min=1, m
 
 
 @app.command("replay-dead")
-def replay_dead(ctx: typer.Context, dead_letter_id: int, prefix: Prefix = DEFAULT_PREFIX) -> None:
+def replay_dead(ctx: typer.Context, dead_letter_id: int, prefix: Prefix = None) -> None:
     """Send one dead letter back to the pipeline (once its cause is fixed)."""
     runtime = _runtime(ctx, prefix)
     container = state(ctx).container

@@ -32,7 +32,7 @@ def export_sor(
         start, end = parse_interval(period)
     except TrustdeskError as exc:
         raise fail(exc) from None
-    with container.db.transaction() as session:
+    with container.db.read() as session:
         total = (
             session.scalar(
                 select(func.count())
@@ -92,8 +92,17 @@ def report(
     out: Annotated[
         Path, typer.Option("--out", help="Folder to write every file of both reports into (created if missing).", file_okay=False)
     ],
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            "--trace",
+            help="Also write, to this file, each DSA figure and the records it counts (for staff; never published).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the DSA transparency report and the government-request report of a period (not published)."""
+    from trustdesk.transparency.reports import annex
     from trustdesk.transparency.reports import service as reports
     from trustdesk.transparency.reports.periods import parse_period
 
@@ -104,14 +113,24 @@ def report(
         raise fail(exc) from None
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    with container.db.transaction() as session, _progress() as progress:
+    with container.db.read() as session, _progress() as progress:
         task = progress.add_task("reports", total=len(reports.ReportKind))
         for kind in reports.ReportKind:
-            written += reports.render(session, kind=kind, period=parsed, now=container.clock.now())
+            written += reports.render(
+                session, kind=kind, period=parsed, now=container.clock.now(), provider=annex.provider_of(container.settings)
+            )
             progress.advance(task)
+        trace_csv = (
+            reports.dsa_trace(session, period=parsed, now=container.clock.now(), provider=annex.provider_of(container.settings))
+            if trace is not None
+            else None
+        )
     for rendered in written:
         (out / rendered.name).write_bytes(rendered.content)
     (out / "SHA256SUMS").write_text("".join(f"{f.sha256}  {f.name}\n" for f in written), encoding="utf-8")
     for rendered in written:
         console.print(f"{rendered.sha256[:16]}…  {out / rendered.name}")
     console.print(f"{len(written)} files for {parsed.label} ({parsed.title}, UTC) written to {out}, with SHA256SUMS")
+    if trace is not None and trace_csv is not None:
+        trace.write_bytes(trace_csv)
+        console.print(f"Figures and the records they count written to {trace}")

@@ -60,6 +60,11 @@ class BlobStore(ABC):
     @abstractmethod
     def exists(self, key: str) -> bool: ...
 
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the bytes under `key` (retention, issue #21); nothing to remove is no error.
+        Content-addressed bytes may be shared: the caller checks that no row still needs them."""
+
 
 class InMemoryBlobStore(BlobStore):
     """For tests and throwaway instances: gone with the process, seen by it alone."""
@@ -83,6 +88,10 @@ class InMemoryBlobStore(BlobStore):
 
     def exists(self, key: str) -> bool:
         return KEY.fullmatch(key) is not None and key in self._blobs
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._blobs.pop(_checked(key), None)
 
 
 class LocalBlobStore(BlobStore):
@@ -132,6 +141,14 @@ class LocalBlobStore(BlobStore):
 
     def exists(self, key: str) -> bool:
         return KEY.fullmatch(key) is not None and self.path_of(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self.path_of(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_dir(path.parent)
 
     def _make_dirs(self, leaf: Path) -> None:
         for directory in (self.directory, leaf.parent, leaf):

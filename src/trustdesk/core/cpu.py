@@ -22,9 +22,11 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
+from trustdesk.core.errors import Unavailable
 from trustdesk.core.settings import CpuPoolKind
 
 P = ParamSpec("P")
@@ -44,13 +46,21 @@ def default_workers() -> int:
     return max(1, cpus - 1)
 
 
+class JobTimedOut(Unavailable):
+    """A CPU job did not finish within the pool's timeout (waiting for a worker, or running)."""
+
+
 class CpuPool:
     """A bounded pool for CPU-bound jobs. Workers start on first use; `close` stops them and a
     later job starts the pool again (a test client or CLI command may open and close it
-    more than once)."""
+    more than once). `timeout` (seconds, None: none) bounds how long a caller waits for one
+    job: past it the caller gets JobTimedOut and goes on, a job still queued is dropped, one
+    already running finishes on its own (nothing stops a thread or a worker process safely)."""
 
-    def __init__(self, workers: int | None = None, kind: CpuPoolKind = CpuPoolKind.THREAD) -> None:
-        self.workers, self.kind = workers or default_workers(), kind
+    def __init__(
+        self, workers: int | None = None, kind: CpuPoolKind = CpuPoolKind.THREAD, *, timeout: float | None = None
+    ) -> None:
+        self.workers, self.kind, self.timeout = workers or default_workers(), kind, timeout
         self._executor: Executor | None = None
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -85,7 +95,11 @@ class CpuPool:
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(*args, **kwargs)` in the pool, awaited from the event loop, which stays free."""
-        return await asyncio.wrap_future(self._submit(fn, *args, **kwargs))
+        future = self._submit(fn, *args, **kwargs)
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.timeout)
+        except TimeoutError:
+            raise self._timed_out(future) from None
 
     def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(*args, **kwargs)` in the pool, from a worker thread (a plain `def` handler, the
@@ -93,7 +107,19 @@ class CpuPool:
         the pool itself runs its inner job inline rather than wait for a free worker."""
         if getattr(_inside, "pool", None) is self:
             return fn(*args, **kwargs)
-        return self._submit(fn, *args, **kwargs).result()
+        future = self._submit(fn, *args, **kwargs)
+        try:
+            return future.result(self.timeout)
+        except FutureTimeout:
+            raise self._timed_out(future) from None
+
+    def _timed_out(self, future: Future[Any]) -> JobTimedOut:
+        queued = future.cancel()  # only a job no worker has started can be cancelled
+        where = "waiting for a free worker" if queued else "running"
+        return JobTimedOut(
+            f"The job took longer than {self.timeout:g} s ({where}); try again later.",
+            retry_after=max(1, round(self.timeout or 1)),
+        )
 
     @property
     def queued(self) -> int:

@@ -39,8 +39,11 @@ NAMING = {
 MODEL_MODULES = [
     "trustdesk.core.audit.models",
     "trustdesk.core.identity.models",
+    "trustdesk.core.jobs.models",
+    "trustdesk.core.access.models",
     "trustdesk.safety.enforcement.models",
     "trustdesk.safety.review.models",
+    "trustdesk.safety.quality.models",
     "trustdesk.safety.reports.models",
     "trustdesk.legal.models",
     "trustdesk.legal.policy.models",
@@ -51,7 +54,9 @@ MODEL_MODULES = [
     "trustdesk.safety.exchanges.models",
     "trustdesk.platform.matrix.models",
     "trustdesk.safety.pipeline.models",
+    "trustdesk.safety.automation.models",
     "trustdesk.transparency.reports.models",
+    "trustdesk.privacy.models",
 ]
 
 
@@ -183,7 +188,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            # `Database.read()`: a snapshot that takes no lock; writers go on beside it, and a
+            # write attempted in it fails at once (query_only) rather than upgrading the lock
+            # halfway (which WAL refuses with SQLITE_BUSY once another writer has committed).
+            conn.exec_driver_sql("BEGIN DEFERRED")
+            conn.exec_driver_sql("PRAGMA query_only = ON")
+        else:
+            conn.exec_driver_sql("PRAGMA query_only = OFF")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "trustdesk_read_only"  # the execution option `Database.read()` sets on its connections
 
 
 def make_engine(url: str) -> Engine:
@@ -202,10 +218,13 @@ class Database:
 
     def __init__(self, engine: Engine, *, bind: Connection | None = None) -> None:
         self.engine = engine
+        self._bound = bind is not None
         if bind is None:
             self._factory = sessionmaker(engine, expire_on_commit=False)
+            self._read_factory = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
         else:  # tests: everything happens inside one outer transaction that is rolled back
             self._factory = sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            self._read_factory = self._factory
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -218,6 +237,17 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._factory() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction for long reads (reports, exports, verification): on SQLite
+        a deferred snapshot that holds no lock, so a write beside it neither waits nor fails
+        (`transaction()` holds the one writer's lock from its first statement); on PostgreSQL
+        `READ ONLY`. Writing in it is an error."""
+        with self._read_factory() as session, session.begin():  # its commit ends a snapshot and keeps rows readable
+            if not self.is_sqlite and not self._bound:  # bound (tests): a savepoint, not a transaction of its own
+                session.execute(text("SET TRANSACTION READ ONLY"))
             yield session
 
     @property

@@ -51,6 +51,10 @@ class TooLarge(TrustdeskError):
     status, type_slug, title = 413, "too-large", "Too large"
 
 
+class UnsupportedMedia(TrustdeskError):
+    status, type_slug, title = 415, "unsupported-media", "The media format is not supported"
+
+
 class Unavailable(TrustdeskError):
     status, type_slug, title = 503, "unavailable", "A dependency is unavailable"
 

@@ -20,7 +20,7 @@ DEV_SECRET = "dev-only-change-me-0123456789abcdef"
 # Where links point when no base URL is set and no request tells its host (development only).
 DEV_BASE_URL = "http://127.0.0.1:8000"
 # Every signal type Trustdesk ships (safety/signals/types/registry.py's CATALOGUE; a test checks).
-DEFAULT_SIGNAL_TYPES: tuple[str, ...] = ("pdq", "md5", "sha256", "video_md5")
+DEFAULT_SIGNAL_TYPES: tuple[str, ...] = ("pdq", "md5", "sha256", "video_md5", "vpdq")
 
 
 class BusKind(StrEnum):
@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     )
     bus: BusKind = Field(BusKind.IN_PROCESS, description="Event bus: in-process (embedded) or nats (JetStream, many workers).")
     nats_url: str = Field("nats://127.0.0.1:4222", description="bus = nats: the NATS server.")
+    pipeline_prefix: str = Field(
+        "trustdesk",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The bus subject prefix, one per deployment: the API, `trustdesk serve` and every `trustdesk pipeline worker` must agree on it.",
+    )
     platform: PlatformKind = Field(
         PlatformKind.DEMO, description="The moderated platform: demo (built in), matrix (Synapse) or webhook."
     )
@@ -101,6 +106,11 @@ class Settings(BaseSettings):
         0.25, ge=0, description="platform = webhook: first retry delay, doubled each time, with jitter."
     )
     organisation_name: str = Field("Demo Messenger Ltd", description="The provider's legal name, shown to authorities and users.")
+    dsa_provider_kind: str = Field(
+        "online_platform",
+        pattern="^(hosting|online_platform|vlop)$",
+        description="DSA transparency report: hosting | online_platform | vlop; which rows of the Annex I templates apply.",
+    )
     matrix_homeserver_url: str | None = Field(None, description="platform = matrix: Synapse's client/admin API base URL.")
     matrix_server_name: str | None = Field(None, description="platform = matrix: the homeserver's server_name.")
     matrix_bot_user_id: str | None = Field(None, description="platform = matrix: the Synapse admin account Trustdesk acts as.")
@@ -123,12 +133,23 @@ class Settings(BaseSettings):
     emergency_sweep_s: float = Field(
         10.0,
         ge=0,
-        description="Seconds between the emergency lane's sweeps inside the server (missed TCO orders, deadline pages, page escalation); 0 turns the sweep off (then run `trustdesk emergency run --every 10`).",
+        description="Seconds between the emergency lane's sweeps (missed TCO orders, deadline pages, page escalation): the `emergency.sweep` scheduled job, one process per sweep (docs/jobs.md); 0 turns the sweep off.",
     )
     exchange_credentials: dict[str, dict[str, SecretStr]] = Field(
         default_factory=dict,
         description="Hash-list exchange credentials by API name (ncmec, stop_ncii, tat, fb_threatexchange): "
         'the fields of python-threatexchange\'s credential class, e.g. {"ncmec": {"user": ..., "password": ...}}.',
+    )
+    automation_requires_promotion: bool = Field(
+        True,
+        description="A rule or model version the pipeline has not seen runs in shadow (verdicts recorded, no effects) "
+        "until it is promoted on its measured precision (docs/classifiers.md); false lets every live rule act at once.",
+    )
+    model_servers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Classifiers on self-hosted model servers (POST /v1/classify, docs/classifiers.md), each "
+        '{"name": ..., "base_url": ..., "model": ..., "version": ..., "positive_label": ..., "modalities": ["text", "image"], '
+        '"token": ..., "timeout_s": ...}; rules call them by name.',
     )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")
@@ -199,15 +220,25 @@ class Settings(BaseSettings):
         ge=1,
         description="Workers that run CPU-bound work (media hashing, upload parsing) off the event loop, and so the most such jobs at once; unset: one fewer than the CPUs this process may use (at least 1), leaving one to serve requests.",
     )
+    hash_workers: int | None = Field(
+        None,
+        ge=1,
+        description="Processes that hash uploaded media (decode, PDQ, MD5 and SHA-256), a pool of their own at the CPU pool's lower OS priority, so that a burst of uploads queues there and not in front of other CPU work; unset: media is hashed in the CPU pool (cpu_workers, cpu_pool). benchmarks/hash.py gives the rate of one.",
+    )
     cpu_pool: CpuPoolKind = Field(
         CpuPoolKind.PROCESS,
         description="What the CPU workers are: process (the default: at a lower OS priority than the server, so a busy machine serves requests first) or thread (shares memory, starts at once; what is costly releases the GIL). benchmarks/concurrency.py compares them.",
+    )
+    cpu_job_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest a request waits for one CPU job (a media hash, in the queue and running) before it is answered 503 (`retry_after` in the problem): a file that stalls its decoder then costs one worker, never the requests behind it. The job itself runs on (a thread or process cannot be stopped safely); the pixel, size and JPEG scan limits keep real files far inside this.",
     )
     pipeline_payload_days: int = Field(
         90,
         ge=1,
         le=3650,
-        description="Days a handled event's content (message text, media ids) is kept for backtests and replays; `trustdesk pipeline purge` blanks it after that, keeping the record that the event was handled and its verdicts.",
+        description="Days a handled event's content (message text, media ids) is kept for backtests and replays; the daily `safety.pipeline_purge` job (or `trustdesk pipeline purge`) blanks it after that, keeping the record that the event was handled and its verdicts.",
     )
     audit_key_file: Path | None = Field(
         None,
@@ -220,7 +251,19 @@ class Settings(BaseSettings):
     audit_checkpoint_every_s: float = Field(
         3600.0,
         ge=0,
-        description="Seconds between the server's checkpoints of the audit chain; 0 turns them off (then run `trustdesk audit checkpoint --every 3600`, or from a scheduler).",
+        description="Seconds between checkpoints of the audit chain: the `audit.checkpoint` scheduled job (docs/jobs.md); 0 turns them off (then run `trustdesk audit checkpoint --every 3600`).",
+    )
+
+    jobs_in_server: bool = Field(
+        True,
+        description="Whether `trustdesk serve` runs the scheduled jobs itself (docs/jobs.md); any number of servers and `trustdesk jobs run` workers may: one of them runs each job's tick, elected through the database. false: only the workers run them.",
+    )
+    jobs_poll_s: float = Field(
+        5.0, gt=0, description="Seconds between a process's looks at which jobs are due (the finest interval a job can have)."
+    )
+    jobs_every_s: dict[str, float] = Field(
+        default_factory=dict,
+        description='Seconds between runs of a scheduled job, by name, over its default (`trustdesk jobs status` lists them); 0 turns the job off, e.g. {"safety.exchange_fetch": 0, "legal.deadline_alerts": 30}. The emergency sweep and the audit checkpoints keep their own settings (emergency_sweep_s, audit_checkpoint_every_s) as defaults.',
     )
 
     def check_production(self) -> None:

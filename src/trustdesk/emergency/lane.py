@@ -1,16 +1,16 @@
 """Running the lane: take every TCO order in as soon as the transaction that received it (or
-that completed it) commits, and sweep on a timer for anything a crash or another process left.
+that completed it) commits, and sweep on a schedule (the `emergency.sweep` job, emergency/jobs.py) for anything a crash
+or another process left.
 
 The trigger is a session event on this process's database: after a commit in which a TCO
 request was added or changed, the lane runs in a transaction of its own. The legal domain
 stays unaware of the lane; the order is already safely stored (and its receipt signed) before
 the lane touches it, and a failure of the lane never undoes the intake: the sweep
-(`trustdesk emergency run`, or the worker loop) retries it."""
+(`trustdesk emergency run`, or the scheduled job) retries it."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -106,47 +106,3 @@ def lane_of(container: Container) -> removal.Lane | None:
 def install_for(container: Container) -> None:
     """What `create_app` calls: the lane follows this container's database."""
     install(container.db, lambda: lane_of(container))
-
-
-class Worker:
-    """The sweep on a timer, in a thread: for the embedded server and for `trustdesk emergency
-    worker`. Deadline pages and page escalation run here too."""
-
-    def __init__(self, db: Database, lane: removal.Lane, *, every_s: float = 5.0, first_after_s: float = 0.0) -> None:
-        self.db, self.lane, self.every_s, self.first_after_s = db, lane, every_s, first_after_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def run(self) -> None:
-        if self._stop.wait(self.first_after_s):
-            return
-        while not self._stop.is_set():
-            try:
-                tick(self.db, lane=self.lane)
-            except Exception:
-                log.exception("emergency lane: sweep failed; retrying")
-            self._stop.wait(self.every_s)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="emergency-lane", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-
-def sweep_in_background(container: Container, *, every_s: float) -> Worker | None:
-    """What the server's lifespan starts: the sweep in a thread, every `every_s` seconds (the
-    `emergency_sweep_s` setting; None when it is 0, as in the tests, or no platform is set). The
-    instant trigger above does the urgent work; the sweep catches what it could not and
-    keeps the clocks honest (near and missed hours, escalation of unanswered pages). Its
-    first round comes one period after start, leaving start-up to the other domains' own
-    start-up writes (one writer on SQLite)."""
-    lane = lane_of(container)
-    if every_s <= 0 or lane is None:
-        return None
-    worker = Worker(container.db, lane, every_s=every_s, first_after_s=every_s)
-    worker.start()
-    return worker

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trustdesk.core.blobs import BlobStore, InMemoryBlobStore
-from trustdesk.core.bus import DEFAULT_PREFIX
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.cpu import CpuPool
 from trustdesk.core.database import Database
 from trustdesk.core.dsa_database import DsaDatabase
 from trustdesk.core.paging import Pager
-from trustdesk.core.settings import Settings
+from trustdesk.core.settings import CpuPoolKind, Settings
 
 if TYPE_CHECKING:  # named for the type checker only (tests/test_layering.py)
     from trustdesk.platform.matrix.screen import ContentScreen
@@ -36,7 +35,7 @@ class PipelineSlot:
     test sets before the first use, and the runtime built then."""
 
     rules_dir: Path | str | None = None  # where the rule files are; default <data_dir>/rules, else the shipped examples
-    prefix: str = DEFAULT_PREFIX  # the bus subject prefix
+    prefix: str | None = None  # the bus subject prefix; None: the `pipeline_prefix` setting
     autostart: bool = True  # the embedded worker starts with the app (tests drive it themselves)
     hash_matcher: HashMatcher | SessionHashMatcher | None = None  # default: the banks' matcher
     runtime: PipelineRuntime | None = None
@@ -57,6 +56,15 @@ class Container:
     content_screen: ContentScreen | None = None  # the Matrix pre-send check's screen; None: an empty list
     pipeline: PipelineSlot = field(default_factory=PipelineSlot)
     cpu: CpuPool = field(init=False)  # CPU-bound work, off the event loop (core/cpu.py)
+    hashing: CpuPool = field(init=False)  # media hashing: `hash_workers` processes, else the CPU pool
 
     def __post_init__(self) -> None:
-        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool)
+        self.cpu = CpuPool(self.settings.cpu_workers, self.settings.cpu_pool, timeout=self.settings.cpu_job_timeout_seconds)
+        workers = self.settings.hash_workers
+        self.hashing = CpuPool(workers, CpuPoolKind.PROCESS) if workers else self.cpu
+
+    def close_pools(self) -> None:
+        """Stop the CPU pool's workers and the hashing pool's (a later job starts them again)."""
+        self.cpu.close()
+        if self.hashing is not self.cpu:
+            self.hashing.close()

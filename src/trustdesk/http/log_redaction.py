@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 REDACTED = "[redacted]"
 # Path parameters whose value is a bearer secret: whoever has it may open the page.
@@ -113,6 +115,7 @@ class Redactor:
     def __init__(self, templates: Iterable[str]) -> None:
         self.templates: frozenset[str] = frozenset()
         self.paths: list[re.Pattern[str]] = []
+        self.before: Callable[[], None] | None = None  # install_lazily: computes the templates on first use
         self.query = re.compile(r"([?&](?:" + "|".join(sorted(map(re.escape, SECRET_QUERY))) + r")=)[^&#\s\"'<>]*")
         self.widen(templates)
 
@@ -164,6 +167,34 @@ def install(app: FastAPI) -> Redactor:
     return install_templates(route_paths(app))
 
 
+def install_lazily(templates: Callable[[], Iterable[str]]) -> Redactor:
+    """`install_templates` whose templates are computed when the first log record is made,
+    not before: the CLI's come from every router (`web.app.route_templates`, about as costly
+    as importing the whole server), which a command that logs nothing, `--help` first of all,
+    never pays for. A record made while they are being computed (an import that logs) is
+    redacted with what is known so far (the secret query values)."""
+    redactor = install_templates(())
+    pending: list[Callable[[], Iterable[str]]] = [templates]
+    lock = threading.RLock()
+    resolving = threading.local()
+
+    def resolve() -> None:
+        if not pending or getattr(resolving, "on", False):
+            return
+        with lock:
+            if not pending:
+                return
+            resolving.on = True
+            try:
+                redactor.widen(pending[0]())
+                pending.clear()
+            finally:
+                resolving.on = False
+
+    redactor.before = resolve
+    return redactor
+
+
 def install_templates(templates: Iterable[str]) -> Redactor:
     """Redact every log record of this process with these path templates: the server's
     (`install`), or the CLI's for its commands and workers, which have no app. Idempotent: a
@@ -179,6 +210,8 @@ def install_templates(templates: Iterable[str]) -> Redactor:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         try:
+            if redactor.before is not None:
+                redactor.before()
             redactor.record(record)
         except Exception:  # a line that cannot be redacted must not break its caller, nor be written as it was
             record.msg, record.args = "[log line withheld: redaction failed]", None

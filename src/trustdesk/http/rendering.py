@@ -23,9 +23,13 @@ NAVIGATION: list[tuple[str, str, str, Permission]] = [
     ("safety", "Safety", "/console/safety", Permission.SAFETY_READ),
     ("pipeline", "Pipeline", "/console/safety/pipeline", Permission.SAFETY_READ),
     ("review", "Review", "/console/review", Permission.TRIAGE),
+    ("quality", "Quality", "/console/quality", Permission.QUALITY_READ),
     ("emergencies", "Emergencies", "/console/emergencies", Permission.EMERGENCY_HANDLE),
     ("transparency", "Transparency", "/console/transparency", Permission.TRANSPARENCY_PUBLISH),
+    ("privacy", "Privacy", "/console/privacy", Permission.PRIVACY_READ),
     ("audit", "Audit log", "/console/audit", Permission.AUDIT_READ),
+    ("access", "Access log", "/console/access-log", Permission.AUDIT_READ),
+    ("jobs", "Jobs", "/console/jobs", Permission.JOBS_READ),
     ("users", "Staff", "/console/users", Permission.USERS_MANAGE),
 ]
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from trustdesk.core.errors import NotFound
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.core.urls import Audience, base
+from trustdesk.http.access import record_view
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, current_principal, require
+from trustdesk.http.pagination import next_page
 from trustdesk.legal import alerts, discovery, registry, service
+from trustdesk.legal.access import request_view
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
 from trustdesk.legal.models import OfficerState, RequestState
@@ -90,12 +93,22 @@ def create(
 
 @router.get("", response_model=list[LawfulRequestRead])
 def list_all(
-    session: SessionDep, principal: Caller, open_only: bool = False, state: RequestState | None = None
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Caller,
+    open_only: bool = False,
+    state: RequestState | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    cursor: str | None = None,
 ) -> list[LawfulRequestRead]:
-    return [
-        LawfulRequestRead.model_validate(r)
-        for r in service.list_requests(session, principal=principal, open_only=open_only, state=state)
-    ]
+    """Nearest deadline first. A page at a time: when more follow, the `Link` header's
+    `rel="next"` (and `X-Next-Cursor`) continue the list from where this page ended."""
+    rows, after = service.page_requests(
+        session, principal=principal, open_only=open_only, state=state, limit=limit, cursor=cursor
+    )
+    next_page(request, response, after)
+    return [LawfulRequestRead.model_validate(r) for r in rows]
 
 
 @router.get("/alerts", response_model=list[AlertRead])
@@ -116,12 +129,30 @@ def scan_alerts(request: Request, session: SessionDep, container: ContainerDep, 
 
 
 @router.get("/{request_id}", response_model=LawfulRequestDetail)
-def detail(request_id: RowId, session: SessionDep, principal: Caller) -> LawfulRequestDetail:
-    return _detail(session, principal, request_id)
+def detail(
+    request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> LawfulRequestDetail:
+    """One request with its targets; the view is logged against each person it names (core/access)."""
+    v = service.view(session, principal=principal, request_id=request_id)
+    subjects, why = request_view(v)
+    record_view(
+        request,
+        session,
+        container,
+        principal=principal,
+        subjects=subjects,
+        what="lawful_request",
+        justification=why,
+        object_ref=f"request:{request_id}",
+    )
+    return _detail_of(v)
 
 
 def _detail(session: Any, principal: Principal, request_id: int) -> LawfulRequestDetail:
-    v = service.view(session, principal=principal, request_id=request_id)
+    return _detail_of(service.view(session, principal=principal, request_id=request_id))
+
+
+def _detail_of(v: service.RequestView) -> LawfulRequestDetail:
     return LawfulRequestDetail(
         **LawfulRequestRead.model_validate(v.request).model_dump(),
         targets=v.targets,

@@ -7,10 +7,11 @@ Issue 4 (policy, disclosure) and the emergency lane call `get_request`, `list_re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core import audit
@@ -25,6 +26,7 @@ from trustdesk.core.identity.permissions import (
     authorize_request_handling,
     scope_requests_to_agency,
 )
+from trustdesk.http.pagination import Keyset, SortKey
 from trustdesk.legal import clocks
 from trustdesk.legal.checks import RequestParts, overall, run_checks
 from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
@@ -70,17 +72,46 @@ def get_request(
     return request
 
 
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts requests without a deadline last
+QUEUE_ORDER = Keyset(
+    (
+        SortKey(func.coalesce(LawfulRequest.due_at, NO_DEADLINE), "due", instant=True, read=lambda r: r.due_at or NO_DEADLINE),
+        SortKey(LawfulRequest.received_at, "received_at", instant=True),
+        SortKey(LawfulRequest.id, "id"),
+    )
+)
+
+
 def list_requests(
-    session: Session, *, principal: Principal, open_only: bool = False, state: RequestState | None = None, limit: int = 200
+    session: Session,
+    *,
+    principal: Principal,
+    open_only: bool = False,
+    state: RequestState | None = None,
+    limit: int = 200,
+    cursor: str | None = None,
 ) -> list[LawfulRequest]:
     """Sorted by time left: the nearest deadline first, requests without one last."""
+    return page_requests(session, principal=principal, open_only=open_only, state=state, limit=limit, cursor=cursor)[0]
+
+
+def page_requests(
+    session: Session,
+    *,
+    principal: Principal,
+    open_only: bool = False,
+    state: RequestState | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[LawfulRequest], str | None]:
+    """A page of the queue in `list_requests`' order and the cursor of the next one (None at
+    the end): keyset pagination, so nothing lies hidden past a cap (issue #19)."""
     query = _scoped(principal)
     if open_only:
         query = query.where(LawfulRequest.state.not_in([str(s) for s in FINAL]))
     if state is not None:
         query = query.where(LawfulRequest.state == str(state))
-    query = query.order_by(LawfulRequest.due_at.is_(None), LawfulRequest.due_at, LawfulRequest.received_at).limit(limit)
-    return list(session.scalars(query))
+    return QUEUE_ORDER.page(session, query, cursor=cursor, limit=limit)
 
 
 def transition(

@@ -99,7 +99,7 @@ def media_check(
     """The upload is hashed first, in the CPU pool and before the request's transaction
     begins (the caller is checked in a short one of its own), as the banks' lookup does."""
     media, actor = body.model_dump(), actor_of(request, principal)
-    hashes = banks_matrix.hash_upload(media, cpu=container.cpu)
+    hashes = banks_matrix.hash_upload(media, cpu=container.hashing)
     verdict = service.check_media(session, screen=content_screen(container), media=media, actor=actor, clock=container.clock)
     if not verdict.block:
         banks_matrix.remember_upload(
@@ -128,6 +128,6 @@ def events(body: EventsIn, request: Request, session: SessionDep, container: Con
         actor=actor,
         clock=container.clock,
         pager=container.pager,
-        cpu=container.cpu,
+        cpu=container.hashing,
     )
     return IngestOut(received=result.received, duplicates=result.duplicates, removed=result.removed)

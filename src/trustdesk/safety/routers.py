@@ -9,6 +9,8 @@ from trustdesk.safety.connector import router as matrix_connector_router
 from trustdesk.safety.enforcement.api import router as enforcement_router
 from trustdesk.safety.pipeline.api import router as pipeline_router
 from trustdesk.safety.pipeline.pages import router as pipeline_console_router
+from trustdesk.safety.quality.api import router as quality_router
+from trustdesk.safety.quality.pages import router as quality_console_router
 from trustdesk.safety.reports.api import router as notices_router
 from trustdesk.safety.reports.pages import router as public_safety_router
 from trustdesk.safety.review.api import router as review_router
@@ -21,5 +23,12 @@ API_ROUTERS: list[APIRouter] = [
     notices_router,
     review_router,
     enforcement_router,
+    quality_router,
 ]
-PAGE_ROUTERS: list[APIRouter] = [banks_console_router, review_console_router, public_safety_router, pipeline_console_router]
+PAGE_ROUTERS: list[APIRouter] = [
+    banks_console_router,
+    review_console_router,
+    quality_console_router,
+    public_safety_router,
+    pipeline_console_router,
+]

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from trustdesk import __version__
-from trustdesk.core.audit import checkpoints as audit_checkpoints
+from trustdesk.core.jobs.metrics import JobsCollector
 from trustdesk.core.settings import Settings
 from trustdesk.emergency import lane as emergency_lane
 from trustdesk.emergency import routers as emergency_routers
@@ -20,19 +20,37 @@ from trustdesk.http import limits, log_redaction, observability, openapi, proble
 from trustdesk.legal import routers as legal_routers
 from trustdesk.legal.signing import provider_key
 from trustdesk.platform import routers as platform_routers
+from trustdesk.privacy import routers as privacy_routers
 from trustdesk.safety import routers as safety_routers
 from trustdesk.safety.signals import index as index_kernels
 from trustdesk.transparency import routers as transparency_routers
+from trustdesk.web.access_log import api_router as access_log_api_router
+from trustdesk.web.access_log import page_router as access_log_page_router
 from trustdesk.web.audit import router as audit_router
 from trustdesk.web.container import Container, build_container
 from trustdesk.web.identity import router as identity_router
+from trustdesk.web.jobs import scheduler_for
+from trustdesk.web.jobs_views import api_router as jobs_api_router
+from trustdesk.web.jobs_views import page_router as jobs_page_router
 from trustdesk.web.pages import console_router, staff_console_router
 
 STATIC = Path(__file__).parent / "static"
 # Each domain exports its routers (`<domain>/routers.py`); core's own are the top's (web/).
-DOMAINS = [platform_routers, safety_routers, legal_routers, emergency_routers, transparency_routers]
-API_ROUTERS: list[APIRouter] = [identity_router, audit_router, *(r for d in DOMAINS for r in d.API_ROUTERS)]  # under /api/v1
-PAGE_ROUTERS: list[APIRouter] = [console_router, staff_console_router, *(r for d in DOMAINS for r in d.PAGE_ROUTERS)]
+DOMAINS = [platform_routers, safety_routers, legal_routers, emergency_routers, transparency_routers, privacy_routers]
+API_ROUTERS: list[APIRouter] = [
+    identity_router,
+    audit_router,
+    access_log_api_router,
+    jobs_api_router,
+    *(r for d in DOMAINS for r in d.API_ROUTERS),
+]  # under /api/v1
+PAGE_ROUTERS: list[APIRouter] = [
+    console_router,
+    staff_console_router,
+    access_log_page_router,
+    jobs_page_router,
+    *(r for d in DOMAINS for r in d.PAGE_ROUTERS),
+]
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
@@ -43,14 +61,13 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sweep = emergency_lane.sweep_in_background(container, every_s=settings.emergency_sweep_s)  # 0 in tests
-        checkpoints = audit_checkpoints.Schedule.start_for(container, every_s=settings.audit_checkpoint_every_s)  # 0 in tests
+        # The scheduled jobs (docs/jobs.md): the emergency sweep, audit checkpoints, alerts,
+        # purges, fetches; off in tests (jobs_in_server), which drive a Scheduler themselves.
+        scheduler = scheduler_for(container).start() if settings.jobs_in_server else None
         yield
-        if sweep is not None:
-            sweep.stop()
-        if checkpoints is not None:
-            checkpoints.stop()
-        container.cpu.close()
+        if scheduler is not None:
+            scheduler.stop()
+        container.close_pools()
         container.db.dispose()
 
     app = FastAPI(
@@ -66,6 +83,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     emergency_lane.install_for(container)  # TCO orders are taken in as soon as they are committed
     metrics = observability.Metrics()
     app.state.metrics = metrics  # domains add collectors to it (the pipeline's read the database)
+    metrics.registry.register(JobsCollector(container.db))  # every process's job runs, from their rows
     limits.install(app, settings)  # before observability: inside it, so refusals carry the request id
     observability.install(app, metrics)
     problems.install(app)

@@ -49,3 +49,24 @@ def test_per_country_counts(db, clock, desk: Desk, scenarios: Scenarios) -> None
 def test_a_bad_period_is_refused(db) -> None:
     with db.transaction() as session, pytest.raises(InvalidInput):
         numbers.government_numbers(session, principal=LENA, start=END, end=START)
+
+
+def test_facts_read_in_chunks_are_the_facts_read_at_once(db, clock, desk: Desk, scenarios: Scenarios) -> None:
+    """The keyset chunks (issue #19: one IN-list of every request of the period passed
+    psycopg's 65,535-parameter limit at 100,000 requests) neither skip nor repeat a request,
+    and each request keeps its own related rows across a chunk's border."""
+    filed = [
+        scenarios.french_judge_content_order(),
+        scenarios.prosecutor_content_order(),
+        scenarios.us_emergency_request(),
+        scenarios.journalist_insult_order(),
+    ]
+    desk.adopt(desk.decide(filed[1].request.id))
+    desk.call_back(filed[2].request.id)
+    clock.advance(hours=2)
+    desk.package(desk.through_approval(filed[2].request.id))
+    with db.transaction() as session:
+        whole = numbers.gather(session, start=START, end=END, chunk=10_000)
+        for size in (1, 2, 3):
+            assert numbers.gather(session, start=START, end=END, chunk=size) == whole
+    assert len(whole) == len(filed)

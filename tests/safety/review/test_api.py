@@ -78,7 +78,7 @@ def test_notice_to_decision_to_appeal_over_the_api(client, staff, reviewers, pla
     assert decided.status_code == 201, decided.text
     assert platform.get_message(message_id).state is MessageState.REMOVED
     assert client.get(f"/api/v1/notices/{token}").json()["outcome"] == "action"
-    record = client.get(f"/api/v1/enforcement/accounts/{cast.accounts['dealer']}").json()
+    record = client.get(f"/api/v1/enforcement/accounts/{cast.accounts['dealer']}", params={"purpose": f"case:{case_id}"}).json()
     assert record["active_points"] == 3 and record["actions"][0]["platform_ok"]
 
     client.cookies.clear()

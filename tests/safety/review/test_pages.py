@@ -92,7 +92,7 @@ def test_bulk_decisions_preview_then_confirm_in_the_console(client, staff, db, c
     done = client.post("/console/review/bulk", data={**form, "confirm": digest})
     assert done.status_code == 200 and "2 cases decided" in done.text
     assert platform.get_message(cast.messages["drug_price_list"]).state is MessageState.REMOVED
-    account = client.get(f"/console/review/accounts/{cast.accounts['dealer']}")
+    account = client.get(f"/console/review/accounts/{cast.accounts['dealer']}", params={"purpose": f"case:{ids[0]}"})
     assert "points now" in account.text and "remove message" in account.text
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageOps
 
+from trustdesk.safety.signals import hashing
 from trustdesk.safety.signals.hashing import (
     ImageTooLarge,
     InvalidHash,
@@ -22,7 +23,12 @@ from trustdesk.safety.signals.hashing import (
     pdq_from_image,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "pdq"
+ROOT = Path(__file__).resolve().parents[3]
+# beside the checkout (the main tree), or linked into it (a worktree: `ln -s ../shared shared`)
+CONFORMANCE = next(
+    (p for p in (ROOT.parent / "shared" / "conformance" / "pdq", ROOT / "shared" / "conformance" / "pdq") if p.is_dir()),
+    ROOT.parent / "shared" / "conformance" / "pdq",
+)
 needs_conformance = pytest.mark.skipif(not CONFORMANCE.is_dir(), reason=f"no conformance data at {CONFORMANCE}")
 
 
@@ -68,6 +74,72 @@ def test_every_bridge_edit_is_found_from_the_original(fast: bool) -> None:
     original = hash_media(image_bytes("bridge-mods/aaa-orig.jpg"), fast=fast).pdq
     for edit in sorted((CONFORMANCE / "images" / "bridge-mods").glob("*.jpg")):
         assert pdq_distance(hash_media(edit.read_bytes(), fast=fast).pdq, original) <= 31, edit.name
+
+
+@needs_conformance
+def test_fast_path_stays_within_a_few_bits_of_the_full_decode_on_the_conformance_images() -> None:
+    """Those that take the reduced decode: the bridge photos at 1/4, the 512 px square at 1/2
+    (the small ones take the full path on both)."""
+    paths = {r["path"] for r in reference_rows()} | {
+        f"bridge-mods/{p.name}" for p in (CONFORMANCE / "images" / "bridge-mods").glob("*.jpg")
+    }
+    gaps = []
+    for path in sorted(
+        paths - {r["path"] for r in reference_rows() if r["path"].startswith("dih/bridge-") and "rotate-90" not in r["path"]}
+    ):
+        data = image_bytes(path)  # (of the dih/ set, the bridge again, one portrait is enough)
+        if hashing.fast_scale(*Image.open(io.BytesIO(data)).size) == 1:
+            continue
+        gaps.append(pdq_distance(hash_media(data, fast=True).pdq, hash_media(data, fast=False).pdq))
+        assert gaps[-1] <= 8, path
+    assert len(gaps) >= 9
+    assert np.mean(gaps) <= 2.0
+
+
+def test_fast_path_of_a_large_png_stays_close(bridge: Image.Image) -> None:
+    data = encoded(bridge, compress_level=1)  # 1600x1004: decoded whole, then box-reduced by 4
+    assert hashing.fast_scale(*bridge.size) == 4
+    assert pdq_distance(hash_media(data, fast=True).pdq, hash_media(data, fast=False).pdq) <= 6
+
+
+@pytest.mark.parametrize(
+    "mode, params", [("CMYK", {}), ("L", {}), ("RGB", {"progressive": True})], ids=["cmyk", "grey", "progressive"]
+)
+def test_fast_path_of_other_jpeg_kinds_stays_close(bridge: Image.Image, mode: str, params: dict[str, object]) -> None:
+    data = encoded(bridge.convert(mode), "JPEG", quality=90, **params)
+    assert pdq_distance(hash_media(data, fast=True).pdq, hash_media(data, fast=False).pdq) <= 6
+
+
+def test_a_file_hashes_like_its_bytes(bridge: Image.Image) -> None:
+    data = encoded(bridge, "JPEG", quality=90)
+    assert hash_media(io.BytesIO(data)) == hash_media(data)
+    assert hash_media(io.BytesIO(b"%PDF-1.7 hello")).kind is MediaKind.OTHER
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_orientation_table_turns_as_exif_transpose_does(orientation: int) -> None:
+    grid = np.arange(4 * 7, dtype=np.int32).reshape(4, 7)
+    img = Image.fromarray(grid)
+    img.getexif()[0x0112] = orientation
+    want = np.asarray(ImageOps.exif_transpose(img))
+    transpose, flip_rows, flip_cols = hashing._ORIENT[orientation]
+    got = grid.T if transpose else grid
+    got = got[:: -1 if flip_rows else 1, :: -1 if flip_cols else 1]
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_on_the_fast_path_is_the_full_paths(bridge: Image.Image, orientation: int) -> None:
+    """A photo large enough for the reduced decode, tagged with each orientation: the fast
+    hash is the upright one, as on the full path (ImageOps.exif_transpose, as before)."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encoded(bridge, "JPEG", quality=92, exif=exif)
+    assert hashing.fast_scale(*bridge.size) == 4
+    fast, full = hash_media(data, fast=True).pdq, hash_media(data, fast=False).pdq
+    assert pdq_distance(fast, full) <= 6
+    upright = hash_media(encoded(ImageOps.exif_transpose(Image.open(io.BytesIO(data))), "JPEG", quality=92), fast=False).pdq
+    assert pdq_distance(full, upright) <= 8
 
 
 def test_fast_path_stays_close_on_a_large_photo(bridge: Image.Image) -> None:
@@ -130,9 +202,10 @@ def test_truncated_jpeg_is_unreadable(bridge: Image.Image) -> None:
     "data, content_type",
     [(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64, None), (b"\x1a\x45\xdf\xa3" + b"\x00" * 64, None), (b"x", "video/mp4")],
 )
-def test_video_gets_file_hashes_only(data: bytes, content_type: str | None) -> None:
-    got = hash_media(data, content_type=content_type)
-    assert (got.kind, got.pdq, got.sha256) == (MediaKind.VIDEO, None, hashlib.sha256(data).hexdigest())
+def test_video_is_recognised_and_gets_file_hashes(data: bytes, content_type: str | None) -> None:
+    # vpdq=False: these are headers, not videos (tests/safety/signals/test_video.py hashes real clips)
+    got = hash_media(data, content_type=content_type, vpdq=False)
+    assert (got.kind, got.pdq, got.vpdq, got.sha256) == (MediaKind.VIDEO, None, None, hashlib.sha256(data).hexdigest())
 
 
 def test_other_bytes_get_file_hashes_only() -> None:

@@ -33,10 +33,17 @@ def brute(stored: np.ndarray, ids: np.ndarray, live: np.ndarray, q: np.ndarray, 
     return set(zip(ids[hit].tolist(), d[hit].tolist(), strict=True))
 
 
-@pytest.fixture(params=["tables", "scan"])
+@pytest.fixture(params=["tables", "shared", "scan"])
 def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run each test through the multi-index kernel and through the linear scan."""
+    """Run each test through the multi-index kernel (one query at a time, and in blocks of
+    three with shared table scans, as large batches on large segments go) and through the
+    linear scan."""
     monkeypatch.setattr(segment.Segment, "prefers_scan", lambda self, taus: request.param == "scan")
+    if request.param == "shared":
+        monkeypatch.setattr(segment, "SHARED_MIN_QUERIES", 1)
+        monkeypatch.setattr(segment, "SHARED_MIN_ROWS", 0)
+        monkeypatch.setattr(segment, "SHARED_MIN_COVERAGE", 0.0)
+        monkeypatch.setattr(segment, "SHARED_BLOCK", 3)
     return request.param
 
 

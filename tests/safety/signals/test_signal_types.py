@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from PIL import Image
 from tests.conftest import TEST_ACTOR
 from tests.safety.banks import conftest as banks_fixtures
 from tests.safety.banks.conftest import make_bank
+from tests.safety.clips import clip
 from trustdesk.core.errors import InvalidInput
 from trustdesk.core.settings import Settings
 from trustdesk.safety.banks import service
@@ -29,6 +31,7 @@ from trustdesk.safety.banks.matcher import MatchQuery, MatchService
 from trustdesk.safety.banks.models import MediaHash
 from trustdesk.safety.banks.signals import normalise
 from trustdesk.safety.exchanges.service import LIBRARY_SIGNAL_TYPES
+from trustdesk.safety.signals import video
 from trustdesk.safety.signals.hashing import MediaHashes, hash_media
 from trustdesk.safety.signals.types import registry
 from trustdesk.safety.signals.types.base import IndexKind, SignalKind
@@ -36,10 +39,11 @@ from trustdesk.safety.signals.types.md5 import Md5Kind
 from trustdesk.safety.signals.types.pdq import PdqKind
 from trustdesk.safety.signals.types.sha256 import Sha256Kind
 from trustdesk.safety.signals.types.video_md5 import VideoMd5Kind
+from trustdesk.safety.signals.types.vpdq import VpdqKind
 from trustdesk.web.app import create_app
 
 session, poster = banks_fixtures.session, banks_fixtures.poster  # the banks' fixtures, for the matcher test
-MATCHER_INDEX_KINDS = {IndexKind.PDQ_INDEX, IndexKind.EXACT}  # what MatchService holds
+MATCHER_INDEX_KINDS = {IndexKind.PDQ_INDEX, IndexKind.EXACT, IndexKind.VPDQ}  # what MatchService holds
 WHITESPACE = st.text(" \t\r\n", max_size=3)
 
 
@@ -156,6 +160,41 @@ class TestVideoMd5(SignalTypeContract):
         assert MatchQuery(md5="a" * 32).exact_value(VideoMd5Kind) is None
 
 
+class TestVpdq(SignalTypeContract):
+    """vPDQ's values are python-threatexchange's JSON lists of frames, not hex of a fixed
+    length: its strategies say so, and hashing takes a real clip (tests/safety/clips.py)."""
+
+    kind = VpdqKind
+    hex_digits = 64  # a frame's PDQ
+
+    @classmethod
+    def values(cls) -> st.SearchStrategy[str]:
+        frame = st.tuples(st.binary(min_size=32, max_size=32).map(bytes.hex), st.integers(50, 100))
+        frames = st.lists(frame, min_size=1, max_size=6)
+        return frames.map(lambda fs: video.format_features(video.Feature(h, q, float(t)) for t, (h, q) in enumerate(fs)))
+
+    @classmethod
+    def garbage(cls) -> st.SearchStrategy[str]:
+        frame_like = st.text("0123456789abcdef,.", max_size=80).map(lambda t: json.dumps([t]))
+        return st.one_of(st.text(max_size=80).filter(lambda t: not t.strip().startswith("[")), frame_like)
+
+    def test_exchange_name_is_a_python_threatexchange_type_that_agrees(self) -> None:
+        if "vpdq" not in LIBRARY_SIGNAL_TYPES:  # python-threatexchange's VPDQSignal imports the vpdq package
+            pytest.skip("the vpdq package is not installed, so python-threatexchange has no vPDQ type here")
+        super().test_exchange_name_is_a_python_threatexchange_type_that_agrees()
+
+    def test_hashing_bytes_gives_a_normalised_value(self) -> None:  # type: ignore[override]
+        value = VpdqKind.hash_bytes(clip("original"))
+        assert VpdqKind.normalise(value) == value and len(video.parse(value)) == 4
+        assert len(VpdqKind.stored_value(value)) == 64  # what the entry's value column holds
+
+    def test_a_copy_matches_and_an_unrelated_clip_does_not(self) -> None:
+        original = VpdqKind.hash_bytes(clip("original"))
+        distance = VpdqKind.distance(VpdqKind.hash_bytes(clip("reencoded")), original)
+        assert distance is not None and 0 < distance <= VpdqKind.default_threshold
+        assert VpdqKind.distance(VpdqKind.hash_bytes(clip("unrelated")), original) is None
+
+
 def test_every_catalogued_type_has_a_contract_test() -> None:
     tested = {c.kind for c in SignalTypeContract.__subclasses__()}
     assert set(registry.CATALOGUE.values()) <= tested
@@ -187,7 +226,7 @@ def test_an_unknown_or_repeated_signal_type_is_refused_at_start(names: list[str]
 def test_an_unknown_signal_type_is_named_with_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(registry.UnknownSignalType) as refused:
         create_app(Settings(signal_types=["pdq", "sha1"], data_dir=tmp_path))
-    assert str(refused.value) == "Unknown signal type(s) in signal_types: 'sha1'. Known: pdq, md5, sha256, video_md5."
+    assert str(refused.value) == "Unknown signal type(s) in signal_types: 'sha1'. Known: pdq, md5, sha256, video_md5, vpdq."
 
 
 def test_the_settings_alone_install_nothing() -> None:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
-import logging
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,7 +55,6 @@ __all__ = [
     "CheckpointLogError",
     "KeyRecord",
     "Published",
-    "Schedule",
     "key_id",
     "log_path",
     "published",
@@ -66,7 +63,6 @@ __all__ = [
     "rotate_key",
     "take",
 ]
-logger = logging.getLogger(__name__)
 
 
 class ChainDiverged(Conflict):
@@ -251,42 +247,3 @@ def rotate_key(anchor: Anchor, *, clock: Clock) -> tuple[KeyRecord, KeyRecord]:
         staged.replace(anchor.key_file)
         _fsync_dir(anchor.key_file.parent)
         return retired, log.keys[-1]
-
-
-class Schedule:
-    """Checkpoints on a timer, in a thread: what the server's lifespan starts every
-    `audit_checkpoint_every_s` seconds (None when 0). The first comes soon after start (a
-    server restarted more often than the period still leaves checkpoints); a failure is
-    logged and tried again next time, and a chain that diverged is logged as an error."""
-
-    def __init__(self, db: Database, anchor: Anchor, *, clock: Clock, every_s: float, first_after_s: float) -> None:
-        self.db, self.anchor, self.clock, self.every_s, self.first_after_s = db, anchor, clock, every_s, first_after_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @classmethod
-    def start_for(cls, container: Any, *, every_s: float) -> Schedule | None:
-        if every_s <= 0:
-            return None
-        schedule = cls(
-            container.db, Anchor.of(container.settings), clock=container.clock, every_s=every_s, first_after_s=min(every_s, 60.0)
-        )
-        schedule._thread = threading.Thread(target=schedule.run, name="audit-checkpoints", daemon=True)
-        schedule._thread.start()
-        return schedule
-
-    def run(self) -> None:
-        wait = self.first_after_s
-        while not self._stop.wait(wait):
-            try:
-                take(self.db, self.anchor, clock=self.clock)
-            except ChainDiverged as exc:
-                logger.error("audit checkpoint refused: %s", exc.detail)
-            except Exception:
-                logger.exception("audit checkpoint failed; trying again next period")
-            wait = self.every_s
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)

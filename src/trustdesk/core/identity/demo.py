@@ -32,6 +32,7 @@ DEMO_STAFF = [
     DemoStaff("legal2", "Leo Legal", (Role.LEGAL_OFFICER,), "JBSWY3DPEHPK3PXPLEGALBBBBBBBBBBB"),
     DemoStaff("reviewer", "Rita Reviewer", (Role.REVIEWER,), "JBSWY3DPEHPK3PXPREVIEWAAAAAAAAAA"),
     DemoStaff("reviewer2", "Ravi Reviewer", (Role.REVIEWER,), "JBSWY3DPEHPK3PXPREVIEWBBBBBBBBBB"),
+    DemoStaff("senior", "Sena Senior", (Role.SENIOR_REVIEWER,), "JBSWY3DPEHPK3PXPSENIORAAAAAAAAAA"),
     DemoStaff("triage", "Tom Triage", (Role.TRIAGE,), "JBSWY3DPEHPK3PXPTRIAGEAAAAAAAAAA"),
     DemoStaff("auditor", "Aude Auditor", (Role.AUDITOR,), "JBSWY3DPEHPK3PXPAUDITORAAAAAAAAA"),
     DemoStaff("oncall", "Omar On-call", (Role.ON_CALL, Role.LEGAL_OFFICER), "JBSWY3DPEHPK3PXPONCALLAAAAAAAAAA"),

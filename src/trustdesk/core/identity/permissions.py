@@ -21,6 +21,7 @@ class Role(StrEnum):
     TRIAGE = "triage"
     AUDITOR = "auditor"
     ON_CALL = "on_call"
+    SENIOR_REVIEWER = "senior_reviewer"  # gives the final label where a blind re-review disagrees
 
 
 class Permission(StrEnum):
@@ -45,6 +46,13 @@ class Permission(StrEnum):
     REVIEW_MANAGE = "review:manage"  # queues, queue members, trusted flaggers
     NOTICES_SUBMIT = "notices:submit"  # a trusted flagger's service token
     CYBERTIPLINE_FILE = "cybertipline:file"
+    PRIVACY_READ = "privacy:read"  # the data map and the record of processing (GDPR Art. 30)
+    PRIVACY_MANAGE = "privacy:manage"  # rights requests (access, erasure, restriction), retention runs
+    JOBS_READ = "jobs:read"  # the scheduled jobs' record (core/jobs)
+    QUALITY_READ = "quality:read"  # agreement, precision and overturn figures (no names)
+    QUALITY_REVIEW = "quality:review"  # blind re-review of a sampled decision
+    QUALITY_ADJUDICATE = "quality:adjudicate"  # the senior's final label on a disagreement
+    QUALITY_MANAGE = "quality:manage"  # sampling rules, drawing samples
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +70,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TRANSPARENCY_PUBLISH,
             Permission.REVIEW_MANAGE,
             Permission.NOTICES_SUBMIT,
+            Permission.PRIVACY_READ,
+            Permission.JOBS_READ,
+            Permission.QUALITY_READ,
+            Permission.QUALITY_MANAGE,
         }
     ),
     Role.LEGAL_OFFICER: frozenset(
@@ -75,15 +87,52 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PLATFORM_READ,
             Permission.SAFETY_READ,
             Permission.TRANSPARENCY_PUBLISH,
+            Permission.PRIVACY_READ,
+            Permission.PRIVACY_MANAGE,
+            Permission.QUALITY_READ,
         }
     ),
     Role.REVIEWER: frozenset(
-        {Permission.SAFETY_READ, Permission.REVIEW_DECIDE, Permission.TRIAGE, Permission.PLATFORM_READ, Permission.MATCH_LOOKUP}
+        {
+            Permission.SAFETY_READ,
+            Permission.REVIEW_DECIDE,
+            Permission.TRIAGE,
+            Permission.PLATFORM_READ,
+            Permission.MATCH_LOOKUP,
+            Permission.QUALITY_READ,
+            Permission.QUALITY_REVIEW,
+        }
+    ),
+    Role.SENIOR_REVIEWER: frozenset(
+        {
+            Permission.SAFETY_READ,
+            Permission.REVIEW_DECIDE,
+            Permission.TRIAGE,
+            Permission.PLATFORM_READ,
+            Permission.QUALITY_READ,
+            Permission.QUALITY_REVIEW,
+            Permission.QUALITY_ADJUDICATE,
+        }
     ),
     Role.TRIAGE: frozenset({Permission.SAFETY_READ, Permission.TRIAGE}),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REQUESTS_READ, Permission.SAFETY_READ}),
+    Role.AUDITOR: frozenset(
+        {
+            Permission.AUDIT_READ,
+            Permission.REQUESTS_READ,
+            Permission.SAFETY_READ,
+            Permission.PRIVACY_READ,
+            Permission.JOBS_READ,
+            Permission.QUALITY_READ,
+        }
+    ),
     Role.ON_CALL: frozenset(
-        {Permission.EMERGENCY_HANDLE, Permission.REQUESTS_READ, Permission.SAFETY_READ, Permission.PLATFORM_READ}
+        {
+            Permission.EMERGENCY_HANDLE,
+            Permission.REQUESTS_READ,
+            Permission.SAFETY_READ,
+            Permission.PLATFORM_READ,
+            Permission.JOBS_READ,
+        }
     ),
 }
 
@@ -139,6 +188,15 @@ def authorize(principal: Principal, permission: Permission) -> None:
             f"{principal.name} lacks the permission '{permission}'.",
             permission=str(permission),
         )
+
+
+# -- who looked: the access log ---------------------------------------------------------------
+
+
+def authorize_access_log_read(principal: Principal) -> None:
+    """The access log (who looked at whose data, core/access) is read by those who audit:
+    AUDIT_READ. Looking at it is not looking at the person's data, so it needs no purpose."""
+    authorize(principal, Permission.AUDIT_READ)
 
 
 # -- service tokens: no scope beyond the grantor's own --------------------------------------
@@ -273,6 +331,30 @@ def scope_review_queues(principal: Principal, *, member_of: frozenset[str]) -> f
         return None
     authorize(principal, Permission.TRIAGE)
     return member_of
+
+
+# -- review quality: blind re-review by someone else, a senior for disagreements ----------
+
+
+def authorize_blind_review(principal: Principal, *, first_decider: str) -> None:
+    """A sampled decision is re-reviewed blind by a named person who did not take it: a
+    reviewer who re-reviews their own decision measures nothing. `first_decider` is the
+    decision's recorded actor (`staff:alice`, or a rule or model for an automated one)."""
+    authorize(principal, Permission.QUALITY_REVIEW)
+    if principal.kind != PrincipalKind.STAFF:
+        raise Forbidden("Quality re-reviews are given by named staff, not by tokens.")
+    if principal.actor_name == first_decider:
+        raise Forbidden("You took this decision; someone else must re-review it.")
+
+
+def authorize_final_label(principal: Principal, *, first_decider: str, blind_reviewer: str) -> None:
+    """Where the blind re-review disagrees with the decision, a senior reviewer who is
+    neither of the two gives the final label."""
+    authorize(principal, Permission.QUALITY_ADJUDICATE)
+    if principal.kind != PrincipalKind.STAFF:
+        raise Forbidden("Final labels are given by named staff, not by tokens.")
+    if principal.actor_name in (first_decider, blind_reviewer):
+        raise Forbidden("You took this decision or re-reviewed it; another senior reviewer must give the final label.")
 
 
 # -- lawful requests: four eyes on disclosures, packages for the requesting officer ----------

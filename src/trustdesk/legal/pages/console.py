@@ -5,6 +5,7 @@ the deadline alerts. Thin: parse, call the service, render."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,10 +15,12 @@ from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.core.urls import Audience, base
+from trustdesk.http.access import record_view
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
 from trustdesk.legal import alerts, attachments, registry, service
+from trustdesk.legal.access import request_view
 from trustdesk.legal.api import pager_of
 from trustdesk.legal.clocks import describe_time_left, time_left
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
@@ -33,14 +36,24 @@ Handler = Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]
 RegistryAdmin = Annotated[Principal, Depends(require(Permission.AGENCIES_MANAGE))]
 
 
+QUEUE_PAGE = 50  # requests a page of the queue
+
+
 def _page(request: Request, principal: Principal, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
     request.state.principal = principal
     return render(request, f"console/requests/{template}", status_code=status_code, active="requests", **context)
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, session: SessionDep, container: ContainerDep, principal: Reader, show: str = "open") -> HTMLResponse:
-    rows = service.list_requests(session, principal=principal, open_only=show != "all")
+def queue(
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Reader,
+    show: str = "open",
+    cursor: str | None = None,
+) -> HTMLResponse:
+    rows, after = service.page_requests(session, principal=principal, open_only=show != "all", limit=QUEUE_PAGE, cursor=cursor)
     now = container.clock.now()
     agencies = {a.id: a for a in registry.list_agencies(session)}
     clocks = {r.id: describe_time_left(time_left(r.due_at or r.expires_at, now=now)) for r in rows}
@@ -54,6 +67,8 @@ def queue(request: Request, session: SessionDep, container: ContainerDep, princi
         clocks=clocks,
         overdue=overdue,
         show=show,
+        next_page=f"/console/requests?{urlencode({'show': show, 'cursor': after})}" if after else None,
+        first_page=f"/console/requests?{urlencode({'show': show})}" if cursor else None,
         alerts=alerts.list_alerts(session, limit=5),
     )
 
@@ -73,6 +88,17 @@ def _detail(
     **extra: object,
 ) -> HTMLResponse:
     view = service.view(session, principal=principal, request_id=request_id)
+    subjects, why = request_view(view)
+    record_view(
+        request,
+        session,
+        container,
+        principal=principal,
+        subjects=subjects,
+        what="lawful_request",
+        justification=why,
+        object_ref=f"request:{request_id}",
+    )
     now = container.clock.now()
     return _page(
         request,

@@ -276,7 +276,7 @@ def fetch_exchange(name: str, request: Request, session: SessionDep, container: 
 def hash_file(container: ContainerDep, _: Uploader, file: Annotated[UploadFile, File()]) -> HashesRead:
     return HashesRead.of(
         lookup.hash_in(
-            container.cpu, file.file.read(), content_type=file.content_type, max_pixels=container.settings.image_max_pixels
+            container.hashing, file.file, content_type=file.content_type, max_pixels=container.settings.image_max_pixels
         )
     )
 
@@ -299,9 +299,9 @@ def lookup_media(
         found = lookup.lookup_file(
             session,
             matcher=matcher,
-            data=file.file.read(),
+            data=file.file,
             content_type=file.content_type,
-            cpu=container.cpu,
+            cpu=container.hashing,
             max_pixels=container.settings.image_max_pixels,
         )
     else:
@@ -315,7 +315,7 @@ def lookup_media(
             media_id=media_id,
             pager=pager_of(container),
             base_url=base(container.settings, Audience.CONSOLE, request),
-            cpu=container.cpu,
+            cpu=container.hashing,
             max_pixels=container.settings.image_max_pixels,
         )
     return LookupRead(

@@ -5,8 +5,10 @@ matched, never stored, because it is not something the platform carries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,14 +17,24 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.cpu import CpuPool
-from trustdesk.core.errors import InvalidInput, NotFound, TooLarge
+from trustdesk.core.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from trustdesk.core.paging import Pager
+from trustdesk.core.settings import CpuPoolKind
 from trustdesk.platform.port import Platform
 from trustdesk.safety.banks import flood
 from trustdesk.safety.banks.matcher import MatchQuery, MatchResult, MatchService
 from trustdesk.safety.banks.models import HashMatch, MatchSource, MediaHash
-from trustdesk.safety.signals.hashing import MAX_PIXELS, ImageTooLarge, MediaHashes, MediaKind, UnreadableMedia, hash_media
+from trustdesk.safety.signals.hashing import (
+    MAX_PIXELS,
+    ImageTooLarge,
+    MediaHashes,
+    MediaKind,
+    UnreadableMedia,
+    UnsupportedImage,
+    hash_media,
+)
 from trustdesk.safety.signals.types.registry import active
+from trustdesk.safety.signals.video import UnreadableVideo
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -35,30 +47,70 @@ class Lookup:
     flood_alerts: list[int] = field(default_factory=list)
 
 
-def hash_bytes(data: bytes, *, content_type: str | None = None, max_pixels: int = MAX_PIXELS) -> MediaHashes:
-    if not data:
-        raise InvalidInput("The file is empty.", field="file")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise TooLarge(f"Files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB can be hashed here.")
+def hash_bytes(data: bytes | BinaryIO, *, content_type: str | None = None, max_pixels: int = MAX_PIXELS) -> MediaHashes:
+    """The hashes of a file given as bytes or as a binary file (an upload spooled to disk,
+    read from its start in chunks, never whole)."""
+    _check_size(data)
+    with _media_errors():
+        return hash_media(data, content_type=content_type, max_pixels=max_pixels, dihedral=True)
+
+
+def hash_in(
+    cpu: CpuPool | None, data: bytes | BinaryIO, *, content_type: str | None = None, max_pixels: int = MAX_PIXELS
+) -> MediaHashes:
+    """`hash_bytes` in a CPU pool (bounded, and off the event loop), or inline without one
+    (the CLI, a pipeline worker that is itself a thread of its own). A thread (or no pool)
+    reads a file where it is; a process pool is sent its bytes, read once, after the size
+    check. The pool runs `hash_media` itself, whose module is light to import (a process
+    worker starts in under a second, not the five of the banks' modules)."""
+    if cpu is None:
+        return hash_bytes(data, content_type=content_type, max_pixels=max_pixels)
+    _check_size(data)
+    if cpu.kind is CpuPoolKind.PROCESS and not isinstance(data, (bytes, bytearray, memoryview)):
+        data.seek(0)
+        data = data.read()
+    with _media_errors():
+        return cpu.call(hash_media, data, content_type=content_type, max_pixels=max_pixels, dihedral=True)
+
+
+@contextmanager
+def _media_errors() -> Iterator[None]:
+    """The hasher's errors as the API's: too large (413), unreadable (422)."""
     try:
-        return hash_media(data, content_type=content_type, max_pixels=max_pixels)
+        yield
     except ImageTooLarge as exc:
         raise TooLarge(f"The image is too large to hash: {exc}.", field="file") from None
+    except UnsupportedImage as exc:
+        raise UnsupportedMedia(f"The file cannot be hashed: {exc}.", field="file") from None
+    except UnreadableVideo as exc:
+        raise InvalidInput(f"The file could not be read as a video: {exc}.", field="file") from None
     except UnreadableMedia as exc:
         raise InvalidInput(f"The file could not be read as an image: {exc}.", field="file") from None
 
 
-def hash_in(cpu: CpuPool | None, data: bytes, *, content_type: str | None = None, max_pixels: int = MAX_PIXELS) -> MediaHashes:
-    """`hash_bytes` in the CPU pool (bounded, and off the event loop), or inline without one
-    (the CLI, a pipeline worker that is itself a thread of its own)."""
-    if cpu is None:
-        return hash_bytes(data, content_type=content_type, max_pixels=max_pixels)
-    return cpu.call(hash_bytes, data, content_type=content_type, max_pixels=max_pixels)
+def _check_size(data: bytes | BinaryIO) -> None:
+    """Empty or over MAX_UPLOAD_BYTES is refused before anything is read (a file's size from
+    its end)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        size = len(data)
+    else:
+        size = data.seek(0, 2)
+        data.seek(0)
+    if not size:
+        raise InvalidInput("The file is empty.", field="file")
+    if size > MAX_UPLOAD_BYTES:
+        raise TooLarge(f"Files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB can be hashed here.")
 
 
 def query_for(hashes: MediaHashes) -> MatchQuery:
     return MatchQuery(
-        md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality, video=hashes.kind == MediaKind.VIDEO
+        md5=hashes.md5,
+        sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        vpdq=hashes.vpdq,
+        video=hashes.kind == MediaKind.VIDEO,
+        pdq_dihedral=hashes.pdq_dihedral,
     )
 
 
@@ -66,7 +118,7 @@ def lookup_file(
     session: Session,
     *,
     matcher: MatchService,
-    data: bytes,
+    data: bytes | BinaryIO,
     content_type: str | None = None,
     cpu: CpuPool | None = None,
     max_pixels: int = MAX_PIXELS,
@@ -203,6 +255,7 @@ def remember(
         sha256=hashes.sha256,
         pdq=hashes.pdq,
         pdq_quality=hashes.pdq_quality,
+        vpdq=hashes.vpdq,
         seen_at=clock.now(),
         message_id=message_id,
     )
@@ -242,6 +295,7 @@ def record_matches(
             entry_id=m.entry_id,
             bank_id=m.bank_id,
             distance=m.distance,
+            orientation=m.orientation,
             source=source.value,
             action_paused=m.action_paused,
             matched_at=clock.now(),

@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import Unavailable
 from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind
+from trustdesk.safety.signals import video
+from trustdesk.safety.signals.hashing import ORIENTATIONS
 from trustdesk.safety.signals.index import PDQIndex
 from trustdesk.safety.signals.types.base import IndexKind, SignalKind
 from trustdesk.safety.signals.types.registry import active
@@ -56,7 +58,11 @@ class MatchQuery:
     sha256: str | None = None
     pdq: str | None = None
     pdq_quality: int | None = None
+    vpdq: str | None = None  # a video's vPDQ signal: matched frame by frame (signals/video.py)
     video: bool = False
+    # PDQ of the upload in each of hashing.ORIENTATIONS (the first is `pdq`): banks with
+    # `all_orientations` match any of them
+    pdq_dihedral: tuple[str, ...] | None = None
 
     @property
     def content_key(self) -> str:
@@ -86,6 +92,15 @@ class BankMatch:
     labels: tuple[str, ...]
     action_paused: bool
     exchange: str | None = None
+    # vPDQ only: python-threatexchange's per-video percentages (distance: the nearest frame pair)
+    query_match_percent: float | None = None
+    compared_match_percent: float | None = None
+    orientation: str = ORIENTATIONS[0]  # which rotation or flip of the upload matched
+
+
+# A candidate: per entry id, the (distance, orientation index) of each orientation of the
+# upload that is within the widest threshold, nearest first.
+Candidates = dict[int, list[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,7 @@ class MatchService:
         self.max_entries, self.refresh_seconds, self._monotonic = max_entries, refresh_seconds, monotonic
         self._lock = threading.Lock()
         self._index = PDQIndex()
+        self._video = video.VideoIndex()
         self._exact_kinds = active().by_index(IndexKind.EXACT)
         self._index_kinds = {k.name: k.index_kind for k in active()}  # entries of types not in use are not held
         self._exact: dict[str, dict[bytes, tuple[int, ...]]] = {k.name: {} for k in self._exact_kinds}
@@ -174,19 +190,25 @@ class MatchService:
     def _load_entries(self, session: Session) -> tuple[list[np.ndarray], list[int], list[int]]:
         for exact in self._exact.values():
             exact.clear()
+        videos: list[tuple[int, list[video.Feature], bool]] = []
         hashes: list[np.ndarray] = []
         ids: list[int] = []
         disabled: list[int] = []
-        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).order_by(BankEntry.id)
-        for entry_id, signal_type, value, enabled in session.execute(query.execution_options(yield_per=_LOAD_BATCH)):
+        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled, BankEntry.signal_data)
+        for entry_id, signal_type, value, enabled, data in session.execute(
+            query.order_by(BankEntry.id).execution_options(yield_per=_LOAD_BATCH)
+        ):
             index_kind = self._index_kinds.get(signal_type)
-            if index_kind is IndexKind.PDQ_INDEX:
+            if index_kind is IndexKind.VPDQ:
+                videos.extend((entry_id, features, enabled) for features in _features(entry_id, data))
+            elif index_kind is IndexKind.PDQ_INDEX:
                 hashes.append(np.frombuffer(bytes.fromhex(value), np.uint8))
                 ids.append(entry_id)
                 if not enabled:
                     disabled.append(entry_id)
             elif index_kind is IndexKind.EXACT and enabled:
                 self._exact_add(signal_type, value, entry_id)
+        self._video = video.VideoIndex.build(videos)
         return hashes, ids, disabled
 
     def _read_banks(self, session: Session) -> None:
@@ -222,10 +244,11 @@ class MatchService:
     def _apply_created(self, session: Session, change_ids: list[int]) -> None:
         if not change_ids:
             return
-        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled).where(
+        query = select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.enabled, BankEntry.signal_data).where(
             BankEntry.change_id.in_(change_ids)
         )
-        rows = session.execute(query).all()
+        found = session.execute(query).all()
+        rows = [(i, t, v, e) for i, t, v, e, _ in found]
         if self._size() + len(rows) > self.max_entries:
             self.refused += len(rows)
             log.error("matcher full: refused %d new entries (max_entries=%d)", len(rows), self.max_entries)
@@ -237,9 +260,11 @@ class MatchService:
             )
             self._index.disable([i for i, _, e in pdq if not e])
             self._pdq_count += len(pdq)
-        for entry_id, signal_type, value, enabled in rows:
+        for entry_id, signal_type, value, enabled, data in found:
             if self._index_kinds.get(signal_type) is IndexKind.EXACT and enabled:
                 self._exact_add(signal_type, value, entry_id)
+            elif self._index_kinds.get(signal_type) is IndexKind.VPDQ:
+                self._video_add(entry_id, data, enabled)
 
     def _apply_states(self, session: Session, entry_ids: set[int]) -> None:
         if not entry_ids:
@@ -251,6 +276,8 @@ class MatchService:
             index_kind = self._index_kinds.get(signal_type)
             if index_kind is IndexKind.PDQ_INDEX:
                 (self._index.enable if enabled else self._index.disable)([entry_id])
+            elif index_kind is IndexKind.VPDQ:
+                (self._video.enable if enabled else self._video.disable)(entry_id)
             elif index_kind is not IndexKind.EXACT:
                 continue
             elif enabled:
@@ -272,19 +299,25 @@ class MatchService:
         else:
             table.pop(key, None)
 
+    def _video_add(self, entry_id: int, data: str | None, enabled: bool) -> None:
+        for features in _features(entry_id, data):
+            self._video.add(entry_id, features, enabled=enabled)
+
     def _size(self) -> int:
-        return self._pdq_count + sum(len(t) for t in self._exact.values())
+        return self._pdq_count + len(self._video) + sum(len(t) for t in self._exact.values())
 
     # -- matching ---------------------------------------------------------------------------
 
     def match(self, session: Session, query: MatchQuery) -> MatchResult:
         self.refresh(session)
         candidates = self._candidates(query)
+        frames = self._video_candidates(query)
+        candidates.update({entry: [(int(hits.distances.min()), 0)] for entry, hits in frames.items()})
         if not candidates:
             return MatchResult(pdq_used=query.pdq_usable)
         # Every candidate is confirmed before anything is cut: a negative bank's entry must
         # cancel the positives however many nearer entries there are.
-        found = _confirmed(session, candidates)
+        found = _confirmed(session, candidates, frames)
         negatives = [m for m in found if m.bank_kind == BankKind.NEGATIVE]
         positives = [m for m in found if m.bank_kind != BankKind.NEGATIVE]
         if negatives:
@@ -303,21 +336,49 @@ class MatchService:
             omitted=max(0, len(kept) - MAX_MATCHES),
         )
 
-    def _candidates(self, query: MatchQuery) -> dict[int, int]:
-        """entry id -> distance, before the database confirms them."""
-        found: dict[int, int] = {}
+    def _candidates(self, query: MatchQuery) -> Candidates:
+        """entry id -> [(distance, orientation)], before the database confirms them."""
+        found: Candidates = {}
         if query.pdq_usable and query.pdq is not None:
-            for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
-                found[hit.id] = hit.distance
+            if query.pdq_dihedral:
+                # One batched lookup of all eight: an entry made from a rotated or flipped
+                # copy of the upload is within the threshold of one of them. Always all
+                # eight (benchmarks/match.py: a few times one lookup, still small beside
+                # hashing); which banks take which orientation is confirmed below, in the
+                # caller's transaction, so a bank's setting applies from the next lookup.
+                rows = np.frombuffer(b"".join(bytes.fromhex(h) for h in query.pdq_dihedral), np.uint8).reshape(-1, 32)
+                hits = self._index.query_batch_arrays(rows, threshold=self._max_threshold)
+                for orientation, entry_id, distance in zip(
+                    hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True
+                ):
+                    found.setdefault(entry_id, []).append((distance, orientation))
+                for options in found.values():
+                    options.sort()
+            else:
+                for hit in self._index.query(bytes.fromhex(query.pdq), threshold=self._max_threshold):
+                    found[hit.id] = [(hit.distance, 0)]
         for kind in self._exact_kinds:
             value = query.exact_value(kind)
             if value:
-                found.update(dict.fromkeys(self._exact[kind.name].get(bytes.fromhex(value), ()), 0))
+                found.update(dict.fromkeys(self._exact[kind.name].get(bytes.fromhex(value), ()), [(0, 0)]))
         return found
+
+    def _video_candidates(self, query: MatchQuery) -> dict[int, video.FrameHits]:
+        """vPDQ entries with a frame within the largest bank threshold of one of the query
+        video's; each bank's own threshold and the percentages are applied on confirming."""
+        if not query.vpdq or not len(self._video):
+            return {}
+        try:
+            features = video.parse(query.vpdq)
+        except ValueError:
+            return {}
+        found = self._video.hits(features, threshold=self._max_threshold)
+        # the percentages only fall with a smaller threshold: what fails at the widest never matches
+        return {entry: hits for entry, hits in found.items() if (seen := hits.at(self._max_threshold)) and seen.matches()}
 
     def stats(self) -> MatcherStats:
         exact = sum(len(t) for t in self._exact.values())
-        index_bytes = self._index.memory_bytes()
+        index_bytes = self._index.memory_bytes() + self._video.memory_bytes()  # vPDQ frames too
         return MatcherStats(
             pdq_entries=len(self._index),
             exact_entries=exact,
@@ -330,17 +391,30 @@ class MatchService:
         )
 
 
-def _confirmed(session: Session, candidates: dict[int, int]) -> list[BankMatch]:
+def _features(entry_id: int, data: str | None) -> list[list[video.Feature]]:
+    """A vPDQ entry's frames, as a list of one; none where its signal does not parse (written
+    by the banks' own validation, so it cannot be, but it must never stop a load)."""
+    try:
+        return [video.parse(data or "")]
+    except ValueError:
+        log.error("vPDQ entry %d has an unreadable signal; it is not matched", entry_id)
+        return []
+
+
+def _confirmed(session: Session, candidates: Candidates, frames: dict[int, video.FrameHits] | None = None) -> list[BankMatch]:
     """Candidates that the database confirms: entry and bank enabled, within the bank's
-    threshold; nearest first."""
+    threshold (for vPDQ: frames within it, and python-threatexchange's percentages);
+    nearest first."""
     ids = sorted(candidates)
     found = []
     for start in range(0, len(ids), _CONFIRM_CHUNK):
-        found += _confirmed_chunk(session, candidates, ids[start : start + _CONFIRM_CHUNK])
+        found += _confirmed_chunk(session, candidates, ids[start : start + _CONFIRM_CHUNK], frames or {})
     return sorted(found, key=lambda m: (m.distance, m.bank, m.entry_id))
 
 
-def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int]) -> list[BankMatch]:
+def _confirmed_chunk(
+    session: Session, candidates: Candidates, ids: list[int], frames: dict[int, video.FrameHits]
+) -> list[BankMatch]:
     query = (
         select(BankEntry, Bank)
         .join(Bank, Bank.id == BankEntry.bank_id)
@@ -349,10 +423,22 @@ def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int
     found = []
     registry = active()
     for entry, bank in session.execute(query):
-        distance = candidates[entry.id]
+        # the nearest orientation this bank takes (the upload as it is, unless all_orientations)
+        options = candidates[entry.id] if bank.all_orientations else [o for o in candidates[entry.id] if o[1] == 0]
+        if not options:
+            continue
+        distance, orientation = options[0]
         kind = registry.get(entry.signal_type)
         if kind is not None and kind.index_kind is IndexKind.PDQ_INDEX and distance > bank.threshold:
             continue
+        percents: dict[str, float] = {}
+        if kind is not None and kind.index_kind is IndexKind.VPDQ:
+            hits = frames.get(entry.id)
+            seen = hits.at(bank.threshold) if hits is not None else None
+            if seen is None or not seen.matches():
+                continue
+            distance = seen.distance
+            percents = {"query_match_percent": seen.query_match_percent, "compared_match_percent": seen.compared_match_percent}
         found.append(
             BankMatch(
                 bank_id=bank.id,
@@ -367,6 +453,8 @@ def _confirmed_chunk(session: Session, candidates: dict[int, int], ids: list[int
                 labels=tuple(bank.labels),
                 action_paused=entry.flood_paused_at is not None,
                 exchange=entry.exchange,
+                **percents,
+                orientation=ORIENTATIONS[orientation],
             )
         )
     return found

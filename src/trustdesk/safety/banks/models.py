@@ -40,6 +40,10 @@ class Bank(Base):
     threshold: Mapped[int] = mapped_column(Integer, default=31)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     rollout_percent: Mapped[int] = mapped_column(Integer, default=100)
+    # Match an upload in any of its eight rotations and flips (hash lists from exchanges
+    # are hashed on the raw pixel grid, EXIF orientation ignored). On by default for
+    # positive banks, off for negative ones (see service.create_bank).
+    all_orientations: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -70,6 +74,9 @@ class BankEntry(Base):
     bank_id: Mapped[int] = mapped_column(ForeignKey("safety_banks.id"), index=True)
     signal_type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(64))
+    # The whole signal where it does not fit `value` (vPDQ: python-threatexchange's JSON of
+    # frames; `value` is then its SHA-256, see SignalKind.stored_value); None otherwise.
+    signal_data: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     exchange: Mapped[str | None] = mapped_column(String(120))
@@ -99,6 +106,7 @@ class MediaHash(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     pdq: Mapped[str | None] = mapped_column(String(64))
     pdq_quality: Mapped[int | None] = mapped_column(Integer)
+    vpdq: Mapped[str | None] = mapped_column(Text)  # a video's vPDQ signal, where it was hashed
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message_id: Mapped[str | None] = mapped_column(String(255))
 
@@ -114,6 +122,8 @@ class HashMatch(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("safety_bank_entries.id"), index=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("safety_banks.id"))
     distance: Mapped[int] = mapped_column(Integer)
+    # Which of the upload's rotations/flips matched (signals.hashing.ORIENTATIONS)
+    orientation: Mapped[str] = mapped_column(String(16), default="original")
     source: Mapped[str] = mapped_column(String(16))
     action_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     case_id: Mapped[int | None] = mapped_column(Integer)

@@ -72,7 +72,9 @@ def create_bank(
     threshold: Annotated[int, Form()] = 31,
     rollout_percent: Annotated[int, Form()] = 100,
     description: Annotated[str, Form()] = "",
+    orientations: Annotated[str, Form()] = "",
 ) -> Response:
+    all_orientations = {"all": True, "upright": False}.get(orientations)  # "" (or other): the kind's default
     try:
         with session.begin_nested():
             bank = service.create_bank(
@@ -85,6 +87,7 @@ def create_bank(
                 threshold=threshold,
                 rollout_percent=rollout_percent,
                 description=description,
+                all_orientations=all_orientations,
             )
     except TrustdeskError as exc:
         return _index(request, session, container, principal, status_code=exc.status, error=exc.detail)
@@ -167,9 +170,9 @@ def lookup_form(
         found = lookup.lookup_file(
             session,
             matcher=matcher_of(container),
-            data=file.file.read(),
+            data=file.file,
             content_type=file.content_type,
-            cpu=container.cpu,
+            cpu=container.hashing,
             max_pixels=container.settings.image_max_pixels,
         )
     except TrustdeskError as exc:

@@ -5,7 +5,9 @@ and the review case says so for a person to confirm.
 
 The efficient direction: the new entries (usually few) become a small temporary PDQIndex
 and the stored hashes stream through it in batches, instead of querying the big index once
-per stored upload. Exact signals are plain indexed SQL lookups. Negative banks and the
+per stored upload. Exact signals are plain indexed SQL lookups. New vPDQ entries become a
+small frame-level `VideoIndex`, and each stored video's vPDQ is one batched search of it,
+matched by python-threatexchange's percentages at the bank's threshold. Negative banks and the
 bank's rollout apply exactly as at upload time, and a pair already recorded is never
 recorded or sent to review twice."""
 
@@ -30,6 +32,7 @@ from trustdesk.safety.banks.models import Bank, BankEntry, BankKind, HashMatch, 
 from trustdesk.safety.banks.service import get_bank
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.routing import route
+from trustdesk.safety.signals import video
 from trustdesk.safety.signals.index import PDQIndex
 from trustdesk.safety.signals.types.base import IndexKind
 from trustdesk.safety.signals.types.registry import active
@@ -52,6 +55,7 @@ class NegativeScreen:
     index: PDQIndex
     thresholds: dict[int, int]
     exact: dict[str, set[str]] = field(default_factory=dict)
+    videos: video.VideoIndex = field(default_factory=video.VideoIndex)
 
     @classmethod
     def build(cls, session: Session) -> NegativeScreen:
@@ -64,15 +68,24 @@ class NegativeScreen:
         pdq = [(e.id, e.value, t) for e, t in rows if _index_kind(e) is IndexKind.PDQ_INDEX]
         index = PDQIndex.build(_as_array([v for _, v, _ in pdq]), [i for i, _, _ in pdq])
         exact: dict[str, set[str]] = defaultdict(set)
-        for entry, _ in rows:
+        videos, thresholds = video.VideoIndex(), {i: t for i, _, t in pdq}
+        for entry, threshold in rows:
             if _index_kind(entry) is IndexKind.EXACT:
                 exact[entry.signal_type].add(entry.value)
-        return cls(index=index, thresholds={i: t for i, _, t in pdq}, exact=exact)
+            elif _index_kind(entry) is IndexKind.VPDQ and entry.signal_data:
+                videos.add(entry.id, video.parse(entry.signal_data))
+                thresholds[entry.id] = threshold
+        return cls(index=index, thresholds=thresholds, exact=exact, videos=videos)
 
     def blocks(self, media: MediaHash) -> bool:
         for kind in active().by_index(IndexKind.EXACT):
             if kind.applies_to(media.kind) and getattr(media, kind.media_field) in self.exact.get(kind.name, ()):
                 return True
+        if media.vpdq and len(self.videos):
+            for entry_id, hits in self.videos.hits(video.parse(media.vpdq), threshold=64).items():
+                seen = hits.at(self.thresholds[entry_id])
+                if seen is not None and seen.matches():
+                    return True
         if media.pdq is None or not self.thresholds:
             return False
         return any(hit.distance <= self.thresholds[hit.id] for hit in self.index.query(bytes.fromhex(media.pdq), threshold=64))
@@ -189,7 +202,34 @@ def _entries(session: Session, *, bank: Bank, entry_ids: Sequence[int]) -> list[
 def _find(session: Session, *, bank: Bank, entries: list[BankEntry]) -> tuple[list[_Finding], int]:
     pdq = [e for e in entries if _index_kind(e) is IndexKind.PDQ_INDEX]
     findings, scanned = _scan_pdq(session, bank=bank, entries=pdq) if pdq else ([], 0)
-    return findings + _exact(session, entries), scanned
+    videos = [e for e in entries if _index_kind(e) is IndexKind.VPDQ]
+    found, scanned_videos = _scan_vpdq(session, bank=bank, entries=videos) if videos else ([], 0)
+    return findings + found + _exact(session, entries), scanned + scanned_videos
+
+
+def _scan_vpdq(session: Session, *, bank: Bank, entries: list[BankEntry]) -> tuple[list[_Finding], int]:
+    """Stored videos against the new vPDQ entries: one batched frame search per video."""
+    index = video.VideoIndex()
+    for entry in entries:
+        index.add(entry.id, video.parse(entry.signal_data or ""))
+    by_id = {e.id: e for e in entries}
+    findings: list[_Finding] = []
+    scanned, last = 0, 0
+    while True:
+        query = select(MediaHash).where(MediaHash.id > last, MediaHash.vpdq.is_not(None)).order_by(MediaHash.id)
+        batch = list(session.scalars(query.limit(SCAN_BATCH // 100)))  # a video's signal is ~75 bytes a second
+        if not batch:
+            return findings, scanned
+        scanned += len(batch)
+        last = batch[-1].id
+        for media in batch:
+            try:
+                features = video.parse(media.vpdq or "")
+            except ValueError:
+                continue
+            for entry_id, match in index.query(features, threshold=bank.threshold).items():
+                if match.matches():
+                    findings.append(_Finding(media, by_id[entry_id], match.distance))
 
 
 def _scan_pdq(session: Session, *, bank: Bank, entries: list[BankEntry]) -> tuple[list[_Finding], int]:

@@ -25,6 +25,11 @@ class BankBase(BaseModel):
     )
     enabled: bool = True
     rollout_percent: int = Field(100, ge=0, le=100, description="Share of content (by a hash of it) that this bank matches.")
+    all_orientations: bool | None = Field(
+        None,
+        description="Match an upload in any of its 8 rotations and flips (PDQ). "
+        "Default: on for a positive bank (exchange lists are hashed on the raw pixel grid), off for a negative bank.",
+    )
 
 
 class BankCreate(BankBase):
@@ -42,6 +47,7 @@ class BankUpdate(BaseModel):
     threshold: Annotated[int, Field(ge=0, le=MAX_THRESHOLD)] | None = None
     enabled: bool | None = None
     rollout_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    all_orientations: bool | None = None
 
 
 class BankRead(BaseModel):
@@ -57,6 +63,7 @@ class BankRead(BaseModel):
     threshold: int
     enabled: bool
     rollout_percent: int
+    all_orientations: bool
     created_at: datetime
     created_by: str
     entries: int = 0
@@ -71,7 +78,7 @@ class BankRead(BaseModel):
 
 
 SIGNAL_NAME_HELP = (
-    "A signal type this instance uses (the signal_types setting; by default pdq, md5, sha256, video_md5). "
+    "A signal type this instance uses (the signal_types setting; by default pdq, md5, sha256, video_md5, vpdq). "
     "An unknown name is refused with the list of valid ones."
 )
 # A name, not an enum: the types are the process's registry (safety/signals/types), so adding one
@@ -83,7 +90,10 @@ class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     signal_type: SignalName
-    value: str = Field(max_length=200)
+    value: str = Field(
+        max_length=2_000_000,
+        description="The hash; for vPDQ python-threatexchange's JSON list of frames (long, hence the limit).",
+    )
     notes: str = Field("", max_length=4000)
     external_id: str | None = Field(None, max_length=200)
 
@@ -102,6 +112,9 @@ class EntryRead(BaseModel):
     bank_id: int
     signal_type: str
     value: str
+    signal_data: str | None = Field(
+        None, description="The whole signal where `value` cannot hold it (vPDQ: its JSON of frames; `value` is its SHA-256)."
+    )
     notes: str
     enabled: bool
     exchange: str | None
@@ -142,10 +155,18 @@ class HashesRead(BaseModel):
     sha256: str
     pdq: str | None
     pdq_quality: int | None
+    vpdq: str | None = Field(None, description="A video's vPDQ signal (python-threatexchange's JSON of frames).")
 
     @classmethod
     def of(cls, hashes: MediaHashes) -> HashesRead:
-        return cls(kind=str(hashes.kind), md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality)
+        return cls(
+            kind=str(hashes.kind),
+            md5=hashes.md5,
+            sha256=hashes.sha256,
+            pdq=hashes.pdq,
+            pdq_quality=hashes.pdq_quality,
+            vpdq=hashes.vpdq,
+        )
 
 
 class MatchRead(BaseModel):
@@ -156,11 +177,18 @@ class MatchRead(BaseModel):
     signal_type: str
     value: str
     distance: int
+    orientation: str = Field(
+        "original",
+        description="Which rotation or flip of the upload matched the entry: original, rotate_90, rotate_180, "
+        "rotate_270 (counter-clockwise), flip_top_bottom, flip_left_right, transpose, transverse (as Pillow's Image.Transpose).",
+    )
     policy: str | None
     dsa_category: str | None
     labels: list[str]
     action_paused: bool = Field(description="The flood guard paused automatic action on this entry: a person decides.")
     exchange: str | None
+    query_match_percent: float | None = Field(None, description="vPDQ: share of the video's frames that match the entry's.")
+    compared_match_percent: float | None = Field(None, description="vPDQ: share of the entry's frames that match the video's.")
 
     @classmethod
     def of(cls, match: BankMatch) -> MatchRead:

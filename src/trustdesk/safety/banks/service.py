@@ -7,7 +7,7 @@ mutation also writes a `BankEntryChange`, the log the in-memory matchers follow.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.safety.banks.models import Bank, BankEntry, BankEntryChange, BankKind
-from trustdesk.safety.banks.signals import normalise, parse_signal_type
+from trustdesk.safety.banks.signals import normalise, parse_signal_type, stored_value
 from trustdesk.safety.enforcement.policies import load_policies
 
 MAX_THRESHOLD = 64  # beyond PDQ's 31 the index probes many more buckets; 64 is already loose
@@ -97,8 +97,16 @@ def create_bank(
     threshold: int = 31,
     enabled: bool = True,
     rollout_percent: int = 100,
+    all_orientations: bool | None = None,
 ) -> Bank:
+    """`all_orientations`: match uploads in any of their eight rotations and flips; None
+    takes the default for the kind: on for a positive bank (hash lists from exchanges and
+    other tools are hashed on the raw pixel grid, EXIF orientation ignored), off for a
+    negative bank (the platform's own cleared content, hashed upright: matching it in
+    more orientations would only suppress more)."""
     name, kind = _check_name(name), BankKind(kind)
+    if all_orientations is None:
+        all_orientations = kind is BankKind.POSITIVE
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
         raise Conflict(f"A bank named '{name}' exists already.")
     policy, category = _policy_and_category(kind, policy)
@@ -113,6 +121,7 @@ def create_bank(
         threshold=_check_threshold(threshold),
         enabled=enabled,
         rollout_percent=_check_rollout(rollout_percent),
+        all_orientations=all_orientations,
         created_at=now,
         created_by=str(actor),
         updated_at=now,
@@ -126,7 +135,14 @@ def create_bank(
         action="bank.create",
         object_type="bank",
         object_id=bank.id,
-        details={"name": name, "kind": kind.value, "policy": policy, "threshold": threshold, "rollout_percent": rollout_percent},
+        details={
+            "name": name,
+            "kind": kind.value,
+            "policy": policy,
+            "threshold": threshold,
+            "rollout_percent": rollout_percent,
+            "all_orientations": all_orientations,
+        },
     )
     return bank
 
@@ -151,6 +167,7 @@ def update_bank(
     threshold: int | None = None,
     enabled: bool | None = None,
     rollout_percent: int | None = None,
+    all_orientations: bool | None = None,
 ) -> Bank:
     bank = get_bank(session, bank_id=bank_id)
     before = _config(bank)
@@ -166,6 +183,8 @@ def update_bank(
         bank.rollout_percent = _check_rollout(rollout_percent)
     if enabled is not None:
         bank.enabled = enabled
+    if all_orientations is not None:
+        bank.all_orientations = all_orientations
     after = _config(bank)
     if after != before:
         bank.updated_at = clock.now()
@@ -192,6 +211,7 @@ def _config(bank: Bank) -> dict[str, object]:
         "threshold": bank.threshold,
         "enabled": bank.enabled,
         "rollout_percent": bank.rollout_percent,
+        "all_orientations": bank.all_orientations,
     }
 
 
@@ -236,14 +256,16 @@ def list_banks(session: Session) -> list[BankSummary]:
 
 
 def _validated(entries: Sequence[NewEntry]) -> list[tuple[str, str, NewEntry]]:
-    """Check every row before writing any; the error names the first bad row (1-based)."""
+    """Check every row before writing any; the error names the first bad row (1-based).
+    Each row: (type, stored value, the entry with its value normalised)."""
     if len(entries) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} entries at once; split the list.")
     rows = []
     for number, entry in enumerate(entries, start=1):
         try:
             signal_type = parse_signal_type(str(entry.signal_type))
-            rows.append((signal_type, normalise(signal_type, entry.value), entry))
+            value = normalise(signal_type, entry.value)
+            rows.append((signal_type, stored_value(signal_type, value), replace(entry, value=value)))
         except InvalidInput as exc:
             raise InvalidInput(f"Entry {number}: {exc.detail}", field="entries", row=number) from None
     return rows
@@ -280,6 +302,7 @@ def add_entries(
             bank_id=bank.id,
             signal_type=st,
             value=value,
+            signal_data=entry.value if entry.value != value else None,
             notes=entry.notes.strip(),
             enabled=True,
             exchange=entry.exchange,

@@ -17,3 +17,9 @@ def parse_signal_type(name: str) -> str:
 def normalise(signal_type: str, value: str) -> str:
     """The canonical form of `value`, or a clear error naming what is wrong with it."""
     return active().parse(signal_type).normalise(value)
+
+
+def stored_value(signal_type: str, normalised: str) -> str:
+    """What the entry's `value` column holds for a normalised value (the value, or for vPDQ
+    its digest: `SignalKind.stored_value`)."""
+    return active().parse(signal_type).stored_value(normalised)

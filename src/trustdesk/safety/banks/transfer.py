@@ -1,6 +1,8 @@
 """Bank import and export: CSV (every field), and python-threatexchange's signal file format
 (`<signal type> <value>` per line, what its local-file exchange reads and writes and what
-its CLI and HMA exchange), parsed by the library's own `LocalFileSignalExchangeAPI`."""
+its CLI and HMA exchange), parsed by the library's own `LocalFileSignalExchangeAPI`. A vPDQ
+entry is written as its whole signal (python-threatexchange's JSON of frames, `vpdq [...]`),
+never as the digest its `value` column holds."""
 
 from __future__ import annotations
 
@@ -91,7 +93,7 @@ def export(session: Session, *, bank_id: int, fmt: TransferFormat | str) -> Iter
             yield _csv_line(
                 (
                     entry.signal_type,
-                    entry.value,
+                    entry.signal_data or entry.value,
                     entry.notes,
                     "true" if entry.enabled else "false",
                     entry.exchange or "",
@@ -105,7 +107,7 @@ def export(session: Session, *, bank_id: int, fmt: TransferFormat | str) -> Iter
     for entry in _entries(session, bank_id):
         kind = registry.get(entry.signal_type)
         if kind is not None and kind.exchange_name is not None and entry.enabled:
-            yield f"{kind.exchange_name} {entry.value}\n"
+            yield f"{kind.exchange_name} {entry.signal_data or entry.value}\n"
 
 
 def _entries(session: Session, bank_id: int) -> Iterator[BankEntry]:

@@ -1,8 +1,35 @@
-"""Classifiers behind one interface: a name, the label it scores, and `score(text) -> 0..1`.
-Rules call them by name (`classify("spam", event.text) > 0.9`); the loader refuses a rule that
-names one that is not registered."""
+"""Classifiers behind one interface (`base.Classifier`): a registry name, the model's id and
+version, text and/or image input, labels with scores. Rules call them by name
+(`classify("spam", event.text) > 0.9`, `classify("moderation", event.text, label="hate")`);
+the loader refuses a rule that names one that is not registered. Adapters: the shipped naive
+Bayes, a model server over HTTP (`http.HttpClassifier`) and its in-memory twin
+(`memory.InMemoryModelServer`)."""
 
-from trustdesk.safety.classifiers.base import ClassifierRegistry, TextClassifier, default_registry
+from trustdesk.safety.classifiers.base import (
+    Classifier,
+    ClassifierError,
+    ClassifierRegistry,
+    LabelScore,
+    Modality,
+    TextClassifier,
+    Verdict,
+    default_registry,
+)
+from trustdesk.safety.classifiers.http import HttpClassifier
 from trustdesk.safety.classifiers.naive_bayes import HashedNaiveBayes
+from trustdesk.safety.classifiers.registry import configure, from_settings
 
-__all__ = ["ClassifierRegistry", "HashedNaiveBayes", "TextClassifier", "default_registry"]
+__all__ = [
+    "Classifier",
+    "ClassifierError",
+    "ClassifierRegistry",
+    "HashedNaiveBayes",
+    "HttpClassifier",
+    "LabelScore",
+    "Modality",
+    "TextClassifier",
+    "Verdict",
+    "configure",
+    "default_registry",
+    "from_settings",
+]

@@ -10,12 +10,14 @@ latter per process, and a model must score the same in every worker."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from trustdesk.safety.classifiers.base import ClassifierError, Modality, Verdict, normalise_scores
 from trustdesk.safety.text import Normalised, normalise
 
 DATA = Path(__file__).parent / "data" / "spam_messages.csv"
@@ -30,13 +32,31 @@ def features(text: Normalised) -> list[int]:
     return [zlib.crc32(g.encode()) & (BUCKETS - 1) for g in grams]
 
 
+MODEL_ID = "trustdesk/hashed-naive-bayes"
+
+
 @dataclass
 class HashedNaiveBayes:
+    """A classifier of the port (`base.Classifier`): text only, two labels (`positive_label`
+    and `negative_label`), its version the digest of what it was trained on."""
+
     name: str
     positive_label: str
     log_prior: tuple[float, float]  # (negative, positive)
     log_likelihood: tuple[dict[int, float], dict[int, float]]
     log_unseen: tuple[float, float]
+    version: str = "untrained"
+    negative_label: str = "ham"
+    model: str = MODEL_ID
+    modalities: frozenset[Modality] = frozenset({Modality.TEXT})
+
+    def classify_text(self, text: Normalised) -> Verdict:
+        p = self.positive(text)
+        scores = normalise_scores([(self.positive_label, p), (self.negative_label, 1.0 - p)])
+        return Verdict(self.name, self.model, self.version, scores)
+
+    def classify_image(self, data: bytes, media_type: str) -> Verdict:
+        raise ClassifierError(f"{self.name} ({self.model}) classifies text, not images")
 
     @classmethod
     def train(
@@ -44,7 +64,8 @@ class HashedNaiveBayes:
     ) -> HashedNaiveBayes:
         counts: tuple[dict[int, int], dict[int, int]] = ({}, {})
         docs = [0, 0]
-        for text, positive in examples:
+        examples_seen = list(examples)
+        for text, positive in examples_seen:
             side = int(positive)
             docs[side] += 1
             for f in features(normalise(text)):
@@ -56,9 +77,17 @@ class HashedNaiveBayes:
         likelihood = tuple({f: math.log((n + alpha) / totals[s]) for f, n in counts[s].items()} for s in (0, 1))
         prior = tuple(math.log(d / sum(docs)) for d in docs)
         unseen = tuple(math.log(alpha / t) for t in totals)
-        return cls(name, positive_label, prior, likelihood, unseen)  # type: ignore[arg-type]
+        return cls(name, positive_label, prior, likelihood, unseen, version=training_digest(examples_seen, alpha))  # type: ignore[arg-type]
 
-    def score(self, text: Normalised) -> float:
+    def score(self, text: Normalised, label: str | None = None) -> float:
+        """The score of `label` (default the positive label): P(label | text)."""
+        if label is None or label == self.positive_label:
+            return self.positive(text)
+        if label == self.negative_label:
+            return 1.0 - self.positive(text)
+        return 0.0
+
+    def positive(self, text: Normalised) -> float:
         """P(positive | text). Only the difference of the two sides' log likelihoods matters,
         so each feature costs one lookup in a table of differences (built once).
 
@@ -90,6 +119,14 @@ class HashedNaiveBayes:
             table = {f: lpos.get(f, upos) - lneg.get(f, uneg) for f in lneg.keys() | lpos.keys()}
             cached = self.__dict__["_ratio_table"] = (table, upos - uneg)
         return cached
+
+
+def training_digest(examples: Sequence[tuple[str, bool]], alpha: float) -> str:
+    """The model's version: what it learnt from (the examples in order, alpha, the buckets)."""
+    digest = hashlib.sha256(f"alpha={alpha};buckets={BUCKETS}\n".encode())
+    for text, positive in examples:
+        digest.update(f"{int(positive)}\t{text}\n".encode())
+    return f"sha256:{digest.hexdigest()[:16]}"
 
 
 def load_examples(path: Path = DATA) -> list[tuple[str, bool]]:

@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.core.urls import Audience, absolute
+from trustdesk.http.access import PersonView, person_view, record_view
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.safety.access import ACCOUNT, account_checks, tipline_views
 from trustdesk.safety.enforcement import cybertipline, dsa_submission, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.metrics import DsaOutboxCollector
@@ -46,8 +48,25 @@ Filer = Annotated[Principal, Depends(require(Permission.CYBERTIPLINE_FILE))]
 Publisher = Annotated[Principal, Depends(require(Permission.TRANSPARENCY_PUBLISH))]
 
 
+# A person's record: shown only for a purpose that concerns them, and logged (core/access).
+AccountView = Annotated[
+    PersonView,
+    Depends(
+        person_view(
+            what="account_record",
+            permission=Permission.SAFETY_READ,
+            subject_kind=ACCOUNT,
+            subject_param="account_id",
+            checks=account_checks,
+        )
+    ),
+]
+
+
 @router.get("/enforcement/accounts/{account_id}", response_model=AccountRecord)
-def account_record(account_id: str, session: SessionDep, container: ContainerDep, _: Reader) -> AccountRecord:
+def account_record(account_id: str, session: SessionDep, container: ContainerDep, _: AccountView) -> AccountRecord:
+    """An account's strikes and actions. `purpose=case:<id>|appeal:<id>|request:<id>` (a record
+    that concerns the account) is required; the view is logged (docs/access-log.md)."""
     return AccountRecord(
         account_id=account_id,
         active_points=strikes.active_points(session, account_id=account_id, now=container.clock.now()),
@@ -80,8 +99,21 @@ def statement(
 
 
 @router.get("/cybertipline/reports", response_model=list[TiplineRead])
-def tipline_queue(session: SessionDep, _: Filer) -> list[TiplineRead]:
-    return [TiplineRead.model_validate(r) for r in cybertipline.filing_queue(session)]
+def tipline_queue(request: Request, session: SessionDep, container: ContainerDep, principal: Filer) -> list[TiplineRead]:
+    """The drafts to file, each an account's data: each is logged as a view (core/access)."""
+    reports = cybertipline.filing_queue(session)
+    for subject, why, ref in tipline_views(reports):
+        record_view(
+            request,
+            session,
+            container,
+            principal=principal,
+            subjects=[subject],
+            what="cybertipline_draft",
+            justification=why,
+            object_ref=ref,
+        )
+    return [TiplineRead.model_validate(r) for r in reports]
 
 
 @router.post("/cybertipline/reports/{report_id}/filed", response_model=TiplineRead)

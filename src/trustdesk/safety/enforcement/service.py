@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,6 +22,8 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.legal.policy.jurisdictions import eea_countries
 from trustdesk.platform.port import ActionResult, Platform, PlatformError
+from trustdesk.safety.automation import service as automation
+from trustdesk.safety.automation.service import Decider
 from trustdesk.safety.enforcement import cybertipline, strikes
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, Source, SubjectKind, carry_out, supported, undo
 from trustdesk.safety.enforcement.dsa import MAX_EXPLANATION, MAX_SHORT, validate_statement
@@ -38,6 +41,8 @@ class Request:
     facts: Facts
     rule_ref: str | None
     caused_by: int | None = None
+    deciders: tuple[Decider, ...] = ()  # who decided an automated action; inferred from rule_ref when empty
+    ruleset_version: str | None = None
 
 
 _Kind = TypeVar("_Kind", bound=StrEnum)
@@ -106,9 +111,13 @@ def take_action(
     until: datetime | None = None,
     legal_ground: str | None = None,
     source_identity: str | None = None,
+    deciders: Sequence[Decider] = (),
+    ruleset_version: str | None = None,
 ) -> EnforcementAction:
     """Act on the platform for one decision. Returns the recorded action; `platform_ok` says
-    whether the platform did it (a refusal is recorded, not raised)."""
+    whether the platform did it (a refusal is recorded, not raised). An automated action
+    records who decided it (`deciders`: the rule, model or bank versions; inferred from
+    `rule_ref` when not given) and the policy version (trustdesk.safety.automation)."""
     kind, act = _enum(SubjectKind, subject_kind, "subject_kind"), _enum(ActionKind, action, "action")
     if SPECS[act].subject is not kind:
         raise InvalidInput(f"{act} acts on a {SPECS[act].subject}, not a {kind}.", field="action")
@@ -131,7 +140,8 @@ def take_action(
         acted_on=now.date(),
         source_identity=source_identity,
     )
-    return _act(session, actor=actor, clock=clock, platform=platform, request=Request(act, facts, rule_ref))
+    request = Request(act, facts, rule_ref, deciders=tuple(deciders), ruleset_version=ruleset_version)
+    return _act(session, actor=actor, clock=clock, platform=platform, request=request)
 
 
 def _act(session: Session, *, actor: Actor, clock: Clock, platform: Platform, request: Request) -> EnforcementAction:
@@ -189,6 +199,19 @@ def _record_action(session: Session, *, actor: Actor, clock: Clock, request: Req
     )
     session.add(row)
     session.flush()
+    deciders: list[dict[str, str]] = []
+    if f.automated:
+        who = request.deciders or tuple(automation.inferred(request.rule_ref, f.source.value, f.book.version))
+        decision = automation.record_decision(
+            session,
+            action_id=row.id,
+            deciders=who,
+            policy=row.policy,
+            policy_version=f.book.version,
+            ruleset_version=request.ruleset_version,
+            at=row.acted_at,
+        )
+        deciders = decision.deciders
     record(
         session,
         actor=actor,
@@ -204,7 +227,8 @@ def _record_action(session: Session, *, actor: Actor, clock: Clock, request: Req
             "policy": row.policy,
             "platform_ok": result.ok,
             "platform_ref": result.platform_ref,
-        },
+        }
+        | ({"deciders": deciders} if deciders else {}),
     )
     return row
 

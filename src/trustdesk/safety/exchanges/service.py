@@ -8,6 +8,7 @@ deletes disable their entries (never delete them); a record listed again is re-e
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import typing as t
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from trustdesk.core.errors import Conflict, InvalidInput, NotFound, TrustdeskErr
 from trustdesk.safety.banks import service as banks
 from trustdesk.safety.banks.flows import add_entries_flow
 from trustdesk.safety.banks.models import BankEntry, BankKind
+from trustdesk.safety.banks.signals import stored_value
 from trustdesk.safety.exchanges.models import Exchange, FetchState
 from trustdesk.safety.signals.types.registry import active
 
@@ -53,6 +55,13 @@ CREDENTIALS: dict[str, type[CredentialHelper]] = {
 }
 # python-threatexchange's signal types by name; a Trustdesk type's `exchange_name` is one of these.
 LIBRARY_SIGNAL_TYPES: dict[str, type[t.Any]] = {cls.get_name(): cls for cls in (PdqSignal, VideoMD5Signal, VideoSHA256Signal)}
+try:  # the library's vPDQ type imports the vpdq package, which the set-up builds where FFmpeg's libraries are
+    from threatexchange.extensions.vpdq.vpdq import VPDQSignal
+
+    LIBRARY_SIGNAL_TYPES[VPDQSignal.get_name()] = VPDQSignal
+except ImportError:  # pragma: no cover - without vpdq, exchanges' vPDQ records are skipped
+    pass
+EXTERNAL_ID_LENGTH = 200  # safety_bank_entries.external_id
 Progress = Callable[[int, int], None]  # (records seen so far, entries added so far)
 
 
@@ -273,12 +282,16 @@ def signal_types() -> list[type[t.Any]]:
 
 
 def _external_id(key: t.Any) -> str:
-    return " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    """The record's id as the exchange names it; one longer than the column (a local file's
+    key is its whole line, a vPDQ signal's kilobytes) by its SHA-256, the same every fetch,
+    so that the record's deletion still finds it."""
+    text = " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    return text if len(text) <= EXTERNAL_ID_LENGTH else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _relist(session: Session, *, actor: Actor, clock: Clock, exchange: Exchange, entries: list[banks.NewEntry]) -> int:
     """Entries this exchange had deleted and now lists again are enabled again."""
-    values = {e.value for e in entries}
+    values = {stored_value(e.signal_type, e.value) for e in entries}
     if not values:
         return 0
     query = select(BankEntry.id).where(

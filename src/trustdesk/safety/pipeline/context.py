@@ -37,7 +37,19 @@ class Signals:
 
 
 class EventContext:
-    __slots__ = ("_counters", "_hashes", "_labels", "_lists", "_norm", "_patterns", "_scores", "event", "now", "signals")
+    __slots__ = (
+        "_counters",
+        "_hashes",
+        "_labels",
+        "_lists",
+        "_models",
+        "_norm",
+        "_patterns",
+        "_scores",
+        "event",
+        "now",
+        "signals",
+    )
 
     def __init__(self, event: Event, signals: Signals, *, now: datetime) -> None:
         self.event, self.signals, self.now = event, signals, now
@@ -45,7 +57,8 @@ class EventContext:
         self._lists: dict[str, frozenset[str]] = {}
         self._patterns: dict[str, frozenset[str]] = {}
         self._labels: dict[str, dict[str, datetime | None]] = {}
-        self._scores: dict[tuple[str, str], float] = {}
+        self._scores: dict[tuple[str, str, str | None], float] = {}
+        self._models: dict[str, tuple[str, str]] = {}  # classifier -> (model id, version) it answered with
         self._hashes: dict[int, list[HashMatch]] | None = None
         self._counters: dict[CounterSpec, tuple[dict[int, int] | None, int]] = {}
 
@@ -91,12 +104,21 @@ class EventContext:
     def pattern_hit(self, field: str, source: str) -> bool:
         return source in self.patterns_hit(field)
 
-    def classify(self, name: str, field: str) -> float:
-        key = (name, field)
+    def classify(self, name: str, field: str, label: str | None = None) -> float:
+        key = (name, field, label)
         if key not in self._scores:
             text = self.norm(field)
-            self._scores[key] = self.signals.classifiers.get(name).score(text) if text else 0.0
+            classifier = self.signals.classifiers.get(name)
+            self._scores[key] = classifier.score(text, label) if text else 0.0
+            if text:
+                version = getattr(classifier, "last_version", None) or classifier.version
+                self._models[name] = (classifier.model, version)
         return self._scores[key]
+
+    def models_used(self) -> list[dict[str, str]]:
+        """Every classifier this event's rules consulted, with the model id and version that
+        answered: what an automated decision records as the model that took part in it."""
+        return [{"classifier": n, "model": m, "version": v} for n, (m, v) in sorted(self._models.items())]
 
     def hash_matches(self, distance: int) -> list[HashMatch]:
         """Every bank match of every media item within `distance` (exact digests count as 0)."""

@@ -11,6 +11,7 @@ retried, and then finds the event handled."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,11 +24,13 @@ from trustdesk.core.audit.service import AuditBatch
 from trustdesk.core.clock import Clock
 from trustdesk.core.database import Database, insert_many, table_of
 from trustdesk.platform.port import Platform
+from trustdesk.safety.automation.service import PromotionGate, model_deciders, record_shadow, rule_decider
 from trustdesk.safety.classifiers import ClassifierRegistry, default_registry
 from trustdesk.safety.pipeline.context import EventContext, Signals, entity_of
 from trustdesk.safety.pipeline.engine import Verdict, evaluate
-from trustdesk.safety.pipeline.events import Event
+from trustdesk.safety.pipeline.events import Event, subject_of
 from trustdesk.safety.pipeline.hashes import HashMatcher, NoHashMatcher, SessionHashMatcher
+from trustdesk.safety.pipeline.metrics import add_totals
 from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
 from trustdesk.safety.pipeline.state import Counters, Labels, counter_key, window_start
 from trustdesk.safety.rules.book import RuleBook
@@ -63,6 +66,7 @@ class Handler:
     pager: Any = None  # alerts to the on-call role page through it (core.paging)
     classifiers: ClassifierRegistry = field(default_factory=default_registry)
     worker: str = "embedded"
+    gate: PromotionGate | None = None  # set: a rule hit acts only when its rule and model versions are promoted
 
     def handle(self, batch: Sequence[Received]) -> BatchResult:
         ruleset = self.book.current()
@@ -77,11 +81,14 @@ class Handler:
         now = self.clock.now()
         signals = self._signals(session, ruleset, fresh, now)
         events, hits, audit = [], [], AuditBatch(session, clock=self.clock)
+        if self.gate is not None:
+            self.gate.begin()
         for item in fresh:
             bump_counters(signals, item.event)
-            verdict = evaluate(EventContext(item.event, signals, now=now))
+            context = EventContext(item.event, signals, now=now)
+            verdict = evaluate(context)
             if verdict.hits:
-                hits += self._hits(session, signals, ruleset, item.event, verdict, now, audit)
+                hits += self._hits(session, signals, ruleset, context, verdict, now, audit)
             events.append(_event_row(item, verdict, now, self.worker))
             result.handled.append(verdict)
         # Core inserts on the tables: one executemany each, without the ORM's per-row bookkeeping.
@@ -93,6 +100,7 @@ class Handler:
         signals.labels.flush(session)
         audit.flush()
         signals.counters.flush(session)
+        add_totals(session, worker=self.worker, events=len(events), hits=Counter((h["rule"], h["shadow"]) for h in hits))
         return result
 
     def _signals(self, session: Session, ruleset: RuleSet, fresh: list[Received], now: datetime) -> Signals:
@@ -118,20 +126,48 @@ class Handler:
         session: Session,
         signals: Signals,
         ruleset: RuleSet,
-        event: Event,
+        context: EventContext,
         verdict: Verdict,
         now: datetime,
         audit: AuditBatch,
     ) -> list[dict]:
         rows = []
+        event = context.event
         for rule in verdict.hits:
-            if rule.shadow:
+            deciders = (
+                rule_decider(rule.ruleset, rule.name, rule.version),
+                *model_deciders(context.models_used(), rule.classifiers),
+            )
+            pending = self.gate.pending(session, deciders, at=now) if self.gate is not None else []
+            shadow = rule.shadow or bool(pending)
+            if shadow:
                 effects = [dict(e.describe(), would=True) for e in rule.effects]
+                if pending:
+                    waiting = [f"{v.kind}:{v.name}@{v.version}" for v in pending]
+                    effects = [dict(e, awaiting_promotion=waiting) for e in effects]
+                    record_shadow(
+                        session,
+                        pending,
+                        event_id=event.id,
+                        rule_ref=rule.ref,
+                        subject=tuple(map(str, subject_of(event))),  # type: ignore[arg-type]
+                        effects=effects,
+                        at=now,
+                    )
             else:
-                context = EffectContext(
-                    session, self.clock, self.platform, signals.labels, rule, event, ruleset.version, self.pager, audit
+                effect_context = EffectContext(
+                    session,
+                    self.clock,
+                    self.platform,
+                    signals.labels,
+                    rule,
+                    event,
+                    ruleset.version,
+                    self.pager,
+                    audit,
+                    deciders=deciders,
                 )
-                effects = apply_effects(context)
+                effects = apply_effects(effect_context)
             rows.append(
                 {
                     "event_id": event.id,
@@ -139,7 +175,7 @@ class Handler:
                     "ruleset_version": _file_version(ruleset, rule.ruleset),
                     "rule": rule.name,
                     "rule_version": rule.version,
-                    "shadow": rule.shadow,
+                    "shadow": shadow,
                     "effects": effects,
                     "at": now,
                 }

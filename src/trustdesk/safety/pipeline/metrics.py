@@ -1,8 +1,11 @@
 """Pipeline figures for `/metrics`, read from the database at scrape time so that they count
-the work of every worker process, wherever it runs, not just this one's."""
+the work of every worker process, wherever it runs, not just this one's: from the workers'
+running totals (`PipelineTotal`), a few rows whatever the pipeline has handled, never a count
+of every event and rule hit stored."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -10,17 +13,40 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from trustdesk.safety.pipeline import deadletters
-from trustdesk.safety.pipeline.models import HandledEvent, RuleHit
+from trustdesk.safety.pipeline.models import HandledEvent, PipelineTotal
 
 LAG_SAMPLE = 1000
+EVENTS, HITS = "events", "hits"  # PipelineTotal.figure
 
 
 def rule_hit_counts(session: Session) -> list[tuple[str, bool, int]]:
-    query = select(RuleHit.rule, RuleHit.shadow, func.count()).group_by(RuleHit.rule, RuleHit.shadow).order_by(RuleHit.rule)
-    return [(rule, bool(shadow), n) for rule, shadow, n in session.execute(query)]
+    """Rule hits by rule and mode since the pipeline began, summed over the workers' totals."""
+    query = (
+        select(PipelineTotal.rule, PipelineTotal.shadow, func.sum(PipelineTotal.value))
+        .where(PipelineTotal.figure == HITS)
+        .group_by(PipelineTotal.rule, PipelineTotal.shadow)
+        .order_by(PipelineTotal.rule, PipelineTotal.shadow)
+    )
+    return [(rule, bool(shadow), int(n)) for rule, shadow, n in session.execute(query)]
+
+
+def add_totals(session: Session, *, worker: str, events: int, hits: Counter[tuple[str, bool]]) -> None:
+    """Add one batch's counts to this worker's totals, in the batch's transaction."""
+    rows = [{"worker": worker, "figure": EVENTS, "rule": "", "shadow": False, "value": events}]
+    rows += [{"worker": worker, "figure": HITS, "rule": r, "shadow": sh, "value": n} for (r, sh), n in sorted(hits.items())]
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = make(PipelineTotal)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["worker", "figure", "rule", "shadow"], set_={"value": PipelineTotal.value + statement.excluded.value}
+        ),
+        rows,
+    )
 
 
 def recent_lag_seconds(session: Session) -> tuple[float, float]:
@@ -36,7 +62,9 @@ def recent_lag_seconds(session: Session) -> tuple[float, float]:
 
 
 def handled_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(HandledEvent)) or 0
+    """Events handled since the pipeline began, summed over the workers' totals."""
+    total = session.scalar(select(func.sum(PipelineTotal.value)).where(PipelineTotal.figure == EVENTS))
+    return int(total or 0)
 
 
 class PipelineCollector(Collector):

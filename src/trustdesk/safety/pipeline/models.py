@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trustdesk.core.database import Base, UTCDateTime
@@ -70,6 +70,21 @@ class CounterBucket(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     minute: Mapped[int] = mapped_column(Integer, primary_key=True)  # minutes since the epoch, UTC
     count: Mapped[int] = mapped_column(Integer)
+
+
+class PipelineTotal(Base):
+    """Running totals for `/metrics` and the pipeline page, one row per worker and figure:
+    each worker adds its batch's counts to its own rows in the batch's transaction (no row is
+    shared between workers), and a scrape sums a few rows instead of counting every event and
+    rule hit ever stored (issue #19). Totals only grow: retention deletes events, not counts."""
+
+    __tablename__ = "pipeline_totals"
+
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)  # "events" or "hits"
+    rule: Mapped[str] = mapped_column(String(128), primary_key=True, default="")  # "" for events
+    shadow: Mapped[bool] = mapped_column(Boolean, primary_key=True, default=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class RuleAlert(Base):

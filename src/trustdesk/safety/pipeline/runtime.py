@@ -19,7 +19,9 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.bus import Bus, JournaledBus, build_bus
 from trustdesk.core.settings import BusKind
 from trustdesk.core.urls import Audience, base
+from trustdesk.safety.automation.service import PromotionGate
 from trustdesk.safety.banks.matcher import shared_matcher
+from trustdesk.safety.classifiers import configure as configure_classifiers
 from trustdesk.safety.pipeline.banking import BankHashMatcher
 from trustdesk.safety.pipeline.handling import Handler
 from trustdesk.safety.pipeline.hashes import HashMatcher, SessionHashMatcher
@@ -78,7 +80,8 @@ def build_runtime(
     container: Container, *, prefix: str | None = None, ack_wait: float = 30.0, worker_name: str | None = None, batch: int = 500
 ) -> PipelineRuntime:
     settings = container.settings
-    bus = build_bus(settings, prefix=prefix or container.pipeline.prefix, ack_wait=ack_wait)
+    configure_classifiers(settings)  # before the rules load: a rule may name a model server
+    bus = build_bus(settings, prefix=prefix or container.pipeline.prefix or settings.pipeline_prefix, ack_wait=ack_wait)
     book = RuleBook.for_directory(rules_directory(container))
     handler = Handler(
         db=container.db,
@@ -88,6 +91,7 @@ def build_runtime(
         hashes=hash_matcher(container),
         pager=container.pager,
         worker=worker_name or f"{socket.gethostname()}",
+        gate=PromotionGate() if settings.automation_requires_promotion else None,
     )
     return PipelineRuntime(bus, book, handler, Worker(bus, handler, batch=batch), embedded=settings.bus is BusKind.IN_PROCESS)
 

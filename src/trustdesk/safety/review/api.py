@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.access import record_view
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
+from trustdesk.safety.access import case_view
 from trustdesk.safety.review import appeals, decisions
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.schemas import (
@@ -60,8 +62,21 @@ def list_cases(session: SessionDep, principal: Triage, queue: str | None = None)
 
 
 @router.get("/review/cases/{case_id}", response_model=CaseRead)
-def get_case(case_id: RowId, session: SessionDep, principal: Triage) -> CaseRead:
-    return CaseRead.model_validate(review.get_case(session, principal=principal, case_id=case_id))
+def get_case(case_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> CaseRead:
+    """One case in the caller's queues; the view is logged against its account (core/access)."""
+    case = review.get_case(session, principal=principal, case_id=case_id)
+    subjects, why = case_view(case, container.platform)
+    record_view(
+        request,
+        session,
+        container,
+        principal=principal,
+        subjects=subjects,
+        what="review_case",
+        justification=why,
+        object_ref=f"case:{case.id}",
+    )
+    return CaseRead.model_validate(case)
 
 
 @router.post("/review/cases/{case_id}/claim", response_model=CaseRead)

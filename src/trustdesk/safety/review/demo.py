@@ -16,7 +16,14 @@ from trustdesk.safety.reports.models import Notice, TrustedFlagger
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.routing import load_setup
 
-MEMBERS = {"reviewer": None, "reviewer2": None, "triage": None, "legal": ("legal", "senior"), "legal2": ("legal", "senior")}
+MEMBERS = {
+    "reviewer": None,
+    "reviewer2": None,
+    "senior": None,
+    "triage": None,
+    "legal": ("legal", "senior"),
+    "legal2": ("legal", "senior"),
+}
 NOTICES = (  # (reason, message key, notifier, explanation)
     ("drugs_weapons", "drug_ad", "Lena Hoffmann", "Someone is selling drugs in our neighbourhood group."),
     ("drugs_weapons", "drug_price_list", "Tom Meier", "A price list for drugs, with a picture."),

@@ -16,6 +16,7 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.database import rows_matched
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Principal, scope_review_queues
+from trustdesk.http.pagination import Keyset, SortKey
 from trustdesk.safety.enforcement.actions import Source, SubjectKind
 from trustdesk.safety.review.models import OPEN_STATES, Case, CaseEvent, CaseState, QueueMember, ReviewQueue
 from trustdesk.safety.review.preferences import preferences_of, sensitive_claims_today
@@ -211,10 +212,33 @@ def get_case(session: Session, *, principal: Principal, case_id: int) -> Case:
     return case
 
 
+CASE_ORDER = Keyset(
+    (
+        SortKey(Case.priority, "priority", descending=True),
+        SortKey(Case.opened_at, "opened_at", instant=True),
+        SortKey(Case.id, "id"),
+    )
+)
+
+
 def list_cases(
     session: Session, *, principal: Principal, queue: str | None = None, states: tuple[str, ...] = OPEN_STATES, limit: int = 100
 ) -> list[Case]:
     """Most urgent first: priority, then the oldest."""
+    return page_cases(session, principal=principal, queue=queue, states=states, limit=limit)[0]
+
+
+def page_cases(
+    session: Session,
+    *,
+    principal: Principal,
+    queue: str | None = None,
+    states: tuple[str, ...] = OPEN_STATES,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Case], str | None]:
+    """A page of `list_cases` and the cursor of the next (None at the end): keyset
+    pagination, so no case lies hidden past a cap (issue #19)."""
     queues = visible_queues(session, principal=principal)
     query = select(Case).where(Case.state.in_(states))
     if queue is not None:
@@ -223,7 +247,7 @@ def list_cases(
         query = query.where(Case.queue == queue)
     elif queues is not None:
         query = query.where(Case.queue.in_(queues))
-    return list(session.scalars(query.order_by(Case.priority.desc(), Case.opened_at, Case.id).limit(limit)))
+    return CASE_ORDER.page(session, query, cursor=cursor, limit=limit)
 
 
 def claim(

@@ -29,7 +29,8 @@ class BookStatus:
 
 
 class RuleBook:
-    def __init__(self, directory: Path, *, check_every: float = 2.0) -> None:
+    def __init__(self, directory: Path, *, check_every: float = 2.0, classifiers: frozenset[str] | None = None) -> None:
+        self.classifiers = classifiers  # the classifier names rules may call; None: the process's registry
         self.directory, self.check_every = directory, check_every
         self._lock = threading.Lock()
         self._files: dict[str, RuleFile] = {}
@@ -42,9 +43,9 @@ class RuleBook:
         self.reload()
 
     @classmethod
-    def for_directory(cls, directory: Path | None, **options: float) -> RuleBook:
+    def for_directory(cls, directory: Path | None, *, check_every: float = 2.0) -> RuleBook:
         """The operator's rules when the directory exists, the shipped examples otherwise."""
-        return cls(directory if directory is not None and directory.is_dir() else SHIPPED, **options)
+        return cls(directory if directory is not None and directory.is_dir() else SHIPPED, check_every=check_every)
 
     def current(self) -> RuleSet:
         """The rules in force; checks the files for changes at most every `check_every` s."""
@@ -72,7 +73,7 @@ class RuleBook:
     def _load(self, name: str, path: Path, problems: list[Problem]) -> RuleFile | None:
         previous = self._files.get(name)
         try:
-            loaded = load_rule_file(path)
+            loaded = load_rule_file(path) if self.classifiers is None else load_rule_file(path, classifiers=self.classifiers)
         except RuleError as exc:
             problems.extend(exc.problems)
             return previous  # the last good version stays in force

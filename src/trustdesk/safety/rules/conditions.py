@@ -51,6 +51,7 @@ class Scope:
     banks: dict[str, int] = field(default_factory=dict)  # bank -> widest distance asked for
     exact_banks: set[str] = field(default_factory=set)
     patterns: set[tuple[str, str]] = field(default_factory=set)  # (text field, RE2 source)
+    used_classifiers: set[str] = field(default_factory=set)  # the classifiers the rule's condition calls
 
 
 def token_of(node: Tree, index: int = 0) -> Token:

@@ -21,6 +21,7 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.database import rows_matched
 from trustdesk.core.paging import PageUrgency, page_on_call
 from trustdesk.platform.port import Platform
+from trustdesk.safety.automation.service import Decider, rule_decider
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.pipeline.context import entity_of
 from trustdesk.safety.pipeline.events import Event, subject_of
@@ -55,6 +56,7 @@ class EffectContext:
     ruleset_version: str
     pager: Any = None
     audit: AuditBatch | None = None  # the handler's: its entries are written once per batch of events
+    deciders: tuple[Decider, ...] = ()  # the rule and model versions behind this hit (trustdesk.safety.automation)
 
     @property
     def actor(self) -> Actor:
@@ -176,6 +178,8 @@ def _take_action(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
         source="hash_match",
         reason=ctx.reason,
         rule_ref=ctx.rule.ref,
+        deciders=ctx.deciders or (rule_decider(ctx.rule.ruleset, ctx.rule.name, ctx.rule.version),),
+        ruleset_version=ctx.ruleset_version,
     )
     return {
         "action_id": action.id,

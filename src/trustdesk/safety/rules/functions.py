@@ -56,11 +56,19 @@ def matches(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: dict[str, T
 
 
 def classify(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: dict[str, Tree]) -> tuple[Fn, str]:
-    _arity(node, args, kw, 2)
+    """`classify("spam", event.text)`: the classifier's score of its positive label;
+    `classify("moderation", event.text, label="hate")`: of the label named."""
+    _arity(node, args, kw, 2, ("label",))
     name, field = literal_string(args[0], "the classifier"), text_field(args[1])
     if name not in cc.scope.classifiers:
         raise CompileError(args[0], f"no classifier named {name!r}; known: {', '.join(sorted(cc.scope.classifiers)) or 'none'}")
-    return (lambda c: c.classify(name, field)), "number"
+    cc.scope.used_classifiers.add(name)
+    label = literal_string(kw["label"], "the label") if "label" in kw else None
+    if label is not None and not label.strip():
+        raise CompileError(kw["label"], "label= names a label of the classifier")
+    if label is None:
+        return (lambda c: c.classify(name, field)), "number"
+    return (lambda c: c.classify(name, field, label)), "number"
 
 
 def hash_match(cc: ConditionCompiler, node: Tree, args: list[Tree], kw: dict[str, Tree]) -> tuple[Fn, str]:

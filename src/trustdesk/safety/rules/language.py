@@ -204,6 +204,7 @@ class _RuleReader:
             required_values=_value_guards(conjuncts),
             required_counts=_count_guards(conjuncts),
             whole=whole,
+            classifiers=tuple(sorted(self.scope.used_classifiers)),
         )
 
     def _residue(self, conjuncts: list[Tree]) -> Condition:

@@ -86,6 +86,7 @@ class CompiledRule:
     required_values: tuple[tuple[str, str], ...] = ()  # (field, string): skip unless the field equals it
     required_counts: tuple[tuple[CounterSpec, int, int], ...] = ()  # (counter, window s, minimum): skip below it
     whole: Condition | None = field(default=None, repr=False, compare=False)  # `when` with its guards, unplanned
+    classifiers: tuple[str, ...] = ()  # the classifiers the condition calls: deciders beside the rule
 
     @property
     def ref(self) -> str:

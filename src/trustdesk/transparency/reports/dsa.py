@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -39,9 +39,11 @@ class Measure(StrEnum):
     MEDIAN_HOURS_TO_ACTION = "median_hours_to_take_action"
     MEDIAN_HOURS_TO_DECIDE = "median_hours_to_decide"
     SHARE = "share_percent"
+    CI95_LOW = "ci95_low_percent"  # issue #22: the 95 % interval of a share measured on a sample
+    CI95_HIGH = "ci95_high_percent"
 
 
-UNITS = {Measure.COUNT: Unit.COUNT, Measure.SHARE: Unit.PERCENT}
+UNITS = {Measure.COUNT: Unit.COUNT, Measure.SHARE: Unit.PERCENT, Measure.CI95_LOW: Unit.PERCENT, Measure.CI95_HIGH: Unit.PERCENT}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class OrderFacts:
     category: str
     hours_to_confirm: float | None
     hours_to_effect: float | None
+    items: int = 1  # specific items of information the order names
+    ref: str = ""  # the record counted, e.g. "request:12"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class NoticeFacts:
     ground: str | None  # law | terms, when an action was taken
     automated: bool
     hours_to_action: float | None
+    keyword: str | None = None
+    ref: str = ""  # "notice:12"
+    action_ref: str = ""  # "action:34" when an action took effect
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,9 @@ class OwnActionFacts:
     detection: str  # automated | manual
     restriction: str  # visibility | provision | account | monetary
     ground: str  # law | terms
+    keyword: str | None = None
+    measure: str = ""  # the Annex I column of its restriction, e.g. "Visibility restriction Removal"
+    ref: str = ""  # "action:34"
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class ComplaintFacts:
     restriction: str
     outcome: str | None  # reversed | confirmed | None while pending
     hours_to_decide: float | None
+    ref: str = ""  # "appeal:5"
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,26 @@ class ToolFacts:
     tool: str
     kind: str
     wrong: bool
+    ref: str = ""  # "action:34" or "case:7"
+    own_initiative: bool = True
+
+
+@dataclass(frozen=True)
+class MeasureFacts:
+    """One action that took effect in the period, for Annex I Part 8: solely automated or
+    not, on the provider's own initiative or on a notice (from a trusted flagger or not)."""
+
+    automated: bool
+    source: str  # own_initiative | notice | trusted_flagger | legal
+    ref: str
+
+
+@dataclass(frozen=True)
+class SuspensionFacts:
+    """A suspension for repeated manifestly illegal content (Art. 23(1) DSA): an account
+    suspension that a strike threshold triggered."""
+
+    ref: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +126,8 @@ class DsaFacts:
     own_actions: list[OwnActionFacts]
     complaints: list[ComplaintFacts]
     tools: list[ToolFacts]
+    measures: list[MeasureFacts] = field(default_factory=list)
+    suspensions: list[SuspensionFacts] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

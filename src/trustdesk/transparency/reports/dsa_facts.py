@@ -18,17 +18,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trustdesk.legal.models import Agency, LawfulRequest, RequestMessage, RequestState, RequestTransition
+from trustdesk.legal.models import Agency, LawfulRequest, RequestMessage, RequestState, RequestTarget, RequestTransition
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, Source
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import load_policies
 from trustdesk.safety.reports.models import Notice, TrustedFlagger
 from trustdesk.safety.reports.reasons import load_reasons
 from trustdesk.safety.review.models import Appeal, AppealOutcome, Case, CaseOutcome, CaseState, Decision
-from trustdesk.transparency.reports.dsa import ComplaintFacts, DsaFacts, NoticeFacts, OrderFacts, OwnActionFacts, ToolFacts
+from trustdesk.transparency.reports.dsa import (
+    ComplaintFacts,
+    DsaFacts,
+    MeasureFacts,
+    NoticeFacts,
+    OrderFacts,
+    OwnActionFacts,
+    SuspensionFacts,
+    ToolFacts,
+)
 from trustdesk.transparency.reports.figures import hours_between
 from trustdesk.transparency.reports.periods import Period
 from trustdesk.transparency.reports.template import load_template
@@ -53,6 +62,8 @@ def gather(session: Session, *, period: Period) -> DsaFacts:
         own_actions=own_actions(session, period=period),
         complaints=complaints(session, period=period),
         tools=tools(session, period=period),
+        measures=measures(session, period=period),
+        suspensions=suspensions(session, period=period),
     )
 
 
@@ -63,6 +74,40 @@ def _in(column, period: Period):  # type: ignore[no-untyped-def]
 def category_of_policy(policy: str | None) -> str:
     known = load_policies().policies.get(policy or "")
     return known.category if known else load_template().unspecified_category
+
+
+def keyword_of_policy(policy: str | None) -> str | None:
+    """The policy's first DSA keyword: the sub-category of Annex I an item is counted under."""
+    known = load_policies().policies.get(policy or "")
+    return known.keywords[0] if known and known.keywords else None
+
+
+# The Annex I columns of Parts 5 and 6 ("restriction" columns), by the statement's decision_* value.
+MEASURE_COLUMNS = {
+    "DECISION_VISIBILITY_CONTENT_REMOVED": "Visibility restriction Removal",
+    "DECISION_VISIBILITY_CONTENT_DISABLED": "Visibility restriction Disable",
+    "DECISION_VISIBILITY_CONTENT_DEMOTED": "Visibility restriction Demoted",
+    "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED": "Visibility restriction Age restricted",
+    "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED": "Visibility restriction Interaction restricted",
+    "DECISION_VISIBILITY_CONTENT_LABELLED": "Visibility restriction Labelled ",
+    "DECISION_VISIBILITY_OTHER": "Visibility restriction Other",
+    "DECISION_MONETARY_SUSPENSION": "Monetary restriction Suspension",
+    "DECISION_MONETARY_TERMINATION": "Monetary restriction Termination",
+    "DECISION_MONETARY_OTHER": "Monetary restriction Other",
+    "DECISION_PROVISION_PARTIAL_SUSPENSION": "Provision of the service Suspension",
+    "DECISION_PROVISION_TOTAL_SUSPENSION": "Provision of the service Suspension",
+    "DECISION_PROVISION_PARTIAL_TERMINATION": "Provision of the service Termination",
+    "DECISION_PROVISION_TOTAL_TERMINATION": "Provision of the service Termination",
+    "DECISION_ACCOUNT_SUSPENDED": "Account restriction Suspension",
+    "DECISION_ACCOUNT_TERMINATED": "Account restriction Termination",
+}
+
+
+def measure_of(action: str) -> str:
+    """The Annex I Part 5/6 column an action is counted in."""
+    value = next(iter(SPECS[ActionKind(action)].dsa.values()))
+    first = value[0] if isinstance(value, list) else value
+    return MEASURE_COLUMNS[first]
 
 
 def ground_of(action: EnforcementAction) -> str:
@@ -97,9 +142,15 @@ def orders(session: Session, *, period: Period) -> list[OrderFacts]:
                 category=_order_category(session, request),
                 hours_to_confirm=hours_between(request.received_at, _confirmed_at(session, request)),
                 hours_to_effect=hours_between(request.received_at, _effect_at(session, request)),
+                items=max(1, _targets(session, request.id)),
+                ref=f"request:{request.id}",
             )
         )
     return found
+
+
+def _targets(session: Session, request_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(RequestTarget).where(RequestTarget.request_id == request_id)) or 0
 
 
 def _order_category(session: Session, request: LawfulRequest) -> str:
@@ -151,6 +202,9 @@ def notices(session: Session, *, period: Period) -> list[NoticeFacts]:
                 ground=ground_of(action) if action is not None else None,
                 automated=action.automated if action is not None else bool(decision and decision.decided_by.startswith(MACHINES)),
                 hours_to_action=hours_between(notice.received_at, action.acted_at) if action is not None else None,
+                keyword=keyword_of_policy(reason.policy if reason else None),
+                ref=f"notice:{notice.id}",
+                action_ref=f"action:{action.id}" if action is not None else "",
             )
         )
     return found
@@ -183,6 +237,9 @@ def own_actions(session: Session, *, period: Period) -> list[OwnActionFacts]:
             restriction=restriction_of(a.action),
             ground=ground_of(a),
             detection="automated" if a.source in TOOLS or a.automated else "manual",
+            keyword=keyword_of_policy(a.policy),
+            measure=measure_of(a.action),
+            ref=f"action:{a.id}",
         )
         for a in session.scalars(query.order_by(EnforcementAction.id))
     ]
@@ -196,6 +253,7 @@ def complaints(session: Session, *, period: Period) -> list[ComplaintFacts]:
             restriction=restriction_of(action),
             outcome=appeal.outcome,
             hours_to_decide=hours_between(appeal.filed_at, appeal.decided_at),
+            ref=f"appeal:{appeal.id}",
         )
         for appeal, action in rows
     ]
@@ -207,12 +265,19 @@ def tools(session: Session, *, period: Period) -> list[ToolFacts]:
         _in(EnforcementAction.acted_at, period), EnforcementAction.platform_ok.is_(True), EnforcementAction.automated.is_(True)
     )
     found = [
-        ToolFacts(tool=_tool(a), kind="decision", wrong=a.id in reversed_ids)
+        ToolFacts(
+            tool=_tool(a),
+            kind="decision",
+            wrong=a.id in reversed_ids,
+            ref=f"action:{a.id}",
+            own_initiative=a.source in OWN_INITIATIVE,
+        )
         for a in session.scalars(query.order_by(EnforcementAction.id))
     ]
     cases = select(Case).where(_in(Case.decided_at, period), Case.source.in_(sorted(TOOLS))).order_by(Case.id)
     found += [
-        ToolFacts(tool=c.source, kind="review", wrong=c.outcome == CaseOutcome.NO_ACTION.value) for c in session.scalars(cases)
+        ToolFacts(tool=c.source, kind="review", wrong=c.outcome == CaseOutcome.NO_ACTION.value, ref=f"case:{c.id}")
+        for c in session.scalars(cases)
     ]
     return found
 
@@ -222,3 +287,27 @@ def _tool(action: EnforcementAction) -> str:
     if action.rule_ref and action.rule_ref.startswith("strike-threshold"):
         return "strikes"
     return action.source if action.source in TOOLS else "other"
+
+
+def measures(session: Session, *, period: Period) -> list[MeasureFacts]:
+    """Every action that took effect in the period, solely automated or not (Annex I Part 8)."""
+    query = select(EnforcementAction).where(_in(EnforcementAction.acted_at, period), EnforcementAction.platform_ok.is_(True))
+    return [
+        MeasureFacts(
+            automated=a.automated,
+            source="own_initiative" if a.source in OWN_INITIATIVE else a.source,
+            ref=f"action:{a.id}",
+        )
+        for a in session.scalars(query.order_by(EnforcementAction.id))
+    ]
+
+
+def suspensions(session: Session, *, period: Period) -> list[SuspensionFacts]:
+    """Account suspensions a strike threshold triggered in the period (Art. 23(1) DSA)."""
+    query = select(EnforcementAction).where(
+        _in(EnforcementAction.acted_at, period),
+        EnforcementAction.platform_ok.is_(True),
+        EnforcementAction.action == ActionKind.SUSPEND_ACCOUNT.value,
+        EnforcementAction.rule_ref.like("strike-threshold%"),
+    )
+    return [SuspensionFacts(ref=f"action:{a.id}") for a in session.scalars(query.order_by(EnforcementAction.id))]

@@ -1,20 +1,18 @@
-"""The DSA report's files: the CSV in the template's long form (one row per figure) and the
-HTML page for people, with tables and charts read from the same figures."""
+"""The DSA report's files: the eleven CSV parts of the Commission's Annex I templates
+(`annex`, RFC 4180, one file per sheet of the Commission's workbook) and the HTML page for
+people, with tables and charts read from the long-form figures (`dsa.figures`) of the same
+facts."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pycountry
 
+from trustdesk.transparency.reports import annex, dsa_accuracy
 from trustdesk.transparency.reports.charts import Bar, bar_chart
 from trustdesk.transparency.reports.documents import RenderedFile, category_label, render_html
 from trustdesk.transparency.reports.dsa import ALL, CATEGORIES, DsaReport, Measure
-from trustdesk.transparency.reports.figures import show
 from trustdesk.transparency.reports.template import load_template
 
-CSV_COLUMNS = ("period", "section", "table", "category", "member_state", "breakdown", "measure", "unit", "value")
 RESTRICTIONS = ("visibility", "provision", "account", "monetary")
 RESTRICTION_LABELS = {
     "visibility": "Visibility of content",
@@ -24,38 +22,21 @@ RESTRICTION_LABELS = {
 }
 
 
-def file_names(period: str) -> tuple[str, str]:
-    return f"dsa-transparency-{period}.csv", f"dsa-transparency-{period}.html"
+def html_name(period: str) -> str:
+    return f"dsa-transparency-{period}.html"
 
 
-def render_csv(report: DsaReport) -> bytes:
-    sections = {t.code: s.code for s in load_template().sections for t in s.tables}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for f in report.figures:
-        writer.writerow(
-            [
-                report.period.label,
-                sections[f.table],
-                f.table,
-                f.category,
-                f.member_state,
-                f.breakdown,
-                f.measure.value,
-                f.unit.value,
-                show(f.value),
-            ]
-        )
-    return out.getvalue().encode()
-
-
-def files(report: DsaReport) -> list[RenderedFile]:
-    csv_name, html_name = file_names(report.period.label)
+def files(report: DsaReport, annex_report: annex.AnnexReport) -> list[RenderedFile]:
+    """The Annex I parts in the template's order, then the page."""
+    csvs = [RenderedFile(annex_report.file_name(p.part.number), annex.render_part(p)) for p in annex_report.parts]
     html = render_html(
-        "transparency/report_dsa.html", report=report, view=view(report), template=load_template(), csv_name=csv_name
+        "transparency/report_dsa.html",
+        report=report,
+        view=view(report),
+        template=load_template(),
+        csv_names=[f.name for f in csvs],
     )
-    return [RenderedFile(csv_name, render_csv(report)), RenderedFile(html_name, html)]
+    return [*csvs, RenderedFile(html_name(report.period.label), html)]
 
 
 def _state_name(code: str) -> str:
@@ -201,4 +182,5 @@ def view(report: DsaReport) -> dict:
         "complaints": _complaints(report),
         "decisions": _tools(report, "AUT.1", "reversed"),
         "reviews": _tools(report, "AUT.2", "overturned"),
+        "accuracy": dsa_accuracy.view(report),  # issue #22
     }

@@ -16,7 +16,7 @@ from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
-from trustdesk.transparency.reports import service
+from trustdesk.transparency.reports import annex, service
 from trustdesk.transparency.reports.models import ReportFile, ReportState, TransparencyReport
 from trustdesk.transparency.reports.periods import current_year
 from trustdesk.transparency.reports.service import TITLES, ReportKind
@@ -143,7 +143,13 @@ def make_draft(
     try:
         with session.begin_nested():
             row = service.create_draft(
-                session, actor=actor_of(request, principal), clock=container.clock, principal=principal, kind=kind, period=period
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                principal=principal,
+                kind=kind,
+                period=period,
+                provider=annex.provider_of(container.settings),
             )
     except TrustdeskError as exc:
         return _console(request, session, container, principal, error=exc.detail, status_code=exc.status)

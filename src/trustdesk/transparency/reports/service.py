@@ -18,7 +18,8 @@ from trustdesk.core.audit import Actor, record
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
-from trustdesk.transparency.reports import dsa, dsa_facts, dsa_files, government, government_files
+from trustdesk.safety.quality.indicators import accuracy_indicators
+from trustdesk.transparency.reports import annex, dsa, dsa_accuracy, dsa_facts, dsa_files, government, government_files
 from trustdesk.transparency.reports.documents import RenderedFile
 from trustdesk.transparency.reports.models import ReportFile, ReportState, TransparencyReport
 from trustdesk.transparency.reports.periods import Period, parse_period
@@ -42,22 +43,81 @@ def parse_kind(value: str) -> ReportKind:
 
 
 def dsa_report(session: Session, *, period: Period, now: datetime) -> dsa.DsaReport:
-    return dsa.build_report(dsa_facts.gather(session, period=period), period=period, now=now)
+    report = dsa.build_report(dsa_facts.gather(session, period=period), period=period, now=now)
+    # -- issue #22: accuracy and error rates measured from the quality labels and appeals
+    # (safety/quality), with sample sizes and 95 % intervals; the one call into that room.
+    indicators = accuracy_indicators(session, start=period.start, end=period.end)
+    return dsa_accuracy.with_accuracy(report, indicators)
 
 
 def government_report(session: Session, *, period: Period, now: datetime) -> government.GovernmentReport:
     return government.build(session, period=period, now=now)
 
 
-def render(session: Session, *, kind: ReportKind, period: Period, now: datetime) -> list[RenderedFile]:
+DEFAULT_PROVIDER = annex.Provider(name="Demo Messenger Ltd")
+
+
+def previous_publication(session: Session, *, kind: ReportKind, before: Period) -> datetime | None:
+    """When the latest report of this kind for an earlier period was first published."""
+    rows = session.scalars(
+        select(TransparencyReport).where(
+            TransparencyReport.kind == kind.value, TransparencyReport.state == ReportState.PUBLISHED.value
+        )
+    )
+    earlier = [r.published_at for r in rows if r.published_at is not None and parse_period(r.period).end <= before.start]
+    return max(earlier, default=None)
+
+
+def dsa_annex(
+    session: Session,
+    *,
+    period: Period,
+    now: datetime,
+    provider: annex.Provider | None = None,
+    accuracy: annex.AccuracyByScope | None = None,
+) -> annex.AnnexReport:
+    """The Annex I templates filled in. `accuracy`: Part 8's accuracy figures by scope; the
+    quality labels' `accuracy_indicators` (issue #22 item 2) give them, else the fallback."""
+    facts = dsa_facts.gather(session, period=period)
+    previous = previous_publication(session, kind=ReportKind.DSA, before=period)
+    if accuracy is None:  # issue #22: the quality labels' figures, the one call into that room for Part 8
+        indicators = accuracy_indicators(session, start=period.start, end=period.end)
+        accuracy = dsa_accuracy.annex_accuracy(indicators, annex.fallback_accuracy(facts))
+    return annex.build(
+        facts,
+        period=period,
+        provider=provider or DEFAULT_PROVIDER,
+        published=now.date(),
+        previous=previous.date() if previous else None,
+        accuracy=accuracy,
+    )
+
+
+def render(
+    session: Session, *, kind: ReportKind, period: Period, now: datetime, provider: annex.Provider | None = None
+) -> list[RenderedFile]:
     """Every file of one report for one period, from the records as they are now."""
     if kind is ReportKind.DSA:
-        return dsa_files.files(dsa_report(session, period=period, now=now))
+        return dsa_files.files(
+            dsa_report(session, period=period, now=now), dsa_annex(session, period=period, now=now, provider=provider)
+        )
     return government_files.files(government_report(session, period=period, now=now))
 
 
+def dsa_trace(session: Session, *, period: Period, now: datetime, provider: annex.Provider | None = None) -> bytes:
+    """For staff, never published: each figure of the Annex I files and the records it counts."""
+    return annex.render_trace(dsa_annex(session, period=period, now=now, provider=provider))
+
+
 def create_draft(
-    session: Session, *, actor: Actor, clock: Clock, principal: Principal, kind: str, period: str
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    kind: str,
+    period: str,
+    provider: annex.Provider | None = None,
 ) -> TransparencyReport:
     """Generate the report's files now and keep them, unpublished, for review."""
     authorize(principal, Permission.TRANSPARENCY_PUBLISH)
@@ -74,7 +134,7 @@ def create_draft(
     )
     session.add(row)
     session.flush()
-    for rendered in render(session, kind=report_kind, period=report_period, now=now):
+    for rendered in render(session, kind=report_kind, period=report_period, now=now, provider=provider):
         session.add(
             ReportFile(
                 report_id=row.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Annotated, TypedDict
+from urllib.parse import urlencode
 
 import pycountry
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,10 +16,12 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.access import record_view
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
 from trustdesk.legal.policy.jurisdictions import eea_countries, eu_countries
 from trustdesk.platform.port import Platform
+from trustdesk.safety.access import case_view
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, offered
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import Policy, load_policies
@@ -56,19 +59,26 @@ def index(request: Request, session: SessionDep, container: ContainerDep, princi
     )
 
 
+QUEUE_PAGE = 50  # cases a page of a queue
+
+
 @router.get("/queues/{key}", response_class=HTMLResponse)
-def queue_page(key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> HTMLResponse:
+def queue_page(
+    key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage, cursor: str | None = None
+) -> HTMLResponse:
     request.state.principal = principal
     queue = session.get(ReviewQueue, key)
-    cases = review.list_cases(session, principal=principal, queue=key)
     if queue is None:
         raise NotFound(f"No queue '{key}'.")
+    cases, after = review.page_cases(session, principal=principal, queue=key, limit=QUEUE_PAGE, cursor=cursor)
     return render(
         request,
         "console/review/queue.html",
         active="review",
         queue=queue,
         cases=cases,
+        next_page=f"/console/review/queues/{key}?{urlencode({'cursor': after})}" if after else None,
+        first_page=f"/console/review/queues/{key}" if cursor else None,
         now=container.clock.now(),
         **_decision_choices(container.platform),
     )
@@ -122,6 +132,17 @@ def _case_page(
     request.state.principal = principal
     case = review.get_case(session, principal=principal, case_id=case_id)
     ctx = case_context(session, clock=container.clock, platform=container.platform, case=case)
+    subjects, why = case_view(case, container.platform)
+    record_view(
+        request,
+        session,
+        container,
+        principal=principal,
+        subjects=subjects,
+        what="review_case",
+        justification=why,
+        object_ref=f"case:{case.id}",
+    )
     prefs = preferences.preferences_of(session, username=principal.name, clock=container.clock)
     action_ids = [d.action_id for d in ctx.decisions if d.action_id]
     taken = list(session.scalars(select(EnforcementAction).where(EnforcementAction.id.in_(action_ids)))) if action_ids else []

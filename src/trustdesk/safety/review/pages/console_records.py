@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http.access import PersonView, person_view, record_view
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
+from trustdesk.safety.access import ACCOUNT, account_checks, tipline_views
 from trustdesk.safety.enforcement import cybertipline, dsa_submission, strikes
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement.models import StatementOfReasons
@@ -97,12 +99,27 @@ def decide_appeal(
     return RedirectResponse(f"/console/review/appeals/{appeal_id}", status_code=303)
 
 
+AccountView = Annotated[
+    PersonView,
+    Depends(
+        person_view(
+            what="account_page",
+            permission=Permission.SAFETY_READ,
+            subject_kind=ACCOUNT,
+            subject_param="account_id",
+            checks=account_checks,
+        )
+    ),
+]
+
+
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
 def account_page(
-    account_id: str, request: Request, session: SessionDep, container: ContainerDep, principal: Reader
+    account_id: str, request: Request, session: SessionDep, container: ContainerDep, view: AccountView
 ) -> HTMLResponse:
-    """The account's page: its strikes (with expiry), points against the thresholds, and every action."""
-    request.state.principal = principal
+    """The account's page: its strikes (with expiry), points against the thresholds, and every
+    action; for a purpose that concerns the account (`?purpose=case:12`), logged (core/access)."""
+    request.state.principal = view.principal
     try:
         account = container.platform.get_account(account_id)
     except LookupError:
@@ -118,6 +135,7 @@ def account_page(
         points=strikes.active_points(session, account_id=account_id, now=container.clock.now()),
         thresholds=load_policies().thresholds,
         actions=enforcement.actions_for_account(session, account_id=account_id),
+        purpose=view.justification,
     )
 
 
@@ -163,7 +181,18 @@ def save_preferences(
 
 
 @router.get("/cybertipline", response_class=HTMLResponse)
-def tipline_page(request: Request, session: SessionDep, principal: Filer) -> HTMLResponse:
+def tipline_page(request: Request, session: SessionDep, container: ContainerDep, principal: Filer) -> HTMLResponse:
+    for subject, why, ref in tipline_views(cybertipline.filing_queue(session)):
+        record_view(
+            request,
+            session,
+            container,
+            principal=principal,
+            subjects=[subject],
+            what="cybertipline_draft",
+            justification=why,
+            object_ref=ref,
+        )
     return _tipline(request, session, principal, None)
 
 

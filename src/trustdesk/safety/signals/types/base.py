@@ -26,6 +26,7 @@ class IndexKind(StrEnum):
 
     PDQ_INDEX = "pdq-index"
     EXACT = "exact"
+    VPDQ = "vpdq"  # frame-level video matching (signals/video.py's VideoIndex)
 
 
 class SignalKind(ABC):
@@ -55,6 +56,13 @@ class SignalKind(ABC):
     def distance(cls, a: str, b: str) -> int | None:
         """How far apart two normalised values are; None where the type has no distance
         (exact hashes that differ)."""
+
+    @classmethod
+    def stored_value(cls, normalised: str) -> str:
+        """What a bank entry's `value` column (64 characters) holds for a normalised value:
+        the value itself, or for a type whose values are longer (vPDQ) a digest of it, the
+        value then being kept whole in the entry's `signal_data`."""
+        return normalised
 
     @classmethod
     def applies_to(cls, media_kind: str) -> bool:

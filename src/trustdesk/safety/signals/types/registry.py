@@ -18,8 +18,9 @@ from trustdesk.safety.signals.types.md5 import Md5Kind
 from trustdesk.safety.signals.types.pdq import PdqKind
 from trustdesk.safety.signals.types.sha256 import Sha256Kind
 from trustdesk.safety.signals.types.video_md5 import VideoMd5Kind
+from trustdesk.safety.signals.types.vpdq import VpdqKind
 
-CATALOGUE: dict[str, type[SignalKind]] = {kind.name: kind for kind in (PdqKind, Md5Kind, Sha256Kind, VideoMd5Kind)}
+CATALOGUE: dict[str, type[SignalKind]] = {kind.name: kind for kind in (PdqKind, Md5Kind, Sha256Kind, VideoMd5Kind, VpdqKind)}
 
 
 class UnknownSignalType(ValueError):

@@ -1,0 +1,1 @@
+from tests.safety.review.factories import cast, platform, session  # noqa: F401
