@@ -32,7 +32,13 @@ def retention_run(
     """One retention run now: empty what the data map says is past its period, audited with counts."""
     container = state(ctx).container
     report = retention.run(
-        container.db, clock=container.clock, blobs=container.blobs, settings=container.settings, actor=operator(), dry_run=dry_run
+        container.db,
+        clock=container.clock,
+        blobs=container.blobs,
+        settings=container.settings,
+        actor=operator(),
+        dry_run=dry_run,
+        platform=container.platform,
     )
     table = Table("table", "emptied", "deleted", "kept (why)")
     for name, counts in report.tables.items():
@@ -76,6 +82,7 @@ def request(
                 kind=kind,
                 account_id=account_id,
                 note=note,
+                platform=container.platform,
             )
             _show(outcome.request)
     except TrustdeskError as exc:
@@ -94,7 +101,7 @@ def retry(
     container = state(ctx).container
     if request_id is None:
         with container.db.transaction() as session:
-            answered = rights.retry_deferred(session, actor=operator(), clock=container.clock)
+            answered = rights.retry_deferred(session, actor=operator(), clock=container.clock, platform=container.platform)
             for done in answered:
                 _show(done)
         console.print(f"{len(answered)} deferred request(s) answered")
@@ -107,6 +114,7 @@ def retry(
                 clock=container.clock,
                 principal=operator_principal(getpass.getuser()),
                 request_id=request_id,
+                platform=container.platform,
             )
             _show(outcome.request)
     except TrustdeskError as exc:
@@ -125,6 +133,7 @@ def export(ctx: typer.Context, request_id: int, as_json: Annotated[bool, typer.O
                 request_id=request_id,
                 clock=container.clock,
                 channel=Channel.CLI,
+                platform=container.platform,
             )
     except TrustdeskError as exc:
         raise fail(exc) from exc

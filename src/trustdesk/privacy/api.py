@@ -32,6 +32,7 @@ def receive(body: RightsRequestCreate, request: Request, session: SessionDep, co
         kind=body.kind,
         account_id=body.account_id,
         note=body.note,
+        platform=container.platform,
     )
     return outcome.request
 
@@ -49,7 +50,12 @@ def get_request(request_id: RowId, session: SessionDep, principal: Manager) -> A
 @router.post("/requests/{request_id}/retry", response_model=RightsRequestRead)
 def retry(request_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Manager) -> Any:
     outcome = rights.retry(
-        session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        platform=container.platform,
     )
     return outcome.request
 
@@ -57,12 +63,26 @@ def retry(request_id: RowId, request: Request, session: SessionDep, container: C
 @router.get("/requests/{request_id}/export")
 def export(request_id: RowId, session: SessionDep, container: ContainerDep, principal: Manager) -> dict[str, Any]:
     """The access request's export as data (never a lawful request under a gag)."""
-    return rights.export_of(session, principal=principal, request_id=request_id, clock=container.clock, channel=Channel.API)
+    return rights.export_of(
+        session,
+        principal=principal,
+        request_id=request_id,
+        clock=container.clock,
+        channel=Channel.API,
+        platform=container.platform,
+    )
 
 
 @router.get("/requests/{request_id}/export.md", response_class=PlainTextResponse, responses=MARKDOWN)
 def export_markdown(request_id: RowId, session: SessionDep, container: ContainerDep, principal: Manager) -> PlainTextResponse:
-    document = rights.export_of(session, principal=principal, request_id=request_id, clock=container.clock, channel=Channel.API)
+    document = rights.export_of(
+        session,
+        principal=principal,
+        request_id=request_id,
+        clock=container.clock,
+        channel=Channel.API,
+        platform=container.platform,
+    )
     return PlainTextResponse(export_.markdown(document), media_type="text/markdown")
 
 
@@ -88,6 +108,7 @@ def run_retention(
         settings=container.settings,
         actor=actor_of(request, principal),
         dry_run=body.dry_run,
+        platform=container.platform,
     )
     return report.as_dict()
 

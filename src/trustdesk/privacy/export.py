@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from trustdesk.legal.disclosure.models import LegalHold, NoticeState, UserNotice
 from trustdesk.legal.models import LawfulRequest, RequestTarget
 from trustdesk.privacy import rows
+from trustdesk.privacy.authors import Authorship
 from trustdesk.privacy.datamap import DataMap
 from trustdesk.privacy.models import Restriction, RightsRequest, RightState
 from trustdesk.safety.enforcement.models import EnforcementAction, StatementOfReasons, Strike
@@ -88,8 +89,10 @@ def _lawful_requests(session: Session, account_id: str, withheld: set[int]) -> l
     ]
 
 
-def build(session: Session, *, account_id: str, withheld_requests: set[int], data_map: DataMap) -> dict[str, Any]:
-    ids = sorted(rows.identifiers_of(session, [account_id]))
+def build(
+    session: Session, *, account_id: str, withheld_requests: set[int], data_map: DataMap, authorship: Authorship | None = None
+) -> dict[str, Any]:
+    ids = sorted(rows.identifiers_of(session, [account_id], authorship))
     actions = session.scalars(
         select(EnforcementAction)
         .where((EnforcementAction.account_id == account_id) | EnforcementAction.subject_id.in_(ids))

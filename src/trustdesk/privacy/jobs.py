@@ -18,13 +18,18 @@ def jobs_for(container: Container) -> list[Job]:
 
     def run_retention() -> str:
         report = retention.run(
-            container.db, clock=container.clock, blobs=container.blobs, settings=container.settings, actor=JOBS_ACTOR
+            container.db,
+            clock=container.clock,
+            blobs=container.blobs,
+            settings=container.settings,
+            actor=JOBS_ACTOR,
+            platform=container.platform,
         )
         return f"{report.emptied} emptied, {report.deleted} deleted, {report.files_deleted} file(s) deleted (data map {report.data_map_version})"
 
     def retry_deferred() -> str:
         with container.db.transaction() as session:
-            answered = rights.retry_deferred(session, actor=JOBS_ACTOR, clock=container.clock)
+            answered = rights.retry_deferred(session, actor=JOBS_ACTOR, clock=container.clock, platform=container.platform)
         return f"{len(answered)} deferred request(s) answered"
 
     return [

@@ -38,6 +38,7 @@ class Obstacle(StrEnum):
     OPEN_APPEAL = "open_appeal"  # an internal complaint is undecided (DSA Art. 20)
     RESTRICTED = "restricted"  # the person obtained a restriction (GDPR Art. 18(1)(c))
     LEGAL_OBLIGATION = "legal_obligation"  # kept under Art. 17(3)(b) per the data map
+    UNRESOLVED_SENDER = "unresolved_sender"  # held messages no one could say who sent (staff-only note)
 
 
 class RightsRequest(Base):

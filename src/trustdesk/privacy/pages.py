@@ -76,6 +76,7 @@ def receive(
                 kind=kind,  # type: ignore[arg-type]  # checked by the service: a bad one is a 422 on the page
                 account_id=account_id,
                 note=note,
+                platform=container.platform,
             )
     except TrustdeskError as exc:
         values = {"kind": kind, "account_id": account_id, "note": note}
@@ -88,7 +89,12 @@ def retry(request_id: RowId, request: Request, session: SessionDep, container: C
     try:
         with session.begin_nested():
             rights.retry(
-                session, actor=actor_of(request, principal), clock=container.clock, principal=principal, request_id=request_id
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                principal=principal,
+                request_id=request_id,
+                platform=container.platform,
             )
     except TrustdeskError as exc:
         return _page(request, session, container, principal, status_code=exc.status, error=exc.detail)
@@ -98,6 +104,11 @@ def retry(request_id: RowId, request: Request, session: SessionDep, container: C
 @router.get(PAGE + "/requests/{request_id:int}/export.md", response_class=PlainTextResponse)
 def export(request_id: RowId, session: SessionDep, container: ContainerDep, principal: Manager) -> PlainTextResponse:
     document = rights.export_of(
-        session, principal=principal, request_id=request_id, clock=container.clock, channel=Channel.CONSOLE
+        session,
+        principal=principal,
+        request_id=request_id,
+        clock=container.clock,
+        channel=Channel.CONSOLE,
+        platform=container.platform,
     )
     return PlainTextResponse(export_.markdown(document), media_type="text/markdown")

@@ -25,8 +25,9 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.database import Database, rows_matched
 from trustdesk.core.settings import Settings
 from trustdesk.legal.disclosure.models import DisclosurePackage
+from trustdesk.platform.port import Platform
+from trustdesk.privacy import authors, rows
 from trustdesk.privacy import datamap as datamap_
-from trustdesk.privacy import rows
 from trustdesk.privacy.datamap import Action, DataMap, TableEntry
 from trustdesk.privacy.models import PurgedRow
 
@@ -159,14 +160,17 @@ def run_retention(
     actor: Actor = SYSTEM,
     data_map: DataMap | None = None,
     dry_run: bool = False,
+    platform: Platform | None = None,
 ) -> RetentionReport:
     """One retention pass over the data map in the caller's transaction; audited unless a dry
-    run (which counts what would go and changes nothing). Files are left to `delete_files`."""
+    run (which counts what would go and changes nothing). Files are left to `delete_files`.
+    `platform` names the senders of held messages Trustdesk stores none for, so that a hold,
+    an order or an appeal on an account keeps the notices about its messages (authors.py)."""
     data_map = data_map or datamap_.load()
     _one_at_a_time(session)
     now = clock.now()
     report = RetentionReport(at=now, data_map_version=data_map.version, dry_run=dry_run)
-    kept_by, pseudonyms = rows.protection(session), rows.Pseudonyms()
+    kept_by, pseudonyms = rows.protection(session, authors.resolve(session, platform)), rows.Pseudonyms()
     for entry in data_map.retained():
         cutoff = _cutoff(entry, now, settings)
         if entry.action is Action.DELETE:
@@ -208,10 +212,11 @@ def run(
     settings: Settings | None = None,
     actor: Actor = SYSTEM,
     dry_run: bool = False,
+    platform: Platform | None = None,
 ) -> RetentionReport:
     """One retention job: the pass in its own transaction, committed, then the files."""
     with db.transaction() as session:
-        report = run_retention(session, clock=clock, settings=settings, actor=actor, dry_run=dry_run)
+        report = run_retention(session, clock=clock, settings=settings, actor=actor, dry_run=dry_run, platform=platform)
     if not dry_run:
         delete_files(blobs, report)
     return report

@@ -24,9 +24,10 @@ from trustdesk.core.audit.service import digest
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
+from trustdesk.platform.port import Platform
+from trustdesk.privacy import authors, rows
 from trustdesk.privacy import datamap as datamap_
 from trustdesk.privacy import export as export_
-from trustdesk.privacy import rows
 from trustdesk.privacy.datamap import DataMap, Erasure, TableEntry
 from trustdesk.privacy.models import Obstacle, Restriction, RightKind, RightsRequest, RightState
 
@@ -80,8 +81,11 @@ def receive(
     account_id: str,
     note: str = "",
     data_map: DataMap | None = None,
+    platform: Platform | None = None,
 ) -> Outcome:
-    """Take a request in and answer it at once as far as the law allows."""
+    """Take a request in and answer it at once as far as the law allows. `platform` says who
+    sent the held messages Trustdesk stores no sender for (authors.py); without it those
+    stay unresolved, and the reasons say so."""
     authorize(principal, Permission.PRIVACY_MANAGE)
     if kind not in set(RightKind):
         raise InvalidInput(f"A rights request is one of {', '.join(RightKind)}.", field="kind")
@@ -107,18 +111,22 @@ def receive(
         object_id=request.id,
         details={"kind": request.kind},
     )
-    return _answer(session, request, actor=actor, clock=clock, data_map=data_map or datamap_.load())
+    return _answer(session, request, actor=actor, clock=clock, data_map=data_map or datamap_.load(), platform=platform)
 
 
-def retry(session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int) -> Outcome:
+def retry(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, platform: Platform | None = None
+) -> Outcome:
     """Answer a deferred (or partly deferred) request again: what waited may now be allowed."""
     request = get(session, principal=principal, request_id=request_id)
     if request.state not in (RightState.DEFERRED.value, RightState.PARTLY_DEFERRED.value):
         raise Conflict(f"Rights request {request_id} is {request.state}: only a deferred one is tried again.")
-    return _answer(session, request, actor=actor, clock=clock, data_map=datamap_.load())
+    return _answer(session, request, actor=actor, clock=clock, data_map=datamap_.load(), platform=platform)
 
 
-def retry_deferred(session: Session, *, actor: Actor, clock: Clock, limit: int = 100) -> list[RightsRequest]:
+def retry_deferred(
+    session: Session, *, actor: Actor, clock: Clock, limit: int = 100, platform: Platform | None = None
+) -> list[RightsRequest]:
     """Answer again every deferred request (oldest first, up to `limit`): what a scheduled job
     runs after holds are released, so that an erasure follows as soon as the law allows.
     Returns those now answered (completed or partly deferred); the rest wait again, each try
@@ -131,23 +139,37 @@ def retry_deferred(session: Session, *, actor: Actor, clock: Clock, limit: int =
     ).all()
     data_map = datamap_.load()
     answered = []
+    authorship = authors.resolve(session, platform) if waiting else None
     for request in waiting:
         before = request.state
-        _answer(session, request, actor=actor, clock=clock, data_map=data_map)
+        _answer(session, request, actor=actor, clock=clock, data_map=data_map, authorship=authorship)
         if request.state != before or request.state == RightState.COMPLETED.value:
             answered.append(request)
     return answered
 
 
-def _answer(session: Session, request: RightsRequest, *, actor: Actor, clock: Clock, data_map: DataMap) -> Outcome:
+def _answer(
+    session: Session,
+    request: RightsRequest,
+    *,
+    actor: Actor,
+    clock: Clock,
+    data_map: DataMap,
+    platform: Platform | None = None,
+    authorship: authors.Authorship | None = None,
+) -> Outcome:
     request.attempts += 1
     gagged = rows.gagged_requests(session, request.account_id)
+    if request.kind != RightKind.RESTRICTION.value and authorship is None:
+        authorship = authors.resolve(session, platform)
     if request.kind == RightKind.ACCESS.value:
-        outcome = _access(session, request, gagged=gagged, data_map=data_map)
+        outcome = _access(session, request, gagged=gagged, data_map=data_map, authorship=authorship)
     elif request.kind == RightKind.ERASURE.value:
-        outcome = _erasure(session, request, gagged=gagged, clock=clock, data_map=data_map)
+        outcome = _erasure(session, request, gagged=gagged, clock=clock, data_map=data_map, authorship=authorship)
     else:
         outcome = _restriction(session, request, clock=clock)
+    if authorship is not None and authorship.unresolved:
+        request.reasons = [*request.reasons, _unresolved(authorship)]
     if request.state in (RightState.COMPLETED.value, RightState.PARTLY_DEFERRED.value, RightState.REFUSED.value):
         request.completed_at = clock.now()
     session.flush()
@@ -168,9 +190,30 @@ def _reason(obstacle: Obstacle, detail: str, scope: str) -> dict[str, str]:
     return {"obstacle": obstacle.value, "detail": detail, "scope": scope}
 
 
-def _access(session: Session, request: RightsRequest, *, gagged: list[Any], data_map: DataMap) -> Outcome:
+UNRESOLVED_SHOWN = 20  # message ids named in the reason; the count says how many in all
+
+
+def _unresolved(authorship: authors.Authorship) -> dict[str, str]:
+    """Staff-only: held messages whose sender neither Trustdesk nor the platform could say
+    (deleted, unknown). They are not counted as the person's, and not as anyone else's."""
+    ids = sorted(authorship.unresolved)
+    shown = ", ".join(ids[:UNRESOLVED_SHOWN]) + (
+        f" and {len(ids) - UNRESOLVED_SHOWN} more" if len(ids) > UNRESOLVED_SHOWN else ""
+    )
+    detail = (
+        f"{len(ids)} message(s) that notices or cases are about have no known sender (the platform could not say: "
+        f"deleted or unknown), so their records were not searched as this person's: {shown}"
+    )
+    return _reason(Obstacle.UNRESOLVED_SENDER, detail, "messages")
+
+
+def _access(
+    session: Session, request: RightsRequest, *, gagged: list[Any], data_map: DataMap, authorship: authors.Authorship | None
+) -> Outcome:
     withheld = {r.id for r, _ in gagged}
-    document = export_.build(session, account_id=request.account_id, withheld_requests=withheld, data_map=data_map)
+    document = export_.build(
+        session, account_id=request.account_id, withheld_requests=withheld, data_map=data_map, authorship=authorship
+    )
     request.reasons = [
         _reason(obstacle, f"lawful request {r.reference} left out of the export", "lawful_requests") for r, obstacle in gagged
     ]
@@ -181,9 +224,17 @@ def _access(session: Session, request: RightsRequest, *, gagged: list[Any], data
     return Outcome(request, document)
 
 
-def _erasure(session: Session, request: RightsRequest, *, gagged: list[Any], clock: Clock, data_map: DataMap) -> Outcome:
-    ids = rows.identifiers_of(session, [request.account_id])
-    kept_by = rows.protection(session)
+def _erasure(
+    session: Session,
+    request: RightsRequest,
+    *,
+    gagged: list[Any],
+    clock: Clock,
+    data_map: DataMap,
+    authorship: authors.Authorship | None,
+) -> Outcome:
+    ids = rows.identifiers_of(session, [request.account_id], authorship)
+    kept_by = rows.protection(session, authorship)
     obstacles = [o for o in BLOCKING if ids & kept_by.by.get(o, frozenset())]
     if obstacles:
         request.reasons = [_reason(o, _why(session, o, request.account_id), "all") for o in obstacles]
@@ -265,7 +316,13 @@ def lift_restriction(session: Session, *, actor: Actor, clock: Clock, principal:
 
 
 def export_of(
-    session: Session, *, principal: Principal, request_id: int, clock: Clock, channel: Channel = Channel.EXPORT
+    session: Session,
+    *,
+    principal: Principal,
+    request_id: int,
+    clock: Clock,
+    channel: Channel = Channel.EXPORT,
+    platform: Platform | None = None,
 ) -> dict[str, Any]:
     """The readable export of an access request, as it stands now (never a gagged request).
     Who produced it is in the access log (`core/access`), justified by the request itself."""
@@ -273,7 +330,13 @@ def export_of(
     if request.kind != RightKind.ACCESS.value:
         raise Conflict(f"Rights request {request_id} is a {request.kind} request: only an access request has an export.")
     withheld = {r.id for r, _ in rows.gagged_requests(session, request.account_id)}
-    document = export_.build(session, account_id=request.account_id, withheld_requests=withheld, data_map=datamap_.load())
+    document = export_.build(
+        session,
+        account_id=request.account_id,
+        withheld_requests=withheld,
+        data_map=datamap_.load(),
+        authorship=authors.resolve(session, platform),
+    )
     access.record_views(
         session,
         principal=principal,

@@ -22,6 +22,7 @@ from trustdesk.core.database import Base, insert_many, table_of
 from trustdesk.legal.disclosure.models import HoldState, LegalHold, NoticeState, UserNotice
 from trustdesk.legal.models import LawfulRequest, RequestTarget
 from trustdesk.legal.workflow import FINAL
+from trustdesk.privacy.authors import Authorship
 from trustdesk.privacy.datamap import TableEntry
 from trustdesk.privacy.models import Obstacle, PurgedRow, Restriction
 from trustdesk.safety.enforcement.models import EnforcementAction, StatementOfReasons
@@ -67,15 +68,16 @@ def empty_value(column: Column[Any], current: Any) -> Any:
     return ""
 
 
-def identifiers_of(session: Session, accounts: Iterable[str]) -> frozenset[str]:
-    """A platform user's account ids and the subject ids (messages, media) that actions on
-    them named: what a match column may hold. (A message nothing was done about is not
-    linked to its sender here: Trustdesk learns who posted it through an action.)"""
+def identifiers_of(session: Session, accounts: Iterable[str], authorship: Authorship | None = None) -> frozenset[str]:
+    """A platform user's account ids, the subject ids (messages, media) that actions on them
+    named, and, given `authorship` (authors.resolve), the held messages they posted that
+    nothing was done about: what a match column may hold."""
     found = {a for a in accounts if a}
     if not found:
         return frozenset()
     subjects = select(EnforcementAction.subject_id).where(EnforcementAction.account_id.in_(sorted(found)))
-    return frozenset(found | set(session.scalars(subjects)))
+    posted = authorship.messages_of(found) if authorship is not None else set()
+    return frozenset(found | set(session.scalars(subjects)) | posted)
 
 
 @dataclass(frozen=True)
@@ -137,14 +139,14 @@ def order_references(session: Session, account_id: str) -> list[str]:
     return sorted(set(session.scalars(query)))
 
 
-def protection(session: Session) -> Protection:
+def protection(session: Session, authorship: Authorship | None = None) -> Protection:
     sources = {
         Obstacle.LEGAL_HOLD: held_accounts(session),
         Obstacle.OPEN_ORDER: ordered_accounts(session),
         Obstacle.OPEN_APPEAL: appealing_accounts(session),
         Obstacle.RESTRICTED: restricted_accounts(session),
     }
-    return Protection({o: identifiers_of(session, accounts) for o, accounts in sources.items() if accounts})
+    return Protection({o: identifiers_of(session, accounts, authorship) for o, accounts in sources.items() if accounts})
 
 
 def gagged_requests(session: Session, account_id: str) -> list[tuple[LawfulRequest, Obstacle]]:
