@@ -60,6 +60,8 @@ PLAIN_PARAMETERS = frozenset(
         "queue",
         "removal_id",
         "report_id",
+        "rule_id",
+        "sample_id",
         "request_id",
         "slug",
         "statement_id",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ColumnElement, LargeBinary, Select, Table, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from trustdesk.core.database import Base, insert_many, table_of
+from trustdesk.core.database import Base, import_all_models, insert_many, table_of
 from trustdesk.legal.disclosure.models import HoldState, LegalHold, NoticeState, UserNotice
 from trustdesk.legal.models import LawfulRequest, RequestTarget
 from trustdesk.legal.workflow import FINAL
@@ -35,7 +35,13 @@ _INSERT_MARKS = insert(PURGED)
 
 
 def table(name: str) -> Table:
-    return Base.metadata.tables[name]
+    """A table of the data map by name. Every model module is imported first: a process that
+    never imported a room (a `trustdesk jobs run` worker has no Matrix connector loaded) would
+    not know its tables, and retention failed there with a KeyError."""
+    tables = Base.metadata.tables
+    if name not in tables:
+        tables = import_all_models().tables
+    return tables[name]
 
 
 def primary_key(t: Table) -> Column[Any]:
