@@ -112,3 +112,27 @@ def test_a_reply_after_the_decision_is_a_complaint_decided_anew(session, clock, 
     assert reply.detail["complaint"] is True and reply.detail["new_case_id"] == again.id
     decide(again.id, "Still not illegal after a second look.")
     assert made.outcome_text.startswith("We looked again. ")
+
+
+def test_an_over_long_id_is_refused_at_the_field(session, clock, platform, cast) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        notice(session, clock, platform, cast, subject_kind="media", subject_id="x" * 129)
+    assert raised.value.extensions["field"] == "subject_id"
+
+
+def test_the_api_takes_a_link_and_a_handle(client, cast) -> None:
+    body = {
+        "reason": "drugs_weapons",
+        "explanation": "Sells drugs.",
+        "good_faith": True,
+        "notifier_name": "Tom",
+        "notifier_email": "tom@example.de",
+    }
+    link = f"https://chat.example/m/{cast.messages['drug_ad']}"
+    by_link = client.post("/api/v1/notices", json={**body, "subject_kind": "account", "subject_id": link})
+    assert by_link.status_code == 201, by_link.text
+    assert (by_link.json()["subject_kind"], by_link.json()["subject_id"]) == ("message", cast.messages["drug_ad"])
+    by_handle = client.post("/api/v1/notices", json={**body, "subject_kind": "account", "subject_id": "@Lena_Berlin"})
+    assert by_handle.status_code == 201 and by_handle.json()["subject_id"] == cast.accounts["lena"]
+    unknown = client.post("/api/v1/notices", json={**body, "subject_kind": "account", "subject_id": "@nobody_here"})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "subject_id"

@@ -15,7 +15,7 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Principal, flagger_token_id
 from trustdesk.platform.handles import clean_username, looks_like_link, parse_reference, valid_username
-from trustdesk.platform.port import Platform
+from trustdesk.platform.port import Platform, PlatformError
 from trustdesk.safety.enforcement.actions import Source, SubjectKind
 from trustdesk.safety.enforcement.subjects import describe
 from trustdesk.safety.reports.models import Notice, TrustedFlagger
@@ -27,6 +27,7 @@ from trustdesk.safety.review.routing import route
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TRUSTED_BOOST = 50
 MAX_EXPLANATION = 5000
+MAX_SUBJECT_ID = 128  # notices.subject_id
 REDRESS = (
     "If you disagree, you can ask us to look again with the reply form on this page, turn to a certified out-of-court "
     "dispute settlement body (Art. 21 DSA), or go to court."
@@ -88,14 +89,22 @@ def resolve_subject(platform: Platform, subject_kind: str, raw: str) -> tuple[st
 
 
 def _account_id(platform: Platform, ref: str) -> str:
-    try:
-        return platform.get_account(ref).id
-    except LookupError:
-        pass
-    if valid_username(ref) or ":" in ref:
+    """A full platform id ("@user:server" on Matrix) is looked up as such; anything else as a
+    username first (what people know), then as an id (the demo's "u1012")."""
+    if ":" in ref:
+        try:
+            return platform.get_account(ref).id
+        except LookupError:
+            pass
+    elif valid_username(ref):
         found = platform.find_account(username=clean_username(ref))
         if found is not None:
             return found.id
+    if ":" not in ref and not ref.startswith("@"):
+        try:  # the platform answered the username lookup; an id it cannot parse is just not one
+            return platform.get_account(ref).id
+        except (LookupError, PlatformError):
+            pass
     raise InvalidInput(
         f"We found no account '{ref}'. Check the spelling of the username (with or without '@'), or copy the link "
         "to the account's profile.",
@@ -129,6 +138,8 @@ def submit_notice(
     given = subject_id.strip()
     if subject_kind != SubjectKind.MEDIA:
         subject_kind, subject_id = resolve_subject(platform, subject_kind, given)
+    if len(subject_id.strip()) > MAX_SUBJECT_ID:
+        raise InvalidInput("This is too long to be a message, account or chat; paste its link.", field="subject_id")
         if looks_like_link(given) and not location:
             location = given
     if subject_kind != SubjectKind.MEDIA:
