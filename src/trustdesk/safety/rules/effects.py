@@ -22,6 +22,7 @@ from trustdesk.core.database import rows_matched
 from trustdesk.core.paging import PageUrgency, page_on_call
 from trustdesk.platform.port import Platform
 from trustdesk.safety.automation.service import Decider, rule_decider
+from trustdesk.safety.banks.lookup import link_message
 from trustdesk.safety.banks.models import MediaHash
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.pipeline.context import entity_of
@@ -149,6 +150,10 @@ def _same_media_case(ctx: EffectContext) -> tuple[str, str, list[str]] | None:
     known = ctx.session.scalars(
         select(MediaHash).where(MediaHash.platform == ctx.event.platform, or_(MediaHash.media_id.in_(ids), *hashes))
     ).all()
+    carrier = getattr(ctx.event, "message", None)
+    for row in known:
+        if row.media_id in ids:
+            link_message(row, message_id=carrier)  # the event says which message carries it
     candidates = [("media", i) for i in sorted(ids)]
     for row in known:
         candidates += [("media", row.media_id)] + ([("message", row.message_id)] if row.message_id else [])
