@@ -56,7 +56,7 @@ def sign_in(page, live_server, username: str, secret: str) -> None:  # type: ign
 def report(page, live_server, message_id: str) -> str:  # type: ignore[no-untyped-def]
     page.goto(live_server.url + "/report")
     page.get_by_label("What is wrong with it?").select_option("drugs_weapons")
-    page.get_by_label("Its exact location").fill(message_id)
+    page.get_by_label("Where is it?").fill(message_id)
     page.get_by_label("Why is it illegal").fill("A price list for drugs in our neighbourhood group.")
     page.get_by_label("Your name").fill("Tom Meier")
     page.get_by_label("Your e-mail").fill("tom@example.de")

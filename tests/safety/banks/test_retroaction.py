@@ -148,3 +148,19 @@ def test_the_demo_bank_finds_the_demo_posters(session, clock, platform) -> None:
     assert again.id == bank.id
     cases = session.scalars(select(Case.subject_id).where(Case.source == "hash_match")).all()
     assert sorted(cases) == sorted(cast.media[n] for n in ("poster", "poster_resized", "poster_cropped"))
+
+
+def test_the_same_image_uploaded_twice_makes_one_case(session, clock, matcher, poster, unrelated) -> None:
+    for media_id, data in (("first", poster), ("again", poster), ("other", unrelated[0])):
+        _upload(session, clock, matcher, media_id, data)
+    bank = make_bank(session, clock)
+    run = add_entries_flow(
+        session, actor=TEST_ACTOR, clock=clock, bank_id=bank.id, entries=[NewEntry("pdq", pdq_of(poster))]
+    ).retroaction
+    assert run is not None and run.matches == 2 and run.cases == 1
+    [case] = session.scalars(select(Case).where(Case.source == "hash_match")).all()
+    assert (case.subject_kind, case.subject_id, case.reports) == ("media", "first", 2)
+    assert case.signals["duplicate_media"] == ["first", "again"]
+    assert case.signals["hash_match"]["media_id"] == "first" and case.signals["hash_match again"]["media_id"] == "again"
+    matches = session.scalars(select(HashMatch).order_by(HashMatch.id)).all()
+    assert {m.case_id for m in matches} == {case.id}

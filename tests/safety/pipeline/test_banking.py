@@ -24,6 +24,7 @@ from trustdesk.safety.pipeline.banking import BankHashMatcher
 from trustdesk.safety.pipeline.handling import Handler
 from trustdesk.safety.pipeline.models import RuleHit
 from trustdesk.safety.pipeline.worker import Worker
+from trustdesk.safety.review.models import Case
 
 
 @pytest.fixture
@@ -87,3 +88,16 @@ async def test_an_on_call_alert_pages_the_rota_and_without_one_is_still_recorded
     assert [r.username for _, r in pager.sent] == ["oncall_one"]
     message, _ = pager.sent[0]
     assert "again" not in str(message)  # the rule and the event id, never the text
+
+
+@pytest.mark.anyio
+async def test_the_same_image_in_two_messages_makes_one_case(db, clock, world: DemoWorld, bus, bank_handler: Handler) -> None:
+    first, first_id = _media_event(world, clock)
+    second, second_id = _media_event(world, clock)
+    assert first["media"][0]["media_id"] != second["media"][0]["media_id"]
+    for event in (first, second):
+        bus.publish_now("events.message", as_bytes(event), msg_id=None)
+    await Worker(bus, bank_handler, threaded=False).drain(idle_timeout=0)
+    with db.transaction() as session:
+        cases = session.scalars(select(Case).where(Case.queue == "child_safety")).all()
+        assert [(c.subject_kind, c.subject_id, c.reports) for c in cases] == [("message", first_id, 2)]

@@ -23,7 +23,12 @@ def test_the_demo_messages_open_cases_through_the_rules(container, tmp_path) -> 
     assert handled > 0
     with container.db.transaction() as session:
         hits = set(session.scalars(select(RuleHit.rule)))
-        queues = set(session.scalars(select(Case.queue).where(Case.source == "rule")))
+        # by the rules, or by a rule joining the open hash-match case about the same image
+        queues = {c.queue for c in session.scalars(select(Case)) if "rule" in c.sources}
+        grouped = [c for c in session.scalars(select(Case)) if {"rule", "hash_match"} <= set(c.sources)]
     assert {"shared_terror_propaganda", "extortion_demand", "drug_sale_offer"} <= hits
     assert {"terrorism", "abuse", "illegal_goods"} <= queues
+    # the demo's propaganda images: the retroaction's media case and the rule's report on the
+    # message that sent the image are one case, not two unlinked ones
+    assert grouped and all(c.subject_kind == "media" and c.reports == 2 for c in grouped)
     assert load_demo_pipeline(container, actor=ACTOR) == 0

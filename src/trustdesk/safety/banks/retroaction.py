@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
@@ -292,6 +292,26 @@ def _record(session: Session, *, clock: Clock, findings: list[_Finding]) -> list
     return new
 
 
+def _same_media_case(session: Session, media: MediaHash) -> tuple[str, str, list[str]]:
+    """Where a match on this upload goes: the open case about the same image (same SHA-256,
+    or the same PDQ hash, on the same platform, uploaded under another media id or message)
+    when there is one, so that one image makes one case; else a case about this upload.
+    Returns (subject kind, subject id, the media ids grouped in that case, when grouped)."""
+    same = or_(MediaHash.sha256 == media.sha256, and_(MediaHash.pdq.is_not(None), MediaHash.pdq == media.pdq))
+    siblings = session.scalars(
+        select(MediaHash).where(MediaHash.platform == media.platform, MediaHash.id != media.id, same).order_by(MediaHash.id)
+    ).all()
+    for sibling in siblings:
+        for kind, subject in (("media", sibling.media_id), ("message", sibling.message_id)):
+            if subject is None:
+                continue
+            case = review.open_case_for(session, subject_kind=kind, subject_id=subject)
+            if case is not None:
+                grouped = [*((case.signals or {}).get("duplicate_media") or [case.subject_id]), media.media_id]
+                return case.subject_kind, case.subject_id, list(dict.fromkeys(grouped))
+    return "media", media.media_id, []
+
+
 def _route(session: Session, *, actor: Actor, clock: Clock, bank: Bank, findings: list[tuple[_Finding, HashMatch]]) -> int:
     """One review case per media item (repeat matches join it)."""
     if not findings:
@@ -301,12 +321,13 @@ def _route(session: Session, *, actor: Actor, clock: Clock, bank: Bank, findings
     priority = 90 if bank.policy in URGENT_POLICIES else 60
     cases = set()
     for finding, row in findings:
+        kind, subject, duplicates = _same_media_case(session, finding.media)
         case = review.open_case(
             session,
             actor=actor,
             clock=clock,
-            subject_kind="media",
-            subject_id=finding.media.media_id,
+            subject_kind=kind,
+            subject_id=subject,
             queue=queue,
             priority=priority,
             source="hash_match",
@@ -315,13 +336,16 @@ def _route(session: Session, *, actor: Actor, clock: Clock, bank: Bank, findings
             reason=f"Retroactive hash match: bank '{bank.name}', {finding.entry.signal_type} entry {finding.entry.id}, "
             f"distance {finding.distance}" + (" (flood guard: automatic action paused)" if row.action_paused else ""),
             signals={
-                "hash_match": {
+                ("hash_match" if not duplicates else f"hash_match {finding.media.media_id}"): {
                     "bank": bank.name,
                     "entry_id": finding.entry.id,
+                    "signal_type": finding.entry.signal_type,
                     "distance": finding.distance,
                     "platform": finding.media.platform,
                     "retroactive": True,
-                }
+                    "media_id": finding.media.media_id,
+                },
+                **({"duplicate_media": duplicates} if duplicates else {}),
             },
         )
         row.case_id = case.id

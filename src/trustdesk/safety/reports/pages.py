@@ -89,15 +89,39 @@ def submit_report(
     return RedirectResponse(f"/report/{notice.token}", status_code=303)
 
 
-@router.get("/report/{token}", response_class=HTMLResponse)
-def report_status(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+def _receipt(
+    request: Request, session: SessionDep, token: str, *, error: str | None = None, text: str = "", status_code: int = 200
+) -> HTMLResponse:
     try:
         notice = service.notice_by_token(session, token=token)
     except TrustdeskError as exc:
         return render(request, "console/error.html", status_code=exc.status, title=exc.title, detail=exc.detail, principal=None)
     return render(
-        request, "console/safety_reports/report_status.html", notice=notice, reason=load_reasons()[notice.reason], principal=None
+        request,
+        "console/safety_reports/report_status.html",
+        status_code=status_code,
+        notice=notice,
+        reason=load_reasons()[notice.reason],
+        replies=service.replies_to(session, notice=notice),
+        error=error,
+        text=text,
+        principal=None,
     )
+
+
+@router.get("/report/{token}", response_class=HTMLResponse)
+def report_status(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    return _receipt(request, session, token)
+
+
+@router.post("/report/{token}/reply", response_model=None)
+def reply_to_report(token: str, request: Request, session: SessionDep, container: ContainerDep, text: FormText = "") -> Response:
+    try:
+        with session.begin_nested():
+            service.reply_to_notice(session, clock=container.clock, token=token, text=text)
+    except TrustdeskError as exc:
+        return _receipt(request, session, token, error=exc.detail, text=text, status_code=exc.status)
+    return RedirectResponse(f"/report/{token}#replies", status_code=303)
 
 
 @router.get("/statement/{token}", response_class=HTMLResponse)

@@ -16,7 +16,12 @@ class NoticeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(description="A report reason key, see GET /report-reasons.")
     subject_kind: str = Field(description="message | account | media | chat")
-    subject_id: str = Field(min_length=1, max_length=128)
+    subject_id: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What is reported, as the notifier knows it: an id, a username or @handle (an account), or a link to "
+        "the message, account or chat (matrix.to, Element, the demo messenger's share links); a link sets its own kind.",
+    )
     location: str | None = Field(None, max_length=2000, description="The link or place as the notifier gives it.")
     explanation: str = Field(max_length=5000)
     notifier_name: str | None = Field(None, max_length=200)

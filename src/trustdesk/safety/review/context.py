@@ -5,6 +5,7 @@ platform that cannot answer is shown as such rather than failing the page."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,16 +34,84 @@ class CaseContext:
     notices: list[Notice] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    items: list[MediaItem] = field(default_factory=list)  # a media case's own item and its duplicates
 
     @property
     def media(self) -> list[MediaItem]:
-        return list(self.message.media) if self.message else []
+        found = {m.id: m for m in (self.message.media if self.message else ())}
+        found.update({m.id: m for m in self.items})
+        return list(found.values())
+
+    @property
+    def signals(self) -> list[str]:
+        return explain_signals(self.case.signals or {})
+
+
+def duplicate_media(case: Case) -> list[str]:
+    """Media ids grouped into a media case besides its subject (the same image uploaded again)."""
+    extra = (case.signals or {}).get("duplicate_media") or []
+    return [str(m) for m in extra if str(m) != case.subject_id]
+
+
+def _hash_words(match: dict[str, Any]) -> str:
+    words = [f"Hash match in bank '{match.get('bank', '?')}'"]
+    if match.get("entry_id") is not None:
+        words.append(f"entry {match['entry_id']}")
+    if match.get("signal_type"):
+        words.append(f"signal {match['signal_type']}")
+    if match.get("distance") is not None:
+        distance = match["distance"]
+        words.append("exact match (distance 0)" if distance == 0 else f"distance {distance} of 256 bits")
+    if match.get("orientation"):
+        words.append(f"orientation {str(match['orientation']).replace('_', ' ')}")
+    if match.get("media_id"):
+        words.append(f"media {match['media_id']}")
+    if match.get("platform"):
+        words.append(f"on platform {match['platform']}")
+    if match.get("retroactive"):
+        words.append("found when the entry was added to the bank (retroaction)")
+    return ", ".join(words) + "."
+
+
+def explain_signals(signals: dict[str, Any]) -> list[str]:
+    """Each signal of a case in a sentence a reviewer reads, never a raw dict."""
+    lines: list[str] = []
+    for key, value in signals.items():
+        if key.startswith("hash_match") and isinstance(value, dict):
+            lines.append(_hash_words(value))
+        elif key == "duplicate_media" and isinstance(value, list):
+            lines.append(f"The same media was seen {len(value)} times: {', '.join(map(str, value))}.")
+        elif key == "rule":
+            version = signals.get("ruleset_version")
+            lines.append(f"Rule {value}" + (f" (ruleset version {version})" if version else "") + " matched.")
+        elif key == "ruleset_version":
+            continue
+        elif key == "event_id":
+            lines.append(f"Pipeline event {value}.")
+        elif isinstance(value, dict):
+            inner = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {inner}.")
+        else:
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {value}.")
+    return lines
 
 
 def _platform_view(ctx: CaseContext, platform: Platform) -> None:
     case = ctx.case
     account_id = case.subject_id if case.subject_kind == "account" else None
-    if case.subject_kind == "message":
+    if case.subject_kind == "media":
+        for media_id in (case.subject_id, *duplicate_media(case)):
+            try:
+                ctx.items.append(platform.get_media(media_id)[0])
+            except (LookupError, ValueError) as exc:
+                ctx.problems.append(f"The platform could not find media {media_id}: {exc}")
+        carrier = next((m.message_id for m in ctx.items if m.message_id), None)
+        if carrier:
+            ctx.message = platform.get_message(carrier)
+            ctx.chat = platform.get_chat(ctx.message.chat_id)
+            ctx.surrounding = platform.chat_context(carrier, before=5, after=5)
+            account_id = ctx.message.sender_id
+    elif case.subject_kind == "message":
         ctx.message = platform.get_message(case.subject_id)
         ctx.chat = platform.get_chat(ctx.message.chat_id)
         ctx.surrounding = platform.chat_context(case.subject_id, before=5, after=5)
@@ -73,7 +142,7 @@ def case_context(session: Session, *, clock: Clock, platform: Platform, case: Ca
 def media_of_case(platform: Platform, case: Case, media_id: str) -> tuple[MediaItem, bytes] | None:
     """The media only if it belongs to the case's message: a reviewer's link cannot be
     turned into a way to read any file on the platform."""
-    if case.subject_kind == "media" and case.subject_id == media_id:
+    if case.subject_kind == "media" and media_id in (case.subject_id, *duplicate_media(case)):
         return platform.get_media(media_id)
     if case.subject_kind != "message":
         return None

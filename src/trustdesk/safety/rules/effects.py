@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypedDict
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
@@ -22,9 +22,11 @@ from trustdesk.core.database import rows_matched
 from trustdesk.core.paging import PageUrgency, page_on_call
 from trustdesk.platform.port import Platform
 from trustdesk.safety.automation.service import Decider, rule_decider
+from trustdesk.safety.banks.lookup import link_message
+from trustdesk.safety.banks.models import MediaHash
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.pipeline.context import entity_of
-from trustdesk.safety.pipeline.events import Event, subject_of
+from trustdesk.safety.pipeline.events import Event, MediaEvent, subject_of
 from trustdesk.safety.pipeline.models import EntityLabel, RuleAlert
 from trustdesk.safety.pipeline.state import Labels
 from trustdesk.safety.review import service as review
@@ -136,11 +138,44 @@ def _remove_label(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
     return {"entity_kind": kind, "entity_id": entity, "removed": removed}
 
 
+def _same_media_case(ctx: EffectContext) -> tuple[str, str, list[str]] | None:
+    """The open case about the same media as this event's (the same media id, or another
+    upload with the same SHA-256 or PDQ, as `safety_media_hashes` remembers them): one image
+    sent by two events makes one case. (kind, id, the media ids now grouped) or None."""
+    media = list(getattr(ctx.event, "media", None) or [])
+    if not media:
+        return None
+    ids = {m.media_id for m in media}
+    hashes = [MediaHash.sha256 == m.sha256 for m in media if m.sha256] + [MediaHash.pdq == m.pdq for m in media if m.pdq]
+    known = ctx.session.scalars(
+        select(MediaHash).where(MediaHash.platform == ctx.event.platform, or_(MediaHash.media_id.in_(ids), *hashes))
+    ).all()
+    carrier = getattr(ctx.event, "message", None)
+    for row in known:
+        if row.media_id in ids:
+            link_message(row, message_id=carrier)  # the event says which message carries it
+    candidates = [("media", i) for i in sorted(ids)]
+    for row in known:
+        candidates += [("media", row.media_id)] + ([("message", row.message_id)] if row.message_id else [])
+    for kind, subject in dict.fromkeys(candidates):
+        case = review.open_case_for(ctx.session, subject_kind=kind, subject_id=subject)
+        if case is not None:
+            grouped = [*((case.signals or {}).get("duplicate_media") or ([case.subject_id] if kind == "media" else []))]
+            return case.subject_kind, case.subject_id, list(dict.fromkeys([*grouped, *sorted(ids)]))
+    return None
+
+
 def _open_case(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
     if effect.args.get("subject"):
         kind, subject = entity_of(ctx.event, effect.args["subject"])
+    elif isinstance(ctx.event, MediaEvent) and not ctx.event.message:
+        kind, subject = "media", ctx.event.media[0].media_id  # an upload not yet in a message
     else:
         kind, subject = subject_of(ctx.event)
+    if not effect.args.get("subject") and (same := _same_media_case(ctx)) is not None:
+        kind, subject, grouped = same
+        extra = {"duplicate_media": grouped} if kind == "media" and len(grouped) > 1 else {}
     case = review.open_case(
         ctx.session,
         actor=ctx.actor,
@@ -152,7 +187,7 @@ def _open_case(ctx: EffectContext, effect: Effect) -> dict[str, Any]:
         source="rule",
         reason=ctx.reason,
         rule_ref=ctx.rule.ref,
-        signals={"rule": ctx.rule.ref, "event_id": ctx.event.id, "ruleset_version": ctx.ruleset_version},
+        signals={"rule": ctx.rule.ref, "event_id": ctx.event.id, "ruleset_version": ctx.ruleset_version, **extra},
     )
     return {"case_id": case.id, "subject_kind": str(kind), "subject_id": str(subject)}
 
