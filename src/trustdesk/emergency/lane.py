@@ -35,8 +35,30 @@ _INSTALLED: weakref.WeakSet[object] = weakref.WeakSet()
 
 
 def process_pending(session: Session, *, lane: removal.Lane) -> list[Removal]:
-    """Take in every order waiting for the lane; each is idempotent."""
-    return [flows.take_in(session, lane=lane, request_id=request_id) for request_id in removal.pending_orders(session)]
+    """Take in every order waiting for the lane; each is idempotent, and each in a savepoint
+    of its own: one order that fails never stops the others (a failure is recorded, paged and
+    retried on the next sweep, `take_in_guarded`)."""
+    taken = []
+    for request_id in removal.pending_orders(session):
+        done = take_in_guarded(session, lane=lane, request_id=request_id)
+        if done is not None:
+            taken.append(done)
+    return taken
+
+
+def take_in_guarded(session: Session, *, lane: removal.Lane, request_id: int) -> Removal | None:
+    """Take one order in; on any failure, undo what it had done (a savepoint), then record the
+    failure, page on-call once and leave it for the sweep's retry. A later success is
+    recorded as the recovery. Returns None when it failed."""
+    try:
+        with session.begin_nested():
+            done = flows.take_in(session, lane=lane, request_id=request_id)
+    except Exception as exc:  # noqa: BLE001 - any failure of the lane is recorded and paged, never swallowed
+        log.exception("emergency lane: taking in TCO order %s failed; recorded, paged, retried by the sweep", request_id)
+        removal.lane_failed(session, lane=lane, request_id=request_id, error=f"{type(exc).__name__}: {exc}")
+        return None
+    removal.lane_recovered(session, lane=lane, request_id=request_id)
+    return done
 
 
 def tick(db: Database, *, lane: removal.Lane) -> int:
@@ -78,7 +100,7 @@ def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
             with db.transaction() as own:
                 own.info[LANE_SESSION] = True
                 for request_id in sorted(pending):
-                    flows.take_in(own, lane=current, request_id=request_id)
+                    take_in_guarded(own, lane=current, request_id=request_id)
         except Exception:  # the order is stored; the sweep retries. Never fail the intake.
             log.exception("emergency lane: taking in TCO orders %s failed; the sweep will retry", sorted(pending))
 
