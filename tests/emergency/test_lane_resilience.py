@@ -141,3 +141,12 @@ def test_the_waiting_list_names_every_missing_element(db, legal, world) -> None:
         assert removal.waiting_for(request) == ["reasons", "redress"]
         request.elements_completed_at = request.received_at
         assert removal.waiting_for(request) == []
+
+
+def test_an_incomplete_tco_order_from_the_portal_waits_rather_than_being_refused(db, legal, world, lane) -> None:
+    order = file_tco(legal, world, elements={"issuing_authority": "OFAC", "reasons": "glorification"})  # portal, no redress
+    assert order.state == "received" and order.due_at is None
+    lane_runner.tick(db, lane=lane)
+    with db.transaction() as session:
+        waiting = removal.removal_for(session, request_id=order.id)
+        assert waiting is not None and waiting.state == RemovalState.AWAITING_PERSON and waiting.due_at is None

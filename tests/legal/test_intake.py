@@ -137,7 +137,6 @@ def _counts(db) -> tuple[int, int, int, int]:
 BAD = [
     ({"instrument": "fbi_letter"}, InvalidInput, "not an instrument we accept"),
     ({"instrument": "dsa_art18"}, InvalidInput, "sent by the provider"),
-    ({"elements": {k: v for k, v in EPOC_ELEMENTS.items() if k != "grounds"}}, InvalidInput, "missing: Grounds"),
     ({"elements": {**EPOC_ELEMENTS, "favourite_colour": "blue"}}, InvalidInput, "has no section favourite_colour"),
     ({"categories": ["location"]}, InvalidInput, "Data categories are"),
     ({"targets": [(None, "https://t.me/suspect")]}, InvalidInput, "Telegram link"),

@@ -24,6 +24,7 @@ from trustdesk.core.urls import Audience, base
 from trustdesk.emergency import flows, removal
 from trustdesk.emergency.models import Removal
 from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.workflow import FINAL
 
 if TYPE_CHECKING:
     from trustdesk.http.container import Container
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "emergency_tco_pending"
 LANE_SESSION = "emergency_lane"
 _INSTALLED: weakref.WeakSet[object] = weakref.WeakSet()
+FINAL_STATES = frozenset(str(s) for s in FINAL)  # a refused or closed order is not the lane's
 
 
 def process_pending(session: Session, *, lane: removal.Lane) -> list[Removal]:
@@ -77,7 +79,7 @@ def _collect(session: Session, _context: object) -> None:
     if session.info.get(LANE_SESSION):
         return
     for obj in (*session.new, *session.dirty):
-        if isinstance(obj, LawfulRequest) and obj.instrument == removal.TCO:
+        if isinstance(obj, LawfulRequest) and obj.instrument == removal.TCO and obj.state not in FINAL_STATES:
             session.info.setdefault(PENDING_KEY, set()).add(obj.id)
 
 
