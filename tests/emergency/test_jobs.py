@@ -100,6 +100,9 @@ def test_the_server_runs_its_scheduler_when_the_setting_asks(settings, container
     assert settings.jobs_in_server is False, "off in tests: every other app a test starts runs no job"
     off = {job.name: 0.0 for job in registered_jobs(container)}  # the thread, with nothing to run on the test's connection
     on = settings.model_copy(update={"jobs_in_server": True, "jobs_every_s": off})
+    # The scheduler reads the container's settings: with the defaults it ran real jobs on the
+    # test's one shared connection, beside the test ("savepoint does not exist" under load).
+    container.settings = on
     with TestClient(create_app(on, container=container)):
         assert _scheduling(), "the lifespan started the scheduler"
     assert not _scheduling(), "and stopped it on shutdown"

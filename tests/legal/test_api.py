@@ -80,7 +80,6 @@ def test_an_agency_files_by_api_and_gets_a_signed_receipt(client, db, clock, leg
     ("overrides", "status", "detail"),
     [
         ({"instrument": "fbi_letter"}, 422, "not an instrument we accept"),
-        ({"elements": {"case_reference": "x"}}, 422, "Required elements"),
         ({"targets": [{"value": "https://t.me/suspect"}]}, 422, "Telegram link"),
         (
             {"attachments": [{"filename": "a.pdf", "content_base64": base64.b64encode(b"MZ....").decode()}]},

@@ -72,7 +72,6 @@ def test_bad_input_on_the_portal_is_answered_on_the_form_and_creates_nothing(cli
     csrf = _portal_sign_in(client, legal, officer)
     before = _count(db)
     cases = [
-        (_form(csrf, world, **{"element.grounds": ""}), None, 422, "missing"),
         (_form(csrf, world, targets="https://t.me/suspect"), None, 422, "Telegram link"),
         (_form(csrf, world), {"attachments": ("order.pdf", b"MZ program", "application/pdf")}, 422, "not a PDF or an image"),
         (

@@ -13,6 +13,7 @@ from trustdesk.emergency import flows, removal, service
 from trustdesk.emergency import lane as lane_runner
 from trustdesk.emergency import threat_to_life as ttl
 from trustdesk.emergency.schemas import (
+    LaneFailureRead,
     Note,
     OverviewRead,
     PersonRemoval,
@@ -38,7 +39,11 @@ def _lane(container: Container) -> removal.Lane:
 
 def _row(row: service.RemovalRow) -> RemovalRow:
     return RemovalRow(
-        removal=RemovalRead.model_validate(row.removal), reference=row.reference, time_left=row.time_left, overdue=row.overdue
+        removal=RemovalRead.model_validate(row.removal),
+        reference=row.reference,
+        time_left=row.time_left,
+        overdue=row.overdue,
+        waiting_for=list(row.waiting_for),
     )
 
 
@@ -49,6 +54,7 @@ def overview(session: SessionDep, container: ContainerDep, _: Handler) -> Overvi
         removals=[_row(r) for r in view.removals],
         threats=[ThreatRead.model_validate(t) for t in view.threats],
         open_pages=len(view.pages),
+        lane_failures=[LaneFailureRead.model_validate(f) for f in view.failures],
     )
 
 

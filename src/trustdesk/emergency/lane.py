@@ -24,6 +24,7 @@ from trustdesk.core.urls import Audience, base
 from trustdesk.emergency import flows, removal
 from trustdesk.emergency.models import Removal
 from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.workflow import FINAL
 
 if TYPE_CHECKING:
     from trustdesk.http.container import Container
@@ -32,11 +33,34 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "emergency_tco_pending"
 LANE_SESSION = "emergency_lane"
 _INSTALLED: weakref.WeakSet[object] = weakref.WeakSet()
+FINAL_STATES = frozenset(str(s) for s in FINAL)  # a refused or closed order is not the lane's
 
 
 def process_pending(session: Session, *, lane: removal.Lane) -> list[Removal]:
-    """Take in every order waiting for the lane; each is idempotent."""
-    return [flows.take_in(session, lane=lane, request_id=request_id) for request_id in removal.pending_orders(session)]
+    """Take in every order waiting for the lane; each is idempotent, and each in a savepoint
+    of its own: one order that fails never stops the others (a failure is recorded, paged and
+    retried on the next sweep, `take_in_guarded`)."""
+    taken = []
+    for request_id in removal.pending_orders(session):
+        done = take_in_guarded(session, lane=lane, request_id=request_id)
+        if done is not None:
+            taken.append(done)
+    return taken
+
+
+def take_in_guarded(session: Session, *, lane: removal.Lane, request_id: int) -> Removal | None:
+    """Take one order in; on any failure, undo what it had done (a savepoint), then record the
+    failure, page on-call once and leave it for the sweep's retry. A later success is
+    recorded as the recovery. Returns None when it failed."""
+    try:
+        with session.begin_nested():
+            done = flows.take_in(session, lane=lane, request_id=request_id)
+    except Exception as exc:  # noqa: BLE001 - any failure of the lane is recorded and paged, never swallowed
+        log.exception("emergency lane: taking in TCO order %s failed; recorded, paged, retried by the sweep", request_id)
+        removal.lane_failed(session, lane=lane, request_id=request_id, error=f"{type(exc).__name__}: {exc}")
+        return None
+    removal.lane_recovered(session, lane=lane, request_id=request_id)
+    return done
 
 
 def tick(db: Database, *, lane: removal.Lane) -> int:
@@ -55,7 +79,7 @@ def _collect(session: Session, _context: object) -> None:
     if session.info.get(LANE_SESSION):
         return
     for obj in (*session.new, *session.dirty):
-        if isinstance(obj, LawfulRequest) and obj.instrument == removal.TCO:
+        if isinstance(obj, LawfulRequest) and obj.instrument == removal.TCO and obj.state not in FINAL_STATES:
             session.info.setdefault(PENDING_KEY, set()).add(obj.id)
 
 
@@ -78,7 +102,7 @@ def install(db: Database, lane: Callable[[], removal.Lane | None]) -> None:
             with db.transaction() as own:
                 own.info[LANE_SESSION] = True
                 for request_id in sorted(pending):
-                    flows.take_in(own, lane=current, request_id=request_id)
+                    take_in_guarded(own, lane=current, request_id=request_id)
         except Exception:  # the order is stored; the sweep retries. Never fail the intake.
             log.exception("emergency lane: taking in TCO orders %s failed; the sweep will retry", sorted(pending))
 

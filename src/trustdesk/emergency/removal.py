@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
+from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, authorize
@@ -81,6 +82,14 @@ def follow_due(removal: Removal, request: LawfulRequest) -> None:
     catalogue's clock (`clocks.of_request`: the hour from receipt, or from the moment a missing
     element arrived). The lane keeps a copy for ordering its queue, set only here."""
     removal.due_at = request.due_at
+
+
+def waiting_for(request: LawfulRequest) -> list[str]:
+    """The required elements an incomplete order still lacks: its hour starts when the last
+    one arrives (TCO Art. 3(8)); empty once complete."""
+    if request.elements_completed_at is not None:
+        return []
+    return [k for k in instrument().required_elements if k not in request.elements]
 
 
 def why_not_automatic(session: Session, *, request: LawfulRequest) -> list[str]:
@@ -238,3 +247,69 @@ def _deadline_page(session: Session, *, lane: Lane, removal: Removal, request: L
 
 def time_left(removal: Removal, *, now: datetime) -> timedelta | None:
     return None if removal.due_at is None else removal.due_at - now
+
+
+LANE_FAILED, LANE_RECOVERED = "lane.failed", "lane.recovered"
+
+
+def lane_failures(session: Session) -> dict[int, AuditEntry]:
+    """TCO orders the lane failed on and has not yet taken in since: request id -> the
+    latest failure (its error, its time, how many attempts)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "legal_request", AuditEntry.action.in_([LANE_FAILED, LANE_RECOVERED]))
+        .order_by(AuditEntry.seq)
+    )
+    latest: dict[int, AuditEntry] = {}
+    for entry in session.scalars(query):
+        latest[int(entry.object_id or 0)] = entry
+    return {k: e for k, e in latest.items() if e.action == LANE_FAILED}
+
+
+def lane_failed(session: Session, *, lane: Lane, request_id: int, error: str) -> None:
+    """Record a failed attempt (every attempt: the retries are visible in the record and on
+    the emergencies page) and page on-call at the first one."""
+    previous = lane_failures(session).get(request_id)
+    attempts = 1 + int(previous.details.get("attempts", 1)) if previous is not None else 1
+    request = session.get(LawfulRequest, request_id)
+    reference = request.reference if request is not None else str(request_id)
+    record(
+        session,
+        actor=LANE_ACTOR,
+        action=LANE_FAILED,
+        object_type="legal_request",
+        object_id=request_id,
+        reason=error[:1000],
+        details={"request": reference, "attempts": attempts},
+        clock=lane.clock,
+    )
+    if previous is None and lane.pager is not None:
+        try:
+            page_on_call(
+                session,
+                pager=lane.pager,
+                actor=LANE_ACTOR,
+                urgency=PageUrgency.EMERGENCY,
+                subject=f"TCO order {reference}: the emergency lane failed ({error})"[:200],
+                body=f"The lane retries on every sweep. Open {lane.base_url}/console/emergencies",
+                object_type="legal_request",
+                object_id=request_id,
+                base_url=lane.base_url,
+                clock=lane.clock,
+            )
+        except Conflict:  # nobody holds the on-call role: the emergencies page still shows it
+            return
+
+
+def lane_recovered(session: Session, *, lane: Lane, request_id: int) -> None:
+    """After failures, a successful attempt closes them in the record."""
+    if request_id in lane_failures(session):
+        record(
+            session,
+            actor=LANE_ACTOR,
+            action=LANE_RECOVERED,
+            object_type="legal_request",
+            object_id=request_id,
+            reason="the lane took the order in on a retry",
+            clock=lane.clock,
+        )

@@ -31,6 +31,7 @@ class RemovalRow(BaseModel):
     reference: str
     time_left: str
     overdue: bool
+    waiting_for: list[str] = []  # missing elements of an incomplete order: its hour has not started
 
 
 class ThreatRead(BaseModel):
@@ -51,10 +52,23 @@ class ThreatRead(BaseModel):
     decided_at: datetime | None
 
 
+class LaneFailureRead(BaseModel):
+    """A TCO order the lane failed on: retried on every sweep until it is taken in."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    request_id: int
+    reference: str
+    error: str
+    attempts: int
+    last_at: datetime
+
+
 class OverviewRead(BaseModel):
     removals: list[RemovalRow]
     threats: list[ThreatRead]
     open_pages: int
+    lane_failures: list[LaneFailureRead] = []
 
 
 class PersonRemoval(BaseModel):

@@ -3,13 +3,14 @@ deadline first, so that the banner on every console page and the emergencies pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.paging import Page, PageDelivery, PageState
+from trustdesk.emergency import removal as removal_rules
 from trustdesk.emergency import threat_to_life
 from trustdesk.emergency.models import Removal, RemovalState, ThreatCase
 from trustdesk.legal.clocks import describe_time_left
@@ -26,6 +27,7 @@ class RemovalRow:
     overdue: bool
     request: LawfulRequest | None = None
     agency: Agency | None = None
+    waiting_for: tuple[str, ...] = ()  # missing elements: the hour starts when the last arrives
 
     @property
     def held(self) -> bool:
@@ -41,14 +43,26 @@ class PageRow:
 
 
 @dataclass(frozen=True)
+class LaneFailure:
+    """A TCO order the lane failed on and retries on every sweep."""
+
+    request_id: int
+    reference: str
+    error: str
+    attempts: int
+    last_at: datetime
+
+
+@dataclass(frozen=True)
 class Overview:
     removals: list[RemovalRow]  # waiting for a person: to remove, or to confirm
     threats: list[ThreatCase]  # drafts to confirm and send
     pages: list[Page]  # not acknowledged
+    failures: list[LaneFailure] = field(default_factory=list)  # the lane failed; retried on every sweep
 
     @property
     def open_count(self) -> int:
-        return len(self.removals) + len(self.threats) + len(self.pages)
+        return len(self.removals) + len(self.threats) + len(self.pages) + len(self.failures)
 
     @property
     def most_urgent(self) -> RemovalRow | None:
@@ -61,13 +75,21 @@ def _row(session: Session, removal: Removal, now: datetime) -> RemovalRow:
     assert request is not None
     done = removal.removed_at is not None
     left = None if done or request.due_at is None else request.due_at - now
+    missing = () if done else tuple(removal_rules.waiting_for(request))
+    if done:
+        shown = "removed"
+    elif missing:
+        shown = f"waiting for {', '.join(k.replace('_', ' ') for k in missing)}; the hour starts when it arrives"
+    else:
+        shown = describe_time_left(left)
     return RemovalRow(
         removal,
         request.reference,
-        "removed" if done else describe_time_left(left),
+        shown,
         bool(left and left.total_seconds() < 0),
         request,
         session.get(Agency, request.agency_id),
+        missing,
     )
 
 
@@ -76,7 +98,16 @@ def overview(session: Session, *, now: datetime) -> Overview:
     rows = [_row(session, r, now) for r in session.scalars(query)]
     rows.sort(key=lambda r: (r.removal.removed_at is not None, r.removal.due_at or now))
     pages = list(session.scalars(select(Page).where(Page.state == PageState.OPEN).order_by(Page.created_at)))
-    return Overview(rows, threat_to_life.open_cases(session), pages)
+    return Overview(rows, threat_to_life.open_cases(session), pages, lane_failures(session))
+
+
+def lane_failures(session: Session) -> list[LaneFailure]:
+    return [
+        LaneFailure(
+            request_id, str(e.details.get("request", request_id)), e.reason or "", int(e.details.get("attempts", 1)), e.at
+        )
+        for request_id, e in sorted(removal_rules.lane_failures(session).items())
+    ]
 
 
 def recent_removals(session: Session, *, now: datetime, limit: int = 50) -> list[RemovalRow]:

@@ -55,10 +55,15 @@ def removal_start(rule: ClockRule, *, received_at: datetime, completed_at: datet
     return start
 
 
-def removal_deadline(rule: ClockRule, *, received_at: datetime, completed_at: datetime | None = None) -> Deadlines:
+def removal_deadline(
+    rule: ClockRule, *, received_at: datetime, completed_at: datetime | None = None, complete: bool = True
+) -> Deadlines:
     """TCO Art. 3: one hour from receipt; when the order lacked an element, the hour runs
-    again from the moment the missing element arrives."""
+    from the moment the missing element arrives (Art. 3(8)): until then there is no
+    deadline, and the order says what it waits for."""
     assert rule.due_hours is not None
+    if rule.restart_on_completion and not complete and completed_at is None:
+        return Deadlines(due_at=None)
     return Deadlines(
         due_at=removal_start(rule, received_at=received_at, completed_at=completed_at) + timedelta(hours=rule.due_hours)
     )
@@ -93,15 +98,17 @@ def compute(
     completed_at: datetime | None = None,
     extensions: int = 0,
     stated_due_at: datetime | None = None,
+    complete: bool = True,
 ) -> Deadlines:
-    """The deadlines of one request, whatever its instrument's clock kind."""
+    """The deadlines of one request, whatever its instrument's clock kind (`complete`: the
+    order holds every required element; a removal order's hour waits for the last one)."""
     match rule.kind:
         case ClockKind.PRODUCE:
             return production_deadline(
                 rule, received_at=received_at, emergency=emergency, enforcing_state_notified=enforcing_state_notified
             )
         case ClockKind.REMOVE:
-            return removal_deadline(rule, received_at=received_at, completed_at=completed_at)
+            return removal_deadline(rule, received_at=received_at, completed_at=completed_at, complete=complete)
         case ClockKind.PRESERVE:
             return preservation_expiry(rule, received_at=received_at, extensions=extensions)
         case ClockKind.UNDUE_DELAY | ClockKind.PER_PROCESS:
@@ -123,6 +130,7 @@ def of_request(request: LawfulRequest) -> Deadlines:
         completed_at=request.elements_completed_at,
         extensions=request.extensions,
         stated_due_at=request.stated_due_at,
+        complete=request.elements_completed_at is not None,
     )
 
 

@@ -20,7 +20,7 @@ from trustdesk.core.errors import Forbidden, InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal, authorize, officer_id_of
 from trustdesk.legal import attachments, clocks
 from trustdesk.legal.checks import CheckItem, RequestParts, overall, run_checks
-from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, load_catalogue
+from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.models import (
     Agency,
     LawfulRequest,
@@ -31,6 +31,7 @@ from trustdesk.legal.models import (
     RequestTarget,
     RequestTransition,
 )
+from trustdesk.legal.refusals import RefusedAtOnce
 from trustdesk.legal.registry import domain_registered, get_agency, get_officer
 from trustdesk.legal.targets import MAX_TARGETS, Resolution, Target, parse_targets, platform_format, resolve
 from trustdesk.platform.port import DataCategory, Platform
@@ -104,8 +105,14 @@ def _elements(instrument: Instrument, given: dict[str, str], *, allow_incomplete
         raise InvalidInput(f"{instrument.name} has no section {', '.join(unknown)}; its sections are {', '.join(sorted(keys))}.")
     elements = {k: v.strip()[:10_000] for k, v in given.items() if v and v.strip()}
     missing = [s.label("en") for s in instrument.sections if s.required and s.key not in elements]
-    if missing and not allow_incomplete:
-        raise InvalidInput(f"Required elements of {instrument.name} are missing: {'; '.join(missing)}.", missing=missing)
+    # A removal order whose clock waits for the missing element (TCO Art. 3(8)) is taken in
+    # incomplete from any route: it shows what it waits for rather than being refused.
+    if missing and not allow_incomplete and not instrument.clock.restart_on_completion:
+        raise RefusedAtOnce(
+            f"Required elements of {instrument.name} are missing: {'; '.join(missing)}.",
+            reason=RefusalReason.INCOMPLETE,
+            missing=missing,
+        )
     return elements
 
 
@@ -170,12 +177,17 @@ def submit_request(
     agency_id: int | None = None,
     max_targets: int = MAX_TARGETS,
 ) -> LawfulRequest:
-    """File one request. Raises (and writes nothing) on bad input; otherwise the request is
+    """File one request. Raises (and writes nothing) on input that is not an order; an order
+    refused at once (refusals.py) is stored refused with its reason; otherwise the request is
     received, checked, timed, and held for a call-back where it must be."""
     agency, officer = _issuer(session, principal, agency_id)
-    validated = validate(
-        submission, allow_incomplete=channel is Channel.STAFF, platform_name=platform.name, max_targets=max_targets
-    )
+    refusal: RefusedAtOnce | None = None
+    try:
+        validated = validate(
+            submission, allow_incomplete=channel is Channel.STAFF, platform_name=platform.name, max_targets=max_targets
+        )
+    except RefusedAtOnce as refused:
+        refusal, validated = refused, _as_refused(submission, platform_name=platform.name, max_targets=max_targets)
     resolutions = [(t, resolve(t, platform)) for t in validated.targets]
     now = clock.now()
     checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))
@@ -186,6 +198,11 @@ def submit_request(
     session.flush()
     request.reference = f"LR-{now:%Y}-{request.id:06d}"
     _children(session, request=request, resolutions=resolutions, files=validated.files, blobs=blobs, actor=actor, now=now)
+    if refusal is not None:  # received, then refused at once: both moments are on the request
+        request.state, request.callback_required = str(RequestState.REFUSED), False
+        request.due_at = request.not_before = request.objection_ends_at = request.expires_at = None
+        _record_refusal(session, request=request, refusal=refusal, actor=actor, clock=clock)
+        return request
     audit.record(
         session,
         actor=actor,
@@ -203,6 +220,45 @@ def submit_request(
         clock=clock,
     )
     return request
+
+
+def _as_refused(submission: Submission, *, platform_name: str, max_targets: int) -> Validated:
+    """What an order refused at once is stored as: its instrument, categories and elements as
+    given, the targets where there are few enough to read (none when it names none or too
+    many), no attachments. Input that is not an order still raises here."""
+    instrument = instrument_for(submission.instrument)
+    categories = _categories(submission.categories)
+    elements = _elements(instrument, submission.elements, allow_incomplete=True)
+    try:
+        targets = parse_targets(submission.targets, platform_format(platform_name), max_targets=max_targets)
+    except RefusedAtOnce:
+        targets = []
+    return Validated(instrument, categories, elements, targets, [])
+
+
+def _record_refusal(session: Session, *, request: LawfulRequest, refusal: RefusedAtOnce, actor: Actor, clock: Clock) -> None:
+    session.add(
+        RequestTransition(
+            request_id=request.id,
+            from_state=str(RequestState.RECEIVED),
+            to_state=str(RequestState.REFUSED),
+            actor=str(actor),
+            reason=f"refused at once: {refusal.detail}",
+            refusal_reason=str(refusal.reason),
+            at=clock.now(),
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="request.refuse_at_intake",
+        object_type="lawful_request",
+        object_id=request.id,
+        reason=refusal.detail,
+        details={"reference": request.reference, "instrument": request.instrument, "refusal_reason": str(refusal.reason)},
+        clock=clock,
+    )
 
 
 def _parts(

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from trustdesk.core.errors import InvalidInput
+from trustdesk.legal.instruments import RefusalReason
+from trustdesk.legal.refusals import RefusedAtOnce
 from trustdesk.platform.handles import normalise_phone, username_key, valid_username
 from trustdesk.platform.port import Platform
 
@@ -153,9 +155,14 @@ def parse_targets(
     most `max_targets` (the lawful_request_max_targets setting)."""
     fmt = fmt or platform_format()
     if not items:
-        raise InvalidInput("Name at least one target: an account id, username, phone number, link or message id.")
+        raise RefusedAtOnce(
+            "Name at least one target: an account id, username, phone number, link or message id.",
+            reason=RefusalReason.INCOMPLETE,
+        )
     if len(items) > max_targets:
-        raise InvalidInput(f"At most {max_targets} targets per request; split larger requests.")
+        raise RefusedAtOnce(
+            f"At most {max_targets} targets per request; split larger requests.", reason=RefusalReason.OTHER, targets=len(items)
+        )
     targets = [normalise(_kind(kind, value, fmt), value, fmt) for kind, value in items]
     return list({(t.kind, t.normalised): t for t in targets}.values())
 

@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -29,7 +29,7 @@ from trustdesk.safety.enforcement.actions import SPECS, ActionKind, Source, Subj
 from trustdesk.safety.enforcement.dsa import MAX_EXPLANATION, MAX_SHORT, validate_statement
 from trustdesk.safety.enforcement.models import EnforcementAction, StatementOfReasons
 from trustdesk.safety.enforcement.policies import load_policies
-from trustdesk.safety.enforcement.statements import Facts, dsa_payload, language_for, user_facts
+from trustdesk.safety.enforcement.statements import Facts, Subject, dsa_payload, language_for, user_facts
 from trustdesk.safety.enforcement.subjects import describe
 
 APPEAL_WINDOW = timedelta(days=183)  # Art. 20(1) DSA: at least six months after the user was told
@@ -126,11 +126,12 @@ def take_action(
     book, now = load_policies(), clock.now()
     _check_text(reason, legal_ground)
     _check_until(until, act, now)
+    subject, skewed_from = clamp_content_date(describe(platform, kind, subject_id), now)
     facts = Facts(
         action=act,
         policy=book.get(policy),
         book=book,
-        subject=describe(platform, kind, subject_id),
+        subject=subject,
         source=_enum(Source, source, "source"),
         automated=automated,
         reason=reason.strip(),
@@ -141,7 +142,30 @@ def take_action(
         source_identity=source_identity,
     )
     request = Request(act, facts, rule_ref, deciders=tuple(deciders), ruleset_version=ruleset_version)
-    return _act(session, actor=actor, clock=clock, platform=platform, request=request)
+    row = _act(session, actor=actor, clock=clock, platform=platform, request=request)
+    if skewed_from is not None:
+        record(
+            session,
+            actor=actor,
+            action="enforcement.clock_skew",
+            object_type="enforcement_action",
+            object_id=row.id,
+            reason=f"the content is dated {skewed_from.isoformat()}, after Trustdesk's clock ({now.date().isoformat()}): "
+            "the statement of reasons gives the day of the decision as the content date",
+            details={"content_date": skewed_from.isoformat(), "clamped_to": now.date().isoformat()},
+            clock=clock,
+        )
+    return row
+
+
+def clamp_content_date(subject: Subject, now: datetime) -> tuple[Subject, date | None]:
+    """Clock skew: a platform whose clock runs ahead of Trustdesk's can date content after
+    the decision. The DSA database refuses a content date after the application date, so the
+    statement gives the decision's own day instead; the original date is returned so that the
+    caller records it (it is never silently dropped)."""
+    if subject.content_date <= now.date():
+        return subject, None
+    return replace(subject, content_date=now.date()), subject.content_date
 
 
 def _act(session: Session, *, actor: Actor, clock: Clock, platform: Platform, request: Request) -> EnforcementAction:
