@@ -150,3 +150,18 @@ def test_checkpoint_every_keeps_signing_until_stopped(run, monkeypatch: pytest.M
     result = run("audit", "checkpoint", "--every", "5")
     assert naps == [5.0, 5.0, 5.0] and "signed checkpoint 3 of" in result.output and "signed checkpoint 4 of" in result.output
     assert "head unchanged since checkpoint 4" in result.output
+
+
+def test_since_checkpoint_checks_only_what_came_after_it(run) -> None:
+    assert run("audit", "verify", "--since-checkpoint").exit_code == 2  # nothing signed yet to start from
+    assert run("audit", "checkpoint").exit_code == 0
+    _tamper(run.url, "UPDATE audit_entries SET reason = 'edited' WHERE seq = 1")  # before the checkpoint
+    for name in ("a4", "a5"):
+        created = run(
+            "users", "create", name, "--email", f"{name}@example.org", "--role", "auditor", "--password", "a long enough secret"
+        )
+        assert created.exit_code == 0
+    after = run("audit", "verify", "--since-checkpoint", "--workers", "1")
+    assert after.exit_code == 0 and "2 entries verified after checkpoint 3 of" in after.output
+    whole = run("audit", "verify", "--workers", "2")
+    assert whole.exit_code == 1 and "broken at entry 1" in whole.output

@@ -231,6 +231,11 @@ class Database:
         return cls(make_engine(url))
 
     @property
+    def bound(self) -> bool:
+        """Bound to one connection (tests): other connections cannot see what it holds."""
+        return self._bound
+
+    @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,18 @@ from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit.models import AuditEntry, AuditHead
+from trustdesk.core.audit.verification import (
+    NO_HEAD,
+    SPAN,
+    ChainHead,
+    Verification,
+    combine,
+    rows,
+    shareable_url,
+    walk_in_processes,
+    walk_in_stretches,
+    walk_span,
+)
 from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.database import Database, insert_many, table_of
 
@@ -190,72 +201,9 @@ class AuditBatch:
         return written
 
 
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    checked: int
-    first_broken: int | None = None
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class ChainHead:
-    seq: int
-    hash: str
-
-
 def _head(session: Session) -> ChainHead | None:
     row = session.get(AuditHead, 1)
     return None if row is None else ChainHead(row.last_seq, row.last_hash)
-
-
-def _page(session: Session, *, after: int, upto: int | None, batch: int) -> list[AuditEntry]:
-    query = select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
-    return list(session.scalars(query if upto is None else query.where(AuditEntry.seq <= upto)))
-
-
-def _entries(session: Session, *, after: int = 0, upto: int | None = None, batch: int = 1000) -> Iterator[AuditEntry]:
-    """The entries after `after` (up to `upto`), in order, a page at a time: the walk holds
-    one page in memory, however long the chain."""
-    while rows := _page(session, after=after, upto=upto, batch=batch):
-        yield from rows
-        after = rows[-1].seq
-
-
-def _entries_in_pages(db: Database, *, after: int, upto: int | None, batch: int = 1000) -> Iterator[AuditEntry]:
-    """As `_entries`, each page in a transaction of its own."""
-    while True:
-        with db.read() as session:
-            rows = _page(session, after=after, upto=upto, batch=batch)
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].seq
-
-
-class _Marks:
-    """The checkpoints a walk holds the chain to, in the order of the entries they sign."""
-
-    def __init__(self, checkpoints: Sequence[Checkpoint], after: int) -> None:
-        self.ahead = deque(sorted((c for c in checkpoints if c.seq > after), key=lambda c: c.seq))
-        self.agreed = after  # the last entry a checkpoint confirmed
-
-    def check(self, entry: AuditEntry) -> str | None:
-        while self.ahead and self.ahead[0].seq == entry.seq:
-            mark = self.ahead.popleft()
-            if mark.head != entry.entry_hash:
-                return (
-                    f"entries {self.agreed + 1}..{entry.seq} do not recompute to the head signed by checkpoint {mark}: "
-                    "they were rewritten or reordered since"
-                )
-            self.agreed = entry.seq
-        return None
-
-    def missing(self, last_seq: int) -> str | None:
-        if not self.ahead:
-            return None
-        latest = self.ahead[-1]
-        return f"entries {last_seq + 1}..{latest.seq} are missing: checkpoint {latest} signed a chain of {latest.seq} entries"
 
 
 def verify(session: Session, *, checkpoints: Sequence[Checkpoint] = ()) -> Verification:
@@ -265,19 +213,28 @@ def verify(session: Session, *, checkpoints: Sequence[Checkpoint] = ()) -> Verif
     The database alone cannot tell a chain rewritten with recomputed hashes, or emptied with
     its head, from a true one. `checkpoints` (signed heads kept outside it, see
     `checkpoints.py`, their signatures already checked) close that: the chain must recompute
-    to each one's head at its entry and reach the latest."""
+    to each one's head at its entry and reach the latest. (How it is fast: `verification.py`.)"""
     head = _head(session)
-    entries = _entries(session, upto=None if head is None else head.seq)
-    return _walk(head, entries, after=0, after_hash=GENESIS, marks=_Marks(checkpoints, 0))
+    marks = frozenset(c.seq for c in checkpoints)
+    span = walk_span(rows(session, after=0, upto=NO_HEAD if head is None else head.seq), first=1, marks=marks)
+    return combine(head, [span], after=0, after_hash=GENESIS, checkpoints=checkpoints)
 
 
 def verify_in_pages(
-    db: Database, *, checkpoints: Sequence[Checkpoint] = (), since: Checkpoint | None = None
+    db: Database,
+    *,
+    checkpoints: Sequence[Checkpoint] = (),
+    since: Checkpoint | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[Verification, ChainHead | None]:
     """As `verify`, with a transaction per page of entries rather than one for the whole walk
-    (read-only: on SQLite no page holds the writer's lock, `Database.read`); returns the head the chain was held to, read first. With `since`, only the
-    entries after that checkpoint are read, and the chain must still hold it: what is checked
-    before the next checkpoint is signed."""
+    (read-only: on SQLite no page holds the writer's lock, `Database.read`); returns the head
+    the chain was held to, read first. With `since`, only the entries after that checkpoint
+    are read, and the chain must still hold it: what is checked before the next checkpoint is
+    signed, in time proportional to what came after it. With `workers` > 1, a chain longer
+    than a stretch is walked by that many processes (`verification.walk_in_processes`);
+    `progress` is told how many entries have held so far."""
     with db.read() as session:
         head = _head(session)
         held = (
@@ -288,32 +245,13 @@ def verify_in_pages(
     if since is not None and not held:
         return Verification(False, 0, None, f"entry {since.seq} no longer holds the head signed by checkpoint {since}"), head
     after, after_hash = (0, GENESIS) if since is None else (since.seq, since.head)
-    entries = _entries_in_pages(db, after=after, upto=None if head is None else head.seq)
-    return _walk(head, entries, after=after, after_hash=after_hash, marks=_Marks(checkpoints, after)), head
-
-
-def _walk(head: ChainHead | None, entries: Iterable[AuditEntry], *, after: int, after_hash: str, marks: _Marks) -> Verification:
-    """`entries` stop at the head, which was read first: entries committed during the walk
-    belong to the next verification, not to this one's idea of the tail."""
-    prev_hash, expected, checked = after_hash, after + 1, 0
-    for entry in entries:
-        if entry.seq != expected:
-            return Verification(False, checked, expected, f"entry {expected} is missing")
-        if entry.prev_hash != prev_hash:
-            return Verification(False, checked, entry.seq, "link to the previous entry is broken")
-        if _entry_hash(entry) != entry.entry_hash:
-            return Verification(False, checked, entry.seq, "content does not match its hash")
-        if problem := marks.check(entry):
-            return Verification(False, checked, marks.agreed + 1, problem)
-        prev_hash, expected, checked = entry.entry_hash, expected + 1, checked + 1
-    last_seq, missing = expected - 1, marks.missing(expected - 1)
-    if head is None and (last_seq or missing):
-        return Verification(False, checked, last_seq + 1, "the head row is gone" + (f" and {missing}" if missing else ""))
-    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
-        return Verification(False, checked, last_seq + 1, "entries after this point were removed")
-    if missing:
-        return Verification(False, checked, last_seq + 1, missing)
-    return Verification(True, checked)
+    if workers > 1 and head is not None and head.seq - after > SPAN and shareable_url(db) is not None:
+        result = walk_in_processes(
+            db, head, after=after, after_hash=after_hash, checkpoints=checkpoints, workers=workers, progress=progress
+        )
+        return result, head
+    result = walk_in_stretches(db, head, after=after, after_hash=after_hash, checkpoints=checkpoints, progress=progress)
+    return result, head
 
 
 def _actor_matches(value: str) -> ColumnElement[bool]:
