@@ -59,6 +59,17 @@ class Unavailable(TrustdeskError):
     status, type_slug, title = 503, "unavailable", "A dependency is unavailable"
 
 
+class Overloaded(TrustdeskError):
+    """More work waits than the service takes on: come back after `retry_after` seconds
+    (sent as `Retry-After`). Nothing of the request was accepted."""
+
+    status, type_slug, title = 429, "overloaded", "Too much work is waiting"
+
+    def __init__(self, detail: str, *, retry_after: int, **extensions: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extensions)
+        self.retry_after = retry_after
+
+
 class NotStored(TrustdeskError):
     """The commit itself failed: nothing of the request was stored, and saying so is the only
     honest answer (never a success status for a change that may not exist)."""

@@ -203,6 +203,17 @@ class Settings(BaseSettings):
         le=100_000,
         description="Most events one POST /api/v1/pipeline/events may carry; a larger batch is refused whole (413) before any event is validated.",
     )
+    pipeline_max_backlog: int = Field(
+        200_000,
+        ge=0,
+        description="Events waiting on the bus (not yet handled, or handed to a worker and not yet acknowledged) above which POST /api/v1/pipeline/events answers 429 with Retry-After instead of taking more on; 0: no limit. Read from the bus at most every half second.",
+    )
+    pipeline_retry_after_s: int = Field(
+        2,
+        ge=1,
+        le=3600,
+        description="The Retry-After (seconds) that ingest sends with its 429 while the backlog is over pipeline_max_backlog.",
+    )
     lawful_request_max_targets: int = Field(
         50,
         ge=1,

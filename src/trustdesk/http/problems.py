@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
-from trustdesk.core.errors import AuthenticationFailed, Forbidden, InvalidInput, TrustdeskError
+from trustdesk.core.errors import AuthenticationFailed, Forbidden, InvalidInput, Overloaded, TrustdeskError
 from trustdesk.http.rendering import render
 
 log = logging.getLogger("trustdesk.web")
@@ -99,7 +99,10 @@ def install(app: FastAPI) -> None:
             await run_in_threadpool(_record_refusal, request, exc)  # a DB write: never on the loop
         if _is_page(request):
             return _page_error(request, exc)
-        return problem(request, status=exc.status, slug=exc.type_slug, title=exc.title, detail=exc.detail, **exc.extensions)
+        response = problem(request, status=exc.status, slug=exc.type_slug, title=exc.title, detail=exc.detail, **exc.extensions)
+        if isinstance(exc, Overloaded):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -118,3 +118,36 @@ def test_console_page_needs_safety_read(client: TestClient, staff) -> None:
     assert client.get("/console/safety/pipeline").status_code == 200
     client.cookies.clear()
     assert client.get("/console/safety/pipeline", follow_redirects=False).status_code in (303, 401)
+
+
+def test_ingest_answers_429_with_retry_after_while_the_backlog_is_over_its_limit(
+    client: TestClient, container, staff, clock, world: DemoWorld
+) -> None:
+    """A platform is told to slow down rather than left to time out: over the backlog limit
+    nothing is published, and once the workers have caught up ingest takes events again."""
+    runtime = runtime_for(container)
+    runtime.backpressure.limit, runtime.backpressure.every = 3, 0.0  # read the bus on every request
+    ingest = _headers(staff, Permission.EVENTS_INGEST)
+    batch = {"events": [message_event(world.post(f"hello {i}"), at=clock.now()) for i in range(3)]}
+    assert client.post("/api/v1/pipeline/events", json=batch, headers=ingest).status_code == 202
+    late = message_event(world.post("one too many"), at=clock.now())
+    refused = client.post("/api/v1/pipeline/events", json=late, headers=ingest)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(container.settings.pipeline_retry_after_s)
+    body = refused.json()
+    assert body["type"].endswith("/overloaded") and body["waiting"] == 3 and "nothing was accepted" in body["detail"]
+    assert asyncio.run(runtime.bus.stats()).pending == 3  # the refused event was not published
+    _drain(container)
+    assert client.post("/api/v1/pipeline/events", json=late, headers=ingest).status_code == 202
+
+
+def test_between_two_readings_of_the_bus_what_was_accepted_counts(
+    client: TestClient, container, staff, clock, world: DemoWorld
+) -> None:
+    runtime = runtime_for(container)
+    runtime.backpressure.limit, runtime.backpressure.every = 2, 3600.0  # the bus is read once, then not again
+    ingest = _headers(staff, Permission.EVENTS_INGEST)
+    for i in range(2):
+        event = message_event(world.post(f"burst {i}"), at=clock.now())
+        assert client.post("/api/v1/pipeline/events", json=event, headers=ingest).status_code == 202
+    event = message_event(world.post("burst 2"), at=clock.now())
+    assert client.post("/api/v1/pipeline/events", json=event, headers=ingest).status_code == 429

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nats
 import pytest
 from sqlalchemy import func, select
 
@@ -186,8 +187,9 @@ def test_demo_message_is_removed_or_sent_to_review_as_the_rules_say(setup: Setup
         message_event(offer, at=now),
         {"id": "bad-1", "kind": "message", "actor": "u1"},
     ]
-    asyncio.run(_publish(setup.prefix, events[:2]))
-    asyncio.run(_publish_raw(setup.prefix, json.dumps(events[2]).encode()))
+    # streaming ingest: the platform publishes to the JetStream subject itself, with no HTTP
+    # and none of Trustdesk's code, each event twice (a retry after a lost ack), and one bad one
+    asyncio.run(_publish_as_a_platform(setup.prefix, [*events, *events]))
     worker = setup.worker("demo")
     try:
         setup.wait_for(lambda: setup.count(HandledEvent) == 2)
@@ -201,9 +203,20 @@ def test_demo_message_is_removed_or_sent_to_review_as_the_rules_say(setup: Setup
     assert asyncio.run(_dead(setup.prefix)) == ["bad-1"]
 
 
-async def _publish_raw(prefix: str, data: bytes) -> None:
-    async with NatsBus(NATS_URL, prefix=prefix) as bus:
-        await bus.publish("events.message", data)
+async def _publish_as_a_platform(prefix: str, events: list[dict]) -> None:
+    """What docs/pipeline.md ("Streaming ingest") tells a platform to do, with plain nats-py:
+    publish each event's JSON to `<prefix>.events.<kind>` with its id as `Nats-Msg-Id`."""
+    async with NatsBus(NATS_URL, prefix=prefix):  # the streams exist once Trustdesk has started
+        pass
+    connection = await nats.connect(NATS_URL)
+    try:
+        stream = connection.jetstream()
+        for event in events:
+            await stream.publish(
+                f"{prefix}.events.{event['kind']}", json.dumps(event).encode(), headers={"Nats-Msg-Id": event["id"]}
+            )
+    finally:
+        await connection.close()
 
 
 async def _dead(prefix: str) -> list[str]:

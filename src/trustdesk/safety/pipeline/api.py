@@ -88,9 +88,13 @@ EVENTS_BODY = {
 @router.post("/pipeline/events", status_code=202, response_model=Accepted, openapi_extra={"requestBody": EVENTS_BODY})
 async def submit_events(request: Request, container: ContainerDep, _: Ingester) -> Accepted:
     """One event (a JSON object with `kind`), or a batch: `{"events": [...]}`. A batch with
-    any invalid event is refused whole; nothing is published."""
+    any invalid event is refused whole; nothing is published. While more events wait on the
+    bus than `pipeline_max_backlog`, the answer is 429 with `Retry-After`, before the body is read."""
+    runtime = runtime_for(container)
+    await runtime.backpressure.admit()
     events = await container.cpu.run(_events_in, await request.body(), max_batch=container.settings.pipeline_max_batch)
-    ids = await ingest.submit(runtime_for(container).bus, events)
+    ids = await ingest.submit(runtime.bus, events)
+    runtime.backpressure.accepted(len(ids))
     return Accepted(accepted=len(ids), ids=ids)
 
 

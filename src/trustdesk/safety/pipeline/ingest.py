@@ -5,13 +5,14 @@ has already handled."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from trustdesk.core.bus import Bus
-from trustdesk.core.errors import InvalidInput, TooLarge
+from trustdesk.core.errors import InvalidInput, Overloaded, TooLarge
 from trustdesk.safety.pipeline.events import EVENT, MAX_BATCH, Event, describe
 
 
@@ -47,3 +48,43 @@ async def submit(bus: Bus, events: Sequence[Event]) -> list[str]:
     """Publish validated events; returns their ids."""
     await bus.publish_many([(subject(e), e.model_dump_json().encode(), e.id) for e in events], values=events)
     return [e.id for e in events]
+
+
+class Backpressure:
+    """Ingest takes on no more than the workers can work off: above `limit` events waiting
+    on the bus (not handled yet, or handed out and not acknowledged) a submission is refused
+    with 429 and `Retry-After`, before its body is read, so that a platform slows down
+    instead of timing out while the backlog grows without bound. The bus is asked at most
+    every `every` seconds (a JetStream stream-info round trip); what this process accepted
+    since is added, so a burst between two readings cannot run far past the limit."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        *,
+        limit: int,
+        retry_after: int,
+        every: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bus, self.limit, self.retry_after, self.every, self.clock = bus, limit, retry_after, every, clock
+        self.waiting, self._read_at = 0, float("-inf")
+
+    async def admit(self) -> None:
+        """Return if ingest may take more on, else raise Overloaded."""
+        if self.limit <= 0:
+            return
+        now = self.clock()
+        if now - self._read_at >= self.every:
+            stats = await self.bus.stats()
+            self.waiting, self._read_at = stats.pending + stats.in_flight, now
+        if self.waiting >= self.limit:
+            raise Overloaded(
+                f"{self.waiting:,} events are waiting to be handled (the limit is {self.limit:,}, "
+                f"TRUSTDESK_PIPELINE_MAX_BACKLOG); nothing was accepted. Send again after {self.retry_after} s.",
+                retry_after=self.retry_after,
+                waiting=self.waiting,
+            )
+
+    def accepted(self, count: int) -> None:
+        self.waiting += count

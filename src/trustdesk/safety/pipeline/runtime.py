@@ -25,6 +25,7 @@ from trustdesk.safety.classifiers import configure as configure_classifiers
 from trustdesk.safety.pipeline.banking import BankHashMatcher
 from trustdesk.safety.pipeline.handling import Handler
 from trustdesk.safety.pipeline.hashes import HashMatcher, SessionHashMatcher
+from trustdesk.safety.pipeline.ingest import Backpressure
 from trustdesk.safety.pipeline.worker import Worker
 from trustdesk.safety.review.service import ensure_queues
 from trustdesk.safety.rules.book import RuleBook
@@ -40,6 +41,7 @@ class PipelineRuntime:
     handler: Handler
     worker: Worker
     embedded: bool
+    backpressure: Backpressure
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
     _stop: asyncio.Event | None = field(default=None, repr=False)
     connected: bool = False
@@ -93,7 +95,9 @@ def build_runtime(
         worker=worker_name or f"{socket.gethostname()}",
         gate=PromotionGate() if settings.automation_requires_promotion else None,
     )
-    return PipelineRuntime(bus, book, handler, Worker(bus, handler, batch=batch), embedded=settings.bus is BusKind.IN_PROCESS)
+    backpressure = Backpressure(bus, limit=settings.pipeline_max_backlog, retry_after=settings.pipeline_retry_after_s)
+    embedded = settings.bus is BusKind.IN_PROCESS
+    return PipelineRuntime(bus, book, handler, Worker(bus, handler, batch=batch), embedded=embedded, backpressure=backpressure)
 
 
 def hash_matcher(container: Container) -> HashMatcher | SessionHashMatcher:
