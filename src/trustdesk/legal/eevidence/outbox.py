@@ -30,6 +30,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.database import Database
 from trustdesk.core.errors import Conflict, InvalidInput
+from trustdesk.core.identity.permissions import Principal
 from trustdesk.legal.eevidence import service
 from trustdesk.legal.eevidence.identities import Identities, WispIdentity
 from trustdesk.legal.eevidence.models import Call, Order, OrderTask, OutboundMessage, OutboxState, TaskState
@@ -468,3 +469,12 @@ def resend(session: Session, *, actor: Actor, clock: Clock, outbox_id: int) -> O
         session, actor=actor, action="eevidence.outbox.resend", object_type="eevidence_outbox", object_id=row.id, clock=clock
     )
     return row
+
+
+def confirm_withdrawal(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, identities: Identities, order_id: int, reason: str
+) -> OutboundMessage:
+    """A person confirms the issuing authority's withdrawal (service.confirm_withdrawal: the
+    order's open tasks cancelled, the case withdrawn) and `confirmwithdrawal` is queued."""
+    service.confirm_withdrawal(session, actor=actor, clock=clock, principal=principal, order_id=order_id, reason=reason)
+    return queue_confirmwithdrawal(session, actor=actor, clock=clock, identities=identities, order_id=order_id)
