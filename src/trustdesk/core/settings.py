@@ -208,6 +208,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Events waiting on the bus (not yet handled, or handed to a worker and not yet acknowledged) above which POST /api/v1/pipeline/events answers 429 with Retry-After instead of taking more on; 0: no limit. Read from the bus at most every half second.",
     )
+    pipeline_stall_after_s: int = Field(
+        300,
+        ge=30,
+        description="Seconds that accepted events may wait on the bus with no event handled before the safety.pipeline_watch job pages on-call (the API and the workers disagree on the bus, or no worker runs).",
+    )
     pipeline_retry_after_s: int = Field(
         2,
         ge=1,
