@@ -87,7 +87,7 @@ def create(
         channel=channel,
         agency_id=body.agency_id,
         max_targets=container.settings.lawful_request_max_targets,
-        new_agency=body.unregistered_agency and body.unregistered_agency.new_agency(),
+        new_agency=body.unregistered_agency.new_agency() if body.unregistered_agency is not None else None,
     )
     receipt = service.receipt(created, key=provider_key(container.settings.data_dir))
     return LawfulRequestCreated(request=LawfulRequestRead.model_validate(created), receipt=receipt)

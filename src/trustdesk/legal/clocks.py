@@ -112,15 +112,16 @@ def earlier_of(law: Deadlines, stated_due_at: datetime | None) -> Deadlines:
     state's objection window is the law's (e-Evidence Art. 10(2)), so a date inside it leaves
     the statutory deadline in force. Where the law sets no deadline yet (a TCO order waiting
     for its missing element, Art. 3(8)), a stated date does not start one."""
-    if law.due_at is None:
+    statutory = law.due_at
+    if statutory is None:
         return replace(law, source=DeadlineSource.NONE)
-    law = replace(law, statutory_due_at=law.due_at)
+    law = replace(law, statutory_due_at=statutory)
     if stated_due_at is None:
         return law
     stated = _utc(stated_due_at)
     if law.not_before is not None and stated < law.not_before:
         return law
-    if stated < law.due_at:
+    if stated < statutory:
         return replace(law, due_at=stated, source=DeadlineSource.STATED)
     return law
 
