@@ -58,6 +58,7 @@ PLAIN_PARAMETERS = frozenset(
         "name",
         "notice_id",
         "officer_id",
+        "package_id",
         "page_id",
         "queue",
         "removal_id",

@@ -25,6 +25,7 @@ from trustdesk.legal.models import OfficerState, RequestState
 from trustdesk.legal.schemas import (
     AgencyCreate,
     AgencyRead,
+    AgencyVerification,
     AlertRead,
     CallbackCreate,
     ElementsCreate,
@@ -86,6 +87,7 @@ def create(
         channel=channel,
         agency_id=body.agency_id,
         max_targets=container.settings.lawful_request_max_targets,
+        new_agency=body.unregistered_agency.new_agency() if body.unregistered_agency is not None else None,
     )
     receipt = service.receipt(created, key=provider_key(container.settings.data_dir))
     return LawfulRequestCreated(request=LawfulRequestRead.model_validate(created), receipt=receipt)
@@ -251,6 +253,25 @@ def create_agency(
     body: AgencyCreate, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin
 ) -> AgencyRead:
     agency = registry.create_agency(session, actor=actor_of(request, principal), clock=container.clock, **body.model_dump())
+    return AgencyRead.model_validate(agency)
+
+
+@registry_router.post("/{code}/verify", response_model=AgencyRead)
+def verify_agency(
+    code: str, body: AgencyVerification, request: Request, session: SessionDep, container: ContainerDep, principal: RegistryAdmin
+) -> AgencyRead:
+    """A person verifies an agency recorded unverified from a request: its call-back number
+    from an official source. Its held requests can then be confirmed by a call-back."""
+    agency = registry.verify_agency(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        agency_id=registry.get_agency(session, code=code).id,
+        callback_phone=body.callback_phone,
+        callback_source=body.callback_source,
+        reason=body.reason,
+    )
     return AgencyRead.model_validate(agency)
 
 

@@ -6,8 +6,9 @@ the viewer's zone). Naive datetimes are refused: an instant without a zone is a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from trustdesk.core.clock import as_utc as _utc
@@ -17,17 +18,31 @@ if TYPE_CHECKING:
     from trustdesk.legal.models import LawfulRequest
 
 
+class DeadlineSource(StrEnum):
+    """Where `due_at` comes from: the law's own figure, a date the order states (a subpoena's
+    return date, an authority's own deadline) that is earlier, or our service target where
+    the law says only "without undue delay"; none when there is no answer deadline."""
+
+    STATUTORY = "statutory"
+    STATED = "stated"
+    TARGET = "target"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class Deadlines:
     """What the clock says for one request. `due_at` is the answer deadline (None when the
     instrument sets none); `not_before` is the earliest release where the enforcing state
-    must first be given its chance to object; `expires_at` ends a preservation."""
+    must first be given its chance to object; `expires_at` ends a preservation. `source` says
+    which deadline `due_at` is, and `statutory_due_at` keeps the law's own one beside it."""
 
     due_at: datetime | None
     not_before: datetime | None = None
     objection_ends_at: datetime | None = None
     expires_at: datetime | None = None
     statutory: bool = True
+    source: DeadlineSource = DeadlineSource.STATUTORY
+    statutory_due_at: datetime | None = None
 
 
 def production_deadline(rule: ClockRule, *, received_at: datetime, emergency: bool, enforcing_state_notified: bool) -> Deadlines:
@@ -76,17 +91,39 @@ def preservation_expiry(rule: ClockRule, *, received_at: datetime, extensions: i
         raise ValueError(f"this preservation allows at most {rule.max_extensions} extension(s)")
     assert rule.preserve_days is not None
     days = rule.preserve_days + extensions * (rule.extension_days or 0)
-    return Deadlines(due_at=None, expires_at=_utc(received_at) + timedelta(days=days))
+    return Deadlines(due_at=None, expires_at=_utc(received_at) + timedelta(days=days), source=DeadlineSource.NONE)
 
 
 def internal_target(rule: ClockRule, *, received_at: datetime, stated_due_at: datetime | None = None) -> Deadlines:
     """'Without undue delay' or 'per the process': the date the process states if any, or
     our own service target, marked as not statutory."""
     if stated_due_at is not None:
-        return Deadlines(due_at=_utc(stated_due_at))
+        return Deadlines(due_at=_utc(stated_due_at), source=DeadlineSource.STATED)
     if rule.internal_target_hours is None:
-        return Deadlines(due_at=None, statutory=False)
-    return Deadlines(due_at=_utc(received_at) + timedelta(hours=rule.internal_target_hours), statutory=False)
+        return Deadlines(due_at=None, statutory=False, source=DeadlineSource.NONE)
+    return Deadlines(
+        due_at=_utc(received_at) + timedelta(hours=rule.internal_target_hours), statutory=False, source=DeadlineSource.TARGET
+    )
+
+
+def earlier_of(law: Deadlines, stated_due_at: datetime | None) -> Deadlines:
+    """The earlier of the law's deadline and the one the order states, saying which (issue
+    #16, item 10). A stated date never brings the answer before `not_before`: the enforcing
+    state's objection window is the law's (e-Evidence Art. 10(2)), so a date inside it leaves
+    the statutory deadline in force. Where the law sets no deadline yet (a TCO order waiting
+    for its missing element, Art. 3(8)), a stated date does not start one."""
+    statutory = law.due_at
+    if statutory is None:
+        return replace(law, source=DeadlineSource.NONE)
+    law = replace(law, statutory_due_at=statutory)
+    if stated_due_at is None:
+        return law
+    stated = _utc(stated_due_at)
+    if law.not_before is not None and stated < law.not_before:
+        return law
+    if stated < statutory:
+        return replace(law, due_at=stated, source=DeadlineSource.STATED)
+    return law
 
 
 def compute(
@@ -104,19 +141,21 @@ def compute(
     order holds every required element; a removal order's hour waits for the last one)."""
     match rule.kind:
         case ClockKind.PRODUCE:
-            return production_deadline(
+            law = production_deadline(
                 rule, received_at=received_at, emergency=emergency, enforcing_state_notified=enforcing_state_notified
             )
+            return earlier_of(law, stated_due_at)
         case ClockKind.REMOVE:
-            return removal_deadline(rule, received_at=received_at, completed_at=completed_at, complete=complete)
+            law = removal_deadline(rule, received_at=received_at, completed_at=completed_at, complete=complete)
+            return earlier_of(law, stated_due_at)
         case ClockKind.PRESERVE:
             return preservation_expiry(rule, received_at=received_at, extensions=extensions)
         case ClockKind.UNDUE_DELAY | ClockKind.PER_PROCESS:
             return internal_target(rule, received_at=received_at, stated_due_at=stated_due_at)
         case ClockKind.UNTIL_DATE:
-            return Deadlines(due_at=None, expires_at=stated_due_at and _utc(stated_due_at))
+            return Deadlines(due_at=None, expires_at=stated_due_at and _utc(stated_due_at), source=DeadlineSource.NONE)
         case _:
-            return Deadlines(due_at=None)
+            return Deadlines(due_at=None, source=DeadlineSource.NONE)
 
 
 def of_request(request: LawfulRequest) -> Deadlines:
@@ -143,6 +182,23 @@ def set_deadlines(request: LawfulRequest) -> None:
         deadlines.objection_ends_at,
     )
     request.expires_at, request.deadline_statutory = deadlines.expires_at, deadlines.statutory
+    request.deadline_source, request.statutory_due_at = str(deadlines.source), deadlines.statutory_due_at
+
+
+SOURCE_WORDS = {
+    DeadlineSource.STATUTORY: "statutory deadline",
+    DeadlineSource.STATED: "the date stated in the order (earlier than the statutory deadline)",
+    DeadlineSource.TARGET: "internal service target (the law says only: without undue delay)",
+    DeadlineSource.NONE: "no answer deadline",
+}
+
+
+def describe_source(source: str | None) -> str:
+    """Which deadline the clock shows, in the words a page uses."""
+    try:
+        return SOURCE_WORDS[DeadlineSource(source or DeadlineSource.STATUTORY)]
+    except ValueError:
+        return str(source)
 
 
 def time_left(deadline: datetime | None, *, now: datetime) -> timedelta | None:

@@ -25,6 +25,20 @@ def _date(value: str, *, end: bool) -> datetime | None:
     return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
+def _stated(value: str) -> datetime | None:
+    """A deadline the order states: a day (read as 00:00 UTC that day, the earliest instant it
+    can mean, so that the clock is never later than the order), or a day and time in UTC."""
+    text = value.strip()
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM, UTC).")
+
+
 def _uploads(form: FormData) -> list[Upload]:
     uploads = []
     for item in form.getlist("attachments"):
@@ -51,8 +65,10 @@ def submission_from_form(form: FormData) -> Submission:
         period_start=_date(_text(form, "period_start"), end=False),
         period_end=_date(_text(form, "period_end"), end=True),
         enforcing_state_notified=_text(form, "enforcing_state_notified") == "on",
+        stated_due_at=_stated(_text(form, "stated_due_at")),
         language=_text(form, "language") or "en",
         sender_email=_text(form, "sender_email").strip() or None,
+        contact_phone=_text(form, "contact_phone").strip() or None,
         attachments=_uploads(form),
     )
 

@@ -32,7 +32,16 @@ from trustdesk.legal.models import (
     RequestTransition,
 )
 from trustdesk.legal.refusals import RefusedAtOnce
-from trustdesk.legal.registry import domain_registered, get_agency, get_officer
+from trustdesk.legal.registry import (
+    NewAgency,
+    contact_differs,
+    domain_registered,
+    get_agency,
+    get_officer,
+    lookalike_of,
+    record_unverified,
+    registered_domains,
+)
 from trustdesk.legal.targets import MAX_TARGETS, Resolution, Target, parse_targets, platform_format, resolve
 from trustdesk.platform.port import DataCategory, Platform
 
@@ -48,10 +57,18 @@ class Channel(StrEnum):
 
 
 class Flag(StrEnum):
+    """Signals of a forged request (`forgery_signals`), the same on every route."""
+
     NEW_OFFICER_EMERGENCY_SENSITIVE = "new_officer_emergency_sensitive"
     DOMAIN_NOT_REGISTERED = "domain_not_registered"
     AGENCY_BURST = "agency_burst"
     CALLBACK_DENIED = "callback_denied"
+    NEW_AGENCY = "new_agency"  # no request of the agency, and none of its officers, ever confirmed by a call-back
+    NEW_OFFICER = "new_officer"  # the person filing or named as sender was never confirmed, or is not in the registry
+    EMERGENCY_CONTENT = "emergency_content"  # an emergency asking for traffic or content data
+    LOOKALIKE_DOMAIN = "lookalike_domain"  # the sender's domain imitates a registered one
+    CONTACT_MISMATCH = "contact_mismatch"  # a telephone number in the request that is not the registry's
+    AGENCY_UNVERIFIED = "agency_unverified"  # recorded from this request, not yet verified by a person
 
 
 @dataclass(frozen=True)
@@ -68,7 +85,10 @@ class Submission:
     enforcing_state_notified: bool = False
     stated_due_at: datetime | None = None
     language: str = "en"
-    sender_email: str | None = None  # where a request by e-mail came from (staff entry)
+    sender_email: str | None = (
+        None  # where a request by e-mail came from (staff entry), or the officer an agency's system files for
+    )
+    contact_phone: str | None = None  # a telephone number the request gives (never called: see registry.contact_differs)
     attachments: list[attachments.Upload] = field(default_factory=list)
 
 
@@ -131,30 +151,88 @@ def validate(
     return Validated(instrument, categories, elements, targets, files)
 
 
-def _issuer(session: Session, principal: Principal, agency_id: int | None) -> tuple[Agency, Officer | None]:
-    """Who files: an officer or an agency token files for its own agency; staff for any."""
+def _issuer(
+    session: Session, principal: Principal, agency_id: int | None, new_agency: NewAgency | None = None
+) -> tuple[Agency | None, Officer | None]:
+    """Who files: an officer or an agency token files for its own agency; staff for any, or
+    for an agency not yet in the registry (None here: recorded unverified once the request
+    passed validation, so that a bad request creates no agency)."""
     if principal.agency_id is not None:
         authorize(principal, Permission.PORTAL_SUBMIT)
+        if new_agency is not None:
+            raise Forbidden("An authority files for itself; only staff record an agency that is not in the registry.")
         officer_id = officer_id_of(principal)
         officer = get_officer(session, officer_id=officer_id) if officer_id is not None else None
         if officer is not None and officer.state != OfficerState.VERIFIED:
             raise Forbidden("This officer account cannot file requests.")
         return get_agency(session, agency_id=principal.agency_id), officer
     authorize(principal, Permission.REQUESTS_HANDLE)
-    if agency_id is None:
-        raise InvalidInput("Say which registered agency sent this request.")
-    return get_agency(session, agency_id=agency_id), None
+    if agency_id is not None and new_agency is not None:
+        raise InvalidInput("Give either the registered agency or the details of an agency not in the registry, not both.")
+    if agency_id is None and new_agency is None:
+        raise InvalidInput(
+            "Say which registered agency sent this request, or give the authority's details to record it as unverified."
+        )
+    return (get_agency(session, agency_id=agency_id) if agency_id is not None else None), None
 
 
-def _flags(
-    session: Session, *, agency: Agency, officer: Officer | None, validated: Validated, submission: Submission, now: datetime
+def _sender(session: Session, *, agency: Agency, officer: Officer | None, submission: Submission) -> tuple[bool, bool]:
+    """(known, new) for the person behind a request: the signed-in officer; else the officer
+    the sender address names (staff entry, an agency's system); else nobody (unknown)."""
+    if officer is not None:
+        return True, officer.confirmed_at is None
+    if not submission.sender_email:
+        return False, False
+    named = session.scalar(
+        select(Officer).where(Officer.agency_id == agency.id, Officer.email == submission.sender_email.strip().lower())
+    )
+    if named is None:
+        return False, True
+    return True, named.confirmed_at is None or named.state != OfficerState.VERIFIED
+
+
+def _agency_known(session: Session, agency: Agency) -> bool:
+    """An agency some request of which, or one of whose officers, was confirmed by a call-back."""
+    request = select(LawfulRequest.id).where(
+        LawfulRequest.agency_id == agency.id, LawfulRequest.callback_confirmed_at.is_not(None)
+    )
+    officer = select(Officer.id).where(Officer.agency_id == agency.id, Officer.confirmed_at.is_not(None))
+    return session.scalar(request.limit(1)) is not None or session.scalar(officer.limit(1)) is not None
+
+
+def forgery_signals(
+    session: Session,
+    *,
+    agency: Agency,
+    officer: Officer | None,
+    categories: frozenset[DataCategory],
+    submission: Submission,
+    now: datetime,
 ) -> list[Flag]:
-    flags = []
-    sensitive = validated.categories & {DataCategory.TRAFFIC, DataCategory.CONTENT}
-    if officer is not None and officer.confirmed_at is None and submission.emergency and sensitive:
-        flags.append(Flag.NEW_OFFICER_EMERGENCY_SENSITIVE)
+    """The anomaly flags of one request, whatever its route (portal, an agency's system by
+    API, staff entering a request that came by e-mail or post): the one place they are
+    computed. Any flag holds the request for a call-back to the registry's number. Forged
+    emergency requests have come from real but compromised police mailboxes and from
+    look-alike domains (LEGAL.md, safeguards; FBI warning, November 2024)."""
+    flags: list[Flag] = []
+    sensitive = bool(categories & {DataCategory.TRAFFIC, DataCategory.CONTENT})
+    known_person, new_person = _sender(session, agency=agency, officer=officer, submission=submission)
+    if not agency.verified:
+        flags.append(Flag.AGENCY_UNVERIFIED)
+    if not _agency_known(session, agency):
+        flags.append(Flag.NEW_AGENCY)
+    if new_person:
+        flags.append(Flag.NEW_OFFICER)
+    if submission.emergency and sensitive:
+        flags.append(Flag.EMERGENCY_CONTENT)
+        if new_person or not known_person:
+            flags.append(Flag.NEW_OFFICER_EMERGENCY_SENSITIVE)
     if submission.sender_email and not domain_registered(agency, submission.sender_email):
         flags.append(Flag.DOMAIN_NOT_REGISTERED)
+        if lookalike_of(submission.sender_email, [*registered_domains(session), *agency.email_domains]):
+            flags.append(Flag.LOOKALIKE_DOMAIN)
+    if agency.verified and contact_differs(agency, submission.contact_phone):
+        flags.append(Flag.CONTACT_MISMATCH)
     recent = session.scalar(
         select(func.count(LawfulRequest.id)).where(
             LawfulRequest.agency_id == agency.id, LawfulRequest.received_at > now - BURST_WINDOW
@@ -177,11 +255,14 @@ def submit_request(
     channel: Channel,
     agency_id: int | None = None,
     max_targets: int = MAX_TARGETS,
+    new_agency: NewAgency | None = None,
 ) -> LawfulRequest:
     """File one request. Raises (and writes nothing) on input that is not an order; an order
     refused at once (refusals.py) is stored refused with its reason; otherwise the request is
-    received, checked, timed, and held for a call-back where it must be."""
-    agency, officer = _issuer(session, principal, agency_id)
+    received, checked, timed, and held for a call-back where it must be. Staff may give
+    `new_agency` for an authority not in the registry: it is recorded unverified and the
+    request is held until a person verifies the agency."""
+    agency, officer = _issuer(session, principal, agency_id, new_agency)
     refusal: RefusedAtOnce | None = None
     try:
         validated = validate(
@@ -192,10 +273,15 @@ def submit_request(
         )
     except RefusedAtOnce as refused:
         refusal, validated = refused, _as_refused(submission, platform_name=platform.name, max_targets=max_targets)
+    if agency is None:
+        assert new_agency is not None
+        agency = record_unverified(session, actor=actor, clock=clock, new=new_agency)
     resolutions = [(t, resolve(t, platform)) for t in validated.targets]
     now = clock.now()
     checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))
-    flags = _flags(session, agency=agency, officer=officer, validated=validated, submission=submission, now=now)
+    flags = forgery_signals(
+        session, agency=agency, officer=officer, categories=validated.categories, submission=submission, now=now
+    )
     first_time = _first_time(session, agency=agency, officer=officer)
     request = _new_request(agency, officer, validated, submission, channel, checklist, flags, actor, now, first_time=first_time)
     session.add(request)

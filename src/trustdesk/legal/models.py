@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trustdesk.core.database import Base, UTCDateTime
@@ -50,6 +50,12 @@ class Agency(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False for an agency staff recorded from a request that came by post or e-mail before it
+    # was in the registry: it has no official call-back number yet, so its requests stay held
+    # until a person verifies it (`registry.verify_agency`).
+    verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    verified_by: Mapped[str | None] = mapped_column(String(200))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Officer(Base):
@@ -119,6 +125,9 @@ class LawfulRequest(Base):
     objection_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_statutory: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Which deadline `due_at` is (clocks.DeadlineSource), and the law's own beside it.
+    deadline_source: Mapped[str] = mapped_column(String(16), default="statutory", server_default="statutory")
+    statutory_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     verdict: Mapped[str] = mapped_column(String(16))
     callback_required: Mapped[bool] = mapped_column(Boolean, default=False)

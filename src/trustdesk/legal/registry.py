@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from trustdesk.core.identity import service as identity
-from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Principal, PrincipalKind
+from trustdesk.core.identity.permissions import OFFICER_PERMISSIONS, Permission, Principal, PrincipalKind, authorize
 from trustdesk.legal.instruments import IssuerKind
 from trustdesk.legal.models import Agency, Officer, OfficerState, PortalSession
 from trustdesk.platform.handles import normalise_phone
@@ -111,8 +112,168 @@ def list_agencies(session: Session) -> list[Agency]:
 
 
 def domain_registered(agency: Agency, email: str) -> bool:
-    domain = email.rsplit("@", 1)[-1].lower()
-    return any(domain == d or domain.endswith("." + d) for d in agency.email_domains)
+    return _within(_domain_of(email), agency.email_domains)
+
+
+def _domain_of(email: str) -> str:
+    domain = email.rsplit("@", 1)[-1].strip().lower().rstrip(".")
+    try:
+        return domain.encode("ascii").decode("idna") if "xn--" in domain else domain
+    except UnicodeError:
+        return domain
+
+
+def _within(domain: str, registered: Iterable[str]) -> bool:
+    return any(domain == d or domain.endswith("." + d) for d in registered)
+
+
+# Characters a forger swaps for ones that look alike (and the pairs that read as one).
+CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "3": "e", "5": "s", "_": "-"})
+LOOKALIKE_DISTANCE = 2  # edits (insert, delete, substitute, swap two neighbours)
+LOOKALIKE_MIN_LENGTH = 6  # shorter registered domains are compared only by their skeleton
+
+
+def _skeleton(domain: str) -> str:
+    return domain.replace("rn", "m").replace("vv", "w").translate(CONFUSABLE).replace("-", "").replace(".", "")
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: Levenshtein plus the swap of two neighbours."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def lookalike_of(email_or_domain: str, registered: Iterable[str]) -> str | None:
+    """The registered domain that `email_or_domain` imitates, or None. A registered domain
+    and its subdomains are never look-alikes; a domain is one when it is within two edits
+    of a registered one, reads the same once look-alike characters are folded (0/o, 1/l,
+    rn/m, vv/w, punycode decoded), or carries a registered domain inside a longer name
+    (`police.fr.secure-mail.com`, `police-fr.com`). Forged emergency requests came from
+    such domains as well as from real mailboxes (FBI warning, November 2024)."""
+    domain, known = _domain_of(email_or_domain), sorted({d.lower() for d in registered})
+    if not domain or _within(domain, known):
+        return None
+    for real in known:
+        if _skeleton(domain) == _skeleton(real):
+            return real
+        if len(real) >= LOOKALIKE_MIN_LENGTH and _distance(domain, real) <= LOOKALIKE_DISTANCE:
+            return real
+        if len(real) >= LOOKALIKE_MIN_LENGTH and (real in domain or real.replace(".", "-") in domain):
+            return real
+    return None
+
+
+def registered_domains(session: Session) -> list[str]:
+    """Every agency's registered e-mail domains (verified agencies only): what a sender's
+    domain is compared against for look-alikes."""
+    rows = session.scalars(select(Agency.email_domains).where(Agency.verified.is_(True)))
+    return sorted({d for domains in rows for d in domains})
+
+
+def contact_differs(agency: Agency, phone: str | None) -> bool:
+    """A telephone number given in a request that is not the registry's call-back number:
+    staff never call it (the call-back is always to the registry's number)."""
+    if not phone or not phone.strip():
+        return False
+    return normalise_phone(phone) != agency.callback_phone
+
+
+@dataclass(frozen=True)
+class NewAgency:
+    """An authority not in the registry yet, as staff read it off a request by post or e-mail."""
+
+    name: str
+    country: str
+    kind: IssuerKind
+    email_domains: list[str]
+    language: str = "en"
+
+
+def record_unverified(session: Session, *, actor: Actor, clock: Clock, new: NewAgency) -> Agency:
+    """Record an agency that is not in the registry yet, unverified and without a call-back
+    number: its requests can be entered, and stay held until a person verifies it with a
+    number from an official source (`verify_agency`). Its domains do not count as registered
+    for look-alike checks until then."""
+    if not new.name.strip():
+        raise InvalidInput("Name the authority that sent the request.")
+    if not re.fullmatch(r"[A-Z]{2}", new.country):
+        raise InvalidInput(f"'{new.country}' is not an ISO 3166-1 alpha-2 country code (e.g. FR, DE, US).")
+    domains = sorted({d.strip().lower() for d in new.email_domains if d.strip()})
+    if not all(DOMAIN.match(d) for d in domains):
+        raise InvalidInput("An e-mail domain is a name like justice.fr.")
+    agency = Agency(
+        code=f"unverified-{new.country.lower()}-{secrets.token_hex(4)}",
+        name=new.name.strip()[:200],
+        country=new.country,
+        kind=str(new.kind),
+        email_domains=domains,
+        callback_phone="",
+        callback_source="",
+        language=new.language,
+        created_at=clock.now(),
+        verified=False,
+    )
+    session.add(agency)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="agency.record_unverified",
+        object_type="agency",
+        object_id=agency.id,
+        details={"code": agency.code, "country": agency.country, "kind": agency.kind, "domains": domains},
+        clock=clock,
+    )
+    return agency
+
+
+def verify_agency(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    agency_id: int,
+    callback_phone: str,
+    callback_source: str,
+    reason: str,
+) -> Agency:
+    """A person verifies an agency recorded unverified: the call-back number and its official
+    source (never a number from the request), and why they are satisfied it exists. Its held
+    requests can then be confirmed by a call-back to that number."""
+    authorize(principal, Permission.AGENCIES_MANAGE)
+    agency = get_agency(session, agency_id=agency_id)
+    if agency.verified:
+        raise Conflict(f"{agency.name} is already verified.")
+    phone = normalise_phone(callback_phone)
+    if phone is None or not callback_source.strip():
+        raise InvalidInput(
+            "The call-back number must be a full international number, with the official source it was taken from."
+        )
+    if not reason.strip():
+        raise InvalidInput("Say how the agency was verified: the reason goes into the audit log.")
+    agency.callback_phone, agency.callback_source = phone, callback_source.strip()[:300]
+    agency.verified, agency.verified_by, agency.verified_at = True, str(actor), clock.now()
+    audit.record(
+        session,
+        actor=actor,
+        action="agency.verify",
+        object_type="agency",
+        object_id=agency.id,
+        reason=reason.strip(),
+        change={"verified": [False, True], "callback_phone": ["", phone]},
+        details={"callback_source": agency.callback_source},
+        clock=clock,
+    )
+    return agency
 
 
 # -- officers ---------------------------------------------------------------------------------
@@ -227,6 +388,8 @@ def self_register(
 def _checked(session: Session, *, agency_code: str, email: str, password: str, name: str, supervisor: str) -> tuple[Agency, str]:
     """The agency and the normalised address, once the form's own rules hold."""
     agency = get_agency(session, code=agency_code)
+    if not agency.verified:  # recorded from a request, not yet verified: as if not in the registry
+        raise NotFound(f"No agency '{agency_code}' in the registry.")
     email = email.strip().lower()
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an e-mail address.")

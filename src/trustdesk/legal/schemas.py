@@ -14,6 +14,7 @@ from trustdesk.legal.attachments import Upload
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
 from trustdesk.legal.intake import Submission
 from trustdesk.legal.models import RequestState
+from trustdesk.legal.registry import NewAgency
 from trustdesk.legal.service import CallbackOutcome
 from trustdesk.legal.targets import TargetKind
 from trustdesk.platform.port import DataCategory
@@ -35,6 +36,21 @@ class AttachmentIn(BaseModel):
             raise ValueError(f"attachment '{self.filename}' is not valid base64") from exc
 
 
+class NewAgencyIn(BaseModel):
+    """Staff only: an authority not in the registry, recorded unverified (its request is held)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=200)
+    country: str = Field(..., min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")
+    kind: IssuerKind
+    email_domains: list[str] = []
+    language: str = Field("en", max_length=8)
+
+    def new_agency(self) -> NewAgency:
+        return NewAgency(self.name, self.country.upper(), self.kind, self.email_domains, self.language)
+
+
 class LawfulRequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -46,10 +62,25 @@ class LawfulRequestCreate(BaseModel):
     period_start: AwareDatetime | None = None
     period_end: AwareDatetime | None = None
     enforcing_state_notified: bool = False
-    stated_due_at: AwareDatetime | None = None
+    stated_due_at: AwareDatetime | None = Field(
+        None,
+        description="A deadline the order states (a subpoena's return date, the authority's own deadline); the clock "
+        "runs to the earlier of it and the statutory one (`deadline_source` says which).",
+    )
     language: str = Field("en", max_length=8)
-    sender_email: str | None = None
+    sender_email: str | None = Field(
+        None,
+        max_length=254,
+        description="The address a request by e-mail came from, or the officer an agency's system files for.",
+    )
+    contact_phone: str | None = Field(
+        None, max_length=40, description="A telephone number the request gives; never called (the call-back uses the registry's)."
+    )
     agency_id: RowId | None = Field(None, description="Staff only: the registered agency that sent a request by post or e-mail.")
+    unregistered_agency: NewAgencyIn | None = Field(
+        None,
+        description="Staff only: an agency not in the registry, recorded unverified; the request is held until it is verified.",
+    )
     attachments: list[AttachmentIn] = []
 
     @field_validator("attachments")
@@ -72,6 +103,7 @@ class LawfulRequestCreate(BaseModel):
             stated_due_at=self.stated_due_at,
             language=self.language,
             sender_email=self.sender_email,
+            contact_phone=self.contact_phone,
             attachments=[a.upload() for a in self.attachments],
         )
 
@@ -134,6 +166,11 @@ class LawfulRequestRead(BaseModel):
     objection_ends_at: datetime | None
     expires_at: datetime | None
     deadline_statutory: bool
+    deadline_source: str = Field(
+        "statutory", description="Which deadline `due_at` is: statutory, stated (in the order, earlier), target, none."
+    )
+    stated_due_at: datetime | None = None
+    statutory_due_at: datetime | None = None
     verdict: str
     checklist: list[dict[str, Any]]
     held: bool
@@ -200,6 +237,13 @@ class AgencyRead(BaseModel):
     callback_phone: str
     callback_source: str
     language: str
+    verified: bool = True
+
+
+class AgencyVerification(BaseModel):
+    callback_phone: str = Field(..., max_length=40, description="From an official source, never from a request.")
+    callback_source: str = Field(..., min_length=1, max_length=300)
+    reason: str = Field(..., min_length=1, max_length=2000)
 
 
 class OfficerRead(BaseModel):

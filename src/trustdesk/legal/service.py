@@ -309,6 +309,11 @@ def record_callback(
         raise InvalidInput("Name the person you spoke to at the agency.")
     agency = session.get(Agency, request.agency_id)
     assert agency is not None
+    if not agency.verified:
+        raise Conflict(
+            f"{agency.name} is not verified yet: it has no call-back number from an official source. "
+            "Verify the agency in the registry first; its requests stay held until then."
+        )
     row = Callback(
         request_id=request.id,
         number_called=agency.callback_phone,

@@ -380,11 +380,32 @@ def authorize_disclosure_approval(principal: Principal, *, preparer_id: int, ear
         raise Forbidden("You have already approved this disclosure; another legal officer must give the next approval.")
 
 
-def authorize_package_download(principal: Principal | None, *, officer_id: int) -> None:
+def authorize_package_download(principal: Principal | None, *, officer_id: int | None, agency_id: int | None = None) -> None:
     """A disclosure package goes to the officer who filed the request, and to no one else:
-    not a colleague at the same agency, not staff."""
-    if principal is None or principal.kind != PrincipalKind.OFFICER or principal.id != officer_id:
-        raise Forbidden("This package is delivered to the requesting officer alone.")
+    not a colleague at the same agency, not staff. A request an agency's system filed with
+    its service token (no officer) is answered to that agency's system: a token of the same
+    agency with PORTAL_SUBMIT, not an officer and not staff."""
+    if officer_id is not None:
+        if principal is None or principal.kind != PrincipalKind.OFFICER or principal.id != officer_id:
+            raise Forbidden("This package is delivered to the requesting officer alone.")
+        return
+    if (
+        principal is None
+        or principal.kind != PrincipalKind.TOKEN
+        or agency_id is None
+        or principal.agency_id != agency_id
+        or not principal.can(Permission.PORTAL_SUBMIT)
+    ):
+        raise Forbidden("This package is delivered to the requesting agency's system alone, through the API.")
+
+
+def scope_deliveries_to_agency(principal: Principal) -> int:
+    """The agency whose packages `principal` may list and fetch through the API: an agency's
+    service token only (officers fetch theirs through the portal link; staff never do)."""
+    if principal.kind != PrincipalKind.TOKEN or principal.agency_id is None:
+        raise Forbidden("Packages are fetched through the API by the requesting agency's service token.")
+    authorize(principal, Permission.PORTAL_SUBMIT)
+    return principal.agency_id
 
 
 # -- notices: a trusted flagger is a service token -------------------------------------------

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.core.urls import Audience, absolute
-from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
-from trustdesk.legal.disclosure import notice, numbers, preservation, service
+from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, current_principal, require
+from trustdesk.http.problems import problem
+from trustdesk.legal.disclosure import delivery, notice, numbers, preservation, service
 from trustdesk.legal.disclosure.models import HoldState
 from trustdesk.legal.disclosure.schemas import (
     DecisionCreate,
@@ -21,6 +22,8 @@ from trustdesk.legal.disclosure.schemas import (
     DryRunCreate,
     DryRunRead,
     DryRunRowRead,
+    ExtensionAsk,
+    ExtensionRead,
     HoldConversion,
     HoldExtension,
     HoldRead,
@@ -30,6 +33,8 @@ from trustdesk.legal.disclosure.schemas import (
     NoticeSent,
     PackageCreated,
     PackageRead,
+    PreservationRead,
+    ReadyPackageRead,
     Widening,
 )
 from trustdesk.legal.policy import jurisdictions
@@ -38,6 +43,11 @@ from trustdesk.legal.policy.rules import load_policy
 from trustdesk.legal.signing import provider_key
 
 router = APIRouter(prefix="/legal", tags=["lawful requests: policy and disclosure"])
+# The authority's side: its system fetches the packages answering what it filed, and the
+# authority asks for and follows its preservation's extensions.
+delivery_router = APIRouter(prefix="/disclosure-packages", tags=["lawful requests: delivery to the authority"])
+authority_router = APIRouter(prefix="/lawful-requests", tags=["lawful requests: preservation"])
+Caller = Annotated[Principal, Depends(current_principal)]
 Handler = Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]
 Reader = Annotated[Principal, Depends(require(Permission.REQUESTS_READ))]
 Approver = Annotated[Principal, Depends(require(Permission.DISCLOSURE_APPROVE))]
@@ -188,10 +198,12 @@ def package(
         blobs=container.blobs,
         disclosure_id=disclosure_id,
     )
-    return PackageCreated(
-        package=PackageRead.model_validate(row),
-        link=absolute(settings, Audience.PORTAL, f"/portal/disclosures/{secret}", request),
+    link = (
+        absolute(settings, Audience.PORTAL, f"/portal/disclosures/{secret}", request)
+        if row.officer_id is not None
+        else absolute(settings, Audience.PUBLIC, f"/api/v1/disclosure-packages/{row.id}", request)
     )
+    return PackageCreated(package=PackageRead.model_validate(row), link=link)
 
 
 @router.get("/holds", response_model=list[HoldRead])
@@ -290,3 +302,95 @@ def transparency_numbers(
         "end": end,
         "countries": numbers.government_numbers(session, principal=principal, start=start, end=end, country=country),
     }
+
+
+@delivery_router.get("", response_model=list[ReadyPackageRead])
+def ready_packages(session: SessionDep, container: ContainerDep, principal: Caller) -> list[ReadyPackageRead]:
+    """For an agency's service token: the packages answering requests its agency's system
+    filed, until their link expires (another agency's are never listed)."""
+    return [
+        ReadyPackageRead(
+            id=p.id,
+            request_id=p.request_id,
+            reference=str(p.manifest.get("request", {}).get("reference", "")),
+            sha256=p.sha256,
+            size=p.size,
+            key_id=p.key_id,
+            expires_at=p.link_expires_at,
+            downloaded=delivery.downloaded(session, package_id=p.id),
+        )
+        for p in delivery.ready_for_agency(session, clock=container.clock, principal=principal)
+    ]
+
+
+@delivery_router.get(
+    "/{package_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "The signed package (ZIP)."}},
+)
+def fetch_package(
+    package_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> Response:
+    """The signed package, for the agency whose system filed the request: the same rule,
+    expiry and record as the officer's portal link (every attempt is a row and an audit
+    entry; a refusal is committed too)."""
+    opened = delivery.open_for_agency(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        package_id=package_id,
+        blobs=container.blobs,
+        data_dir=container.settings.data_dir,
+    )
+    if not opened.allowed:
+        slug, title = (
+            ("not-found", "Not found")
+            if opened.status == 404
+            else ("gone", "Gone")
+            if opened.status == 410
+            else ("forbidden", "Forbidden")
+        )
+        return problem(request, status=opened.status, slug=slug, title=title, detail=opened.reason)
+    name = f"{opened.package.manifest.get('request', {}).get('reference', 'disclosure')}-{opened.package.sha256[:12]}.zip"
+    return Response(
+        opened.data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def _preservation(state: preservation.PreservationState) -> PreservationRead:
+    return PreservationRead(
+        request_id=state.request_id,
+        reference=state.reference,
+        expires_at=state.expires_at,
+        extensions=state.extensions,
+        max_extensions=state.max_extensions,
+        extension_days=state.extension_days,
+        holds=state.holds,
+        asks=[ExtensionRead.model_validate(a) for a in state.asks],
+    )
+
+
+@authority_router.get("/{request_id}/preservation", response_model=PreservationRead)
+def preservation_of(request_id: RowId, session: SessionDep, principal: Caller) -> PreservationRead:
+    """A preservation order's state: until when, extensions used and allowed, its asks."""
+    return _preservation(preservation.preservation_state(session, principal=principal, request_id=request_id))
+
+
+@authority_router.post("/{request_id}/preservation/extensions", response_model=ExtensionRead, status_code=201)
+def ask_extension(
+    request_id: RowId, body: ExtensionAsk, request: Request, session: SessionDep, container: ContainerDep, principal: Caller
+) -> ExtensionRead:
+    """The issuing authority asks for more time (EPOC-PR +30 days, 2703(f) +90 days): granted
+    within the instrument's limit, or recorded as refused with the reason (`state`)."""
+    row = preservation.ask_extension(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        reason=body.reason,
+    )
+    return ExtensionRead.model_validate(row)

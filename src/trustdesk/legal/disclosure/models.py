@@ -25,6 +25,11 @@ class HoldState(StrEnum):
     CONVERTED = "converted"
 
 
+class ExtensionState(StrEnum):
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
 class DisclosureState(StrEnum):
     PREPARED = "prepared"
     APPROVED = "approved"
@@ -77,7 +82,10 @@ class DisclosurePackage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     disclosure_id: Mapped[int] = mapped_column(ForeignKey("legal_disclosures.id"), index=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
-    officer_id: Mapped[int] = mapped_column(ForeignKey("legal_officers.id"))
+    # Who it goes to: the officer who filed in the portal, or (officer None) the agency whose
+    # system filed the request with its service token, which fetches it through the API.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("legal_officers.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("legal_agencies.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -140,3 +148,22 @@ class UserNotice(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_by: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(32))
+
+
+class PreservationExtension(Base):
+    """The issuing authority asked for a preservation to be extended (EPOC-PR: +30 days,
+    Reg. 2023/1543 Art. 11(1); 18 U.S.C. 2703(f)(2): +90 days on a renewed request), from the
+    portal, its API or through staff; granted within the instrument's limit, or refused with
+    the reason, and shown to the authority either way."""
+
+    __tablename__ = "legal_preservation_extensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    asked_by: Mapped[str] = mapped_column(String(200))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_after: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,9 @@ production order, whose package then carries the frozen data."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,14 +16,21 @@ from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.audit.service import digest
 from trustdesk.core.clock import Clock
-from trustdesk.core.errors import Conflict, NotFound
-from trustdesk.core.identity.permissions import Permission, Principal, authorize
+from trustdesk.core.errors import Conflict, InvalidInput, NotFound
+from trustdesk.core.identity.permissions import (
+    Permission,
+    Principal,
+    PrincipalKind,
+    acts_for_authority,
+    authorize,
+    authorize_request_handling,
+)
 from trustdesk.legal import clocks
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import retrieval
-from trustdesk.legal.disclosure.models import HoldState, LegalHold
+from trustdesk.legal.disclosure.models import ExtensionState, HoldState, LegalHold, PreservationExtension
 from trustdesk.legal.instruments import ClockKind, load_catalogue
-from trustdesk.legal.models import LawfulRequest
+from trustdesk.legal.models import LawfulRequest, RequestState
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.policy.engine import Outcome
 from trustdesk.platform.port import DataCategory, Platform
@@ -203,3 +213,126 @@ def release_expired(session: Session, *, actor: Actor, clock: Clock) -> list[Leg
         release(session, actor=actor, clock=clock, hold=h, reason="expired: no extension or production order arrived in time")
         for h in session.scalars(due).all()
     ]
+
+
+# The issuing authority's ask for more time is carried out by Trustdesk on its behalf, through
+# `extend` (so that every limit check on a hold applies to it): this principal may do that and
+# nothing else; the audit entries name the authority that asked.
+EXTENSION_AGENT = Principal(
+    kind=PrincipalKind.SYSTEM,
+    id=0,
+    name="preservation-extension",
+    permissions=frozenset({Permission.REQUESTS_READ, Permission.REQUESTS_HANDLE}),
+)
+CLOSED_TO_EXTENSION = frozenset({RequestState.REFUSED, RequestState.WITHDRAWN, RequestState.CLOSED})
+
+
+def ask_extension(
+    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, reason: str
+) -> PreservationExtension:
+    """The issuing authority asks for its preservation to be extended (portal, API, or staff
+    for an ask that came by post). EPOC-PR Art. 11(1): the issuing authority may extend by
+    30 days; 18 U.S.C. 2703(f)(2): extended by 90 days upon a renewed request. The provider
+    has no discretion within the limit, so the ask is granted at once (the order's expiry and
+    every active hold, each through `extend` and its limit check), or refused with the
+    reason (limit reached, preservation lapsed, a hold's own limit): either way it is
+    recorded and shown to the authority. Not a preservation order, a closed request or no
+    reason: an error, and nothing is written."""
+    authorize_request_handling(principal)
+    request = legal_requests.get_request(session, principal=principal, request_id=request_id)
+    rule = _rule(request)
+    if RequestState(request.state) in CLOSED_TO_EXTENSION:
+        raise Conflict(f"Request {request.reference} is {request.state}: there is no preservation to extend.")
+    if not reason.strip():
+        raise InvalidInput("Say why the preservation must last longer (it is kept with the request).")
+    before, now = request.expires_at, clock.now()
+    state, detail = ExtensionState.GRANTED, ""
+    try:
+        with session.begin_nested():
+            if request.expires_at is not None and request.expires_at <= now:
+                raise Conflict("the preservation lapsed on " + request.expires_at.isoformat() + "; send a new order")
+            try:
+                clocks.preservation_expiry(rule, received_at=request.received_at, extensions=request.extensions + 1)
+            except ValueError as exc:
+                raise Conflict(str(exc)) from None
+            request.extensions += 1
+            clocks.set_deadlines(request)
+            for hold in session.scalars(
+                select(LegalHold).where(LegalHold.request_id == request.id, LegalHold.state == HoldState.ACTIVE.value)
+            ).all():
+                extend(
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    principal=EXTENSION_AGENT,
+                    hold_id=hold.id,
+                    reason=f"asked by the issuing authority: {reason.strip()}",
+                )
+    except Conflict as exc:
+        state, detail = ExtensionState.REFUSED, exc.detail.removeprefix("Cannot extend: ")
+        session.refresh(request)
+    row = PreservationExtension(
+        request_id=request.id,
+        state=state.value,
+        reason=reason.strip()[:2000],
+        detail=detail,
+        asked_by=str(actor),
+        asked_at=now,
+        expires_before=before,
+        expires_after=request.expires_at,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"preservation.extension.{state.value}",
+        object_type="lawful_request",
+        object_id=request.id,
+        reason=reason.strip(),
+        details={
+            "extension_id": row.id,
+            "by_authority": acts_for_authority(principal),
+            "detail": detail,
+            "expires_at": request.expires_at and request.expires_at.isoformat(),
+        },
+        clock=clock,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class PreservationState:
+    """What the authority sees of its preservation: until when, how many extensions are used
+    and allowed, the holds' states and expiries (no frozen data), and every ask."""
+
+    request_id: int
+    reference: str
+    expires_at: datetime | None
+    extensions: int
+    max_extensions: int
+    extension_days: int | None
+    holds: list[dict[str, object]]
+    asks: list[PreservationExtension]
+
+
+def preservation_state(session: Session, *, principal: Principal, request_id: int) -> PreservationState:
+    """The preservation of one request, for its authority (scoped) or staff."""
+    request = legal_requests.get_request(session, principal=principal, request_id=request_id)
+    rule = _rule(request)
+    asks = session.scalars(
+        select(PreservationExtension).where(PreservationExtension.request_id == request.id).order_by(PreservationExtension.id)
+    ).all()
+    return PreservationState(
+        request_id=request.id,
+        reference=request.reference,
+        expires_at=request.expires_at,
+        extensions=request.extensions,
+        max_extensions=rule.max_extensions,
+        extension_days=rule.extension_days,
+        holds=[
+            {"id": h.id, "state": h.state, "expires_at": h.expires_at, "extensions": h.extensions}
+            for h in holds_for(session, request_id=request.id)
+        ],
+        asks=list(asks),
+    )

@@ -99,7 +99,10 @@ class PackageRead(Read):
 
 class PackageCreated(BaseModel):
     package: PackageRead
-    link: str = Field(description="Shown once: the requesting officer's portal link.")
+    link: str = Field(
+        description="Shown once: the requesting officer's portal link, or, for a request an agency's system filed, "
+        "the API address its token fetches the package from."
+    )
 
 
 class HoldRead(Read):
@@ -144,3 +147,43 @@ class NoticeQueueRead(BaseModel):
 
 class NoticeSent(BaseModel):
     channel: str = Field(..., min_length=2, max_length=32)
+
+
+class ReadyPackageRead(BaseModel):
+    """A package waiting for the agency's system (no data: fetch it by its id)."""
+
+    id: int
+    request_id: int
+    reference: str
+    sha256: str
+    size: int
+    key_id: str
+    expires_at: datetime
+    downloaded: bool
+
+
+class ExtensionAsk(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+class ExtensionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    request_id: int
+    state: str
+    reason: str
+    detail: str
+    asked_at: datetime
+    expires_before: datetime | None
+    expires_after: datetime | None
+
+
+class PreservationRead(BaseModel):
+    request_id: int
+    reference: str
+    expires_at: datetime | None
+    extensions: int
+    max_extensions: int
+    extension_days: int | None
+    holds: list[dict[str, Any]]
+    asks: list[ExtensionRead]

@@ -32,6 +32,7 @@ from trustdesk.core.identity.permissions import (
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import packages, retrieval
 from trustdesk.legal.disclosure.models import Disclosure, DisclosureApproval, DisclosurePackage, DisclosureState, LegalHold
+from trustdesk.legal.intake import Channel
 from trustdesk.legal.models import Agency, LawfulRequest, RequestState
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.policy.engine import Outcome
@@ -302,7 +303,7 @@ def package(
     if disclosure.state != DisclosureState.APPROVED:
         raise Conflict(f"A disclosure is packaged once two legal officers approved it; this one is {disclosure.state}.")
     request = legal_requests.get_request(session, principal=principal, request_id=disclosure.request_id)
-    if request.officer_id is None:
+    if request.officer_id is None and request.channel != Channel.API:
         raise Conflict("This request was entered by staff and has no requesting officer to deliver to in the portal.")
     _released(request, disclosure, clock)
     decision = session.get(PolicyDecision, disclosure.decision_id)
@@ -357,6 +358,7 @@ def _store(
         disclosure_id=disclosure.id,
         request_id=request.id,
         officer_id=request.officer_id,
+        agency_id=request.agency_id if request.officer_id is None else None,  # filed by the agency's system: answered to it
         sha256=digest,
         size=len(data),
         manifest=manifest,
@@ -405,5 +407,6 @@ def _answer(
         principal=principal,
         request_id=request.id,
         to_state=state,
-        reason=f"package {row.id} ({row.sha256[:12]}) delivered to the requesting officer in the portal",
+        reason=f"package {row.id} ({row.sha256[:12]}) delivered to the requesting "
+        + ("officer in the portal" if row.officer_id is not None else "agency's system through the API"),
     )

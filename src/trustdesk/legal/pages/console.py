@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
@@ -19,7 +20,7 @@ from trustdesk.http.access import record_view
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
-from trustdesk.legal import alerts, attachments, registry, service
+from trustdesk.legal import alerts, attachments, clocks, registry, service
 from trustdesk.legal.access import request_view
 from trustdesk.legal.api import pager_of
 from trustdesk.legal.clocks import describe_time_left, time_left
@@ -111,6 +112,7 @@ def _detail(
         next_states=sorted(ALLOWED[RequestState(view.request.state)]),
         reasons=load_catalogue().refusal_reasons,
         outcomes=list(CallbackOutcome),
+        deadline_source=clocks.describe_source,
         **extra,
     )
 
@@ -199,6 +201,7 @@ def new_form(request: Request, session: SessionDep, principal: Handler, instrume
         instrument=chosen,
         instruments=load_catalogue().incoming,
         agencies=registry.list_agencies(session),
+        kinds=list(IssuerKind),
         values={},
         prefix=ELEMENT_PREFIX,
     )
@@ -214,6 +217,7 @@ def enter(request: Request, session: SessionDep, container: ContainerDep, princi
         agency_id = None
     try:
         with session.begin_nested():
+            new_agency = _new_agency(form) if agency_id is None else None
             created = submit_request(
                 session,
                 actor=actor_of(request, principal),
@@ -225,6 +229,7 @@ def enter(request: Request, session: SessionDep, container: ContainerDep, princi
                 channel=Channel.STAFF,
                 agency_id=agency_id,
                 max_targets=container.settings.lawful_request_max_targets,
+                new_agency=new_agency,
             )
     except TrustdeskError as exc:
         code = str(form.get("instrument", "eu_epoc"))
@@ -241,11 +246,25 @@ def enter(request: Request, session: SessionDep, container: ContainerDep, princi
             instrument=chosen,
             instruments=load_catalogue().incoming,
             agencies=registry.list_agencies(session),
+            kinds=list(IssuerKind),
             values=form_values(form),
             prefix=ELEMENT_PREFIX,
             error=exc.detail,
         )
     return RedirectResponse(f"/console/requests/{created.id}", status_code=303)
+
+
+def _new_agency(form: FormData) -> registry.NewAgency | None:
+    """The authority's details staff read off a request whose agency is not in the registry."""
+    name = str(form.get("new_agency_name", "")).strip()
+    if not name:
+        return None
+    return registry.NewAgency(
+        name=name,
+        country=str(form.get("new_agency_country", "")).strip().upper(),
+        kind=_issuer_kind(str(form.get("new_agency_kind", ""))),
+        email_domains=str(form.get("new_agency_domains", "")).replace(",", " ").split(),
+    )
 
 
 @router.get("/agencies", response_class=HTMLResponse)
@@ -307,6 +326,28 @@ def create_agency(
     except TrustdeskError as exc:
         return _registry(request, session, principal, status_code=exc.status, error=exc.detail, values=values)
     return _registry(request, session, principal, notice=f"Registered {agency.name}.")
+
+
+@router.post("/agencies/{code}/verify", response_class=HTMLResponse)
+def verify_agency(
+    request: Request, code: str, session: SessionDep, container: ContainerDep, principal: RegistryAdmin, form: FormDep
+) -> HTMLResponse:
+    """A person verifies an agency recorded from a request: the number and its official source."""
+    try:
+        with session.begin_nested():
+            agency = registry.verify_agency(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                principal=principal,
+                agency_id=registry.get_agency(session, code=code).id,
+                callback_phone=str(form.get("callback_phone", "")),
+                callback_source=str(form.get("callback_source", "")),
+                reason=str(form.get("reason", "")),
+            )
+    except TrustdeskError as exc:
+        return _registry(request, session, principal, status_code=exc.status, error=exc.detail)
+    return _registry(request, session, principal, notice=f"{agency.name} is verified; its held requests can now be called back.")
 
 
 @router.post("/agencies/{code}/officers", response_class=HTMLResponse)

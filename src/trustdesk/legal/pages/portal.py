@@ -18,9 +18,10 @@ from trustdesk.core.ids import RowId
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of
 from trustdesk.http.rendering import render
-from trustdesk.legal import registry, service
+from trustdesk.legal import clocks, registry, service
+from trustdesk.legal.disclosure import preservation
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
-from trustdesk.legal.instruments import IssuerKind, load_catalogue
+from trustdesk.legal.instruments import ClockKind, IssuerKind, load_catalogue
 from trustdesk.legal.intake import Channel, instrument_for, submit_request
 from trustdesk.legal.models import RequestState
 from trustdesk.legal.signing import provider_key
@@ -101,7 +102,7 @@ def logout(request: Request, session: SessionDep, container: ContainerDep, princ
 
 @router.get("/register", response_class=HTMLResponse)
 def register_form(request: Request, session: SessionDep) -> HTMLResponse:
-    return _page(request, "register.html", None, agencies=registry.list_agencies(session), values={})
+    return _page(request, "register.html", None, agencies=[a for a in registry.list_agencies(session) if a.verified], values={})
 
 
 @router.post("/register", response_class=HTMLResponse)
@@ -127,7 +128,7 @@ def register(request: Request, session: SessionDep, container: ContainerDep, for
             "register.html",
             None,
             status_code=exc.status,
-            agencies=registry.list_agencies(session),
+            agencies=[a for a in registry.list_agencies(session) if a.verified],
             values=values,
             error=exc.detail,
         )
@@ -234,6 +235,11 @@ def _detail(
     instrument = load_catalogue().get(view.request.instrument)
     receipt = service.receipt(view.request, key=provider_key(container.settings.data_dir))
     can_withdraw = RequestState.WITHDRAWN in ALLOWED[RequestState(view.request.state)]
+    kept = (
+        preservation.preservation_state(session, principal=principal, request_id=request_id)
+        if instrument.clock.kind is ClockKind.PRESERVE
+        else None
+    )
     return _page(
         request,
         "request.html",
@@ -245,6 +251,8 @@ def _detail(
         can_withdraw=can_withdraw,
         now=container.clock.now(),
         prefix=ELEMENT_PREFIX,
+        deadline_source=clocks.describe_source,
+        preservation=kept,
         **extra,
     )
 
@@ -271,6 +279,15 @@ def act(
                 )
             elif action == "withdraw":
                 service.withdraw(
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    principal=principal,
+                    request_id=request_id,
+                    reason=str(form.get("reason", "")),
+                )
+            elif action == "extension":
+                preservation.ask_extension(
                     session,
                     actor=actor,
                     clock=clock,
