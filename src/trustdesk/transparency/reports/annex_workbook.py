@@ -133,13 +133,13 @@ def _fill(sheet: Any, shape: SheetShape, part: annex.PartOutput) -> None:
             value, number_format = typed(text, figure=(r - 2, c - 1) in part.figures)
             cell = sheet.cell(row=r, column=c, value=value)
             key = (c, number_format or ("@" if isinstance(value, str) else "General"))
-            style = made.get(key)
-            if style is None:
+            shared = made.get(key)
+            if shared is None:
                 _apply(cell, shape.body_styles[c - 1])
                 cell.number_format = key[1]  # text stays text (codes, and dates written YYYY-MM-DD)
                 made[key] = copy(cell._style)
             else:
-                cell._style = copy(style)
+                cell._style = copy(shared)
     for letter, width in shape.widths:
         sheet.column_dimensions[letter].width = width
     if shape.filtered:
