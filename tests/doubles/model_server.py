@@ -1,4 +1,5 @@
-"""A self-hosted model server over real HTTP on loopback: the in-memory twin's `handle`
+"""A self-hosted model server over real HTTP on loopback (by default speaking ROOST Pigeon's
+`POST /v1/classify`, with its `GET /health`): the in-memory twin's `handle`
 (trustdesk.safety.classifiers.memory) behind a socket, so a test drives `HttpClassifier`
 through httpx, TCP and JSON exactly as in production."""
 
@@ -17,9 +18,15 @@ def serve_model(twin: InMemoryModelServer) -> Iterator[str]:
     """Serve `twin` on 127.0.0.1 (a free port); yields the base URL."""
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            if self.path == "/health":  # Pigeon's health check
+                self._answer(200, b'{"status": "ok"}')
+            else:
+                self._answer(404, b'{"detail": "Not Found"}')
+
         def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
             if self.path.rstrip("/") != "/v1/classify":
-                self._answer(404, b'{"error": "no such endpoint"}')
+                self._answer(404, b'{"detail": "Not Found"}')
                 return
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             status, answer = twin.handle(body, {k.lower(): v for k, v in self.headers.items()})

@@ -53,6 +53,7 @@ def test_writes_every_file_of_both_reports(fresh_database_url, tmp_path) -> None
         "SHA256SUMS",
         *sorted(ANNEX_NAMES),
         "dsa-transparency-2026-H1.html",
+        "dsa-transparency-2026-H1.xlsx",  # the same eleven parts as the Commission's workbook (issue #22)
         "government-requests-2026-H1.csv",
         "government-requests-2026-H1.html",
         "government-requests-2026-H1.json",
@@ -60,7 +61,8 @@ def test_writes_every_file_of_both_reports(fresh_database_url, tmp_path) -> None
     for line in (out / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
-    assert "15 files for 2026-H1" in result.output
+    assert "16 files for 2026-H1" in result.output
+    assert (out / "dsa-transparency-2026-H1.xlsx").read_bytes()[:2] == b"PK"  # a ZIP: the OOXML workbook
 
 
 def test_the_trace_lists_figures_and_is_not_a_report_file(fresh_database_url, tmp_path) -> None:

@@ -40,7 +40,7 @@ def test_publishing_freezes_the_draft_as_version_one_with_an_audit_entry(session
     draft = service.create_draft(session, actor=ACTOR, clock=clock, principal=PUBLISHER, kind="dsa", period="2025")
     assert draft.state == "draft" and draft.version is None
     names = sorted(f.name for f in draft.files)
-    assert len(names) == 12 and names[-1] == "dsa-transparency-2025.html"
+    assert len(names) == 13 and names[-2:] == ["dsa-transparency-2025.html", "dsa-transparency-2025.xlsx"]
     assert "dsa-transparency-2025-4_notices.csv" in names and "dsa-transparency-2025-8_automated_means.csv" in names
     assert all(hashlib.sha256(f.content).hexdigest() == f.sha256 and f.size == len(f.content) for f in draft.files)
     published = service.publish(session, actor=ACTOR, clock=clock, principal=PUBLISHER, report_id=draft.id)

@@ -149,7 +149,8 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Classifiers on self-hosted model servers (POST /v1/classify, docs/classifiers.md), each "
         '{"name": ..., "base_url": ..., "model": ..., "version": ..., "positive_label": ..., "modalities": ["text", "image"], '
-        '"token": ..., "timeout_s": ...}; rules call them by name.',
+        '"token": ..., "timeout_s": ..., "contract": "pigeon" (ROOST Pigeon, the default) or "trustdesk", '
+        '"pin_version": false, "policy": ...}; rules call them by name.',
     )
     match_max_entries: int = Field(10_000_000, description="Most bank entries one process's matcher holds in memory.")
     match_refresh_seconds: float = Field(2.0, description="How stale a matcher may be before it reads new bank changes.")

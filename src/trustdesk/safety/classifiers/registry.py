@@ -7,9 +7,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from trustdesk.safety.classifiers.base import ClassifierRegistry, Modality, default_registry
-from trustdesk.safety.classifiers.http import HttpClassifier
+from trustdesk.safety.classifiers.http import PIGEON, HttpClassifier
 
-FIELDS = frozenset({"name", "base_url", "model", "version", "positive_label", "modalities", "token", "timeout_s"})
+FIELDS = frozenset(
+    {
+        "name",
+        "base_url",
+        "model",
+        "version",
+        "positive_label",
+        "modalities",
+        "token",
+        "timeout_s",
+        "contract",
+        "pin_version",
+        "policy",
+    }
+)
 
 
 def from_settings(entry: Mapping[str, Any]) -> HttpClassifier:
@@ -33,6 +47,9 @@ def from_settings(entry: Mapping[str, Any]) -> HttpClassifier:
         modalities=frozenset(Modality(m) for m in entry.get("modalities") or ["text"]),
         token=secret,
         timeout_s=float(entry.get("timeout_s") or 2.0),
+        contract=str(entry.get("contract") or PIGEON),
+        pin_version=bool(entry.get("pin_version", False)),
+        policy=str(entry["policy"]) if entry.get("policy") else None,
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from trustdesk.legal.policy.jurisdictions import eea_countries
@@ -259,6 +259,14 @@ REQUIRED = (
 )
 
 
+# Each date field with the earliest date the database takes for it.
+_DATE_FIELDS: tuple[tuple[str, date], ...] = (
+    ("content_date", CONTENT_DATE_FROM),
+    ("application_date", APPLICATION_DATE_FROM),
+    *((field, APPLICATION_DATE_FROM) for field in END_DATES),
+)
+
+
 def validate_statement(statement: dict[str, Any]) -> Errors:
     """Every rule the API publishes, as field -> messages; empty when the database would
     accept the statement. Never raises on odd input: a statement is data from outside."""
@@ -280,8 +288,10 @@ def _present(statement: dict[str, Any], field: str) -> bool:
 
 
 def _required(statement: dict[str, Any], errors: Errors) -> None:
+    get = statement.get
     for field in REQUIRED:
-        if not _present(statement, field):
+        value = get(field)
+        if value is None or value == "" or value == []:
             _add(errors, field, f"The {field.replace('_', ' ')} field is required.")
     puid = statement.get("puid")
     if _present(statement, "puid") and (not isinstance(puid, str) or not PUID.match(puid)):
@@ -289,23 +299,31 @@ def _required(statement: dict[str, Any], errors: Errors) -> None:
 
 
 def _values(statement: dict[str, Any], errors: Errors) -> None:
-    for field, enum in SINGLE_VALUES.items():
-        value = statement.get(field)
-        if value is not None and value not in _values_of(enum):
+    get = statement.get
+    for field, allowed in _SINGLE_SETS:
+        value = get(field)
+        if value is not None and value not in allowed:
             _add(errors, field, f"The selected {field.replace('_', ' ')} is invalid.")
-    for field, enum in ARRAY_VALUES.items():
-        value = statement.get(field)
+    for field, allowed in _ARRAY_SETS:
+        value = get(field)
         if value is None:
             continue
         if not isinstance(value, list):
             _add(errors, field, f"The {field.replace('_', ' ')} must be an array.")
-        elif any(item not in _values_of(enum) for item in value) or len(set(value)) != len(value):
+        elif any(item not in allowed for item in value) or len(set(value)) != len(value):
             _add(errors, field, f"The {field.replace('_', ' ')} holds an invalid or repeated value.")
 
 
 @cache
 def _values_of(enum: type[StrEnum]) -> frozenset[str]:
     return frozenset(member.value for member in enum)
+
+
+# The value sets by field, made once (validation runs once per statement built and again in
+# the database's twin: issue #22's benchmark measures it at a million statements).
+_SINGLE_SETS = tuple((field, _values_of(enum)) for field, enum in SINGLE_VALUES.items())
+_ARRAY_SETS = tuple((field, _values_of(enum)) for field, enum in ARRAY_VALUES.items())
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _texts(statement: dict[str, Any], errors: Errors) -> None:
@@ -323,7 +341,16 @@ def _texts(statement: dict[str, Any], errors: Errors) -> None:
 
 
 def _parse_date(value: Any) -> date | None:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str):
+        return None
+    return _parse_date_text(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_date_text(value: str) -> date | None:
+    """A statement's dates repeat (the day of the decision, the day of the content): each
+    distinct text is parsed once."""
+    if not _DATE.fullmatch(value):
         return None
     try:
         return date.fromisoformat(value)
@@ -332,20 +359,17 @@ def _parse_date(value: Any) -> date | None:
 
 
 def _dates(statement: dict[str, Any], errors: Errors) -> None:
-    bounds = {"content_date": CONTENT_DATE_FROM, "application_date": APPLICATION_DATE_FROM}
-    for field in (*bounds, *END_DATES):
-        if statement.get(field) is None:
+    parsed_by_field: dict[str, date | None] = {}
+    for field, lower in _DATE_FIELDS:
+        value = statement.get(field)
+        if value is None:
             continue
-        parsed = _parse_date(statement[field])
+        parsed = parsed_by_field[field] = _parse_date(value)
         if parsed is None:
             _add(errors, field, f"The {field.replace('_', ' ')} must be a date in the form YYYY-MM-DD.")
-        elif not bounds.get(field, APPLICATION_DATE_FROM) <= parsed <= DATE_UNTIL:
-            _add(
-                errors,
-                field,
-                f"The {field.replace('_', ' ')} must be between {bounds.get(field, APPLICATION_DATE_FROM)} and {DATE_UNTIL}.",
-            )
-    content, applied = _parse_date(statement.get("content_date")), _parse_date(statement.get("application_date"))
+        elif not lower <= parsed <= DATE_UNTIL:
+            _add(errors, field, f"The {field.replace('_', ' ')} must be between {lower} and {DATE_UNTIL}.")
+    content, applied = parsed_by_field.get("content_date"), parsed_by_field.get("application_date")
     if content and applied and content > applied:
         _add(errors, "content_date", "The content date must be a date before or equal to the application date.")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +32,21 @@ from trustdesk.safety.reports.models import Notice, TrustedFlagger
 from trustdesk.safety.review.models import Case
 
 AUTOMATED_SOURCES = frozenset({Source.RULE, Source.HASH_MATCH})
+# The columns of an enforcement action the checks read: what the outbox selects, and no more.
+CHECKED_COLUMNS = (
+    "id",
+    "action",
+    "policy",
+    "decision_ground",
+    "automated",
+    "source",
+    "rule_ref",
+    "territorial_scope",
+    "until",
+    "case_id",
+    "actor",
+    "acted_at",
+)
 
 
 @dataclass(frozen=True)
@@ -112,11 +128,15 @@ def _add(errors: Errors, field: str, message: str) -> None:
 def _automation(payload: dict[str, Any], happened: Happened, errors: Errors) -> None:
     action = happened.action
     detection, decision = expected_automation(action)
+    detection_wrong = payload.get("automated_detection") != detection
+    decision_wrong = payload.get("automated_decision") != decision
+    if not (detection_wrong or decision_wrong):
+        return  # the messages are written only for a statement that fails
     how = f"action {action.id} was {'decided by no person' if action.automated else 'decided by ' + action.actor}"
     origin = f"found through {action.source}" + (f" ({action.rule_ref})" if action.rule_ref else "")
-    if payload.get("automated_detection") != detection:
+    if detection_wrong:
         _add(errors, "automated_detection", f"Says {payload.get('automated_detection')!r}, but {how}, {origin}: {detection!r}.")
-    if payload.get("automated_decision") != decision:
+    if decision_wrong:
         _add(errors, "automated_decision", f"Says {payload.get('automated_decision')!r}, but {how}: {decision}.")
 
 
@@ -135,12 +155,18 @@ def _source(payload: dict[str, Any], happened: Happened, errors: Errors) -> None
 def _scope(payload: dict[str, Any], happened: Happened, errors: Errors) -> None:
     restricted = happened.action.territorial_scope
     given = payload.get("territorial_scope")
-    expected = sorted(restricted) if restricted else sorted(eea_countries())
+    expected = sorted(restricted) if restricted else _everywhere()
     if given is None and not restricted:
         return
     if not isinstance(given, list) or sorted(given) != expected:
         where = f"only in {', '.join(expected)}" if restricted else "everywhere (the whole EU/EEA)"
         _add(errors, "territorial_scope", f"Says {given!r}, but the restriction applies {where}.")
+
+
+@cache
+def _everywhere() -> list[str]:
+    """The whole EU/EEA, sorted, as an unrestricted statement lists it."""
+    return sorted(eea_countries())
 
 
 def _dates(payload: dict[str, Any], happened: Happened, errors: Errors) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, null, select, update
 from sqlalchemy.orm import Session
 
 from trustdesk.core.audit import Actor, record
@@ -153,9 +153,9 @@ def reconcile(db: Database, *, clock: Clock, dsa_database: DsaDatabase) -> Submi
 
 
 def _claim(session: Session, *, after: int, size: int) -> list[Any]:
-    """The next pending statements after `after`, each with its action's columns: one query
-    and no ORM objects, the outbox's hot path (`statement_id` is the statement's id, `id`
-    its action's)."""
+    """The next pending statements after `after`, each with the columns of its action that
+    the checks read (`dsa_checks.CHECKED_COLUMNS`): one query and no ORM objects, the
+    outbox's hot path (`statement_id` is the statement's id, `id` its action's)."""
     action = table_of(EnforcementAction)
     query = (
         select(
@@ -163,7 +163,7 @@ def _claim(session: Session, *, after: int, size: int) -> list[Any]:
             StatementOfReasons.puid,
             StatementOfReasons.payload,
             StatementOfReasons.dsa_attempts,
-            *action.columns,
+            *(action.c[name] for name in dsa_checks.CHECKED_COLUMNS),
         )
         .join(action, action.c.id == StatementOfReasons.action_id)
         .where(StatementOfReasons.dsa_state == PENDING, StatementOfReasons.id > after)
@@ -242,15 +242,18 @@ def drain(
 
 def _record_outcomes(session: Session, changes: list[dict[str, Any]]) -> None:
     """One UPDATE by primary key, executed many times, per set of columns (a submitted row
-    carries more than a rejected one): Core, not the ORM's unit of work."""
+    carries more than a rejected one): Core, not the ORM's unit of work. A column that is
+    None in every row of a group (a submitted statement's cleared errors) is written as SQL
+    NULL in the statement itself, not serialised once a row."""
     table = table_of(StatementOfReasons)
     by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for change in changes:
         by_keys.setdefault(tuple(sorted(change)), []).append(change)
     for keys, group in by_keys.items():
-        values: dict[str, Any] = {key: bindparam(f"v_{key}") for key in keys if key != "id"}
+        cleared = {key for key in keys if key != "id" and all(change[key] is None for change in group)}
+        values: dict[str, Any] = {key: null() if key in cleared else bindparam(f"v_{key}") for key in keys if key != "id"}
         statement = update(table).where(table.c.id == bindparam("v_id")).values(values)
-        session.execute(statement, [{f"v_{k}": v for k, v in change.items()} for change in group])
+        session.execute(statement, [{f"v_{k}": v for k, v in change.items() if k not in cleared} for change in group])
 
 
 @dataclass(frozen=True)

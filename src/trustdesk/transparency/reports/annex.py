@@ -155,6 +155,7 @@ class PartOutput:
     part: TemplatePart
     rows: list[list[str]] = field(default_factory=list)
     refs: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
+    figures: set[tuple[int, int]] = field(default_factory=set)  # the value cells (a count, median or ratio)
 
     def add(self, row: Sequence[str | Cell]) -> None:
         index = len(self.rows)
@@ -162,6 +163,7 @@ class PartOutput:
         for col, cell in enumerate(row):
             if isinstance(cell, Cell):
                 values.append(cell.value)
+                self.figures.add((index, col))
                 if cell.refs:
                     self.refs[(index, col)] = cell.refs
             else:
@@ -181,6 +183,11 @@ class AnnexReport:
     def file_name(self, number: int) -> str:
         part = self.part(number).part
         return f"dsa-transparency-{self.period.label}-{part.sheet}.csv"
+
+    @property
+    def workbook_name(self) -> str:
+        """The eleven parts as one XLSX workbook, one sheet per part (`annex_workbook`)."""
+        return f"dsa-transparency-{self.period.label}.xlsx"
 
 
 def _read(path: Path) -> list[list[str]]:

@@ -16,7 +16,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from trustdesk import __version__
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "web" / "templates"
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "html": "text/html; charset=utf-8"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",  # 65 characters (issue #22)
+}
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """The DSA report's files: the eleven CSV parts of the Commission's Annex I templates
-(`annex`, RFC 4180, one file per sheet of the Commission's workbook) and the HTML page for
-people, with tables and charts read from the long-form figures (`dsa.figures`) of the same
+(`annex`, RFC 4180, one file per sheet of the Commission's workbook), the same parts as the
+Commission's XLSX workbook (`annex_workbook`, one sheet per part, from the same figures) and
+the HTML page for people, with tables and charts read from the long-form figures (`dsa.figures`) of the same
 facts."""
 
 from __future__ import annotations
 
 import pycountry
 
-from trustdesk.transparency.reports import annex, dsa_accuracy
+from trustdesk.transparency.reports import annex, annex_workbook, dsa_accuracy
 from trustdesk.transparency.reports.charts import Bar, bar_chart
 from trustdesk.transparency.reports.documents import RenderedFile, category_label, render_html
 from trustdesk.transparency.reports.dsa import ALL, CATEGORIES, DsaReport, Measure
@@ -27,16 +28,18 @@ def html_name(period: str) -> str:
 
 
 def files(report: DsaReport, annex_report: annex.AnnexReport) -> list[RenderedFile]:
-    """The Annex I parts in the template's order, then the page."""
+    """The Annex I parts in the template's order, the workbook, then the page."""
     csvs = [RenderedFile(annex_report.file_name(p.part.number), annex.render_part(p)) for p in annex_report.parts]
+    workbook = RenderedFile(annex_report.workbook_name, annex_workbook.render(annex_report))
     html = render_html(
         "transparency/report_dsa.html",
         report=report,
         view=view(report),
         template=load_template(),
         csv_names=[f.name for f in csvs],
+        workbook_name=workbook.name,
     )
-    return [*csvs, RenderedFile(html_name(report.period.label), html)]
+    return [*csvs, workbook, RenderedFile(html_name(report.period.label), html)]
 
 
 def _state_name(code: str) -> str:
