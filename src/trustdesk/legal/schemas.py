@@ -47,7 +47,7 @@ class LawfulRequestCreate(BaseModel):
     period_end: AwareDatetime | None = None
     enforcing_state_notified: bool = False
     stated_due_at: AwareDatetime | None = None
-    language: str = Field("en", max_length=8)
+    language: str = Field("en", max_length=8, description="The order's language (ISO 639); see accepted_languages.")
     sender_email: str | None = None
     agency_id: RowId | None = Field(None, description="Staff only: the registered agency that sent a request by post or e-mail.")
     attachments: list[AttachmentIn] = []
@@ -138,6 +138,8 @@ class LawfulRequestRead(BaseModel):
     checklist: list[dict[str, Any]]
     held: bool
     flags: list[str]
+    language: str = "en"
+    translated_to: str | None = None
 
 
 class LawfulRequestDetail(LawfulRequestRead):
@@ -164,6 +166,9 @@ class MessageCreate(BaseModel):
 
 class ElementsCreate(BaseModel):
     elements: dict[str, str]
+    language: str | None = Field(
+        None, max_length=8, description="Set when these are the order's core elements translated into an accepted language."
+    )
 
 
 class Withdrawal(BaseModel):

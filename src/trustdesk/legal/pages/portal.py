@@ -19,6 +19,8 @@ from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of
 from trustdesk.http.rendering import render
 from trustdesk.legal import registry, service
+from trustdesk.legal.checks import language_accepted
+from trustdesk.legal.discovery import accepted_languages
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
 from trustdesk.legal.instruments import IssuerKind, load_catalogue
 from trustdesk.legal.intake import Channel, instrument_for, submit_request
@@ -181,6 +183,7 @@ def _form(
         values=values,
         error=error,
         prefix=ELEMENT_PREFIX,
+        accepted_languages=accepted_languages(),
     )
 
 
@@ -245,6 +248,8 @@ def _detail(
         can_withdraw=can_withdraw,
         now=container.clock.now(),
         prefix=ELEMENT_PREFIX,
+        accepted_languages=accepted_languages(container.settings.data_dir),
+        untranslated=not language_accepted(view.request.checklist),
         **extra,
     )
 
@@ -280,8 +285,15 @@ def act(
                 )
             elif action == "elements":
                 elements = {k.removeprefix(ELEMENT_PREFIX): str(v) for k, v in form.items() if k.startswith(ELEMENT_PREFIX)}
+                translation = str(form.get("translation_language", "")).strip() or None
                 service.supply_elements(
-                    session, actor=actor, clock=clock, principal=principal, request_id=request_id, elements=elements
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    principal=principal,
+                    request_id=request_id,
+                    elements=elements,
+                    language=translation,
                 )
             else:
                 raise InvalidInput(f"Unknown action '{action}'.")
