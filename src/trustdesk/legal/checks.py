@@ -15,7 +15,6 @@ from trustdesk.legal.instruments import Action, EnforcingStateRule, Instrument, 
 from trustdesk.legal.targets import Resolution, Target
 from trustdesk.platform.port import DataCategory
 
-
 LANGUAGE_CHECK = "language"
 CONFIDENTIALITY = "confidentiality_until"  # a national court order's structured gag period
 
@@ -125,7 +124,9 @@ def check_scope(parts: RequestParts) -> list[CheckItem]:
             )
         )
     elif instrument.action is Action.PRESERVE and not parts.categories:
-        items.append(_ok("scope:categories", "no category named: everything the instrument covers is preserved, nothing produced"))
+        items.append(
+            _ok("scope:categories", "no category named: everything the instrument covers is preserved, nothing produced")
+        )
     elif instrument.action is Action.PRODUCE and not parts.categories and parts.elements.get(CONFIDENTIALITY, "").strip():
         items.append(_ok("scope:categories", "an order of confidentiality only: no data asked"))
     elif instrument.action is Action.PRODUCE and not parts.categories:
@@ -196,7 +197,9 @@ def check_language(parts: RequestParts) -> list[CheckItem]:
     if parts.language in parts.accepted_languages:
         return [_ok(LANGUAGE_CHECK, f"the order is in an accepted language ({parts.language})")]
     if parts.translated_to in parts.accepted_languages:
-        return [_ok(LANGUAGE_CHECK, f"the order is in {parts.language}; its core elements were supplied in {parts.translated_to}")]
+        return [
+            _ok(LANGUAGE_CHECK, f"the order is in {parts.language}; its core elements were supplied in {parts.translated_to}")
+        ]
     note = f"the order is in {parts.language}, which the provider does not accept ({accepted}): supply its core elements in one of them"
     return [_fail(LANGUAGE_CHECK, note, RefusalReason.INCOMPLETE)]
 

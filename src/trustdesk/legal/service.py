@@ -29,8 +29,8 @@ from trustdesk.core.identity.permissions import (
 from trustdesk.http.pagination import Keyset, SortKey
 from trustdesk.legal import clocks
 from trustdesk.legal.checks import RequestParts, overall, run_checks
-from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.discovery import accepted_languages
+from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.intake import Flag, language_code
 from trustdesk.legal.models import (
     Agency,

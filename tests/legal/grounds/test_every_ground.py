@@ -78,7 +78,12 @@ def test_a_jurisdiction_refusal_still_weighs_competence_and_necessity() -> None:
 
 def test_double_criminality_is_not_the_providers_ground_on_a_european_production_order() -> None:
     proposal = propose(
-        facts(instrument=CAT.get("eu_epoc"), country="FR", issuer=IssuerKind.INVESTIGATING_JUDGE, offence="Diffamation (criminal defamation)"),
+        facts(
+            instrument=CAT.get("eu_epoc"),
+            country="FR",
+            issuer=IssuerKind.INVESTIGATING_JUDGE,
+            offence="Diffamation (criminal defamation)",
+        ),
         policy=POLICY,
         jurisdictions=PROFILES,
     )

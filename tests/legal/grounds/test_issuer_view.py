@@ -55,7 +55,9 @@ def test_the_portal_shows_the_refusal_and_its_reason_not_the_tier(client, db, le
     assert _leaks(page, "TR") == []
 
 
-def test_the_api_answer_to_the_agency_token_carries_no_internal_field(client, db, clock, desk: Desk, scenarios: Scenarios) -> None:
+def test_the_api_answer_to_the_agency_token_carries_no_internal_field(
+    client, db, clock, desk: Desk, scenarios: Scenarios
+) -> None:
     filed = scenarios.journalist_insult_order()
     desk.adopt(desk.decide(filed.request.id))
     headers = agency_token(db, clock, filed.agency)

@@ -52,7 +52,13 @@ def _language_item(request: LawfulRequest) -> dict:
 def _translate(db, clock, filed, *, language: str = "en", elements: dict[str, str] = TRANSLATED) -> LawfulRequest:
     with db.transaction() as session:
         return legal_requests.supply_elements(
-            session, actor=TEST_ACTOR, clock=clock, principal=filed.principal, request_id=filed.request.id, elements=elements, language=language
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            principal=filed.principal,
+            request_id=filed.request.id,
+            elements=elements,
+            language=language,
         )
 
 
@@ -68,7 +74,9 @@ def test_an_order_in_polish_is_flagged_and_not_decided(db, desk: Desk, scenarios
     assert [r["rule_id"] for r in decision.reasons] == ["LANG-1"]
 
 
-def test_once_the_core_elements_come_in_english_the_order_is_decided(db, clock, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
+def test_once_the_core_elements_come_in_english_the_order_is_decided(
+    db, clock, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
     filed = _polish(scenarios, cast)
     request = _translate(db, clock, filed)
     assert request.translated_to == "en" and request.language == "pl"
@@ -84,7 +92,9 @@ def test_a_translation_gives_every_core_element_in_an_accepted_language(db, cloc
         _translate(db, clock, filed, elements={k: v for k, v in TRANSLATED.items() if k != "grounds"})
 
 
-def test_a_removal_order_in_a_language_not_accepted_waits_for_its_translation(db, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
+def test_a_removal_order_in_a_language_not_accepted_waits_for_its_translation(
+    db, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
     filed = scenarios.file(
         kind=IssuerKind.POLICE,
         country="IT",
@@ -105,13 +115,21 @@ def test_an_order_in_an_accepted_language_passes(scenarios: Scenarios, cast: Cas
 def test_the_api_records_the_language_and_takes_the_translation(client, db, clock, legal, cast: Cast) -> None:
     agency = legal.agency(IssuerKind.PROSECUTOR, country="PL")
     headers = agency_token(db, clock, agency)
-    body = {"instrument": "eu_epoc", "categories": ["subscriber"], "elements": POLISH, "targets": [{"value": cast.suspect}], "language": "pl"}
+    body = {
+        "instrument": "eu_epoc",
+        "categories": ["subscriber"],
+        "elements": POLISH,
+        "targets": [{"value": cast.suspect}],
+        "language": "pl",
+    }
     created = client.post("/api/v1/lawful-requests", json=body, headers=headers)
     assert created.status_code == 201, created.text
     request_id = created.json()["request"]["id"]
     detail = client.get(f"/api/v1/lawful-requests/{request_id}", headers=headers).json()
     assert detail["language"] == "pl" and any(i["check"] == "language" and i["verdict"] == "fail" for i in detail["checklist"])
-    answered = client.post(f"/api/v1/lawful-requests/{request_id}/elements", json={"elements": TRANSLATED, "language": "en"}, headers=headers)
+    answered = client.post(
+        f"/api/v1/lawful-requests/{request_id}/elements", json={"elements": TRANSLATED, "language": "en"}, headers=headers
+    )
     assert answered.status_code == 200, answered.text
     assert answered.json()["translated_to"] == "en"
 
@@ -119,14 +137,22 @@ def test_the_api_records_the_language_and_takes_the_translation(client, db, cloc
 def test_the_api_refuses_a_language_that_is_not_a_code_and_creates_nothing(client, db, clock, legal, cast: Cast) -> None:
     agency = legal.agency(IssuerKind.PROSECUTOR, country="PL")
     headers = agency_token(db, clock, agency)
-    body = {"instrument": "eu_epoc", "categories": ["subscriber"], "elements": POLISH, "targets": [{"value": cast.suspect}], "language": "Polish!"}
+    body = {
+        "instrument": "eu_epoc",
+        "categories": ["subscriber"],
+        "elements": POLISH,
+        "targets": [{"value": cast.suspect}],
+        "language": "Polish!",
+    }
     response = client.post("/api/v1/lawful-requests", json=body, headers=headers)
     assert response.status_code == 422 and "ISO 639" in response.text
     with db.transaction() as session:
         assert session.scalar(select(func.count(LawfulRequest.id))) == 0
 
 
-def test_the_portal_shows_the_language_needed_and_takes_the_translation(client, db, legal, scenarios: Scenarios, cast: Cast) -> None:
+def test_the_portal_shows_the_language_needed_and_takes_the_translation(
+    client, db, legal, scenarios: Scenarios, cast: Cast
+) -> None:
     filed = _polish(scenarios, cast)
     csrf = portal_sign_in(client, legal, filed.officer)
     page = client.get(f"/portal/requests/{filed.request.id}")

@@ -26,7 +26,11 @@ from trustdesk.platform.port import DataCategory as C
 
 CAT = load_catalogue()
 POLICY, PROFILES = load_policy(), jurisdictions.load()
-TCO = {"issuing_authority": "Office central de lutte contre la criminalité liée aux TIC", "reasons": "ISIS recruitment video", "redress": "Tribunal administratif de Paris"}
+TCO = {
+    "issuing_authority": "Office central de lutte contre la criminalité liée aux TIC",
+    "reasons": "ISIS recruitment video",
+    "redress": "Tribunal administratif de Paris",
+}
 DSA9 = {
     "legal_basis": "Art. 421-2-5 code pénal; DSA Art. 9",
     "reasons": "Direct incitement to terrorism",
@@ -151,8 +155,12 @@ def _ndo(scenarios: Scenarios, account: str, *, kind: IssuerKind = IssuerKind.CO
     )
 
 
-def test_a_tco_removal_order_filed_in_the_portal_is_proposed_for_compliance(db, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
-    filed = scenarios.file(kind=IssuerKind.POLICE, country="FR", instrument="tco_removal", categories=[], account=cast.suspect, elements=TCO)
+def test_a_tco_removal_order_filed_in_the_portal_is_proposed_for_compliance(
+    db, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
+    filed = scenarios.file(
+        kind=IssuerKind.POLICE, country="FR", instrument="tco_removal", categories=[], account=cast.suspect, elements=TCO
+    )
     decision = desk.decide(filed.request.id)
     assert (decision.outcome, decision.refusal_reason) == ("comply", None)
     desk.adopt(decision)
@@ -160,7 +168,9 @@ def test_a_tco_removal_order_filed_in_the_portal_is_proposed_for_compliance(db, 
 
 
 def test_a_dsa_art9_order_is_proposed_for_compliance(db, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
-    filed = scenarios.file(kind=IssuerKind.REGULATOR, country="FR", instrument="dsa_art9", categories=[], account=cast.suspect, elements=DSA9)
+    filed = scenarios.file(
+        kind=IssuerKind.REGULATOR, country="FR", instrument="dsa_art9", categories=[], account=cast.suspect, elements=DSA9
+    )
     decision = desk.decide(filed.request.id)
     assert decision.outcome == "comply" and "ACT-1" in [r["rule_id"] for r in decision.reasons]
 
@@ -233,18 +243,30 @@ def test_a_confidentiality_period_is_a_date(scenarios: Scenarios, cast: Cast) ->
             instrument="national_court_order",
             categories=[],
             account=cast.suspect,
-            elements={"legal_basis": "Court order", "case_reference": "C-1", "issuing_court": "D. Ct.", "confidentiality_until": "soon"},
+            elements={
+                "legal_basis": "Court order",
+                "case_reference": "C-1",
+                "issuing_court": "D. Ct.",
+                "confidentiality_until": "soon",
+            },
         )
 
 
-def test_a_national_court_order_of_confidentiality_only_is_complied_with(db, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
+def test_a_national_court_order_of_confidentiality_only_is_complied_with(
+    db, desk: Desk, scenarios: Scenarios, cast: Cast
+) -> None:
     filed = scenarios.file(
         kind=IssuerKind.COURT,
         country="US",
         instrument="national_court_order",
         categories=[],
         account=cast.suspect,
-        elements={"legal_basis": "Sealing order", "case_reference": "C-2", "issuing_court": "D. Ct.", "confidentiality_until": "2027-01-31"},
+        elements={
+            "legal_basis": "Sealing order",
+            "case_reference": "C-2",
+            "issuing_court": "D. Ct.",
+            "confidentiality_until": "2027-01-31",
+        },
     )
     assert desk.decide(filed.request.id).outcome == "comply"
 
@@ -252,7 +274,9 @@ def test_a_national_court_order_of_confidentiality_only_is_complied_with(db, des
 def test_a_withdrawn_gag_lifts(db, clock, desk: Desk, scenarios: Scenarios, cast: Cast) -> None:
     gag = _ndo(scenarios, cast.journalist)
     with db.transaction() as session:
-        legal_requests.withdraw(session, actor=TEST_ACTOR, clock=clock, principal=gag.principal, request_id=gag.request.id, reason="sealing lifted")
+        legal_requests.withdraw(
+            session, actor=TEST_ACTOR, clock=clock, principal=gag.principal, request_id=gag.request.id, reason="sealing lifted"
+        )
     refused = scenarios.journalist_insult_order()
     desk.adopt(desk.decide(refused.request.id))
     (scheduled,) = _schedule(db, clock, refused.request.id)

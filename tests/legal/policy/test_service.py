@@ -56,7 +56,11 @@ def test_a_new_policy_decides_new_proposals_and_leaves_past_ones_as_they_were(db
     second = _propose(db, clock, platform, filed.request.id, policy=strict)
     with db.transaction() as session:
         again = session.get(PolicyDecision, first.id)
-        assert (again.outcome, again.categories, again.policy_version) == ("produce", ["content", "subscriber"], load_policy().version)
+        assert (again.outcome, again.categories, again.policy_version) == (
+            "produce",
+            ["content", "subscriber"],
+            load_policy().version,
+        )
         assert (second.outcome, second.categories, second.policy_version) == ("produce_in_part", ["subscriber"], "2099-01-01.1")
         assert policy.current_decision(session, principal=LENA, request_id=filed.request.id).id == second.id
 

@@ -39,10 +39,7 @@ class DoubleCriminality:
 
 
 def parse(raw: dict[str, Any]) -> DoubleCriminality:
-    exempt = [
-        NotAProviderGround(InstrumentCode(e["instrument"]), e["reason"], e["source"])
-        for e in raw["not_a_provider_ground"]
-    ]
+    exempt = [NotAProviderGround(InstrumentCode(e["instrument"]), e["reason"], e["source"]) for e in raw["not_a_provider_ground"]]
     conduct = tuple(
         Offence(
             code=c["code"],

@@ -255,7 +255,9 @@ def _competence(w: _Work) -> None:
     _catalogue_competence(w)
     for gate in w.policy.gates:
         if gate.applies(instrument=facts.instrument.code, issuer=facts.issuer, group=w.profile.group.value):
-            w.withhold(w.allowed - gate.categories, gate.rule, "withheld by the provider's policy", RefusalReason.OTHER, gate.rule.text)
+            w.withhold(
+                w.allowed - gate.categories, gate.rule, "withheld by the provider's policy", RefusalReason.OTHER, gate.rule.text
+            )
 
 
 def _tier(w: _Work) -> None:
@@ -389,7 +391,10 @@ def _act_challenge(w: _Work) -> bool:
             "the content is protected expression; the provider contests the order (DSA Art. 9; Reg. 2021/784 Art. 9)",
         )
         return True
-    for name, refusal in ((GroundName.JURISDICTION, RefusalReason.MANIFEST_ERROR), (GroundName.COMPETENCE, RefusalReason.MANIFEST_ERROR)):
+    for name, refusal in (
+        (GroundName.JURISDICTION, RefusalReason.MANIFEST_ERROR),
+        (GroundName.COMPETENCE, RefusalReason.MANIFEST_ERROR),
+    ):
         ground = grounds_.holding(w.grounds, name)
         if ground is not None:
             w.stop(Outcome.CHALLENGE, w.policy.rule("orders_to_act.challenge"), ground.detail, refusal)
@@ -468,4 +473,3 @@ def _finish(w: _Work, not_before: datetime | None) -> Proposal:
         not_held=tuple(w.not_held),
         grounds=w.grounds,
     )
-

@@ -137,7 +137,9 @@ def completeness(c: Context) -> Ground:
     if f.manifest_errors:
         return _g(GroundName.COMPLETENESS, GroundVerdict.HOLDS, "; ".join(f.manifest_errors), c.policy.rule("checks.manifest").id)
     if f.missing_elements:
-        return _g(GroundName.COMPLETENESS, GroundVerdict.HOLDS, f"missing: {', '.join(f.missing_elements)}", c.policy.rule("checks").id)
+        return _g(
+            GroundName.COMPLETENESS, GroundVerdict.HOLDS, f"missing: {', '.join(f.missing_elements)}", c.policy.rule("checks").id
+        )
     return _g(GroundName.COMPLETENESS, GroundVerdict.CLEAR, "every required element is given")
 
 
