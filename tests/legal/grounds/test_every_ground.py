@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests.legal.disclosure.desk import Desk
 from tests.legal.disclosure.factories import Scenarios
+from trustdesk.core.identity.permissions import Permission, Role
 from trustdesk.legal.instruments import InstrumentCode, IssuerKind, load_catalogue
 from trustdesk.legal.policy import double_criminality, jurisdictions
 from trustdesk.legal.policy.engine import Outcome, RequestFacts, TargetFacts, propose
@@ -143,3 +144,14 @@ def test_the_decision_stores_each_ground(db, desk: Desk, scenarios: Scenarios) -
     assert set(by_name) == {g.value for g in GroundName}
     assert by_name["protected_expression"]["verdict"] == "holds" and by_name["rule_of_law"]["internal"] is True
     assert by_name["double_criminality"]["verdict"] in {"holds", "clear"}
+
+
+def test_staff_see_every_ground_in_the_api_and_the_console(client, staff, db, desk: Desk, scenarios: Scenarios) -> None:
+    filed = scenarios.journalist_insult_order()
+    desk.decide(filed.request.id)
+    headers = {"Authorization": f"Bearer {staff.token(Permission.REQUESTS_READ)}"}
+    (decision,) = client.get(f"/api/v1/legal/requests/{filed.request.id}/decisions", headers=headers).json()
+    assert [g["ground"] for g in decision["grounds"]] == [g.value for g in GroundName]
+    staff.sign_in(client, staff.create(Role.LEGAL_OFFICER))
+    page = client.get(f"/console/legal/requests/{filed.request.id}").text
+    assert 'id="grounds"' in page and "protected expression" in page
