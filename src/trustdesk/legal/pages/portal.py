@@ -248,7 +248,7 @@ def _detail(
         can_withdraw=can_withdraw,
         now=container.clock.now(),
         prefix=ELEMENT_PREFIX,
-        accepted_languages=accepted_languages(container.settings.data_dir),
+        accepted_languages=accepted_languages(),
         untranslated=not language_accepted(view.request.checklist),
         **extra,
     )
