@@ -281,3 +281,9 @@ def test_a_withdrawn_gag_lifts(db, clock, desk: Desk, scenarios: Scenarios, cast
     desk.adopt(desk.decide(refused.request.id))
     (scheduled,) = _schedule(db, clock, refused.request.id)
     assert _send(db, clock, scheduled.id).state == "sent"
+
+
+def test_a_removal_order_is_judged_on_who_may_issue_it_not_on_data_it_cannot_ask() -> None:
+    proposal = decide(instrument=CAT.get("dsa_art9"), issuer=IssuerKind.REGULATOR, categories=frozenset({C.SUBSCRIBER}))
+    competence = next(g for g in proposal.grounds if g.name.value == "competence")
+    assert competence.verdict.value == "clear" and proposal.outcome is Outcome.COMPLY

@@ -145,7 +145,7 @@ def completeness(c: Context) -> Ground:
 
 def competence(c: Context) -> Ground:
     f, rule = c.facts, c.policy.rule("competence").id
-    if not f.categories:
+    if not f.categories or f.acts:  # an order to act: who may issue it at all
         if f.issuer in f.instrument.issued_by:
             return _g(GroundName.COMPETENCE, GroundVerdict.CLEAR, f"a {f.issuer.value} may issue a {f.instrument.name}")
         return _g(GroundName.COMPETENCE, GroundVerdict.HOLDS, f"a {f.issuer.value} may not issue a {f.instrument.name}", rule)
