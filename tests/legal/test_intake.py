@@ -50,7 +50,9 @@ INVALID = {
     "us_subpoena": (IssuerKind.PROSECUTOR, ["content"], "scope:categories", "manifest_error"),
     "us_2703d": (IssuerKind.PROSECUTOR, ["traffic"], "issuer:traffic", "manifest_error"),
     "us_warrant": (IssuerKind.POLICE, ["content"], "issuer:content", "manifest_error"),
-    "us_2703f": (IssuerKind.POLICE, [], "scope:categories", "incomplete"),
+    # a preservation letter naming no category preserves everything (issue #16 item 1); an
+    # emergency is what 2703(f) does not have
+    "us_2703f": (IssuerKind.POLICE, [], "scope:emergency", "manifest_error", {"emergency": True}),
     "us_emergency": (IssuerKind.POLICE, ["content"], "scope:period", "incomplete"),
     "us_2705b_ndo": (IssuerKind.PROSECUTOR, [], "issuer", "manifest_error"),
     "national_court_order": (IssuerKind.PROSECUTOR, ["subscriber"], "issuer:subscriber", "manifest_error"),
@@ -87,11 +89,18 @@ def test_valid_example_passes_every_check(code: str, legal, world) -> None:
 
 @pytest.mark.parametrize("code", sorted(INVALID))
 def test_invalid_example_fails_the_right_check(code: str, legal, world) -> None:
-    kind, categories, check, reason = INVALID[code]
+    kind, categories, check, reason, *extra = INVALID[code]
     officer = legal.officer(legal.agency(kind), confirmed=True)
     request = legal.file(
         officer_principal(officer),
-        legal.submission(world, instrument=code, categories=categories, elements=_elements(code), targets=_targets(code, world)),
+        legal.submission(
+            world,
+            instrument=code,
+            categories=categories,
+            elements=_elements(code),
+            targets=_targets(code, world),
+            **(extra[0] if extra else {}),
+        ),
     )
     failing = {i["check"]: i["refusal_reason"] for i in request.checklist if i["verdict"] == "fail"}
     assert failing.get(check) == reason, request.checklist

@@ -222,6 +222,7 @@ def elements(
         principal=principal,
         request_id=request_id,
         elements=body.elements,
+        language=body.language,
     )
     return _detail(session, principal, request_id)
 

@@ -15,6 +15,9 @@ from trustdesk.legal.instruments import Action, EnforcingStateRule, Instrument, 
 from trustdesk.legal.targets import Resolution, Target
 from trustdesk.platform.port import DataCategory
 
+LANGUAGE_CHECK = "language"
+CONFIDENTIALITY = "confidentiality_until"  # a national court order's structured gag period
+
 
 class Verdict(StrEnum):
     PASS = "pass"
@@ -51,6 +54,10 @@ class RequestParts:
     period_end: datetime | None
     targets: list[tuple[Target, Resolution]]
     enforcing_state_notified: bool = False
+    language: str = "en"
+    # The languages the provider accepts (the discovery document's); empty: not checked.
+    accepted_languages: frozenset[str] = frozenset()
+    translated_to: str | None = None
 
 
 def _issuer_name(kind: IssuerKind) -> str:
@@ -116,7 +123,13 @@ def check_scope(parts: RequestParts) -> list[CheckItem]:
                 RefusalReason.MANIFEST_ERROR,
             )
         )
-    elif instrument.action in (Action.PRODUCE, Action.PRESERVE) and not parts.categories:
+    elif instrument.action is Action.PRESERVE and not parts.categories:
+        items.append(
+            _ok("scope:categories", "no category named: everything the instrument covers is preserved, nothing produced")
+        )
+    elif instrument.action is Action.PRODUCE and not parts.categories and parts.elements.get(CONFIDENTIALITY, "").strip():
+        items.append(_ok("scope:categories", "an order of confidentiality only: no data asked"))
+    elif instrument.action is Action.PRODUCE and not parts.categories:
         items.append(_fail("scope:categories", "no data category asked", RefusalReason.INCOMPLETE))
     else:
         items.append(_ok("scope:categories", "within the instrument"))
@@ -173,8 +186,38 @@ def check_targets(parts: RequestParts) -> list[CheckItem]:
     return items
 
 
+def check_language(parts: RequestParts) -> list[CheckItem]:
+    """The order must be in, or its core elements translated into, a language the provider
+    accepts (DSA Arts. 9(2)(c), 10(2)(c); Reg. 2023/1543 Arts. 4-5 with the certificates'
+    language rule, Art. 9: a language the provider declared). Until then it is not decided:
+    the authority is asked for the translation."""
+    if not parts.accepted_languages:
+        return []
+    accepted = ", ".join(sorted(parts.accepted_languages))
+    if parts.language in parts.accepted_languages:
+        return [_ok(LANGUAGE_CHECK, f"the order is in an accepted language ({parts.language})")]
+    if parts.translated_to in parts.accepted_languages:
+        return [
+            _ok(LANGUAGE_CHECK, f"the order is in {parts.language}; its core elements were supplied in {parts.translated_to}")
+        ]
+    note = f"the order is in {parts.language}, which the provider does not accept ({accepted}): supply its core elements in one of them"
+    return [_fail(LANGUAGE_CHECK, note, RefusalReason.INCOMPLETE)]
+
+
+def language_accepted(checklist: list[dict[str, Any]]) -> bool:
+    """False while the language check fails: the order is in a language the provider does
+    not accept and no translation of its core elements has come."""
+    return not any(i["check"] == LANGUAGE_CHECK and i.get("verdict") == Verdict.FAIL.value for i in checklist)
+
+
 def run_checks(parts: RequestParts) -> list[CheckItem]:
-    return [*check_elements(parts), *check_issuer(parts), *check_scope(parts), *check_targets(parts)]
+    return [
+        *check_language(parts),
+        *check_elements(parts),
+        *check_issuer(parts),
+        *check_scope(parts),
+        *check_targets(parts),
+    ]
 
 
 def overall(items: list[CheckItem]) -> Verdict:

@@ -26,6 +26,18 @@ def contact_point(settings: Settings) -> dict[str, Any]:
     return values
 
 
+def accepted_languages(data_dir: Path | None = None) -> frozenset[str]:
+    """The languages the provider accepts orders in, as the discovery document publishes them
+    (the demo defaults, or the operator's override in `data_dir`)."""
+    with CONTACT_DEFAULTS.open("rb") as fh:
+        languages = tomllib.load(fh)["languages"]
+    override = data_dir / OVERRIDE_NAME if data_dir is not None else None
+    if override is not None and override.exists():
+        with override.open("rb") as fh:
+            languages = tomllib.load(fh).get("languages", languages)
+    return frozenset(str(lang).casefold() for lang in languages)
+
+
 def document(settings: Settings, key: ProviderKey, request: Served | None = None) -> dict[str, Any]:
     public, portal = base(settings, Audience.PUBLIC, request), base(settings, Audience.PORTAL, request)
     contact, catalogue = contact_point(settings), load_catalogue()

@@ -4,8 +4,9 @@ nothing half-made; a good one gets a reference, its checklist, its clock and a r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -19,7 +20,8 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Forbidden, InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal, authorize, officer_id_of
 from trustdesk.legal import attachments, clocks
-from trustdesk.legal.checks import CheckItem, RequestParts, overall, run_checks
+from trustdesk.legal.checks import CONFIDENTIALITY, CheckItem, RequestParts, overall, run_checks
+from trustdesk.legal.discovery import accepted_languages
 from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.models import (
     Agency,
@@ -137,6 +139,29 @@ def _elements(instrument: Instrument, given: dict[str, str], *, allow_incomplete
     return elements
 
 
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def language_code(value: str) -> str:
+    """The order's language as an ISO 639 code ('en', 'pl'); anything else is refused."""
+    code = (value or "").strip().casefold()
+    if not LANGUAGE_CODE.fullmatch(code):
+        raise InvalidInput(f"The order's language must be an ISO 639 code such as en, fr or pl; got '{value}'.")
+    return code
+
+
+def confidentiality_date(elements: dict[str, str]) -> None:
+    """A national court's confidentiality period is a date (YYYY-MM-DD), read by the user
+    notice; free text there would hold nothing."""
+    value = elements.get(CONFIDENTIALITY)
+    if value is None:
+        return
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"The confidentiality period ends on a date (YYYY-MM-DD); got '{value}'.") from None
+
+
 def validate(
     submission: Submission, *, allow_incomplete: bool, platform_name: str = "demo", max_targets: int = MAX_TARGETS
 ) -> Validated:
@@ -146,6 +171,8 @@ def validate(
     elements = _elements(instrument, submission.elements, allow_incomplete=allow_incomplete)
     if submission.period_start and submission.period_end and submission.period_start > submission.period_end:
         raise InvalidInput("The period ends before it starts.")
+    language_code(submission.language)
+    confidentiality_date(elements)
     targets = parse_targets(submission.targets, platform_format(platform_name), max_targets=max_targets)
     files = attachments.check_all(submission.attachments)
     return Validated(instrument, categories, elements, targets, files)
@@ -364,6 +391,8 @@ def _parts(
         period_end=submission.period_end,
         targets=resolutions,
         enforcing_state_notified=submission.enforcing_state_notified,
+        language=language_code(submission.language),
+        accepted_languages=accepted_languages(),
     )
 
 
@@ -407,7 +436,7 @@ def _new_request(
         period_start=submission.period_start,
         period_end=submission.period_end,
         enforcing_state_notified=submission.enforcing_state_notified,
-        language=submission.language,
+        language=language_code(submission.language),
         state=str(RequestState.RECEIVED),
         received_at=now,
         elements_completed_at=now if complete else None,

@@ -115,6 +115,9 @@ class LawfulRequest(Base):
     period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enforcing_state_notified: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # The accepted language the authority supplied the core elements in, for an order whose
+    # own language the provider does not accept (DSA Arts. 9(2)(c), 10(2)(c)).
+    translated_to: Mapped[str | None] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(32), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     elements_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

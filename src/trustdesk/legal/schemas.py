@@ -67,7 +67,7 @@ class LawfulRequestCreate(BaseModel):
         description="A deadline the order states (a subpoena's return date, the authority's own deadline); the clock "
         "runs to the earlier of it and the statutory one (`deadline_source` says which).",
     )
-    language: str = Field("en", max_length=8)
+    language: str = Field("en", max_length=8, description="The order's language (ISO 639); see accepted_languages.")
     sender_email: str | None = Field(
         None,
         max_length=254,
@@ -175,6 +175,8 @@ class LawfulRequestRead(BaseModel):
     checklist: list[dict[str, Any]]
     held: bool
     flags: list[str]
+    language: str = "en"
+    translated_to: str | None = None
 
 
 class LawfulRequestDetail(LawfulRequestRead):
@@ -201,6 +203,9 @@ class MessageCreate(BaseModel):
 
 class ElementsCreate(BaseModel):
     elements: dict[str, str]
+    language: str | None = Field(
+        None, max_length=8, description="Set when these are the order's core elements translated into an accepted language."
+    )
 
 
 class Withdrawal(BaseModel):

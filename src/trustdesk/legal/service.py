@@ -29,8 +29,9 @@ from trustdesk.core.identity.permissions import (
 from trustdesk.http.pagination import Keyset, SortKey
 from trustdesk.legal import clocks
 from trustdesk.legal.checks import RequestParts, overall, run_checks
+from trustdesk.legal.discovery import accepted_languages
 from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
-from trustdesk.legal.intake import Flag
+from trustdesk.legal.intake import Flag, language_code
 from trustdesk.legal.models import (
     Agency,
     Callback,
@@ -219,10 +220,20 @@ def post_message(
 
 
 def supply_elements(
-    session: Session, *, actor: Actor, clock: Clock, principal: Principal, request_id: int, elements: dict[str, str]
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    request_id: int,
+    elements: dict[str, str],
+    language: str | None = None,
 ) -> LawfulRequest:
     """Missing elements arrive: the checklist is run again, the TCO hour restarts from now,
-    and a request waiting on clarification goes back to 'received'."""
+    and a request waiting on clarification goes back to 'received'. With `language`, they are
+    the translation of the order's core elements into an accepted language (DSA Arts.
+    9(2)(c), 10(2)(c)): every required section must be in it, and the order can then be
+    decided; the original wording stays in the audit record."""
     authorize_request_handling(principal)
     request = get_request(session, principal=principal, request_id=request_id)
     if RequestState(request.state) in FINAL:
@@ -232,6 +243,8 @@ def supply_elements(
     given = {k: v.strip() for k, v in elements.items() if v and v.strip()}
     if not given or set(given) - keys:
         raise InvalidInput(f"Give one or more of the sections of {instrument.name}: {', '.join(sorted(keys))}.")
+    if language is not None:
+        request.translated_to = _translation_language(language, instrument.required_elements, given)
     before, request.elements = dict(request.elements), {**request.elements, **given}
     _recheck(session, request=request, clock=clock)
     audit.record(
@@ -240,7 +253,7 @@ def supply_elements(
         action="request.elements",
         object_type="lawful_request",
         object_id=request.id,
-        details={"sections": sorted(given), "verdict": request.verdict},
+        details={"sections": sorted(given), "verdict": request.verdict, "translated_to": request.translated_to},
         change={"elements": [before, request.elements]},
         clock=clock,
     )
@@ -254,6 +267,17 @@ def supply_elements(
             reason="the authority supplied what was asked",
         )
     return request
+
+
+def _translation_language(language: str, required: tuple[str, ...], given: dict[str, str]) -> str:
+    code = language_code(language)
+    accepted = accepted_languages()
+    if code not in accepted:
+        raise InvalidInput(f"A translation must be in a language the provider accepts: {', '.join(sorted(accepted))}.")
+    missing = [k for k in required if k not in given]
+    if missing:
+        raise InvalidInput(f"A translation gives every core element of the order; missing: {', '.join(missing)}.")
+    return code
 
 
 def _recheck(session: Session, *, request: LawfulRequest, clock: Clock) -> None:
@@ -273,6 +297,9 @@ def _recheck(session: Session, *, request: LawfulRequest, clock: Clock) -> None:
         request.period_end,
         resolutions,
         request.enforcing_state_notified,
+        language=request.language,
+        accepted_languages=accepted_languages(),
+        translated_to=request.translated_to,
     )
     items = run_checks(parts)
     request.checklist, request.verdict = [i.as_dict() for i in items], str(overall(items))

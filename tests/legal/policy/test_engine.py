@@ -70,9 +70,11 @@ def test_protected_expression_wins_even_over_a_missing_element() -> None:
 
 
 def test_double_criminality_refuses_what_is_no_crime_at_home() -> None:
-    proposal = decide(offence="Adultery")
+    proposal = decide(offence="Adultery", instrument=CAT.get("national_court_order"), issuer=IssuerKind.COURT, country="US")
     assert proposal.outcome is Outcome.REFUSE and proposal.rule_ids == ("DC-1",)
-    preservation = decide(offence="Adultery", instrument=CAT.get("eu_epoc_pr"))  # exempt in the policy file
+    # EU mutual recognition leaves double criminality to the enforcing state (issue #16 item 4)
+    assert decide(offence="Adultery").outcome is Outcome.PRODUCE
+    preservation = decide(offence="Adultery", instrument=CAT.get("eu_epoc_pr"))
     assert preservation.outcome is Outcome.PRESERVE_ONLY
 
 

@@ -7,7 +7,13 @@ as the issuer said where it decides (a date in the order's confidentiality secti
 never before the end date of a non-disclosure order covering the same account. A notice
 without any date it may go out on is withheld and stays in the queue for review. The
 non-disclosure orders are looked at again when a notice is sent, so an order that arrived
-later still holds it back."""
+later still holds it back.
+
+A gag holds for its whole period however the order carrying it was decided: a refused,
+challenged or closed non-disclosure order, or a national court order with a confidentiality
+period (its structured `confidentiality_until`), still holds every notice to the accounts it
+names; only its withdrawal by the issuer lifts it. A gag without a readable end date holds
+the notice until a person reviews it."""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import service as legal_requests
+from trustdesk.legal.checks import CONFIDENTIALITY
 from trustdesk.legal.disclosure.models import NoticeState, UserNotice
 from trustdesk.legal.instruments import InstrumentCode, load_catalogue
 from trustdesk.legal.instruments import UserNotice as NoticeRule
@@ -33,7 +40,10 @@ from trustdesk.legal.policy.rules import Policy, load_policy
 DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 REFUSING = re.compile(r"\b(no|not|do not|must not|ne pas|nicht)\b", re.IGNORECASE)
 ENDED = frozenset({RequestState.ANSWERED, RequestState.PARTLY_ANSWERED, RequestState.REFUSED, RequestState.CLOSED})
-LIVE_NDO = frozenset({RequestState.REFUSED.value, RequestState.WITHDRAWN.value})
+# Only the issuer's withdrawal lifts a gag; refusing or challenging the order does not.
+LIFTED = frozenset({RequestState.WITHDRAWN.value})
+# The end of a gag whose order gives no readable date: it holds until a person reviews it.
+NO_END = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -52,19 +62,30 @@ def _date(text: str) -> datetime | None:
         return None
 
 
+def gag_end(request: LawfulRequest) -> datetime | None:
+    """Until when the order keeps its users uninformed: a 2705(b) order's end date (NO_END
+    when it gives none), a court order's confidentiality period; None: it carries no gag."""
+    if request.instrument == InstrumentCode.US_2705B_NDO.value:
+        return _date(request.elements.get("end_date", "")) or NO_END
+    if request.elements.get(CONFIDENTIALITY, "").strip():
+        return _date(request.elements[CONFIDENTIALITY]) or NO_END
+    return None
+
+
 def non_disclosure_end(session: Session, *, account_id: str) -> datetime | None:
-    """The latest end date of the live non-disclosure orders naming the account."""
+    """The latest end of the gags naming the account (NO_END for one without an end date),
+    whatever was decided on the orders carrying them, unless the issuer withdrew them."""
     query = (
         select(LawfulRequest)
         .join(RequestTarget, RequestTarget.request_id == LawfulRequest.id)
-        .where(
-            LawfulRequest.instrument == InstrumentCode.US_2705B_NDO.value,
-            RequestTarget.account_id == account_id,
-            LawfulRequest.state.not_in(LIVE_NDO),
-        )
+        .where(RequestTarget.account_id == account_id, LawfulRequest.state.not_in(LIFTED))
     )
-    ends = [_date(r.elements.get("end_date", "")) for r in session.scalars(query)]
+    ends = [gag_end(r) for r in session.scalars(query)]
     return max((e for e in ends if e is not None), default=None)
+
+
+def _until(end: datetime) -> str:
+    return "an end date is given" if end == NO_END else end.date().isoformat()
 
 
 def instrument_wait(request: LawfulRequest, *, now: datetime, policy: Policy) -> Wait | None:
@@ -89,7 +110,9 @@ def instrument_wait(request: LawfulRequest, *, now: datetime, policy: Policy) ->
 def _combined(wait: Wait, ndo_end: datetime | None) -> Wait:
     if ndo_end is None or wait.not_before is None or ndo_end <= wait.not_before:
         return wait
-    return Wait(ndo_end, f"{wait.basis}; a non-disclosure order runs until {ndo_end.date().isoformat()}")
+    if ndo_end == NO_END:
+        return Wait(None, f"{wait.basis}; a non-disclosure or confidentiality order without an end date holds it")
+    return Wait(ndo_end, f"{wait.basis}; a non-disclosure order runs until {_until(ndo_end)}")
 
 
 def schedule(
@@ -176,7 +199,7 @@ def mark_sent(session: Session, *, actor: Actor, clock: Clock, principal: Princi
         raise InvalidInput("Say how the user was told (in-app message, e-mail...).")
     ndo_end = non_disclosure_end(session, account_id=notice.account_id)
     if ndo_end is not None and ndo_end > clock.now():
-        raise Conflict(f"A non-disclosure order covers this account until {ndo_end.date().isoformat()}.")
+        raise Conflict(f"A non-disclosure order covers this account until {_until(ndo_end)}.")
     if notice.not_before is None or notice.not_before > clock.now():
         raise Conflict(
             f"This notice is not due before {notice.not_before.isoformat() if notice.not_before else 'an end date is known'}."

@@ -30,6 +30,7 @@ class DecisionRead(Read):
     not_before: datetime | None
     narrowed: bool
     not_held: list[list[str]]
+    grounds: list[dict[str, Any]] = []
     policy_version: str
     jurisdictions_version: str
     proposed_by: str

@@ -272,7 +272,9 @@ def _header(
             "outcome": decision.outcome,
             "policy_version": decision.policy_version,
             "jurisdictions_version": decision.jurisdictions_version,
-            "rules": [r["rule_id"] for r in decision.reasons],
+            # The reasons meant for the issuer only: never the tier or other deliberation.
+            "rules": list(dict.fromkeys(r["rule_id"] for r in decision.reasons if r.get("for_issuer"))),
+            "reasons": list(dict.fromkeys(r["for_issuer"] for r in decision.reasons if r.get("for_issuer"))),
         },
         "created_at": clock.now(),
     }

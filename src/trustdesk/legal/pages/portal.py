@@ -19,7 +19,9 @@ from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of
 from trustdesk.http.rendering import render
 from trustdesk.legal import clocks, registry, service
+from trustdesk.legal.checks import language_accepted
 from trustdesk.legal.disclosure import preservation
+from trustdesk.legal.discovery import accepted_languages
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
 from trustdesk.legal.instruments import ClockKind, IssuerKind, load_catalogue
 from trustdesk.legal.intake import Channel, instrument_for, submit_request
@@ -182,6 +184,7 @@ def _form(
         values=values,
         error=error,
         prefix=ELEMENT_PREFIX,
+        accepted_languages=accepted_languages(),
     )
 
 
@@ -253,6 +256,8 @@ def _detail(
         prefix=ELEMENT_PREFIX,
         deadline_source=clocks.describe_source,
         preservation=kept,
+        accepted_languages=accepted_languages(),
+        untranslated=not language_accepted(view.request.checklist),
         **extra,
     )
 
@@ -297,8 +302,15 @@ def act(
                 )
             elif action == "elements":
                 elements = {k.removeprefix(ELEMENT_PREFIX): str(v) for k, v in form.items() if k.startswith(ELEMENT_PREFIX)}
+                translation = str(form.get("translation_language", "")).strip() or None
                 service.supply_elements(
-                    session, actor=actor, clock=clock, principal=principal, request_id=request_id, elements=elements
+                    session,
+                    actor=actor,
+                    clock=clock,
+                    principal=principal,
+                    request_id=request_id,
+                    elements=elements,
+                    language=translation,
                 )
             else:
                 raise InvalidInput(f"Unknown action '{action}'.")

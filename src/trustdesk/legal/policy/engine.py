@@ -7,7 +7,12 @@ past requests meaningful. Every reason names the rule of the policy file it appl
 The steps run from the most final to the least: a request that targets protected
 expression is refused before anything else is weighed; one that lacks elements goes back
 for clarification; only then are categories gated, narrowed and checked against what the
-platform holds."""
+platform holds.
+
+Every ground is weighed and recorded on its own (`grounds.py`), whichever decides. Orders to
+act rather than to disclose (a removal order, a non-disclosure order, a court's order of
+confidentiality) have outcomes of their own: comply, comply in part, challenge, clarify.
+Each reason carries the words meant for the issuer, apart from the deliberation behind it."""
 
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from trustdesk.legal.instruments import Action, Instrument, IssuerKind, RefusalReason
+from trustdesk.legal.policy import double_criminality as dc_
+from trustdesk.legal.policy import grounds as grounds_
+from trustdesk.legal.policy.grounds import Ground, GroundName
 from trustdesk.legal.policy.jurisdictions import CountryProfile, Jurisdictions, OffenceKind
 from trustdesk.legal.policy.rules import Policy, Rule
 from trustdesk.platform.port import DataCategory
@@ -30,6 +38,14 @@ class Outcome(StrEnum):
     PRESERVE_ONLY = "preserve_only"
     REFUSE = "refuse"
     CLARIFY = "clarify"
+    # Orders to act (remove, keep a user uninformed): carried out, in part, or challenged.
+    COMPLY = "comply"
+    COMPLY_IN_PART = "comply_in_part"
+    CHALLENGE = "challenge"
+
+
+ANSWERED_WITH_REASON = frozenset({Outcome.REFUSE, Outcome.CLARIFY, Outcome.CHALLENGE})
+ACTING = frozenset({Outcome.COMPLY, Outcome.COMPLY_IN_PART})
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,21 @@ class RequestFacts:
     period_end: datetime | None = None
     not_before: datetime | None = None
     callback_pending: bool = False
+    language: str = "en"
+    language_accepted: bool = True
+    # A gag the order carries: a 2705(b) order's end date, a court's confidentiality period.
+    confidentiality_until: datetime | None = None
+
+    @property
+    def gag(self) -> bool:
+        return self.instrument.action is Action.SUSPEND_NOTICE or (
+            self.confidentiality_until is not None and not self.categories and self.instrument.action is Action.PRODUCE
+        )
+
+    @property
+    def acts(self) -> bool:
+        """An order to act, not to disclose."""
+        return self.instrument.action is Action.REMOVE or self.gag
 
 
 @dataclass(frozen=True)
@@ -66,6 +97,8 @@ class Reason:
     text: str
     detail: str = ""
     refusal_reason: RefusalReason | None = None
+    # What the issuer is told of this reason; empty: internal deliberation only.
+    for_issuer: str = ""
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -73,6 +106,7 @@ class Reason:
             "text": self.text,
             "detail": self.detail,
             "refusal_reason": self.refusal_reason and self.refusal_reason.value,
+            "for_issuer": self.for_issuer,
         }
 
 
@@ -91,6 +125,7 @@ class Proposal:
     not_before: datetime | None = None
     narrowed: bool = False
     not_held: tuple[tuple[str, str], ...] = ()  # (account or target, category)
+    grounds: tuple[Ground, ...] = ()
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -115,19 +150,32 @@ class _Work:
     extra_reviews: int = 0
     period: tuple[datetime | None, datetime | None] = (None, None)
     narrowed: bool = False
+    grounds: tuple[Ground, ...] = ()
 
-    def cite(self, rule: Rule, detail: str = "", refusal: RefusalReason | None = None) -> None:
-        self.reasons.append(Reason(rule.id, rule.text, detail, refusal))
+    def cite(self, rule: Rule, detail: str = "", refusal: RefusalReason | None = None, issuer: str | None = None) -> None:
+        """Record a reason; `issuer` is what the issuer is told (default: the detail, since
+        most details are the answer itself; '' keeps the reason internal)."""
+        self.reasons.append(Reason(rule.id, rule.text, detail, refusal, detail if issuer is None else issuer))
 
-    def stop(self, outcome: Outcome, rule: Rule, detail: str, refusal: RefusalReason | None = None) -> None:
-        self.cite(rule, detail, refusal)
+    def stop(
+        self, outcome: Outcome, rule: Rule, detail: str, refusal: RefusalReason | None = None, issuer: str | None = None
+    ) -> None:
+        self.cite(rule, detail, refusal, issuer)
         self.final, self.refusal = outcome, refusal
 
-    def withhold(self, categories: set[DataCategory], rule: Rule, detail: str, refusal: RefusalReason | None) -> None:
+    def withhold(
+        self,
+        categories: set[DataCategory],
+        rule: Rule,
+        detail: str,
+        refusal: RefusalReason | None,
+        issuer: str | None = None,
+    ) -> None:
         taken = categories & self.allowed
         if taken:
             self.allowed -= taken
-            self.cite(rule, f"{_names(taken)}: {detail}", refusal)
+            said = f"{_names(taken)}: {detail}"
+            self.cite(rule, said, refusal, said if issuer is None else f"{_names(taken)}: {issuer}")
 
 
 def _names(categories: set[DataCategory] | frozenset[DataCategory]) -> str:
@@ -143,7 +191,8 @@ def _protected_expression(w: _Work) -> None:
         statutes = [lo.statute for lo in w.profile.local_offences if lo.offence in {o.code for o in hits}]
         detail = f"the stated offence reads as: {'; '.join(o.label for o in hits)}"
         detail += f" (cf. {'; '.join(statutes)})" if statutes else ""
-        w.stop(Outcome.REFUSE, w.policy.rule("protected_expression"), detail, RefusalReason.IMMUNITIES)
+        issuer = "rules on freedom of expression and of the press prevent compliance (immunities and privileges)"
+        w.stop(Outcome.REFUSE, w.policy.rule("protected_expression"), detail, RefusalReason.IMMUNITIES, issuer)
 
 
 def _jurisdiction(w: _Work) -> None:
@@ -153,12 +202,20 @@ def _jurisdiction(w: _Work) -> None:
 
 
 def _double_criminality(w: _Work) -> None:
-    if w.facts.instrument.code in w.policy.double_criminality_exempt:
-        return
-    hits = [o for o in w.jurisdictions.offences_in(w.facts.offence) if o.kind is OffenceKind.NOT_A_CRIME_AT_HOME]
-    if hits:
-        detail = f"not an offence in {w.jurisdictions.home}: {'; '.join(o.label for o in hits)}"
-        w.stop(Outcome.REFUSE, w.policy.rule("double_criminality"), detail, RefusalReason.OTHER)
+    """Weighed only where it is the provider's ground: never on EU mutual-recognition orders,
+    which leave it to the enforcing state (Reg. 2023/1543 Art. 12(1)(d)); the conduct lawful
+    at home is the data file's, with its sources."""
+    ground = grounds_.holding(w.grounds, GroundName.DOUBLE_CRIMINALITY)
+    if ground is not None:
+        w.stop(Outcome.REFUSE, w.policy.rule("double_criminality"), ground.detail, RefusalReason.OTHER)
+
+
+def _language(w: _Work) -> None:
+    """An order the provider cannot read is not decided: its core elements come first in an
+    accepted language (DSA Arts. 9(2)(c), 10(2)(c); Reg. 2023/1543 Arts. 4-5, 9)."""
+    ground = grounds_.holding(w.grounds, GroundName.LANGUAGE)
+    if ground is not None:
+        w.stop(Outcome.CLARIFY, w.policy.rule("language"), ground.detail, RefusalReason.INCOMPLETE)
 
 
 def _clarification(w: _Work) -> None:
@@ -198,16 +255,24 @@ def _competence(w: _Work) -> None:
     _catalogue_competence(w)
     for gate in w.policy.gates:
         if gate.applies(instrument=facts.instrument.code, issuer=facts.issuer, group=w.profile.group.value):
-            w.withhold(w.allowed - gate.categories, gate.rule, "withheld by the provider's policy", RefusalReason.OTHER)
+            w.withhold(
+                w.allowed - gate.categories, gate.rule, "withheld by the provider's policy", RefusalReason.OTHER, gate.rule.text
+            )
 
 
 def _tier(w: _Work) -> None:
     rule = w.policy.tier(w.profile.tier)
     w.extra_reviews = rule.extra_reviews
     detail = f"{w.profile.name}: rule-of-law tier {w.profile.tier} ({w.profile.tier_label}, WGI {w.profile.estimate})"
-    w.cite(rule.rule, f"{detail}; {rule.extra_reviews} extra review(s)")
+    w.cite(rule.rule, f"{detail}; {rule.extra_reviews} extra review(s)", issuer="")
     if w.facts.instrument.code not in rule.except_instruments:
-        w.withhold(set(rule.withhold), rule.rule, "withheld for this tier", RefusalReason.OTHER)
+        w.withhold(
+            set(rule.withhold),
+            rule.rule,
+            "withheld for this tier",
+            RefusalReason.OTHER,
+            "not provided in answer to this instrument; a request by mutual legal assistance may follow",
+        )
 
 
 def _emergency(w: _Work) -> None:
@@ -217,10 +282,14 @@ def _emergency(w: _Work) -> None:
     w.widenable |= extra
     if extra:
         w.allowed -= extra
-        w.cite(w.policy.rule("emergency"), f"{_names(extra)} held back; a second legal officer may widen")
+        w.cite(
+            w.policy.rule("emergency"),
+            f"{_names(extra)} held back; a second legal officer may widen",
+            issuer=f"{_names(extra)}: not provided in an emergency beyond the minimal set",
+        )
     else:
-        w.cite(w.policy.rule("emergency"), "the request stays within the minimal set")
-    w.cite(w.policy.rule("emergency.callback"), "pending" if w.facts.callback_pending else "confirmed")
+        w.cite(w.policy.rule("emergency"), "the request stays within the minimal set", issuer="")
+    w.cite(w.policy.rule("emergency.callback"), "pending" if w.facts.callback_pending else "confirmed", issuer="")
 
 
 def _held(w: _Work) -> None:
@@ -252,14 +321,23 @@ def _conditions(w: _Work) -> datetime | None:
     return None
 
 
-STEPS_BEFORE_SCOPE = (_protected_expression, _jurisdiction, _double_criminality)
+STEPS_BEFORE_SCOPE = (_language, _protected_expression, _jurisdiction, _double_criminality)
 
 
-def propose(facts: RequestFacts, *, policy: Policy, jurisdictions: Jurisdictions) -> Proposal:
-    """The decision the policy proposes for one checked request."""
+def propose(
+    facts: RequestFacts,
+    *,
+    policy: Policy,
+    jurisdictions: Jurisdictions,
+    double_criminality: dc_.DoubleCriminality | None = None,
+) -> Proposal:
+    """The decision the policy proposes for one checked request, with every ground weighed."""
     profile = jurisdictions.get(facts.country)
     accounts = list(dict.fromkeys(t.account_id for t in facts.targets if t.account_id))
     w = _Work(facts, policy, profile, jurisdictions, set(facts.categories), accounts)
+    w.grounds = grounds_.evaluate(grounds_.Context(facts, policy, profile, jurisdictions, double_criminality or dc_.load()))
+    if facts.acts:
+        return _act(w)
     for step in STEPS_BEFORE_SCOPE:
         step(w)
         if w.final:
@@ -278,6 +356,9 @@ def propose(facts: RequestFacts, *, policy: Policy, jurisdictions: Jurisdictions
 
 def _preserve(w: _Work) -> Proposal:
     w.period = (w.facts.period_start, w.facts.period_end)
+    if not w.allowed:  # a preservation order that names no category freezes what it may cover
+        w.allowed = {c for c in w.facts.instrument.categories if w.facts.instrument.may_issue(w.facts.issuer, c)}
+        w.cite(w.policy.rule("preservation"), "no category named: every category the issuer may order is preserved")
     _targets(w)
     _catalogue_competence(w)
     if not w.final and not w.allowed:
@@ -286,6 +367,81 @@ def _preserve(w: _Work) -> Proposal:
         w.final = Outcome.PRESERVE_ONLY
         w.cite(w.policy.rule("preservation"), f"{_names(w.allowed)} of {len(w.accounts)} account(s)")
     return _finish(w, None)
+
+
+# -- orders to act: removal, non-disclosure, confidentiality ----------------------------------
+
+
+def _act_rule(w: _Work) -> Rule:
+    return w.policy.rule("orders_to_act.gag" if w.facts.gag else "orders_to_act")
+
+
+def _act_challenge(w: _Work) -> bool:
+    """Grounds on which the provider contests the order rather than carrying it out: it
+    targets protected expression (a removal only: a gag discloses nothing), the state cannot
+    use the instrument, or the issuer may not issue it. A challenged gag still holds the user
+    notice: the notice reads gags whatever their order's state (disclosure/notice.py)."""
+    pe = grounds_.holding(w.grounds, GroundName.PROTECTED_EXPRESSION)
+    if pe is not None and not w.facts.gag:
+        w.stop(
+            Outcome.CHALLENGE,
+            w.policy.rule("orders_to_act.challenge"),
+            pe.detail,
+            RefusalReason.IMMUNITIES,
+            "the content is protected expression; the provider contests the order (DSA Art. 9; Reg. 2021/784 Art. 9)",
+        )
+        return True
+    for name, refusal in (
+        (GroundName.JURISDICTION, RefusalReason.MANIFEST_ERROR),
+        (GroundName.COMPETENCE, RefusalReason.MANIFEST_ERROR),
+    ):
+        ground = grounds_.holding(w.grounds, name)
+        if ground is not None:
+            w.stop(Outcome.CHALLENGE, w.policy.rule("orders_to_act.challenge"), ground.detail, refusal)
+            return True
+    return False
+
+
+def _act(w: _Work) -> Proposal:
+    """An order to act names no data category: it is carried out, in part, challenged, or
+    sent back for clarification, never refused for having 'nothing left' to disclose."""
+    f = w.facts
+    _language(w)
+    if not w.final and not _act_challenge(w):
+        _act_clarify(w)
+    if not w.final:
+        found = [t for t in f.targets if t.account_id is not None]
+        for target in (t for t in f.targets if t.account_id is None):
+            w.cite(w.policy.rule("orders_to_act.not_found"), f"target {target.label}", RefusalReason.NOT_HELD)
+            w.not_held.append((target.label, "all"))
+        w.final = Outcome.COMPLY if len(found) == len(f.targets) else Outcome.COMPLY_IN_PART
+        w.cite(_act_rule(w), _act_detail(w, len(found)))
+    return _finish(w, None)
+
+
+def _act_clarify(w: _Work) -> None:
+    """Manifest errors, a missing element or nothing found: ask the issuer (Reg. 2021/784
+    Art. 3(8); DSA Art. 9(2)). A gag whose accounts we do not hold is still complied with."""
+    f = w.facts
+    if f.manifest_errors:
+        w.stop(Outcome.CLARIFY, w.policy.rule("checks.manifest"), "; ".join(f.manifest_errors), RefusalReason.MANIFEST_ERROR)
+    elif f.missing_elements:
+        w.stop(Outcome.CLARIFY, w.policy.rule("checks"), f"missing: {', '.join(f.missing_elements)}", RefusalReason.INCOMPLETE)
+    elif not f.gag and not any(t.account_id for t in f.targets):
+        w.stop(
+            Outcome.CLARIFY,
+            w.policy.rule("orders_to_act.not_found"),
+            "none of the locations named was found on the platform",
+            RefusalReason.NOT_HELD,
+        )
+
+
+def _act_detail(w: _Work, found: int) -> str:
+    f = w.facts
+    if f.gag:
+        until = f.confidentiality_until.date().isoformat() if f.confidentiality_until else "an end date to be given"
+        return f"user notice held for {found} account(s) until {until}"
+    return f"{f.instrument.name}: act on {found} of {len(f.targets)} location(s) and tell the issuer whether and when"
 
 
 def _nothing_left(w: _Work) -> Proposal:
@@ -300,7 +456,7 @@ def _finish(w: _Work, not_before: datetime | None) -> Proposal:
     if outcome is None:
         complete = w.allowed == set(w.facts.categories) and not w.narrowed and len(w.accounts) == len(w.facts.targets)
         outcome = Outcome.PRODUCE if complete else Outcome.PRODUCE_IN_PART
-    producing = outcome in (Outcome.PRODUCE, Outcome.PRODUCE_IN_PART, Outcome.PRESERVE_ONLY)
+    producing = outcome in (Outcome.PRODUCE, Outcome.PRODUCE_IN_PART, Outcome.PRESERVE_ONLY, *ACTING)
     return Proposal(
         outcome=outcome,
         categories=frozenset(w.allowed) if producing else frozenset(),
@@ -309,10 +465,11 @@ def _finish(w: _Work, not_before: datetime | None) -> Proposal:
         period_start=w.period[0] if producing else None,
         period_end=w.period[1] if producing else None,
         reasons=tuple(w.reasons),
-        refusal_reason=w.refusal if outcome in (Outcome.REFUSE, Outcome.CLARIFY) else None,
+        refusal_reason=w.refusal if outcome in ANSWERED_WITH_REASON else None,
         extra_reviews=w.extra_reviews,
         callback_required=w.facts.emergency or w.facts.callback_pending,
         not_before=not_before,
         narrowed=w.narrowed,
         not_held=tuple(w.not_held),
+        grounds=w.grounds,
     )

@@ -4,13 +4,14 @@ request exactly as it was decided, without asking the platform again."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustdesk.legal.instruments import IssuerKind, RefusalReason, load_catalogue
+from trustdesk.legal.checks import CONFIDENTIALITY, LANGUAGE_CHECK, language_accepted
+from trustdesk.legal.instruments import InstrumentCode, IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.models import Agency, LawfulRequest, RequestTarget
 from trustdesk.legal.policy.engine import RequestFacts, TargetFacts
 from trustdesk.platform.port import DataCategory, Platform
@@ -29,8 +30,24 @@ def missing_elements(checklist: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(
         i["check"].removeprefix("element:")
         for i in _failed(checklist)
-        if i.get("refusal_reason") == RefusalReason.INCOMPLETE and not i["check"].startswith("target:")
+        if i.get("refusal_reason") == RefusalReason.INCOMPLETE
+        and not i["check"].startswith("target:")
+        and i["check"] != LANGUAGE_CHECK  # weighed as its own ground
     )
+
+
+def confidentiality_until(request: LawfulRequest) -> datetime | None:
+    """The end of the gag the order carries: a 2705(b) order's end date, or a national court
+    order's confidentiality period (structured, YYYY-MM-DD)."""
+    key = "end_date" if request.instrument == InstrumentCode.US_2705B_NDO else CONFIDENTIALITY
+    return _date(request.elements.get(key, ""))
+
+
+def _date(value: str) -> datetime | None:
+    try:
+        return datetime.combine(date.fromisoformat(value.strip()[:10]), time(), tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def manifest_errors(checklist: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -71,6 +88,9 @@ def gather(session: Session, *, request: LawfulRequest, platform: Platform | Non
         period_end=request.period_end,
         not_before=request.not_before,
         callback_pending=request.held,
+        language=request.language,
+        language_accepted=language_accepted(request.checklist),
+        confidentiality_until=confidentiality_until(request),
     )
 
 
@@ -116,6 +136,9 @@ def to_json(facts: RequestFacts) -> dict[str, Any]:
         "period_end": _time(facts.period_end),
         "not_before": _time(facts.not_before),
         "callback_pending": facts.callback_pending,
+        "language": facts.language,
+        "language_accepted": facts.language_accepted,
+        "confidentiality_until": _time(facts.confidentiality_until),
     }
 
 
@@ -139,4 +162,7 @@ def from_json(raw: dict[str, Any]) -> RequestFacts:
         period_end=_parse_time(raw["period_end"]),
         not_before=_parse_time(raw["not_before"]),
         callback_pending=raw["callback_pending"],
+        language=raw.get("language", "en"),
+        language_accepted=raw.get("language_accepted", True),
+        confidentiality_until=_parse_time(raw.get("confidentiality_until")),
     )

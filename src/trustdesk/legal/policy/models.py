@@ -48,6 +48,8 @@ class PolicyDecision(Base):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     narrowed: Mapped[bool] = mapped_column(default=False)
     not_held: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    # Every ground the engine weighed, each with its own verdict, not only the deciding one.
+    grounds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The facts the engine read, so that a dry-run can replay them without the platform.
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     policy_document_id: Mapped[int] = mapped_column(ForeignKey("legal_policy_documents.id"))

@@ -157,6 +157,8 @@ SECTIONS = (
     "four_eyes",
     "delivery",
     "user_notice",
+    "language",
+    "orders_to_act",
 )
 
 
@@ -169,6 +171,8 @@ def _named_rules(raw: dict[str, Any]) -> dict[str, Rule]:
     rules["emergency.callback"] = _rule(raw["emergency"]["callback"], "emergency.callback")
     rules["not_held.targets"] = _rule(raw["not_held"]["targets"], "not_held.targets")
     rules["narrowing.targets"] = _rule(raw["narrowing"]["targets"], "narrowing.targets")
+    for sub in ("gag", "challenge", "not_found"):
+        rules[f"orders_to_act.{sub}"] = _rule(raw["orders_to_act"][sub], f"orders_to_act.{sub}")
     return rules
 
 

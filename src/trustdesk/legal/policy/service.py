@@ -19,7 +19,7 @@ from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import service as legal_requests
-from trustdesk.legal.instruments import RefusalReason
+from trustdesk.legal.instruments import RefusalReason, load_catalogue
 from trustdesk.legal.models import LawfulRequest, RequestState
 from trustdesk.legal.policy import facts as facts_
 from trustdesk.legal.policy import jurisdictions as jurisdictions_
@@ -122,6 +122,7 @@ def _decision_row(
         not_before=proposal.not_before,
         narrowed=proposal.narrowed,
         not_held=[list(p) for p in proposal.not_held],
+        grounds=[g.as_dict() for g in proposal.grounds],
         facts=facts_json,
         policy_document_id=document.id,
         policy_version=document.version,
@@ -155,8 +156,35 @@ def get_decision(session: Session, *, principal: Principal, decision_id: int) ->
 
 
 def _reason_text(decision: PolicyDecision) -> str:
+    """The deliberation: every rule with its detail, tier and scores included. Kept in the
+    audit record and the decision, never shown to the issuer."""
     cited = "; ".join(f"{r['rule_id']}: {r['detail'] or r['text']}" for r in decision.reasons)
     return f"policy {decision.policy_version} proposed {decision.outcome}" + (f" ({cited})" if cited else "")
+
+
+ANSWER_WORDS = {
+    Outcome.PRODUCE: "the order will be answered in full",
+    Outcome.PRODUCE_IN_PART: "the order will be answered in part",
+    Outcome.PRESERVE_ONLY: "the data are preserved; nothing is produced until a production order follows",
+    Outcome.REFUSE: "the order is refused",
+    Outcome.CLARIFY: "the order cannot be decided yet; please supply what is asked",
+    Outcome.COMPLY: "the order will be complied with",
+    Outcome.COMPLY_IN_PART: "the order will be complied with in part",
+    Outcome.CHALLENGE: "the provider contests the order",
+}
+
+
+def issuer_answer(decision: PolicyDecision) -> str:
+    """What the issuer is told: the decision and the reasons meant for it (the Annex III
+    reason and each reason's words for the issuer), never the policy's deliberation, rule
+    ids or the issuing state's rule-of-law tier or score."""
+    outcome = Outcome(decision.outcome)
+    said = list(dict.fromkeys(r.get("for_issuer") or "" for r in decision.reasons if r.get("for_issuer")))
+    text = ANSWER_WORDS[outcome]
+    if decision.refusal_reason:
+        label = load_catalogue().refusal_reasons.get(RefusalReason(decision.refusal_reason), decision.refusal_reason)
+        text += f" ({label})"
+    return text[0].upper() + text[1:] + (": " + "; ".join(said) if said else "") + "."
 
 
 def adopt(session: Session, *, actor: Actor, clock: Clock, principal: Principal, decision_id: int) -> LawfulRequest:
@@ -166,7 +194,18 @@ def adopt(session: Session, *, actor: Actor, clock: Clock, principal: Principal,
     if current_decision(session, principal=principal, request_id=decision.request_id).id != decision.id:
         raise Conflict("A newer decision was proposed for this request; adopt that one.")
     request = legal_requests.get_request(session, principal=principal, request_id=decision.request_id)
-    reason = _reason_text(decision)
+    reason = issuer_answer(decision)
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.adopt",
+        object_type="lawful_request",
+        object_id=request.id,
+        reason=_reason_text(decision),
+        policy_version=decision.policy_version,
+        clock=clock,
+        details={"decision_id": decision.id, "outcome": decision.outcome},
+    )
     refusal = RefusalReason(decision.refusal_reason or RefusalReason.OTHER)
     for state in _path(Outcome(decision.outcome), RequestState(request.state)):
         request = legal_requests.transition(
@@ -184,7 +223,7 @@ def adopt(session: Session, *, actor: Actor, clock: Clock, principal: Principal,
 
 def _path(outcome: Outcome, current: RequestState) -> list[RequestState]:
     """The workflow steps from `current` that carry out `outcome`."""
-    if outcome is Outcome.REFUSE:
+    if outcome in (Outcome.REFUSE, Outcome.CHALLENGE):  # a challenged gag still holds (notice.py)
         return [RequestState.REFUSED]
     if outcome is Outcome.CLARIFY:
         return [RequestState.CLARIFICATION_REQUESTED]
