@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from trustdesk.cli.main import app
 from trustdesk.legal.policy import jurisdictions
-from trustdesk.legal.policy.rules import POLICY
+from trustdesk.legal.policy.rules import POLICY, load_policy
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_jurisdictions_show_and_update(run, tmp_path: Path) -> None:
 def test_policy_show_and_dry_run(run, tmp_path: Path) -> None:
     assert "PE-1" in run("legal", "policy", "show").output
     draft = tmp_path / "draft.toml"
-    draft.write_text(POLICY.read_text().replace('version = "2026-11-24.1"', 'version = "draft-1"'))
+    draft.write_text(POLICY.read_text().replace(f'version = "{load_policy().version}"', 'version = "draft-1"'))
     result = run("legal", "policy", "dry-run", str(draft))
     assert result.exit_code == 0 and "0 of 0 decision(s) would change" in result.output
     draft.write_text("version = ")

@@ -50,13 +50,17 @@ def test_a_new_policy_decides_new_proposals_and_leaves_past_ones_as_they_were(db
     first = _propose(db, clock, platform, filed.request.id)
     strict = parse_policy(
         POLICY.read_text()
-        .replace('version = "2026-11-24.1"', 'version = "2099-01-01.1"')
+        .replace(f'version = "{load_policy().version}"', 'version = "2099-01-01.1"')
         .replace('issuers = ["regulator"]', 'issuers = ["regulator", "investigating_judge"]')
     )
     second = _propose(db, clock, platform, filed.request.id, policy=strict)
     with db.transaction() as session:
         again = session.get(PolicyDecision, first.id)
-        assert (again.outcome, again.categories, again.policy_version) == ("produce", ["content", "subscriber"], "2026-11-24.1")
+        assert (again.outcome, again.categories, again.policy_version) == (
+            "produce",
+            ["content", "subscriber"],
+            load_policy().version,
+        )
         assert (second.outcome, second.categories, second.policy_version) == ("produce_in_part", ["subscriber"], "2099-01-01.1")
         assert policy.current_decision(session, principal=LENA, request_id=filed.request.id).id == second.id
 
@@ -76,7 +80,7 @@ def test_the_dry_run_shows_what_a_draft_would_change_and_writes_nothing(db, cloc
     _propose(db, clock, platform, turkish.request.id)
     draft = (
         POLICY.read_text()
-        .replace('version = "2026-11-24.1"', 'version = "draft"')
+        .replace(f'version = "{load_policy().version}"', 'version = "draft"')
         .replace('issuers = ["regulator"]', 'issuers = ["regulator", "investigating_judge"]')
     )
     with db.transaction() as session:

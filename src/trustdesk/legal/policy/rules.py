@@ -157,6 +157,7 @@ SECTIONS = (
     "four_eyes",
     "delivery",
     "user_notice",
+    "unclassified",
 )
 
 
