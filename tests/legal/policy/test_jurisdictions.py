@@ -1,5 +1,5 @@
 """The country profiles as data: what the file promises (every EU state, the named countries,
-a dated and licensed rule-of-law snapshot), the offence matcher, and the estimates update."""
+the official, licensed rule-of-law estimates), the offence matcher, and the estimates update."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_every_eu_state_and_the_named_countries_are_profiled() -> None:
 def test_the_rule_of_law_index_names_its_source_licence_and_status() -> None:
     index = PROFILES.index
     assert "Worldwide Governance Indicators" in index["index"] and index["licence"] == "CC BY 4.0"
-    assert index["source"].startswith("https://") and "snapshot" in index["status"]
+    assert index["source"].startswith("https://") and "2024 Update" in index["status"] and "data year 2023" in index["status"]
     assert PROFILES.estimates_year == 2023 and "wgi2023" in PROFILES.version
 
 
