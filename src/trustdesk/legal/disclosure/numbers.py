@@ -168,7 +168,7 @@ CHUNK = 2_000  # requests read per round trip: far below any driver's parameter 
 
 def received(
     start: datetime, end: datetime, *, country: str | None = None, instruments: Iterable[str] | None = None
-) -> Select[tuple[LawfulRequest, str]]:
+) -> Select[LawfulRequest, str]:
     """The one definition of the government requests received in [start, end): every request
     an authority filed (refused at intake, invalid, withdrawn or open alike), never what the
     provider sends itself; with the issuing agency's country. `instruments` narrows it (the DSA
