@@ -13,7 +13,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from trustdesk.cli.context import console, err_console, fail, state
+from trustdesk.cli.context import console, err_console, fail, operator, state
 from trustdesk.cli.disclosure import cli_principal
 from trustdesk.core.errors import TrustdeskError
 from trustdesk.legal.policy import jurisdictions
@@ -53,20 +53,45 @@ def show(
 @jurisdictions_app.command("update")
 def update(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV: country (ISO alpha-3), year, estimate.", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV: iso3, country, year, estimate[, percentile_rank] (or country as ISO alpha-3, year, estimate).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    source: Annotated[str, typer.Option(help="Where the file comes from (URL or dataset); kept with the data.")] = "",
+    release: Annotated[str, typer.Option(help="The release, e.g. 'WGI 2025 Update'; kept with the data.")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the changes; install nothing.")] = False,
 ) -> None:
-    """Install newer WGI Rule of Law estimates; print every country whose tier changes."""
+    """Install newer WGI Rule of Law estimates; print every country whose estimate or tier changes."""
+    container = state(ctx).container
     try:
-        before, after = jurisdictions.install_estimates(
-            data_dir=state(ctx).settings.data_dir, text=file.read_text(encoding="utf-8")
-        )
+        with container.db.transaction() as session:
+            before, after, moved = policy_service.update_estimates(
+                session,
+                actor=operator(),
+                clock=container.clock,
+                principal=cli_principal(),
+                data_dir=container.settings.data_dir,
+                text=file.read_text(encoding="utf-8"),
+                source=source,
+                release=release,
+                dry_run=dry_run,
+            )
     except TrustdeskError as exc:
         raise fail(exc) from None
-    console.print(f"profiles {before.version} -> [bold]{after.version}[/]")
-    for code, profile in after.countries.items():
-        old = before.countries[code]
-        if old.tier != profile.tier:
-            console.print(f"  {code} {profile.name}: tier {old.tier} -> {profile.tier} ({old.estimate} -> {profile.estimate})")
+    verb = "would become" if dry_run else "->"
+    console.print(
+        f"profiles {before.version} {verb} [bold]{after.version}[/] (data year {before.estimates_year} -> {after.estimates_year})"
+    )
+    tiers = [c for c in moved if c.tier_before != c.tier_after]
+    for c in tiers:
+        console.print(f"  {c.code} {c.name}: tier {c.tier_before} -> {c.tier_after} ({c.before} -> {c.after})")
+    console.print(
+        f"{len(moved)} estimate(s) changed, {len(tiers)} tier(s) moved" + (" (dry run: nothing installed)" if dry_run else "")
+    )
 
 
 @policy_app.command("show")

@@ -12,6 +12,7 @@ from tests.legal.disclosure.factories import Filed, Scenarios
 from trustdesk.core.identity.permissions import Role
 from trustdesk.legal.disclosure import packages
 from trustdesk.legal.disclosure.models import PackageDownload
+from trustdesk.legal.instruments import IssuerKind
 from trustdesk.legal.signing import load_or_create
 
 
@@ -114,3 +115,41 @@ def test_the_api_refuses_bad_input_with_problem_details(client, staff, scenarios
     assert dry.status_code == 422
     client.cookies.clear()
     assert client.get("/api/v1/legal/jurisdictions").status_code == 401
+
+
+def test_a_weaker_tier_is_reviewed_over_http_before_the_package(client, staff, legal, scenarios: Scenarios) -> None:
+    """Issue #16 item 7 over the API and the console: Italy (WGI 2023 0.39, tier 2) needs one
+    extra review by a third legal officer; the package is refused (409) until it is given."""
+    filed = scenarios.file(
+        kind=IssuerKind.INVESTIGATING_JUDGE,
+        country="IT",
+        instrument="eu_epoc",
+        categories=["subscriber"],
+        account=scenarios.cast.suspect,
+        elements={
+            "issuing_authority": "GIP Milano",
+            "case_reference": "RG-2026-77",
+            "offence": "Estorsione (art. 629 c.p.)",
+            "grounds": "The account sent the demands.",
+        },
+    )
+    lena, maxp, noor = _staff(client, staff, "lena"), _staff(client, staff, "max"), _staff(client, staff, "noor")
+    rid = filed.request.id
+    decision = lena.post(f"/api/v1/legal/requests/{rid}/decisions", json={}).json()
+    assert decision["extra_reviews"] == 1
+    assert lena.post(f"/api/v1/legal/decisions/{decision['id']}/adopt").status_code == 200
+    disclosure = lena.post(f"/api/v1/legal/requests/{rid}/disclosures", json={"note": "as decided"}).json()
+    assert maxp.post(f"/api/v1/legal/disclosures/{disclosure['id']}/approve", json={}).json()["state"] == "approved"
+    blocked = lena.post(f"/api/v1/legal/disclosures/{disclosure['id']}/package")
+    assert blocked.status_code == 409 and "extra review" in blocked.json()["detail"]
+    again = maxp.post(f"/api/v1/legal/disclosures/{disclosure['id']}/review", json={"note": "necessity weighed"})
+    assert again.status_code == 403  # the approver is not the third pair of eyes
+    page = noor.get(f"/console/legal/requests/{rid}")
+    assert "Extra reviews: 0 of 1 given" in page.text and "Give an extra review" in page.text
+    reviewed = noor.post(
+        f"/console/legal/requests/{rid}/review",
+        data={"csrf_token": noor.headers["X-CSRF-Token"], "target": disclosure["id"], "note": "necessity and proportionality"},
+        follow_redirects=True,
+    )
+    assert reviewed.status_code == 200 and "Extra reviews: 1 of 1 given" in reviewed.text
+    assert lena.post(f"/api/v1/legal/disclosures/{disclosure['id']}/package").status_code == 201

@@ -1,5 +1,5 @@
 """The country profiles as data: what the file promises (every EU state, the named countries,
-a dated and licensed rule-of-law snapshot), the offence matcher, and the estimates update."""
+the official, licensed rule-of-law estimates), the offence matcher, and the estimates update."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from trustdesk.core.errors import InvalidInput
 from trustdesk.legal.instruments import load_catalogue
-from trustdesk.legal.policy import jurisdictions
+from trustdesk.legal.policy import jurisdictions, statutes
 from trustdesk.legal.policy.offences import OffenceKind, pattern_matches, words
 
 EU = {
@@ -59,7 +59,7 @@ def test_every_eu_state_and_the_named_countries_are_profiled() -> None:
 def test_the_rule_of_law_index_names_its_source_licence_and_status() -> None:
     index = PROFILES.index
     assert "Worldwide Governance Indicators" in index["index"] and index["licence"] == "CC BY 4.0"
-    assert index["source"].startswith("https://") and "snapshot" in index["status"]
+    assert index["source"].startswith("https://") and "2024 Update" in index["status"] and "data year 2023" in index["status"]
     assert PROFILES.estimates_year == 2023 and "wgi2023" in PROFILES.version
 
 
@@ -89,7 +89,10 @@ def test_instruments_and_agreements() -> None:
 
 
 def test_every_offence_has_a_kind_a_source_and_patterns() -> None:
-    assert {o.kind for o in PROFILES.offences} == set(OffenceKind)
+    assert {o.kind for o in PROFILES.offences} == {OffenceKind.PROTECTED_EXPRESSION, OffenceKind.NOT_A_CRIME_AT_HOME}
+    library = statutes.load(PROFILES.offences)
+    assert {o.kind for o in library.offences.values()} == set(OffenceKind)  # the lexicon adds the other classes
+    assert all(o.source.strip() for o in library.offences.values())
     for offence in PROFILES.offences:
         assert offence.patterns and offence.source.strip(), offence.code
 

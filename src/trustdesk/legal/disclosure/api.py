@@ -166,6 +166,24 @@ def approve(
     )
 
 
+@router.post("/disclosures/{disclosure_id}/review", response_model=DisclosureRead)
+def review(
+    disclosure_id: RowId, body: Note, request: Request, session: SessionDep, container: ContainerDep, principal: Approver
+) -> DisclosureRead:
+    """One extra review the decision requires (a weaker rule-of-law tier, an unclassified
+    offence), by a legal officer who has not yet prepared, approved or reviewed it."""
+    return DisclosureRead.model_validate(
+        service.review(
+            session,
+            actor=actor_of(request, principal),
+            clock=container.clock,
+            principal=principal,
+            disclosure_id=disclosure_id,
+            note=body.note,
+        )
+    )
+
+
 @router.post("/disclosures/{disclosure_id}/widen", response_model=DisclosureRead)
 def widen(
     disclosure_id: RowId, body: Widening, request: Request, session: SessionDep, container: ContainerDep, principal: Approver

@@ -3,7 +3,10 @@ counts for every country, from the same records (LEGAL.md: 'one process for ever
 
 This module is the only place that reads and counts them. The legal team's numbers (API, CLI)
 and the published government-request report (`trustdesk.transparency.reports.government`) both
-call `gather` and `count`, so the two cannot disagree.
+call `gather` and `count`, so the two cannot disagree; the DSA report's orders section
+(`trustdesk.transparency.reports.dsa_facts`) selects its orders with `received`, the same
+definition of a government request received in the period (issue #16 item 14). The legal
+team's row carries every figure the report publishes, requests by instrument included.
 
 Which requests count: every request an authority filed (an instrument of the catalogue whose
 direction is incoming) received in the period, whatever became of it: refused, invalid,
@@ -31,7 +34,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.errors import InvalidInput
@@ -94,6 +97,8 @@ class CountryCounts:
         return {
             "country": self.country,
             "received": self.received,
+            "by_instrument": dict(sorted(self.by_instrument.items())),
+            "accounts_specified": self.accounts,
             "valid": self.valid,
             "clarified": self.clarified,
             "narrowed": self.narrowed,
@@ -161,6 +166,28 @@ def provider_sent() -> frozenset[str]:
 CHUNK = 2_000  # requests read per round trip: far below any driver's parameter limit (psycopg: 65,535)
 
 
+def received(
+    start: datetime, end: datetime, *, country: str | None = None, instruments: Iterable[str] | None = None
+) -> Select[LawfulRequest, str]:
+    """The one definition of the government requests received in [start, end): every request
+    an authority filed (refused at intake, invalid, withdrawn or open alike), never what the
+    provider sends itself; with the issuing agency's country. `instruments` narrows it (the DSA
+    report's orders), never widens it."""
+    query = (
+        select(LawfulRequest, Agency.country)
+        .join(Agency, Agency.id == LawfulRequest.agency_id)
+        .where(
+            LawfulRequest.received_at >= start, LawfulRequest.received_at < end, LawfulRequest.instrument.not_in(provider_sent())
+        )
+        .order_by(LawfulRequest.id)
+    )
+    if instruments is not None:
+        query = query.where(LawfulRequest.instrument.in_(sorted(instruments)))
+    if country is not None:
+        query = query.where(Agency.country == country.upper())
+    return query
+
+
 def gather(
     session: Session, *, start: datetime, end: datetime, country: str | None = None, chunk: int = CHUNK
 ) -> list[RequestFacts]:
@@ -175,17 +202,7 @@ def iter_facts(
     with one query per table bounded by the chunk's ids: the ORM rows held are a chunk's
     (the session's identity map keeps clean rows only while they are referenced), and no statement carries one parameter per request of the
     period (at 100,000 requests that passed psycopg's 65,535 limit, issue #19)."""
-    query = (
-        select(LawfulRequest, Agency.country)
-        .join(Agency, Agency.id == LawfulRequest.agency_id)
-        .where(
-            LawfulRequest.received_at >= start, LawfulRequest.received_at < end, LawfulRequest.instrument.not_in(provider_sent())
-        )
-        .order_by(LawfulRequest.id)
-        .limit(chunk)
-    )
-    if country is not None:
-        query = query.where(Agency.country == country.upper())
+    query = received(start, end, country=country).limit(chunk)
     after = 0
     while True:
         rows = session.execute(query.where(LawfulRequest.id > after)).all()

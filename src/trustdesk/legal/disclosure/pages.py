@@ -60,6 +60,7 @@ def _request_page(
     view = legal_requests.view(session, principal=principal, request_id=request_id)
     disclosures = service.disclosures_for(session, principal=principal, request_id=request_id)
     acts = {d.id: service.approvals(session, disclosure_id=d.id) for d in disclosures}
+    reviews = {d.id: (service.reviews_required(session, d), service.reviews_missing(session, d)) for d in disclosures}
     return render(
         request,
         "console/disclosure/request.html",
@@ -71,6 +72,7 @@ def _request_page(
         decisions=policy.decisions_for(session, principal=principal, request_id=request_id),
         disclosures=disclosures,
         acts=acts,
+        reviews=reviews,
         holds=preservation.holds_for(session, request_id=request_id),
         policy=load_policy(),
     )
@@ -109,6 +111,7 @@ def _actions(
         "adopt": lambda: policy.adopt(session, **who, decision_id=target),
         "prepare": lambda: service.prepare(session, **who, request_id=request_id, note=form.get("note", "")),
         "approve": lambda: service.approve(session, **who, disclosure_id=target, note=form.get("note", "")),
+        "review": lambda: service.review(session, **who, disclosure_id=target, note=form.get("note", "")),
         "widen": lambda: service.widen(
             session, **who, disclosure_id=target, categories=form.get("categories", "").split(","), note=form.get("note", "")
         ),

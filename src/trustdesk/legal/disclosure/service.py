@@ -5,7 +5,9 @@ period). Two different legal officers must sign it off: the preparer, then an ap
 is not the preparer (`authorize_disclosure_approval` in the permissions module decides who
 may). An emergency disclosure starts at the minimal set; only a second legal officer may
 widen it, and only to what the decision held back as widenable. The package is built only
-once the request is released: call-back confirmed, enforcing-state wait over."""
+once the request is released: call-back confirmed, enforcing-state wait over, and every extra
+review the decision requires (a weaker rule-of-law tier, an offence no one could classify)
+given, each by a legal officer who neither prepared nor approved it nor reviewed it before."""
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class ApprovalKind(StrEnum):
     PREPARE = "prepare"
     APPROVE = "approve"
     WIDEN = "widen"
+    REVIEW = "review"  # an extra review the decision requires (policy.toml [[tiers]], OF-1)
 
 
 def get_disclosure(session: Session, *, principal: Principal, disclosure_id: int) -> Disclosure:
@@ -143,6 +146,51 @@ def _approver_ids(session: Session, disclosure: Disclosure) -> frozenset[int]:
     return frozenset(a.staff_id for a in approvals(session, disclosure_id=disclosure.id) if a.kind == ApprovalKind.APPROVE)
 
 
+def _reviewer_ids(session: Session, disclosure: Disclosure) -> frozenset[int]:
+    return frozenset(a.staff_id for a in approvals(session, disclosure_id=disclosure.id) if a.kind == ApprovalKind.REVIEW)
+
+
+def reviews_required(session: Session, disclosure: Disclosure) -> int:
+    """The extra reviews the disclosure's decision requires (its tier's, plus one where the
+    offence could not be classified)."""
+    decision = session.get(PolicyDecision, disclosure.decision_id)
+    assert decision is not None
+    return decision.extra_reviews
+
+
+def reviews_missing(session: Session, disclosure: Disclosure) -> int:
+    return max(0, reviews_required(session, disclosure) - len(_reviewer_ids(session, disclosure)))
+
+
+def review(session: Session, *, actor: Actor, clock: Clock, principal: Principal, disclosure_id: int, note: str) -> Disclosure:
+    """One extra review of necessity and proportionality (and of the offence's class where the
+    engine could not tell it). By a legal officer who is not the preparer, not an approver and
+    not an earlier reviewer: each review is another person's. The note says what was weighed."""
+    disclosure = get_disclosure(session, principal=principal, disclosure_id=disclosure_id)
+    if disclosure.state == DisclosureState.PACKAGED:
+        raise Conflict("This disclosure is already packaged; a review must come before the package.")
+    required = reviews_required(session, disclosure)
+    reviewers = _reviewer_ids(session, disclosure)
+    if len(reviewers) >= required:
+        raise Conflict(f"The decision requires {required} extra review(s) and they have all been given.")
+    others = _approver_ids(session, disclosure) | reviewers
+    authorize_disclosure_approval(principal, preparer_id=disclosure.prepared_by_id, earlier_approver_ids=others)
+    if len(note.strip()) < 3:
+        raise InvalidInput("Say what the review weighed (necessity, proportionality, the offence); it goes into the record.")
+    _act(session, disclosure=disclosure, kind=ApprovalKind.REVIEW, principal=principal, clock=clock, note=note)
+    audit.record(
+        session,
+        actor=actor,
+        action="disclosure.review",
+        object_type="disclosure",
+        object_id=disclosure.id,
+        reason=note.strip(),
+        details={"reviews": len(reviewers) + 1, "required": required},
+        clock=clock,
+    )
+    return disclosure
+
+
 def widen(
     session: Session, *, actor: Actor, clock: Clock, principal: Principal, disclosure_id: int, categories: list[str], note: str
 ) -> Disclosure:
@@ -208,7 +256,8 @@ def approve(
     if disclosure.state != DisclosureState.PREPARED:
         raise Conflict(f"This disclosure is already {disclosure.state}.")
     earlier = _approver_ids(session, disclosure)
-    authorize_disclosure_approval(principal, preparer_id=disclosure.prepared_by_id, earlier_approver_ids=earlier)
+    others = earlier | _reviewer_ids(session, disclosure)  # a reviewer's eyes are not an approver's too
+    authorize_disclosure_approval(principal, preparer_id=disclosure.prepared_by_id, earlier_approver_ids=others)
     _act(session, disclosure=disclosure, kind=ApprovalKind.APPROVE, principal=principal, clock=clock, note=note)
     people = 1 + len(earlier) + 1  # the preparer, earlier approvers, this approver
     audit.record(
@@ -308,6 +357,12 @@ def package(
     if request.officer_id is None and request.channel != Channel.API:
         raise Conflict("This request was entered by staff and has no requesting officer to deliver to in the portal.")
     _released(request, disclosure, clock)
+    missing = reviews_missing(session, disclosure)
+    if missing:
+        raise Conflict(
+            f"The decision requires {reviews_required(session, disclosure)} extra review(s) by distinct legal officers; "
+            f"{missing} still to be given before the package can be built."
+        )
     decision = session.get(PolicyDecision, disclosure.decision_id)
     assert decision is not None
     got = retrieval.collect(

@@ -23,9 +23,11 @@ from enum import StrEnum
 from trustdesk.legal.instruments import Action, Instrument, IssuerKind, RefusalReason
 from trustdesk.legal.policy import double_criminality as dc_
 from trustdesk.legal.policy import grounds as grounds_
+from trustdesk.legal.policy import statutes
 from trustdesk.legal.policy.grounds import Ground, GroundName
 from trustdesk.legal.policy.jurisdictions import CountryProfile, Jurisdictions, OffenceKind
 from trustdesk.legal.policy.rules import Policy, Rule
+from trustdesk.legal.policy.statutes import Classification, Library
 from trustdesk.platform.port import DataCategory
 
 TIME_BOUND = frozenset({DataCategory.IDENTIFICATION, DataCategory.TRAFFIC, DataCategory.CONTENT})
@@ -142,6 +144,7 @@ class _Work:
     jurisdictions: Jurisdictions
     allowed: set[DataCategory]
     accounts: list[str]
+    offence: Classification
     reasons: list[Reason] = field(default_factory=list)
     widenable: set[DataCategory] = field(default_factory=set)
     not_held: list[tuple[str, str]] = field(default_factory=list)
@@ -186,11 +189,14 @@ def _names(categories: set[DataCategory] | frozenset[DataCategory]) -> str:
 
 
 def _protected_expression(w: _Work) -> None:
-    hits = [o for o in w.jurisdictions.offences_in(w.facts.offence) if o.kind is OffenceKind.PROTECTED_EXPRESSION]
+    """Protected expression, found by the statute cited (in the issuing country's profile)
+    or by the words of the order in any language of the lexicon (statutes.classify)."""
+    hits = w.offence.of_kind(OffenceKind.PROTECTED_EXPRESSION)
     if hits:
-        statutes = [lo.statute for lo in w.profile.local_offences if lo.offence in {o.code for o in hits}]
-        detail = f"the stated offence reads as: {'; '.join(o.label for o in hits)}"
-        detail += f" (cf. {'; '.join(statutes)})" if statutes else ""
+        codes = {f.offence.code for f in hits}
+        local = [lo.statute for lo in w.profile.local_offences if lo.offence in codes]
+        detail = f"the stated offence reads as: {'; '.join(f.describe() for f in hits)}"
+        detail += f" (cf. {'; '.join(local)})" if local else ""
         issuer = "rules on freedom of expression and of the press prevent compliance (immunities and privileges)"
         w.stop(Outcome.REFUSE, w.policy.rule("protected_expression"), detail, RefusalReason.IMMUNITIES, issuer)
 
@@ -275,6 +281,17 @@ def _tier(w: _Work) -> None:
         )
 
 
+def _unclassified(w: _Work) -> None:
+    """An order whose offence neither its citations, nor its words, nor its instrument name
+    is never taken as benign: a person classifies it, one more review before any package."""
+    if w.offence.classified:
+        return
+    w.extra_reviews += 1
+    cited = f"; cites {', '.join(w.offence.unknown_citations)}, not mapped in the profile" if w.offence.unknown_citations else ""
+    detail = f"no offence class found in the order's citations or words ({w.offence.version}){cited}; one more review"
+    w.cite(w.policy.rule("unclassified"), detail)
+
+
 def _emergency(w: _Work) -> None:
     if not w.facts.emergency:
         return
@@ -324,18 +341,32 @@ def _conditions(w: _Work) -> datetime | None:
 STEPS_BEFORE_SCOPE = (_language, _protected_expression, _jurisdiction, _double_criminality)
 
 
+def classify(facts: RequestFacts, jurisdictions: Jurisdictions, library: Library | None = None) -> Classification:
+    """The offence classes of the order: citations first, then words, then the instrument."""
+    return statutes.classify(
+        facts.offence,
+        country=facts.country,
+        instrument=facts.instrument.code.value,
+        offences=jurisdictions.offences,
+        library=library,
+    )
+
+
 def propose(
     facts: RequestFacts,
     *,
     policy: Policy,
     jurisdictions: Jurisdictions,
     double_criminality: dc_.DoubleCriminality | None = None,
+    library: Library | None = None,
 ) -> Proposal:
     """The decision the policy proposes for one checked request, with every ground weighed."""
     profile = jurisdictions.get(facts.country)
     accounts = list(dict.fromkeys(t.account_id for t in facts.targets if t.account_id))
-    w = _Work(facts, policy, profile, jurisdictions, set(facts.categories), accounts)
-    w.grounds = grounds_.evaluate(grounds_.Context(facts, policy, profile, jurisdictions, double_criminality or dc_.load()))
+    offence = classify(facts, jurisdictions, library)
+    w = _Work(facts, policy, profile, jurisdictions, set(facts.categories), accounts, offence)
+    context = grounds_.Context(facts, policy, profile, jurisdictions, double_criminality or dc_.load(), offence)
+    w.grounds = grounds_.evaluate(context)
     if facts.acts:
         return _act(w)
     for step in STEPS_BEFORE_SCOPE:
@@ -344,7 +375,7 @@ def propose(
             return _finish(w, None)
     if facts.instrument.action is Action.PRESERVE:
         return _preserve(w)
-    for step in (_clarification, _targets, _competence, _tier, _emergency, _held):
+    for step in (_clarification, _targets, _competence, _tier, _unclassified, _emergency, _held):
         step(w)
         if w.final:
             return _finish(w, None)

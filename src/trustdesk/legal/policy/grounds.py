@@ -18,6 +18,7 @@ from trustdesk.legal.instruments import Action
 from trustdesk.legal.policy import double_criminality as dc_
 from trustdesk.legal.policy.jurisdictions import CountryProfile, Jurisdictions, OffenceKind
 from trustdesk.legal.policy.rules import Policy
+from trustdesk.legal.policy.statutes import Classification
 from trustdesk.platform.port import DataCategory
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class Context:
     profile: CountryProfile
     jurisdictions: Jurisdictions
     double_criminality: dc_.DoubleCriminality
+    offence: Classification  # the order's offence classes, by citation, words and instrument (statutes.classify)
 
 
 def _g(name: GroundName, verdict: GroundVerdict, detail: str, rule_id: str = "", internal: bool = False) -> Ground:
@@ -86,10 +88,10 @@ def language(c: Context) -> Ground:
 
 
 def protected_expression(c: Context) -> Ground:
-    hits = [o for o in c.jurisdictions.offences_in(c.facts.offence) if o.kind is OffenceKind.PROTECTED_EXPRESSION]
+    hits = c.offence.of_kind(OffenceKind.PROTECTED_EXPRESSION)
     if not hits:
         return _g(GroundName.PROTECTED_EXPRESSION, GroundVerdict.CLEAR, "the stated offence names no protected expression")
-    detail = f"the stated offence reads as: {'; '.join(o.label for o in hits)}"
+    detail = f"the stated offence reads as: {'; '.join(f.describe() for f in hits)}"
     return _g(GroundName.PROTECTED_EXPRESSION, GroundVerdict.HOLDS, detail, c.policy.rule("protected_expression").id)
 
 
@@ -104,9 +106,8 @@ def double_criminality_hits(c: Context) -> list[str]:
     """Labels of the conduct no crime at home, from the double-criminality data file and the
     profiles' own list, once each."""
     found = {o.code: o.label for o in c.double_criminality.conduct_in(c.facts.offence)}
-    for o in c.jurisdictions.offences_in(c.facts.offence):
-        if o.kind is OffenceKind.NOT_A_CRIME_AT_HOME:
-            found.setdefault(o.code, o.label)
+    for f in c.offence.of_kind(OffenceKind.NOT_A_CRIME_AT_HOME):
+        found.setdefault(f.offence.code, f.describe())
     return list(found.values())
 
 

@@ -159,6 +159,7 @@ SECTIONS = (
     "user_notice",
     "language",
     "orders_to_act",
+    "unclassified",
 )
 
 

@@ -7,6 +7,7 @@ disclosure), with the decision's reasons as the transition's reason."""
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock
-from trustdesk.core.errors import Conflict, NotFound
+from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.instruments import RefusalReason, load_catalogue
@@ -234,6 +235,56 @@ def _path(outcome: Outcome, current: RequestState) -> list[RequestState]:
     if current is RequestState.UNDER_REVIEW:
         return []
     raise Conflict(f"A request that is {current.value} cannot be taken under review.")
+
+
+def update_estimates(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal,
+    data_dir: Path,
+    text: str,
+    source: str,
+    release: str,
+    dry_run: bool = False,
+) -> tuple[jurisdictions_.Jurisdictions, jurisdictions_.Jurisdictions, list[jurisdictions_.TierChange]]:
+    """Take a newer WGI Rule of Law release: validate it, say what changes (estimates and
+    tiers of the profiled countries), and, unless a dry run, install it with its provenance
+    and record who did it, from which source, and every tier that moved."""
+    authorize(principal, Permission.REQUESTS_HANDLE)
+    estimates = jurisdictions_.check_estimates(text, data_dir=data_dir)  # a bad file is refused first, whatever else
+    if not dry_run and (not source.strip() or not release.strip()):
+        raise InvalidInput(
+            "Say where the file comes from (--source) and which release it is (--release); both are kept with the data."
+        )
+    before = jurisdictions_.load(data_dir)
+    if dry_run:
+        with jurisdictions_.PROFILES.open("rb") as fh:
+            raw = tomllib.load(fh)
+        after = jurisdictions_.parse(raw, estimates, {"release": release or "dry run", "source": source})
+        return before, after, jurisdictions_.changes(before, after)
+    before, after = jurisdictions_.install_estimates(
+        data_dir=data_dir, text=text, source=source.strip(), release=release.strip(), installed=clock.now().isoformat()
+    )
+    moved = jurisdictions_.changes(before, after)
+    audit.record(
+        session,
+        actor=actor,
+        action="legal.jurisdictions.update",
+        object_type="jurisdictions",
+        object_id=after.version,
+        reason=f"{release.strip()} ({source.strip()})",
+        clock=clock,
+        details={
+            "before": before.version,
+            "after": after.version,
+            "data_year": after.estimates_year,
+            "estimates_changed": len(moved),
+            "tiers_changed": [f"{c.code} {c.tier_before}->{c.tier_after}" for c in moved if c.tier_before != c.tier_after],
+        },
+    )
+    return before, after, moved
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trustdesk.legal.models import Agency, LawfulRequest, RequestMessage, RequestState, RequestTarget, RequestTransition
+from trustdesk.legal.disclosure import numbers
+from trustdesk.legal.models import LawfulRequest, RequestMessage, RequestState, RequestTarget, RequestTransition
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, Source
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import load_policies
@@ -124,13 +125,8 @@ def restriction_of(action: str) -> str:
 
 def orders(session: Session, *, period: Period) -> list[OrderFacts]:
     template = load_template()
-    instruments = sorted(template.act_orders | template.information_orders)
-    query = (
-        select(LawfulRequest, Agency.country)
-        .join(Agency, Agency.id == LawfulRequest.agency_id)
-        .where(_in(LawfulRequest.received_at, period), LawfulRequest.instrument.in_(instruments))
-        .order_by(LawfulRequest.id)
-    )
+    # The lawful-request domain's one definition of a request received (issue #16 item 14).
+    query = numbers.received(period.start, period.end, instruments=template.act_orders | template.information_orders)
     found = []
     for request, country in session.execute(query).all():
         if country.upper() not in template.member_states:
