@@ -18,9 +18,10 @@ from trustdesk.core.blobs import BlobStore
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Forbidden, InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal, authorize, officer_id_of
-from trustdesk.legal import attachments, clocks
+from trustdesk.legal import attachments, clocks, enforcing
 from trustdesk.legal.checks import CheckItem, RequestParts, overall, run_checks
-from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, RefusalReason, load_catalogue
+from trustdesk.legal.disclosure import holds
+from trustdesk.legal.instruments import Direction, EnforcingStateRule, Instrument, IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.models import (
     Agency,
     LawfulRequest,
@@ -33,7 +34,15 @@ from trustdesk.legal.models import (
 )
 from trustdesk.legal.refusals import RefusedAtOnce
 from trustdesk.legal.registry import domain_registered, get_agency, get_officer
-from trustdesk.legal.targets import MAX_TARGETS, Resolution, Target, parse_targets, platform_format, resolve
+from trustdesk.legal.targets import (
+    MAX_TARGETS,
+    Resolution,
+    Target,
+    TargetItem,
+    parse_targets,
+    platform_format,
+    resolve,
+)
 from trustdesk.platform.port import DataCategory, Platform
 
 BURST_WINDOW = timedelta(hours=1)
@@ -60,7 +69,7 @@ class Submission:
     instrument: str
     categories: list[str]
     elements: dict[str, str]
-    targets: list[tuple[str | None, str]]
+    targets: list[TargetItem]
     emergency: bool = False
     period_start: datetime | None = None
     period_end: datetime | None = None
@@ -69,6 +78,11 @@ class Submission:
     language: str = "en"
     sender_email: str | None = None  # where a request by e-mail came from (staff entry)
     attachments: list[attachments.Upload] = field(default_factory=list)
+    # The facts of the enforcing-state rule (enforcing.py): country codes or "unknown"; the
+    # rule, not `enforcing_state_notified`, decides for an instrument that has one.
+    person_country: str | None = None
+    offence_country: str | None = None
+    received_by_state: str | None = None  # the Member State of the establishment it reached
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,9 @@ class Validated:
     elements: dict[str, str]
     targets: list[Target]
     files: list[attachments.CheckedFile]
+    person_country: str | None = None  # enforcing.country_fact: a code or "unknown"
+    offence_country: str | None = None
+    received_by_state: str | None = None
 
 
 def instrument_for(code: str) -> Instrument:
@@ -125,9 +142,26 @@ def validate(
     elements = _elements(instrument, submission.elements, allow_incomplete=allow_incomplete)
     if submission.period_start and submission.period_end and submission.period_start > submission.period_end:
         raise InvalidInput("The period ends before it starts.")
-    targets = parse_targets(submission.targets, platform_format(platform_name), max_targets=max_targets)
+    targets = parse_targets(
+        submission.targets,
+        platform_format(platform_name),
+        max_targets=max_targets,
+        period=(submission.period_start, submission.period_end),
+    )
+    facts = _places(submission)
+    places = _places(submission)
     files = attachments.check_all(submission.attachments)
-    return Validated(instrument, categories, elements, targets, files)
+    return Validated(instrument, categories, elements, targets, files, *places)
+
+
+def _places(submission: Submission) -> tuple[str, str, str | None]:
+    """The enforcing-state facts as stored: codes or "unknown" (None given is unknown)."""
+    received = submission.received_by_state
+    return (
+        enforcing.country_fact(submission.person_country, field="Where the person lives"),
+        enforcing.country_fact(submission.offence_country, field="Where the offence was committed"),
+        None if received is None else enforcing.country_fact(received, field="The receiving establishment's State"),
+    )
 
 
 def _issuer(session: Session, principal: Principal, agency_id: int | None) -> tuple[Agency, Officer | None]:
@@ -190,10 +224,13 @@ def submit_request(
         refusal, validated = refused, _as_refused(submission, platform_name=platform.name, max_targets=max_targets)
     resolutions = [(t, resolve(t, platform)) for t in validated.targets]
     now = clock.now()
-    checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))
+    notified = _enforcing_state(agency, validated, submission)
+    checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions, notified))
     flags = _flags(session, agency=agency, officer=officer, validated=validated, submission=submission, now=now)
     first_time = _first_time(session, agency=agency, officer=officer)
-    request = _new_request(agency, officer, validated, submission, channel, checklist, flags, actor, now, first_time=first_time)
+    request = _new_request(
+        agency, officer, validated, submission, channel, checklist, flags, actor, now, first_time=first_time, notified=notified
+    )
     session.add(request)
     session.flush()
     request.reference = f"LR-{now:%Y}-{request.id:06d}"
@@ -203,6 +240,7 @@ def submit_request(
         request.due_at = request.not_before = request.objection_ends_at = request.expires_at = None
         _record_refusal(session, request=request, refusal=refusal, actor=actor, clock=clock)
         return request
+    _holds_at_receipt(session, request=request, platform=platform, actor=actor, clock=clock)
     audit.record(
         session,
         actor=actor,
@@ -222,6 +260,29 @@ def submit_request(
     return request
 
 
+def _holds_at_receipt(session: Session, *, request: LawfulRequest, platform: Platform, actor: Actor, clock: Clock) -> None:
+    """Preserve at receipt while the notified enforcing State may object (Reg. 2023/1543
+    Art. 10(2)); and link a production order to the holds of the targets it follows."""
+    holds.link_production(session, actor=actor, clock=clock, request=request)
+    if request.enforcing_state is not None:
+        until = request.objection_ends_at or request.not_before or request.due_at or request.received_at
+        holds.preserve_at_receipt(session, actor=actor, clock=clock, platform=platform, request=request, until=until)
+        audit.record(
+            session,
+            actor=actor,
+            action="request.enforcing_state_notified",
+            object_type="lawful_request",
+            object_id=request.id,
+            details={
+                "enforcing_state": request.enforcing_state,
+                "person_country": request.person_country,
+                "offence_country": request.offence_country,
+                "objection_ends_at": request.objection_ends_at and request.objection_ends_at.isoformat(),
+            },
+            clock=clock,
+        )
+
+
 def _as_refused(submission: Submission, *, platform_name: str, max_targets: int) -> Validated:
     """What an order refused at once is stored as: its instrument, categories and elements as
     given, the targets where there are few enough to read (none when it names none or too
@@ -233,7 +294,7 @@ def _as_refused(submission: Submission, *, platform_name: str, max_targets: int)
         targets = parse_targets(submission.targets, platform_format(platform_name), max_targets=max_targets)
     except RefusedAtOnce:
         targets = []
-    return Validated(instrument, categories, elements, targets, [])
+    return Validated(instrument, categories, elements, targets, [], *_places(submission))
 
 
 def _record_refusal(session: Session, *, request: LawfulRequest, refusal: RefusedAtOnce, actor: Actor, clock: Clock) -> None:
@@ -262,7 +323,11 @@ def _record_refusal(session: Session, *, request: LawfulRequest, refusal: Refuse
 
 
 def _parts(
-    validated: Validated, submission: Submission, issuer: IssuerKind, resolutions: list[tuple[Target, Resolution]]
+    validated: Validated,
+    submission: Submission,
+    issuer: IssuerKind,
+    resolutions: list[tuple[Target, Resolution]],
+    notified: enforcing.EnforcingState | None = None,
 ) -> RequestParts:
     return RequestParts(
         instrument=validated.instrument,
@@ -273,7 +338,8 @@ def _parts(
         period_start=submission.period_start,
         period_end=submission.period_end,
         targets=resolutions,
-        enforcing_state_notified=submission.enforcing_state_notified,
+        enforcing_state_notified=notified.notify if notified is not None else submission.enforcing_state_notified,
+        enforcing_state_computed=notified is not None,
     )
 
 
@@ -300,6 +366,7 @@ def _new_request(
     now: datetime,
     *,
     first_time: bool,
+    notified: enforcing.EnforcingState | None = None,
 ) -> LawfulRequest:
     instrument = validated.instrument
     complete = all(k in validated.elements for k in instrument.required_elements)
@@ -316,7 +383,10 @@ def _new_request(
         elements=validated.elements,
         period_start=submission.period_start,
         period_end=submission.period_end,
-        enforcing_state_notified=submission.enforcing_state_notified,
+        enforcing_state_notified=notified.notify if notified is not None else submission.enforcing_state_notified,
+        person_country=validated.person_country,
+        offence_country=validated.offence_country,
+        enforcing_state=notified.state if notified is not None else None,
         language=submission.language,
         state=str(RequestState.RECEIVED),
         received_at=now,
@@ -334,13 +404,28 @@ def _new_request(
     return request
 
 
+def _enforcing_state(agency: Agency, validated: Validated, submission: Submission) -> enforcing.EnforcingState | None:
+    """Art. 8 computed from the facts for an instrument with the rule; None for one without
+    (the flag as given is kept there, and means nothing)."""
+    if validated.instrument.enforcing_state_rule is EnforcingStateRule.NONE:
+        return None
+    return enforcing.rule(
+        validated.instrument,
+        categories=validated.categories,
+        issuing_state=agency.country,
+        person_country=validated.person_country or enforcing.UNKNOWN,
+        offence_country=validated.offence_country or enforcing.UNKNOWN,
+        received_by=validated.received_by_state,
+    )
+
+
 def _fingerprint(validated: Validated, submission: Submission) -> dict[str, object]:
     """What the receipt's hash covers: the request as understood, attachments by hash."""
     return {
         "instrument": str(validated.instrument.code),
         "categories": sorted(validated.categories),
         "elements": validated.elements,
-        "targets": [[str(t.kind), t.normalised] for t in validated.targets],
+        "targets": [[str(t.kind), t.normalised, t.scope.as_json()] for t in validated.targets],
         "emergency": submission.emergency,
         "period": [submission.period_start, submission.period_end],
         "attachments": [f.sha256 for f in validated.files],
@@ -368,6 +453,9 @@ def _children(
                 message_id=res.message_id,
                 resolved=res.resolved,
                 note=res.note,
+                chat_id=target.scope.chat_id,
+                period_start=target.scope.since,
+                period_end=target.scope.until,
             )
         )
     for checked in files:
