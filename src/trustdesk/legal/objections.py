@@ -49,6 +49,7 @@ def _may_answer(session: Session, principal: Principal, request: LawfulRequest) 
     if principal.kind in (PrincipalKind.STAFF, PrincipalKind.CLI, PrincipalKind.SYSTEM):
         authorize(principal, Permission.REQUESTS_HANDLE)
         return
+    authorize(principal, Permission.PORTAL_SUBMIT)
     agency = session.get(Agency, principal.agency_id) if principal.agency_id is not None else None
     if agency is None or agency.country != request.enforcing_state or agency.id == request.agency_id:
         raise NotFound(f"No request {request.id} that you may see.")
