@@ -46,7 +46,7 @@ def _may_answer(session: Session, principal: Principal, request: LawfulRequest) 
     """Staff who handle requests, the e-Evidence channel, or an authority of the notified
     State itself (never the issuing authority: it cannot clear its own order). To any other
     authority the order does not exist."""
-    if principal.kind in (PrincipalKind.STAFF, PrincipalKind.CLI, PrincipalKind.SYSTEM):
+    if principal.agency_id is None and principal.kind != PrincipalKind.OFFICER:  # staff, their tokens, the channel
         authorize(principal, Permission.REQUESTS_HANDLE)
         return
     authorize(principal, Permission.PORTAL_SUBMIT)
