@@ -47,7 +47,12 @@ def desk(db, clock, platform, legal: LegalFactory) -> Desk:
 )
 def test_the_rule_is_computed_from_places(categories, issuing, person, offence, received_by, notified) -> None:
     got = enforcing.rule(
-        EPOC, categories=categories, issuing_state=issuing, person_country=person, offence_country=offence, received_by=received_by
+        EPOC,
+        categories=categories,
+        issuing_state=issuing,
+        person_country=person,
+        offence_country=offence,
+        received_by=received_by,
     )
     assert (got.notify, got.state) == (notified is not None, notified), got.reason
 

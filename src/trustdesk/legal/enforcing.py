@@ -84,4 +84,6 @@ def rule(
         return EnforcingState(False, None, f"offence and person are both in the issuing State {issuing} (Art. 8(2))")
     where = f"person: {person_country}, offence: {offence_country}, issuing State: {issuing}"
     names = ", ".join(sorted(c.value for c in asked))
-    return EnforcingState(True, enforcing, f"{names} asked and not both in the issuing State ({where}): notify {enforcing} (Art. 8)")
+    return EnforcingState(
+        True, enforcing, f"{names} asked and not both in the issuing State ({where}): notify {enforcing} (Art. 8)"
+    )

@@ -148,7 +148,6 @@ def validate(
         max_targets=max_targets,
         period=(submission.period_start, submission.period_end),
     )
-    facts = _places(submission)
     places = _places(submission)
     files = attachments.check_all(submission.attachments)
     return Validated(instrument, categories, elements, targets, files, *places)

@@ -103,7 +103,16 @@ def record_answer(
         raise Conflict(f"The enforcing State's answer is already recorded: {request.enforcing_state_answer}.")
     if request.state in {str(s) for s in FINAL}:
         raise Conflict(f"The order is {request.state}.")
-    return _store(session, request=request, kind=kind, categories=_categories(request, kind, categories), via=channel, actor=actor, clock=clock, note=note)
+    return _store(
+        session,
+        request=request,
+        kind=kind,
+        categories=_categories(request, kind, categories),
+        via=channel,
+        actor=actor,
+        clock=clock,
+        note=note,
+    )
 
 
 def _store(

@@ -13,10 +13,9 @@ from trustdesk.core.ids import RowId
 from trustdesk.legal.attachments import Upload
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
 from trustdesk.legal.intake import Submission
-from trustdesk.legal.models import RequestState
-from trustdesk.legal.service import CallbackOutcome
-from trustdesk.legal.models import EnforcingStateAnswerKind
+from trustdesk.legal.models import EnforcingStateAnswerKind, RequestState
 from trustdesk.legal.objections import Via
+from trustdesk.legal.service import CallbackOutcome
 from trustdesk.legal.targets import TargetItem, TargetKind, TargetScope
 from trustdesk.platform.port import DataCategory
 
@@ -262,7 +261,9 @@ class EnforcingStateAnswerCreate(BaseModel):
     """The notified enforcing State's answer (WISP `groundsforrefusal`)."""
 
     model_config = ConfigDict(extra="forbid")
-    answer: EnforcingStateAnswerKind = Field(..., description="no_grounds, partial_grounds or full_grounds (lapsed is the job's).")
+    answer: EnforcingStateAnswerKind = Field(
+        ..., description="no_grounds, partial_grounds or full_grounds (lapsed is the job's)."
+    )
     categories: list[DataCategory] = Field([], description="Partial grounds only: the categories refused.")
     note: str = Field("", max_length=2000)
 

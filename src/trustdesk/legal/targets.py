@@ -62,8 +62,8 @@ class TargetScope:
     def as_json(self) -> dict[str, str | None]:
         return {
             "chat_id": self.chat_id,
-            "since": self.since and self.since.isoformat(),
-            "until": self.until and self.until.isoformat(),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
         }
 
 

@@ -50,7 +50,9 @@ def _letter(legal: LegalFactory, desk: Desk, db, clock, platform, *, account: st
     )
     desk.adopt(desk.decide(request.id))
     with db.transaction() as session:
-        holds = preservation.freeze(session, actor=TEST_ACTOR, clock=clock, principal=LENA, platform=platform, request_id=request.id)
+        holds = preservation.freeze(
+            session, actor=TEST_ACTOR, clock=clock, principal=LENA, platform=platform, request_id=request.id
+        )
     return request, agency, holds
 
 
@@ -69,7 +71,9 @@ def _extend(db, clock, hold_id: int) -> LegalHold:
 def test_a_fresh_letter_joins_the_target_s_chain_instead_of_restarting_the_clock(
     db, clock, platform, legal, desk: Desk, cast: Cast
 ) -> None:
-    first, agency, (hold_1,) = _letter(legal, desk, db, clock, platform, account=cast.suspect, instrument="eu_epoc_pr", country="FR")
+    first, agency, (hold_1,) = _letter(
+        legal, desk, db, clock, platform, account=cast.suspect, instrument="eu_epoc_pr", country="FR"
+    )
     start = hold_1.frozen_at
     assert hold_1.expires_at == start + timedelta(days=60) and hold_1.family == "eu_e_evidence"
     clock.advance(days=50)
@@ -85,7 +89,9 @@ def test_a_fresh_letter_joins_the_target_s_chain_instead_of_restarting_the_clock
         assert [h.id for h in preservation.release_expired(session, actor=TEST_ACTOR, clock=clock)] == [hold_1.id]
 
 
-def test_a_letter_after_the_chain_has_used_its_limit_preserves_nothing(db, clock, platform, legal, desk: Desk, cast: Cast) -> None:
+def test_a_letter_after_the_chain_has_used_its_limit_preserves_nothing(
+    db, clock, platform, legal, desk: Desk, cast: Cast
+) -> None:
     _, agency, (hold_1,) = _letter(legal, desk, db, clock, platform, account=cast.suspect, instrument="eu_epoc_pr", country="FR")
     _extend(db, clock, hold_1.id)
     clock.advance(days=89)
@@ -109,10 +115,14 @@ def test_the_us_family_allows_90_and_90_days_per_target(db, clock, platform, leg
     _, agency, (hold,) = _letter(legal, desk, db, clock, platform, account=cast.suspect, instrument="us_2703f", country="US")
     assert hold.family == "us_sca" and hold.expires_at == hold.frozen_at + timedelta(days=90)
     clock.advance(days=80)
-    _, _, (again,) = _letter(legal, desk, db, clock, platform, account=cast.suspect, instrument="us_2703f", country="US", agency=agency)
+    _, _, (again,) = _letter(
+        legal, desk, db, clock, platform, account=cast.suspect, instrument="us_2703f", country="US", agency=agency
+    )
     assert again.chain_started_at == hold.frozen_at and again.expires_at == hold.frozen_at + timedelta(days=170)
     clock.advance(days=80)  # day 160: a third letter gets what is left of the 180 days, not 90 more
-    _, _, (third,) = _letter(legal, desk, db, clock, platform, account=cast.suspect, instrument="us_2703f", country="US", agency=agency)
+    _, _, (third,) = _letter(
+        legal, desk, db, clock, platform, account=cast.suspect, instrument="us_2703f", country="US", agency=agency
+    )
     assert third.expires_at == hold.frozen_at + timedelta(days=180)
 
 

@@ -156,7 +156,13 @@ def orders(draw: st.DrawFn, world: World) -> tuple[list[DataCategory], tuple, li
             message = draw(st.sampled_from(world.messages))
             targets.append({"account": message.sender_id, "message": message.id, "message_at": message.sent_at})
         else:
-            targets.append({"account": draw(st.sampled_from(ACCOUNTS)), "chat": draw(st.none() | st.sampled_from(CHATS)), "window": draw(windows())})
+            targets.append(
+                {
+                    "account": draw(st.sampled_from(ACCOUNTS)),
+                    "chat": draw(st.none() | st.sampled_from(CHATS)),
+                    "window": draw(windows()),
+                }
+            )
     return categories, period, targets
 
 
@@ -197,9 +203,7 @@ def test_no_package_holds_data_outside_the_targets_categories_and_period(data: s
         for t in targets
     ]
     accounts = list(dict.fromkeys(t["account"] for t in targets))
-    got = retrieval.collect(
-        platform, accounts=accounts, categories=categories, since=period[0], until=period[1], scopes=scopes
-    )
+    got = retrieval.collect(platform, accounts=accounts, categories=categories, since=period[0], until=period[1], scopes=scopes)
     built = packages.build(header={"request": {}}, files=got.files, not_held=got.not_held, key=KEY)
     check = packages.verify(built, public_key_b64=KEY.public_key_b64)
     assert check.ok, check.problems

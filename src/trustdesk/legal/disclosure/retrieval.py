@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from trustdesk.core.clock import as_utc
-
 from trustdesk.legal.disclosure.packages import PackageFile, json_bytes
 from trustdesk.platform.port import DataCategory, HeldData, Platform
 
@@ -46,9 +45,9 @@ class Scope:
             "account_id": self.account_id,
             "message_id": self.message_id,
             "chat_id": self.chat_id,
-            "since": self.since and self.since.isoformat(),
-            "until": self.until and self.until.isoformat(),
-            "message_at": self.message_at and self.message_at.isoformat(),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "message_at": self.message_at.isoformat() if self.message_at else None,
         }
 
 

@@ -290,9 +290,7 @@ def _header(
 def _snapshots(session: Session, request_id: int) -> dict[str, dict[str, dict[str, object]]]:
     """Frozen data of legal holds converted into (or kept for) this production, by account:
     several holds of one account (one per target) are merged, each record once."""
-    holds = session.scalars(
-        select(LegalHold).where(LegalHold.converted_to_request_id == request_id).order_by(LegalHold.id)
-    )
+    holds = session.scalars(select(LegalHold).where(LegalHold.converted_to_request_id == request_id).order_by(LegalHold.id))
     out: dict[str, dict[str, dict[str, object]]] = {}
     for hold in holds:
         mine = out.setdefault(hold.account_id, {})
@@ -305,9 +303,7 @@ def _snapshots(session: Session, request_id: int) -> dict[str, dict[str, dict[st
     return out
 
 
-def scopes_for(
-    session: Session, *, request: LawfulRequest, disclosure: Disclosure, platform: Platform
-) -> list[retrieval.Scope]:
+def scopes_for(session: Session, *, request: LawfulRequest, disclosure: Disclosure, platform: Platform) -> list[retrieval.Scope]:
     """One scope per resolved target of the request that the disclosure carries: the target
     as named (message, chat, its own window) inside the disclosure's period (issue #16)."""
     rows = session.scalars(

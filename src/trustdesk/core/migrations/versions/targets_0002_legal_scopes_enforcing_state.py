@@ -52,7 +52,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_legal_enforcing_state_answers_request_id"))
     op.drop_table("legal_enforcing_state_answers")
     with op.batch_alter_table("legal_requests", schema=None) as batch_op:
-        for column in ("enforcing_state_refused", "enforcing_state_answer", "enforcing_state", "offence_country", "person_country"):
+        for column in (
+            "enforcing_state_refused",
+            "enforcing_state_answer",
+            "enforcing_state",
+            "offence_country",
+            "person_country",
+        ):
             batch_op.drop_column(column)
     with op.batch_alter_table("legal_request_targets", schema=None) as batch_op:
         for column in ("period_end", "period_start", "chat_id"):

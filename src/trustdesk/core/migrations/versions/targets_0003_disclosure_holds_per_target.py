@@ -21,9 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("target_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("scope", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
         batch_op.add_column(sa.Column("family", sa.String(length=32), nullable=True))
-        batch_op.add_column(
-            sa.Column("chain_started_at", trustdesk.core.database.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("chain_started_at", trustdesk.core.database.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_legal_holds_target_id_legal_request_targets"), "legal_request_targets", ["target_id"], ["id"]
         )
