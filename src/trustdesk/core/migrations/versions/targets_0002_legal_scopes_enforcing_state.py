@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # An alert kind longer than 16 characters ("preservation_expiring") failed on PostgreSQL.
+    with op.batch_alter_table("legal_deadline_alerts", schema=None) as batch_op:
+        batch_op.alter_column("kind", existing_type=sa.String(length=16), type_=sa.String(length=32), existing_nullable=False)
     with op.batch_alter_table("legal_request_targets", schema=None) as batch_op:
         batch_op.add_column(sa.Column("chat_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("period_start", trustdesk.core.database.UTCDateTime(timezone=True), nullable=True))
@@ -48,6 +51,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("legal_deadline_alerts", schema=None) as batch_op:
+        batch_op.alter_column("kind", existing_type=sa.String(length=32), type_=sa.String(length=16), existing_nullable=False)
     with op.batch_alter_table("legal_enforcing_state_answers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_legal_enforcing_state_answers_request_id"))
     op.drop_table("legal_enforcing_state_answers")
