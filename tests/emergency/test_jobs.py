@@ -65,6 +65,7 @@ def test_two_processes_sweeping_page_a_near_deadline_once(
         for name in (
             "legal.deadline_alerts",
             "legal.release_expired_holds",
+            "legal.enforcing_state_lapse",
             "safety.pipeline_purge",
             "safety.exchange_fetch",
             "privacy.retention",

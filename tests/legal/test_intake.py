@@ -108,20 +108,23 @@ def test_invalid_example_fails_the_right_check(code: str, legal, world) -> None:
 
 
 @pytest.mark.parametrize(
-    ("categories", "extra", "verdict"),
+    ("categories", "extra", "verdict", "notified"),
     [
-        (["content"], {}, "attention"),
-        (["content"], {"enforcing_state_notified": True}, "pass"),
-        (["content"], {"elements": {**EPOC_ELEMENTS, "offence_location": "Paris; the suspect lives in Paris"}}, "pass"),
-        (["subscriber"], {}, "n/a"),
+        # The rule is computed from the places (issue #16 item 6): unknown places notify.
+        (["content"], {}, "pass", "IE"),
+        (["content"], {"person_country": "FR", "offence_country": "FR"}, "pass", None),
+        # Free text decides nothing: a line in the order does not make the case domestic.
+        (["content"], {"elements": {**EPOC_ELEMENTS, "offence_location": "Paris; the suspect lives in Paris"}}, "pass", "IE"),
+        (["subscriber"], {}, "n/a", None),
     ],
 )
-def test_enforcing_state_rule_for_traffic_and_content(categories, extra, verdict, legal, world) -> None:
+def test_enforcing_state_rule_for_traffic_and_content(categories, extra, verdict, notified, legal, world) -> None:
     officer = legal.officer(legal.agency(), confirmed=True)
     request = legal.file(officer_principal(officer), legal.submission(world, categories=categories, **PERIOD, **extra))
     [line] = [i for i in request.checklist if i["check"] == "enforcing_state"]
     assert line["verdict"] == verdict
     assert request.verdict == "pass", "a reviewer's attention, not a failure"
+    assert request.enforcing_state == notified and request.enforcing_state_notified is (notified is not None)
 
 
 def test_an_unresolvable_target_is_answered_not_held(legal, world) -> None:

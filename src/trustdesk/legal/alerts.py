@@ -17,6 +17,7 @@ from trustdesk.core.errors import Conflict
 from trustdesk.core.identity.permissions import Role
 from trustdesk.core.paging import Pager, PageUrgency, page_on_call
 from trustdesk.legal.clocks import describe_time_left, warn_at
+from trustdesk.legal.disclosure.models import HoldState, LegalHold
 from trustdesk.legal.models import DeadlineAlert, LawfulRequest
 from trustdesk.legal.workflow import FINAL, WAITING_ON_AUTHORITY
 
@@ -25,6 +26,7 @@ class AlertKind(StrEnum):
     DUE_SOON = "due_soon"
     MISSED = "missed"
     PRESERVATION_EXPIRING = "preservation_expiring"
+    HOLD_LAPSING = "hold_lapsing"  # one target's legal hold, at its own (extended, capped) expiry
 
 
 def _deadline(request: LawfulRequest) -> tuple[datetime, AlertKind] | None:
@@ -69,6 +71,34 @@ def scan(session: Session, *, clock: Clock, pager: Pager | None, actor: Actor, b
                     base_url=base_url,
                 )
             )
+    raised += _lapsing_holds(session, clock=clock, pager=pager, actor=actor, base_url=base_url)
+    return raised
+
+
+def _lapsing_holds(session: Session, *, clock: Clock, pager: Pager | None, actor: Actor, base_url: str) -> list[DeadlineAlert]:
+    """A hold about to lapse alerts a person (issue #16): warned when a fifth of its time is
+    left, on the hold's own expiry, which an extension or a fresh letter may have moved. A
+    hold kept for a production order is not lapsing: it waits for the answer."""
+    now, raised = clock.now(), []
+    for hold in session.scalars(select(LegalHold).where(LegalHold.state == HoldState.ACTIVE.value).order_by(LegalHold.id)):
+        if now < warn_at(received_at=hold.frozen_at, due_at=hold.expires_at):
+            continue
+        request = session.get(LawfulRequest, hold.request_id)
+        assert request is not None
+        if _already(session, request=request, kind=AlertKind.HOLD_LAPSING, deadline=hold.expires_at):
+            continue
+        alert = _raise(
+            session,
+            request=request,
+            kind=AlertKind.HOLD_LAPSING,
+            deadline=hold.expires_at,
+            clock=clock,
+            pager=pager,
+            actor=actor,
+            base_url=base_url,
+        )
+        alert.detail = f"{alert.detail} (hold {hold.id} of {hold.account_id}: extend, or a production order keeps it)"[:300]
+        raised.append(alert)
     return raised
 
 

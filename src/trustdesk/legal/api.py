@@ -17,7 +17,7 @@ from trustdesk.http.access import record_view
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, current_principal, require
 from trustdesk.http.pagination import next_page
-from trustdesk.legal import alerts, discovery, registry, service
+from trustdesk.legal import alerts, discovery, objections, registry, service
 from trustdesk.legal.access import request_view
 from trustdesk.legal.instruments import load_catalogue
 from trustdesk.legal.intake import Channel, submit_request
@@ -29,6 +29,8 @@ from trustdesk.legal.schemas import (
     AlertRead,
     CallbackCreate,
     ElementsCreate,
+    EnforcingStateAnswerCreate,
+    EnforcingStateAnswerRead,
     LawfulRequestCreate,
     LawfulRequestCreated,
     LawfulRequestDetail,
@@ -242,6 +244,31 @@ def callback(
         note=body.note,
     )
     return _detail(session, principal, request_id)
+
+
+@router.post("/{request_id}/enforcing-state-answer", response_model=EnforcingStateAnswerRead, status_code=201)
+def enforcing_state_answer(
+    request_id: RowId,
+    body: EnforcingStateAnswerCreate,
+    request: Request,
+    session: SessionDep,
+    container: ContainerDep,
+    principal: Caller,
+) -> EnforcingStateAnswerRead:
+    """The notified enforcing State's answer (Reg. 2023/1543 Arts. 10, 12): recorded by staff,
+    or by that State's own authority with its token; the issuing authority cannot clear its order."""
+    row = objections.record_answer(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        answer=body.answer,
+        via=objections.Via.API if principal.agency_id is not None else objections.Via.STAFF,
+        categories=[str(c) for c in body.categories],
+        note=body.note,
+    )
+    return EnforcingStateAnswerRead.model_validate(row)
 
 
 @registry_router.get("", response_model=list[AgencyRead])

@@ -58,6 +58,8 @@ class RequestParts:
     # The languages the provider accepts (the discovery document's); empty: not checked.
     accepted_languages: frozenset[str] = frozenset()
     translated_to: str | None = None
+    # True where intake computed the rule from structured places (enforcing.py), not a flag.
+    enforcing_state_computed: bool = False
 
 
 def _issuer_name(kind: IssuerKind) -> str:
@@ -151,8 +153,8 @@ def _check_enforcing_state(parts: RequestParts) -> list[CheckItem]:
         return [CheckItem("enforcing_state", Verdict.NOT_APPLICABLE, "no traffic or content data asked: no notification needed")]
     if parts.enforcing_state_notified:
         return [_ok("enforcing_state", "the enforcing state was notified: its objection period applies")]
-    if parts.elements.get("offence_location", "").strip():
-        return [_ok("enforcing_state", "not notified: the issuer states offence and person are in the issuing state")]
+    if parts.elements.get("offence_location", "").strip() or parts.enforcing_state_computed:
+        return [_ok("enforcing_state", "not notified: offence and person are both in the issuing State (Art. 8(2))")]
     return [
         CheckItem(
             "enforcing_state",

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 from trustdesk.core.errors import InvalidInput
 from trustdesk.legal.attachments import MAX_BYTES, Upload
 from trustdesk.legal.intake import Submission
+from trustdesk.legal.targets import TargetItem
 
 ELEMENT_PREFIX = "element."
 
@@ -53,7 +54,7 @@ def _text(form: FormData, key: str) -> str:
 
 
 def submission_from_form(form: FormData) -> Submission:
-    targets: list[tuple[str | None, str]] = [(None, line.strip()) for line in _text(form, "targets").splitlines() if line.strip()]
+    targets: list[TargetItem] = [(None, line.strip()) for line in _text(form, "targets").splitlines() if line.strip()]
     return Submission(
         instrument=_text(form, "instrument"),
         categories=[v for v in form.getlist("categories") if isinstance(v, str)],
@@ -70,6 +71,8 @@ def submission_from_form(form: FormData) -> Submission:
         sender_email=_text(form, "sender_email").strip() or None,
         contact_phone=_text(form, "contact_phone").strip() or None,
         attachments=_uploads(form),
+        person_country=_text(form, "person_country").strip() or None,
+        offence_country=_text(form, "offence_country").strip() or None,
     )
 
 

@@ -105,6 +105,10 @@ class ClockRule:
     restart_on_completion: bool = False
     preserve_removed_days: int | None = None
     internal_target_hours: int | None = None
+    # The preservation family whose per-target limit the instrument preserves under or
+    # produces against (a production order links to a hold of its family): "eu_e_evidence",
+    # "us_sca". None: neither preserves nor follows a preservation.
+    family: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ from trustdesk.core.blobs import BlobStore
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Forbidden, InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal, authorize, officer_id_of
-from trustdesk.legal import attachments, clocks
+from trustdesk.legal import attachments, clocks, enforcing
 from trustdesk.legal.checks import CONFIDENTIALITY, CheckItem, RequestParts, overall, run_checks
+from trustdesk.legal.disclosure import holds
 from trustdesk.legal.discovery import accepted_languages
-from trustdesk.legal.instruments import Direction, Instrument, IssuerKind, RefusalReason, load_catalogue
+from trustdesk.legal.instruments import Direction, EnforcingStateRule, Instrument, IssuerKind, RefusalReason, load_catalogue
 from trustdesk.legal.models import (
     Agency,
     LawfulRequest,
@@ -44,7 +45,15 @@ from trustdesk.legal.registry import (
     record_unverified,
     registered_domains,
 )
-from trustdesk.legal.targets import MAX_TARGETS, Resolution, Target, parse_targets, platform_format, resolve
+from trustdesk.legal.targets import (
+    MAX_TARGETS,
+    Resolution,
+    Target,
+    TargetItem,
+    parse_targets,
+    platform_format,
+    resolve,
+)
 from trustdesk.platform.port import DataCategory, Platform
 
 BURST_WINDOW = timedelta(hours=1)
@@ -80,7 +89,7 @@ class Submission:
     instrument: str
     categories: list[str]
     elements: dict[str, str]
-    targets: list[tuple[str | None, str]]
+    targets: list[TargetItem]
     emergency: bool = False
     period_start: datetime | None = None
     period_end: datetime | None = None
@@ -92,6 +101,11 @@ class Submission:
     )
     contact_phone: str | None = None  # a telephone number the request gives (never called: see registry.contact_differs)
     attachments: list[attachments.Upload] = field(default_factory=list)
+    # The facts of the enforcing-state rule (enforcing.py): country codes or "unknown"; the
+    # rule, not `enforcing_state_notified`, decides for an instrument that has one.
+    person_country: str | None = None
+    offence_country: str | None = None
+    received_by_state: str | None = None  # the Member State of the establishment it reached
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,9 @@ class Validated:
     elements: dict[str, str]
     targets: list[Target]
     files: list[attachments.CheckedFile]
+    person_country: str | None = None  # enforcing.country_fact: a code or "unknown"
+    offence_country: str | None = None
+    received_by_state: str | None = None
 
 
 def instrument_for(code: str) -> Instrument:
@@ -173,9 +190,25 @@ def validate(
         raise InvalidInput("The period ends before it starts.")
     language_code(submission.language)
     confidentiality_date(elements)
-    targets = parse_targets(submission.targets, platform_format(platform_name), max_targets=max_targets)
+    targets = parse_targets(
+        submission.targets,
+        platform_format(platform_name),
+        max_targets=max_targets,
+        period=(submission.period_start, submission.period_end),
+    )
+    places = _places(submission)
     files = attachments.check_all(submission.attachments)
-    return Validated(instrument, categories, elements, targets, files)
+    return Validated(instrument, categories, elements, targets, files, *places)
+
+
+def _places(submission: Submission) -> tuple[str, str, str | None]:
+    """The enforcing-state facts as stored: codes or "unknown" (None given is unknown)."""
+    received = submission.received_by_state
+    return (
+        enforcing.country_fact(submission.person_country, field="Where the person lives"),
+        enforcing.country_fact(submission.offence_country, field="Where the offence was committed"),
+        None if received is None else enforcing.country_fact(received, field="The receiving establishment's State"),
+    )
 
 
 def _issuer(
@@ -305,12 +338,15 @@ def submit_request(
         agency = record_unverified(session, actor=actor, clock=clock, new=new_agency)
     resolutions = [(t, resolve(t, platform)) for t in validated.targets]
     now = clock.now()
-    checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions))
+    notified = _enforcing_state(agency, validated, submission)
+    checklist = run_checks(_parts(validated, submission, IssuerKind(agency.kind), resolutions, notified))
     flags = forgery_signals(
         session, agency=agency, officer=officer, categories=validated.categories, submission=submission, now=now
     )
     first_time = _first_time(session, agency=agency, officer=officer)
-    request = _new_request(agency, officer, validated, submission, channel, checklist, flags, actor, now, first_time=first_time)
+    request = _new_request(
+        agency, officer, validated, submission, channel, checklist, flags, actor, now, first_time=first_time, notified=notified
+    )
     session.add(request)
     session.flush()
     request.reference = f"LR-{now:%Y}-{request.id:06d}"
@@ -320,6 +356,7 @@ def submit_request(
         request.due_at = request.not_before = request.objection_ends_at = request.expires_at = None
         _record_refusal(session, request=request, refusal=refusal, actor=actor, clock=clock)
         return request
+    _holds_at_receipt(session, request=request, platform=platform, actor=actor, clock=clock)
     audit.record(
         session,
         actor=actor,
@@ -339,6 +376,29 @@ def submit_request(
     return request
 
 
+def _holds_at_receipt(session: Session, *, request: LawfulRequest, platform: Platform, actor: Actor, clock: Clock) -> None:
+    """Preserve at receipt while the notified enforcing State may object (Reg. 2023/1543
+    Art. 10(2)); and link a production order to the holds of the targets it follows."""
+    holds.link_production(session, actor=actor, clock=clock, request=request)
+    if request.enforcing_state is not None:
+        until = request.objection_ends_at or request.not_before or request.due_at or request.received_at
+        holds.preserve_at_receipt(session, actor=actor, clock=clock, platform=platform, request=request, until=until)
+        audit.record(
+            session,
+            actor=actor,
+            action="request.enforcing_state_notified",
+            object_type="lawful_request",
+            object_id=request.id,
+            details={
+                "enforcing_state": request.enforcing_state,
+                "person_country": request.person_country,
+                "offence_country": request.offence_country,
+                "objection_ends_at": request.objection_ends_at and request.objection_ends_at.isoformat(),
+            },
+            clock=clock,
+        )
+
+
 def _as_refused(submission: Submission, *, platform_name: str, max_targets: int) -> Validated:
     """What an order refused at once is stored as: its instrument, categories and elements as
     given, the targets where there are few enough to read (none when it names none or too
@@ -350,7 +410,7 @@ def _as_refused(submission: Submission, *, platform_name: str, max_targets: int)
         targets = parse_targets(submission.targets, platform_format(platform_name), max_targets=max_targets)
     except RefusedAtOnce:
         targets = []
-    return Validated(instrument, categories, elements, targets, [])
+    return Validated(instrument, categories, elements, targets, [], *_places(submission))
 
 
 def _record_refusal(session: Session, *, request: LawfulRequest, refusal: RefusedAtOnce, actor: Actor, clock: Clock) -> None:
@@ -379,7 +439,11 @@ def _record_refusal(session: Session, *, request: LawfulRequest, refusal: Refuse
 
 
 def _parts(
-    validated: Validated, submission: Submission, issuer: IssuerKind, resolutions: list[tuple[Target, Resolution]]
+    validated: Validated,
+    submission: Submission,
+    issuer: IssuerKind,
+    resolutions: list[tuple[Target, Resolution]],
+    notified: enforcing.EnforcingState | None = None,
 ) -> RequestParts:
     return RequestParts(
         instrument=validated.instrument,
@@ -390,7 +454,8 @@ def _parts(
         period_start=submission.period_start,
         period_end=submission.period_end,
         targets=resolutions,
-        enforcing_state_notified=submission.enforcing_state_notified,
+        enforcing_state_notified=notified.notify if notified is not None else submission.enforcing_state_notified,
+        enforcing_state_computed=notified is not None,
         language=language_code(submission.language),
         accepted_languages=accepted_languages(),
     )
@@ -419,6 +484,7 @@ def _new_request(
     now: datetime,
     *,
     first_time: bool,
+    notified: enforcing.EnforcingState | None = None,
 ) -> LawfulRequest:
     instrument = validated.instrument
     complete = all(k in validated.elements for k in instrument.required_elements)
@@ -435,7 +501,10 @@ def _new_request(
         elements=validated.elements,
         period_start=submission.period_start,
         period_end=submission.period_end,
-        enforcing_state_notified=submission.enforcing_state_notified,
+        enforcing_state_notified=notified.notify if notified is not None else submission.enforcing_state_notified,
+        person_country=validated.person_country,
+        offence_country=validated.offence_country,
+        enforcing_state=notified.state if notified is not None else None,
         language=language_code(submission.language),
         state=str(RequestState.RECEIVED),
         received_at=now,
@@ -455,13 +524,28 @@ def _new_request(
     return request
 
 
+def _enforcing_state(agency: Agency, validated: Validated, submission: Submission) -> enforcing.EnforcingState | None:
+    """Art. 8 computed from the facts for an instrument with the rule; None for one without
+    (the flag as given is kept there, and means nothing)."""
+    if validated.instrument.enforcing_state_rule is EnforcingStateRule.NONE:
+        return None
+    return enforcing.rule(
+        validated.instrument,
+        categories=validated.categories,
+        issuing_state=agency.country,
+        person_country=validated.person_country or enforcing.UNKNOWN,
+        offence_country=validated.offence_country or enforcing.UNKNOWN,
+        received_by=validated.received_by_state,
+    )
+
+
 def _fingerprint(validated: Validated, submission: Submission) -> dict[str, object]:
     """What the receipt's hash covers: the request as understood, attachments by hash."""
     return {
         "instrument": str(validated.instrument.code),
         "categories": sorted(validated.categories),
         "elements": validated.elements,
-        "targets": [[str(t.kind), t.normalised] for t in validated.targets],
+        "targets": [[str(t.kind), t.normalised, t.scope.as_json()] for t in validated.targets],
         "emergency": submission.emergency,
         "period": [submission.period_start, submission.period_end],
         "attachments": [f.sha256 for f in validated.files],
@@ -489,6 +573,9 @@ def _children(
                 message_id=res.message_id,
                 resolved=res.resolved,
                 note=res.note,
+                chat_id=target.scope.chat_id,
+                period_start=target.scope.since,
+                period_end=target.scope.until,
             )
         )
     for checked in files:

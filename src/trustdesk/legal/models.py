@@ -114,6 +114,15 @@ class LawfulRequest(Base):
     period_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enforcing_state_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The facts the enforcing-state rule is computed from (Reg. 2023/1543 Art. 8): ISO 3166-1
+    # alpha-2 codes, or "unknown"; None where the order was filed before they were asked.
+    person_country: Mapped[str | None] = mapped_column(String(8))
+    offence_country: Mapped[str | None] = mapped_column(String(8))
+    # The Member State notified (Art. 3: where the establishment that received the order is),
+    # and its answer (EnforcingStateAnswerKind), or None while it may still object.
+    enforcing_state: Mapped[str | None] = mapped_column(String(2))
+    enforcing_state_answer: Mapped[str | None] = mapped_column(String(24))
+    enforcing_state_refused: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(8), default="en")
     # The accepted language the authority supplied the core elements in, for an order whose
     # own language the provider does not accept (DSA Arts. 9(2)(c), 10(2)(c)).
@@ -157,6 +166,11 @@ class RequestTarget(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(String(300), default="")
+    # What narrows the target (targets.TargetScope): one chat, and the target's own window
+    # within the order's period. A message target is that message alone.
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RequestAttachment(Base):
@@ -221,9 +235,35 @@ class DeadlineAlert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))  # "preservation_expiring" is 21 characters
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
     role: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(300))
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class EnforcingStateAnswerKind(StrEnum):
+    """What the enforcing State said (WISP `groundsforrefusal`), or that it said nothing in
+    time: LAPSED is never read as NO_GROUNDS (Arts. 8 and 10(2) of Reg. 2023/1543)."""
+
+    NO_GROUNDS = "no_grounds"
+    PARTIAL_GROUNDS = "partial_grounds"  # grounds for some categories, named with the answer
+    FULL_GROUNDS = "full_grounds"
+    LAPSED = "lapsed"
+
+
+class EnforcingStateAnswer(Base):
+    """One answer of the notified enforcing State on one order, by whoever recorded it."""
+
+    __tablename__ = "legal_enforcing_state_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("legal_requests.id"), index=True)
+    state: Mapped[str] = mapped_column(String(2))
+    answer: Mapped[str] = mapped_column(String(24))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    via: Mapped[str] = mapped_column(String(16))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

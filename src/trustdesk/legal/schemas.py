@@ -13,16 +13,26 @@ from trustdesk.core.ids import RowId
 from trustdesk.legal.attachments import Upload
 from trustdesk.legal.instruments import IssuerKind, RefusalReason
 from trustdesk.legal.intake import Submission
-from trustdesk.legal.models import RequestState
+from trustdesk.legal.models import EnforcingStateAnswerKind, RequestState
+from trustdesk.legal.objections import Via
 from trustdesk.legal.registry import NewAgency
 from trustdesk.legal.service import CallbackOutcome
-from trustdesk.legal.targets import TargetKind
+from trustdesk.legal.targets import TargetItem, TargetKind, TargetScope
 from trustdesk.platform.port import DataCategory
 
 
 class TargetIn(BaseModel):
     kind: TargetKind | None = Field(None, description="Leave empty to let Trustdesk recognise it.")
     value: str = Field(..., max_length=500)
+    chat_id: str | None = Field(None, max_length=128, description="Only the target's records in this chat.")
+    period_start: AwareDatetime | None = Field(None, description="The target's own window, inside the order's period.")
+    period_end: AwareDatetime | None = None
+
+    def item(self) -> TargetItem:
+        kind = self.kind and str(self.kind)
+        if self.chat_id is None and self.period_start is None and self.period_end is None:
+            return (kind, self.value)
+        return (kind, self.value, TargetScope(chat_id=self.chat_id, since=self.period_start, until=self.period_end))
 
 
 class AttachmentIn(BaseModel):
@@ -61,7 +71,15 @@ class LawfulRequestCreate(BaseModel):
     emergency: bool = False
     period_start: AwareDatetime | None = None
     period_end: AwareDatetime | None = None
-    enforcing_state_notified: bool = False
+    enforcing_state_notified: bool = Field(
+        False, description="Ignored where the instrument has the Art. 8 rule: it is computed from the two places below."
+    )
+    person_country: str | None = Field(
+        None, max_length=8, description="Where the person whose data are sought lives: ISO 3166-1 alpha-2, or 'unknown'."
+    )
+    offence_country: str | None = Field(
+        None, max_length=8, description="Where the offence was committed: ISO 3166-1 alpha-2, or 'unknown'."
+    )
     stated_due_at: AwareDatetime | None = Field(
         None,
         description="A deadline the order states (a subpoena's return date, the authority's own deadline); the clock "
@@ -95,7 +113,7 @@ class LawfulRequestCreate(BaseModel):
             instrument=self.instrument,
             categories=[str(c) for c in self.categories],
             elements=self.elements,
-            targets=[(t.kind and str(t.kind), t.value) for t in self.targets],
+            targets=[t.item() for t in self.targets],
             emergency=self.emergency,
             period_start=self.period_start,
             period_end=self.period_end,
@@ -105,6 +123,8 @@ class LawfulRequestCreate(BaseModel):
             sender_email=self.sender_email,
             contact_phone=self.contact_phone,
             attachments=[a.upload() for a in self.attachments],
+            person_country=self.person_country,
+            offence_country=self.offence_country,
         )
 
 
@@ -117,6 +137,9 @@ class TargetRead(BaseModel):
     message_id: str | None
     resolved: bool
     note: str
+    chat_id: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
 
 
 class MessageRead(BaseModel):
@@ -177,6 +200,11 @@ class LawfulRequestRead(BaseModel):
     flags: list[str]
     language: str = "en"
     translated_to: str | None = None
+    person_country: str | None = None
+    offence_country: str | None = None
+    enforcing_state: str | None = None
+    enforcing_state_answer: str | None = None
+    enforcing_state_refused: list[str] = []
 
 
 class LawfulRequestDetail(LawfulRequestRead):
@@ -276,3 +304,27 @@ class AlertRead(BaseModel):
     raised_at: datetime
     role: str
     detail: str
+
+
+class EnforcingStateAnswerCreate(BaseModel):
+    """The notified enforcing State's answer (WISP `groundsforrefusal`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    answer: EnforcingStateAnswerKind = Field(
+        ..., description="no_grounds, partial_grounds or full_grounds (lapsed is the job's)."
+    )
+    categories: list[DataCategory] = Field([], description="Partial grounds only: the categories refused.")
+    note: str = Field("", max_length=2000)
+
+
+class EnforcingStateAnswerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    request_id: int
+    state: str
+    answer: str
+    categories: list[str]
+    via: Via
+    recorded_by: str
+    note: str
+    at: datetime

@@ -2,13 +2,18 @@
 message id), normalised to the platform's own form and resolved through the platform port.
 
 A target written for another platform (a t.me link, a foreign id format) is refused with a
-message that says so, rather than matched to someone it was never meant for."""
+message that says so, rather than matched to someone it was never meant for.
+
+A target can be narrowed (`TargetScope`): to one chat, and to its own time window inside
+the order's period. A message target is that message alone. The answer carries only what
+the targets name (disclosure/retrieval.py), never the sender's whole account."""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -42,6 +47,24 @@ class PlatformFormat:
     link_account: re.Pattern[str]
     link_message: re.Pattern[str]
     foreign_hosts: dict[str, str]
+    chat_id: re.Pattern[str] = re.compile("(?!)")
+
+
+@dataclass(frozen=True)
+class TargetScope:
+    """What narrows one target: a chat (only the target's records in that chat) and a window
+    (only records in [since, until], inside the order's period). Empty: the whole target."""
+
+    chat_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "chat_id": self.chat_id,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -52,6 +75,7 @@ class Target:
     kind: TargetKind
     raw: str
     normalised: str
+    scope: TargetScope = field(default_factory=TargetScope)
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,7 @@ def platform_format(name: str = "demo") -> PlatformFormat:
         link_account=re.compile(p["link_account"]),
         link_message=re.compile(p["link_message"]),
         foreign_hosts={host: name for host, name in raw["foreign_hosts"].items() if host not in own},
+        chat_id=re.compile(p.get("chat_id", "(?!)")),
     )
 
 
@@ -148,11 +173,19 @@ def _from_link(text: str, fmt: PlatformFormat) -> Target:
     raise InvalidInput(f"'{text}' links to this platform but not to an account or a message.", target=text)
 
 
+TargetItem = tuple[str | None, str] | tuple[str | None, str, TargetScope]
+
+
 def parse_targets(
-    items: list[tuple[str | None, str]], fmt: PlatformFormat | None = None, *, max_targets: int = MAX_TARGETS
+    items: list[TargetItem],
+    fmt: PlatformFormat | None = None,
+    *,
+    max_targets: int = MAX_TARGETS,
+    period: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[Target]:
-    """(kind or None, value) pairs to normalised targets, duplicates dropped, order kept; at
-    most `max_targets` (the lawful_request_max_targets setting)."""
+    """(kind or None, value[, scope]) to normalised targets, duplicates dropped, order kept;
+    at most `max_targets` (the lawful_request_max_targets setting). A scope's window must lie
+    within the order's `period`."""
     fmt = fmt or platform_format()
     if not items:
         raise RefusedAtOnce(
@@ -163,8 +196,38 @@ def parse_targets(
         raise RefusedAtOnce(
             f"At most {max_targets} targets per request; split larger requests.", reason=RefusalReason.OTHER, targets=len(items)
         )
-    targets = [normalise(_kind(kind, value, fmt), value, fmt) for kind, value in items]
-    return list({(t.kind, t.normalised): t for t in targets}.values())
+    targets = [_scoped(item, fmt, period) for item in items]
+    return list({(t.kind, t.normalised, t.scope): t for t in targets}.values())
+
+
+def _scoped(item: TargetItem, fmt: PlatformFormat, period: tuple[datetime | None, datetime | None]) -> Target:
+    kind, value = item[0], item[1]
+    target = normalise(_kind(kind, value, fmt), value, fmt)
+    scope = item[2] if len(item) == 3 else TargetScope()  # type: ignore[misc]
+    return Target(target.kind, target.raw, target.normalised, check_scope(target, scope, fmt, period))
+
+
+def check_scope(
+    target: Target, scope: TargetScope, fmt: PlatformFormat, period: tuple[datetime | None, datetime | None]
+) -> TargetScope:
+    """The scope as stored, or InvalidInput: a chat id in the platform's form, a window that
+    is a window and lies inside the order's period (a target narrows an order, never widens it)."""
+    if scope.chat_id is not None and not fmt.chat_id.fullmatch(scope.chat_id.strip()):
+        raise InvalidInput(
+            f"'{scope.chat_id}' is not a chat id of this platform (expected the form {fmt.chat_id.pattern}).",
+            target=target.raw,
+        )
+    if target.kind is TargetKind.MESSAGE_ID and scope != TargetScope():
+        raise InvalidInput(f"A message target ('{target.raw}') is that message alone: it takes no chat or window.")
+    if scope.since is not None and scope.until is not None and scope.since > scope.until:
+        raise InvalidInput(f"The window of target '{target.raw}' ends before it starts.", target=target.raw)
+    start, end = period
+    if (start is not None and scope.since is not None and scope.since < start) or (
+        end is not None and scope.until is not None and scope.until > end
+    ):
+        raise InvalidInput(f"The window of target '{target.raw}' reaches outside the order's period.", target=target.raw)
+    chat = scope.chat_id.strip() if scope.chat_id is not None else None
+    return TargetScope(chat_id=chat, since=scope.since, until=scope.until)
 
 
 def _kind(kind: str | None, value: str, fmt: PlatformFormat) -> TargetKind:

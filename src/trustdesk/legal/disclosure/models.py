@@ -130,6 +130,14 @@ class LegalHold(Base):
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     converted_to_request_id: Mapped[int | None] = mapped_column(ForeignKey("legal_requests.id"))
+    # Per target (issue #16): the target it preserves, narrowed as the target is
+    # (targets.TargetScope as JSON), the instrument family whose limit applies, and when
+    # that target's continuous preservation under the family began: a fresh letter joins
+    # the chain, it does not restart the clock.
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("legal_request_targets.id"))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    family: Mapped[str | None] = mapped_column(String(32))
+    chain_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UserNotice(Base):

@@ -2,7 +2,12 @@
 Trustdesk's own store, so that a user deleting messages or a retention job on the platform
 does not reach it. It lapses at the instrument's expiry (EPOC-PR 60 days, +30 once; US
 2703(f) 90 days, +90 once), can be extended within those limits, or converted into a
-production order, whose package then carries the frozen data."""
+production order, whose package then carries the frozen data.
+
+The limits are per target and family (holds.py): a fresh letter does not restart a
+target's clock. A production order for a preserved target is linked to its holds at
+receipt; a linked hold stays, whatever its clock says, until the production is answered,
+then the release job releases it."""
 
 from __future__ import annotations
 
@@ -14,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from trustdesk.core import audit
 from trustdesk.core.audit import Actor
-from trustdesk.core.audit.service import digest
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.permissions import (
@@ -27,13 +31,14 @@ from trustdesk.core.identity.permissions import (
 )
 from trustdesk.legal import clocks
 from trustdesk.legal import service as legal_requests
-from trustdesk.legal.disclosure import retrieval
+from trustdesk.legal.disclosure import holds
 from trustdesk.legal.disclosure.models import ExtensionState, HoldState, LegalHold, PreservationExtension
 from trustdesk.legal.instruments import ClockKind, load_catalogue
 from trustdesk.legal.models import LawfulRequest, RequestState
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.policy.engine import Outcome
-from trustdesk.platform.port import DataCategory, Platform
+from trustdesk.legal.workflow import FINAL
+from trustdesk.platform.port import Platform
 
 
 def _rule(request: LawfulRequest) -> clocks.ClockRule:
@@ -46,7 +51,8 @@ def _rule(request: LawfulRequest) -> clocks.ClockRule:
 def freeze(
     session: Session, *, actor: Actor, clock: Clock, principal: Principal, platform: Platform, request_id: int
 ) -> list[LegalHold]:
-    """Freeze what the adopted 'preserve only' decision names, one hold per account."""
+    """Freeze what the adopted 'preserve only' decision names, one hold per target (each cut
+    to what its target names), each within its target's limit for the family (holds.py)."""
     authorize(principal, Permission.REQUESTS_HANDLE)
     request = legal_requests.get_request(session, principal=principal, request_id=request_id)
     decision = policy_service.current_decision(session, principal=principal, request_id=request_id)
@@ -54,69 +60,29 @@ def freeze(
         raise Conflict(f"The policy decision is '{decision.outcome}', not 'preserve only'.")
     if holds_for(session, request_id=request.id):
         raise Conflict("This order's data is already frozen.")
-    expires = clocks.preservation_expiry(_rule(request), received_at=request.received_at).expires_at
-    assert expires is not None
-    holds = [
-        _hold(
+    rule, family = _rule(request), holds.family_of(request.instrument)
+    wanted = clocks.preservation_expiry(rule, received_at=request.received_at).expires_at
+    assert wanted is not None
+    targets = [t for t in holds.resolved_targets(session, request_id=request.id) if t.account_id in decision.accounts]
+    starts = {t.id: holds.chain_start(session, request=request, account_id=str(t.account_id), family=family) for t in targets}
+    for target in targets:
+        holds.check_room(rule, chain_started_at=starts[target.id], now=clock.now())
+    return [
+        holds.new_hold(
+            session,
             request=request,
-            account_id=a,
+            target=target,
             categories=decision.categories,
             platform=platform,
             actor=actor,
             clock=clock,
-            expires=expires,
+            expires=holds.capped(rule, wanted=wanted, chain_started_at=starts[target.id]),
+            chain_started_at=starts[target.id],
+            family=family,
             period=(decision.period_start, decision.period_end),
         )
-        for a in decision.accounts
+        for target in targets
     ]
-    session.add_all(holds)
-    session.flush()
-    for hold in holds:
-        audit.record(
-            session,
-            actor=actor,
-            action="hold.freeze",
-            object_type="legal_hold",
-            object_id=hold.id,
-            clock=clock,
-            details={
-                "request_id": request.id,
-                "categories": hold.categories,
-                "snapshot_sha256": hold.snapshot_sha256,
-                "expires_at": hold.expires_at.isoformat(),
-            },
-        )
-    return holds
-
-
-def _hold(
-    *,
-    request: LawfulRequest,
-    account_id: str,
-    categories: list[str],
-    platform: Platform,
-    actor: Actor,
-    clock: Clock,
-    expires: object,
-    period: tuple,
-) -> LegalHold:
-    snapshot = retrieval.snapshot_of(
-        platform, account_id=account_id, categories=[DataCategory(c) for c in categories], since=period[0], until=period[1]
-    )
-    return LegalHold(
-        request_id=request.id,
-        account_id=account_id,
-        categories=categories,
-        period_start=period[0],
-        period_end=period[1],
-        snapshot=snapshot,
-        snapshot_sha256=digest(snapshot),
-        state=HoldState.ACTIVE.value,
-        frozen_by=str(actor),
-        frozen_at=clock.now(),
-        expires_at=expires,
-        extensions=0,
-    )
 
 
 def holds_for(session: Session, *, request_id: int) -> list[LegalHold]:
@@ -143,13 +109,18 @@ def extend(session: Session, *, actor: Actor, clock: Clock, principal: Principal
     authorize(principal, Permission.REQUESTS_HANDLE)
     hold = _active(session, hold_id)
     request = legal_requests.get_request(session, principal=principal, request_id=hold.request_id)
+    rule = _rule(request)
     try:
-        expires = clocks.preservation_expiry(
-            _rule(request), received_at=request.received_at, extensions=hold.extensions + 1
-        ).expires_at
+        wanted = clocks.preservation_expiry(rule, received_at=request.received_at, extensions=hold.extensions + 1).expires_at
     except ValueError as exc:
         raise Conflict(f"Cannot extend: {exc}.") from None
-    assert expires is not None  # as in freeze: a preservation rule always sets one
+    assert wanted is not None  # as in freeze: a preservation rule always sets one
+    expires = holds.capped(rule, wanted=wanted, chain_started_at=hold.chain_started_at or hold.frozen_at)
+    if expires <= hold.expires_at:
+        raise Conflict(
+            f"Cannot extend: this target's preservation under {hold.family or request.instrument} has reached its "
+            f"{holds.longest_days(rule)}-day limit; only a production order keeps the data longer."
+        )
     before, hold.expires_at, hold.extensions = hold.expires_at, expires, hold.extensions + 1
     audit.record(
         session,
@@ -168,8 +139,13 @@ def extend(session: Session, *, actor: Actor, clock: Clock, principal: Principal
 def convert(
     session: Session, *, actor: Actor, clock: Clock, principal: Principal, hold_id: int, production_request_id: int
 ) -> LegalHold:
-    """A production order followed: its package will carry the frozen data."""
+    """A production order followed: its package will carry the frozen data. One for the
+    same target, family and country was already linked at its receipt (holds.py): asking
+    again for that production is answered with the hold as it is."""
     authorize(principal, Permission.REQUESTS_HANDLE)
+    linked = session.get(LegalHold, hold_id)
+    if linked is not None and linked.state == HoldState.CONVERTED and linked.converted_to_request_id == production_request_id:
+        return linked
     hold = _active(session, hold_id)
     production = legal_requests.get_request(session, principal=principal, request_id=production_request_id)
     if load_catalogue().get(production.instrument).clock.kind is ClockKind.PRESERVE:
@@ -202,8 +178,24 @@ def release(session: Session, *, actor: Actor, clock: Clock, hold: LegalHold, re
     return hold
 
 
+def release_answered(session: Session, *, actor: Actor, clock: Clock) -> list[LegalHold]:
+    """Release every linked hold whose production order is answered, refused, withdrawn or
+    closed: the hold stayed for the production, and the production is over."""
+    query = (
+        select(LegalHold)
+        .join(LawfulRequest, LawfulRequest.id == LegalHold.converted_to_request_id)
+        .where(LegalHold.state == HoldState.CONVERTED.value, LawfulRequest.state.in_([str(s) for s in FINAL]))
+        .order_by(LegalHold.id)
+    )
+    return [
+        release(session, actor=actor, clock=clock, hold=h, reason="the production order it was kept for is answered")
+        for h in session.scalars(query).all()
+    ]
+
+
 def release_expired(session: Session, *, actor: Actor, clock: Clock) -> list[LegalHold]:
-    """Release every active hold whose time is up (run by a job or the CLI)."""
+    """Release every active hold whose time is up (run by a job or the CLI). A hold linked to
+    a production order is not active: it waits for the production (release_answered)."""
     due = (
         select(LegalHold)
         .where(LegalHold.state == HoldState.ACTIVE.value, LegalHold.expires_at <= clock.now())

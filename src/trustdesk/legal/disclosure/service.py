@@ -31,11 +31,12 @@ from trustdesk.core.identity.permissions import (
     authorize_disclosure_approval,
     authorize_disclosure_preparation,
 )
+from trustdesk.legal import objections
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.disclosure import packages, retrieval
 from trustdesk.legal.disclosure.models import Disclosure, DisclosureApproval, DisclosurePackage, DisclosureState, LegalHold
 from trustdesk.legal.intake import Channel
-from trustdesk.legal.models import Agency, LawfulRequest, RequestState
+from trustdesk.legal.models import Agency, LawfulRequest, RequestState, RequestTarget
 from trustdesk.legal.policy import service as policy_service
 from trustdesk.legal.policy.engine import Outcome
 from trustdesk.legal.policy.models import PolicyDecision
@@ -284,15 +285,24 @@ def approve(
     return disclosure
 
 
-def _released(request: LawfulRequest, disclosure: Disclosure, clock: Clock) -> None:
+def _released(request: LawfulRequest, disclosure: Disclosure, clock: Clock) -> frozenset[str]:
+    """Raise unless the package may be built now; returns the categories the enforcing
+    State refused (partial grounds), which the package leaves out (Reg. 2023/1543 Art. 12)."""
     if request.held:
         raise Conflict(
             "The request is held until a call-back to the agency's registered number confirms it; nothing goes out before."
         )
-    if disclosure.not_before is not None and clock.now() < disclosure.not_before:
-        raise Conflict(
-            f"The enforcing state may object until {disclosure.not_before.isoformat()}; the package can be built after that."
-        )
+    window = [t for t in (disclosure.not_before, request.not_before) if t is not None]
+    after = not window or clock.now() >= max(window)
+    if request.enforcing_state is not None:
+        free, refused = objections.release_check(request, now_is_after_window=after)
+        if not free and request.enforcing_state_answer is not None:
+            raise Conflict(f"The enforcing State ({request.enforcing_state}) raised grounds for refusal: nothing goes out.")
+    else:
+        free, refused = after, frozenset()
+    if not free:
+        raise Conflict(f"The enforcing state may object until {max(window).isoformat()}; the package can be built after that.")
+    return refused
 
 
 def _header(
@@ -330,9 +340,39 @@ def _header(
 
 
 def _snapshots(session: Session, request_id: int) -> dict[str, dict[str, dict[str, object]]]:
-    """Frozen data of legal holds converted into this production, by account."""
-    holds = session.scalars(select(LegalHold).where(LegalHold.converted_to_request_id == request_id))
-    return {h.account_id: h.snapshot for h in holds}
+    """Frozen data of legal holds converted into (or kept for) this production, by account:
+    several holds of one account (one per target) are merged, each record once."""
+    holds = session.scalars(select(LegalHold).where(LegalHold.converted_to_request_id == request_id).order_by(LegalHold.id))
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    for hold in holds:
+        mine = out.setdefault(hold.account_id, {})
+        for category, raw in hold.snapshot.items():
+            merged = mine.setdefault(category, {"held": raw["held"], "records": [], "note": raw.get("note", "")})
+            records = merged["records"]
+            assert isinstance(records, list)
+            records.extend(r for r in raw["records"] if r not in records)
+            merged["held"] = bool(merged["held"]) or bool(raw["held"])
+    return out
+
+
+def scopes_for(session: Session, *, request: LawfulRequest, disclosure: Disclosure, platform: Platform) -> list[retrieval.Scope]:
+    """One scope per resolved target of the request that the disclosure carries: the target
+    as named (message, chat, its own window) inside the disclosure's period (issue #16)."""
+    rows = session.scalars(
+        select(RequestTarget).where(RequestTarget.request_id == request.id, RequestTarget.account_id.is_not(None))
+    )
+    return [
+        retrieval.scope_of(
+            account_id=str(t.account_id),
+            message_id=t.message_id,
+            chat_id=t.chat_id,
+            window=(t.period_start, t.period_end),
+            period=(disclosure.period_start, disclosure.period_end),
+            platform=platform,
+        )
+        for t in rows.all()
+        if t.account_id in disclosure.accounts
+    ]
 
 
 def package(
@@ -356,7 +396,7 @@ def package(
     request = legal_requests.get_request(session, principal=principal, request_id=disclosure.request_id)
     if request.officer_id is None and request.channel != Channel.API:
         raise Conflict("This request was entered by staff and has no requesting officer to deliver to in the portal.")
-    _released(request, disclosure, clock)
+    refused = _released(request, disclosure, clock)
     missing = reviews_missing(session, disclosure)
     if missing:
         raise Conflict(
@@ -368,12 +408,18 @@ def package(
     got = retrieval.collect(
         platform,
         accounts=disclosure.accounts,
-        categories=[DataCategory(c) for c in disclosure.categories],
+        categories=[DataCategory(c) for c in disclosure.categories if c not in refused],
         since=disclosure.period_start,
         until=disclosure.period_end,
         snapshots=_snapshots(session, request.id),
+        scopes=scopes_for(session, request=request, disclosure=disclosure, platform=platform),
     )
     not_held = [*got.not_held, *({"account_id": a, "category": c, "note": "not held"} for a, c in decision.not_held)]
+    not_held += [
+        {"account_id": a, "category": c, "note": "the enforcing State raised grounds for refusal (Reg. 2023/1543 Art. 12)"}
+        for a in disclosure.accounts
+        for c in sorted(refused & set(disclosure.categories))
+    ]
     data = packages.build(
         header=_header(session, request=request, disclosure=disclosure, decision=decision, clock=clock),
         files=got.files,
