@@ -11,7 +11,7 @@ from alembic import op
 import trustdesk.core.database
 
 revision = "intake_0003_disclosure"
-down_revision = "0002_disclosure"
+down_revision = "grounds_0003_disclosure"  # chained at merge: one head per branch
 branch_labels = None
 depends_on = "intake_0002_legal"
 

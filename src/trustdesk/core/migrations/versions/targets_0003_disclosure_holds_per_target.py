@@ -11,7 +11,7 @@ from alembic import op
 import trustdesk.core.database
 
 revision = "targets_0003_disclosure"
-down_revision = "0002_disclosure"
+down_revision = "intake_0003_disclosure"  # chained at merge: one head per branch
 branch_labels = None
 depends_on = "targets_0002_legal"
 

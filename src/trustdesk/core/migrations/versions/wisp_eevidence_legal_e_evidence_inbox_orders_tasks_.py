@@ -11,7 +11,7 @@ from alembic import op
 import trustdesk.core.database
 
 revision = "wisp_eevidence"
-down_revision = "0001_legal"
+down_revision = "targets_0002_legal"  # chained at merge: one head per branch
 branch_labels = None
 depends_on = None
 
