@@ -56,6 +56,7 @@ PLAIN_PARAMETERS = frozenset(
         "name",
         "notice_id",
         "officer_id",
+        "package_id",
         "page_id",
         "queue",
         "removal_id",
@@ -68,11 +69,12 @@ PLAIN_PARAMETERS = frozenset(
         "token_id",
         "username",
         "version",
+        "view_id",
     }
 )
 # Query parameters redacted wherever they appear in a logged URL.
 SECRET_QUERY = frozenset(
-    {"token", "secret", "password", "totp", "access_token", "api_key", "actor", "account", "account_id", "email"}
+    {"token", "secret", "password", "totp", "access_token", "api_key", "actor", "account", "account_id", "email", "q"}
 )
 
 _TRACEBACKS = logging.Formatter()
