@@ -168,4 +168,3 @@ def claim_next(
             if tries <= 0:
                 break
     raise NotFound("No unclaimed case left in this view: change the filters, or take a break.")
-

@@ -41,7 +41,7 @@
     else {
       var details = target.closest("details");
       if (details) details.open = true;
-      var field = target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea, button");
+      var field = target.matches("input, select, textarea") ? target : target.querySelector("input:not([type=hidden]), select, textarea, button");
       (field || target).focus();
       target.scrollIntoView({ block: "center" });
     }
