@@ -58,6 +58,7 @@ MODEL_MODULES = [
     "trustdesk.safety.automation.models",
     "trustdesk.transparency.reports.models",
     "trustdesk.privacy.models",
+    "trustdesk.http.saved_views",
 ]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.audit import Actor, record
 from trustdesk.core.errors import Conflict, InvalidInput
 from trustdesk.core.identity.permissions import Permission, Principal, authorize
-from trustdesk.core.paging import PageUrgency
+from trustdesk.core.paging import PageUrgency, resolve_for
 from trustdesk.emergency import preservation
 from trustdesk.emergency.models import Removal, RemovalState, RemovedContent
 from trustdesk.emergency.removal import (
@@ -117,6 +117,10 @@ def _remove(
     removal.removed_at = lane.clock.now()
     removal.state = (RemovalState.AUTO_REMOVED if automatic else RemovalState.REMOVED_BY_PERSON).value
     session.flush()
+    if not automatic:  # a person removed it: the pages about it are answered (an automatic one waits for confirmation)
+        resolve_for(
+            session, object_type="emergency_removal", object_id=removal.id, actor=actor, reason="removed", clock=lane.clock
+        )
     record(
         session,
         actor=actor,

@@ -26,7 +26,7 @@ from trustdesk.core.audit.models import AuditEntry
 from trustdesk.core.clock import Clock
 from trustdesk.core.errors import Conflict, NotFound
 from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, authorize
-from trustdesk.core.paging import Pager, PageUrgency, page_on_call
+from trustdesk.core.paging import Pager, PageUrgency, page_on_call, resolve_for
 from trustdesk.emergency.models import Removal, RemovalState
 from trustdesk.legal import clocks
 from trustdesk.legal.checks import Verdict
@@ -198,6 +198,9 @@ def confirm(session: Session, *, clock: Clock, actor: Actor, principal: Principa
         object_id=removal.id,
         reason=note.strip() or None,
         clock=clock,
+    )
+    resolve_for(
+        session, object_type="emergency_removal", object_id=removal.id, actor=actor, reason="removal confirmed", clock=clock
     )
     return removal
 

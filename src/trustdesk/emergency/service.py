@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from trustdesk.core.paging import Page, PageDelivery, PageState
+from trustdesk.core.paging import LIVE_STATES, Page, PageDelivery, PageState
 from trustdesk.emergency import removal as removal_rules
 from trustdesk.emergency import threat_to_life
 from trustdesk.emergency.models import Removal, RemovalState, ThreatCase
@@ -97,7 +97,8 @@ def overview(session: Session, *, now: datetime) -> Overview:
     query = select(Removal).where(Removal.state.in_([s.value for s in NEEDS_A_PERSON])).order_by(Removal.due_at)
     rows = [_row(session, r, now) for r in session.scalars(query)]
     rows.sort(key=lambda r: (r.removal.removed_at is not None, r.removal.due_at or now))
-    pages = list(session.scalars(select(Page).where(Page.state == PageState.OPEN).order_by(Page.created_at)))
+    # Unanswered pages stay: a page that went round the whole rota needs a person most of all.
+    pages = list(session.scalars(select(Page).where(Page.state.in_(LIVE_STATES)).order_by(Page.created_at)))
     return Overview(rows, threat_to_life.open_cases(session), pages, lane_failures(session))
 
 

@@ -71,11 +71,12 @@ PLAIN_PARAMETERS = frozenset(
         "token_id",
         "username",
         "version",
+        "view_id",
     }
 )
 # Query parameters redacted wherever they appear in a logged URL.
 SECRET_QUERY = frozenset(
-    {"token", "secret", "password", "totp", "access_token", "api_key", "actor", "account", "account_id", "email"}
+    {"token", "secret", "password", "totp", "access_token", "api_key", "actor", "account", "account_id", "email", "q"}
 )
 
 _TRACEBACKS = logging.Formatter()

@@ -3,7 +3,7 @@ page needs (times in the viewer's zone)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from trustdesk.core.identity.permissions import Permission, Principal
 
@@ -54,6 +55,42 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+def time_element(value: datetime | None, zone: ZoneInfo) -> Markup:
+    """An instant as people read it: in the viewer's zone, with the exact UTC time on hover
+    and machine-readable in `datetime` (issue #18)."""
+    if value is None:
+        return Markup("—")
+    utc = value.astimezone(UTC)
+    return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(
+        utc.isoformat(timespec="seconds"), utc.strftime("%Y-%m-%d %H:%M:%S"), local_time(value, zone)
+    )
+
+
+def duration_words(value: timedelta | float | int | None) -> str:
+    """A duration in words, to the unit that matters: "9 days", "3 hours", "45 minutes"
+    ("overdue by 2 hours" is the caller's sentence around it)."""
+    if value is None:
+        return "—"
+    seconds = abs(value.total_seconds() if isinstance(value, timedelta) else float(value))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "less than a minute"
+
+
+def date_input(value: date | datetime | None) -> str:
+    """The value of an `<input type="date">`: YYYY-MM-DD, or empty."""
+    if value is None:
+        return ""
+    return (value.astimezone(UTC).date() if isinstance(value, datetime) else value).isoformat()
+
+
+# One filter set for every page (issue #18): {{ x|duration }}, {{ d|dateinput }}.
+TEMPLATES.env.filters["duration"] = duration_words
+TEMPLATES.env.filters["dateinput"] = date_input
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     zone = viewer_zone(request)
     context.setdefault("principal", getattr(request.state, "principal", None))
@@ -62,6 +99,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {"navigation": navigation, "zone": zone, "localtime": lambda v: local_time(v, zone), **context},
+        {"navigation": navigation, "zone": zone, "localtime": lambda v: time_element(v, zone), **context},
         status_code=status_code,
     )

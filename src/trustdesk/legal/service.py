@@ -57,6 +57,11 @@ def _scoped(principal: Principal) -> Select[LawfulRequest]:
     return query if agency_id is None else query.where(LawfulRequest.agency_id == agency_id)
 
 
+def scoped_requests(principal: Principal) -> Select[LawfulRequest]:
+    """Every request `principal` may see, to filter further (`legal.finder`)."""
+    return _scoped(principal)
+
+
 def get_request(
     session: Session, *, principal: Principal, request_id: int | None = None, reference: str | None = None
 ) -> LawfulRequest:

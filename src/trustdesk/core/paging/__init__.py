@@ -13,22 +13,25 @@ run`) calls `escalate_due(...)` every few seconds."""
 from __future__ import annotations
 
 from trustdesk.core.paging.adapters import SmtpPager, WebhookPager, build_pager
-from trustdesk.core.paging.models import Page, PageDelivery, PageState, PageUrgency
+from trustdesk.core.paging.models import LIVE_STATES, Page, PageDelivery, PageState, PageUrgency
 from trustdesk.core.paging.port import PageMessage, Pager, PagingFailed, Recipient
 from trustdesk.core.paging.rota import (
     DEFAULT_ESCALATE_AFTER,
     DEFAULT_MAX_ROUNDS,
     acknowledge,
     escalate_due,
+    live_page_for,
     next_level,
     on_call_rota,
     page_on_call,
+    resolve_for,
 )
 from trustdesk.core.paging.twins import InMemoryPager, LogPager
 
 __all__ = [
     "DEFAULT_ESCALATE_AFTER",
     "DEFAULT_MAX_ROUNDS",
+    "LIVE_STATES",
     "InMemoryPager",
     "LogPager",
     "Page",
@@ -44,7 +47,9 @@ __all__ = [
     "acknowledge",
     "build_pager",
     "escalate_due",
+    "live_page_for",
     "next_level",
     "on_call_rota",
     "page_on_call",
+    "resolve_for",
 ]

@@ -17,7 +17,11 @@ from trustdesk.core.database import Base, UTCDateTime
 class PageState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
-    UNANSWERED = "unanswered"  # every round of the rota was paged and nobody answered
+    UNANSWERED = "unanswered"  # every round of the rota was paged and nobody answered: still on the list
+    RESOLVED = "resolved"  # its cause was dealt with (the removal done, say): nobody needs to answer
+
+
+LIVE_STATES: tuple[str, ...] = (PageState.OPEN.value, PageState.UNANSWERED.value)  # on the emergencies list
 
 
 class PageUrgency(StrEnum):

@@ -15,7 +15,7 @@ from trustdesk.core.clock import Clock, SystemClock
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
 from trustdesk.core.identity.models import StaffUser
 from trustdesk.core.identity.permissions import Role
-from trustdesk.core.paging.models import Page, PageDelivery, PageState, PageUrgency
+from trustdesk.core.paging.models import LIVE_STATES, Page, PageDelivery, PageState, PageUrgency
 from trustdesk.core.paging.port import PageMessage, Pager, PagingFailed, Recipient
 
 DEFAULT_ESCALATE_AFTER = timedelta(minutes=5)
@@ -48,6 +48,23 @@ def page_on_call(
         raise InvalidInput("A page needs a subject of 1 to 200 characters.")
     if escalate_after <= timedelta(0) or max_rounds < 1:
         raise InvalidInput("escalate_after must be positive and max_rounds at least 1.")
+    repeat = live_page_for(session, object_type=object_type, object_id=object_id)
+    if repeat is not None:  # one page per subject: the person already paged has it in hand
+        record(
+            session,
+            actor=actor,
+            action="page.repeat",
+            object_type="page",
+            object_id=repeat.id,
+            reason=subject,
+            details={"about": f"{object_type}:{object_id}"},
+            clock=clock,
+        )
+        rota = on_call_rota(session)
+        if subject.strip() != repeat.subject and rota:  # news about it (now missed): the same page, said again
+            repeat.subject, repeat.body = subject.strip(), body
+            _deliver(session, page=repeat, pager=pager, rota=rota, now=(clock or SystemClock()).now(), base_url=base_url)
+        return repeat
     rota = on_call_rota(session)
     if not rota:
         raise Conflict("Nobody holds the on-call role: add one before paging.")
@@ -177,6 +194,8 @@ def acknowledge(session: Session, *, page_id: int, actor: Actor, username: str, 
         raise NotFound(f"There is no page {page_id}.")
     if page.state == PageState.ACKNOWLEDGED:
         raise Conflict(f"Page {page_id} was already acknowledged by {page.acknowledged_by}.")
+    if page.state == PageState.RESOLVED:
+        raise Conflict(f"Page {page_id} is closed: its cause was dealt with.")
     page.state = PageState.ACKNOWLEDGED
     page.acknowledged_at = (clock or SystemClock()).now()
     page.acknowledged_by = username
@@ -191,3 +210,26 @@ def acknowledge(session: Session, *, page_id: int, actor: Actor, username: str, 
         clock=clock,
     )
     return page
+
+
+def live_page_for(session: Session, *, object_type: str | None, object_id: str | int | None) -> Page | None:
+    """The page still open or unanswered about this subject, if any (pages about nothing in
+    particular are never merged)."""
+    if object_type is None or object_id is None:
+        return None
+    query = select(Page).where(Page.object_type == object_type, Page.object_id == str(object_id), Page.state.in_(LIVE_STATES))
+    return session.scalars(query.order_by(Page.id)).first()
+
+
+def resolve_for(
+    session: Session, *, object_type: str, object_id: str | int, actor: Actor, reason: str, clock: Clock | None = None
+) -> list[Page]:
+    """Close the pages whose cause was dealt with: escalation stops, and they leave the list
+    of those that need a person, with the reason in the audit log."""
+    query = select(Page).where(Page.object_type == object_type, Page.object_id == str(object_id), Page.state.in_(LIVE_STATES))
+    closed = list(session.scalars(query))
+    for page in closed:
+        page.state = PageState.RESOLVED
+        record(session, actor=actor, action="page.resolve", object_type="page", object_id=page.id, reason=reason, clock=clock)
+    session.flush()
+    return closed

@@ -172,3 +172,29 @@ def downloads(session: Session, *, package_id: int) -> list[PackageDownload]:
     return list(
         session.scalars(select(PackageDownload).where(PackageDownload.package_id == package_id).order_by(PackageDownload.id))
     )
+
+
+def delivered(session: Session, *, request_id: int) -> list[DisclosurePackage]:
+    """The packages made for a request, newest first (the caller has already scoped the
+    request to the officer's agency)."""
+    query = select(DisclosurePackage).where(DisclosurePackage.request_id == request_id)
+    return list(session.scalars(query.order_by(DisclosurePackage.id.desc())))
+
+
+def open_delivered(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    principal: Principal | None,
+    request_id: int,
+    package_id: int,
+    blobs: BlobStore,
+    data_dir: Path,
+) -> Opened:
+    """The download from the portal's request page for the signed-in officer: the same rule,
+    window and record as the link (`open_package`), found by the request it answers."""
+    row = session.get(DisclosurePackage, package_id)
+    if row is None or row.request_id != request_id:
+        raise NotFound(f"No package {package_id} for this request.")
+    return _open(session, actor=actor, clock=clock, principal=principal, row=row, blobs=blobs, data_dir=data_dir)

@@ -5,7 +5,6 @@ the deadline alerts. Thin: parse, call the service, render."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,11 +15,12 @@ from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
 from trustdesk.core.urls import Audience, base
+from trustdesk.http import saved_views
 from trustdesk.http.access import record_view
 from trustdesk.http.container import Container
 from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
-from trustdesk.legal import alerts, attachments, clocks, registry, service
+from trustdesk.legal import alerts, attachments, clocks, finder, registry, service
 from trustdesk.legal.access import request_view
 from trustdesk.legal.api import pager_of
 from trustdesk.legal.clocks import describe_time_left, time_left
@@ -51,27 +51,87 @@ def queue(
     session: SessionDep,
     container: ContainerDep,
     principal: Reader,
-    show: str = "open",
     cursor: str | None = None,
 ) -> HTMLResponse:
-    rows, after = service.page_requests(session, principal=principal, open_only=show != "all", limit=QUEUE_PAGE, cursor=cursor)
+    try:
+        found, error = _filter_of(request), None
+    except InvalidInput as exc:
+        found, error = finder.RequestFilter(), exc.detail
+    return _queue(request, session, container, principal, found, cursor=cursor, error=error)
+
+
+def _filter_of(request: Request) -> finder.RequestFilter:
+    return finder.RequestFilter.parse({k: v for k, v in request.query_params.items() if k != "cursor"})
+
+
+def _queue(
+    request: Request,
+    session: Session,
+    container: Container,
+    principal: Principal,
+    found: finder.RequestFilter,
+    *,
+    cursor: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     now = container.clock.now()
+    rows, after = finder.find_requests(session, principal=principal, found=found, now=now, limit=QUEUE_PAGE, cursor=cursor)
     agencies = {a.id: a for a in registry.list_agencies(session)}
     clocks = {r.id: describe_time_left(time_left(r.due_at or r.expires_at, now=now)) for r in rows}
     overdue = {r.id for r in rows if r.due_at is not None and r.due_at <= now}
+    path = "/console/requests"
     return _page(
         request,
         principal,
         "queue.html",
+        status_code=422 if error else status_code,
         rows=rows,
         agencies=agencies,
         clocks=clocks,
         overdue=overdue,
-        show=show,
-        next_page=f"/console/requests?{urlencode({'show': show, 'cursor': after})}" if after else None,
-        first_page=f"/console/requests?{urlencode({'show': show})}" if cursor else None,
+        found=found,
+        path=path,
+        error=error,
+        show=found.show,
+        sorts=[(k, words) for k, (words, _) in finder.SORTS.items()],
+        states=list(RequestState),
+        instruments=load_catalogue().incoming,
+        countries=sorted({a.country for a in agencies.values()}),
+        views=saved_views.views_of(session, username=principal.name, page="requests"),
+        next_page=found.link(path, cursor=after) if after else None,
+        first_page=found.link(path) if cursor else None,
         alerts=alerts.list_alerts(session, limit=5),
     )
+
+
+@router.post("/views", response_model=None)
+def save_view(request: Request, session: SessionDep, container: ContainerDep, principal: Reader, form: FormDep) -> Response:
+    """Save the current filters of the queue under a name, for this person alone."""
+    found = _filter_of(request)
+    name = form.get("name")
+    try:
+        with session.begin_nested():
+            saved_views.save_view(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                username=principal.name,
+                page="requests",
+                name=name if isinstance(name, str) else "",
+                params=found.query(),
+            )
+    except TrustdeskError as exc:
+        return _queue(request, session, container, principal, found, error=exc.detail, status_code=exc.status)
+    return RedirectResponse(found.link("/console/requests"), status_code=303)
+
+
+@router.post("/views/{view_id:int}/delete", response_model=None)
+def delete_view(request: Request, view_id: RowId, session: SessionDep, container: ContainerDep, principal: Reader) -> Response:
+    saved_views.delete_view(
+        session, actor=actor_of(request, principal), clock=container.clock, username=principal.name, view_id=view_id
+    )
+    return RedirectResponse("/console/requests", status_code=303)
 
 
 @router.get("/{request_id:int}", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from trustdesk.core.errors import Forbidden, InvalidInput, TrustdeskError
+from trustdesk.core.errors import Forbidden, InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Principal, PrincipalKind
 from trustdesk.core.ids import RowId
 from trustdesk.http.container import Container
@@ -20,7 +20,7 @@ from trustdesk.http.deps import ContainerDep, FormDep, SessionDep, actor_of
 from trustdesk.http.rendering import render
 from trustdesk.legal import clocks, registry, service
 from trustdesk.legal.checks import language_accepted
-from trustdesk.legal.disclosure import preservation
+from trustdesk.legal.disclosure import delivery, preservation
 from trustdesk.legal.discovery import accepted_languages
 from trustdesk.legal.forms import ELEMENT_PREFIX, form_values, submission_from_form
 from trustdesk.legal.instruments import ClockKind, IssuerKind, load_catalogue
@@ -252,6 +252,7 @@ def _detail(
         instrument=instrument,
         receipt=receipt,
         can_withdraw=can_withdraw,
+        packages=delivery.delivered(session, request_id=view.request.id),
         now=container.clock.now(),
         prefix=ELEMENT_PREFIX,
         deadline_source=clocks.describe_source,
@@ -259,6 +260,43 @@ def _detail(
         accepted_languages=accepted_languages(),
         untranslated=not language_accepted(view.request.checklist),
         **extra,
+    )
+
+
+@router.get("/requests/{request_id:int}/packages/{package_id:int}", response_model=None)
+def download_package(
+    request: Request, request_id: RowId, package_id: RowId, session: SessionDep, container: ContainerDep, principal: Officer
+) -> Response:
+    """The delivered package, from the request's page, for the requesting officer alone;
+    every attempt, granted or refused, is a download row and an audit entry (the refusal is
+    returned as a page, not raised, so that its record is committed)."""
+    if principal is None:
+        return _login_redirect()
+    try:
+        service.get_request(session, principal=principal, request_id=request_id)
+        visible = True
+    except NotFound:
+        visible = False  # another agency's request: the attempt is still recorded, the answer is 'not found'
+    opened = delivery.open_delivered(
+        session,
+        actor=actor_of(request, principal),
+        clock=container.clock,
+        principal=principal,
+        request_id=request_id,
+        package_id=package_id,
+        blobs=container.blobs,
+        data_dir=container.settings.data_dir,
+    )
+    if not visible:
+        return _page(request, "error.html", principal, status_code=404, error=f"No request {request_id} for your agency.")
+    if not opened.allowed:
+        return _page(request, "error.html", principal, status_code=opened.status, error=opened.reason, title="Not available")
+    reference = opened.package.manifest.get("request", {}).get("reference", "disclosure")
+    name = f"{reference}-{opened.package.sha256[:12]}.zip"
+    return Response(
+        opened.data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
 
 

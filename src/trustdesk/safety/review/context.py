@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustdesk.core.clock import Clock
-from trustdesk.platform.port import Account, Chat, MediaItem, Message, Platform
+from trustdesk.platform.port import Account, Chat, ChatKind, MediaItem, Message, Platform
 from trustdesk.safety.enforcement import service as enforcement
 from trustdesk.safety.enforcement import strikes
 from trustdesk.safety.enforcement.models import EnforcementAction, Strike
@@ -35,6 +35,8 @@ class CaseContext:
     decisions: list[Decision] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     items: list[MediaItem] = field(default_factory=list)  # a media case's own item and its duplicates
+    earlier: list[Decision] = field(default_factory=list)  # decisions of other cases about the account
+    encrypted: bool = False  # an end-to-end encrypted chat: nothing around the message is shown
 
     @property
     def media(self) -> list[MediaItem]:
@@ -96,6 +98,16 @@ def explain_signals(signals: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _surrounding(ctx: CaseContext, platform: Platform, message_id: str) -> list[Message]:
+    """The messages around the reported one, as far as the platform holds them; from an
+    end-to-end encrypted chat nothing (the platform holds no readable content there, and a
+    reviewer must not be shown more than the reporter chose to forward)."""
+    if ctx.chat is not None and ctx.chat.kind == ChatKind.SECRET:
+        ctx.encrypted = True
+        return [ctx.message] if ctx.message is not None else []
+    return platform.chat_context(message_id, before=5, after=5)
+
+
 def _platform_view(ctx: CaseContext, platform: Platform) -> None:
     case = ctx.case
     account_id = case.subject_id if case.subject_kind == "account" else None
@@ -109,12 +121,12 @@ def _platform_view(ctx: CaseContext, platform: Platform) -> None:
         if carrier:
             ctx.message = platform.get_message(carrier)
             ctx.chat = platform.get_chat(ctx.message.chat_id)
-            ctx.surrounding = platform.chat_context(carrier, before=5, after=5)
+            ctx.surrounding = _surrounding(ctx, platform, carrier)
             account_id = ctx.message.sender_id
     elif case.subject_kind == "message":
         ctx.message = platform.get_message(case.subject_id)
         ctx.chat = platform.get_chat(ctx.message.chat_id)
-        ctx.surrounding = platform.chat_context(case.subject_id, before=5, after=5)
+        ctx.surrounding = _surrounding(ctx, platform, case.subject_id)
         account_id = ctx.message.sender_id
     elif case.subject_kind == "chat":
         ctx.chat = platform.get_chat(case.subject_id)
@@ -134,9 +146,22 @@ def case_context(session: Session, *, clock: Clock, platform: Platform, case: Ca
         ctx.history = enforcement.actions_for_account(session, account_id=ctx.account.id)
         ctx.strikes = strikes.strikes_for(session, account_id=ctx.account.id)
         ctx.points = strikes.active_points(session, account_id=ctx.account.id, now=clock.now())
+        ctx.earlier = earlier_decisions(session, case=case, account_id=ctx.account.id, action_ids=[a.id for a in ctx.history])
     ctx.notices = reports.notices_for_case(session, case_id=case.id)
     ctx.decisions = list(session.scalars(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id)))
     return ctx
+
+
+def earlier_decisions(session: Session, *, case: Case, account_id: str, action_ids: list[int]) -> list[Decision]:
+    """Decisions of the account's other cases: about the account itself, or the ones that
+    took an action on it (a message or media of theirs), newest first."""
+    about = select(Case.id).where(Case.subject_kind == "account", Case.subject_id == account_id)
+    query = select(Decision).where(Decision.case_id != case.id)
+    if action_ids:
+        query = query.where((Decision.case_id.in_(about)) | (Decision.action_id.in_(action_ids)))
+    else:
+        query = query.where(Decision.case_id.in_(about))
+    return list(session.scalars(query.order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(20)))
 
 
 def media_of_case(platform: Platform, case: Case, media_id: str) -> tuple[MediaItem, bytes] | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trustdesk.core.database import Base, UTCDateTime
@@ -62,6 +62,12 @@ class QueueMember(Base):
 
 class Case(Base):
     __tablename__ = "review_cases"
+    # One index for each sort order and filter the queue page offers (`finder`, issue #18).
+    __table_args__ = (
+        Index("ix_review_cases_queue_order", "queue", "state", "priority", "opened_at", "id"),
+        Index("ix_review_cases_queue_due", "queue", "state", "due_at", "id"),
+        Index("ix_review_cases_queue_opened", "queue", "state", "opened_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_kind: Mapped[str] = mapped_column(String(16))
@@ -74,13 +80,13 @@ class Case(Base):
     reason: Mapped[str] = mapped_column(Text)
     rule_ref: Mapped[str | None] = mapped_column(String(200))
     signals: Mapped[dict[str, Any]] = mapped_column(JSON)
-    policy_hint: Mapped[str | None] = mapped_column(String(64))
+    policy_hint: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     trusted_flagger: Mapped[bool] = mapped_column(Boolean, default=False)
     reports: Mapped[int] = mapped_column(Integer, default=1)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(24))

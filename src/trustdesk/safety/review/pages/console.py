@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Annotated, TypedDict
-from urllib.parse import urlencode
 
 import pycountry
 from fastapi import APIRouter, Depends, Form, Request
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from trustdesk.core.errors import InvalidInput, NotFound, TrustdeskError
 from trustdesk.core.identity.permissions import Permission, Principal
 from trustdesk.core.ids import RowId
+from trustdesk.http import saved_views
 from trustdesk.http.access import record_view
 from trustdesk.http.deps import ContainerDep, SessionDep, actor_of, require
 from trustdesk.http.rendering import render
@@ -25,7 +25,7 @@ from trustdesk.safety.access import case_view
 from trustdesk.safety.enforcement.actions import SPECS, ActionKind, offered
 from trustdesk.safety.enforcement.models import EnforcementAction
 from trustdesk.safety.enforcement.policies import Policy, load_policies
-from trustdesk.safety.review import decisions, preferences
+from trustdesk.safety.review import decisions, finder, preferences
 from trustdesk.safety.review import service as review
 from trustdesk.safety.review.context import case_context, media_of_case
 from trustdesk.safety.review.models import OPEN_STATES, Case, ReviewQueue
@@ -62,6 +62,10 @@ def index(request: Request, session: SessionDep, container: ContainerDep, princi
 QUEUE_PAGE = 50  # cases a page of a queue
 
 
+def _filter_of(request: Request) -> finder.CaseFilter:
+    return finder.CaseFilter.parse({k: v for k, v in request.query_params.items() if k != "cursor"})
+
+
 @router.get("/queues/{key}", response_class=HTMLResponse)
 def queue_page(
     key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage, cursor: str | None = None
@@ -70,18 +74,100 @@ def queue_page(
     queue = session.get(ReviewQueue, key)
     if queue is None:
         raise NotFound(f"No queue '{key}'.")
-    cases, after = review.page_cases(session, principal=principal, queue=key, limit=QUEUE_PAGE, cursor=cursor)
+    try:
+        found, error = _filter_of(request), None
+    except InvalidInput as exc:
+        found, error = finder.CaseFilter(), exc.detail
+    return _queue(request, session, container, principal, queue, found, cursor=cursor, error=error)
+
+
+def _queue(
+    request: Request,
+    session: Session,
+    container: ContainerDep,
+    principal: Principal,
+    queue: ReviewQueue,
+    found: finder.CaseFilter,
+    *,
+    cursor: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    now = container.clock.now()
+    path = f"/console/review/queues/{queue.key}"
+    cases, after = finder.find_cases(
+        session, principal=principal, queue=queue.key, found=found, now=now, limit=QUEUE_PAGE, cursor=cursor
+    )
     return render(
         request,
         "console/review/queue.html",
+        status_code=status_code if not error else 422,
         active="review",
         queue=queue,
         cases=cases,
-        next_page=f"/console/review/queues/{key}?{urlencode({'cursor': after})}" if after else None,
-        first_page=f"/console/review/queues/{key}" if cursor else None,
-        now=container.clock.now(),
+        found=found,
+        path=path,
+        sorts=[(k, words) for k, (words, _) in finder.SORTS.items()],
+        views=saved_views.views_of(session, username=principal.name, page=f"review:{queue.key}"),
+        error=error,
+        next_page=found.link(path, cursor=after) if after else None,
+        first_page=found.link(path) if cursor else None,
+        now=now,
         **_decision_choices(container.platform),
     )
+
+
+@router.post("/queues/{key}/next", response_model=None)
+def claim_next(key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+    """Claim the first case of the reviewer's current view ("claim next") and open it."""
+    queue = review.get_queue(session, key=key)
+    found = _filter_of(request)
+    try:
+        with session.begin_nested():
+            case = finder.claim_next(
+                session,
+                principal=principal,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                queue=key,
+                found=found,
+            )
+    except TrustdeskError as exc:
+        request.state.principal = principal
+        return _queue(request, session, container, principal, queue, found, error=exc.detail, status_code=exc.status)
+    return RedirectResponse(f"/console/review/cases/{case.id}", status_code=303)
+
+
+@router.post("/queues/{key}/views", response_model=None)
+def save_view(
+    key: str, request: Request, session: SessionDep, container: ContainerDep, principal: Triage, name: FormText = ""
+) -> Response:
+    """Save the current filters of the queue under a name, for this reviewer alone."""
+    queue = review.get_queue(session, key=key)
+    found = _filter_of(request)
+    try:
+        with session.begin_nested():
+            saved_views.save_view(
+                session,
+                actor=actor_of(request, principal),
+                clock=container.clock,
+                username=principal.name,
+                page=f"review:{key}",
+                name=name,
+                params=found.query(),
+            )
+    except TrustdeskError as exc:
+        request.state.principal = principal
+        return _queue(request, session, container, principal, queue, found, error=exc.detail, status_code=exc.status)
+    return RedirectResponse(found.link(f"/console/review/queues/{key}"), status_code=303)
+
+
+@router.post("/views/{view_id}/delete", response_model=None)
+def delete_view(view_id: RowId, request: Request, session: SessionDep, container: ContainerDep, principal: Triage) -> Response:
+    view = saved_views.delete_view(
+        session, actor=actor_of(request, principal), clock=container.clock, username=principal.name, view_id=view_id
+    )
+    return RedirectResponse(f"/console/review/queues/{view.page.removeprefix('review:')}", status_code=303)
 
 
 def _regions() -> dict[str, frozenset[str]]:
