@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -119,7 +119,7 @@ def send(
     sender = Sender.open(to, ledger, ca=paths.ca, cert=paths.cert("wisp-client"), key=paths.key("wisp-client"))
     known = ledger.orders()
     about = order or (list(known)[-1] if known else "")
-    parties = {"sender": sim, "receiver": receiver, "at": now}
+    parties: dict[str, Any] = {"sender": sim, "receiver": receiver, "at": now}
     new_order = messages.Order(
         legal_type="EPOC-PR" if kind == "preservation" else "EPOC",
         reference=f"SIM-{now:%Y%m%d%H%M%S}",

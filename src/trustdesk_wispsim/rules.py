@@ -119,7 +119,8 @@ class Inbound:
     def references(self) -> set[str]:
         """Every object id this message names: its own objects and their associations."""
         found = {_text(o, "c:ObjectIdentifier") for o in self.objects}
-        found |= {(a.text or "").strip() for a in self.root.iter(f"{{{ns.CORE}}}AssociatedObject")}
+        for namespace in (ns.CORE, ns.NOTIFY):  # an object's links, and a notification's status lines
+            found |= {(a.text or "").strip() for a in self.root.iter(f"{{{namespace}}}AssociatedObject")}
         return found - {""}
 
     def dictionary_values(self, name: str) -> list[str]:
