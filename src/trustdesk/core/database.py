@@ -46,6 +46,7 @@ MODEL_MODULES = [
     "trustdesk.safety.quality.models",
     "trustdesk.safety.reports.models",
     "trustdesk.legal.models",
+    "trustdesk.legal.eevidence.models",
     "trustdesk.legal.policy.models",
     "trustdesk.legal.disclosure.models",
     "trustdesk.core.paging.models",

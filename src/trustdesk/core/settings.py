@@ -261,6 +261,25 @@ class Settings(BaseSettings):
         description="Seconds between checkpoints of the audit chain: the `audit.checkpoint` scheduled job (docs/jobs.md); 0 turns them off (then run `trustdesk audit checkpoint --every 3600`).",
     )
 
+    wisp_identities: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The provider's e-Evidence identities (docs/e-evidence.md), one per designated establishment or legal "
+        'representative: each {"id": ..., "member_state": "IE", "receiver_id": ..., "wisp_base_url": "https://...", '
+        '"wisp_client_cert_sha256": ["<hex>"], "client_cert_file": ..., "client_key_file": ..., "wisp_ca_file": ..., '
+        '"languages": ["en"]}; the WISP listener accepts a client certificate only when its SHA-256 is listed.',
+    )
+    wisp_max_body_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest HI-1 message the WISP listener reads, in bytes; a declared Content-Length over it is refused before a byte is read.",
+    )
+    wisp_outbox_max_attempts: int = Field(
+        12, ge=1, description="Tries of one outbound WISP call before it is marked dead and on-call is told."
+    )
+    wisp_outbox_backoff_s: float = Field(
+        30.0, gt=0, description="Seconds before the first retry of a failed outbound WISP call; doubled each try, at most a day."
+    )
+
     jobs_in_server: bool = Field(
         True,
         description="Whether `trustdesk serve` runs the scheduled jobs itself (docs/jobs.md); any number of servers and `trustdesk jobs run` workers may: one of them runs each job's tick, elected through the database. false: only the workers run them.",

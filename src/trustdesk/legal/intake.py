@@ -44,6 +44,7 @@ class Channel(StrEnum):
     PORTAL = "portal"
     API = "api"
     STAFF = "staff"  # entered by staff from post or e-mail
+    WISP = "wisp"  # the EU decentralised IT system (e-Evidence Art. 19), through legal/eevidence
 
 
 class Flag(StrEnum):
@@ -184,7 +185,10 @@ def submit_request(
     refusal: RefusedAtOnce | None = None
     try:
         validated = validate(
-            submission, allow_incomplete=channel is Channel.STAFF, platform_name=platform.name, max_targets=max_targets
+            submission,
+            allow_incomplete=channel in (Channel.STAFF, Channel.WISP),
+            platform_name=platform.name,
+            max_targets=max_targets,
         )
     except RefusedAtOnce as refused:
         refusal, validated = refused, _as_refused(submission, platform_name=platform.name, max_targets=max_targets)
@@ -325,7 +329,9 @@ def _new_request(
         extensions=0,
         checklist=[i.as_dict() for i in checklist],
         verdict=str(overall(checklist)),
-        callback_required=submission.emergency or first_time or bool(flags),
+        # A certificate that came through the decentralised IT system is authenticated by it
+        # (Reg. 2023/1543 Art. 19, mutual TLS per WISP identity): no telephone call-back.
+        callback_required=channel is not Channel.WISP and (submission.emergency or first_time or bool(flags)),
         flags=[str(f) for f in flags],
         submission_sha256=digest(_fingerprint(validated, submission)),
         submitted_by=str(actor),

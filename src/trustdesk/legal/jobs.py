@@ -10,6 +10,7 @@ from trustdesk.core.urls import Audience, base
 from trustdesk.http.container import Container
 from trustdesk.legal import alerts
 from trustdesk.legal.disclosure import preservation
+from trustdesk.legal.eevidence import jobs as eevidence_jobs
 
 DEADLINE_ALERTS = "legal.deadline_alerts"
 RELEASE_EXPIRED_HOLDS = "legal.release_expired_holds"
@@ -36,6 +37,7 @@ def jobs_for(container: Container) -> list[Job]:
             return f"{len(released)} expired hold(s) released"
 
     return [
+        *eevidence_jobs.jobs_for(container),
         Job(
             DEADLINE_ALERTS,
             interval_of(every, DEADLINE_ALERTS, 60.0),
