@@ -21,7 +21,7 @@ app = typer.Typer(help=HELP, no_args_is_help=True)
 
 PkiOption = Annotated[Path, typer.Option("--pki", help="Folder of the test PKI (written by `pki`).")]
 StateOption = Annotated[Path, typer.Option("--state", help="The simulator's ledger folder (shared by send and serve).")]
-ME = "XX:WISP"
+ME = "FR:FR-TJ-PARIS"  # the issuing authority WISP sends for: a Member State, or the policy refuses the order
 PROVIDER = "IE:TRUSTDESK"
 
 

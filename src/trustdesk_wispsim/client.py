@@ -57,9 +57,13 @@ class Sender:
                 "categories": [c.value for c in order.categories],
             }
         self.ledger.record_sent(record)
-        return self.http.post(
+        response = self.http.post(
             f"{self.base_url}/eevidence/{message.path}", content=message.body, headers={"Content-Type": CONTENT_TYPE}
         )
+        self.ledger.record_answer(
+            transaction_id=message.transaction_id, path=message.path, status=response.status_code, body=response.content
+        )
+        return response
 
     def close(self) -> None:
         self.http.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 SENT = "sent.jsonl"
 RECEIVED = "received.jsonl"
+ANSWERS = "answers.jsonl"
 _lock = threading.Lock()
 
 
@@ -86,6 +87,16 @@ class Ledger:
                 "detail": received.detail,
             },
         )
+
+    def record_answer(self, *, transaction_id: str, path: str, status: int, body: bytes) -> None:
+        """How the provider answered one message the simulator sent."""
+        _append(
+            self.folder / ANSWERS,
+            {"transaction_id": transaction_id, "path": path, "status": status, "body": body[:2000].decode(errors="replace")},
+        )
+
+    def answers(self) -> list[dict[str, Any]]:
+        return _read(self.folder / ANSWERS)
 
     def sent(self) -> list[dict[str, Any]]:
         return _read(self.folder / SENT)

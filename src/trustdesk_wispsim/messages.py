@@ -99,6 +99,8 @@ class Order:
     categories: Sequence[RequestType]
     priority: Priority | None = None  # EPOC only
     emergency: bool = False
+    offence: str = "Extortion (art. 312-1 code pénal)"  # Form 1 Section E
+    grounds: str = "The account sent the threats; subscriber data identify the author."  # Form 1 Section E, the reasons
     authorisation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     task_ids: tuple[str, ...] = ()
 
@@ -232,6 +234,10 @@ def _authorisation(envelope: Envelope, order: Order, *, desired_status: str = "S
     if order.priority is not None:
         _dictionary(auth, ns.AUTH, "AuthorisationPriority", "EPOCPriority", order.priority.value)
     _dictionary(auth, ns.AUTH, "AuthorisationDesiredStatus", "AuthorisationDesiredStatus", desired_status)
+    if order.offence:
+        _dictionary(auth, ns.AUTH, "AuthorisationTypeOfCase", "EPOCTypeOfCase", order.offence)
+    if order.grounds:
+        _sub(auth, ns.AUTH, "AuthorisationManualInformation", order.grounds)
     approval = _sub(auth, ns.AUTH, "AuthorisationApprovalDetails")
     _sub(approval, ns.COMMON, "ApprovalType", "IssuingAuthority")
     approver = _sub(approval, ns.COMMON, "ApproverDetails")
@@ -396,11 +402,13 @@ def delivery_status(
     authorisation_id: str, task_id: str, status: Delivery, *, details: str = "", sender: Party, receiver: Party, at: datetime
 ) -> Message:
     """The issuing authority's acknowledgement of one task's delivery: `Received`, or `Error`
-    (the task may then be delivered again)."""
+    (the task may then be delivered again). One NotificationObject per task, associated with
+    the task first; its NotificationType is the status (the end-to-end test found the adapter
+    reads it there), and its StatusOfAssociatedObjects says the same per task."""
     envelope = Envelope(sender=sender, receiver=receiver, at=at)
-    note = envelope.add("CREATE", "notify:NotificationObject", str(uuid.uuid4()), [authorisation_id])
+    note = envelope.add("CREATE", "notify:NotificationObject", str(uuid.uuid4()), [task_id, authorisation_id])
     _sub(note, ns.NOTIFY, "NotificationDetails", details or f"Delivery {status.value}")
-    _dictionary(note, ns.NOTIFY, "NotificationType", "EPOCNotificationType", "DeliveryStatus")
+    _dictionary(note, ns.NOTIFY, "NotificationType", "EPOCNotificationType", status.value)
     _sub(note, ns.NOTIFY, "NewNotification", "true")
     _sub(note, ns.NOTIFY, "NotificationTimestamp", timestamp(at))
     statuses = _sub(note, ns.NOTIFY, "StatusOfAssociatedObjects")

@@ -10,7 +10,7 @@ from lxml import etree
 from trustdesk_wispsim import messages
 from trustdesk_wispsim import namespaces as ns
 
-ME = messages.Party("XX", "WISP")
+ME = messages.Party("FR", "FR-TJ-PARIS")
 PROVIDER = messages.Party("IE", "TRUSTDESK")
 
 

@@ -32,7 +32,7 @@ def order_state(**overrides: object) -> OrderState:
 
 def verdict(path: str, body: bytes, *orders: OrderState, seen: dict[str, str] | None = None, verify=None) -> list[str]:  # type: ignore[no-untyped-def]
     ctx = rules.Context(
-        me=("XX", "WISP"),
+        me=(calls.ME.country, calls.ME.identifier),
         provider=("IE", "TRUSTDESK"),
         orders={o.authorisation_id: o for o in orders},
         seen=seen or {},
@@ -100,7 +100,7 @@ def test_the_header_must_name_both_sides_and_a_fresh_transaction() -> None:
     transaction = rules.Inbound.of(rules.parse(body)).transaction_id
     assert verdict("outcome", body, order, seen={transaction: hashlib.sha256(body).hexdigest()}) == []  # a retry
     assert any("used before" in p for p in verdict("outcome", body, order, seen={transaction: "0" * 64}))
-    wrong = body.replace(b"<UniqueIdentifier>WISP<", b"<UniqueIdentifier>ELSEWHERE<")
+    wrong = body.replace(b"<UniqueIdentifier>FR-TJ-PARIS<", b"<UniqueIdentifier>ELSEWHERE<")
     assert any("ReceiverIdentifier" in p for p in verdict("outcome", wrong, order))
     assert verdict("nowhere", body, order) == ["WISP has no endpoint 'nowhere'"]
 
