@@ -268,6 +268,18 @@ class Settings(BaseSettings):
         '"wisp_client_cert_sha256": ["<hex>"], "client_cert_file": ..., "client_key_file": ..., "wisp_ca_file": ..., '
         '"languages": ["en"]}; the WISP listener accepts a client certificate only when its SHA-256 is listed.',
     )
+    wisp_listen_host: str = Field(
+        "0.0.0.0", description="Where the WISP listener (its own TLS server, docs/e-evidence.md) listens."
+    )
+    wisp_listen_port: int = Field(8443, ge=1, le=65535, description="The WISP listener's port.")
+    wisp_server_cert_file: Path | None = Field(
+        None, description="The WISP listener's TLS certificate (PEM); the listener does not start without it."
+    )
+    wisp_server_key_file: Path | None = Field(None, description="The WISP listener's TLS key (PEM).")
+    wisp_client_ca_file: Path | None = Field(
+        None,
+        description="The CA certificates (PEM) whose client certificates the WISP listener's handshake accepts; each identity is then told apart by its certificate's SHA-256.",
+    )
     wisp_max_body_bytes: int = Field(
         16 * 1024 * 1024,
         ge=1024,

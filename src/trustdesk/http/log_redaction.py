@@ -43,11 +43,13 @@ PLAIN_PARAMETERS = frozenset(
         "appeal_id",
         "attachment_id",
         "bank_id",
+        "call",  # the WISP call of an outbound e-Evidence message (legal/eevidence)
         "case_id",
         "code",
         "dead_letter_id",
         "decision_id",
         "disclosure_id",
+        "endpoint",  # the WISP endpoint of an inbound e-Evidence message: one of ten fixed names
         "entry_id",
         "event_id",
         "hold_id",

@@ -274,3 +274,46 @@ def test_correspondence_is_threaded_on_the_case(wisp: Wisp) -> None:
         message = session.scalar(select(RequestMessage).where(RequestMessage.request_id == request.id))
         assert message is not None and message.from_authority and "Proceedings opened." in message.body
     assert "enforcement_proceedings" in request.flags
+
+
+def test_form3_answers_an_order_and_an_orphan_form5(wisp: Wisp, clock: FrozenClock) -> None:
+    from trustdesk.core.errors import InvalidInput
+
+    form = _order(wisp)
+    order, _ = wisp.order(form.auth_id)
+    orphan = hi1.OrderMessage(linked_pr=hi1.uid())
+    wisp.send("subsequentproduction", orphan.bytes())
+    with wisp.db.transaction() as session:
+        with pytest.raises(InvalidInput):
+            outbox.queue_nonexecution(
+                session,
+                actor=TEST_ACTOR,
+                clock=clock,
+                identities=wisp.identities,
+                order_id=order.id,
+                reason="ConflictOfLaw",
+                signed_pdf=b"%PDF-1.7",
+            )
+        row = outbox.queue_nonexecution(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            identities=wisp.identities,
+            order_id=order.id,
+            reason="DataNotHeld",
+            signed_pdf=b"%PDF-1.7 signed",
+        )
+        assert row.call == "nonexecution" and form.auth_id.encode() in row.body and b"DataNotHeld" in row.body
+        stored = session.scalar(select(InboundMessage).where(InboundMessage.state == InboxState.NEEDS_FORM3))
+        assert stored is not None
+        answer = outbox.queue_nonexecution(
+            session,
+            actor=TEST_ACTOR,
+            clock=clock,
+            identities=wisp.identities,
+            inbox_id=stored.id,
+            reason="Incomplete",
+            signed_pdf=b"%PDF-1.7 signed",
+        )
+        assert orphan.auth_id.encode() in answer.body and answer.order_id is None
+        assert stored.state == InboxState.ANSWERED_FORM3

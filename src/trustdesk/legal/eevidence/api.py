@@ -13,7 +13,8 @@ Content-Length over it is refused before a byte is read; a chunked body is count
 arrives and refused as soon as it passes.
 
 Public entry points: `create_wisp_app(container, identities=None)`, `tls_config(...)`,
-`WispListener` (a server in a thread, for `trustdesk wisp serve`, the simulator and tests).
+`WispListener` (a server in a thread, for `trustdesk wisp serve`, the simulator and tests),
+`listener_from_settings(container)`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from trustdesk.core import audit
+from trustdesk.core.errors import InvalidInput
 from trustdesk.core.urls import Audience, base
 from trustdesk.http.container import Container
 from trustdesk.legal.eevidence import inbox
@@ -199,3 +201,17 @@ class WispListener:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def listener_from_settings(container: Container) -> WispListener:
+    """The WISP listener as the settings describe it (`wisp_listen_*`, `wisp_server_*`,
+    `wisp_client_ca_file`); refused when a file is missing: no listener without mutual TLS."""
+    settings = container.settings
+    files = (settings.wisp_server_cert_file, settings.wisp_server_key_file, settings.wisp_client_ca_file)
+    if any(f is None for f in files):
+        raise InvalidInput(
+            "Set wisp_server_cert_file, wisp_server_key_file and wisp_client_ca_file: the WISP listener needs mutual TLS."
+        )
+    cert, key, ca = (Path(f) for f in files if f is not None)
+    app = create_wisp_app(container)
+    return WispListener(app, host=settings.wisp_listen_host, port=settings.wisp_listen_port, tls=TlsFiles(cert, key, ca))

@@ -45,7 +45,8 @@ class InboxState(StrEnum):
     RECEIVED = "received"  # stored, not yet processed (or processing failed: the job retries it)
     PROCESSED = "processed"
     REFUSED = "refused"  # processed: the message asked for something that cannot be (its answer says why)
-    NEEDS_FORM3 = "needs_form3"  # a Form 5 without its EPOC-PR: answered with Form 3
+    NEEDS_FORM3 = "needs_form3"  # a Form 5 without its EPOC-PR: to be answered with Form 3
+    ANSWERED_FORM3 = "answered_form3"  # ... and so answered (outbox.queue_nonexecution(inbox_id=...))
 
 
 class EaState(StrEnum):

@@ -33,7 +33,16 @@ from trustdesk.core.errors import Conflict, InvalidInput
 from trustdesk.core.identity.permissions import Principal
 from trustdesk.legal.eevidence import service
 from trustdesk.legal.eevidence.identities import Identities, WispIdentity
-from trustdesk.legal.eevidence.models import Call, Order, OrderTask, OutboundMessage, OutboxState, TaskState
+from trustdesk.legal.eevidence.models import (
+    Call,
+    InboundMessage,
+    InboxState,
+    Order,
+    OrderTask,
+    OutboundMessage,
+    OutboxState,
+    TaskState,
+)
 from trustdesk.legal.eevidence.wire import (
     AUTH,
     CATEGORY_TYPES,
@@ -45,6 +54,7 @@ from trustdesk.legal.eevidence.wire import (
     Party,
     build_call,
     document_body,
+    parse,
 )
 
 INLINE_LIMIT = 25 * 1024 * 1024  # outcome: inline up to 25 MB, by reference above (TS 104 144 as quoted publicly)
@@ -74,8 +84,9 @@ CONFLICT_FIELDS = (
 OUTBOUND_CORRESPONDENCE = frozenset({"RequestAdditionalInformation", "ProvideAdditionalInformation"})
 
 
-def _parties(identity: WispIdentity, order: Order | None) -> tuple[Party, Party]:
-    receiver = Party(*order.issuer.split(":", 1)) if order is not None else Party(identity.member_state, "WISP")
+def _parties(identity: WispIdentity, order: Order | None, receiver: Party | None = None) -> tuple[Party, Party]:
+    if receiver is None:
+        receiver = Party(*order.issuer.split(":", 1)) if order is not None else Party(identity.member_state, "WISP")
     return Party(identity.member_state, identity.receiver_id), receiver
 
 
@@ -88,8 +99,9 @@ def _queue(
     order: Order | None,
     call: Call,
     objects: list[OutObject],
+    receiver: Party | None = None,
 ) -> OutboundMessage:
-    sender, receiver = _parties(identity, order)
+    sender, receiver = _parties(identity, order, receiver)
     transaction_id = str(uuid.uuid4())
     now = clock.now()
     body = build_call(sender=sender, receiver=receiver, transaction_id=transaction_id, timestamp=now, objects=objects)
@@ -202,13 +214,31 @@ def queue_datapreserved(
     return _queue(session, actor=actor, clock=clock, identity=identity, order=order, call=Call.DATA_PRESERVED, objects=objects)
 
 
+def _form3_target(
+    session: Session, identities: Identities, *, order_id: int | None, inbox_id: int | None
+) -> tuple[Order | None, WispIdentity, str, Party | None, InboundMessage | None]:
+    if (order_id is None) == (inbox_id is None):
+        raise InvalidInput("Give the order, or the stored Form 5 that has none, not both.")
+    if order_id is not None:
+        order, identity = _order_identity(session, identities, order_id)
+        return order, identity, order.authorisation_id, None, None
+    row = session.get(InboundMessage, inbox_id)
+    if row is None or row.state != InboxState.NEEDS_FORM3:
+        raise Conflict("Only a stored Form 5 without its EPOC-PR is answered by its inbox id.")
+    envelope = parse(row.body)
+    auths = envelope.of_type("AuthorisationObject")
+    auth_id = auths[0].identifier if auths else envelope.transaction_id
+    return None, identities.get(row.identity_id), auth_id, envelope.sender, row
+
+
 def queue_nonexecution(
     session: Session,
     *,
     actor: Actor,
     clock: Clock,
     identities: Identities,
-    order_id: int,
+    order_id: int | None = None,
+    inbox_id: int | None = None,
     reason: str,
     signed_pdf: bytes,
     explanation: str = "",
@@ -216,8 +246,10 @@ def queue_nonexecution(
     categories: list[str] | None = None,
 ) -> OutboundMessage:
     """Form 3 (Annex III): a notification, the signed Form 3 (PDF, PAdES: signed by the caller)
-    and its structured content; ConflictOfLaw needs each structured field."""
-    order, identity = _order_identity(session, identities, order_id)
+    and its structured content; ConflictOfLaw needs each structured field. For an order give
+    `order_id`; for a Form 5 without its EPOC-PR (no case: inbox.orphan_form5s) give its
+    `inbox_id`."""
+    order, identity, auth_id, receiver, orphan = _form3_target(session, identities, order_id=order_id, inbox_id=inbox_id)
     if reason not in FORM3_REASONS:
         raise InvalidInput(f"A Form 3 reason is one of {', '.join(sorted(FORM3_REASONS))}.")
     if not signed_pdf.startswith(b"%PDF"):
@@ -239,7 +271,7 @@ def queue_nonexecution(
         "CREATE",
         "notification:NotificationObject",
         str(uuid.uuid4()),
-        (order.authorisation_id,),
+        (auth_id,),
         (
             (NOTIFICATION, "NotificationType", ("EPOCNotificationType", reason)),
             (NOTIFICATION, "NotificationDetails", reason),
@@ -249,9 +281,11 @@ def queue_nonexecution(
         "CREATE",
         "doc:DocumentObject",
         str(uuid.uuid4()),
-        (order.authorisation_id,),
+        (auth_id,),
         (*props, *document_body(signed_pdf, "application/pdf")),
     )
+    if orphan is not None:
+        orphan.state = str(InboxState.ANSWERED_FORM3)
     return _queue(
         session,
         actor=actor,
@@ -260,6 +294,7 @@ def queue_nonexecution(
         order=order,
         call=Call.NON_EXECUTION,
         objects=[notification, document],
+        receiver=receiver,
     )
 
 
