@@ -23,6 +23,7 @@ from trustdesk.core import migrate
 from trustdesk.core.blobs import InMemoryBlobStore
 from trustdesk.core.clock import SystemClock
 from trustdesk.core.database import Database
+from trustdesk.core.errors import Conflict
 from trustdesk.core.settings import load_settings
 from trustdesk.http.container import Container
 from trustdesk.legal.disclosure import packages, retrieval
@@ -232,3 +233,41 @@ def test_an_epoc_and_an_epoc_pr_through_decision_four_eyes_delivery_and_a_signed
         states = {row.call: row.state for row in session.scalars(select(OutboundMessage))}
     assert set(states.values()) == {"sent"}, states
     assert simulate("check", "--state", str(served.sim.state)).returncode == 0
+
+
+def test_no_data_leaves_in_the_enforcing_window_until_no_grounds_for_refusal(served: Served) -> None:
+    """TenDaysSubjectToEA (Art. 10(2)): the adapter will not queue the data while the window is
+    open; once the simulator's enforcing authority says NoGroundsForRefusal it does, and the
+    simulator (which checks the window itself) accepts and acknowledges it."""
+    ledger = Ledger(served.sim.state)
+    served.send("production", "--priority", "TenDaysSubjectToEA", "--target", "InternationalE164=+33612000009")
+    (order_id,) = list(ledger.orders())
+    order, request, tasks = served.order(order_id)
+    desk = Desk(served.db, served.container.clock, served.container.platform, served.data_dir, served.container.blobs)
+    decision = desk.decide(request.id)
+    desk.adopt(decision)
+    content = (
+        wisp_package(desk.approve(desk.prepare(request.id)), desk) if decision.outcome not in ("refuse", "clarify") else b"x"
+    )
+
+    def queue() -> None:
+        with served.db.transaction() as session:
+            outbox.queue_outcome(
+                session,
+                actor=ACTOR,
+                clock=served.container.clock,
+                identities=served.identities,
+                order_id=order.id,
+                task_id=tasks[0].task_id,
+                content=content,
+            )
+
+    with pytest.raises(Conflict):
+        queue()
+    assert ledger.received() == []
+    served.send("groundsforrefusal", "--decision", "No", "--order", order_id)
+    queue()
+    served.flush_outbox()
+    wait_for(lambda: len(ledger.received()) == 1, why=ledger.received)
+    assert [(r.path, r.problems) for r in ledger.received()] == [("outcome", [])]
+    wait_for(lambda: served.order(order_id)[2][0].state == "received", why=lambda: ledger.answers()[-1])
