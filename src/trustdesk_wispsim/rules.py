@@ -223,8 +223,8 @@ def _outcome(inbound: Inbound, ctx: Context) -> list[str]:
 
 def _payload(inbound: Inbound) -> list[str]:
     bodies = list(inbound.root.iter(f"{{{ns.DOC}}}Contents")) + list(inbound.root.iter(f"{{{ns.CORE}}}Contents"))
-    by_reference = [e for e in inbound.root.iter() if isinstance(e.tag, str) and _local(e.tag) in ("URL", "Reference", "URI")]
-    if not bodies and not by_reference and not inbound.of_type("DeliveryObject"):
+    by_reference = [e for e in inbound.root.iter() if isinstance(e.tag, str) and _local(e.tag) in ("Location", "URL", "URI")]
+    if not bodies and not by_reference:
         return ["the outcome carries no data: no inline Contents and no reference"]
     problems = []
     for body in bodies:

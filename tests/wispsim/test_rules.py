@@ -166,3 +166,9 @@ def test_the_builders_messages_are_not_provider_calls() -> None:
         at=NOW,
     )
     assert any("SenderIdentifier" in p for p in verdict("outcome", sent.body))
+
+
+def test_an_outcome_without_data_is_refused() -> None:
+    order = order_state()
+    body = calls.outcome(order.authorisation_id, order.task_ids[0]).replace(b"Contents>", b"Reference>")
+    assert any("carries no data" in p for p in verdict("outcome", body, order))
