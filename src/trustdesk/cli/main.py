@@ -58,6 +58,7 @@ COMMANDS: dict[str, Lazy] = {
         "app",
         "Scheduled jobs: alerts, purges, hold releases, exchange fetches, checkpoints, the emergency sweep.",
     ),
+    "wisp": Lazy("trustdesk.cli.wisp", "app", "The e-Evidence WISP channel: the simulator of the Member State side."),
     "privacy": Lazy(
         "trustdesk.cli.privacy", "app", "Privacy: retention by the data map, rights requests, the record of processing."
     ),

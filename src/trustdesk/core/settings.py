@@ -226,6 +226,13 @@ class Settings(BaseSettings):
         le=10_000,
         description="Most targets (accounts, messages, links) one lawful request may name, by API, portal or console; more is a 422 asking to split the request.",
     )
+    eevidence_pades_cert_file: Path | None = Field(
+        None,
+        description="e-Evidence: the PEM certificate Form 3 (Annex III) is signed with, as a PAdES advanced electronic signature (docs/e-evidence.md); unset with eevidence_pades_key_file unset means a self-signed development certificate under data_dir/keys (refused in production).",
+    )
+    eevidence_pades_key_file: Path | None = Field(
+        None, description="e-Evidence: the PEM private key of eevidence_pades_cert_file (owner-only; never logged)."
+    )
     review_bulk_max_cases: int = Field(
         200,
         ge=1,

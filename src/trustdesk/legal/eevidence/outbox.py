@@ -259,7 +259,9 @@ def queue_nonexecution(
         missing = [f for f in CONFLICT_FIELDS if not given.get(f, "").strip()]
         if missing:
             raise InvalidInput(f"A conflict of law needs {', '.join(missing)}.")
-    props: list[tuple[str, str, str | tuple[str, str]]] = [(DOC, "DocumentType", ("EPOCDocumentType", "EPOCForm3"))]
+    # DocumentType Form3 and the reason as the NotificationType, as the public converter of the
+    # EU reference implementation's forms writes them (the WISP simulator's e2e test found it).
+    props: list[tuple[str, str, str | tuple[str, str]]] = [(DOC, "DocumentType", ("EPOCDocumentType", "Form3"))]
     props += [(DOC, "NonExecutionReason", reason)]
     props += [(DOC, f"ConflictOfLaw_{k}", given[k].strip()) for k in CONFLICT_FIELDS if given.get(k)]
     props += [(DOC, "AffectedDataCategory", CATEGORY_TYPES[c]) for c in categories or [] if c in CATEGORY_TYPES]
@@ -271,7 +273,7 @@ def queue_nonexecution(
         str(uuid.uuid4()),
         (auth_id,),
         (
-            (NOTIFICATION, "NotificationType", ("EPOCNotificationType", "NonExecution")),
+            (NOTIFICATION, "NotificationType", ("EPOCNotificationType", reason)),
             (NOTIFICATION, "NotificationDetails", reason),
         ),
     )

@@ -51,7 +51,11 @@ NSMAP = {
 ETSI_VERSION = "V1.18.1"
 NATIONAL_PROFILE = ("EU", "TS104144-V1.2.1")
 
-OBJECT_TYPES = frozenset({"AuthorisationObject", "LDTaskObject", "DocumentObject", "NotificationObject", "DeliveryObject"})
+# LPTaskObject: a preservation task (Form 2), as the public converter of the EU reference
+# implementation's forms writes them; found by the WISP simulator's end-to-end test.
+OBJECT_TYPES = frozenset(
+    {"AuthorisationObject", "LDTaskObject", "LPTaskObject", "DocumentObject", "NotificationObject", "DeliveryObject"}
+)
 VERBS = frozenset({"CREATE", "UPDATE", "GET", "LIST", "DELIVER"})
 MAX_TEXT = 10_000
 
@@ -256,7 +260,7 @@ def read_order(envelope: Envelope, *, legal_types: Iterable[str]) -> OrderForm:
             f"AuthorisationLegalType {legal_type or '(none)'} is not one this endpoint takes ({', '.join(legal_types)}).",
             transaction_id=envelope.transaction_id,
         )
-    tasks = [_task(t, envelope) for t in envelope.of_type("LDTaskObject")]
+    tasks = [_task(t, envelope) for t in [*envelope.of_type("LDTaskObject"), *envelope.of_type("LPTaskObject")]]
     if not tasks:
         raise WireError(
             "structure", "The order names no LDTaskObject (what to produce or preserve).", transaction_id=envelope.transaction_id
@@ -574,13 +578,23 @@ def build_call(*, sender: Party, receiver: Party, transaction_id: str, timestamp
             for ident in item.associated:
                 _sub(assoc, CORE, "AssociatedObject", ident)
         for ns, name, value in item.fields:
+            parent = obj
+            if "/" in name:  # a field inside a group ("DocumentBody/Contents"): the group is made once
+                group, name = name.split("/", 1)
+                last = obj[-1] if len(obj) else None
+                parent = last if last is not None and last.tag == f"{{{ns}}}{group}" else _sub(obj, ns, group)
             if isinstance(value, tuple):
-                _dictionary(obj, ns, name, value[0], value[1])
+                _dictionary(parent, ns, name, value[0], value[1])
             else:
-                _sub(obj, ns, name, value)
+                _sub(parent, ns, name, value)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def document_body(content: bytes, content_type: str) -> tuple[tuple[str, str, str | tuple[str, str]], ...]:
     """Inline bytes of a DocumentObject or DeliveryObject (base64), with their type."""
-    return ((DOC, "ContentType", content_type), (DOC, "Contents", base64.b64encode(content).decode("ascii")))
+    # Inside DocumentBody, Contents then ContentType, as the inbound reader and the public
+    # converter of the EU forms have them (the WISP simulator's e2e test found it flat).
+    return (
+        (DOC, "DocumentBody/Contents", base64.b64encode(content).decode("ascii")),
+        (DOC, "DocumentBody/ContentType", content_type),
+    )
