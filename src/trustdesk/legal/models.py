@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trustdesk.core.database import Base, UTCDateTime
@@ -99,6 +99,17 @@ class LawfulRequest(Base):
     """One order from one authority, with its checks and its clock as structured data."""
 
     __tablename__ = "legal_requests"
+    # The queue's order (legal/service.py QUEUE_ORDER: time left first, no deadline last) from an
+    # index on PostgreSQL, which matches the expression to the bound NO_DEADLINE (migration
+    # 0002_console_requests_due_order); SQLite matches expression indexes to literals only.
+    __table_args__ = (
+        Index(
+            "ix_legal_requests_queue_due_order",
+            text("coalesce(due_at, '9999-12-31 00:00:00+00'::timestamptz)"),
+            "received_at",
+            "id",
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
