@@ -261,7 +261,15 @@ def burst(
                         result.refused[kind] += 1
                     else:
                         result.unexpected.append(f"{kind}: {status} {text[:300]}")
-                    due = kill_after is not None and not killed.is_set() and result.total() >= kill_after
+                    # killed once `kill_after` ids are answered and every kind has one answer: an
+                    # event batch answers 25 ids at once, and on a loaded machine three batches
+                    # could come back before the first (slower) notice did
+                    due = (
+                        kill_after is not None
+                        and not killed.is_set()
+                        and result.total() >= kill_after
+                        and all(result.accepted[k] for k in KINDS)
+                    )
                 if due:
                     killed.set()
                     deployment.kill()

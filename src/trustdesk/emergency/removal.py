@@ -31,7 +31,7 @@ from trustdesk.emergency.models import Removal, RemovalState
 from trustdesk.legal import clocks
 from trustdesk.legal.checks import Verdict
 from trustdesk.legal.instruments import Instrument, InstrumentCode, load_catalogue
-from trustdesk.legal.intake import Channel
+from trustdesk.legal.intake import Channel, Flag
 from trustdesk.legal.models import Agency, LawfulRequest, RequestState, RequestTarget
 from trustdesk.legal.policy.jurisdictions import eea_countries
 from trustdesk.legal.workflow import FINAL
@@ -92,6 +92,13 @@ def waiting_for(request: LawfulRequest) -> list[str]:
     return [k for k in instrument().required_elements if k not in request.elements]
 
 
+# The signals that say only that the sender is new to us: a call-back to the agency's
+# registered number is what settles them (legal/intake.py Flag), so after a confirmed one they
+# no longer stop the lane. A look-alike domain, a number unlike the registry's or an
+# unverified agency still need a person.
+SETTLED_BY_CALLBACK = frozenset({Flag.NEW_AGENCY.value, Flag.NEW_OFFICER.value})
+
+
 def why_not_automatic(session: Session, *, request: LawfulRequest) -> list[str]:
     """Every reason the order must go to a person; empty means the lane may act alone."""
     reasons = []
@@ -99,8 +106,9 @@ def why_not_automatic(session: Session, *, request: LawfulRequest) -> list[str]:
         reasons.append(f"filed by {request.channel}, not by the authority itself through the portal or API")
     if request.held:
         reasons.append("held until a call-back to the agency's registered number confirms it")
-    if request.flags:
-        reasons.append(f"flagged at intake: {', '.join(request.flags)}")
+    flags = [f for f in request.flags if not (request.callback_confirmed_at is not None and f in SETTLED_BY_CALLBACK)]
+    if flags:
+        reasons.append(f"flagged at intake: {', '.join(flags)}")
     if request.verdict != Verdict.PASS:
         failed = [i["note"] for i in request.checklist if i.get("verdict") == Verdict.FAIL]
         reasons.append(f"failed its checks: {'; '.join(failed)}")

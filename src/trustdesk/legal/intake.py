@@ -529,7 +529,7 @@ def _enforcing_state(agency: Agency, validated: Validated, submission: Submissio
     (the flag as given is kept there, and means nothing)."""
     if validated.instrument.enforcing_state_rule is EnforcingStateRule.NONE:
         return None
-    return enforcing.rule(
+    computed = enforcing.rule(
         validated.instrument,
         categories=validated.categories,
         issuing_state=agency.country,
@@ -537,6 +537,13 @@ def _enforcing_state(agency: Agency, validated: Validated, submission: Submissio
         offence_country=validated.offence_country or enforcing.UNKNOWN,
         received_by=validated.received_by_state,
     )
+    if submission.enforcing_state_notified and not computed.notify and submission.person_country is None:
+        # The certificate itself says the enforcing State was notified (an EPOC through the
+        # e-Evidence system: TenDaysSubjectToEA) and gives no places to compute from: it is the
+        # issuing authority that notifies (Art. 8(1)), so the provider waits as notified.
+        state = (validated.received_by_state or enforcing.establishment_state()).upper()
+        return enforcing.EnforcingState(True, state, f"the issuing authority states that it notified {state} (Art. 8(1))")
+    return computed
 
 
 def _fingerprint(validated: Validated, submission: Submission) -> dict[str, object]:

@@ -24,7 +24,7 @@ from trustdesk.core import audit
 from trustdesk.core.audit import Actor
 from trustdesk.core.clock import Clock, as_utc
 from trustdesk.core.errors import Conflict, InvalidInput, NotFound
-from trustdesk.core.identity.permissions import Permission, Principal, PrincipalKind, authorize
+from trustdesk.core.identity.permissions import Permission, Principal, acts_for_authority, authorize
 from trustdesk.legal import service as legal_requests
 from trustdesk.legal.models import Agency, EnforcingStateAnswer, EnforcingStateAnswerKind, LawfulRequest
 from trustdesk.legal.workflow import FINAL
@@ -46,7 +46,7 @@ def _may_answer(session: Session, principal: Principal, request: LawfulRequest) 
     """Staff who handle requests, the e-Evidence channel, or an authority of the notified
     State itself (never the issuing authority: it cannot clear its own order). To any other
     authority the order does not exist."""
-    if principal.agency_id is None and principal.kind != PrincipalKind.OFFICER:  # staff, their tokens, the channel
+    if not acts_for_authority(principal):  # staff, their tokens, the channel (an officer without agency: refused here)
         authorize(principal, Permission.REQUESTS_HANDLE)
         return
     authorize(principal, Permission.PORTAL_SUBMIT)

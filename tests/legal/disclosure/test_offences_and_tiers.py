@@ -37,6 +37,10 @@ def _epoc(scenarios: Scenarios, country: str, offence: str, categories: tuple[st
         instrument="eu_epoc",
         categories=list(categories),
         account=scenarios.cast.suspect,
+        # a domestic case (the person and the offence in the issuing State): no enforcing-State
+        # window (Reg. 2023/1543 Art. 8(2)), so what is tested here is the tier's reviews alone
+        person_country=country,
+        offence_country=country,
         elements={
             "issuing_authority": "Investigating judge",
             "case_reference": "JI-2026-0301",

@@ -19,13 +19,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from trustdesk.core.clock import as_utc
 from trustdesk.core.database import Database
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ def _instant(value: Any) -> str:
     if isinstance(value, str):
         if len(value) == 26 and value[10] == " " and value[19] == ".":  # as SQLAlchemy stores it: cut, not parsed
             return f"{value[:10]}T{value[11:19]}+00:00" if value.endswith(".000000") else f"{value[:10]}T{value[11:]}+00:00"
-        return datetime.fromisoformat(value).replace(tzinfo=UTC).isoformat()
-    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
+        value = datetime.fromisoformat(value)
+    return as_utc(value, naive_is_utc=True).isoformat()
 
 
 def _details(value: Any) -> str:
