@@ -283,30 +283,26 @@ def _identity(ctx: Context, identity_id: str) -> WispIdentity:
     return ctx.identities.get(identity_id)
 
 
-def _production(session: Session, ctx: Context, identity_id: str, env: wire.Envelope) -> Order:
-    form = wire.read_order(env, legal_types=["EPOC"])
+def _new_order(session: Session, ctx: Context, identity_id: str, env: wire.Envelope, *, legal_type: str, form: str) -> Order:
+    """Form 1 (an EPOC) or Form 2 (an EPOC-PR): a new case through the one intake."""
+    order = wire.read_order(env, legal_types=[legal_type])  # the form is read first, as before the identity
     return service.create_order(
         session,
         ctx=ctx,
         identity=_identity(ctx, identity_id),
         sender=env.sender,
         transaction_id=env.transaction_id,
-        form="form1",
-        order=form,
+        form=form,
+        order=order,
     )
+
+
+def _production(session: Session, ctx: Context, identity_id: str, env: wire.Envelope) -> Order:
+    return _new_order(session, ctx, identity_id, env, legal_type="EPOC", form="form1")
 
 
 def _preservation(session: Session, ctx: Context, identity_id: str, env: wire.Envelope) -> Order:
-    form = wire.read_order(env, legal_types=["EPOC-PR"])
-    return service.create_order(
-        session,
-        ctx=ctx,
-        identity=_identity(ctx, identity_id),
-        sender=env.sender,
-        transaction_id=env.transaction_id,
-        form="form2",
-        order=form,
-    )
+    return _new_order(session, ctx, identity_id, env, legal_type="EPOC-PR", form="form2")
 
 
 def _subsequent(session: Session, ctx: Context, identity_id: str, env: wire.Envelope) -> Order:
